@@ -1,0 +1,78 @@
+"""Domain events: what happened, with everything a display needs to show it. They are
+produced inside a transaction and published only after it commits."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    name: ClassVar[str]
+    hall_id: int
+
+    def payload(self) -> dict[str, Any]:
+        """JSON-ready fields (times as ISO 8601 UTC), without the hall id."""
+        data = asdict(self)
+        data.pop("hall_id")
+        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
+
+
+@dataclass(frozen=True)
+class TicketIssued(DomainEvent):
+    name: ClassVar[str] = "ticket_issued"
+    ticket_id: int
+    number: str
+    queue: str
+    priority: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TicketCalled(DomainEvent):
+    name: ClassVar[str] = "ticket_called"
+    ticket_id: int
+    number: str
+    queue: str
+    queue_name: str
+    window: int
+    window_name: str
+    recall: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TicketChanged(DomainEvent):
+    """Any other step of a ticket (started, finished, no_show, requeued, transferred...)."""
+
+    name: ClassVar[str] = "ticket_changed"
+    ticket_id: int
+    number: str
+    queue: str
+    status: str
+    step: str
+    window: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WindowState(DomainEvent):
+    name: ClassVar[str] = "window_state"
+    window: int
+    window_name: str
+    state: str  # closed / idle / called / serving / paused
+    pause_reason: str | None
+    since: datetime | None
+    current_number: str | None
+    clerk_name: str | None
+    clerk_badge: str | None
+
+
+@dataclass(frozen=True)
+class QueueState(DomainEvent):
+    name: ClassVar[str] = "queue_state"
+    queue: str
+    queue_name: str
+    waiting: int

@@ -1,0 +1,67 @@
+"""Look-ups that name what was not found."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from .errors import NotFound
+from .models import Hall, Queue, ServiceItem, Staff, Ticket, Window
+
+if TYPE_CHECKING:
+    from .db import UnitOfWork
+
+
+def hall_by_id(uow: UnitOfWork, hall_id: int) -> Hall:
+    hall = uow.session.get(Hall, hall_id)
+    if hall is None:
+        raise NotFound(f"no hall with id {hall_id}")
+    return hall
+
+
+def hall_by_code(uow: UnitOfWork, code: str) -> Hall:
+    hall = uow.session.scalar(select(Hall).where(Hall.code == code))
+    if hall is None:
+        raise NotFound(f'no hall "{code}": run "hallq init" to load it from the config')
+    return hall
+
+
+def queue_by_code(uow: UnitOfWork, hall_id: int, code: str) -> Queue:
+    queue = uow.session.scalar(select(Queue).where(Queue.hall_id == hall_id, Queue.code == code))
+    if queue is None:
+        raise NotFound(f'no queue "{code}"')
+    return queue
+
+
+def item_by_id(uow: UnitOfWork, hall_id: int, item_id: int) -> ServiceItem:
+    item = uow.session.get(ServiceItem, item_id)
+    if item is None or item.hall_id != hall_id or not item.active:
+        raise NotFound(f"no service item {item_id}")
+    return item
+
+
+def window_by_number(uow: UnitOfWork, hall_id: int, number: int, *, lock: bool = False) -> Window:
+    stmt = select(Window).where(Window.hall_id == hall_id, Window.number == number)
+    if lock:
+        # PostgreSQL serialises a window's actions on its row; SQLite's BEGIN IMMEDIATE
+        # already serialises all writers (SQLAlchemy drops FOR UPDATE there).
+        stmt = stmt.with_for_update(of=Window).execution_options(populate_existing=True)
+    window = uow.session.scalar(stmt)
+    if window is None:
+        raise NotFound(f"no window {number}")
+    return window
+
+
+def ticket_by_id(uow: UnitOfWork, hall_id: int, ticket_id: int) -> Ticket:
+    ticket = uow.session.get(Ticket, ticket_id)
+    if ticket is None or ticket.hall_id != hall_id:
+        raise NotFound(f"no ticket {ticket_id}")
+    return ticket
+
+
+def staff_by_username(uow: UnitOfWork, username: str) -> Staff:
+    staff = uow.session.scalar(select(Staff).where(Staff.username == username))
+    if staff is None:
+        raise NotFound(f'no user "{username}"')
+    return staff

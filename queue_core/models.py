@@ -1,0 +1,352 @@
+"""The hall's data model (SQLAlchemy 2). Every hall-scoped row carries its hall, so one
+database can serve a city's several centres. Times are stored in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC (SQLite has no time zones) and always returns aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy's own convention
+        datetime: UTCDateTime,
+        date: Date,
+        time: Time,
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class TicketStatus(StrEnum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    FINISHED = "finished"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+class Priority(StrEnum):
+    SENIOR = "senior"
+    DISABLED = "disabled"
+    MILITARY = "military"
+    GREEN_CHANNEL = "green_channel"
+
+
+class Outcome(StrEnum):
+    """How a service ended (办结 / 补正材料 / 不予受理 / 咨询)."""
+
+    COMPLETED = "completed"
+    SUPPLEMENT = "supplement"
+    REJECTED = "rejected"
+    CONSULTATION = "consultation"
+
+
+class TicketEventKind(StrEnum):
+    ISSUED = "issued"
+    CALLED = "called"
+    RECALLED = "recalled"
+    STARTED = "started"
+    FINISHED = "finished"
+    NO_SHOW = "no_show"
+    REQUEUED = "requeued"
+    TRANSFERRED = "transferred"
+    CANCELLED = "cancelled"
+
+
+class WindowStatus(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    PAUSED = "paused"
+
+
+class WindowEventKind(StrEnum):
+    SIGNED_IN = "signed_in"
+    SIGNED_OUT = "signed_out"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    GUIDE = "guide"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class ItemKind(StrEnum):
+    INSTANT = "instant"  # 即办件
+    COMMITMENT = "commitment"  # 承诺件
+
+
+class Hall(Base):
+    __tablename__ = "hall"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # After this many priority calls in a row, a window serves one normal ticket.
+    priority_fairness: Mapped[int] = mapped_column(Integer, default=3)
+    requeue_no_show: Mapped[bool] = mapped_column(Boolean, default=True)
+    remote_ticketing: Mapped[bool] = mapped_column(Boolean, default=False)
+    enforce_hours: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Department(Base):
+    __tablename__ = "department"
+    __table_args__ = (UniqueConstraint("hall_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Queue(Base):
+    __tablename__ = "queue"
+    __table_args__ = (UniqueConstraint("hall_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"), index=True)
+    code: Mapped[str] = mapped_column(String(4))
+    name: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    number_format: Mapped[str] = mapped_column(String(40), default="{code}{n:03d}")
+    number_start: Mapped[int] = mapped_column(Integer, default=1)
+    number_end: Mapped[int] = mapped_column(Integer, default=999)
+    wrap: Mapped[bool] = mapped_column(Boolean, default=True)
+    daily_quota: Mapped[int | None] = mapped_column(Integer)
+    opens_at: Mapped[time | None]
+    closes_at: Mapped[time | None]
+    target_wait_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    def format_number(self, seq: int) -> str:
+        """The printed number for the seq-th ticket of the day (wrapping within the range)."""
+        span = self.number_end - self.number_start + 1
+        n = self.number_start + (seq - 1) % span
+        return self.number_format.format(code=self.code, n=n)
+
+
+class ServiceItem(Base):
+    __tablename__ = "service_item"
+    __table_args__ = (UniqueConstraint("hall_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queue.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(20), default=ItemKind.INSTANT)
+    legal_limit_days: Mapped[int] = mapped_column(Integer, default=0)
+    promised_limit_days: Mapped[int] = mapped_column(Integer, default=0)
+    applicant: Mapped[str] = mapped_column(String(40), default="")
+    basis: Mapped[list[str]] = mapped_column(default=list)
+    materials: Mapped[list[str]] = mapped_column(default=list)
+    conditions: Mapped[list[str]] = mapped_column(default=list)
+    procedure: Mapped[list[str]] = mapped_column(default=list)
+    fees: Mapped[str] = mapped_column(Text, default="")
+    fee_basis: Mapped[str] = mapped_column(Text, default="")
+    authority: Mapped[str] = mapped_column(String(200), default="")
+    topics: Mapped[list[str]] = mapped_column(default=list)
+    # Search keys, filled from the name by queue_core.search at import time.
+    search_pinyin: Mapped[str] = mapped_column(String(800), default="")
+    search_initials: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    department: Mapped[Department] = relationship(lazy="joined")
+    queue: Mapped[Queue] = relationship(lazy="joined")
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"), index=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    badge: Mapped[str] = mapped_column(String(30), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(300), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Window(Base):
+    __tablename__ = "window"
+    __table_args__ = (UniqueConstraint("hall_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(10), default=WindowStatus.CLOSED)
+    pause_reason: Mapped[str | None] = mapped_column(String(80))
+    status_since: Mapped[datetime | None]
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    current_ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket.id", use_alter=True, name="fk_window_current_ticket")
+    )
+    # Consecutive priority calls at this window, for the fairness rule.
+    priority_streak: Mapped[int] = mapped_column(Integer, default=0)
+
+    clerk: Mapped[Staff | None] = relationship(lazy="joined")
+    queue_links: Mapped[list[WindowQueue]] = relationship(
+        order_by="WindowQueue.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class WindowQueue(Base):
+    """A queue a window serves: its place in the window's order of preference and an
+    optional weight. swrr_current is the smooth weighted round-robin state."""
+
+    __tablename__ = "window_queue"
+
+    window_id: Mapped[int] = mapped_column(ForeignKey("window.id"), primary_key=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queue.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    weight: Mapped[int | None] = mapped_column(Integer)
+    swrr_current: Mapped[int] = mapped_column(Integer, default=0)
+
+    queue: Mapped[Queue] = relationship(lazy="joined")
+
+
+class NumberCounter(Base):
+    """Last sequence issued per queue per service day; the row lock serialises numbering."""
+
+    __tablename__ = "number_counter"
+
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queue.id"), primary_key=True)
+    service_day: Mapped[date] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        # A number is never issued twice: seq is unique in the queue that issued it.
+        UniqueConstraint("origin_queue_id", "service_day", "seq"),
+        Index("ix_ticket_waiting", "hall_id", "service_day", "status", "queued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queue.id"))  # where it waits now
+    origin_queue_id: Mapped[int] = mapped_column(ForeignKey("queue.id"))  # where it was issued
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("service_item.id"))
+    service_day: Mapped[date]
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(16))
+    # Unguessable key for the citizen's phone page; printed only on the ticket.
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    priority: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12), default=TicketStatus.WAITING)
+    kiosk_id: Mapped[str | None] = mapped_column(String(40))
+    issued_at: Mapped[datetime]
+    # Order in the queue: kept on transfer, renewed when a no-show is requeued.
+    queued_at: Mapped[datetime]
+    target_window_id: Mapped[int | None] = mapped_column(ForeignKey("window.id"))
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("window.id"))
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    first_called_at: Mapped[datetime | None]
+    called_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    call_count: Mapped[int] = mapped_column(Integer, default=0)
+    requeue_count: Mapped[int] = mapped_column(Integer, default=0)
+    transfer_count: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    # Durations per step, in seconds (waiting = last call - issue; handling = finish - start).
+    wait_seconds: Mapped[int | None] = mapped_column(Integer)
+    handle_seconds: Mapped[int | None] = mapped_column(Integer)
+
+    queue: Mapped[Queue] = relationship(foreign_keys=[queue_id], lazy="joined")
+    item: Mapped[ServiceItem | None] = relationship(lazy="select")
+    window: Mapped[Window | None] = relationship(foreign_keys=[window_id], lazy="select")
+
+
+class TicketEvent(Base):
+    """Append-only log of every step of every ticket."""
+
+    __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_hall_at", "hall_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queue.id"))
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("window.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class WindowEvent(Base):
+    """Append-only log of a window's sign-ins, sign-outs, pauses and resumes."""
+
+    __tablename__ = "window_event"
+    __table_args__ = (Index("ix_window_event_hall_at", "hall_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    window_id: Mapped[int] = mapped_column(ForeignKey("window.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ApiToken(Base):
+    """A bearer token for a person (staff_id) or a device declared in hall.toml
+    (device_kind + device_id). Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    device_kind: Mapped[str | None] = mapped_column(String(10))
+    device_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    staff: Mapped[Staff | None] = relationship(lazy="joined")

@@ -1,0 +1,44 @@
+"""Ticket numbers: per queue, per service day in the hall's own time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .models import Hall, NumberCounter
+
+if TYPE_CHECKING:
+    from .db import UnitOfWork
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_time(hall: Hall, instant: datetime) -> datetime:
+    return instant.astimezone(_zone(hall.timezone))
+
+
+def service_day(hall: Hall, instant: datetime) -> date:
+    """The hall's calendar day at that instant: numbers restart at local midnight."""
+    return local_time(hall, instant).date()
+
+
+def next_seq(uow: UnitOfWork, queue_id: int, day: date) -> int:
+    """Allocate the next sequence for the queue's day inside the caller's transaction.
+
+    One atomic upsert: the counter row's lock serialises concurrent issuers on PostgreSQL;
+    on SQLite the write transaction (BEGIN IMMEDIATE) already does.
+    """
+    insert = postgresql.insert if uow.is_postgres else sqlite.insert
+    stmt = insert(NumberCounter).values(queue_id=queue_id, service_day=day, last_seq=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[NumberCounter.queue_id, NumberCounter.service_day],
+        set_={"last_seq": NumberCounter.last_seq + 1},
+    ).returning(NumberCounter.last_seq)
+    return uow.session.execute(stmt).scalar_one()

@@ -1,0 +1,65 @@
+"""Read models shared by the API and the events: a window's and a queue's state now."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from .events import QueueState, WindowState
+from .halls import hall_by_id
+from .models import Queue, Ticket, TicketStatus, Window, WindowStatus
+from .numbering import service_day
+
+if TYPE_CHECKING:
+    from .db import UnitOfWork
+
+
+def window_display_state(window: Window, current: Ticket | None) -> str:
+    if window.status != WindowStatus.OPEN:
+        return window.status
+    if current is None:
+        return "idle"
+    return current.status  # called or serving
+
+
+def window_state(uow: UnitOfWork, window_id: int) -> WindowState:
+    window = uow.session.get(Window, window_id)
+    assert window is not None
+    current = uow.session.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
+    return WindowState(
+        hall_id=window.hall_id,
+        window=window.number,
+        window_name=window.name,
+        state=window_display_state(window, current),
+        pause_reason=window.pause_reason,
+        since=window.status_since,
+        current_number=current.number if current else None,
+        clerk_name=window.clerk.name if window.clerk else None,
+        clerk_badge=window.clerk.badge if window.clerk else None,
+    )
+
+
+def waiting_counts(uow: UnitOfWork, hall_id: int, queue_ids: list[int] | None = None) -> dict[int, int]:
+    """Waiting tickets today per queue id (only the given queues, if any)."""
+    today = service_day(hall_by_id(uow, hall_id), uow.now())
+    stmt = (
+        select(Ticket.queue_id, func.count())
+        .where(Ticket.hall_id == hall_id, Ticket.service_day == today)
+        .where(Ticket.status == TicketStatus.WAITING)
+        .group_by(Ticket.queue_id)
+    )
+    if queue_ids is not None:
+        stmt = stmt.where(Ticket.queue_id.in_(queue_ids))
+    return {queue_id: n for queue_id, n in uow.session.execute(stmt)}
+
+
+def queue_state(uow: UnitOfWork, queue_id: int) -> QueueState:
+    queue = uow.session.get(Queue, queue_id)
+    assert queue is not None
+    return QueueState(
+        hall_id=queue.hall_id,
+        queue=queue.code,
+        queue_name=queue.name,
+        waiting=waiting_counts(uow, queue.hall_id, [queue_id]).get(queue_id, 0),
+    )

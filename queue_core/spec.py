@@ -1,0 +1,253 @@
+"""The description of a hall and its catalogue, as validated data. Files are read into
+these models by hallq.config_files; queue_core.setup writes them into the database."""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import time
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from printer_driver import parse_printer_url
+
+from .models import ItemKind
+
+TOPICS = (
+    "出生", "户籍", "入学", "就业创业", "婚姻", "生育", "住房", "不动产", "开办企业", "纳税",
+    "社会保障", "医疗", "出入境", "交通出行", "退休", "残疾人", "退役军人", "身后事",
+)  # fmt: skip
+
+Code = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Hours(Strict):
+    open: time
+    close: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Hours:
+        if self.open >= self.close:
+            raise ValueError(f"opens at {self.open:%H:%M} but closes at {self.close:%H:%M}")
+        return self
+
+
+class HallInfo(Strict):
+    code: Code
+    name: str = Field(min_length=1)
+    timezone: str = "Asia/Shanghai"
+    hours: Hours | None = None
+    priority_fairness: int = Field(3, ge=1, le=100)
+    requeue_no_show: bool = True
+    remote_ticketing: bool = False
+    enforce_hours: bool = True
+    catalog: str = "catalog.csv"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f'unknown time zone "{value}"') from exc
+        return value
+
+
+class DepartmentSpec(Strict):
+    code: Code
+    name: str = Field(min_length=1)
+
+
+class QueueSpec(Strict):
+    code: str = Field(pattern=r"^[A-Z]{1,2}$")
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    number_format: str = "{code}{n:03d}"
+    range: tuple[int, int] = (1, 999)
+    wrap: bool = True
+    daily_quota: int | None = Field(None, ge=1)
+    hours: Hours | None = None
+    target_wait_minutes: int = Field(30, ge=1)
+
+    @field_validator("number_format")
+    @classmethod
+    def _format_fields(cls, value: str) -> str:
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name}
+        if "n" not in names or not names <= {"code", "n"}:
+            raise ValueError('must use {n} and may use {code}, for example "{code}{n:03d}"')
+        try:
+            value.format(code="A", n=1)
+        except (ValueError, KeyError) as exc:
+            raise ValueError(f"is not a valid format: {exc}") from exc
+        return value
+
+    @field_validator("range")
+    @classmethod
+    def _range_ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if not 0 <= value[0] < value[1]:
+            raise ValueError(f"must be [first, last] with 0 <= first < last, got {list(value)}")
+        return value
+
+
+class QueueRef(Strict):
+    code: str
+    weight: int | None = Field(None, ge=1, le=100)
+
+
+class WindowSpec(Strict):
+    number: int = Field(ge=1)
+    name: str = Field(min_length=1)
+    queues: list[QueueRef] = Field(min_length=1)
+
+    @field_validator("queues", mode="before")
+    @classmethod
+    def _plain_codes(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [{"code": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
+class KioskSpec(Strict):
+    id: Code
+    name: str = ""
+    printer: str = "dummy:"
+    backup_printer: str | None = None
+
+    @field_validator("printer", "backup_printer")
+    @classmethod
+    def _printer_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_printer_url(value)
+        return value
+
+
+class BoardSpec(Strict):
+    id: Code
+    kind: Literal["hall", "window"] = "hall"
+    window: int | None = None
+
+
+class KeypadSpec(Strict):
+    id: Code
+    window: int
+
+
+class HallSpec(Strict):
+    hall: HallInfo
+    departments: list[DepartmentSpec] = Field(min_length=1)
+    queues: list[QueueSpec] = Field(min_length=1)
+    windows: list[WindowSpec] = Field(min_length=1)
+    kiosks: list[KioskSpec] = []
+    boards: list[BoardSpec] = []
+    keypads: list[KeypadSpec] = []
+
+    def reference_problems(self) -> list[str]:
+        """Cross-references the field validators cannot see, each named by its owner."""
+        problems: list[str] = []
+        problems += _duplicates("department", [d.code for d in self.departments])
+        problems += _duplicates("queue", [q.code for q in self.queues])
+        problems += _duplicates("window", [w.number for w in self.windows])
+        device_ids = [d.id for d in (*self.kiosks, *self.boards, *self.keypads)]
+        problems += _duplicates("device id", device_ids)
+        queues = {q.code for q in self.queues}
+        windows = {w.number for w in self.windows}
+        for window in self.windows:
+            codes = [ref.code for ref in window.queues]
+            problems += [
+                f'window {window.number}: serves unknown queue "{c}"' for c in codes if c not in queues
+            ]
+            problems += [f"window {window.number}: {p}" for p in _duplicates("queue", codes)]
+        served = {ref.code for window in self.windows for ref in window.queues}
+        problems += [f'queue "{q}": no window serves it' for q in sorted(queues - served)]
+        for board in self.boards:
+            if board.kind == "window" and board.window not in windows:
+                problems.append(f'board "{board.id}": unknown window {board.window}')
+        for keypad in self.keypads:
+            if keypad.window not in windows:
+                problems.append(f'keypad "{keypad.id}": unknown window {keypad.window}')
+        return problems
+
+    def device_kind(self, device_id: str) -> str | None:
+        for kind, devices in (("kiosk", self.kiosks), ("board", self.boards), ("keypad", self.keypads)):
+            if any(d.id == device_id for d in devices):
+                return kind
+        return None
+
+
+def _duplicates(what: str, values: list[object]) -> list[str]:
+    seen: set[object] = set()
+    repeated = [v for v in values if v in seen or seen.add(v)]  # type: ignore[func-returns-value]
+    return [f"{what} {v!r} is declared more than once" for v in dict.fromkeys(repeated)]
+
+
+def _lines(value: object) -> object:
+    if isinstance(value, str):
+        return [line.strip() for line in value.splitlines() if line.strip()]
+    return value
+
+
+class ItemSpec(Strict):
+    """One service item with its eight disclosures (八公开)."""
+
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+    name_en: str = ""
+    department: str = Field(min_length=1)
+    queue: str = Field(min_length=1)
+    kind: ItemKind
+    legal_limit_days: int = Field(0, ge=0)
+    promised_limit_days: int = Field(0, ge=0)
+    applicant: str = ""
+    basis: list[str] = Field(min_length=1)
+    materials: list[str] = Field(min_length=1)
+    conditions: list[str] = []
+    procedure: list[str] = Field(min_length=1)
+    fees: str = "不收费"
+    fee_basis: str = ""
+    authority: str = ""
+    topics: list[str] = []
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind_words(cls, value: object) -> object:
+        words = {"即办件": ItemKind.INSTANT, "承诺件": ItemKind.COMMITMENT}
+        if isinstance(value, str) and value.strip() in words:
+            return words[value.strip()]
+        return value
+
+    @field_validator("basis", "materials", "conditions", "procedure", mode="before")
+    @classmethod
+    def _split_lines(cls, value: object) -> object:
+        return _lines(value)
+
+    @field_validator("topics", mode="before")
+    @classmethod
+    def _split_topics(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [t.strip() for t in re.split(r"[、,，;；]", value) if t.strip()]
+        return value
+
+    @field_validator("topics")
+    @classmethod
+    def _known_topics(cls, value: list[str]) -> list[str]:
+        unknown = [t for t in value if t not in TOPICS]
+        if unknown:
+            raise ValueError(f"unknown topic {'、'.join(unknown)}; topics are {'、'.join(TOPICS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _limits(self) -> ItemSpec:
+        if self.kind == ItemKind.INSTANT and self.promised_limit_days:
+            raise ValueError("an instant item (即办件) has no promised time limit in days")
+        if self.kind == ItemKind.COMMITMENT and not self.promised_limit_days:
+            raise ValueError("a commitment item (承诺件) needs a promised time limit in working days")
+        if self.legal_limit_days and self.promised_limit_days > self.legal_limit_days:
+            raise ValueError("the promised time limit is longer than the legal one")
+        return self

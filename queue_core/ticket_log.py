@@ -1,0 +1,74 @@
+"""Status-checked ticket transitions and the append-only event log they write."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+
+from .errors import InvalidState
+from .events import TicketChanged
+from .models import Ticket, TicketEvent, Window
+
+if TYPE_CHECKING:
+    from .db import UnitOfWork
+
+
+def transition(uow: UnitOfWork, ticket: Ticket, expected: set[str], **values: Any) -> None:
+    """Update the ticket only where it is still in one of the expected states.
+
+    The WHERE on status is what makes a concurrent second action fail cleanly instead of
+    overwriting the first one's result.
+    """
+    result = uow.session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.status.in_(expected))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    uow.session.refresh(ticket)
+    if result.rowcount != 1:
+        wanted = " or ".join(sorted(expected))
+        raise InvalidState(f"ticket {ticket.number} is {ticket.status}, not {wanted}")
+
+
+def log(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    kind: str,
+    *,
+    window: Window | None = None,
+    staff_id: int | None = None,
+    publish: bool = True,
+    **detail: Any,
+) -> None:
+    """Append one step to the ticket's log and, unless told otherwise, announce it."""
+    at = uow.now()
+    uow.session.add(
+        TicketEvent(
+            hall_id=ticket.hall_id,
+            ticket_id=ticket.id,
+            kind=kind,
+            at=at,
+            queue_id=ticket.queue_id,
+            window_id=window.id if window else None,
+            staff_id=staff_id,
+            detail=detail,
+        )
+    )
+    uow.touch_queue(ticket.queue_id)
+    if window is not None:
+        uow.touch_window(window.id)
+    if publish:
+        uow.record(
+            TicketChanged(
+                hall_id=ticket.hall_id,
+                ticket_id=ticket.id,
+                number=ticket.number,
+                queue=ticket.queue.code,
+                status=ticket.status,
+                step=kind,
+                window=window.number if window else None,
+                at=at,
+            )
+        )

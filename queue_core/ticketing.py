@@ -1,0 +1,134 @@
+"""Issuing tickets and following them: numbers, quotas, hours, people ahead, cancel."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, or_, select
+
+from . import ticket_log
+from .errors import QueueClosed, QuotaReached
+from .events import TicketIssued
+from .halls import item_by_id, queue_by_code
+from .models import Hall, Priority, Queue, Ticket, TicketEventKind, TicketStatus
+from .numbering import local_time, next_seq, service_day
+
+if TYPE_CHECKING:
+    from .db import UnitOfWork
+
+
+def issue_ticket(
+    uow: UnitOfWork,
+    hall: Hall,
+    *,
+    queue_code: str | None = None,
+    item_id: int | None = None,
+    priority: Priority | None = None,
+    kiosk_id: str | None = None,
+) -> Ticket:
+    """Issue a ticket for an item (in the item's queue) or straight into a queue."""
+    item = item_by_id(uow, hall.id, item_id) if item_id is not None else None
+    if item is not None:
+        queue = item.queue
+    elif queue_code is not None:
+        queue = queue_by_code(uow, hall.id, queue_code)
+    else:
+        raise ValueError("issue_ticket needs an item or a queue")
+
+    now = uow.now()
+    _check_open(hall, queue, now)
+    day = service_day(hall, now)
+    seq = next_seq(uow, queue.id, day)
+    _check_capacity(queue, seq)
+
+    ticket = Ticket(
+        hall_id=hall.id,
+        queue_id=queue.id,
+        origin_queue_id=queue.id,
+        item_id=item.id if item else None,
+        service_day=day,
+        seq=seq,
+        number=queue.format_number(seq),
+        key=secrets.token_urlsafe(16),
+        priority=priority,
+        status=TicketStatus.WAITING,
+        kiosk_id=kiosk_id,
+        issued_at=now,
+        queued_at=now,
+    )
+    ticket.queue = queue
+    uow.session.add(ticket)
+    uow.session.flush()
+    ticket_log.log(uow, ticket, TicketEventKind.ISSUED, publish=False, kiosk=kiosk_id)
+    uow.record(
+        TicketIssued(
+            hall_id=hall.id,
+            ticket_id=ticket.id,
+            number=ticket.number,
+            queue=queue.code,
+            priority=priority,
+            at=now,
+        )
+    )
+    return ticket
+
+
+def _check_open(hall: Hall, queue: Queue, now) -> None:
+    if not hall.enforce_hours or queue.opens_at is None or queue.closes_at is None:
+        return
+    local = local_time(hall, now).time()
+    if not queue.opens_at <= local < queue.closes_at:
+        raise QueueClosed(
+            f"queue {queue.code} takes tickets from {queue.opens_at:%H:%M} to {queue.closes_at:%H:%M}"
+        )
+
+
+def _check_capacity(queue: Queue, seq: int) -> None:
+    if queue.daily_quota is not None and seq > queue.daily_quota:
+        raise QuotaReached(f"queue {queue.code} has issued its {queue.daily_quota} tickets for today")
+    span = queue.number_end - queue.number_start + 1
+    if not queue.wrap and seq > span:
+        raise QuotaReached(f"queue {queue.code} has used all its numbers for today")
+
+
+def waiting_ahead(uow: UnitOfWork, ticket: Ticket) -> int:
+    """How many tickets a window of this queue would call before this one.
+
+    Priority tickets go before normal ones; within a class, earlier arrival first. The
+    fairness rule can let a normal ticket slip between priority ones, so for a priority
+    ticket this is an upper bound.
+    """
+    if ticket.status != TicketStatus.WAITING:
+        return 0
+    is_priority = Ticket.priority.is_not(None)
+    same_class_earlier = (
+        (Ticket.queued_at < ticket.queued_at)
+        | ((Ticket.queued_at == ticket.queued_at) & (Ticket.id < ticket.id))
+    ) & (is_priority if ticket.priority else Ticket.priority.is_(None))
+    ahead = same_class_earlier if ticket.priority else or_(is_priority, same_class_earlier)
+    pool = (
+        Ticket.target_window_id == ticket.target_window_id
+        if ticket.target_window_id is not None
+        else (Ticket.queue_id == ticket.queue_id) & Ticket.target_window_id.is_(None)
+    )
+    return (
+        uow.session.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.hall_id == ticket.hall_id, Ticket.service_day == ticket.service_day)
+            .where(Ticket.status == TicketStatus.WAITING, pool, ahead)
+        )
+        or 0
+    )
+
+
+def cancel_ticket(uow: UnitOfWork, ticket: Ticket, *, staff_id: int | None = None) -> None:
+    """Cancel a ticket that is still waiting or being called; frees its window."""
+    window = ticket.window if ticket.status == TicketStatus.CALLED else None
+    ticket_log.transition(
+        uow, ticket, {TicketStatus.WAITING, TicketStatus.CALLED}, status=TicketStatus.CANCELLED
+    )
+    if window is not None and window.current_ticket_id == ticket.id:
+        window.current_ticket_id = None
+    ticket_log.log(uow, ticket, TicketEventKind.CANCELLED, window=window, staff_id=staff_id)
