@@ -125,3 +125,103 @@ def staff_id(db: Database, username: str) -> int:
 @pytest.fixture
 def hall(db: Database) -> Hall:
     return make_hall(db)
+
+
+# -- the Flask app over the shipped demo configuration ------------------------------------
+
+DEMO_CONFIG = __import__("pathlib").Path(__file__).resolve().parent.parent / "config"
+
+
+def app_settings(tmp_path, config_dir=DEMO_CONFIG, **extra: object):
+    from hallq.settings import Settings
+
+    return Settings(
+        SECRET_KEY="test-secret",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'hallq.sqlite'}",
+        HALLQ_CONFIG=config_dir,
+        HALLQ_INSTANCE=tmp_path / "instance",
+        **extra,
+    )
+
+
+def initialise_database(settings, clock) -> Database:
+    from hallq.config_files import load_config
+    from queue_core.setup import import_items
+
+    spec, items = load_config(settings.HALLQ_CONFIG)
+    database = Database(make_engine(settings.database_url()), clock)
+    migrate.upgrade(database.engine)
+    with database.write() as uow:
+        hall = sync_hall(uow, spec)
+        import_items(uow, hall, items)
+    return database
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """scrypt is slow on purpose: hash the test password once, not per user per test."""
+    from hallq.auth import hash_password
+
+    return hash_password("password-123")
+
+
+@pytest.fixture
+def app(tmp_path, clock, password_hash):
+    from hallq import create_app
+
+    settings = app_settings(tmp_path)
+    database = initialise_database(settings, clock)
+    with database.write() as uow:
+        hall_id = uow.session.scalar(text("SELECT id FROM hall"))
+        people = [("manager", Role.MANAGER), ("guide", Role.GUIDE), ("admin", Role.ADMIN)]
+        people += [(f"clerk{n}", Role.CLERK) for n in range(1, 17)]
+        for username, role in people:
+            uow.session.add(
+                Staff(hall_id=hall_id, username=username, name=f"{username}名", badge=f"B{username[-2:]}",
+                      role=role, password_hash=password_hash)
+            )  # fmt: skip
+    database.engine.dispose()
+    application = create_app(settings, clock=clock)
+    application.config["TESTING"] = True
+    yield application
+    application.extensions["hallq"].db.engine.dispose()
+
+
+class Api:
+    """A JSON client for /api/v1 with a bearer token per caller."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.client = app.test_client()
+        self.tokens: dict[str, str] = {}
+
+    def token(self, who: str) -> str:
+        from hallq.auth import new_token
+        from queue_core.halls import staff_by_username
+
+        if who not in self.tokens:
+            db = self.app.extensions["hallq"].db
+            with db.write() as uow:
+                hall_id = uow.session.scalar(text("SELECT id FROM hall"))
+                if who.startswith("device:"):
+                    device_id = who.removeprefix("device:")
+                    kind = self.app.extensions["hallq"].spec.device_kind(device_id)
+                    self.tokens[who] = new_token(uow, hall_id, device=(kind, device_id))
+                else:
+                    self.tokens[who] = new_token(uow, hall_id, staff=staff_by_username(uow, who))
+        return self.tokens[who]
+
+    def request(self, method: str, path: str, who: str | None = None, json: object = None, **kw: object):
+        headers = {"Authorization": f"Bearer {self.token(who)}"} if who else {}
+        return self.client.open(f"/api/v1{path}", method=method, json=json, headers=headers, **kw)
+
+    def get(self, path: str, who: str | None = None, **kw: object):
+        return self.request("GET", path, who, **kw)
+
+    def post(self, path: str, who: str | None = None, json: object = None, **kw: object):
+        return self.request("POST", path, who, json=json, **kw)
+
+
+@pytest.fixture
+def api(app) -> Api:
+    return Api(app)

@@ -1,0 +1,33 @@
+"""From committed domain events to Socket.IO messages on /hall.
+
+Rooms: window:<n> (that window's board), board:hall (hall boards), queue:<code>,
+ticket:<id> (a citizen following a ticket), dashboard (managers). Each message carries
+everything its screen needs, so no client re-fetches after an event."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hallq.extensions import socketio
+from queue_core.events import DomainEvent, QueueState, TicketCalled, TicketChanged, TicketIssued, WindowState
+
+NAMESPACE = "/hall"
+
+
+def rooms_for(event: DomainEvent) -> list[str]:
+    match event:
+        case TicketCalled(window=window, queue=queue, ticket_id=ticket_id):
+            return [f"window:{window}", "board:hall", f"queue:{queue}", f"ticket:{ticket_id}", "dashboard"]
+        case WindowState(window=window):
+            return [f"window:{window}", "board:hall", "dashboard"]
+        case QueueState(queue=queue):
+            return [f"queue:{queue}", "board:hall", "dashboard"]
+        case TicketChanged(ticket_id=ticket_id) | TicketIssued(ticket_id=ticket_id):
+            return [f"ticket:{ticket_id}", "dashboard"]
+    return ["dashboard"]
+
+
+def publish(events: Sequence[DomainEvent]) -> None:
+    """Called by the core's Database after each commit, never for a rollback."""
+    for event in events:
+        socketio.emit(event.name, event.payload(), to=rooms_for(event), namespace=NAMESPACE)

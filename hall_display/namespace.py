@@ -1,0 +1,57 @@
+"""/hall: clients say what they show with `subscribe`. Boards show public information and
+need no token; a keypad or the dashboard must connect with auth={"token": ...}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_socketio import join_room
+
+from hallq.auth import user_by_token
+from hallq.extensions import socketio
+
+from .events import NAMESPACE
+
+_principals: dict[str, Any] = {}
+
+
+@socketio.on("connect", namespace=NAMESPACE)
+def _connect(auth: dict[str, Any] | None = None) -> None:
+    token = (auth or {}).get("token") if isinstance(auth, dict) else None
+    _principals[request.sid] = user_by_token(token) if token else None  # type: ignore[attr-defined]
+
+
+@socketio.on("disconnect", namespace=NAMESPACE)
+def _disconnect(*_args: Any) -> None:
+    _principals.pop(request.sid, None)  # type: ignore[attr-defined]
+
+
+@socketio.on("subscribe", namespace=NAMESPACE)
+def _subscribe(what: Any) -> dict[str, Any]:
+    """Returns an acknowledgement: {"ok": true, "room": ...} or {"ok": false, "error": ...}."""
+    if not isinstance(what, dict) or len(what) != 1:
+        return {"ok": False, "error": 'send one of {"window": 3}, {"board": "hall"}, {"queue": "A"}, '
+                '{"ticket": 12}, {"keypad": 3}, {"dashboard": true}'}  # fmt: skip
+    ((kind, value),) = what.items()
+    principal = _principals.get(request.sid)  # type: ignore[attr-defined]
+    if kind == "window" and isinstance(value, int):
+        room = f"window:{value}"
+    elif kind == "board" and value == "hall":
+        room = "board:hall"
+    elif kind == "queue" and isinstance(value, str):
+        room = f"queue:{value}"
+    elif kind == "ticket" and isinstance(value, int):
+        room = f"ticket:{value}"
+    elif kind == "keypad" and isinstance(value, int):
+        if principal is None or getattr(principal, "device_kind", None) != "keypad":
+            return {"ok": False, "error": "a keypad must connect with its device token"}
+        room = f"keypad:{value}"
+    elif kind == "dashboard" and value is True:
+        if principal is None or not principal.has_role("manager", "admin"):
+            return {"ok": False, "error": "the dashboard needs a manager's or admin's token"}
+        room = "dashboard"
+    else:
+        return {"ok": False, "error": f"cannot subscribe to {kind!r}: {value!r}"}
+    join_room(room)
+    return {"ok": True, "room": room}

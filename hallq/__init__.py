@@ -1,0 +1,92 @@
+"""Hallq's Flask application: the app factory wires the queue core, the JSON API, the rooms'
+blueprints, Socket.IO and the extensions together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import get_locale
+from werkzeug.exceptions import HTTPException
+
+from queue_core import Clock, Database, SystemClock, make_engine
+
+from .config_files import load_hall
+from .extensions import babel, csrf, login_manager, socketio
+from .settings import Settings, load_settings
+from .state import HallqState
+
+LOCALES = ("zh_CN", "en")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(settings.HALLQ_INSTANCE.resolve()))
+    app.config.update(
+        SECRET_KEY=settings.secret_key(),
+        BABEL_DEFAULT_LOCALE=settings.HALLQ_DEFAULT_LOCALE,
+        BABEL_DEFAULT_TIMEZONE="UTC",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).with_name("translations")),
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from hall_display.events import publish
+
+    spec = load_hall(Path(settings.HALLQ_CONFIG))
+    database = Database(make_engine(settings.database_url()), clock or SystemClock(), publish)
+    app.extensions["hallq"] = HallqState(settings=settings, db=database, spec=spec)
+
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: spec.hall.timezone)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=settings.SOCKETIO_MESSAGE_QUEUE or None,
+        cors_allowed_origins=[],  # same origin only
+    )
+    app.jinja_env.globals["get_locale"] = get_locale
+    _register_blueprints(app)
+    app.register_error_handler(HTTPException, _http_error)
+    return app
+
+
+def _http_error(exc: HTTPException) -> Any:
+    """Under /api/ every error answers in JSON; pages keep Flask's own error pages."""
+    from .api import PREFIX, json_http_error
+
+    return json_http_error(exc) if request.path.startswith(PREFIX + "/") else exc
+
+
+def _register_blueprints(app: Flask) -> None:
+    from evaluation import bp as evaluation_bp
+    from hall_display import bp as hall_display_bp
+    from kiosk import bp as kiosk_bp
+    from manager import bp as manager_bp
+    from window_panel import bp as window_panel_bp
+
+    from . import auth, pages
+    from .api import bp as api_bp
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(api_bp)
+    for room in (kiosk_bp, window_panel_bp, hall_display_bp, evaluation_bp, manager_bp):
+        app.register_blueprint(room)
+
+
+def _select_locale() -> str:
+    """Chinese unless the person chose English: a hall's kiosks and boards must not follow
+    whatever language the browser happens to be set to."""
+    chosen = request.args.get("lang") or session.get("lang")
+    return chosen if chosen in LOCALES else str(babel_default_locale())
+
+
+def babel_default_locale() -> str:
+    from flask import current_app
+
+    return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -1,0 +1,70 @@
+"""The JSON API at /api/v1: the contract for kiosks, boards, panels and other systems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.exceptions import HTTPException
+
+from queue_core.errors import DomainError, InvalidState, NotFound, NotPermitted
+
+from ..extensions import csrf
+from .openapi import ApiDoc, PayloadError, Unauthenticated
+
+PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
+doc = ApiDoc(title="Hallq API", version="1.0")
+csrf.exempt(bp)  # bearer clients need no CSRF token; session clients are checked below
+
+STATUS = {NotFound: 404, NotPermitted: 403, InvalidState: 409}
+
+
+def error(status: int, code: str, message: str, **extra: Any) -> Any:
+    return jsonify({"error": code, "message": message, **extra}), status
+
+
+@bp.before_request
+def _csrf_for_session_writes() -> Any:
+    """A browser page calling the API with its login cookie must send its CSRF token."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    if current_user.is_authenticated and not current_user.via_token:
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except CSRFError as exc:
+            return error(400, "csrf", f"session requests need the X-CSRFToken header: {exc.description}")
+        except Exception as exc:  # noqa: BLE001 - wtforms raises ValidationError with the reason
+            return error(400, "csrf", f"session requests need the X-CSRFToken header: {exc}")
+    return None
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> Any:
+    status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 409)
+    return error(status, exc.code, exc.message)
+
+
+@bp.errorhandler(PayloadError)
+def _payload_error(exc: PayloadError) -> Any:
+    return error(422, "invalid_payload", str(exc), fields=exc.fields)
+
+
+@bp.errorhandler(Unauthenticated)
+def _unauthenticated(_exc: Unauthenticated) -> Any:
+    return error(401, "unauthenticated", "log in or send Authorization: Bearer <token>")
+
+
+def json_http_error(exc: HTTPException) -> Any:
+    """Registered app-wide for paths under /api/: even a 404 or 405 answers in JSON."""
+    return error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    return jsonify(doc.document(PREFIX))
+
+
+from . import catalog, tickets, windows  # noqa: E402,F401 - the views register themselves on bp

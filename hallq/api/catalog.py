@@ -1,0 +1,96 @@
+"""Queues and service items: what a kiosk shows before a ticket is taken."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from queue_core import UnitOfWork
+from queue_core.halls import item_by_id
+from queue_core.models import Hall, Queue, ServiceItem, Window, WindowQueue
+from queue_core.search import search_items
+from queue_core.snapshots import waiting_counts
+
+from ..state import current_hall, state
+from . import bp, doc
+from .schemas import ItemDetail, ItemQuery, ItemSummary, QueueOut, WindowBrief
+
+
+@doc.operation(bp, "/queues", "GET", summary="List queues", tag="catalogue",
+               responses={200: ("Each queue with how many wait now", QueueOut)})  # fmt: skip
+def list_queues() -> list[QueueOut]:
+    with state().db.read() as uow:
+        return queues_out(uow, current_hall(uow))
+
+
+def queues_out(uow: UnitOfWork, hall: Hall) -> list[QueueOut]:
+    waiting = waiting_counts(uow, hall.id)
+    links = uow.session.execute(
+        select(WindowQueue.queue_id, Window.number)
+        .join(Window)
+        .where(Window.hall_id == hall.id)
+        .order_by(Window.number)
+    ).all()
+    queues = uow.session.scalars(select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.position))
+    return [
+        QueueOut(
+            code=q.code,
+            name=q.name,
+            name_en=q.name_en,
+            waiting=waiting.get(q.id, 0),
+            windows=[number for queue_id, number in links if queue_id == q.id],
+        )
+        for q in queues
+    ]
+
+
+def _summary(item: ServiceItem) -> dict[str, object]:
+    return dict(
+        id=item.id,
+        code=item.code,
+        name=item.name,
+        name_en=item.name_en,
+        department=item.department.code,
+        queue=item.queue.code,
+        kind=item.kind,
+        promised_limit_days=item.promised_limit_days,
+    )
+
+
+@doc.operation(bp, "/items", "GET", summary="Search service items", tag="catalogue", query=ItemQuery,
+               responses={200: ("Matching items, best first", ItemSummary)})  # fmt: skip
+def list_items(query: ItemQuery) -> list[ItemSummary]:
+    """Matches the Chinese name, the full pinyin (hunyin) or the initials (hydj)."""
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        return [ItemSummary(**_summary(item)) for item in search_items(uow, hall.id, query.q, query.limit)]
+
+
+@doc.operation(bp, "/items/<int:item_id>", "GET", summary="Read a service item", tag="catalogue",
+               responses={200: ("The eight disclosures, the queue and its windows", ItemDetail),
+                          404: ("No such item", None)})  # fmt: skip
+def get_item(item_id: int) -> ItemDetail:
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        item = item_by_id(uow, hall.id, item_id)
+        windows = uow.session.scalars(
+            select(Window)
+            .join(WindowQueue)
+            .where(WindowQueue.queue_id == item.queue_id)
+            .order_by(Window.number)
+        )
+        return ItemDetail(
+            **_summary(item),
+            department_name=item.department.name,
+            queue_name=item.queue.name,
+            legal_limit_days=item.legal_limit_days,
+            applicant=item.applicant,
+            basis=item.basis,
+            materials=item.materials,
+            conditions=item.conditions,
+            procedure=item.procedure,
+            fees=item.fees,
+            fee_basis=item.fee_basis,
+            authority=item.authority,
+            topics=item.topics,
+            windows=[WindowBrief(number=w.number, name=w.name) for w in windows],
+        )

@@ -1,0 +1,155 @@
+"""The API's request and response models: they validate, and the OpenAPI document is made
+from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from queue_core.models import Outcome, Priority
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# -- requests ---------------------------------------------------------------------------
+
+
+class TicketRequest(Payload):
+    """Give the item the citizen chose (its queue is taken) or a queue code."""
+
+    item_id: int | None = Field(None, ge=1)
+    queue: str | None = Field(None, pattern=r"^[A-Z]{1,2}$")
+    priority: Priority | None = None
+    kiosk: str | None = Field(None, max_length=40)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TicketRequest:
+        if (self.item_id is None) == (self.queue is None):
+            raise ValueError("give either item_id or queue (exactly one)")
+        return self
+
+
+class ItemQuery(Payload):
+    q: str = Field("", max_length=60, description="Chinese text, full pinyin (hunyin) or initials (hydj)")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class FinishRequest(Payload):
+    outcome: Outcome = Outcome.COMPLETED
+
+
+class NoShowRequest(Payload):
+    requeue: bool = False
+
+
+class TransferRequest(Payload):
+    queue: str | None = Field(None, pattern=r"^[A-Z]{1,2}$")
+    window: int | None = Field(None, ge=1)
+    note: str = Field("", max_length=200)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferRequest:
+        if (self.queue is None) == (self.window is None):
+            raise ValueError("give either queue or window (exactly one)")
+        return self
+
+
+class CallNumberRequest(Payload):
+    number: str = Field(min_length=1, max_length=16)
+
+
+class PauseRequest(Payload):
+    reason: str = Field(min_length=1, max_length=80, description="e.g. 休息, 会议, 外出, 系统故障")
+
+
+# -- responses --------------------------------------------------------------------------
+
+
+class QueueOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    waiting: int
+    windows: list[int]
+
+
+class WindowBrief(BaseModel):
+    number: int
+    name: str
+
+
+class ItemSummary(BaseModel):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    department: str
+    queue: str
+    kind: str = Field(description="instant (即办件) or commitment (承诺件)")
+    promised_limit_days: int
+
+
+class ItemDetail(ItemSummary):
+    department_name: str
+    queue_name: str
+    legal_limit_days: int
+    applicant: str
+    basis: list[str]
+    materials: list[str]
+    conditions: list[str]
+    procedure: list[str]
+    fees: str
+    fee_basis: str
+    authority: str
+    topics: list[str]
+    windows: list[WindowBrief]
+
+
+class TicketOut(BaseModel):
+    id: int
+    number: str
+    queue: str
+    queue_name: str
+    item_id: int | None
+    priority: Priority | None
+    status: str
+    waiting_ahead: int
+    issued_at: datetime
+    called_at: datetime | None
+    window: WindowBrief | None
+
+
+class IssuedTicketOut(TicketOut):
+    key: str = Field(description="Unguessable key for the citizen's phone page; print it only on the ticket")
+
+
+class ClerkOut(BaseModel):
+    name: str
+    badge: str
+
+
+class CurrentTicketOut(BaseModel):
+    id: int
+    number: str
+    queue: str
+    status: str
+    item: str | None
+
+
+class WindowOut(BaseModel):
+    number: int
+    name: str
+    queues: list[str]
+    state: str = Field(description="closed, idle, called, serving or paused")
+    pause_reason: str | None
+    since: datetime | None
+    clerk: ClerkOut | None
+    current: CurrentTicketOut | None
+
+
+class WindowActionOut(BaseModel):
+    window: WindowOut
+    ticket: TicketOut | None

@@ -1,0 +1,70 @@
+"""Taking a ticket, following it, cancelling it."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from queue_core.errors import NotPermitted
+from queue_core.halls import ticket_by_id
+from queue_core.models import Role
+from queue_core.ticketing import cancel_ticket, issue_ticket
+
+from ..state import current_hall, state
+from . import bp, doc
+from .openapi import PayloadError, require
+from .schemas import IssuedTicketOut, TicketOut, TicketRequest
+from .views import ticket_out
+
+ISSUERS = ("device:kiosk", Role.GUIDE, Role.MANAGER, Role.ADMIN)
+
+
+@doc.operation(bp, "/tickets", "POST", summary="Take a ticket", tag="tickets", body=TicketRequest,
+               roles=ISSUERS, view_checks_roles=True,
+               responses={201: ("The ticket, with its number and how many are ahead", IssuedTicketOut),
+                          404: ("No such item or queue", None),
+                          409: ("The queue is closed or its numbers for today are used up", None)})  # fmt: skip
+def create_ticket(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
+    """A kiosk's device token, or a guide's, manager's or admin's token or session. Anonymous
+    callers only where the hall enables remote ticketing."""
+    with state().db.write() as uow:
+        hall = current_hall(uow)
+        if not (hall.remote_ticketing and not current_user.is_authenticated):
+            require(ISSUERS, "Take a ticket")
+        ticket = issue_ticket(
+            uow,
+            hall,
+            queue_code=body.queue,
+            item_id=body.item_id,
+            priority=body.priority,
+            kiosk_id=_kiosk(body),
+        )
+        return ticket_out(uow, ticket, with_key=True), 201  # type: ignore[return-value]
+
+
+def _kiosk(body: TicketRequest) -> str | None:
+    """A kiosk issues in its own name; others may say which kiosk a ticket came from."""
+    if current_user.is_authenticated and current_user.role == "device":
+        if body.kiosk and body.kiosk != current_user.device_id:
+            raise NotPermitted(f'kiosk {current_user.device_id} cannot issue tickets as kiosk "{body.kiosk}"')
+        return current_user.device_id
+    if body.kiosk and body.kiosk not in {k.id for k in state().spec.kiosks}:
+        raise PayloadError([{"field": "kiosk", "message": f'unknown kiosk "{body.kiosk}"'}])
+    return body.kiosk
+
+
+@doc.operation(bp, "/tickets/<int:ticket_id>", "GET", summary="Follow a ticket", tag="tickets",
+               responses={200: ("Its status, its window once called, how many are still ahead", TicketOut),
+                          404: ("No such ticket", None)})  # fmt: skip
+def get_ticket(ticket_id: int) -> TicketOut:
+    with state().db.read() as uow:
+        return ticket_out(uow, ticket_by_id(uow, current_hall(uow).id, ticket_id))
+
+
+@doc.operation(bp, "/tickets/<int:ticket_id>/cancel", "POST", summary="Cancel a ticket", tag="tickets",
+               roles=(Role.GUIDE, Role.MANAGER, Role.ADMIN),
+               responses={200: ("The cancelled ticket", TicketOut), 409: ("Already served or cancelled", None)})  # fmt: skip
+def cancel(ticket_id: int) -> TicketOut:
+    with state().db.write() as uow:
+        ticket = ticket_by_id(uow, current_hall(uow).id, ticket_id)
+        cancel_ticket(uow, ticket, staff_id=current_user.id)
+        return ticket_out(uow, ticket)

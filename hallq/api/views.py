@@ -1,0 +1,73 @@
+"""Turning domain rows into API responses (shared by the views)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from queue_core import UnitOfWork
+from queue_core.models import ServiceItem, Ticket, Window
+from queue_core.snapshots import window_display_state
+from queue_core.ticketing import waiting_ahead
+
+from .schemas import ClerkOut, CurrentTicketOut, IssuedTicketOut, TicketOut, WindowBrief, WindowOut
+
+
+def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> TicketOut:
+    window = ticket.window if ticket.window_id else None
+    fields = dict(
+        id=ticket.id,
+        number=ticket.number,
+        queue=ticket.queue.code,
+        queue_name=ticket.queue.name,
+        item_id=ticket.item_id,
+        priority=ticket.priority,
+        status=ticket.status,
+        waiting_ahead=waiting_ahead(uow, ticket),
+        issued_at=ticket.issued_at,
+        called_at=ticket.called_at,
+        window=WindowBrief(number=window.number, name=window.name) if window else None,
+    )
+    return IssuedTicketOut(**fields, key=ticket.key) if with_key else TicketOut(**fields)
+
+
+def windows_out(uow: UnitOfWork, windows: list[Window]) -> list[WindowOut]:
+    current_ids = [w.current_ticket_id for w in windows if w.current_ticket_id]
+    tickets = (
+        {t.id: t for t in uow.session.scalars(select(Ticket).where(Ticket.id.in_(current_ids)))}
+        if current_ids
+        else {}
+    )
+    item_ids = [t.item_id for t in tickets.values() if t.item_id]
+    item_names = (
+        dict(
+            uow.session.execute(
+                select(ServiceItem.id, ServiceItem.name).where(ServiceItem.id.in_(item_ids))
+            ).tuples()
+        )
+        if item_ids
+        else {}
+    )
+    result = []
+    for window in windows:
+        current = tickets.get(window.current_ticket_id) if window.current_ticket_id else None
+        result.append(
+            WindowOut(
+                number=window.number,
+                name=window.name,
+                queues=[link.queue.code for link in window.queue_links],
+                state=window_display_state(window, current),
+                pause_reason=window.pause_reason,
+                since=window.status_since,
+                clerk=ClerkOut(name=window.clerk.name, badge=window.clerk.badge) if window.clerk else None,
+                current=CurrentTicketOut(
+                    id=current.id,
+                    number=current.number,
+                    queue=current.queue.code,
+                    status=current.status,
+                    item=item_names.get(current.item_id) if current.item_id else None,
+                )
+                if current
+                else None,
+            )
+        )
+    return result

@@ -1,0 +1,137 @@
+"""Windows and the clerk's actions at them. A clerk acts only at the window they are signed
+in to; managers and admins may act at any window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_login import current_user
+from sqlalchemy import select
+
+from queue_core import UnitOfWork, calling, windows
+from queue_core.errors import NotPermitted
+from queue_core.halls import staff_by_username, window_by_number
+from queue_core.models import Hall, Role, Ticket, Window
+
+from ..state import current_hall, state
+from . import bp, doc
+from .schemas import (
+    CallNumberRequest,
+    FinishRequest,
+    NoShowRequest,
+    PauseRequest,
+    TransferRequest,
+    WindowActionOut,
+    WindowOut,
+)
+from .views import ticket_out, windows_out
+
+ACTORS = (Role.CLERK, Role.MANAGER, Role.ADMIN)
+Action = Callable[[UnitOfWork, Hall, int, int | None], Ticket | Window | None]
+
+
+@doc.operation(bp, "/windows", "GET", summary="List windows", tag="windows",
+               responses={200: ("Each window with its state, clerk and current ticket", WindowOut)})  # fmt: skip
+def list_windows() -> list[WindowOut]:
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        rows = list(
+            uow.session.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number))
+        )
+        return windows_out(uow, rows)
+
+
+def _act(number: int, action: Action, *, any_clerk: bool = False) -> WindowActionOut | None:
+    with state().db.write() as uow:
+        hall = current_hall(uow)
+        window = window_by_number(uow, hall.id, number)
+        if current_user.role == Role.CLERK and not any_clerk and window.clerk_id != current_user.id:
+            raise NotPermitted(f"you are not signed in to window {number}")
+        result = action(uow, hall, number, current_user.id)
+        if result is None:
+            return None
+        ticket = result if isinstance(result, Ticket) else None
+        uow.session.flush()
+        return WindowActionOut(
+            window=windows_out(uow, [window])[0], ticket=ticket_out(uow, ticket) if ticket else None
+        )
+
+
+def _window_action(rule: str, summary: str, **kwargs):
+    responses = {
+        200: ("The window and its ticket after the action", WindowActionOut),
+        404: ("No such window", None),
+        409: ("The window or its ticket is not in a state that allows this", None),
+    }
+    return doc.operation(
+        bp, f"/windows/<int:number>/{rule}", "POST", summary=summary, tag="windows", roles=ACTORS,
+        responses=responses | kwargs.pop("responses", {}), **kwargs,
+    )  # fmt: skip
+
+
+@_window_action("sign-in", "Sign in at a window (挂牌上岗)")
+def sign_in(number: int) -> WindowActionOut | None:
+    """The caller takes the window; a colleague already there is relieved (A/B posts)."""
+
+    def action(uow: UnitOfWork, hall: Hall, n: int, _staff: int | None) -> Window:
+        return windows.sign_in(uow, hall, n, staff_by_username(uow, current_user.username))
+
+    return _act(number, action, any_clerk=True)
+
+
+@_window_action("sign-out", "Sign out of a window")
+def sign_out(number: int) -> WindowActionOut | None:
+    return _act(number, windows.sign_out)
+
+
+@_window_action("call-next", "Call the next ticket (叫号)",
+                responses={204: ("Nobody is waiting for this window", None)})  # fmt: skip
+def call_next(number: int) -> WindowActionOut | None:
+    return _act(number, calling.call_next)
+
+
+@_window_action("call", "Call a specific number (指定叫号)", body=CallNumberRequest)
+def call_number(number: int, body: CallNumberRequest) -> WindowActionOut | None:
+    return _act(number, lambda uow, hall, n, staff: calling.call_number(uow, hall, n, body.number, staff))
+
+
+@_window_action("recall", "Call the current ticket again (重呼)")
+def recall(number: int) -> WindowActionOut | None:
+    return _act(number, calling.recall)
+
+
+@_window_action("start", "Start serving the called ticket (开始办理)")
+def start(number: int) -> WindowActionOut | None:
+    return _act(number, calling.start)
+
+
+@_window_action("finish", "Finish the service (办结)", body=FinishRequest)
+def finish(number: int, body: FinishRequest) -> WindowActionOut | None:
+    return _act(number, lambda uow, hall, n, staff: calling.finish(uow, hall, n, staff, body.outcome))
+
+
+@_window_action("no-show", "Mark the called ticket absent (过号)", body=NoShowRequest)
+def no_show(number: int, body: NoShowRequest) -> WindowActionOut | None:
+    return _act(
+        number, lambda uow, hall, n, staff: calling.no_show(uow, hall, n, staff, requeue=body.requeue)
+    )
+
+
+@_window_action("transfer", "Transfer the current ticket (转移)", body=TransferRequest)
+def transfer(number: int, body: TransferRequest) -> WindowActionOut | None:
+    def action(uow: UnitOfWork, hall: Hall, n: int, staff: int | None) -> Ticket:
+        return calling.transfer_current(
+            uow, hall, n, staff, to_queue=body.queue, to_window=body.window, note=body.note
+        )
+
+    return _act(number, action)
+
+
+@_window_action("pause", "Pause the window (暂停)", body=PauseRequest)
+def pause(number: int, body: PauseRequest) -> WindowActionOut | None:
+    return _act(number, lambda uow, hall, n, staff: windows.pause(uow, hall, n, staff, body.reason))
+
+
+@_window_action("resume", "Resume after a pause")
+def resume(number: int) -> WindowActionOut | None:
+    return _act(number, windows.resume)

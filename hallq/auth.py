@@ -1,0 +1,199 @@
+"""Who is asking. Browser pages log in with a session (Flask-Login, CSRF on forms); devices
+and other systems send ``Authorization: Bearer <token>``. Both end up as current_user:
+a StaffUser (clerk, guide, manager, admin) or a DeviceUser (kiosk, board, keypad)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from queue_core import UnitOfWork
+from queue_core.models import ApiToken, Role, Staff
+
+from .extensions import login_manager
+from .state import state
+
+bp = Blueprint("auth", __name__)
+
+
+@dataclass(frozen=True)
+class StaffUser:
+    """A person, as Flask-Login sees them."""
+
+    id: int
+    username: str
+    name: str
+    badge: str
+    role: str
+    via_token: bool = False
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+
+@dataclass(frozen=True)
+class DeviceUser:
+    """A kiosk, board or keypad declared in hall.toml, acting with its device token."""
+
+    device_kind: str
+    device_id: str
+    role = "device"
+    via_token = True
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:  # devices never hold a session
+        return ""
+
+    def has_role(self, *roles: str) -> bool:
+        return False
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def new_token(
+    uow: UnitOfWork, hall_id: int, *, staff: Staff | None = None, device: tuple[str, str] | None = None
+) -> str:
+    """Create a bearer token; only its SHA-256 is stored, so it is shown exactly once."""
+    token = secrets.token_urlsafe(32)
+    kind, device_id = device or (None, None)
+    uow.session.add(
+        ApiToken(
+            hall_id=hall_id,
+            token_hash=_digest(token),
+            staff_id=staff.id if staff else None,
+            device_kind=kind,
+            device_id=device_id,
+            created_at=uow.now(),
+        )
+    )
+    return token
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _staff_user(staff: Staff, via_token: bool = False) -> StaffUser:
+    return StaffUser(staff.id, staff.username, staff.name, staff.badge, staff.role, via_token)
+
+
+@login_manager.user_loader
+def _load_session_user(user_id: str) -> StaffUser | None:
+    with state().db.read() as uow:
+        staff = uow.session.get(Staff, int(user_id)) if user_id.isdigit() else None
+        return _staff_user(staff) if staff and staff.active else None
+
+
+@login_manager.request_loader
+def _load_token_user(req: Any) -> StaffUser | DeviceUser | None:
+    header = req.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    with state().db.read() as uow:
+        row = uow.session.scalar(
+            select(ApiToken).where(
+                ApiToken.token_hash == _digest(token.strip()), ApiToken.revoked_at.is_(None)
+            )
+        )
+        if row is None:
+            return None
+        if row.staff is not None:
+            return _staff_user(row.staff, via_token=True) if row.staff.active else None
+        return DeviceUser(row.device_kind or "", row.device_id or "")
+
+
+def user_by_token(token: str) -> StaffUser | DeviceUser | None:
+    """For Socket.IO connections, which carry the token in their auth payload."""
+
+    class _Req:
+        headers = {"Authorization": f"Bearer {token}"}
+
+    return _load_token_user(_Req())
+
+
+def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """For pages: log in first, then have one of the roles."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                return render_template("forbidden.html"), 403
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = LoginForm()
+    if form.validate_on_submit():
+        with state().db.read() as uow:
+            staff = uow.session.scalar(select(Staff).where(Staff.username == form.username.data))
+            ok = (
+                staff is not None
+                and staff.active
+                and check_password_hash(staff.password_hash, form.password.data or "")
+            )
+            user = _staff_user(staff) if ok and staff else None
+        if user is not None:
+            login_user(user)
+            target = request.args.get("next", "")
+            return redirect(
+                target if target.startswith("/") and not target.startswith("//") else url_for("pages.index")
+            )
+        flash(_l("Wrong username or password."), "error")
+    return render_template("login.html", form=form), 200 if request.method == "GET" else 401
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    logout_user()
+    return redirect(url_for("pages.index"))
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str) -> Any:
+    from . import LOCALES
+
+    if code in LOCALES:
+        session["lang"] = code
+    target = request.args.get("next", "/")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please log in to open this page.")

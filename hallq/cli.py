@@ -1,0 +1,222 @@
+"""The `hallq` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import inspect
+
+from queue_core import Database, SystemClock, make_engine, migrate
+from queue_core.errors import DomainError
+from queue_core.halls import hall_by_code, staff_by_username
+from queue_core.models import Role, Staff
+from queue_core.setup import import_items, sync_hall
+
+from .config_files import ConfigError, load_catalog, load_config, load_hall
+from .settings import Settings, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except Exception as exc:
+        raise click.ClickException(f"environment / .env: {exc}") from exc
+
+
+def _database(settings: Settings) -> Database:
+    url = settings.database_url()
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return Database(make_engine(url), SystemClock())
+
+
+def _config_error(exc: ConfigError) -> click.ClickException:
+    return click.ClickException("the configuration has problems:\n  " + "\n  ".join(exc.problems))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Hallq: queue management for a government service hall."""
+
+
+@main.command("check-config")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def check_config(directory: Path | None) -> None:
+    """Validate hall.toml and the catalogue without starting anything."""
+    directory = directory or _settings().HALLQ_CONFIG
+    try:
+        hall, items = load_config(directory)
+    except ConfigError as exc:
+        raise _config_error(exc) from exc
+    click.echo(
+        f"{directory}: OK: {hall.hall.name}, {len(hall.departments)} departments, {len(hall.queues)} queues, "
+        f"{len(hall.windows)} windows, {len(hall.kiosks)} kiosks, {len(items)} service items"
+    )
+
+
+def initialise(settings: Settings) -> Database:
+    """Create or upgrade the database, then load the hall and its catalogue from the config."""
+    try:
+        spec, items = load_config(settings.HALLQ_CONFIG)
+    except ConfigError as exc:
+        raise _config_error(exc) from exc
+    db = _database(settings)
+    migrate.upgrade(db.engine)
+    with db.write() as uow:
+        hall = sync_hall(uow, spec)
+        result = import_items(uow, hall, items)
+    click.echo(
+        f"{spec.hall.name}: {len(spec.queues)} queues, {len(spec.windows)} windows; "
+        f"catalogue: {result.created} items added, {result.updated} updated"
+    )
+    return db
+
+
+@main.command()
+def init() -> None:
+    """Create or upgrade the database and load the hall and catalogue from HALLQ_CONFIG."""
+    initialise(_settings()).engine.dispose()
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply any pending schema migrations."""
+    database = _database(_settings())
+    migrate.upgrade(database.engine)
+    click.echo("database schema is current")
+
+
+@main.group()
+def catalog() -> None:
+    """The catalogue of service items."""
+
+
+@catalog.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+def catalog_import(file: Path) -> None:
+    """Load or update service items from a CSV or XLSX file."""
+    settings = _settings()
+    try:
+        spec = load_hall(settings.HALLQ_CONFIG)
+        items = load_catalog(file, spec)
+    except ConfigError as exc:
+        raise _config_error(exc) from exc
+    database = _require_initialised(settings)
+    with database.write() as uow:
+        result = import_items(uow, hall_by_code(uow, spec.hall.code), items)
+    click.echo(f"{file.name}: {result.created} items added, {result.updated} updated")
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", default=None, help="Full name shown on the window board (default: USERNAME)")
+@click.option("--badge", default="", help="Badge number (工号)")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
+def user_add(username: str, role: str, name: str | None, badge: str, password_stdin: bool) -> None:
+    """Add a clerk, guide, manager or admin (or reset their password and details)."""
+    from .auth import hash_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.ClickException("the password must have at least 8 characters")
+    settings = _settings()
+    database = _require_initialised(settings)
+    with database.write() as uow:
+        hall = hall_by_code(uow, load_hall(settings.HALLQ_CONFIG).hall.code)
+        staff = uow.session.query(Staff).filter_by(username=username).one_or_none() or Staff(
+            username=username
+        )
+        staff.hall_id, staff.name, staff.badge, staff.role = hall.id, name or username, badge, role
+        staff.password_hash = hash_password(password)
+        uow.session.add(staff)
+    click.echo(f"{role} {username} saved")
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens for people and devices."""
+
+
+@token.command("issue")
+@click.argument("username", required=False)
+@click.option("--device", "device_id", help="A kiosk, board or keypad id from hall.toml")
+def token_issue(username: str | None, device_id: str | None) -> None:
+    """Print a new bearer token for USERNAME, or for a device with --device ID."""
+    from .auth import new_token
+
+    if (username is None) == (device_id is None):
+        raise click.UsageError("give a USERNAME or --device ID (one of them)")
+    settings = _settings()
+    spec = load_hall(settings.HALLQ_CONFIG)
+    database = _require_initialised(settings)
+    with database.write() as uow:
+        hall = hall_by_code(uow, spec.hall.code)
+        if device_id is not None:
+            kind = spec.device_kind(device_id)
+            if kind is None:
+                raise click.ClickException(f'hall.toml declares no kiosk, board or keypad "{device_id}"')
+            value = new_token(uow, hall.id, device=(kind, device_id))
+        else:
+            try:
+                value = new_token(uow, hall.id, staff=staff_by_username(uow, username or ""))
+            except DomainError as exc:
+                raise click.ClickException(exc.message) from exc
+    click.echo(value)
+
+
+def _require_initialised(settings: Settings) -> Database:
+    database = _database(settings)
+    if "hall" not in inspect(database.engine).get_table_names() or not migrate.is_current(database.engine):
+        raise click.ClickException(
+            f"the database at {settings.database_url()} is not set up: run `hallq init`"
+        )
+    return database
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--threads", default=100, show_default=True, help="Concurrent requests and open boards")
+@click.option("--access-log", is_flag=True)
+def serve(host: str, port: int, threads: int, access_log: bool) -> None:
+    """Serve the hall (production server: gunicorn, threaded Socket.IO)."""
+    from . import create_app
+    from .server import run
+
+    settings = _settings()
+    _require_initialised(settings).engine.dispose()
+    click.echo(f"Hallq serving on http://{host}:{port}/")
+    run(create_app, host, port, threads, access_log)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def demo(host: str, port: int) -> None:
+    """Set up the demo hall if needed (database, catalogue, staff, a lively morning), then serve."""
+    from . import create_app
+    from .demo import seed
+    from .server import run
+
+    settings = _settings()
+    database = initialise(settings)
+    seed(database, load_hall(settings.HALLQ_CONFIG))
+    database.engine.dispose()
+    click.echo(f"\nDemo hall: http://{host}:{port}/   (staff passwords: hallq-demo)")
+    run(create_app, host, port, 100)

@@ -1,0 +1,212 @@
+"""Reading config/: hall.toml and the catalogue (CSV or XLSX). Every problem is reported with
+its file and the line, row or key, in words a hall's IT person can fix:
+
+    hall.toml: window 12: serves unknown queue "Z"
+    catalog.csv: line 14 (GA003): 办件类型: Input should be 'instant' or 'commitment'
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from queue_core.spec import HallSpec, ItemSpec
+
+HALL_FILE = "hall.toml"
+
+# Catalogue column headers (Chinese, as managers keep them in Excel) → ItemSpec fields.
+CATALOG_COLUMNS = {
+    "事项编码": "code",
+    "事项名称": "name",
+    "英文名称": "name_en",
+    "部门": "department",
+    "队列": "queue",
+    "办件类型": "kind",
+    "法定时限": "legal_limit_days",
+    "承诺时限": "promised_limit_days",
+    "服务对象": "applicant",
+    "设立依据": "basis",
+    "申报材料": "materials",
+    "办理条件": "conditions",
+    "办理流程": "procedure",
+    "收费标准": "fees",
+    "收费依据": "fee_basis",
+    "窗口权限": "authority",
+    "主题": "topics",
+}
+FIELD_HEADERS = {field: header for header, field in CATALOG_COLUMNS.items()}
+REQUIRED_COLUMNS = ("事项编码", "事项名称", "部门", "队列", "办件类型", "设立依据", "申报材料", "办理流程")
+
+
+# How an entry of each list in hall.toml is named in messages: "window 12", "queue 'A'".
+SECTION_KEYS = {
+    "windows": ("window", "number"),
+    "queues": ("queue", "code"),
+    "departments": ("department", "code"),
+    "kiosks": ("kiosk", "id"),
+    "boards": ("board", "id"),
+    "keypads": ("keypad", "id"),
+}
+
+
+class ConfigError(Exception):
+    """One or more problems, each already prefixed with its file."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_hall(config_dir: Path) -> HallSpec:
+    path = Path(config_dir) / HALL_FILE
+    if not path.is_file():
+        raise ConfigError([f"{path}: not found (set HALLQ_CONFIG to the folder holding {HALL_FILE})"])
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{HALL_FILE}: {exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{HALL_FILE}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
+    try:
+        spec = HallSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{HALL_FILE}: {_where(data, err['loc'])}{_what(err)}" for err in exc.errors()]
+        raise ConfigError(problems) from exc
+    problems = spec.reference_problems()
+    if problems:
+        raise ConfigError([f"{HALL_FILE}: {p}" for p in problems])
+    return spec
+
+
+def _where(data: dict[str, Any], loc: tuple[int | str, ...]) -> str:
+    """'window 12: queues[0].code: ' for ('windows', 3, 'queues', 0, 'code')."""
+    if not loc:
+        return ""
+    parts: list[str] = []
+    rest = list(loc)
+    section = rest.pop(0)
+    if section in SECTION_KEYS and rest and isinstance(rest[0], int):
+        index = rest.pop(0)
+        label, key = SECTION_KEYS[str(section)]
+        entries = data.get(str(section), [])
+        entry = entries[index] if isinstance(entries, list) and index < len(entries) else {}
+        ident = entry.get(key) if isinstance(entry, dict) else None
+        parts.append(f"{label} {ident!r}" if ident is not None else f"{section}[{index}]")
+    else:
+        parts.append(f"[{section}]" if section == "hall" else str(section))
+    tail = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest).lstrip(".")
+    return ": ".join([*parts, tail] if tail else parts) + ": "
+
+
+def _what(err: Any) -> str:
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "missing":
+        return "is missing"
+    if err["type"] == "extra_forbidden":
+        return "is not a known setting (check its spelling)"
+    return message
+
+
+def load_catalog(path: Path, hall: HallSpec | None = None) -> list[ItemSpec]:
+    """Read a catalogue CSV (UTF-8, with or without BOM; or GB18030 as Excel saves it) or XLSX."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError([f"{path}: not found"])
+    if path.suffix.lower() == ".xlsx":
+        rows = _xlsx_rows(path)
+    elif path.suffix.lower() == ".csv":
+        rows = _csv_rows(path)
+    else:
+        raise ConfigError([f"{path.name}: a catalogue is a .csv or .xlsx file"])
+    return _validate_rows(path.name, rows, hall)
+
+
+def _csv_rows(path: Path) -> list[tuple[str, dict[str, str]]]:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes any byte string
+        raise ConfigError([f"{path.name}: not UTF-8 or GB18030 text"])
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    _check_header(path.name, reader.fieldnames or [])
+    rows = []
+    for record in reader:
+        rows.append((f"line {reader.line_num}", {k: v for k, v in record.items() if k is not None}))
+    return rows
+
+
+def _xlsx_rows(path: Path) -> list[tuple[str, dict[str, str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise ConfigError([f"{path.name}: not a readable Excel workbook ({exc})"]) from exc
+    values = list(sheet.iter_rows(values_only=True))
+    if not values:
+        raise ConfigError([f"{path.name}: the first sheet is empty"])
+    header = [str(h).strip() if h is not None else "" for h in values[0]]
+    _check_header(path.name, header)
+    rows = []
+    for number, row in enumerate(values[1:], start=2):
+        if all(cell in (None, "") for cell in row):
+            continue
+        record = {h: "" if v is None else str(v) for h, v in zip(header, row, strict=False) if h}
+        rows.append((f"row {number}", record))
+    return rows
+
+
+def _check_header(filename: str, header: list[str]) -> None:
+    missing = [h for h in REQUIRED_COLUMNS if h not in header]
+    if missing:
+        raise ConfigError([f"{filename}: header: missing column {', '.join(missing)}"])
+
+
+def _validate_rows(
+    filename: str, rows: list[tuple[str, dict[str, str]]], hall: HallSpec | None
+) -> list[ItemSpec]:
+    problems: list[str] = []
+    items: list[ItemSpec] = []
+    seen: dict[str, str] = {}
+    departments = {d.code for d in hall.departments} | {d.name for d in hall.departments} if hall else None
+    queues = {q.code for q in hall.queues} if hall else None
+    for where, record in rows:
+        data = {CATALOG_COLUMNS[h]: (v or "").strip() for h, v in record.items() if h in CATALOG_COLUMNS}
+        data = {k: v for k, v in data.items() if v != "" or k in ("code", "name")}
+        label = f"{filename}: {where}" + (f" ({data['code']})" if data.get("code") else "")
+        try:
+            item = ItemSpec.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = err["loc"][0] if err["loc"] else None
+                column = f"{FIELD_HEADERS.get(str(field), field)}: " if field else ""
+                problems.append(f"{label}: {column}{_what(err)}")
+            continue
+        if item.code in seen:
+            problems.append(f"{label}: 事项编码: {item.code} already used at {seen[item.code]}")
+        seen[item.code] = where
+        if departments is not None and item.department not in departments:
+            problems.append(f'{label}: 部门: unknown department "{item.department}"')
+        if queues is not None and item.queue not in queues:
+            problems.append(f'{label}: 队列: unknown queue "{item.queue}"')
+        items.append(item)
+    if problems:
+        raise ConfigError(problems)
+    if not items:
+        raise ConfigError([f"{filename}: has no items"])
+    return items
+
+
+def load_config(config_dir: Path) -> tuple[HallSpec, list[ItemSpec]]:
+    """The hall and its catalogue, every problem in both reported together."""
+    hall = load_hall(config_dir)
+    return hall, load_catalog(Path(config_dir) / hall.hall.catalog, hall)

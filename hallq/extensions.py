@@ -1,0 +1,11 @@
+"""Flask extensions, created unbound and wired in create_app (the Flask app-factory way)."""
+
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_socketio import SocketIO
+from flask_wtf import CSRFProtect
+
+socketio = SocketIO()
+login_manager = LoginManager()
+babel = Babel()
+csrf = CSRFProtect()

@@ -1,0 +1,50 @@
+"""The hall's front page: what is open and who waits, with links to each room."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, render_template
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, text
+
+from queue_core.models import Window
+
+from .api.catalog import queues_out
+from .api.views import windows_out
+from .state import current_hall, state
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.app_context_processor
+def _window_state_names() -> dict[str, Any]:
+    return {
+        "state_names": {
+            "closed": _l("Closed"),
+            "idle": _l("Open"),
+            "called": _l("Calling"),
+            "serving": _l("Serving"),
+            "paused": _l("Paused"),
+        }
+    }
+
+
+@bp.get("/")
+def index() -> Any:
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        rows = list(
+            uow.session.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number))
+        )
+        return render_template(
+            "index.html", hall_name=hall.name, queues=queues_out(uow, hall), windows=windows_out(uow, rows)
+        )
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    """For load balancers and systemd: the process answers and the database is reachable."""
+    with state().db.read() as uow:
+        uow.session.execute(text("SELECT 1"))
+    return jsonify({"status": "ok"})

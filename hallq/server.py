@@ -1,0 +1,45 @@
+"""`hallq serve`: gunicorn with one worker process of many threads. One worker, because
+Socket.IO needs every client of a process in that process (scale out with several
+`hallq serve` processes and SOCKETIO_MESSAGE_QUEUE); threads, because the threading mode is
+the maintained, compatible one. Each open board holds a thread, so size --threads for the
+hall's screens plus its concurrent requests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+
+class HallqServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, make_app: Callable[[], Flask], options: dict[str, Any]) -> None:
+        self.make_app = make_app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        # Built in the worker, after the fork: no database connection crosses it.
+        return self.make_app()
+
+
+def run(make_app: Callable[[], Flask], host: str, port: int, threads: int, access_log: bool = False) -> None:
+    HallqServer(
+        make_app,
+        {
+            "bind": f"{host}:{port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": threads,
+            "accesslog": "-" if access_log else None,
+            "graceful_timeout": 10,
+            "proc_name": "hallq",
+            # gunicorn 27's control socket has one fixed path per user: several servers would clash.
+            "control_socket_disable": True,
+        },
+    ).run()

@@ -1,0 +1,54 @@
+"""Queues and items as a kiosk reads them."""
+
+
+def test_queues_with_waiting_counts_and_windows(api):
+    api.post("/tickets", "guide", {"queue": "D"})
+    api.post("/tickets", "guide", {"queue": "D"})
+    queues = {q["code"]: q for q in api.get("/queues").get_json()}
+    assert set(queues) == set("ABCDEFGH")
+    assert queues["D"]["name"] == "社保医保" and queues["D"]["waiting"] == 2
+    assert queues["D"]["windows"] == [5, 6, 7, 15, 16]
+    assert queues["A"]["waiting"] == 0
+
+
+def test_search_by_chinese_full_pinyin_and_initials(api):
+    def names(q):
+        return [i["name"] for i in api.get("/items", query_string={"q": q}).get_json()]
+
+    assert "内地居民婚姻登记（结婚登记）" in names("结婚")
+    assert any("婚姻登记" in n for n in names("hunyin"))
+    by_initials = names("hydj")  # 婚姻登记
+    assert by_initials and all("婚姻登记" in n for n in by_initials)
+    assert names("HYDJ") == by_initials
+    assert names("sfz")[0].startswith("居民身份证")  # initials of 身份证 inside the name
+    assert names("zzzzqqq") == []
+
+
+def test_search_limit_is_validated(api):
+    response = api.get("/items", query_string={"limit": "0"})
+    assert response.status_code == 422 and response.get_json()["fields"][0]["field"] == "limit"
+
+
+def test_item_has_the_eight_disclosures_and_its_windows(api):
+    item_id = api.get("/items", query_string={"q": "居民身份证申领（首次申领）"}).get_json()[0]["id"]
+    item = api.get(f"/items/{item_id}").get_json()
+    assert item["name"] == "居民身份证申领（首次申领）"
+    assert item["department_name"] == "青山县公安局（户政）"
+    assert item["basis"][0].startswith("《中华人民共和国居民身份证法》")
+    assert len(item["materials"]) >= 2 and len(item["procedure"]) >= 3
+    assert item["conditions"] and item["authority"]
+    assert item["kind"] == "commitment" and item["promised_limit_days"] > 0
+    assert "20元" in item["fees"] and item["fee_basis"]
+    assert [w["number"] for w in item["windows"]] == [1, 2, 16]
+    assert item["queue"] == "A" and item["queue_name"] == "户籍业务"
+
+
+def test_every_demo_item_is_complete(api):
+    items = api.get("/items", query_string={"limit": 200}).get_json()
+    assert len(items) >= 60
+    departments = {i["department"] for i in items}
+    assert len(departments) >= 10
+    for summary in items:
+        item = api.get(f"/items/{summary['id']}").get_json()
+        assert item["basis"] and item["materials"] and item["procedure"] and item["fees"], item["code"]
+        assert item["windows"], item["code"]

@@ -1,0 +1,105 @@
+"""Taking and following tickets through /api/v1, as a kiosk, a guide or a passer-by."""
+
+from sqlalchemy import text
+
+
+def test_kiosk_takes_a_ticket_for_an_item(api):
+    item = api.get("/items?q=结婚登记").get_json()[0]
+    response = api.post("/tickets", "device:K1", {"item_id": item["id"]})
+    assert response.status_code == 201
+    ticket = response.get_json()
+    assert ticket["number"] == "C001"
+    assert ticket["queue"] == "C" and ticket["queue_name"] == "婚姻登记"
+    assert ticket["status"] == "waiting" and ticket["waiting_ahead"] == 0
+    assert ticket["issued_at"] == "2026-11-23T01:00:00Z"
+    assert len(ticket["key"]) >= 20
+
+
+def test_people_ahead_are_counted(api):
+    for _ in range(3):
+        api.post("/tickets", "device:K1", {"queue": "A"})
+    ticket = api.post("/tickets", "device:K2", {"queue": "A"}).get_json()
+    assert (ticket["number"], ticket["waiting_ahead"]) == ("A004", 3)
+    followed = api.get(f"/tickets/{ticket['id']}").get_json()
+    assert followed["waiting_ahead"] == 3 and "key" not in followed
+
+
+def test_issuing_needs_a_kiosk_guide_or_manager(api):
+    assert api.post("/tickets", None, {"queue": "A"}).status_code == 401
+    refused = api.post("/tickets", "clerk1", {"queue": "A"})
+    assert refused.status_code == 403
+    assert refused.get_json()["message"] == "take a ticket is not allowed for clerk"
+    assert api.post("/tickets", "guide", {"queue": "A", "priority": "senior"}).status_code == 201
+    assert api.post("/tickets", "manager", {"queue": "A"}).status_code == 201
+
+
+def test_remote_ticketing_opens_issuing_to_anyone(api, app):
+    with app.extensions["hallq"].db.write() as uow:
+        uow.session.execute(text("UPDATE hall SET remote_ticketing = 1"))
+    assert api.post("/tickets", None, {"queue": "B"}).status_code == 201
+
+
+def test_a_kiosk_cannot_issue_in_another_kiosks_name(api):
+    response = api.post("/tickets", "device:K1", {"queue": "A", "kiosk": "K2"})
+    assert response.status_code == 403
+    assert "kiosk K1 cannot issue tickets as kiosk" in response.get_json()["message"]
+
+
+def test_bad_payloads_name_the_field(api):
+    cases = [
+        ({"queue": "a"}, "queue"),
+        ({"queue": "A", "priority": "vip"}, "priority"),
+        ({"queue": "A", "colour": "red"}, "colour"),
+        ({"item_id": "x"}, "item_id"),
+        ({"queue": "A", "kiosk": "K9"}, "kiosk"),
+    ]
+    for payload, field in cases:
+        response = api.post("/tickets", "guide", payload)
+        assert response.status_code == 422, payload
+        body = response.get_json()
+        assert body["error"] == "invalid_payload"
+        assert [f["field"] for f in body["fields"]] == [field], body
+    both = api.post("/tickets", "guide", {}).get_json()
+    assert both["fields"][0]["message"] == "give either item_id or queue (exactly one)"
+    not_json = api.post("/tickets", "guide", data="queue=A", content_type="text/plain")
+    assert not_json.status_code == 422
+    assert not_json.get_json()["fields"][0] == {
+        "field": "body",
+        "message": "must be a JSON object (Content-Type: application/json)",
+    }
+
+
+def test_unknown_things_answer_404_in_json(api):
+    assert api.post("/tickets", "guide", {"queue": "Z"}).get_json() == {
+        "error": "not_found",
+        "message": 'no queue "Z"',
+    }
+    assert api.post("/tickets", "guide", {"item_id": 99999}).status_code == 404
+    assert api.get("/tickets/424242").status_code == 404
+    missing = api.get("/no-such-thing")
+    assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
+    assert api.request("DELETE", "/tickets").get_json()["error"] == "method_not_allowed"
+
+
+def test_quota_reached_is_409(api, app):
+    with app.extensions["hallq"].db.write() as uow:
+        uow.session.execute(text("UPDATE queue SET daily_quota = 1 WHERE code = 'C'"))
+    api.post("/tickets", "guide", {"queue": "C"})
+    response = api.post("/tickets", "guide", {"queue": "C"})
+    assert response.status_code == 409
+    assert response.get_json() == {
+        "error": "quota_reached",
+        "message": "queue C has issued its 1 tickets for today",
+    }
+
+
+def test_cancel_by_a_guide(api):
+    ticket = api.post("/tickets", "device:K1", {"queue": "A"}).get_json()
+    assert api.post(f"/tickets/{ticket['id']}/cancel", "clerk1").status_code == 403
+    cancelled = api.post(f"/tickets/{ticket['id']}/cancel", "guide")
+    assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    again = api.post(f"/tickets/{ticket['id']}/cancel", "guide")
+    assert (
+        again.status_code == 409
+        and again.get_json()["message"] == "ticket A001 is cancelled, not called or waiting"
+    )
