@@ -8,7 +8,7 @@ from typing import Any
 from flask import request
 from flask_socketio import join_room
 
-from hallq.auth import user_by_token
+from hallq.auth import user_for_token
 from hallq.extensions import socketio
 
 from .events import NAMESPACE
@@ -19,7 +19,7 @@ _principals: dict[str, Any] = {}
 @socketio.on("connect", namespace=NAMESPACE)
 def _connect(auth: dict[str, Any] | None = None) -> None:
     token = (auth or {}).get("token") if isinstance(auth, dict) else None
-    _principals[request.sid] = user_by_token(token) if token else None  # type: ignore[attr-defined]
+    _principals[request.sid] = user_for_token(token) if token else None  # type: ignore[attr-defined]
 
 
 @socketio.on("disconnect", namespace=NAMESPACE)

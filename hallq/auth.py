@@ -109,30 +109,21 @@ def _load_session_user(user_id: str) -> StaffUser | None:
 
 @login_manager.request_loader
 def _load_token_user(req: Any) -> StaffUser | DeviceUser | None:
-    header = req.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return None
+    scheme, _, token = req.headers.get("Authorization", "").partition(" ")
+    return user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+
+
+def user_for_token(token: str) -> StaffUser | DeviceUser | None:
+    """The person or device a bearer token stands for (also used by Socket.IO connections)."""
     with state().db.read() as uow:
         row = uow.session.scalar(
-            select(ApiToken).where(
-                ApiToken.token_hash == _digest(token.strip()), ApiToken.revoked_at.is_(None)
-            )
+            select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
         )
         if row is None:
             return None
         if row.staff is not None:
             return _staff_user(row.staff, via_token=True) if row.staff.active else None
         return DeviceUser(row.device_kind or "", row.device_id or "")
-
-
-def user_by_token(token: str) -> StaffUser | DeviceUser | None:
-    """For Socket.IO connections, which carry the token in their auth payload."""
-
-    class _Req:
-        headers = {"Authorization": f"Bearer {token}"}
-
-    return _load_token_user(_Req())
 
 
 def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -191,8 +182,12 @@ def set_language(code: str) -> Any:
 
     if code in LOCALES:
         session["lang"] = code
-    target = request.args.get("next", "/")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    return redirect(_local(request.args.get("next", "")) or "/")
+
+
+def _local(target: str) -> str:
+    """Only same-site paths may be redirected to (no open redirect)."""
+    return target if target.startswith("/") and not target.startswith("//") else ""
 
 
 login_manager.login_view = "auth.login"

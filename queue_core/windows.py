@@ -27,7 +27,7 @@ def sign_in(uow: UnitOfWork, hall: Hall, window_number: int, staff: Staff) -> Wi
         _leave(uow, other, staff.id, reason="moved", to_window=window.number)
     if window.clerk_id is not None:
         _log(uow, window, WindowEventKind.SIGNED_OUT, window.clerk_id, reason="taken_over", by=staff.id)
-    window.clerk_id = staff.id
+    window.clerk = staff
     if window.status == WindowStatus.CLOSED:
         _set_status(uow, window, WindowStatus.OPEN)
     _log(uow, window, WindowEventKind.SIGNED_IN, staff.id)
@@ -71,7 +71,7 @@ def _require_no_ticket(window: Window) -> None:
 
 def _leave(uow: UnitOfWork, window: Window, staff_id: int | None, **detail: object) -> None:
     _log(uow, window, WindowEventKind.SIGNED_OUT, staff_id or window.clerk_id, **detail)
-    window.clerk_id = None
+    window.clerk = None
     _set_status(uow, window, WindowStatus.CLOSED)
 
 

@@ -175,11 +175,17 @@ def app(tmp_path, clock, password_hash):
         hall_id = uow.session.scalar(text("SELECT id FROM hall"))
         people = [("manager", Role.MANAGER), ("guide", Role.GUIDE), ("admin", Role.ADMIN)]
         people += [(f"clerk{n}", Role.CLERK) for n in range(1, 17)]
-        for username, role in people:
+        for badge, (username, role) in enumerate(people, start=1):
             uow.session.add(
-                Staff(hall_id=hall_id, username=username, name=f"{username}名", badge=f"B{username[-2:]}",
-                      role=role, password_hash=password_hash)
-            )  # fmt: skip
+                Staff(
+                    hall_id=hall_id,
+                    username=username,
+                    name=f"{username}名",
+                    badge=f"{badge:04d}",
+                    role=role,
+                    password_hash=password_hash,
+                )
+            )
     database.engine.dispose()
     application = create_app(settings, clock=clock)
     application.config["TESTING"] = True

@@ -15,8 +15,14 @@ from . import bp, doc
 from .schemas import ItemDetail, ItemQuery, ItemSummary, QueueOut, WindowBrief
 
 
-@doc.operation(bp, "/queues", "GET", summary="List queues", tag="catalogue",
-               responses={200: ("Each queue with how many wait now", QueueOut)})  # fmt: skip
+@doc.operation(
+    bp,
+    "/queues",
+    "GET",
+    summary="List queues",
+    tag="catalogue",
+    responses={200: ("Each queue with how many wait now", QueueOut)},
+)
 def list_queues() -> list[QueueOut]:
     with state().db.read() as uow:
         return queues_out(uow, current_hall(uow))
@@ -56,8 +62,15 @@ def _summary(item: ServiceItem) -> dict[str, object]:
     )
 
 
-@doc.operation(bp, "/items", "GET", summary="Search service items", tag="catalogue", query=ItemQuery,
-               responses={200: ("Matching items, best first", ItemSummary)})  # fmt: skip
+@doc.operation(
+    bp,
+    "/items",
+    "GET",
+    summary="Search service items",
+    tag="catalogue",
+    query=ItemQuery,
+    responses={200: ("Matching items, best first", ItemSummary)},
+)
 def list_items(query: ItemQuery) -> list[ItemSummary]:
     """Matches the Chinese name, the full pinyin (hunyin) or the initials (hydj)."""
     with state().db.read() as uow:
@@ -65,9 +78,17 @@ def list_items(query: ItemQuery) -> list[ItemSummary]:
         return [ItemSummary(**_summary(item)) for item in search_items(uow, hall.id, query.q, query.limit)]
 
 
-@doc.operation(bp, "/items/<int:item_id>", "GET", summary="Read a service item", tag="catalogue",
-               responses={200: ("The eight disclosures, the queue and its windows", ItemDetail),
-                          404: ("No such item", None)})  # fmt: skip
+@doc.operation(
+    bp,
+    "/items/<int:item_id>",
+    "GET",
+    summary="Read a service item",
+    tag="catalogue",
+    responses={
+        200: ("The eight disclosures, the queue and its windows", ItemDetail),
+        404: ("No such item", None),
+    },
+)
 def get_item(item_id: int) -> ItemDetail:
     with state().db.read() as uow:
         hall = current_hall(uow)

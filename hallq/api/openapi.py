@@ -22,6 +22,7 @@ PUBLIC: Roles = ()
 
 @dataclass
 class Operation:
+    name: str
     rule: str
     method: str
     summary: str
@@ -93,7 +94,18 @@ class ApiDoc:
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             self.operations.append(
-                Operation(rule, method, summary, tag, roles, body, query, responses, view.__doc__ or "")
+                Operation(
+                    view.__name__,
+                    rule,
+                    method,
+                    summary,
+                    tag,
+                    roles,
+                    body,
+                    query,
+                    responses,
+                    view.__doc__ or "",
+                )
             )
 
             @wraps(view)
@@ -124,7 +136,7 @@ class ApiDoc:
             path = prefix + re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", op.rule)
             entry: dict[str, Any] = {
                 "summary": op.summary,
-                "operationId": f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', op.rule.lower()).strip('_')}",
+                "operationId": op.name,
                 "tags": [op.tag],
                 "responses": {},
             }

@@ -18,11 +18,21 @@ from .views import ticket_out
 ISSUERS = ("device:kiosk", Role.GUIDE, Role.MANAGER, Role.ADMIN)
 
 
-@doc.operation(bp, "/tickets", "POST", summary="Take a ticket", tag="tickets", body=TicketRequest,
-               roles=ISSUERS, view_checks_roles=True,
-               responses={201: ("The ticket, with its number and how many are ahead", IssuedTicketOut),
-                          404: ("No such item or queue", None),
-                          409: ("The queue is closed or its numbers for today are used up", None)})  # fmt: skip
+@doc.operation(
+    bp,
+    "/tickets",
+    "POST",
+    summary="Take a ticket",
+    tag="tickets",
+    body=TicketRequest,
+    roles=ISSUERS,
+    view_checks_roles=True,
+    responses={
+        201: ("The ticket, with its number and how many are ahead", IssuedTicketOut),
+        404: ("No such item or queue", None),
+        409: ("The queue is closed or its numbers for today are used up", None),
+    },
+)
 def create_ticket(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
     """A kiosk's device token, or a guide's, manager's or admin's token or session. Anonymous
     callers only where the hall enables remote ticketing."""
@@ -52,17 +62,31 @@ def _kiosk(body: TicketRequest) -> str | None:
     return body.kiosk
 
 
-@doc.operation(bp, "/tickets/<int:ticket_id>", "GET", summary="Follow a ticket", tag="tickets",
-               responses={200: ("Its status, its window once called, how many are still ahead", TicketOut),
-                          404: ("No such ticket", None)})  # fmt: skip
+@doc.operation(
+    bp,
+    "/tickets/<int:ticket_id>",
+    "GET",
+    summary="Follow a ticket",
+    tag="tickets",
+    responses={
+        200: ("Its status, its window once called, how many are still ahead", TicketOut),
+        404: ("No such ticket", None),
+    },
+)
 def get_ticket(ticket_id: int) -> TicketOut:
     with state().db.read() as uow:
         return ticket_out(uow, ticket_by_id(uow, current_hall(uow).id, ticket_id))
 
 
-@doc.operation(bp, "/tickets/<int:ticket_id>/cancel", "POST", summary="Cancel a ticket", tag="tickets",
-               roles=(Role.GUIDE, Role.MANAGER, Role.ADMIN),
-               responses={200: ("The cancelled ticket", TicketOut), 409: ("Already served or cancelled", None)})  # fmt: skip
+@doc.operation(
+    bp,
+    "/tickets/<int:ticket_id>/cancel",
+    "POST",
+    summary="Cancel a ticket",
+    tag="tickets",
+    roles=(Role.GUIDE, Role.MANAGER, Role.ADMIN),
+    responses={200: ("The cancelled ticket", TicketOut), 409: ("Already served or cancelled", None)},
+)
 def cancel(ticket_id: int) -> TicketOut:
     with state().db.write() as uow:
         ticket = ticket_by_id(uow, current_hall(uow).id, ticket_id)

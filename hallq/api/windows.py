@@ -30,8 +30,14 @@ ACTORS = (Role.CLERK, Role.MANAGER, Role.ADMIN)
 Action = Callable[[UnitOfWork, Hall, int, int | None], Ticket | Window | None]
 
 
-@doc.operation(bp, "/windows", "GET", summary="List windows", tag="windows",
-               responses={200: ("Each window with its state, clerk and current ticket", WindowOut)})  # fmt: skip
+@doc.operation(
+    bp,
+    "/windows",
+    "GET",
+    summary="List windows",
+    tag="windows",
+    responses={200: ("Each window with its state, clerk and current ticket", WindowOut)},
+)
 def list_windows() -> list[WindowOut]:
     with state().db.read() as uow:
         hall = current_hall(uow)
@@ -64,9 +70,15 @@ def _window_action(rule: str, summary: str, **kwargs):
         409: ("The window or its ticket is not in a state that allows this", None),
     }
     return doc.operation(
-        bp, f"/windows/<int:number>/{rule}", "POST", summary=summary, tag="windows", roles=ACTORS,
-        responses=responses | kwargs.pop("responses", {}), **kwargs,
-    )  # fmt: skip
+        bp,
+        f"/windows/<int:number>/{rule}",
+        "POST",
+        summary=summary,
+        tag="windows",
+        roles=ACTORS,
+        responses=responses | kwargs.pop("responses", {}),
+        **kwargs,
+    )
 
 
 @_window_action("sign-in", "Sign in at a window (挂牌上岗)")
@@ -84,8 +96,9 @@ def sign_out(number: int) -> WindowActionOut | None:
     return _act(number, windows.sign_out)
 
 
-@_window_action("call-next", "Call the next ticket (叫号)",
-                responses={204: ("Nobody is waiting for this window", None)})  # fmt: skip
+@_window_action(
+    "call-next", "Call the next ticket (叫号)", responses={204: ("Nobody is waiting for this window", None)}
+)
 def call_next(number: int) -> WindowActionOut | None:
     return _act(number, calling.call_next)
 
