@@ -69,7 +69,8 @@ def load_hall(config_dir: Path) -> HallSpec:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{HALL_FILE}: {exc}"]) from exc
+        # tomllib quotes the offending character itself, which may be a newline.
+        raise ConfigError([f"{HALL_FILE}: " + str(exc).replace("\n", "\\n")]) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError([f"{HALL_FILE}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
     try:

@@ -91,7 +91,9 @@ def test_pause_with_reason_and_resume(api):
     assert (paused["state"], paused["pause_reason"]) == ("paused", "会议")
     assert api.post("/windows/3/pause", "clerk3", {"reason": ""}).status_code == 422
     refused = api.post("/windows/3/call-next", "clerk3")
-    assert refused.status_code == 409 and refused.get_json()["message"] == "window 3 is paused: resume it first"
+    assert (
+        refused.status_code == 409 and refused.get_json()["message"] == "window 3 is paused: resume it first"
+    )
     assert api.post("/windows/3/resume", "clerk3").get_json()["window"]["state"] == "idle"
     closed = api.post("/windows/3/sign-out", "clerk3").get_json()["window"]
     assert closed["state"] == "closed" and closed["clerk"] is None
@@ -105,7 +107,10 @@ def test_a_colleague_takes_over_a_window(api):
 
 
 def test_unknown_window_is_404(api):
-    assert api.post("/windows/99/sign-in", "clerk1").get_json() == {"error": "not_found", "message": "no window 99"}
+    assert api.post("/windows/99/sign-in", "clerk1").get_json() == {
+        "error": "not_found",
+        "message": "no window 99",
+    }
 
 
 def test_browser_session_needs_csrf_for_api_writes(app):

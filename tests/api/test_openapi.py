@@ -1,0 +1,40 @@
+"""The OpenAPI document is generated from the models that validate requests."""
+
+from hallq.api.schemas import TicketRequest
+
+
+def test_every_api_route_is_documented(app, api):
+    doc = api.get("/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.1")
+    documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
+    routed = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi":
+            path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+            routed |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert documented == routed
+    assert ("/api/v1/windows/{number}/call-next", "POST") in documented
+
+
+def test_request_schema_is_the_validating_model(api):
+    doc = api.get("/openapi.json").get_json()
+    post = doc["paths"]["/api/v1/tickets"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/TicketRequest"
+    }
+    schema = doc["components"]["schemas"]["TicketRequest"]
+    assert schema["properties"]["queue"] == TicketRequest.model_json_schema()["properties"]["queue"]
+    priority = doc["components"]["schemas"]["Priority"]
+    assert priority["enum"] == ["senior", "disabled", "military", "green_channel"]
+    assert set(post["responses"]) == {"201", "401", "403", "404", "409", "422"}
+    assert post["security"] == [{"bearer": []}, {"session": []}]
+    issued = doc["components"]["schemas"]["IssuedTicketOut"]
+    assert {"id", "number", "queue", "status", "waiting_ahead", "issued_at", "key"} <= set(
+        issued["properties"]
+    )
+
+
+def test_query_parameters_are_documented(api):
+    doc = api.get("/openapi.json").get_json()
+    params = {p["name"]: p for p in doc["paths"]["/api/v1/items"]["get"]["parameters"]}
+    assert params["q"]["in"] == "query" and params["limit"]["schema"]["maximum"] == 200

@@ -1,0 +1,123 @@
+"""A real server for end-to-end tests: `hallq init`, `hallq user add`, `hallq token issue` and
+`hallq serve` run as subprocesses, exactly as an operator would run them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import text
+
+from hallq.auth import new_token
+from queue_core import Database, SystemClock, make_engine
+from queue_core.models import Role, Staff
+from tests.conftest import DEMO_CONFIG
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveHall:
+    url: str
+    env: dict[str, str]
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def hallq(self, *args: str, input: str | None = None) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "hallq", *args],
+            env=self.env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def api(self, method: str, path: str, who: str | None = None, **kw: object) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return requests.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=10, **kw)
+
+
+def add_staff(url: str, people: list[tuple[str, Role]]) -> dict[str, str]:
+    """More staff, quicker than one CLI process each; returns their tokens."""
+    database = Database(make_engine(url), SystemClock())
+    tokens = {}
+    with database.write() as uow:
+        hall_id = uow.session.scalar(text("SELECT id FROM hall"))
+        for username, role in people:
+            staff = Staff(
+                hall_id=hall_id, username=username, name=f"{username}名", badge=f"B{username}", role=role
+            )
+            uow.session.add(staff)
+            uow.session.flush()
+            tokens[username] = new_token(uow, hall_id, staff=staff)
+    database.engine.dispose()
+    return tokens
+
+
+def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hallq", "serve", "--port", str(port), "--threads", "40"],
+        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
+                return server
+        except requests.ConnectionError:
+            time.sleep(0.1)
+        if server.poll() is not None:
+            break
+    server.kill()
+    raise RuntimeError(f"hallq serve did not come up:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory) -> LiveHall:
+    root = tmp_path_factory.mktemp("live")
+    shutil.copytree(DEMO_CONFIG, root / "config")
+    env = {
+        **os.environ,
+        "HALLQ_CONFIG": str(root / "config"),
+        "HALLQ_INSTANCE": str(root / "instance"),
+        "DATABASE_URL": f"sqlite:///{root / 'live.sqlite'}",
+        "SECRET_KEY": "live-test",
+        "SOCKETIO_MESSAGE_QUEUE": "",
+    }
+    port = free_port()
+    hall = LiveHall(url=f"http://127.0.0.1:{port}", env=env)
+    hall.hallq("init")
+    hall.hallq(
+        "user",
+        "add",
+        "manager",
+        "--role",
+        "manager",
+        "--name",
+        "张敏",
+        "--password-stdin",
+        input="password-123\n",
+    )
+    hall.tokens["manager"] = hall.hallq("token", "issue", "manager").strip()
+    hall.tokens["K1"] = hall.hallq("token", "issue", "--device", "K1").strip()
+    hall.tokens |= add_staff(
+        env["DATABASE_URL"], [("guide", Role.GUIDE)] + [(f"clerk{n}", Role.CLERK) for n in range(1, 6)]
+    )
+    server = start_server(env, port, root / "server.log")
+    yield hall
+    server.terminate()
+    server.wait(timeout=15)

@@ -1,0 +1,128 @@
+"""Boards receive calls over the real Socket.IO protocol (python-socketio client, websocket)."""
+
+from __future__ import annotations
+
+import queue
+import time
+from typing import Any
+
+import pytest
+import socketio
+
+
+class Board:
+    """A /hall client that records what it receives."""
+
+    def __init__(self, url: str, subscribe: dict[str, Any] | None, token: str | None = None) -> None:
+        self.received: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        self.client = socketio.Client(reconnection=False)
+        for name in ("ticket_called", "window_state", "queue_state", "ticket_changed", "ticket_issued"):
+            self.client.on(name, self._recorder(name), namespace="/hall")
+        self.client.connect(
+            url, namespaces=["/hall"], transports=["websocket"], auth={"token": token} if token else None
+        )
+        self.ack = (
+            self.client.call("subscribe", subscribe, namespace="/hall", timeout=5) if subscribe else None
+        )
+
+    def _recorder(self, name: str):
+        return lambda data: self.received.put((name, data))
+
+    def next(self, name: str, timeout: float = 5) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                got, data = self.received.get(timeout=left)
+            except queue.Empty:
+                break
+            if got == name:
+                return data
+        raise AssertionError(f"no {name} within {timeout}s")
+
+    def names(self) -> list[str]:
+        return [self.received.get_nowait()[0] for _ in range(self.received.qsize())]
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+
+@pytest.fixture
+def boards(live):
+    opened: list[Board] = []
+
+    def open_board(subscribe: dict[str, Any] | None, token: str | None = None) -> Board:
+        board = Board(live.url, subscribe, token)
+        opened.append(board)
+        return board
+
+    yield open_board
+    for board in opened:
+        board.close()
+
+
+def test_a_call_reaches_its_window_board_and_the_hall_board_only(live, boards):
+    window2, window3, hall = boards({"window": 2}), boards({"window": 3}), boards({"board": "hall"})
+    assert window3.ack == {"ok": True, "room": "window:3"} and hall.ack == {"ok": True, "room": "board:hall"}
+    assert live.api("POST", "/windows/3/sign-in", "clerk3").ok
+    issued = live.api("POST", "/tickets", "K1", json={"queue": "B"}).json()
+    assert hall.next("queue_state") == {"queue": "B", "queue_name": "出入境业务", "waiting": 1}
+
+    assert live.api("POST", "/windows/3/call-next", "clerk3").status_code == 200
+    call = window3.next("ticket_called")
+    assert call["number"] == issued["number"] and call["window"] == 3
+    assert (
+        call["window_name"] == "3号出入境窗口"
+        and call["recall"] is False
+        and call["queue_name"] == "出入境业务"
+    )
+    state = window3.next("window_state")
+    assert (state["state"], state["current_number"], state["clerk_name"]) == (
+        "called",
+        issued["number"],
+        "clerk3名",
+    )
+    assert hall.next("ticket_called")["number"] == issued["number"]
+    time.sleep(0.3)
+    assert "ticket_called" not in window2.names()
+
+    live.api("POST", "/windows/3/recall", "clerk3")
+    assert window3.next("ticket_called")["recall"] is True
+    assert window3.next("window_state")["state"] == "called"
+    live.api("POST", "/windows/3/start", "clerk3")
+    live.api("POST", "/windows/3/finish", "clerk3", json={})
+    assert window3.next("window_state")["state"] == "serving"
+    assert window3.next("window_state")["state"] == "idle"
+
+
+def test_a_refused_action_pushes_nothing(live, boards):
+    window4 = boards({"window": 4})
+    live.api("POST", "/windows/4/sign-in", "clerk4")
+    window4.next("window_state")
+    live.api("POST", "/tickets", "K1", json={"queue": "C"})
+    live.api("POST", "/windows/4/call-next", "clerk4")
+    window4.next("ticket_called")
+    refused = live.api("POST", "/windows/4/call-next", "clerk4")
+    assert refused.status_code == 409
+    time.sleep(0.3)
+    assert window4.names() == ["window_state"]  # from the successful call only
+
+
+def test_a_citizen_follows_their_ticket(live, boards):
+    ticket = live.api("POST", "/tickets", "K1", json={"queue": "A"}).json()
+    phone = boards({"ticket": ticket["id"]})
+    live.api("POST", "/windows/1/sign-in", "clerk1")
+    live.api("POST", "/windows/1/call-next", "clerk1")
+    call = phone.next("ticket_called")
+    assert (call["number"], call["window"]) == (ticket["number"], 1)
+
+
+def test_dashboard_and_keypad_need_tokens(live, boards):
+    assert boards({"dashboard": True}).ack == {
+        "ok": False,
+        "error": "the dashboard needs a manager's or admin's token",
+    }
+    assert boards({"dashboard": True}, token=live.tokens["clerk1"]).ack["ok"] is False
+    assert boards({"dashboard": True}, token=live.tokens["manager"]).ack == {"ok": True, "room": "dashboard"}
+    assert boards({"keypad": 3}).ack["ok"] is False
+    assert boards({"colour": "red"}).ack == {"ok": False, "error": "cannot subscribe to 'colour': 'red'"}
+    assert boards(["window", 3]).ack["ok"] is False

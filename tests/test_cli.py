@@ -1,0 +1,102 @@
+"""The hallq command, end to end on a real SQLite file."""
+
+import shutil
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook
+
+from hallq.cli import main
+from tests.conftest import DEMO_CONFIG
+
+
+@pytest.fixture
+def hallq(tmp_path, monkeypatch):
+    config = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, config)
+    monkeypatch.setenv("HALLQ_CONFIG", str(config))
+    monkeypatch.setenv("HALLQ_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    monkeypatch.setenv("SECRET_KEY", "cli-test")
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None, ok: bool = True):
+        result = runner.invoke(main, list(args), input=input)
+        assert (result.exit_code == 0) == ok, result.output
+        return result.output
+
+    run.config = config
+    return run
+
+
+def test_check_config_reports_ok_and_problems(hallq):
+    assert (
+        "OK: 青山县政务服务中心, 15 departments, 8 queues, 16 windows, 2 kiosks, 76 service items"
+        in hallq("check-config")
+    )
+    hall = hallq.config / "hall.toml"
+    hall.write_text(
+        hall.read_text(encoding="utf-8").replace('queues = ["G"]', 'queues = ["Z"]', 1), encoding="utf-8"
+    )
+    output = hallq("check-config", str(hallq.config), ok=False)
+    assert 'hall.toml: window 12: serves unknown queue "Z"' in output
+
+
+def test_commands_before_init_say_to_run_init(hallq):
+    assert "is not set up: run `hallq init`" in hallq("token", "issue", "--device", "K1", ok=False)
+
+
+def test_init_users_and_tokens(hallq):
+    assert "catalogue: 76 items added, 0 updated" in hallq("init")
+    assert "catalogue: 0 items added, 76 updated" in hallq("init")  # idempotent
+    assert "clerk wang saved" in hallq(
+        "user",
+        "add",
+        "wang",
+        "--role",
+        "clerk",
+        "--name",
+        "王芳",
+        "--badge",
+        "1001",
+        "--password-stdin",
+        input="correct-horse\n",
+    )
+    assert "at least 8 characters" in hallq(
+        "user", "add", "li", "--role", "guide", "--password-stdin", input="short\n", ok=False
+    )
+    token = hallq("token", "issue", "wang").strip()
+    assert len(token) >= 40
+    assert len(hallq("token", "issue", "--device", "K1").strip()) >= 40
+    assert 'no kiosk, board or keypad "K9"' in hallq("token", "issue", "--device", "K9", ok=False)
+    assert 'no user "nobody"' in hallq("token", "issue", "nobody", ok=False)
+    assert "give a USERNAME or --device ID" in hallq("token", "issue", ok=False)
+    assert "database schema is current" in hallq("db", "upgrade")
+
+
+def test_catalog_import_from_excel(hallq):
+    hallq("init")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(
+        ["事项编码", "事项名称", "部门", "队列", "办件类型", "设立依据", "申报材料", "办理流程", "主题"]
+    )
+    sheet.append(
+        [
+            "JT009",
+            "道路运输证补办",
+            "JT",
+            "H",
+            "即办件",
+            "《中华人民共和国道路运输条例》",
+            "申请表\n身份证",
+            "申请\n受理\n办结",
+            "交通出行",
+        ]
+    )
+    book.save(hallq.config / "new.xlsx")
+    assert "new.xlsx: 1 items added, 0 updated" in hallq("catalog", "import", str(hallq.config / "new.xlsx"))
+    sheet.append(["JT010", "坏行", "JT", "H", "马上办", "x", "y", "z", ""])
+    book.save(hallq.config / "new.xlsx")
+    output = hallq("catalog", "import", str(hallq.config / "new.xlsx"), ok=False)
+    assert "new.xlsx: row 3 (JT010): 办件类型: Input should be 'instant' or 'commitment'" in output

@@ -1,0 +1,152 @@
+"""Every bad configuration is refused with its file, its line or key, and what is wrong."""
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from hallq.config_files import ConfigError, load_catalog, load_config, load_hall
+from tests.conftest import DEMO_CONFIG
+
+
+@pytest.fixture
+def config(tmp_path) -> Path:
+    target = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, target)
+    return target
+
+
+def edit_hall(config: Path, old: str, new: str) -> None:
+    path = config / "hall.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def problems(call) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        call()
+    return caught.value.problems
+
+
+def test_the_shipped_demo_config_is_valid():
+    hall, items = load_config(DEMO_CONFIG)
+    assert len(hall.departments) >= 10 and len(hall.queues) >= 6 and len(hall.windows) >= 12
+    assert len(hall.kiosks) >= 2 and len(hall.keypads) == len(hall.windows)
+    assert any(b.kind == "hall" for b in hall.boards)
+    assert len(items) >= 60
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('number = 12\nname = "12号税务窗口"\nqueues = ["G"]', 'number = 12\nname = "12号税务窗口"\nqueues = ["Z"]',
+         'hall.toml: window 12: serves unknown queue "Z"'),
+        ('name = "青山县政务服务中心"', "", "hall.toml: [hall]: name: is missing"),
+        ('timezone = "Asia/Shanghai"', 'timezone = "Asia/Shanghia"', 'hall.toml: [hall]: timezone: unknown time zone "Asia/Shanghia"'),
+        ("priority_fairness = 3", "priority_fairnes = 3", "hall.toml: [hall]: priority_fairnes: is not a known setting (check its spelling)"),
+        ('printer = "dummy:"', 'printer = "lpt://1"', 'hall.toml: kiosk \'K1\': printer: unknown printer type "lpt": use one of serial, usb, tcp, file, dummy'),
+        ('printer = "dummy:"', 'printer = "serial:///dev/ttyS0?baudrate=9601"', "hall.toml: kiosk 'K1': printer: serial baudrate 9601 is not one of"),
+        ('code = "A"\nname = "户籍业务"', 'code = "a"\nname = "户籍业务"', "hall.toml: queue 'a': code: String should match pattern"),
+        ("range = [1, 999]", "range = [999, 1]", "hall.toml: queue 'A': range: must be [first, last]"),
+        ('number_format = "{code}{n:03d}"', 'number_format = "{code}{num}"', "hall.toml: queue 'A': number_format: must use {n}"),
+        ("hours = { open = 08:30:00, close = 17:30:00 }", "hours = { open = 17:30:00, close = 08:30:00 }", "hall.toml: [hall]: hours: opens at 17:30 but closes at 08:30"),
+        ("[[keypads]]\nid = \"P1\"\nwindow = 1", "[[keypads]]\nid = \"P1\"\nwindow = 61", 'hall.toml: keypad "P1": unknown window 61'),
+        ("number = 2\n", "number = 1\n", "hall.toml: window 1 is declared more than once"),
+        ('name = "青山县政务服务中心"', 'name = "青山县政务服务中心', "hall.toml: Illegal character '\\n' (at line 6, column 18)"),
+    ],
+)  # fmt: skip
+def test_bad_hall_file_names_the_key(config, old, new, message):
+    edit_hall(config, old, new)
+    found = problems(lambda: load_hall(config))
+    assert any(p.startswith(message) for p in found), found
+
+
+def test_missing_config_folder_says_where_to_look(tmp_path):
+    found = problems(lambda: load_hall(tmp_path / "nowhere"))
+    assert found[0].endswith("hall.toml: not found (set HALLQ_CONFIG to the folder holding hall.toml)")
+
+
+def write_catalog(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def demo_rows() -> list[dict[str, str]]:
+    with (DEMO_CONFIG / "catalog.csv").open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("办件类型", "马上办", "办件类型: Input should be 'instant' or 'commitment'"),
+        ("队列", "Z", '队列: unknown queue "Z"'),
+        ("部门", "不存在的局", '部门: unknown department "不存在的局"'),
+        ("承诺时限", "三天", "承诺时限: Input should be a valid integer"),
+        ("申报材料", "", "申报材料: is missing"),
+        ("主题", "旅游", "主题: unknown topic 旅游"),
+    ],
+)
+def test_bad_catalog_row_names_line_and_column(config, column, value, message):
+    rows = demo_rows()
+    rows[2][column] = value
+    write_catalog(config / "catalog.csv", rows)
+    found = problems(lambda: load_config(config))
+    assert len(found) == 1, found
+    assert found[0].startswith(f"catalog.csv: {_where(rows, 2)} ({rows[2]['事项编码']}): {message}"), found
+
+
+def _newlines(rows: list[dict[str, str]]) -> int:
+    return sum(v.count("\n") for row in rows for v in row.values())
+
+
+def _where(rows: list[dict[str, str]], index: int) -> str:
+    """csv.DictReader's line_num after reading record `index`: the header, then each record's lines."""
+    return f"line {1 + index + 1 + _newlines(rows[: index + 1])}"
+
+
+def test_duplicate_code_and_missing_column(config):
+    rows = demo_rows()
+    rows[5]["事项编码"] = rows[1]["事项编码"]
+    write_catalog(config / "catalog.csv", rows)
+    found = problems(lambda: load_config(config))
+    assert len(found) == 1 and f"事项编码: {rows[1]['事项编码']} already used at line" in found[0]
+    write_catalog(config / "catalog.csv", [{k: v for k, v in r.items() if k != "办理流程"} for r in rows])
+    assert problems(lambda: load_config(config)) == ["catalog.csv: header: missing column 办理流程"]
+
+
+def test_xlsx_catalog_reports_rows(config):
+    rows = demo_rows()[:3]
+    rows[1]["队列"] = "Q"
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(rows[0]))
+    for row in rows:
+        sheet.append(list(row.values()))
+    book.save(config / "items.xlsx")
+    found = problems(lambda: load_catalog(config / "items.xlsx", load_hall(config)))
+    assert found == [f'items.xlsx: row 3 ({rows[1]["事项编码"]}): 队列: unknown queue "Q"']
+    rows[1]["队列"] = "A"
+    sheet.delete_rows(3)
+    sheet.insert_rows(3)
+    for col, value in enumerate(rows[1].values(), start=1):
+        sheet.cell(row=3, column=col, value=value)
+    book.save(config / "items.xlsx")
+    assert [i.code for i in load_catalog(config / "items.xlsx", load_hall(config))] == [
+        r["事项编码"] for r in rows
+    ]
+
+
+def test_catalog_saved_by_excel_as_gb18030_is_read(config):
+    rows = demo_rows()[:2]
+    with (config / "gbk.csv").open("w", encoding="gb18030", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    items = load_catalog(config / "gbk.csv", load_hall(config))
+    assert items[0].name == rows[0]["事项名称"]
