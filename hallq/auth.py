@@ -115,9 +115,20 @@ def _load_token_user(req: Any) -> StaffUser | DeviceUser | None:
 
 def user_for_token(token: str) -> StaffUser | DeviceUser | None:
     """The person or device a bearer token stands for (also used by Socket.IO connections)."""
+    app_state, digest = state(), _digest(token)
+    with app_state.token_cache_lock:
+        if digest in app_state.token_cache:
+            return app_state.token_cache[digest]
+    user = _lookup_token(digest)
+    with app_state.token_cache_lock:
+        app_state.token_cache[digest] = user
+    return user
+
+
+def _lookup_token(digest: str) -> StaffUser | DeviceUser | None:
     with state().db.read() as uow:
         row = uow.session.scalar(
-            select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+            select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
         )
         if row is None:
             return None

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from cachetools import TTLCache
 
 from flask import current_app
 
 from queue_core import Database, UnitOfWork
-from queue_core.halls import hall_by_code
+from queue_core.halls import hall_by_code, hall_by_id
 from queue_core.models import Hall
 from queue_core.spec import HallSpec
 
@@ -19,6 +23,11 @@ class HallqState:
     settings: Settings
     db: Database
     spec: HallSpec
+    # Bearer token digest → who it stands for. Every device request would otherwise cost a
+    # read transaction; the price is that a revoked token may work for up to 30 s more.
+    token_cache: TTLCache[str, Any] = field(default_factory=lambda: TTLCache(maxsize=4096, ttl=30))
+    token_cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    hall_id: int | None = None
 
     @property
     def hall_code(self) -> str:
@@ -30,4 +39,8 @@ def state() -> HallqState:
 
 
 def current_hall(uow: UnitOfWork) -> Hall:
-    return hall_by_code(uow, state().hall_code)
+    """This server's hall, by primary key once its id is known (the cheapest look-up)."""
+    app_state = state()
+    if app_state.hall_id is None:
+        app_state.hall_id = hall_by_code(uow, app_state.hall_code).id
+    return hall_by_id(uow, app_state.hall_id)

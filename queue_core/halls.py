@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .errors import NotFound
 from .models import Hall, Queue, ServiceItem, Staff, Ticket, Window
@@ -27,8 +27,11 @@ def hall_by_code(uow: UnitOfWork, code: str) -> Hall:
     return hall
 
 
+_QUEUE_BY_CODE = select(Queue).where(Queue.hall_id == bindparam("hall_id"), Queue.code == bindparam("code"))
+
+
 def queue_by_code(uow: UnitOfWork, hall_id: int, code: str) -> Queue:
-    queue = uow.session.scalar(select(Queue).where(Queue.hall_id == hall_id, Queue.code == code))
+    queue = uow.session.scalar(_QUEUE_BY_CODE, {"hall_id": hall_id, "code": code})
     if queue is None:
         raise NotFound(f'no queue "{code}"')
     return queue

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .models import Hall, NumberCounter
@@ -29,16 +30,25 @@ def service_day(hall: Hall, instant: datetime) -> date:
     return local_time(hall, instant).date()
 
 
+def _upsert(insert) -> object:  # noqa: ANN001 - the dialect's insert construct
+    stmt = insert(NumberCounter).values(
+        queue_id=bindparam("queue_id"), service_day=bindparam("day"), last_seq=1
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[NumberCounter.queue_id, NumberCounter.service_day],
+        set_={"last_seq": NumberCounter.last_seq + 1},
+    ).returning(NumberCounter.last_seq)
+
+
+# Built once per dialect: SQLite and PostgreSQL spell the same upsert alike.
+_NEXT_SEQ = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
+
+
 def next_seq(uow: UnitOfWork, queue_id: int, day: date) -> int:
     """Allocate the next sequence for the queue's day inside the caller's transaction.
 
     One atomic upsert: the counter row's lock serialises concurrent issuers on PostgreSQL;
     on SQLite the write transaction (BEGIN IMMEDIATE) already does.
     """
-    insert = postgresql.insert if uow.is_postgres else sqlite.insert
-    stmt = insert(NumberCounter).values(queue_id=queue_id, service_day=day, last_seq=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[NumberCounter.queue_id, NumberCounter.service_day],
-        set_={"last_seq": NumberCounter.last_seq + 1},
-    ).returning(NumberCounter.last_seq)
-    return uow.session.execute(stmt).scalar_one()
+    stmt = _NEXT_SEQ["postgresql" if uow.is_postgres else "sqlite"]
+    return uow.session.execute(stmt, {"queue_id": queue_id, "day": day}).scalar_one()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from .events import QueueState, WindowState
 from .halls import hall_by_id
@@ -40,18 +40,27 @@ def window_state(uow: UnitOfWork, window_id: int) -> WindowState:
     )
 
 
-def waiting_counts(uow: UnitOfWork, hall_id: int, queue_ids: list[int] | None = None) -> dict[int, int]:
-    """Waiting tickets today per queue id (only the given queues, if any)."""
+_WAITING_BY_QUEUE = (
+    select(Ticket.queue_id, func.count())
+    .where(Ticket.hall_id == bindparam("hall_id"), Ticket.service_day == bindparam("day"))
+    .where(Ticket.status == TicketStatus.WAITING)
+    .group_by(Ticket.queue_id)
+)
+_WAITING_IN_QUEUE = _WAITING_BY_QUEUE.where(Ticket.queue_id == bindparam("queue_id"))
+
+
+def waiting_counts(uow: UnitOfWork, hall_id: int) -> dict[int, int]:
+    """Waiting tickets today per queue id."""
     today = service_day(hall_by_id(uow, hall_id), uow.now())
-    stmt = (
-        select(Ticket.queue_id, func.count())
-        .where(Ticket.hall_id == hall_id, Ticket.service_day == today)
-        .where(Ticket.status == TicketStatus.WAITING)
-        .group_by(Ticket.queue_id)
-    )
-    if queue_ids is not None:
-        stmt = stmt.where(Ticket.queue_id.in_(queue_ids))
-    return {queue_id: n for queue_id, n in uow.session.execute(stmt)}
+    rows = uow.session.execute(_WAITING_BY_QUEUE, {"hall_id": hall_id, "day": today})
+    return {queue_id: n for queue_id, n in rows}
+
+
+def _waiting_in_queue(uow: UnitOfWork, queue: Queue) -> int:
+    today = service_day(hall_by_id(uow, queue.hall_id), uow.now())
+    params = {"hall_id": queue.hall_id, "day": today, "queue_id": queue.id}
+    row = uow.session.execute(_WAITING_IN_QUEUE, params).first()
+    return row[1] if row else 0
 
 
 def queue_state(uow: UnitOfWork, queue_id: int) -> QueueState:
@@ -61,5 +70,5 @@ def queue_state(uow: UnitOfWork, queue_id: int) -> QueueState:
         hall_id=queue.hall_id,
         queue=queue.code,
         queue_name=queue.name,
-        waiting=waiting_counts(uow, queue.hall_id, [queue_id]).get(queue_id, 0),
+        waiting=_waiting_in_queue(uow, queue),
     )

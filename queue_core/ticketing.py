@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from . import ticket_log
 from .errors import QueueClosed, QuotaReached
@@ -92,6 +92,32 @@ def _check_capacity(queue: Queue, seq: int) -> None:
         raise QuotaReached(f"queue {queue.code} has used all its numbers for today")
 
 
+# Built once: constructing SQL expressions costs more than running this query. A ticket's
+# pool is the window it was transferred to (target) or else its queue; ahead of it are the
+# waiting tickets of its pool that are of a better class (priority before normal) or of its
+# class and earlier (by queued_at, then id).
+_is_priority = Ticket.priority.is_not(None)
+_WAITING_AHEAD = (
+    select(func.count())
+    .select_from(Ticket)
+    .where(
+        Ticket.hall_id == bindparam("hall_id"),
+        Ticket.service_day == bindparam("day"),
+        Ticket.status == TicketStatus.WAITING,
+        func.coalesce(Ticket.target_window_id, 0) == bindparam("target"),
+        or_(bindparam("target") != 0, Ticket.queue_id == bindparam("queue_id")),
+        or_(
+            _is_priority & ~bindparam("mine_priority"),
+            (_is_priority == bindparam("mine_priority"))
+            & (
+                (Ticket.queued_at < bindparam("queued_at"))
+                | ((Ticket.queued_at == bindparam("queued_at")) & (Ticket.id < bindparam("id")))
+            ),
+        ),
+    )
+)
+
+
 def waiting_ahead(uow: UnitOfWork, ticket: Ticket) -> int:
     """How many tickets a window of this queue would call before this one.
 
@@ -101,26 +127,16 @@ def waiting_ahead(uow: UnitOfWork, ticket: Ticket) -> int:
     """
     if ticket.status != TicketStatus.WAITING:
         return 0
-    is_priority = Ticket.priority.is_not(None)
-    same_class_earlier = (
-        (Ticket.queued_at < ticket.queued_at)
-        | ((Ticket.queued_at == ticket.queued_at) & (Ticket.id < ticket.id))
-    ) & (is_priority if ticket.priority else Ticket.priority.is_(None))
-    ahead = same_class_earlier if ticket.priority else or_(is_priority, same_class_earlier)
-    pool = (
-        Ticket.target_window_id == ticket.target_window_id
-        if ticket.target_window_id is not None
-        else (Ticket.queue_id == ticket.queue_id) & Ticket.target_window_id.is_(None)
-    )
-    return (
-        uow.session.scalar(
-            select(func.count())
-            .select_from(Ticket)
-            .where(Ticket.hall_id == ticket.hall_id, Ticket.service_day == ticket.service_day)
-            .where(Ticket.status == TicketStatus.WAITING, pool, ahead)
-        )
-        or 0
-    )
+    params = {
+        "hall_id": ticket.hall_id,
+        "day": ticket.service_day,
+        "target": ticket.target_window_id or 0,
+        "queue_id": ticket.queue_id,
+        "mine_priority": ticket.priority is not None,
+        "queued_at": ticket.queued_at,
+        "id": ticket.id,
+    }
+    return uow.session.execute(_WAITING_AHEAD, params).scalar_one()
 
 
 def cancel_ticket(uow: UnitOfWork, ticket: Ticket, *, staff_id: int | None = None) -> None:
