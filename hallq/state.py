@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cachetools import TTLCache
-
 from flask import current_app
 
 from queue_core import Database, UnitOfWork

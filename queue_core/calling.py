@@ -14,9 +14,10 @@ PostgreSQL skips rows another caller holds (FOR UPDATE SKIP LOCKED).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import ticket_log
@@ -51,9 +52,9 @@ def call_next(uow: UnitOfWork, hall: Hall, window_number: int, staff_id: int | N
     """Call the next ticket to the window; None when nobody waits for it."""
     window = _free_window(uow, hall, window_number)
     day = service_day(hall, uow.now())
-    waiting = _waiting_by_pool(uow, hall, window, day)
+    waiting = _waiting_by_pool(uow, window, day)
     for choice in _preferences(hall, window, waiting):
-        ticket = _take_head(uow, hall, window, day, choice)
+        ticket = _take_head(uow, window, day, choice)
         if ticket is not None:
             _advance_rotation(window, choice, waiting)
             window.priority_streak = window.priority_streak + 1 if choice.priority else 0
@@ -202,25 +203,34 @@ def transfer(
 # -- selection --------------------------------------------------------------------------
 
 
-def _waiting_by_pool(uow: UnitOfWork, hall: Hall, window: Window, day) -> dict[Choice, int]:
-    queue_ids = [link.queue_id for link in window.queue_links]
-    direct = Ticket.target_window_id == window.id
-    in_queues = Ticket.queue_id.in_(queue_ids) & Ticket.target_window_id.is_(None)
-    rows = uow.session.execute(
-        select(
-            direct.label("direct"),
-            Ticket.queue_id,
-            Ticket.priority.is_not(None).label("priority"),
-            func.count(),
-        )
-        .where(Ticket.hall_id == hall.id, Ticket.service_day == day)
-        .where(Ticket.status == TicketStatus.WAITING, direct | in_queues)
-        .group_by("direct", Ticket.queue_id, "priority")
+# Built once (see ticketing): how many wait per line and class, each from its covering index.
+_is_priority = Ticket.priority.is_not(None)
+_WAITING_IN_QUEUES = (
+    select(Ticket.queue_id, _is_priority, func.count())
+    .where(
+        Ticket.queue_id.in_(bindparam("queue_ids", expanding=True)), Ticket.service_day == bindparam("day")
     )
-    counts: dict[Choice, int] = {}
-    for is_direct, queue_id, is_priority, n in rows:
-        key = Choice(DIRECT if is_direct else queue_id, bool(is_priority))
-        counts[key] = counts.get(key, 0) + n
+    .where(Ticket.status == TicketStatus.WAITING, Ticket.target_window_id.is_(None))
+    .group_by(Ticket.queue_id, _is_priority)
+)
+_WAITING_AT_WINDOW = (
+    select(_is_priority, func.count())
+    .where(Ticket.target_window_id == bindparam("window_id"), Ticket.service_day == bindparam("day"))
+    .where(Ticket.status == TicketStatus.WAITING)
+    .group_by(_is_priority)
+)
+
+
+def _waiting_by_pool(uow: UnitOfWork, window: Window, day: date) -> dict[Choice, int]:
+    queue_ids = [link.queue_id for link in window.queue_links]
+    counts = {
+        Choice(queue_id, bool(priority)): n
+        for queue_id, priority, n in uow.session.execute(
+            _WAITING_IN_QUEUES, {"queue_ids": queue_ids, "day": day}
+        )
+    }
+    for priority, n in uow.session.execute(_WAITING_AT_WINDOW, {"window_id": window.id, "day": day}):
+        counts[Choice(DIRECT, bool(priority))] = n
     return counts
 
 
@@ -262,17 +272,16 @@ def _advance_rotation(window: Window, choice: Choice, waiting: dict[Choice, int]
             link.swrr_current -= total
 
 
-def _take_head(uow: UnitOfWork, hall: Hall, window: Window, day, choice: Choice) -> Ticket | None:
+def _take_head(uow: UnitOfWork, window: Window, day: date, choice: Choice) -> Ticket | None:
     in_pool: ColumnElement[bool] = (
         Ticket.target_window_id == window.id
         if choice.pool == DIRECT
         else (Ticket.queue_id == choice.pool) & Ticket.target_window_id.is_(None)
     )
-    in_class = Ticket.priority.is_not(None) if choice.priority else Ticket.priority.is_(None)
+    in_class = _is_priority if choice.priority else Ticket.priority.is_(None)
     return uow.session.scalar(
         select(Ticket)
-        .where(Ticket.hall_id == hall.id, Ticket.service_day == day)
-        .where(Ticket.status == TicketStatus.WAITING, in_pool, in_class)
+        .where(in_pool, Ticket.service_day == day, Ticket.status == TicketStatus.WAITING, in_class)
         .order_by(Ticket.queued_at, Ticket.id)
         .limit(1)
         .with_for_update(skip_locked=True, of=Ticket)

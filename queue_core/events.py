@@ -3,7 +3,7 @@ produced inside a transaction and published only after it commits."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -15,9 +15,8 @@ class DomainEvent:
 
     def payload(self) -> dict[str, Any]:
         """JSON-ready fields (times as ISO 8601 UTC), without the hall id."""
-        data = asdict(self)
-        data.pop("hall_id")
-        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
+        values = ((f.name, getattr(self, f.name)) for f in fields(self) if f.name != "hall_id")
+        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values}
 
 
 @dataclass(frozen=True)

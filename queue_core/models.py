@@ -264,6 +264,18 @@ class Ticket(Base):
         # A number is never issued twice: seq is unique in the queue that issued it.
         UniqueConstraint("origin_queue_id", "service_day", "seq"),
         Index("ix_ticket_waiting", "hall_id", "service_day", "status", "queued_at"),
+        # A queue's line and a window's direct line, covering what the counts and the
+        # call-next pick filter on, so they read only that line and never the table.
+        Index(
+            "ix_ticket_queue_line",
+            "queue_id",
+            "service_day",
+            "status",
+            "target_window_id",
+            "priority",
+            "queued_at",
+        ),
+        Index("ix_ticket_window_line", "target_window_id", "service_day", "status", "priority", "queued_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

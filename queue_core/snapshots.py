@@ -46,7 +46,11 @@ _WAITING_BY_QUEUE = (
     .where(Ticket.status == TicketStatus.WAITING)
     .group_by(Ticket.queue_id)
 )
-_WAITING_IN_QUEUE = _WAITING_BY_QUEUE.where(Ticket.queue_id == bindparam("queue_id"))
+_WAITING_IN_QUEUE = (
+    select(func.count())
+    .where(Ticket.queue_id == bindparam("queue_id"), Ticket.service_day == bindparam("day"))
+    .where(Ticket.status == TicketStatus.WAITING)
+)
 
 
 def waiting_counts(uow: UnitOfWork, hall_id: int) -> dict[int, int]:
@@ -58,9 +62,7 @@ def waiting_counts(uow: UnitOfWork, hall_id: int) -> dict[int, int]:
 
 def _waiting_in_queue(uow: UnitOfWork, queue: Queue) -> int:
     today = service_day(hall_by_id(uow, queue.hall_id), uow.now())
-    params = {"hall_id": queue.hall_id, "day": today, "queue_id": queue.id}
-    row = uow.session.execute(_WAITING_IN_QUEUE, params).first()
-    return row[1] if row else 0
+    return uow.session.execute(_WAITING_IN_QUEUE, {"day": today, "queue_id": queue.id}).scalar_one()
 
 
 def queue_state(uow: UnitOfWork, queue_id: int) -> QueueState:

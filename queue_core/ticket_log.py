@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from .errors import InvalidState
 from .events import TicketChanged
@@ -12,6 +12,9 @@ from .models import Ticket, TicketEvent, Window
 
 if TYPE_CHECKING:
     from .db import UnitOfWork
+
+
+_INSERT_EVENT = insert(TicketEvent.__table__)
 
 
 def transition(uow: UnitOfWork, ticket: Ticket, expected: set[str], **values: Any) -> None:
@@ -44,17 +47,20 @@ def log(
 ) -> None:
     """Append one step to the ticket's log and, unless told otherwise, announce it."""
     at = uow.now()
-    uow.session.add(
-        TicketEvent(
-            hall_id=ticket.hall_id,
-            ticket_id=ticket.id,
-            kind=kind,
-            at=at,
-            queue_id=ticket.queue_id,
-            window_id=window.id if window else None,
-            staff_id=staff_id,
-            detail=detail,
-        )
+    # A table-level INSERT: the log is append-only and never read back in the transaction,
+    # so the ORM's unit of work has nothing to add but cost.
+    uow.session.execute(
+        _INSERT_EVENT,
+        {
+            "hall_id": ticket.hall_id,
+            "ticket_id": ticket.id,
+            "kind": kind,
+            "at": at,
+            "queue_id": ticket.queue_id,
+            "window_id": window.id if window else None,
+            "staff_id": staff_id,
+            "detail": detail,
+        },
     )
     uow.touch_queue(ticket.queue_id)
     if window is not None:

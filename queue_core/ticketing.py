@@ -92,29 +92,33 @@ def _check_capacity(queue: Queue, seq: int) -> None:
         raise QuotaReached(f"queue {queue.code} has used all its numbers for today")
 
 
-# Built once: constructing SQL expressions costs more than running this query. A ticket's
-# pool is the window it was transferred to (target) or else its queue; ahead of it are the
-# waiting tickets of its pool that are of a better class (priority before normal) or of its
-# class and earlier (by queued_at, then id).
+# Built once: constructing SQL expressions costs more than running these queries. A
+# ticket's line is the window it was transferred to, or else its queue; ahead of it are the
+# waiting tickets of its line of a better class (priority before normal) or of its class
+# and earlier (by queued_at, then id). One statement per kind of line, so that each can use
+# its own index.
 _is_priority = Ticket.priority.is_not(None)
-_WAITING_AHEAD = (
+_AHEAD_IN_LINE = (
+    Ticket.service_day == bindparam("day"),
+    Ticket.status == TicketStatus.WAITING,
+    or_(
+        _is_priority & ~bindparam("mine_priority"),
+        (_is_priority == bindparam("mine_priority"))
+        & (
+            (Ticket.queued_at < bindparam("queued_at"))
+            | ((Ticket.queued_at == bindparam("queued_at")) & (Ticket.id < bindparam("id")))
+        ),
+    ),
+)
+_AHEAD_IN_QUEUE = (
     select(func.count())
     .select_from(Ticket)
-    .where(
-        Ticket.hall_id == bindparam("hall_id"),
-        Ticket.service_day == bindparam("day"),
-        Ticket.status == TicketStatus.WAITING,
-        func.coalesce(Ticket.target_window_id, 0) == bindparam("target"),
-        or_(bindparam("target") != 0, Ticket.queue_id == bindparam("queue_id")),
-        or_(
-            _is_priority & ~bindparam("mine_priority"),
-            (_is_priority == bindparam("mine_priority"))
-            & (
-                (Ticket.queued_at < bindparam("queued_at"))
-                | ((Ticket.queued_at == bindparam("queued_at")) & (Ticket.id < bindparam("id")))
-            ),
-        ),
-    )
+    .where(Ticket.queue_id == bindparam("line"), Ticket.target_window_id.is_(None), *_AHEAD_IN_LINE)
+)
+_AHEAD_AT_WINDOW = (
+    select(func.count())
+    .select_from(Ticket)
+    .where(Ticket.target_window_id == bindparam("line"), *_AHEAD_IN_LINE)
 )
 
 
@@ -127,16 +131,15 @@ def waiting_ahead(uow: UnitOfWork, ticket: Ticket) -> int:
     """
     if ticket.status != TicketStatus.WAITING:
         return 0
+    at_window = ticket.target_window_id is not None
     params = {
-        "hall_id": ticket.hall_id,
+        "line": ticket.target_window_id if at_window else ticket.queue_id,
         "day": ticket.service_day,
-        "target": ticket.target_window_id or 0,
-        "queue_id": ticket.queue_id,
         "mine_priority": ticket.priority is not None,
         "queued_at": ticket.queued_at,
         "id": ticket.id,
     }
-    return uow.session.execute(_WAITING_AHEAD, params).scalar_one()
+    return uow.session.execute(_AHEAD_AT_WINDOW if at_window else _AHEAD_IN_QUEUE, params).scalar_one()
 
 
 def cancel_ticket(uow: UnitOfWork, ticket: Ticket, *, staff_id: int | None = None) -> None:

@@ -14,7 +14,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
-def browser():  # noqa: ANN201
+def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: run ./dev setup (it installs Debian's chromium)")
     with playwright_api.sync_playwright() as p:
@@ -32,7 +32,7 @@ def browser():  # noqa: ANN201
 
 
 @pytest.fixture
-def page(browser):  # noqa: ANN001,ANN201
+def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     yield context.new_page()
     context.close()
