@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .clock import Clock
 from .events import DomainEvent
+from .models import Window
 
 WRITE_OPTION = "hallq_write"
 BUSY_TIMEOUT_MS = 30_000
@@ -65,7 +66,9 @@ class UnitOfWork:
         self.clock = clock
         self.events: list[DomainEvent] = []
         self._touched_queues: set[int] = set()
-        self._touched_windows: set[int] = set()
+        # The windows themselves, not their ids: the session's identity map holds instances
+        # only weakly, and the snapshot (and the caller's answer) must not reload them.
+        self._touched_windows: dict[int, Window] = {}
         self.is_postgres = session.get_bind().dialect.name == "postgresql"
 
     def now(self):
@@ -77,15 +80,15 @@ class UnitOfWork:
     def touch_queue(self, queue_id: int) -> None:
         self._touched_queues.add(queue_id)
 
-    def touch_window(self, window_id: int) -> None:
-        self._touched_windows.add(window_id)
+    def touch_window(self, window: Window) -> None:
+        self._touched_windows[window.id] = window
 
     def _snapshot_touched(self) -> None:
         from .snapshots import queue_state, window_state  # snapshots import services' models
 
         self.session.flush()
-        for window_id in sorted(self._touched_windows):
-            self.record(window_state(self, window_id))
+        for _, window in sorted(self._touched_windows.items()):
+            self.record(window_state(self, window))
         for queue_id in sorted(self._touched_queues):
             self.record(queue_state(self, queue_id))
 

@@ -23,9 +23,7 @@ def window_display_state(window: Window, current: Ticket | None) -> str:
     return current.status  # called or serving
 
 
-def window_state(uow: UnitOfWork, window_id: int) -> WindowState:
-    window = uow.session.get(Window, window_id)
-    assert window is not None
+def window_state(uow: UnitOfWork, window: Window) -> WindowState:
     current = uow.session.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
     return WindowState(
         hall_id=window.hall_id,

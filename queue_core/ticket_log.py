@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .errors import InvalidState
 from .events import TicketChanged
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
 
 
 _INSERT_EVENT = insert(TicketEvent.__table__)
+# A foreign key set by a transition makes its relationship stale.
+_RELATION_OF_KEY = {"queue_id": "queue", "window_id": "window", "item_id": "item"}
 
 
 def transition(uow: UnitOfWork, ticket: Ticket, expected: set[str], **values: Any) -> None:
@@ -29,10 +32,16 @@ def transition(uow: UnitOfWork, ticket: Ticket, expected: set[str], **values: An
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    uow.session.refresh(ticket)
     if result.rowcount != 1:
+        uow.session.refresh(ticket)  # to say what state it is really in
         wanted = " or ".join(sorted(expected))
         raise InvalidState(f"ticket {ticket.number} is {ticket.status}, not {wanted}")
+    # The row now holds exactly these values: mirror them without reading it back.
+    for key, value in values.items():
+        set_committed_value(ticket, key, value)
+    stale = [relation for key, relation in _RELATION_OF_KEY.items() if key in values]
+    if stale:
+        uow.session.expire(ticket, stale)
 
 
 def log(
@@ -64,7 +73,7 @@ def log(
     )
     uow.touch_queue(ticket.queue_id)
     if window is not None:
-        uow.touch_window(window.id)
+        uow.touch_window(window)
     if publish:
         uow.record(
             TicketChanged(

@@ -79,7 +79,7 @@ def _set_status(uow: UnitOfWork, window: Window, status: WindowStatus, reason: s
     window.status = status
     window.pause_reason = reason
     window.status_since = uow.now()
-    uow.touch_window(window.id)
+    uow.touch_window(window)
 
 
 def _log(
@@ -95,4 +95,4 @@ def _log(
             detail=detail,
         )
     )
-    uow.touch_window(window.id)
+    uow.touch_window(window)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm.util import identity_key
 
 from queue_core import UnitOfWork
 from queue_core.models import ServiceItem, Ticket, Window
@@ -30,23 +31,24 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
     return IssuedTicketOut(**fields, key=ticket.key) if with_key else TicketOut(**fields)
 
 
+def _tickets_by_id(uow: UnitOfWork, ids: list[int]) -> dict[int, Ticket]:
+    """Those already in the session as they are; the rest in one query."""
+    found: dict[int, Ticket] = {}
+    for ticket_id in ids:
+        ticket = uow.session.identity_map.get(identity_key(Ticket, ticket_id))
+        if ticket is not None:
+            found[ticket_id] = ticket  # type: ignore[assignment]
+    missing = [i for i in ids if i not in found]
+    if missing:
+        found |= {t.id: t for t in uow.session.scalars(select(Ticket).where(Ticket.id.in_(missing)))}
+    return found
+
+
 def windows_out(uow: UnitOfWork, windows: list[Window]) -> list[WindowOut]:
-    current_ids = [w.current_ticket_id for w in windows if w.current_ticket_id]
-    tickets = (
-        {t.id: t for t in uow.session.scalars(select(Ticket).where(Ticket.id.in_(current_ids)))}
-        if current_ids
-        else {}
-    )
+    tickets = _tickets_by_id(uow, [w.current_ticket_id for w in windows if w.current_ticket_id])
     item_ids = [t.item_id for t in tickets.values() if t.item_id]
-    item_names = (
-        dict(
-            uow.session.execute(
-                select(ServiceItem.id, ServiceItem.name).where(ServiceItem.id.in_(item_ids))
-            ).tuples()
-        )
-        if item_ids
-        else {}
-    )
+    names = select(ServiceItem.id, ServiceItem.name).where(ServiceItem.id.in_(item_ids))
+    item_names = {item_id: name for item_id, name in uow.session.execute(names)} if item_ids else {}
     result = []
     for window in windows:
         current = tickets.get(window.current_ticket_id) if window.current_ticket_id else None

@@ -9,8 +9,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from queue_core import UnitOfWork, calling, windows
-from queue_core.errors import NotPermitted
-from queue_core.halls import staff_by_username, window_by_number
+from queue_core.errors import NotFound, NotPermitted
+from queue_core.halls import staff_by_username
 from queue_core.models import Hall, Role, Ticket, Window
 
 from ..state import current_hall, state
@@ -50,14 +50,21 @@ def list_windows() -> list[WindowOut]:
 def _act(number: int, action: Action, *, any_clerk: bool = False) -> WindowActionOut | None:
     with state().db.write() as uow:
         hall = current_hall(uow)
-        window = window_by_number(uow, hall.id, number)
-        if current_user.role == Role.CLERK and not any_clerk and window.clerk_id != current_user.id:
+        # Only the id and clerk here: the core loads and locks the window itself.
+        found = uow.session.execute(
+            select(Window.id, Window.clerk_id).where(Window.hall_id == hall.id, Window.number == number)
+        ).first()
+        if found is None:
+            raise NotFound(f"no window {number}")
+        if current_user.role == Role.CLERK and not any_clerk and found.clerk_id != current_user.id:
             raise NotPermitted(f"you are not signed in to window {number}")
         result = action(uow, hall, number, current_user.id)
         if result is None:
             return None
         ticket = result if isinstance(result, Ticket) else None
         uow.session.flush()
+        window = uow.session.get(Window, found.id)  # the core's instance, from the identity map
+        assert window is not None
         return WindowActionOut(
             window=windows_out(uow, [window])[0], ticket=ticket_out(uow, ticket) if ticket else None
         )
