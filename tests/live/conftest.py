@@ -68,9 +68,12 @@ def add_staff(url: str, people: list[tuple[str, Role]]) -> dict[str, str]:
     return tokens
 
 
-def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+def start_server(
+    env: dict[str, str], port: int, log: Path, command: list[str] | None = None
+) -> subprocess.Popen:
+    """`hallq serve` (or the given command) on the port, once it answers /healthz."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "hallq", "serve", "--port", str(port), "--threads", "40"],
+        [sys.executable, "-m", "hallq", *(command or ["serve", "--threads", "40"]), "--port", str(port)],
         env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 30
