@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
@@ -83,10 +83,4 @@ def _select_locale() -> str:
     """Chinese unless the person chose English: a hall's kiosks and boards must not follow
     whatever language the browser happens to be set to."""
     chosen = request.args.get("lang") or session.get("lang")
-    return chosen if chosen in LOCALES else str(babel_default_locale())
-
-
-def babel_default_locale() -> str:
-    from flask import current_app
-
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return chosen if chosen in LOCALES else current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -14,7 +14,7 @@ PostgreSQL skips rows another caller holds (FOR UPDATE SKIP LOCKED).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, func, select
@@ -351,5 +351,5 @@ def _announce_call(uow: UnitOfWork, window: Window, ticket: Ticket, *, recall: b
     )
 
 
-def _seconds(start, end) -> int:
+def _seconds(start: datetime, end: datetime) -> int:
     return max(0, round((end - start).total_seconds()))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -71,7 +72,7 @@ class UnitOfWork:
         self._touched_windows: dict[int, Window] = {}
         self.is_postgres = session.get_bind().dialect.name == "postgresql"
 
-    def now(self):
+    def now(self) -> datetime:
         return self.clock.now()
 
     def record(self, domain_event: DomainEvent) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, func, or_, select
@@ -74,7 +75,7 @@ def issue_ticket(
     return ticket
 
 
-def _check_open(hall: Hall, queue: Queue, now) -> None:
+def _check_open(hall: Hall, queue: Queue, now: datetime) -> None:
     if not hall.enforce_hours or queue.opens_at is None or queue.closes_at is None:
         return
     local = local_time(hall, now).time()

@@ -4,6 +4,7 @@ from them."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -12,6 +13,17 @@ from queue_core.models import Outcome, Priority
 
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def exactly_one(first: str, second: str) -> Any:
+    """A model validator: of two optional fields, exactly one must be given."""
+
+    def check(model: Payload) -> Payload:
+        if (getattr(model, first) is None) == (getattr(model, second) is None):
+            raise ValueError(f"give either {first} or {second} (exactly one)")
+        return model
+
+    return model_validator(mode="after")(check)
 
 
 # -- requests ---------------------------------------------------------------------------
@@ -25,11 +37,7 @@ class TicketRequest(Payload):
     priority: Priority | None = None
     kiosk: str | None = Field(None, max_length=40)
 
-    @model_validator(mode="after")
-    def _one_target(self) -> TicketRequest:
-        if (self.item_id is None) == (self.queue is None):
-            raise ValueError("give either item_id or queue (exactly one)")
-        return self
+    _one_target = exactly_one("item_id", "queue")
 
 
 class ItemQuery(Payload):
@@ -50,11 +58,7 @@ class TransferRequest(Payload):
     window: int | None = Field(None, ge=1)
     note: str = Field("", max_length=200)
 
-    @model_validator(mode="after")
-    def _one_target(self) -> TransferRequest:
-        if (self.queue is None) == (self.window is None):
-            raise ValueError("give either queue or window (exactly one)")
-        return self
+    _one_target = exactly_one("queue", "window")
 
 
 class CallNumberRequest(Payload):
