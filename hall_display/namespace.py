@@ -10,6 +10,7 @@ from flask_socketio import join_room
 
 from hallq.auth import user_for_token
 from hallq.extensions import socketio
+from hallq.state import state
 
 from .events import NAMESPACE
 
@@ -46,6 +47,9 @@ def _subscribe(what: Any) -> dict[str, Any]:
     elif kind == "keypad" and isinstance(value, int):
         if principal is None or getattr(principal, "device_kind", None) != "keypad":
             return {"ok": False, "error": "a keypad must connect with its device token"}
+        declared = {k.id: k.window for k in state().spec.keypads}
+        if declared.get(principal.device_id) != value:
+            return {"ok": False, "error": f"keypad {principal.device_id} is not the keypad of window {value}"}
         room = f"keypad:{value}"
     elif kind == "dashboard" and value is True:
         if principal is None or not principal.has_role("manager", "admin"):

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
+from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -21,7 +19,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from queue_core import UnitOfWork
-from queue_core.models import ApiToken, Role, Staff
+from queue_core.models import ApiToken, Staff
 
 from .extensions import login_manager
 from .state import state
@@ -135,23 +133,6 @@ def _lookup_token(digest: str) -> StaffUser | DeviceUser | None:
         if row.staff is not None:
             return _staff_user(row.staff, via_token=True) if row.staff.active else None
         return DeviceUser(row.device_kind or "", row.device_id or "")
-
-
-def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """For pages: log in first, then have one of the roles."""
-
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if not current_user.has_role(*roles):
-                return render_template("forbidden.html"), 403
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 class LoginForm(FlaskForm):

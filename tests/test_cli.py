@@ -100,3 +100,10 @@ def test_catalog_import_from_excel(hallq):
     book.save(hallq.config / "new.xlsx")
     output = hallq("catalog", "import", str(hallq.config / "new.xlsx"), ok=False)
     assert "new.xlsx: row 3 (JT010): 办件类型: Input should be 'instant' or 'commitment'" in output
+
+
+def test_a_bad_environment_setting_is_named(hallq, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "mysql://hall@localhost/hallq")
+    output = hallq("check-config", ok=False)
+    assert "environment / .env:" in output and "DATABASE_URL" in output
+    assert "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB" in output

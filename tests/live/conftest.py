@@ -68,6 +68,14 @@ def add_staff(url: str, people: list[tuple[str, Role]]) -> dict[str, str]:
     return tokens
 
 
+def add_device_token(url: str, kind: str, device_id: str) -> str:
+    database = Database(make_engine(url), SystemClock())
+    with database.write() as uow:
+        token = new_token(uow, uow.session.scalar(text("SELECT id FROM hall")), device=(kind, device_id))
+    database.engine.dispose()
+    return token
+
+
 def start_server(
     env: dict[str, str], port: int, log: Path, command: list[str] | None = None
 ) -> subprocess.Popen:
@@ -117,6 +125,7 @@ def live(tmp_path_factory) -> LiveHall:
     )
     hall.tokens["manager"] = hall.hallq("token", "issue", "manager").strip()
     hall.tokens["K1"] = hall.hallq("token", "issue", "--device", "K1").strip()
+    hall.tokens["P3"] = add_device_token(env["DATABASE_URL"], "keypad", "P3")
     hall.tokens |= add_staff(
         env["DATABASE_URL"], [("guide", Role.GUIDE)] + [(f"clerk{n}", Role.CLERK) for n in range(1, 6)]
     )

@@ -124,5 +124,10 @@ def test_dashboard_and_keypad_need_tokens(live, boards):
     assert boards({"dashboard": True}, token=live.tokens["clerk1"]).ack["ok"] is False
     assert boards({"dashboard": True}, token=live.tokens["manager"]).ack == {"ok": True, "room": "dashboard"}
     assert boards({"keypad": 3}).ack["ok"] is False
+    assert boards({"keypad": 3}, token=live.tokens["P3"]).ack == {"ok": True, "room": "keypad:3"}
+    assert boards({"keypad": 4}, token=live.tokens["P3"]).ack == {
+        "ok": False,
+        "error": "keypad P3 is not the keypad of window 4",
+    }
     assert boards({"colour": "red"}).ack == {"ok": False, "error": "cannot subscribe to 'colour': 'red'"}
     assert boards(["window", 3]).ack["ok"] is False
