@@ -7,9 +7,11 @@ class DomainError(Exception):
 
     code = "domain_error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, **details: object) -> None:
         super().__init__(message)
         self.message = message
+        # Machine-readable facts a client can word for its reader (e.g. when a queue reopens).
+        self.details = details
 
 
 class NotFound(DomainError):

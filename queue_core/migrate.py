@@ -25,6 +25,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(_config(connection), revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    with engine.begin() as connection:
+        command.downgrade(_config(connection), revision)
+
+
 def revise(engine: Engine, message: str) -> None:
     """Autogenerate a new revision from the models (for developers)."""
     with engine.begin() as connection:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
     Text,
     Time,
@@ -42,6 +43,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
+    # Named constraints, so that migrations can alter and drop them (SQLite batch mode too).
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
     type_annotation_map = {  # noqa: RUF012 - SQLAlchemy's own convention
         datetime: UTCDateTime,
         date: Date,
@@ -154,6 +165,8 @@ class Queue(Base):
     daily_quota: Mapped[int | None] = mapped_column(Integer)
     opens_at: Mapped[time | None]
     closes_at: Mapped[time | None]
+    # The last ticket of the day is given at this time (before closing, so all get served).
+    last_ticket_at: Mapped[time | None]
     target_wait_minutes: Mapped[int] = mapped_column(Integer, default=30)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -263,6 +276,8 @@ class Ticket(Base):
     __table_args__ = (
         # A number is never issued twice: seq is unique in the queue that issued it.
         UniqueConstraint("origin_queue_id", "service_day", "seq"),
+        # A kiosk's retried or double-tapped request finds the ticket it already made.
+        UniqueConstraint("hall_id", "request_id"),
         Index("ix_ticket_waiting", "hall_id", "service_day", "status", "queued_at"),
         # A queue's line and a window's direct line, covering what the counts and the
         # call-next pick filter on, so they read only that line and never the table.
@@ -291,6 +306,7 @@ class Ticket(Base):
     priority: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(12), default=TicketStatus.WAITING)
     kiosk_id: Mapped[str | None] = mapped_column(String(40))
+    request_id: Mapped[str | None] = mapped_column(String(64))
     issued_at: Mapped[datetime]
     # Order in the queue: kept on transfer, renewed when a no-show is requeued.
     queued_at: Mapped[datetime]

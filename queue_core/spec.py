@@ -74,6 +74,7 @@ class QueueSpec(Strict):
     wrap: bool = True
     daily_quota: int | None = Field(None, ge=1)
     hours: Hours | None = None
+    last_ticket: time | None = None  # default: the closing time
     target_wait_minutes: int = Field(30, ge=1)
 
     @field_validator("number_format")
@@ -164,6 +165,13 @@ class HallSpec(Strict):
                 f'window {window.number}: serves unknown queue "{c}"' for c in codes if c not in queues
             ]
             problems += [f"window {window.number}: {p}" for p in _duplicates("queue", codes)]
+        for queue in self.queues:
+            hours = queue.hours or self.hall.hours
+            if queue.last_ticket and hours and not hours.open < queue.last_ticket <= hours.close:
+                problems.append(
+                    f'queue "{queue.code}": last_ticket {queue.last_ticket:%H:%M} is not within its hours '
+                    f"{hours.open:%H:%M}-{hours.close:%H:%M}"
+                )
         served = {ref.code for window in self.windows for ref in window.queues}
         problems += [f'queue "{q}": no window serves it' for q in sorted(queues - served)]
         for board in self.boards:

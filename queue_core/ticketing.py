@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, or_, select
 
@@ -19,6 +20,13 @@ if TYPE_CHECKING:
     from .db import UnitOfWork
 
 
+def ticket_for_request(uow: UnitOfWork, hall: Hall, request_id: str) -> Ticket | None:
+    """The ticket an earlier request with this id already made (a retry or a double tap)."""
+    return uow.session.scalar(
+        select(Ticket).where(Ticket.hall_id == hall.id, Ticket.request_id == request_id)
+    )
+
+
 def issue_ticket(
     uow: UnitOfWork,
     hall: Hall,
@@ -27,8 +35,11 @@ def issue_ticket(
     item_id: int | None = None,
     priority: Priority | None = None,
     kiosk_id: str | None = None,
+    request_id: str | None = None,
 ) -> Ticket:
-    """Issue a ticket for an item (in the item's queue) or straight into a queue."""
+    """Issue a ticket for an item (in the item's queue) or straight into a queue. Callers
+    that may repeat a request look for its ticket first (ticket_for_request); the unique
+    request id is the backstop when two copies race."""
     item = item_by_id(uow, hall.id, item_id) if item_id is not None else None
     if item is not None:
         queue = item.queue
@@ -41,7 +52,7 @@ def issue_ticket(
     _check_open(hall, queue, now)
     day = service_day(hall, now)
     seq = next_seq(uow, queue.id, day)
-    _check_capacity(queue, seq)
+    _check_capacity(hall, queue, seq, day)
 
     ticket = Ticket(
         hall_id=hall.id,
@@ -55,6 +66,7 @@ def issue_ticket(
         priority=priority,
         status=TicketStatus.WAITING,
         kiosk_id=kiosk_id,
+        request_id=request_id,
         issued_at=now,
         queued_at=now,
     )
@@ -78,19 +90,36 @@ def issue_ticket(
 def _check_open(hall: Hall, queue: Queue, now: datetime) -> None:
     if not hall.enforce_hours or queue.opens_at is None or queue.closes_at is None:
         return
-    local = local_time(hall, now).time()
-    if not queue.opens_at <= local < queue.closes_at:
+    local = local_time(hall, now)
+    last = queue.last_ticket_at or queue.closes_at
+    if local.time() < queue.opens_at:
         raise QueueClosed(
-            f"queue {queue.code} takes tickets from {queue.opens_at:%H:%M} to {queue.closes_at:%H:%M}"
+            f"queue {queue.code} takes tickets from {queue.opens_at:%H:%M} to {last:%H:%M}",
+            reopens_at=_opening(hall, queue, local.date()),
+        )
+    if local.time() >= last:
+        raise QueueClosed(
+            f"queue {queue.code} gave its last ticket for today at {last:%H:%M}",
+            reopens_at=_opening(hall, queue, local.date() + timedelta(days=1)),
         )
 
 
-def _check_capacity(queue: Queue, seq: int) -> None:
+def _opening(hall: Hall, queue: Queue, day: date) -> str:
+    """When the queue next takes tickets, as local ISO time. Working days are not yet
+    known to Hallq, so the next calendar day stands for the next working day."""
+    opens = queue.opens_at or time(0, 0)
+    return datetime.combine(day, opens, tzinfo=ZoneInfo(hall.timezone)).isoformat()
+
+
+def _check_capacity(hall: Hall, queue: Queue, seq: int, day: date) -> None:
+    tomorrow = _opening(hall, queue, day + timedelta(days=1))
     if queue.daily_quota is not None and seq > queue.daily_quota:
-        raise QuotaReached(f"queue {queue.code} has issued its {queue.daily_quota} tickets for today")
+        raise QuotaReached(
+            f"queue {queue.code} has issued its {queue.daily_quota} tickets for today", reopens_at=tomorrow
+        )
     span = queue.number_end - queue.number_start + 1
     if not queue.wrap and seq > span:
-        raise QuotaReached(f"queue {queue.code} has used all its numbers for today")
+        raise QuotaReached(f"queue {queue.code} has used all its numbers for today", reopens_at=tomorrow)
 
 
 # Built once: constructing SQL expressions costs more than running these queries. A

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 5c740a4585b8
+Revision ID: acf212835212
 Revises: 
-Create Date: 2026-11-21 23:57:29.517642
+Create Date: 2026-11-22 00:49:59.720042
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 
 import queue_core.models
 
-revision = '5c740a4585b8'
+revision = 'acf212835212'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -27,8 +27,8 @@ def upgrade() -> None:
     sa.Column('requeue_no_show', sa.Boolean(), nullable=False),
     sa.Column('remote_ticketing', sa.Boolean(), nullable=False),
     sa.Column('enforce_hours', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('code')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hall')),
+    sa.UniqueConstraint('code', name=op.f('uq_hall_code'))
     )
     op.create_table('department',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -36,9 +36,9 @@ def upgrade() -> None:
     sa.Column('code', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('hall_id', 'code')
+    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], name=op.f('fk_department_hall_id_hall')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_department')),
+    sa.UniqueConstraint('hall_id', 'code', name=op.f('uq_department_hall_id_code'))
     )
     with op.batch_alter_table('department', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_department_hall_id'), ['hall_id'], unique=False)
@@ -56,11 +56,12 @@ def upgrade() -> None:
     sa.Column('daily_quota', sa.Integer(), nullable=True),
     sa.Column('opens_at', sa.Time(), nullable=True),
     sa.Column('closes_at', sa.Time(), nullable=True),
+    sa.Column('last_ticket_at', sa.Time(), nullable=True),
     sa.Column('target_wait_minutes', sa.Integer(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('hall_id', 'code')
+    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], name=op.f('fk_queue_hall_id_hall')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_queue')),
+    sa.UniqueConstraint('hall_id', 'code', name=op.f('uq_queue_hall_id_code'))
     )
     with op.batch_alter_table('queue', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_queue_hall_id'), ['hall_id'], unique=False)
@@ -74,9 +75,9 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('password_hash', sa.String(length=300), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('username')
+    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], name=op.f('fk_staff_hall_id_hall')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff')),
+    sa.UniqueConstraint('username', name=op.f('uq_staff_username'))
     )
     with op.batch_alter_table('staff', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_hall_id'), ['hall_id'], unique=False)
@@ -90,17 +91,17 @@ def upgrade() -> None:
     sa.Column('device_id', sa.String(length=40), nullable=True),
     sa.Column('created_at', queue_core.models.UTCDateTime(), nullable=False),
     sa.Column('revoked_at', queue_core.models.UTCDateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], ),
-    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('token_hash')
+    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], name=op.f('fk_api_token_hall_id_hall')),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_api_token_staff_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
     )
     op.create_table('number_counter',
     sa.Column('queue_id', sa.Integer(), nullable=False),
     sa.Column('service_day', sa.Date(), nullable=False),
     sa.Column('last_seq', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['queue_id'], ['queue.id'], ),
-    sa.PrimaryKeyConstraint('queue_id', 'service_day')
+    sa.ForeignKeyConstraint(['queue_id'], ['queue.id'], name=op.f('fk_number_counter_queue_id_queue')),
+    sa.PrimaryKeyConstraint('queue_id', 'service_day', name=op.f('pk_number_counter'))
     )
     op.create_table('service_item',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -125,11 +126,11 @@ def upgrade() -> None:
     sa.Column('search_pinyin', sa.String(length=800), nullable=False),
     sa.Column('search_initials', sa.String(length=200), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['department_id'], ['department.id'], ),
-    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], ),
-    sa.ForeignKeyConstraint(['queue_id'], ['queue.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('hall_id', 'code')
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_service_item_department_id_department')),
+    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], name=op.f('fk_service_item_hall_id_hall')),
+    sa.ForeignKeyConstraint(['queue_id'], ['queue.id'], name=op.f('fk_service_item_queue_id_queue')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_item')),
+    sa.UniqueConstraint('hall_id', 'code', name=op.f('uq_service_item_hall_id_code'))
     )
     with op.batch_alter_table('service_item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_service_item_hall_id'), ['hall_id'], unique=False)
@@ -145,11 +146,10 @@ def upgrade() -> None:
     sa.Column('clerk_id', sa.Integer(), nullable=True),
     sa.Column('current_ticket_id', sa.Integer(), nullable=True),
     sa.Column('priority_streak', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['clerk_id'], ['staff.id'], ),
-    sa.ForeignKeyConstraint(['current_ticket_id'], ['ticket.id'], name='fk_window_current_ticket', use_alter=True),
-    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('hall_id', 'number')
+    sa.ForeignKeyConstraint(['clerk_id'], ['staff.id'], name=op.f('fk_window_clerk_id_staff')),
+    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], name=op.f('fk_window_hall_id_hall')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_window')),
+    sa.UniqueConstraint('hall_id', 'number', name=op.f('uq_window_hall_id_number'))
     )
     with op.batch_alter_table('window', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_window_hall_id'), ['hall_id'], unique=False)
@@ -167,6 +167,7 @@ def upgrade() -> None:
     sa.Column('priority', sa.String(length=20), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('kiosk_id', sa.String(length=40), nullable=True),
+    sa.Column('request_id', sa.String(length=64), nullable=True),
     sa.Column('issued_at', queue_core.models.UTCDateTime(), nullable=False),
     sa.Column('queued_at', queue_core.models.UTCDateTime(), nullable=False),
     sa.Column('target_window_id', sa.Integer(), nullable=True),
@@ -182,19 +183,22 @@ def upgrade() -> None:
     sa.Column('outcome', sa.String(length=20), nullable=True),
     sa.Column('wait_seconds', sa.Integer(), nullable=True),
     sa.Column('handle_seconds', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['clerk_id'], ['staff.id'], ),
-    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], ),
-    sa.ForeignKeyConstraint(['item_id'], ['service_item.id'], ),
-    sa.ForeignKeyConstraint(['origin_queue_id'], ['queue.id'], ),
-    sa.ForeignKeyConstraint(['queue_id'], ['queue.id'], ),
-    sa.ForeignKeyConstraint(['target_window_id'], ['window.id'], ),
-    sa.ForeignKeyConstraint(['window_id'], ['window.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('key'),
-    sa.UniqueConstraint('origin_queue_id', 'service_day', 'seq')
+    sa.ForeignKeyConstraint(['clerk_id'], ['staff.id'], name=op.f('fk_ticket_clerk_id_staff')),
+    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], name=op.f('fk_ticket_hall_id_hall')),
+    sa.ForeignKeyConstraint(['item_id'], ['service_item.id'], name=op.f('fk_ticket_item_id_service_item')),
+    sa.ForeignKeyConstraint(['origin_queue_id'], ['queue.id'], name=op.f('fk_ticket_origin_queue_id_queue')),
+    sa.ForeignKeyConstraint(['queue_id'], ['queue.id'], name=op.f('fk_ticket_queue_id_queue')),
+    sa.ForeignKeyConstraint(['target_window_id'], ['window.id'], name=op.f('fk_ticket_target_window_id_window')),
+    sa.ForeignKeyConstraint(['window_id'], ['window.id'], name=op.f('fk_ticket_window_id_window')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket')),
+    sa.UniqueConstraint('hall_id', 'request_id', name=op.f('uq_ticket_hall_id_request_id')),
+    sa.UniqueConstraint('key', name=op.f('uq_ticket_key')),
+    sa.UniqueConstraint('origin_queue_id', 'service_day', 'seq', name=op.f('uq_ticket_origin_queue_id_service_day_seq'))
     )
     with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.create_index('ix_ticket_queue_line', ['queue_id', 'service_day', 'status', 'target_window_id', 'priority', 'queued_at'], unique=False)
         batch_op.create_index('ix_ticket_waiting', ['hall_id', 'service_day', 'status', 'queued_at'], unique=False)
+        batch_op.create_index('ix_ticket_window_line', ['target_window_id', 'service_day', 'status', 'priority', 'queued_at'], unique=False)
 
     op.create_table('window_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -204,10 +208,10 @@ def upgrade() -> None:
     sa.Column('at', queue_core.models.UTCDateTime(), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=True),
     sa.Column('detail', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], ),
-    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
-    sa.ForeignKeyConstraint(['window_id'], ['window.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], name=op.f('fk_window_event_hall_id_hall')),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_window_event_staff_id_staff')),
+    sa.ForeignKeyConstraint(['window_id'], ['window.id'], name=op.f('fk_window_event_window_id_window')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_window_event'))
     )
     with op.batch_alter_table('window_event', schema=None) as batch_op:
         batch_op.create_index('ix_window_event_hall_at', ['hall_id', 'at'], unique=False)
@@ -219,10 +223,15 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('weight', sa.Integer(), nullable=True),
     sa.Column('swrr_current', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['queue_id'], ['queue.id'], ),
-    sa.ForeignKeyConstraint(['window_id'], ['window.id'], ),
-    sa.PrimaryKeyConstraint('window_id', 'queue_id')
+    sa.ForeignKeyConstraint(['queue_id'], ['queue.id'], name=op.f('fk_window_queue_queue_id_queue')),
+    sa.ForeignKeyConstraint(['window_id'], ['window.id'], name=op.f('fk_window_queue_window_id_window')),
+    sa.PrimaryKeyConstraint('window_id', 'queue_id', name=op.f('pk_window_queue'))
     )
+    # window and ticket refer to each other: the window's link to its current ticket can only
+    # be made once both tables exist.
+    with op.batch_alter_table('window', schema=None) as batch_op:
+        batch_op.create_foreign_key('fk_window_current_ticket', 'ticket', ['current_ticket_id'], ['id'])
+
     op.create_table('ticket_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('hall_id', sa.Integer(), nullable=False),
@@ -233,12 +242,12 @@ def upgrade() -> None:
     sa.Column('window_id', sa.Integer(), nullable=True),
     sa.Column('staff_id', sa.Integer(), nullable=True),
     sa.Column('detail', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], ),
-    sa.ForeignKeyConstraint(['queue_id'], ['queue.id'], ),
-    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
-    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
-    sa.ForeignKeyConstraint(['window_id'], ['window.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], name=op.f('fk_ticket_event_hall_id_hall')),
+    sa.ForeignKeyConstraint(['queue_id'], ['queue.id'], name=op.f('fk_ticket_event_queue_id_queue')),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_ticket_event_staff_id_staff')),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_ticket_event_ticket_id_ticket')),
+    sa.ForeignKeyConstraint(['window_id'], ['window.id'], name=op.f('fk_ticket_event_window_id_window')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_event'))
     )
     with op.batch_alter_table('ticket_event', schema=None) as batch_op:
         batch_op.create_index('ix_ticket_event_hall_at', ['hall_id', 'at'], unique=False)
@@ -249,6 +258,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('window', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_window_current_ticket', type_='foreignkey')
+
     with op.batch_alter_table('ticket_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ticket_event_ticket_id'))
         batch_op.drop_index('ix_ticket_event_hall_at')
@@ -261,7 +273,9 @@ def downgrade() -> None:
 
     op.drop_table('window_event')
     with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_window_line')
         batch_op.drop_index('ix_ticket_waiting')
+        batch_op.drop_index('ix_ticket_queue_line')
 
     op.drop_table('ticket')
     with op.batch_alter_table('window', schema=None) as batch_op:

@@ -1,0 +1,43 @@
+"""How long a citizen will wait: from today's actual service times, not a constant."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, func, select
+
+from .models import Ticket, TicketStatus, Window, WindowQueue, WindowStatus
+from .ticketing import waiting_ahead
+
+if TYPE_CHECKING:
+    from .db import UnitOfWork
+
+_MEAN_HANDLING_TODAY = select(func.avg(Ticket.handle_seconds)).where(
+    Ticket.queue_id == bindparam("queue_id"),
+    Ticket.service_day == bindparam("day"),
+    Ticket.status == TicketStatus.FINISHED,
+    Ticket.handle_seconds.is_not(None),
+)
+_OPEN_WINDOWS_OF_QUEUE = (
+    select(func.count())
+    .select_from(WindowQueue)
+    .join(Window)
+    .where(WindowQueue.queue_id == bindparam("queue_id"), Window.status == WindowStatus.OPEN)
+)
+
+
+def estimated_wait_seconds(uow: UnitOfWork, ticket: Ticket) -> int | None:
+    """People ahead × today's mean handling time in the queue ÷ its open windows.
+
+    None when there is nothing honest to say yet: no service finished in the queue today, or
+    no window open for it. Windows that also serve other queues are counted whole, so the
+    estimate leans short when the hall is busy elsewhere.
+    """
+    if ticket.status != TicketStatus.WAITING:
+        return 0 if ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING) else None
+    params = {"queue_id": ticket.queue_id, "day": ticket.service_day}
+    mean = uow.session.execute(_MEAN_HANDLING_TODAY, params).scalar_one()
+    windows = uow.session.execute(_OPEN_WINDOWS_OF_QUEUE, {"queue_id": ticket.queue_id}).scalar_one()
+    if mean is None or windows == 0:
+        return None
+    return round(waiting_ahead(uow, ticket) * float(mean) / windows)
