@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pypinyin import Style, lazy_pinyin
 from sqlalchemy import or_, select
 
-from .models import ServiceItem
+from .models import Department, ServiceItem
 
 if TYPE_CHECKING:
     from .db import UnitOfWork
@@ -25,9 +25,25 @@ def pinyin_keys(text: str) -> tuple[str, str]:
     return full, initials
 
 
-def search_items(uow: UnitOfWork, hall_id: int, query: str, limit: int = 50) -> list[ServiceItem]:
+def search_items(
+    uow: UnitOfWork,
+    hall_id: int,
+    query: str,
+    limit: int = 50,
+    *,
+    department: str | None = None,
+    topic: str | None = None,
+) -> list[ServiceItem]:
+    """Items matching the query, within a department (code) and a life-event topic if given."""
     q = query.strip()
     stmt = select(ServiceItem).where(ServiceItem.hall_id == hall_id, ServiceItem.active)
+    if department is not None:
+        stmt = stmt.join(Department).where(Department.code == department)
+    if topic is not None:
+        # Topics are a short JSON list per item; a hall has a few hundred items at most.
+        return [i for i in search_items(uow, hall_id, q, 500, department=department) if topic in i.topics][
+            :limit
+        ]
     if not q:
         return list(uow.session.scalars(stmt.order_by(ServiceItem.code).limit(limit)))
     if _HAN.search(q):

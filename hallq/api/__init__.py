@@ -43,7 +43,7 @@ def _csrf_for_session_writes() -> Any:
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError) -> Any:
     status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 409)
-    return error(status, exc.code, exc.message)
+    return error(status, exc.code, exc.message, **exc.details)
 
 
 @bp.errorhandler(PayloadError)

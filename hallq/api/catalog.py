@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections import Counter
+
+from sqlalchemy import func, select
 
 from queue_core import UnitOfWork
 from queue_core.halls import item_by_id
-from queue_core.models import Hall, Queue, ServiceItem, Window, WindowQueue
+from queue_core.models import Department, Hall, Queue, ServiceItem, Window, WindowQueue
 from queue_core.search import search_items
 from queue_core.snapshots import waiting_counts
+from queue_core.spec import TOPICS
 
 from ..state import current_hall, state
 from . import bp, doc
-from .schemas import ItemDetail, ItemQuery, ItemSummary, QueueOut, WindowBrief
+from .schemas import DepartmentOut, ItemDetail, ItemQuery, ItemSummary, QueueOut, TopicOut, WindowBrief
 
 
 @doc.operation(
@@ -72,10 +75,67 @@ def _summary(item: ServiceItem) -> dict[str, object]:
     responses={200: ("Matching items, best first", ItemSummary)},
 )
 def list_items(query: ItemQuery) -> list[ItemSummary]:
-    """Matches the Chinese name, the full pinyin (hunyin) or the initials (hydj)."""
+    """Matches the Chinese name, the full pinyin (hunyin) or the initials (hydj), within a
+    department or a life-event topic when given."""
     with state().db.read() as uow:
         hall = current_hall(uow)
-        return [ItemSummary(**_summary(item)) for item in search_items(uow, hall.id, query.q, query.limit)]
+        found = search_items(
+            uow, hall.id, query.q, query.limit, department=query.department, topic=query.topic
+        )
+        return [ItemSummary(**_summary(item)) for item in found]
+
+
+@doc.operation(
+    bp,
+    "/departments",
+    "GET",
+    summary="List departments",
+    tag="catalogue",
+    responses={
+        200: ("The departments stationed in the hall, with how many items each handles", DepartmentOut)
+    },
+)
+def list_departments() -> list[DepartmentOut]:
+    with state().db.read() as uow:
+        return departments_out(uow, current_hall(uow))
+
+
+def departments_out(uow: UnitOfWork, hall: Hall) -> list[DepartmentOut]:
+    counts = dict(
+        uow.session.execute(
+            select(ServiceItem.department_id, func.count())
+            .where(ServiceItem.hall_id == hall.id, ServiceItem.active)
+            .group_by(ServiceItem.department_id)
+        ).all()
+    )
+    departments = uow.session.scalars(
+        select(Department).where(Department.hall_id == hall.id).order_by(Department.position)
+    )
+    return [DepartmentOut(code=d.code, name=d.name, items=counts.get(d.id, 0)) for d in departments]
+
+
+@doc.operation(
+    bp,
+    "/topics",
+    "GET",
+    summary="List life-event topics",
+    tag="catalogue",
+    responses={
+        200: ("The topics (出生, 婚姻, 开办企业...) that have items, in the national order", TopicOut)
+    },
+)
+def list_topics() -> list[TopicOut]:
+    with state().db.read() as uow:
+        return topics_out(uow, current_hall(uow))
+
+
+def topics_out(uow: UnitOfWork, hall: Hall) -> list[TopicOut]:
+    counts: Counter[str] = Counter()
+    for topics in uow.session.scalars(
+        select(ServiceItem.topics).where(ServiceItem.hall_id == hall.id, ServiceItem.active)
+    ):
+        counts.update(topics)
+    return [TopicOut(name=topic, items=counts[topic]) for topic in TOPICS if counts[topic]]
 
 
 @doc.operation(

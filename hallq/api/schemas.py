@@ -36,12 +36,19 @@ class TicketRequest(Payload):
     queue: str | None = Field(None, pattern=r"^[A-Z]{1,2}$")
     priority: Priority | None = None
     kiosk: str | None = Field(None, max_length=40)
+    request_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description="Chosen by the client per tap; the same id again returns the same ticket (200)",
+    )
 
     _one_target = exactly_one("item_id", "queue")
 
 
 class ItemQuery(Payload):
     q: str = Field("", max_length=60, description="Chinese text, full pinyin (hunyin) or initials (hydj)")
+    department: str | None = Field(None, max_length=20, description="a department code")
+    topic: str | None = Field(None, max_length=20, description="a life-event topic, such as 婚姻")
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -112,18 +119,34 @@ class ItemDetail(ItemSummary):
     windows: list[WindowBrief]
 
 
+class DepartmentOut(BaseModel):
+    code: str
+    name: str
+    items: int
+
+
+class TopicOut(BaseModel):
+    name: str
+    items: int
+
+
 class TicketOut(BaseModel):
     id: int
     number: str
     queue: str
     queue_name: str
     item_id: int | None
+    item_name: str | None
     priority: Priority | None
     status: str
     waiting_ahead: int
+    estimated_wait_seconds: int | None = Field(
+        description="From today's handling times in the queue; null until there are some"
+    )
     issued_at: datetime
     called_at: datetime | None
-    window: WindowBrief | None
+    window: WindowBrief | None = Field(description="The window it was called to")
+    windows: list[WindowBrief] = Field(description="Where it will be served")
 
 
 class IssuedTicketOut(TicketOut):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from queue_core.errors import NotPermitted
 from queue_core.halls import ticket_by_id
 from queue_core.models import Role
-from queue_core.ticketing import cancel_ticket, issue_ticket
+from queue_core.ticketing import cancel_ticket, issue_ticket, ticket_for_request
 
 from ..state import current_hall, state
 from . import bp, doc
@@ -29,24 +30,39 @@ ISSUERS = ("device:kiosk", Role.GUIDE, Role.MANAGER, Role.ADMIN)
     view_checks_roles=True,
     responses={
         201: ("The ticket, with its number and how many are ahead", IssuedTicketOut),
+        200: ("The ticket an earlier request with the same request_id made", IssuedTicketOut),
         404: ("No such item or queue", None),
         409: ("The queue is closed or its numbers for today are used up", None),
     },
 )
 def create_ticket(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
     """A kiosk's device token, or a guide's, manager's or admin's token or session. Anonymous
-    callers only where the hall enables remote ticketing."""
+    callers only where the hall enables remote ticketing. With a request_id, repeating the
+    request (a retry, a double tap) answers 200 with the ticket the first one made."""
+    try:
+        return _issue(body)
+    except IntegrityError:
+        # Two copies of one request raced (PostgreSQL); the first committed its ticket.
+        return _issue(body)
+
+
+def _issue(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
     with state().db.write() as uow:
         hall = current_hall(uow)
         if not (hall.remote_ticketing and not current_user.is_authenticated):
             require(ISSUERS, "Take a ticket")
+        kiosk_id = _kiosk(body)
+        earlier = ticket_for_request(uow, hall, body.request_id) if body.request_id else None
+        if earlier is not None:
+            return ticket_out(uow, earlier, with_key=True), 200  # type: ignore[return-value]
         ticket = issue_ticket(
             uow,
             hall,
             queue_code=body.queue,
             item_id=body.item_id,
             priority=body.priority,
-            kiosk_id=_kiosk(body),
+            kiosk_id=kiosk_id,
+            request_id=body.request_id,
         )
         return ticket_out(uow, ticket, with_key=True), 201  # type: ignore[return-value]
 

@@ -2,31 +2,48 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm.util import identity_key
 
 from queue_core import UnitOfWork
-from queue_core.models import ServiceItem, Ticket, Window
+from queue_core.estimates import estimated_wait_seconds
+from queue_core.models import ServiceItem, Ticket, Window, WindowQueue
 from queue_core.snapshots import window_display_state
 from queue_core.ticketing import waiting_ahead
 
 from .schemas import ClerkOut, CurrentTicketOut, IssuedTicketOut, TicketOut, WindowBrief, WindowOut
 
+_WINDOWS_OF_QUEUE = (
+    select(Window.number, Window.name)
+    .join(WindowQueue)
+    .where(WindowQueue.queue_id == bindparam("queue_id"))
+    .order_by(Window.number)
+)
+
 
 def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> TicketOut:
     window = ticket.window if ticket.window_id else None
+    if ticket.target_window_id is not None:
+        target = uow.session.get(Window, ticket.target_window_id)
+        serving = [WindowBrief(number=target.number, name=target.name)] if target else []
+    else:
+        rows = uow.session.execute(_WINDOWS_OF_QUEUE, {"queue_id": ticket.queue_id})
+        serving = [WindowBrief(number=number, name=name) for number, name in rows]
     fields = dict(
         id=ticket.id,
         number=ticket.number,
         queue=ticket.queue.code,
         queue_name=ticket.queue.name,
         item_id=ticket.item_id,
+        item_name=ticket.item.name if ticket.item_id and ticket.item else None,
         priority=ticket.priority,
         status=ticket.status,
         waiting_ahead=waiting_ahead(uow, ticket),
+        estimated_wait_seconds=estimated_wait_seconds(uow, ticket),
         issued_at=ticket.issued_at,
         called_at=ticket.called_at,
         window=WindowBrief(number=window.number, name=window.name) if window else None,
+        windows=serving,
     )
     return IssuedTicketOut(**fields, key=ticket.key) if with_key else TicketOut(**fields)
 

@@ -52,3 +52,15 @@ def test_every_demo_item_is_complete(api):
         item = api.get(f"/items/{summary['id']}").get_json()
         assert item["basis"] and item["materials"] and item["procedure"] and item["fees"], item["code"]
         assert item["windows"], item["code"]
+
+
+def test_departments_and_topics_with_their_items(api):
+    departments = {d["code"]: d for d in api.get("/departments").get_json()}
+    assert len(departments) == 15 and departments["MZ"]["name"] == "青山县民政局"
+    assert departments["GA"]["items"] >= 5
+    in_ga = api.get("/items", query_string={"department": "GA", "limit": 200}).get_json()
+    assert len(in_ga) == departments["GA"]["items"] and {i["department"] for i in in_ga} == {"GA"}
+    topics = [t["name"] for t in api.get("/topics").get_json()]
+    assert topics[:2] == ["出生", "户籍"] and "婚姻" in topics
+    marriage = api.get("/items", query_string={"topic": "婚姻"}).get_json()
+    assert marriage and all("婚" in i["name"] or i["department"] == "MZ" for i in marriage)

@@ -1,5 +1,7 @@
 """Taking and following tickets through /api/v1, as a kiosk, a guide or a passer-by."""
 
+from datetime import UTC, datetime
+
 from sqlalchemy import text
 
 
@@ -90,6 +92,7 @@ def test_quota_reached_is_409(api, app):
     assert response.get_json() == {
         "error": "quota_reached",
         "message": "queue C has issued its 1 tickets for today",
+        "reopens_at": "2026-11-24T08:30:00+08:00",
     }
 
 
@@ -103,3 +106,45 @@ def test_cancel_by_a_guide(api):
         again.status_code == 409
         and again.get_json()["message"] == "ticket A001 is cancelled, not called or waiting"
     )
+
+
+def test_outside_hours_says_when_to_come_back(api, app, clock):
+    with app.extensions["hallq"].db.write() as uow:
+        uow.session.execute(text("UPDATE hall SET enforce_hours = 1"))
+        uow.session.execute(text("UPDATE queue SET last_ticket_at = '16:30:00' WHERE code = 'B'"))
+    clock.set(datetime(2026, 11, 22, 23, 45, tzinfo=UTC))  # 07:45 in Shanghai
+    early = api.post("/tickets", "guide", {"queue": "B"}).get_json()
+    assert early["error"] == "queue_closed" and early["reopens_at"] == "2026-11-23T08:30:00+08:00"
+    assert early["message"] == "queue B takes tickets from 08:30 to 16:30"
+    clock.set(datetime(2026, 11, 23, 8, 31, tzinfo=UTC))  # 16:31
+    late = api.post("/tickets", "guide", {"queue": "B"}).get_json()
+    assert late["message"] == "queue B gave its last ticket for today at 16:30"
+    assert late["reopens_at"] == "2026-11-24T08:30:00+08:00"
+    assert api.post("/tickets", "guide", {"queue": "A"}).status_code == 201  # A is open until 17:30
+
+
+def test_a_repeated_request_returns_the_same_ticket(api):
+    first = api.post("/tickets", "device:K1", {"queue": "A", "request_id": "tap-0001-abcd"})
+    again = api.post("/tickets", "device:K1", {"queue": "A", "request_id": "tap-0001-abcd"})
+    other = api.post("/tickets", "device:K1", {"queue": "A", "request_id": "tap-0002-abcd"})
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 201)
+    assert again.get_json()["id"] == first.get_json()["id"] and again.get_json()["number"] == "A001"
+    assert other.get_json()["number"] == "A002"
+    assert api.post("/tickets", "device:K1", {"queue": "A", "request_id": "x"}).status_code == 422
+
+
+def test_estimated_wait_comes_from_todays_service_times(api, clock):
+    assert api.post("/windows/1/sign-in", "clerk1").status_code == 200
+    first = api.post("/tickets", "device:K1", {"queue": "A"}).get_json()
+    assert first["estimated_wait_seconds"] is None  # nothing served in A today yet
+    assert [w["number"] for w in first["windows"]] == [1, 2, 16]
+    for minutes in (4, 6):  # two services of 4 and 6 minutes
+        api.post("/tickets", "device:K1", {"queue": "A"})
+        api.post("/windows/1/call-next", "clerk1")
+        api.post("/windows/1/start", "clerk1")
+        clock.advance(minutes=minutes)
+        api.post("/windows/1/finish", "clerk1", {})
+    tickets = [api.post("/tickets", "device:K1", {"queue": "A"}).get_json() for _ in range(3)]
+    # 1 open window for A, mean 5 minutes: the third new ticket has 3 ahead (A002 and two new).
+    assert tickets[2]["waiting_ahead"] == 3
+    assert tickets[2]["estimated_wait_seconds"] == 3 * 300
