@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import func, select
 
-from queue_core import Database, calling, windows
+from queue_core import Database, ManualClock, calling, windows
 from queue_core.halls import hall_by_code
 from queue_core.models import Outcome, Priority, Role, Staff
 from queue_core.spec import HallSpec
@@ -43,22 +45,49 @@ def seed(db: Database, spec: HallSpec) -> None:
                     password_hash=password,
                 )
             )
+    _replay_morning(db, spec)
+    click.echo("demo staff: admin, manager, guide, clerk1..clerk16 (one per window)")
+
+
+def _replay_morning(db: Database, spec: HallSpec, minutes: int = 100) -> None:
+    """The last `minutes` of a working morning, on a clock of its own, through the same core
+    calls the server uses: tickets arrive, clerks call, serve for 3 to 12 minutes and finish,
+    so today's service times (and the kiosk's wait estimates) are real figures."""
     rng = random.Random(7)
-    with db.write() as uow:
+    now = db.clock.now()
+    midnight = datetime.combine(now.astimezone(ZoneInfo(spec.hall.timezone)).date(), time(0, 1),
+                                tzinfo=ZoneInfo(spec.hall.timezone))  # fmt: skip
+    clock = ManualClock(max(now - timedelta(minutes=minutes), midnight))
+    morning = Database(db.engine, clock)
+    staffed = [w.number for w in spec.windows[:12]]
+    busy_until: dict[int, datetime] = {}
+    with morning.write() as uow:
         hall = hall_by_code(uow, spec.hall.code)
         clerks = {s.username: s for s in uow.session.scalars(select(Staff).where(Staff.role == Role.CLERK))}
-        for window in spec.windows[:12]:
-            windows.sign_in(uow, hall, window.number, clerks[f"clerk{window.number}"])
-        windows.pause(uow, hall, spec.windows[11].number, None, "会议")
-        for n in range(48):
-            queue = rng.choice(spec.queues).code
-            priority = Priority.SENIOR if n % 11 == 5 else None
-            issue_ticket(uow, hall, queue_code=queue, priority=priority, kiosk_id=spec.kiosks[n % 2].id)
-    with db.write() as uow:
+        for number in staffed:
+            windows.sign_in(uow, hall, number, clerks[f"clerk{number}"])
+    while clock.now() < now - timedelta(minutes=1):
+        clock.advance(seconds=rng.randint(40, 110))
+        with morning.write() as uow:
+            hall = hall_by_code(uow, spec.hall.code)
+            for _ in range(rng.choice((1, 2, 2, 3))):
+                queue = rng.choice(spec.queues).code
+                priority = Priority.SENIOR if rng.random() < 0.08 else None
+                issue_ticket(
+                    uow, hall, queue_code=queue, priority=priority, kiosk_id=rng.choice(spec.kiosks).id
+                )
+            for number in staffed:
+                if busy_until.get(number, clock.now()) > clock.now():
+                    continue
+                if number in busy_until:
+                    calling.finish(uow, hall, number, None, Outcome.COMPLETED)
+                    del busy_until[number]
+                if calling.call_next(uow, hall, number, None):
+                    calling.start(uow, hall, number, None)
+                    busy_until[number] = clock.now() + timedelta(minutes=rng.uniform(3, 12))
+    with morning.write() as uow:  # one window is in a meeting, one has just called someone
         hall = hall_by_code(uow, spec.hall.code)
-        for window in spec.windows[:11]:
-            if calling.call_next(uow, hall, window.number, None) and window.number % 3:
-                calling.start(uow, hall, window.number, None)
-                if window.number % 4 == 0:
-                    calling.finish(uow, hall, window.number, None, Outcome.COMPLETED)
-    click.echo("demo staff: admin, manager, guide, clerk1..clerk16 (one per window)")
+        last = staffed[-1]
+        if last in busy_until:
+            calling.finish(uow, hall, last, None, Outcome.COMPLETED)
+        windows.pause(uow, hall, last, None, "会议")

@@ -1,0 +1,287 @@
+// The kiosk: find a service, read its public information, take a ticket.
+// No framework: a few screens rendered with plain DOM calls (never innerHTML with data).
+"use strict";
+
+const setup = JSON.parse(document.getElementById("kiosk-setup").textContent);
+const screen = document.getElementById("screen");
+const banner = document.querySelector(".banner");
+const TOKEN_KEY = `hallq.kiosk.${setup.kiosk}.token`;
+const state = { lang: "zh", history: [], taking: false, idleTimer: null };
+
+// The device token arrives once, as ?token=..., when the kiosk is set up; it is kept in the
+// browser and taken out of the address bar.
+(function keepToken() {
+  const url = new URL(location.href);
+  const token = url.searchParams.get("token");
+  if (token) {
+    localStorage.setItem(TOKEN_KEY, token);
+    url.searchParams.delete("token");
+    history.replaceState(null, "", url.pathname + url.search);
+  }
+})();
+
+function t(key, values = {}) {
+  const text = setup.strings[state.lang][key] || key;
+  return text.replace(/%\((\w+)\)[ds]/g, (_, name) => String(values[name] ?? ""));
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === "onclick") node.addEventListener("click", value);
+    else if (name === "class") node.className = value;
+    else if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined && child !== false) {
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+  }
+  return node;
+}
+
+function itemName(item) {
+  return state.lang === "en" && item.name_en ? item.name_en : item.name;
+}
+
+function timeLimit(item) {
+  return item.kind === "instant" ? t("instant") : t("commitment", { n: item.promised_limit_days });
+}
+
+// A request id that survives retries, so a double tap or a lost answer never makes two
+// tickets. (crypto.randomUUID needs https; the hall's LAN is plain http.)
+function newRequestId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `${setup.kiosk}-` + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// fetch with the device token; a network failure is retried until the server answers,
+// with the banner saying so in plain words.
+async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  const token = localStorage.getItem(TOKEN_KEY);
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  for (;;) {
+    try {
+      const response = await fetch(setup.api + path, {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      showBanner(null);
+      return response;
+    } catch (networkError) {
+      showBanner(t("offline"));
+      await sleep(2000);
+    }
+  }
+}
+
+function showBanner(text) {
+  // Without its device token the kiosk can show but not issue: say so until it is set up.
+  const message = text || (localStorage.getItem(TOKEN_KEY) ? "" : t("not_set_up"));
+  banner.hidden = !message;
+  banner.textContent = message;
+}
+
+// -- screens ---------------------------------------------------------------------------
+
+function show(render, { remember = true } = {}) {
+  if (remember && state.current) state.history.push(state.current);
+  state.current = render;
+  screen.replaceChildren(...[render()].flat());
+  document.querySelector('[data-action="home"]').hidden = render === homeScreen;
+  document.querySelector('[data-action="back"]').hidden = state.history.length === 0;
+  window.scrollTo(0, 0);
+}
+
+function goHome() {
+  state.history = [];
+  show(homeScreen, { remember: false });
+}
+
+function goBack() {
+  show(state.history.pop() || homeScreen, { remember: false });
+}
+
+function homeScreen() {
+  return [
+    el("button", { class: "searchbox", onclick: () => show(searchScreen), "data-testid": "search" },
+      el("span", { class: "glass", "aria-hidden": "true" }),
+      el("span", {}, el("strong", {}, t("search")), el("br"), el("span", { class: "hint secondary" }, t("search_hint")))),
+    el("h2", {}, t("by_department")),
+    el("div", { class: "grid departments" }, setup.departments.filter((d) => d.items).map((d) =>
+      el("button", { class: "tile", "data-department": d.code, onclick: () => show(() => listScreen(d.name, { department: d.code })) },
+        el("span", { class: "name" }, d.name),
+        el("span", { class: "count" }, t("items", { n: d.items }))))),
+    el("h2", { class: "secondary" }, t("by_topic")),
+    el("div", { class: "grid topics secondary" }, setup.topics.map((topic) =>
+      el("button", { class: "tile topic", "data-topic": topic.name, onclick: () => show(() => listScreen(topic.name, { topic: topic.name })) },
+        el("span", { class: "name" }, topic.name),
+        el("span", { class: "count" }, t("items", { n: topic.items }))))),
+  ];
+}
+
+function itemList(items) {
+  if (!items.length) return el("p", { class: "empty" }, t("no_results"));
+  return el("div", { class: "list" }, items.map((item) =>
+    el("button", { class: "item", "data-item": item.code, onclick: () => openItem(item.id) },
+      el("span", { class: "name" }, itemName(item)),
+      el("span", { class: "meta" }, timeLimit(item)))));
+}
+
+function listScreen(title, filter) {
+  const holder = el("div", {}, el("p", { class: "empty" }, "…"));
+  const query = new URLSearchParams({ ...filter, limit: "200" });
+  api("GET", `/items?${query}`).then((r) => r.json()).then((items) => holder.replaceChildren(itemList(items)));
+  return [el("h2", {}, title), holder];
+}
+
+function searchScreen() {
+  let typed = "";
+  const shown = el("div", { class: "typed", "data-testid": "typed" });
+  const results = el("div", { class: "results" });
+  let pending = 0;
+  async function refresh() {
+    shown.textContent = typed;
+    const mine = ++pending;
+    if (!typed) { results.replaceChildren(); return; }
+    const items = await (await api("GET", `/items?${new URLSearchParams({ q: typed, limit: "30" })}`)).json();
+    if (mine === pending) results.replaceChildren(itemList(items));  // only the latest answer
+  }
+  const key = (label, action, wide = false) =>
+    el("button", { class: wide ? "key wide" : "key", onclick: () => { action(); refresh(); } }, label);
+  const letters = "qwertyuiopasdfghjklzxcvbnm".split("").map((c) => key(c, () => { typed += c; }));
+  return [
+    el("h2", {}, t("search")),
+    shown,
+    el("div", { class: "keyboard", role: "group" },
+      letters,
+      key("⌫", () => { typed = typed.slice(0, -1); }, true),
+      key("✕", () => { typed = ""; }, true)),
+    results,
+  ];
+}
+
+async function openItem(id) {
+  const item = await (await api("GET", `/items/${id}`)).json();
+  show(() => itemScreen(item));
+}
+
+function section(title, ...content) {
+  return el("section", { class: "section" }, el("h3", {}, title), ...content);
+}
+
+function itemScreen(item) {
+  const take = el("button", { class: "take", "data-testid": "take", onclick: () => takeTicket(item, take) }, t("take_ticket"));
+  const limit = item.kind === "instant" ? t("instant")
+    : `${t("commitment", { n: item.promised_limit_days })}` +
+      (item.legal_limit_days ? `（${t("legal_limit", { n: item.legal_limit_days })}）` : "");
+  return el("div", { class: "detail" },
+    el("h2", { class: "title" }, itemName(item)),
+    el("div", { class: "facts" },
+      el("span", { class: "fact" }, item.department_name),
+      el("span", { class: "fact" }, timeLimit(item)),
+      item.applicant ? el("span", { class: "fact" }, `${t("applicant")}：${item.applicant}`) : null),
+    section(t("materials"), el("ul", { class: "checklist" }, item.materials.map((m) => el("li", {}, m)))),
+    item.conditions.length ? section(t("conditions"), el("ul", {}, item.conditions.map((c) => el("li", {}, c)))) : null,
+    section(t("procedure"), el("ol", { class: "steps" }, item.procedure.map((step) => el("li", {}, step)))),
+    section(t("time_limit"), el("p", {}, limit)),
+    section(t("fees"), el("p", {}, item.fees), item.fee_basis ? el("p", { class: "secondary" }, `${t("fee_basis")}：${item.fee_basis}`) : null),
+    section(t("basis"), item.basis.map((b) => el("p", {}, b))),
+    item.authority ? section(t("authority"), el("p", {}, item.authority)) : null,
+    section(t("windows"), el("p", {}, item.windows.map((w) => w.name).join("、"))),
+    el("div", { class: "actionbar" }, take));
+}
+
+async function takeTicket(item, button) {
+  if (state.taking) return;  // a second tap while the first is on its way does nothing
+  state.taking = true;
+  button.disabled = true;
+  button.textContent = t("taking");
+  const requestId = newRequestId();
+  try {
+    const response = await api("POST", "/tickets", { item_id: item.id, request_id: requestId });
+    const body = await response.json();
+    if (response.ok) show(() => ticketScreen(body));
+    else show(() => refusalScreen(body));
+  } finally {
+    state.taking = false;
+  }
+}
+
+function minutes(seconds) {
+  return seconds === null || seconds === undefined ? t("wait_unknown") : t("wait_minutes", { n: Math.max(1, Math.round(seconds / 60)) });
+}
+
+function ticketScreen(ticket) {
+  const phone = setup.phonePage.replace("KEY", ticket.key);
+  return el("div", { class: "ticket", "data-testid": "ticket" },
+    el("div", { class: "label" }, t("your_number")),
+    el("div", { class: "number", "data-testid": "number" }, ticket.number),
+    el("dl", {},
+      el("dt", {}, t("queue")), el("dd", {}, ticket.item_name || ticket.queue_name),
+      el("dt", {}, t("ahead")), el("dd", { "data-testid": "ahead" }, String(ticket.waiting_ahead)),
+      el("dt", {}, t("wait")), el("dd", {}, minutes(ticket.estimated_wait_seconds)),
+      el("dt", {}, t("go_to")), el("dd", {}, ticket.windows.map((w) => w.name).join("、"))),
+    el("img", { class: "qr", src: `${phone}/qr.svg`, alt: phone }),
+    el("p", { class: "scan" }, t("scan")),
+    el("button", { class: "done", onclick: goHome }, t("done")));
+}
+
+function refusalScreen(error) {
+  const lines = [];
+  if (error.error === "queue_closed") lines.push(t("closed"));
+  else if (error.error === "quota_reached") lines.push(t("quota"));
+  else lines.push(t("failed", { reason: error.message }));
+  if (error.reopens_at) {
+    const [day, time] = error.reopens_at.slice(0, 16).split("T");
+    const today = new Date().toLocaleDateString("sv");  // YYYY-MM-DD in the kiosk's zone
+    const when = day === today ? t("today_at", { time }) : t("on_day_at", { day: day.slice(5).replace("-", "/"), time });
+    lines.push(t("come_back", { when }));
+  }
+  return el("div", { class: "notice", role: "alert", "data-testid": "refusal" },
+    lines.map((line) => el("p", {}, line)),
+    el("button", { class: "done", onclick: goHome }, t("done")));
+}
+
+// -- the frame: home, language, large text, idle -----------------------------------------
+
+function relabel() {
+  document.querySelector('[data-action="home"]').textContent = t("home");
+  document.querySelector('[data-action="back"]').textContent = `‹ ${t("back")}`;
+  document.querySelector('[data-action="elderly"]').textContent = t("elderly");
+  const language = document.querySelector('[data-action="language"]');
+  language.textContent = state.lang === "zh" ? "English" : "中文";
+  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+}
+
+function setLanguage(lang) {
+  state.lang = lang;
+  relabel();
+  show(state.current || homeScreen, { remember: false });
+}
+
+document.querySelector(".bar").addEventListener("click", (event) => {
+  const action = event.target.closest("[data-action]")?.dataset.action;
+  if (action === "home") goHome();
+  if (action === "back") goBack();
+  if (action === "elderly") document.body.classList.toggle("elderly");
+  if (action === "language") setLanguage(state.lang === "zh" ? "en" : "zh");
+});
+
+function resetIdle() {
+  clearTimeout(state.idleTimer);
+  state.idleTimer = setTimeout(() => {
+    document.body.classList.remove("elderly");
+    if (state.lang !== "zh") setLanguage("zh");
+    goHome();
+  }, setup.idleSeconds * 1000);
+}
+for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, resetIdle, { passive: true });
+
+relabel();
+showBanner(null);
+goHome();
+resetIdle();

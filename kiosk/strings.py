@@ -1,0 +1,69 @@
+"""Every text the kiosk's script shows, from the Babel catalogue, for both languages at once:
+the citizen switches language with one tap and no page load."""
+
+from __future__ import annotations
+
+from flask_babel import force_locale, gettext
+
+
+def _n(message: str) -> str:
+    """Marks a message for extraction (pybabel -k _n); it is translated in strings_for."""
+    return message
+
+
+STRINGS = {
+    "search": _n("Search for a service"),
+    "search_hint": _n("Type pinyin initials, e.g. hyzx, or the name"),
+    "by_department": _n("By department"),
+    "by_topic": _n("By life event"),
+    "items": _n("%(n)d services"),
+    "no_results": _n("No service matches. Try fewer letters, or ask a guide."),
+    "back": _n("Back"),
+    "home": _n("Home"),
+    "take_ticket": _n("Take a ticket"),
+    "taking": _n("Taking your ticket…"),
+    "instant": _n("Done on the spot"),
+    "commitment": _n("Done within %(n)d working days"),
+    "basis": _n("Legal basis"),
+    "materials": _n("Materials to bring"),
+    "conditions": _n("Conditions"),
+    "procedure": _n("Procedure"),
+    "time_limit": _n("Time limit"),
+    "legal_limit": _n("legal limit %(n)d days"),
+    "fees": _n("Fees"),
+    "fee_basis": _n("Basis of the fees"),
+    "authority": _n("Window's authority"),
+    "windows": _n("Windows"),
+    "applicant": _n("For"),
+    "your_number": _n("Your number"),
+    "queue": _n("Service"),
+    "ahead": _n("People ahead of you"),
+    "wait": _n("Estimated wait"),
+    "wait_minutes": _n("about %(n)d min"),
+    "wait_unknown": _n("shown once the first services today are done"),
+    "go_to": _n("Please wait to be called to"),
+    "scan": _n("Scan to follow your ticket on your phone"),
+    "done": _n("Done"),
+    "closed": _n("This service is not taking tickets now."),
+    "quota": _n("This service has given all its tickets for today."),
+    "come_back": _n("Please come back %(when)s."),
+    "today_at": _n("today from %(time)s"),
+    "on_day_at": _n("on %(day)s from %(time)s"),
+    "offline": _n("The connection to the server is lost. Trying again…"),
+    "not_set_up": _n("This kiosk is not set up yet: a technician opens it once with its device token."),
+    "failed": _n("Sorry, the ticket could not be taken: %(reason)s"),
+    "elderly": _n("Large text"),
+    "language": _n("English"),
+    "called": _n("Called: please go to window %(window)s"),
+    "status_waiting": _n("Waiting"),
+    "status_called": _n("Called"),
+    "status_serving": _n("Being served"),
+    "status_finished": _n("Finished"),
+    "status_no_show": _n("Missed (not present when called)"),
+    "status_cancelled": _n("Cancelled"),
+}
+
+
+def strings_for(locale: str) -> dict[str, str]:
+    with force_locale(locale):
+        return {key: gettext(message) for key, message in STRINGS.items()}

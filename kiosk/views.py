@@ -1,0 +1,70 @@
+"""The kiosk page (/kiosk/<id>), the phone page (/t/<key>) and its QR code."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from flask import Response, abort, render_template, url_for
+from sqlalchemy import select
+
+from hallq.api.catalog import departments_out, topics_out
+from hallq.api.views import ticket_out
+from hallq.state import current_hall, state
+from queue_core.models import Ticket
+
+from . import bp
+from .strings import strings_for
+
+IDLE_SECONDS = 60  # back to the home screen after this long without a touch
+
+
+@bp.get("/kiosk/<kiosk_id>")
+def kiosk(kiosk_id: str) -> Any:
+    if kiosk_id not in {k.id for k in state().spec.kiosks}:
+        abort(404, f"hall.toml declares no kiosk {kiosk_id}")
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        setup = {
+            "kiosk": kiosk_id,
+            "hall": hall.name,
+            "departments": [d.model_dump() for d in departments_out(uow, hall)],
+            "topics": [t.model_dump() for t in topics_out(uow, hall)],
+            "strings": {"zh": strings_for("zh_CN"), "en": strings_for("en")},
+            "idleSeconds": IDLE_SECONDS,
+            "api": url_for("api.openapi").removesuffix("/openapi.json"),
+            "phonePage": url_for("kiosk.phone", key="KEY", _external=True),
+        }
+    return render_template("kiosk/kiosk.html", setup=setup, hall_name=hall.name)
+
+
+@bp.get("/t/<key>")
+def phone(key: str) -> Any:
+    """The citizen's phone page: the ticket, live. Its address carries the ticket's
+    unguessable key, printed only on the ticket."""
+    with state().db.read() as uow:
+        ticket = uow.session.scalar(select(Ticket).where(Ticket.key == key))
+        if ticket is None:
+            abort(404)
+        data = ticket_out(uow, ticket).model_dump(mode="json")
+        hall_name = current_hall(uow).name
+    strings = {"zh": strings_for("zh_CN"), "en": strings_for("en")}
+    return render_template("kiosk/phone.html", ticket=data, strings=strings, hall_name=hall_name)
+
+
+@bp.get("/t/<key>/qr.svg")
+def phone_qr(key: str) -> Response:
+    with state().db.read() as uow:
+        if uow.session.scalar(select(Ticket.id).where(Ticket.key == key)) is None:
+            abort(404)
+    image = qrcode.make(
+        url_for("kiosk.phone", key=key, _external=True),
+        image_factory=qrcode.image.svg.SvgPathImage,
+        box_size=10,
+        border=2,
+    )
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return Response(buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
