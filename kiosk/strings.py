@@ -33,7 +33,7 @@ STRINGS = {
     "fees": _n("Fees"),
     "fee_basis": _n("Basis of the fees"),
     "authority": _n("Window's authority"),
-    "windows": _n("Windows"),
+    "windows": _n("Windows that handle it"),
     "applicant": _n("For"),
     "your_number": _n("Your number"),
     "queue": _n("Service"),

@@ -217,7 +217,7 @@ function minutes(seconds) {
 
 function ticketScreen(ticket) {
   const phone = setup.phonePage.replace("KEY", ticket.key);
-  return el("div", { class: "ticket", "data-testid": "ticket" },
+  return el("div", { class: "ticket", "data-testid": "ticket", "data-ticket": ticket.id },
     el("div", { class: "label" }, t("your_number")),
     el("div", { class: "number", "data-testid": "number" }, ticket.number),
     el("dl", {},
@@ -267,14 +267,14 @@ document.querySelector(".bar").addEventListener("click", (event) => {
   const action = event.target.closest("[data-action]")?.dataset.action;
   if (action === "home") goHome();
   if (action === "back") goBack();
-  if (action === "elderly") document.body.classList.toggle("elderly");
+  if (action === "elderly") document.documentElement.classList.toggle("elderly");
   if (action === "language") setLanguage(state.lang === "zh" ? "en" : "zh");
 });
 
 function resetIdle() {
   clearTimeout(state.idleTimer);
   state.idleTimer = setTimeout(() => {
-    document.body.classList.remove("elderly");
+    document.documentElement.classList.remove("elderly");
     if (state.lang !== "zh") setLanguage("zh");
     goHome();
   }, setup.idleSeconds * 1000);

@@ -127,9 +127,41 @@ def live(tmp_path_factory) -> LiveHall:
     hall.tokens["K1"] = hall.hallq("token", "issue", "--device", "K1").strip()
     hall.tokens["P3"] = add_device_token(env["DATABASE_URL"], "keypad", "P3")
     hall.tokens |= add_staff(
-        env["DATABASE_URL"], [("guide", Role.GUIDE)] + [(f"clerk{n}", Role.CLERK) for n in range(1, 6)]
+        env["DATABASE_URL"], [("guide", Role.GUIDE)] + [(f"clerk{n}", Role.CLERK) for n in range(1, 9)]
     )
     server = start_server(env, port, root / "server.log")
     yield hall
     server.terminate()
     server.wait(timeout=15)
+
+
+# -- a real browser: Debian's Chromium driven by Playwright ----------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: run ./dev setup (it installs Debian's chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    yield context.new_page()
+    context.close()

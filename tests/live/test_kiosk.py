@@ -1,0 +1,226 @@
+"""The kiosk and the phone page in Debian's Chromium with touch, at the kiosk's portrait
+1080×1920 and landscape 1920×1080, against a real `hallq serve`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from tests.conftest import DEMO_CONFIG
+from tests.live.conftest import LiveHall, free_port, start_server
+
+pytestmark = pytest.mark.browser
+
+SCREENS = {"portrait": {"width": 1080, "height": 1920}, "landscape": {"width": 1920, "height": 1080}}
+DISCLOSURES = [
+    "申报材料（请逐项备齐）",
+    "办理条件",
+    "办理流程",
+    "办理时限",
+    "收费标准",
+    "设立依据",
+    "窗口权限",
+    "办理窗口",
+]
+TIMEOUT = 10_000  # ms
+
+
+def open_kiosk(browser, url: str, token: str | None, screen: str = "portrait", clock: bool = False):
+    context = browser.new_context(viewport=SCREENS[screen], has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    if clock:
+        page.clock.install()
+    page.goto(f"{url}/kiosk/K1" + (f"?token={token}" if token else ""))
+    page.wait_for_selector(".departments .tile", timeout=TIMEOUT)
+    return context, page
+
+
+@pytest.fixture(params=list(SCREENS))
+def kiosk(request, browser, live):
+    context, page = open_kiosk(browser, live.url, live.tokens["K1"], request.param)
+    yield page
+    context.close()
+
+
+def open_item(page, department: str, item_text: str) -> None:
+    page.locator(".departments .tile", has_text=department).tap()
+    page.locator(".list .item", has_text=item_text).first.tap()
+    page.wait_for_selector(".detail", timeout=TIMEOUT)
+
+
+def waiting_in(live: LiveHall, queue: str) -> int:
+    return next(q["waiting"] for q in live.api("GET", "/queues").json() if q["code"] == queue)
+
+
+def test_browse_by_department_and_read_the_eight_disclosures(kiosk, live):
+    assert kiosk.url.endswith("/kiosk/K1")  # the token left the address bar...
+    assert (
+        kiosk.evaluate("localStorage.getItem('hallq.kiosk.K1.token')") == live.tokens["K1"]
+    )  # ...for the browser
+    open_item(kiosk, "青山县民政局", "结婚登记")
+    assert kiosk.locator(".detail h2.title").inner_text() == "内地居民婚姻登记（结婚登记）"
+    assert kiosk.locator(".section h3").all_inner_texts() == DISCLOSURES
+    item_id = live.api("GET", "/items", params={"q": "内地居民婚姻登记（结婚登记）"}).json()[0]["id"]
+    item = live.api("GET", f"/items/{item_id}").json()
+    assert kiosk.locator(".checklist li").all_inner_texts() == item["materials"]
+    assert kiosk.locator(".steps li").count() == len(item["procedure"])
+    assert "4号婚姻登记窗口" in kiosk.locator(".section", has_text="办理窗口").inner_text()
+    kiosk.locator('[data-action="back"]').tap()
+    kiosk.wait_for_selector(".list .item", timeout=TIMEOUT)  # back to the department's list
+    assert "内地居民婚姻登记（结婚登记）" in kiosk.locator(".list .item .name").all_inner_texts()
+
+
+def test_search_by_pinyin_initials_on_the_screen_keyboard(kiosk):
+    kiosk.get_by_test_id("search").tap()
+    for letter in "hydj":
+        kiosk.locator(".keyboard .key", has_text=letter).first.tap()
+    assert kiosk.get_by_test_id("typed").inner_text() == "hydj"
+    kiosk.wait_for_selector(".results .item", timeout=TIMEOUT)
+    names = kiosk.locator(".results .item .name").all_inner_texts()
+    assert names and all("婚姻登记" in name for name in names)
+    kiosk.locator(".keyboard .key", has_text="✕").tap()
+    for letter in "hunyin":
+        kiosk.locator(".keyboard .key", has_text=letter).first.tap()
+    kiosk.wait_for_selector(".results .item", timeout=TIMEOUT)
+    assert "内地居民婚姻登记（结婚登记）" in kiosk.locator(".results .item .name").all_inner_texts()
+
+
+def test_taking_a_ticket_shows_the_number_the_api_reports(kiosk, live):
+    open_item(kiosk, "青山县人力资源和社会保障局", "")
+    kiosk.get_by_test_id("take").tap()
+    ticket_screen = kiosk.get_by_test_id("ticket")
+    ticket_screen.wait_for(timeout=TIMEOUT)
+    shown = kiosk.get_by_test_id("number").inner_text()
+    ticket = live.api("GET", f"/tickets/{ticket_screen.get_attribute('data-ticket')}").json()
+    assert ticket["number"] == shown and ticket["status"] == "waiting"
+    assert kiosk.get_by_test_id("ahead").inner_text() == str(ticket["waiting_ahead"])
+    assert "5号社保窗口" in ticket_screen.inner_text()
+    qr = kiosk.locator(".ticket img.qr")
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    kiosk.get_by_role("button", name="完成").tap()
+    kiosk.wait_for_selector(".departments", timeout=TIMEOUT)
+
+
+def test_a_double_tap_takes_one_ticket(kiosk, live):
+    open_item(kiosk, "青山县医疗保障局", "")
+    before = waiting_in(live, "D")
+    kiosk.get_by_test_id("take").evaluate("button => { button.click(); button.click(); }")
+    kiosk.get_by_test_id("ticket").wait_for(timeout=TIMEOUT)
+    assert waiting_in(live, "D") == before + 1
+
+
+def test_the_phone_page_follows_the_ticket_live(browser, live):
+    ticket = live.api("POST", "/tickets", "K1", json={"queue": "D"}).json()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    phone = context.new_page()
+    try:
+        phone.goto(f"{live.url}/t/{ticket['key']}")
+        assert phone.locator(".number").inner_text() == ticket["number"]
+        phone.wait_for_function("document.querySelector('.status').textContent === '等候中'", timeout=TIMEOUT)
+        assert live.api("POST", "/windows/6/sign-in", "clerk6").ok
+        assert live.api("POST", "/windows/6/call", "clerk6", json={"number": ticket["number"]}).ok
+        phone.wait_for_function(
+            "document.querySelector('.status').textContent === '已叫号：请到 6 号窗口办理'", timeout=TIMEOUT
+        )
+        assert phone.locator(".ticket").get_attribute("data-status") == "called"
+    finally:
+        context.close()
+    assert requests.get(f"{live.url}/t/not-a-key", timeout=5).status_code == 404
+
+
+def test_large_text_mode_doubles_the_type_and_keeps_targets_large(kiosk):
+    size = "parseFloat(getComputedStyle(document.documentElement).fontSize)"
+    normal = kiosk.evaluate(size)
+    kiosk.locator('[data-action="elderly"]').tap()
+    assert kiosk.evaluate(size) == 2 * normal
+    assert not kiosk.locator(".topics").is_visible()  # the simpler page: departments and search
+    px_per_mm = 96 / 25.4
+    for tile in kiosk.locator(".departments .tile").all()[:5]:
+        assert tile.bounding_box()["height"] >= 15 * px_per_mm
+
+
+def test_idle_returns_home_in_chinese_and_normal_type(browser, live):
+    context, page = open_kiosk(browser, live.url, live.tokens["K1"], clock=True)
+    try:
+        page.locator('[data-action="language"]').tap()
+        page.locator('[data-action="elderly"]').tap()
+        open_item(page, "青山县民政局", "")
+        page.clock.fast_forward(59_000)
+        assert page.locator(".detail").is_visible()  # not yet
+        page.clock.fast_forward(2_000)
+        page.wait_for_selector(".departments", timeout=TIMEOUT)
+        assert page.locator(".searchbox strong").inner_text() == "搜索办事事项"
+        assert "elderly" not in page.evaluate("document.documentElement.className")
+    finally:
+        context.close()
+
+
+def test_english_on_one_tap(kiosk):
+    kiosk.locator('[data-action="language"]').tap()
+    assert kiosk.locator(".searchbox strong").inner_text() == "Search for a service"
+    open_item(kiosk, "青山县民政局", "Marriage registration")
+    assert kiosk.locator(".detail h2.title").inner_text().startswith("Marriage registration")
+    assert kiosk.get_by_test_id("take").inner_text() == "Take a ticket"
+
+
+def test_a_full_queue_says_when_to_come_back(kiosk, live):
+    live.api("POST", "/tickets", "K1", json={"queue": "F"})  # at least one ticket today...
+    engine = create_engine(live.env["DATABASE_URL"])
+    with engine.begin() as connection:  # ...and a quota of what was issued: F is full
+        connection.execute(
+            text(
+                "UPDATE queue SET daily_quota = (SELECT last_seq FROM number_counter c WHERE c.queue_id = queue.id) WHERE code = 'F'"
+            )
+        )
+    try:
+        open_item(kiosk, "青山县自然资源局（不动产登记中心）", "")
+        kiosk.get_by_test_id("take").tap()
+        refusal = kiosk.get_by_test_id("refusal")
+        refusal.wait_for(timeout=TIMEOUT)
+        assert "该业务今日号票已发完。" in refusal.inner_text()
+        assert "08:30 以后再来办理。" in refusal.inner_text()
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE queue SET daily_quota = NULL WHERE code = 'F'"))
+        engine.dispose()
+
+
+def test_a_kiosk_without_its_token_says_it_is_not_set_up(browser, live):
+    context, page = open_kiosk(browser, live.url, token=None)
+    try:
+        assert page.locator(".banner").inner_text() == "本机尚未完成设置：请技术人员用设备令牌打开一次。"
+    finally:
+        context.close()
+
+
+def test_server_loss_and_recovery_takes_exactly_one_ticket(browser, tmp_path):
+    shutil.copytree(DEMO_CONFIG, tmp_path / "config")
+    env = {**os.environ, "HALLQ_CONFIG": str(tmp_path / "config"), "HALLQ_INSTANCE": str(tmp_path / "instance"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'loss.sqlite'}", "SECRET_KEY": "loss"}  # fmt: skip
+    port = free_port()
+    hall = LiveHall(url=f"http://127.0.0.1:{port}", env=env)
+    hall.hallq("init")
+    token = hall.hallq("token", "issue", "--device", "K1").strip()
+    server = start_server(env, port, tmp_path / "server.log")
+    context, page = open_kiosk(browser, hall.url, token)
+    try:
+        open_item(page, "青山县民政局", "结婚登记")
+        server.terminate()
+        server.wait(timeout=15)
+        page.get_by_test_id("take").tap()
+        page.wait_for_selector(".banner:not([hidden])", timeout=TIMEOUT)
+        assert page.locator(".banner").inner_text() == "与服务器的连接中断，正在自动重试，请稍候…"
+        server = start_server(env, port, tmp_path / "server2.log")
+        page.get_by_test_id("ticket").wait_for(timeout=TIMEOUT)
+        assert page.get_by_test_id("number").inner_text() == "C001"
+        assert page.locator(".banner").is_hidden()
+        queues = requests.get(f"{hall.url}/api/v1/queues", timeout=5).json()
+        assert next(q["waiting"] for q in queues if q["code"] == "C") == 1
+    finally:
+        context.close()
+        server.terminate()
+        server.wait(timeout=15)
