@@ -44,6 +44,7 @@ STRINGS = {
     "go_to": _n("Please wait to be called to"),
     "scan": _n("Scan to follow your ticket on your phone"),
     "done": _n("Done"),
+    "bring": _n("While you wait, check that you have brought"),
     "closed": _n("This service is not taking tickets now."),
     "quota": _n("This service has given all its tickets for today."),
     "come_back": _n("Please come back %(when)s."),

@@ -204,7 +204,7 @@ async function takeTicket(item, button) {
   try {
     const response = await api("POST", "/tickets", { item_id: item.id, request_id: requestId });
     const body = await response.json();
-    if (response.ok) show(() => ticketScreen(body));
+    if (response.ok) show(() => ticketScreen(body, item));
     else show(() => refusalScreen(body));
   } finally {
     state.taking = false;
@@ -215,9 +215,9 @@ function minutes(seconds) {
   return seconds === null || seconds === undefined ? t("wait_unknown") : t("wait_minutes", { n: Math.max(1, Math.round(seconds / 60)) });
 }
 
-function ticketScreen(ticket) {
+function ticketScreen(ticket, item) {
   const phone = setup.phonePage.replace("KEY", ticket.key);
-  return el("div", { class: "ticket", "data-testid": "ticket", "data-ticket": ticket.id },
+  const ticketCard = el("div", { class: "ticket", "data-testid": "ticket", "data-ticket": ticket.id },
     el("div", { class: "label" }, t("your_number")),
     el("div", { class: "number", "data-testid": "number" }, ticket.number),
     el("dl", {},
@@ -228,6 +228,11 @@ function ticketScreen(ticket) {
     el("img", { class: "qr", src: `${phone}/qr.svg`, alt: phone }),
     el("p", { class: "scan" }, t("scan")),
     el("button", { class: "done", onclick: goHome }, t("done")));
+  // While they wait, the citizen can check they brought everything.
+  const reminder = item && item.materials.length
+    ? section(t("bring"), el("ul", { class: "checklist" }, item.materials.map((m) => el("li", {}, m))))
+    : null;
+  return [ticketCard, reminder];
 }
 
 function refusalScreen(error) {

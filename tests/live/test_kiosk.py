@@ -99,6 +99,9 @@ def test_taking_a_ticket_shows_the_number_the_api_reports(kiosk, live):
     assert ticket["number"] == shown and ticket["status"] == "waiting"
     assert kiosk.get_by_test_id("ahead").inner_text() == str(ticket["waiting_ahead"])
     assert "5号社保窗口" in ticket_screen.inner_text()
+    reminder = kiosk.locator(".ticket + .section")
+    assert reminder.locator("h3").inner_text() == "等候期间，请核对是否已备齐以下材料"
+    assert reminder.locator(".checklist li").count() >= 1
     qr = kiosk.locator(".ticket img.qr")
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
     kiosk.get_by_role("button", name="完成").tap()

@@ -1,0 +1,47 @@
+"""Take the README's screenshots of the kiosk from a running demo hall.
+
+    .venv/bin/hallq demo &                       # in one terminal (or ./dev demo)
+    .venv/bin/python docs/screenshots.py         # writes docs/screenshots/*.png
+
+The kiosk's portrait screen (1080×1920), with touch, in Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+HERE = Path(__file__).resolve().parent
+URL = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:5000"
+
+
+def main() -> None:
+    hallq = Path(sys.executable).with_name("hallq")
+    token = subprocess.run([hallq, "token", "issue", "--device", "K1"], capture_output=True, text=True, check=True)
+    out = HERE / "screenshots"
+    out.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium"), args=["--no-sandbox", "--disable-background-networking"]
+        )
+        page = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True).new_page()
+        page.goto(f"{URL}/kiosk/K1?token={token.stdout.strip()}")
+        page.wait_for_selector(".departments .tile")
+        page.screenshot(path=out / "kiosk-home.png")
+        page.locator(".departments .tile", has_text="青山县民政局").tap()
+        page.locator(".list .item", has_text="结婚登记").first.tap()
+        page.wait_for_selector(".detail")
+        page.screenshot(path=out / "kiosk-item.png")
+        page.get_by_test_id("take").tap()
+        page.get_by_test_id("ticket").wait_for()
+        page.screenshot(path=out / "kiosk-ticket.png")
+        browser.close()
+    print(f"written: {', '.join(sorted(p.name for p in out.glob('*.png')))}")
+
+
+if __name__ == "__main__":
+    main()
