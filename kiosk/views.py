@@ -10,6 +10,7 @@ import qrcode.image.svg
 from flask import Response, abort, render_template, url_for
 from sqlalchemy import select
 
+from hallq.api import PREFIX as API_PREFIX
 from hallq.api.catalog import departments_out, topics_out
 from hallq.api.views import ticket_out
 from hallq.state import current_hall, state
@@ -34,7 +35,7 @@ def kiosk(kiosk_id: str) -> Any:
             "topics": [t.model_dump() for t in topics_out(uow, hall)],
             "strings": {"zh": strings_for("zh_CN"), "en": strings_for("en")},
             "idleSeconds": IDLE_SECONDS,
-            "api": url_for("api.openapi").removesuffix("/openapi.json"),
+            "api": API_PREFIX,
             "phonePage": url_for("kiosk.phone", key="KEY", _external=True),
         }
     return render_template("kiosk/kiosk.html", setup=setup, hall_name=hall.name)
@@ -51,7 +52,8 @@ def phone(key: str) -> Any:
         data = ticket_out(uow, ticket).model_dump(mode="json")
         hall_name = current_hall(uow).name
     strings = {"zh": strings_for("zh_CN"), "en": strings_for("en")}
-    return render_template("kiosk/phone.html", ticket=data, strings=strings, hall_name=hall_name)
+    setup = {"ticket": data, "strings": strings, "api": API_PREFIX}
+    return render_template("kiosk/phone.html", setup=setup, ticket=data, hall_name=hall_name)
 
 
 @bp.get("/t/<key>/qr.svg")
