@@ -21,7 +21,9 @@ URL = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:5000"
 
 def main() -> None:
     hallq = Path(sys.executable).with_name("hallq")
-    token = subprocess.run([hallq, "token", "issue", "--device", "K1"], capture_output=True, text=True, check=True)
+    token = subprocess.run(
+        [hallq, "token", "issue", "--device", "K1"], capture_output=True, text=True, check=True
+    )
     out = HERE / "screenshots"
     out.mkdir(exist_ok=True)
     with sync_playwright() as p:

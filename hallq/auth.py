@@ -5,6 +5,7 @@ a StaffUser (clerk, guide, manager, admin) or a DeviceUser (kiosk, board, keypad
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -90,6 +91,21 @@ def new_token(
     return token
 
 
+def pin_digest(secret_key: str, pin: str) -> str:
+    """A guide's PIN as stored: HMAC-SHA256 keyed with the server's secret. Deterministic, so
+    the PIN typed at a kiosk finds its guide in one look-up; the key keeps a stolen table from
+    being read back by trying all PINs."""
+    return hmac.new(secret_key.encode(), pin.encode(), hashlib.sha256).hexdigest()
+
+
+def guide_by_pin(uow: UnitOfWork, secret_key: str, pin: str) -> Staff | None:
+    """The active guide, manager or admin whose PIN this is."""
+    staff = uow.session.scalar(select(Staff).where(Staff.pin_digest == pin_digest(secret_key, pin)))
+    if staff is None or not staff.active or staff.role not in ("guide", "manager", "admin"):
+        return None
+    return staff
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -114,11 +130,11 @@ def _load_token_user(req: Any) -> StaffUser | DeviceUser | None:
 def user_for_token(token: str) -> StaffUser | DeviceUser | None:
     """The person or device a bearer token stands for (also used by Socket.IO connections)."""
     app_state, digest = state(), _digest(token)
-    with app_state.token_cache_lock:
+    with app_state.cache_lock:
         if digest in app_state.token_cache:
             return app_state.token_cache[digest]
     user = _lookup_token(digest)
-    with app_state.token_cache_lock:
+    with app_state.cache_lock:
         app_state.token_cache[digest] = user
     return user
 

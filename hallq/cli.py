@@ -148,6 +148,39 @@ def user_add(username: str, role: str, name: str | None, badge: str, password_st
     click.echo(f"{role} {username} saved")
 
 
+@user.command("pin")
+@click.argument("username")
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from standard input")
+def user_pin(username: str, pin_stdin: bool) -> None:
+    """Set the PIN a guide types at a kiosk to allow a priority ticket (4 to 8 digits)."""
+    from .auth import pin_digest
+
+    pin = (
+        sys.stdin.readline().strip()
+        if pin_stdin
+        else click.prompt("PIN", hide_input=True, confirmation_prompt=True)
+    )
+    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise click.ClickException("a PIN is 4 to 8 digits")
+    settings = _settings()
+    database = _require_initialised(settings)
+    digest = pin_digest(settings.secret_key(), pin)
+    with database.write() as uow:
+        try:
+            staff = staff_by_username(uow, username)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        if staff.role not in (Role.GUIDE, Role.MANAGER, Role.ADMIN):
+            raise click.ClickException(
+                f"{username} is a {staff.role}: only guides, managers and admins have PINs"
+            )
+        other = uow.session.query(Staff).filter(Staff.pin_digest == digest, Staff.id != staff.id).first()
+        if other is not None:
+            raise click.ClickException("another person has this PIN: choose another")
+        staff.pin_digest = digest
+    click.echo(f"PIN of {username} saved")
+
+
 @main.group()
 def token() -> None:
     """Bearer tokens for people and devices."""

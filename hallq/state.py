@@ -25,8 +25,11 @@ class HallqState:
     # Bearer token digest → who it stands for. Every device request would otherwise cost a
     # read transaction; the price is that a revoked token may work for up to 30 s more.
     token_cache: TTLCache[str, Any] = field(default_factory=lambda: TTLCache(maxsize=4096, ttl=30))
-    token_cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    cache_lock: threading.Lock = field(default_factory=threading.Lock)
     hall_id: int | None = None
+    # Wrong guide PINs per kiosk, forgotten after 10 minutes (brute-force guard).
+    pin_failures: TTLCache[str, int] = field(default_factory=lambda: TTLCache(maxsize=1024, ttl=600))
+    # cachetools caches are not thread-safe: every read and write of the two above holds this.
 
     @property
     def hall_code(self) -> str:

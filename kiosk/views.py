@@ -35,6 +35,7 @@ def kiosk(kiosk_id: str) -> Any:
             "topics": [t.model_dump() for t in topics_out(uow, hall)],
             "strings": {"zh": strings_for("zh_CN"), "en": strings_for("en")},
             "idleSeconds": IDLE_SECONDS,
+            "priorityPin": hall.priority_pin,
             "api": API_PREFIX,
             "phonePage": url_for("kiosk.phone", key="KEY", _external=True),
         }

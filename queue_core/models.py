@@ -136,6 +136,8 @@ class Hall(Base):
     requeue_no_show: Mapped[bool] = mapped_column(Boolean, default=True)
     remote_ticketing: Mapped[bool] = mapped_column(Boolean, default=False)
     enforce_hours: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A kiosk's priority (green-channel) ticket needs a guide's PIN.
+    priority_pin: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Department(Base):
@@ -219,6 +221,9 @@ class Staff(Base):
     badge: Mapped[str] = mapped_column(String(30), default="")
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(300), default="")
+    # HMAC of the guide's PIN (keyed with the server's secret), unique, so that a PIN typed
+    # at a kiosk finds its guide in one look-up.
+    pin_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 

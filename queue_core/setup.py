@@ -28,6 +28,7 @@ def sync_hall(uow: UnitOfWork, spec: HallSpec) -> Hall:
     hall.requeue_no_show = info.requeue_no_show
     hall.remote_ticketing = info.remote_ticketing
     hall.enforce_hours = info.enforce_hours
+    hall.priority_pin = info.priority_pin
     session.add(hall)
     session.flush()
 

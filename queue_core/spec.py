@@ -46,6 +46,7 @@ class HallInfo(Strict):
     requeue_no_show: bool = True
     remote_ticketing: bool = False
     enforce_hours: bool = True
+    priority_pin: bool = False
     catalog: str = "catalog.csv"
 
     @field_validator("timezone")

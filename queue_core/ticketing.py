@@ -36,6 +36,7 @@ def issue_ticket(
     priority: Priority | None = None,
     kiosk_id: str | None = None,
     request_id: str | None = None,
+    authorised_by: int | None = None,
 ) -> Ticket:
     """Issue a ticket for an item (in the item's queue) or straight into a queue. Callers
     that may repeat a request look for its ticket first (ticket_for_request); the unique
@@ -73,7 +74,8 @@ def issue_ticket(
     ticket.queue = queue
     uow.session.add(ticket)
     uow.session.flush()
-    ticket_log.log(uow, ticket, TicketEventKind.ISSUED, publish=False, kiosk=kiosk_id)
+    # staff_id on the issue step: the guide who allowed a priority ticket at a kiosk.
+    ticket_log.log(uow, ticket, TicketEventKind.ISSUED, staff_id=authorised_by, publish=False, kiosk=kiosk_id)
     uow.record(
         TicketIssued(
             hall_id=hall.id,

@@ -107,3 +107,18 @@ def test_a_bad_environment_setting_is_named(hallq, monkeypatch):
     output = hallq("check-config", ok=False)
     assert "environment / .env:" in output and "DATABASE_URL" in output
     assert "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB" in output
+
+
+def test_guide_pins(hallq):
+    hallq("init")
+    hallq("user", "add", "li", "--role", "guide", "--password-stdin", input="long-password\n")
+    hallq("user", "add", "wang", "--role", "clerk", "--password-stdin", input="long-password\n")
+    hallq("user", "add", "zhao", "--role", "guide", "--password-stdin", input="long-password\n")
+    assert "PIN of li saved" in hallq("user", "pin", "li", "--pin-stdin", input="2468\n")
+    assert "another person has this PIN" in hallq(
+        "user", "pin", "zhao", "--pin-stdin", input="2468\n", ok=False
+    )
+    assert "a PIN is 4 to 8 digits" in hallq("user", "pin", "zhao", "--pin-stdin", input="12a4\n", ok=False)
+    assert "only guides, managers and admins" in hallq(
+        "user", "pin", "wang", "--pin-stdin", input="1357\n", ok=False
+    )

@@ -20,7 +20,19 @@ bp = Blueprint("api", __name__, url_prefix=PREFIX)
 doc = ApiDoc(title="Hallq API", version="1.0")
 csrf.exempt(bp)  # bearer clients need no CSRF token; session clients are checked below
 
-STATUS = {NotFound: 404, NotPermitted: 403, InvalidState: 409}
+
+class TooManyAttempts(DomainError):
+    """A device sent too many wrong secrets (guide PINs) in a short time (HTTP 429)."""
+
+    code = "too_many_attempts"
+
+
+STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    NotPermitted: 403,
+    InvalidState: 409,
+    TooManyAttempts: 429,
+}
 
 
 def error(status: int, code: str, message: str, **extra: Any) -> Any:

@@ -36,6 +36,9 @@ class TicketRequest(Payload):
     queue: str | None = Field(None, pattern=r"^[A-Z]{1,2}$")
     priority: Priority | None = None
     kiosk: str | None = Field(None, max_length=40)
+    guide_pin: str | None = Field(
+        None, pattern=r"^[0-9]{4,8}$", description="A kiosk's priority ticket, where the hall requires it"
+    )
     request_id: str | None = Field(
         None,
         pattern=r"^[A-Za-z0-9_-]{8,64}$",

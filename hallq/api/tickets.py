@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from queue_core import UnitOfWork
 from queue_core.errors import NotPermitted
 from queue_core.halls import ticket_by_id
-from queue_core.models import Role
+from queue_core.models import Hall, Role
 from queue_core.ticketing import cancel_ticket, issue_ticket, ticket_for_request
 
+from ..auth import guide_by_pin
 from ..state import current_hall, state
-from . import bp, doc
+from . import TooManyAttempts, bp, doc
 from .openapi import PayloadError, require
 from .schemas import IssuedTicketOut, TicketOut, TicketRequest
 from .views import ticket_out
@@ -55,6 +57,7 @@ def _issue(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
         earlier = ticket_for_request(uow, hall, body.request_id) if body.request_id else None
         if earlier is not None:
             return ticket_out(uow, earlier, with_key=True), 200  # type: ignore[return-value]
+        authorised_by = _priority_guide(uow, hall, body)
         ticket = issue_ticket(
             uow,
             hall,
@@ -63,8 +66,36 @@ def _issue(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
             priority=body.priority,
             kiosk_id=kiosk_id,
             request_id=body.request_id,
+            authorised_by=authorised_by,
         )
         return ticket_out(uow, ticket, with_key=True), 201  # type: ignore[return-value]
+
+
+PIN_TRIES = 5  # wrong guide PINs a kiosk may send in PIN_LOCK_SECONDS
+PIN_LOCK_SECONDS = 600
+
+
+def _priority_guide(uow: UnitOfWork, hall: Hall, body: TicketRequest) -> int | None:
+    """Where the hall requires it, a kiosk's priority ticket needs a guide's PIN; returns the
+    guide who allowed it. Staff issuing tickets themselves need none."""
+    kiosk = current_user.is_authenticated and current_user.role == "device"
+    if body.priority is None or not hall.priority_pin or not kiosk:
+        return None
+    app_state, kiosk_id = state(), current_user.device_id
+    with app_state.cache_lock:
+        locked = app_state.pin_failures.get(kiosk_id, 0) >= PIN_TRIES
+    if locked:
+        raise TooManyAttempts(
+            f"too many wrong PINs at kiosk {kiosk_id}: wait {PIN_LOCK_SECONDS // 60} minutes"
+        )
+    if body.guide_pin is None:
+        raise NotPermitted("a guide's PIN is needed for a priority ticket", needs="guide_pin")
+    guide = guide_by_pin(uow, app_state.settings.secret_key(), body.guide_pin)
+    if guide is None:
+        with app_state.cache_lock:
+            app_state.pin_failures[kiosk_id] = app_state.pin_failures.get(kiosk_id, 0) + 1
+        raise NotPermitted("wrong guide PIN", needs="guide_pin")
+    return guide.id
 
 
 def _kiosk(body: TicketRequest) -> str | None:

@@ -192,20 +192,67 @@ function itemScreen(item) {
     section(t("basis"), item.basis.map((b) => el("p", {}, b))),
     item.authority ? section(t("authority"), el("p", {}, item.authority)) : null,
     section(t("windows"), el("p", {}, item.windows.map((w) => w.name).join("、"))),
-    el("div", { class: "actionbar" }, take));
+    el("div", { class: "actionbar" },
+      take,
+      el("button", { class: "green", "data-testid": "priority", onclick: () => show(() => priorityScreen(item)) },
+        t("green_channel"))));
 }
 
-async function takeTicket(item, button) {
-  if (state.taking) return;  // a second tap while the first is on its way does nothing
+// The green channel: who the ticket is for, confirmed by a guide's PIN where the hall asks.
+function priorityScreen(item) {
+  const kinds = ["senior", "disabled", "military", "green_channel"];
+  return [
+    el("h2", {}, t("who_priority")),
+    el("div", { class: "list" }, kinds.map((kind) =>
+      el("button", { class: "item", "data-priority": kind, onclick: () => {
+        if (setup.priorityPin) show(() => pinScreen(item, kind));
+        else takeTicket(item, null, { priority: kind });
+      } }, el("span", { class: "name" }, t(`priority_${kind}`))))),
+  ];
+}
+
+function pinScreen(item, priority) {
+  let pin = "";
+  const shown = el("div", { class: "typed pin", "data-testid": "pin" });
+  const message = el("p", { class: "pin-message", role: "alert" });
+  const redraw = () => { shown.textContent = "●".repeat(pin.length); };
+  const key = (label, action, cls = "key") => el("button", { class: cls, onclick: () => { action(); redraw(); } }, label);
+  const submit = async () => {
+    const refused = await takeTicket(item, null, { priority, guide_pin: pin });
+    if (refused) {
+      pin = "";
+      redraw();
+      message.textContent = refused.error === "too_many_attempts" ? t("pin_locked") : t("wrong_pin");
+    }
+  };
+  return [
+    el("h2", {}, t("guide_pin")),
+    shown,
+    message,
+    el("div", { class: "keyboard pinpad" },
+      "123456789".split("").map((d) => key(d, () => { if (pin.length < 8) pin += d; })),
+      key("⌫", () => { pin = pin.slice(0, -1); }),
+      key("0", () => { if (pin.length < 8) pin += "0"; }),
+      el("button", { class: "key confirm", onclick: submit }, t("confirm"))),
+  ];
+}
+
+// Returns the refusal when a guide's PIN was wrong (the PIN pad shows it), else nothing.
+async function takeTicket(item, button, extra = {}) {
+  if (state.taking) return null;  // a second tap while the first is on its way does nothing
   state.taking = true;
-  button.disabled = true;
-  button.textContent = t("taking");
+  if (button) {
+    button.disabled = true;
+    button.textContent = t("taking");
+  }
   const requestId = newRequestId();
   try {
-    const response = await api("POST", "/tickets", { item_id: item.id, request_id: requestId });
+    const response = await api("POST", "/tickets", { item_id: item.id, request_id: requestId, ...extra });
     const body = await response.json();
     if (response.ok) show(() => ticketScreen(body, item));
+    else if (body.needs === "guide_pin" || body.error === "too_many_attempts") return body;
     else show(() => refusalScreen(body));
+    return null;
   } finally {
     state.taking = false;
   }
@@ -218,7 +265,8 @@ function minutes(seconds) {
 function ticketScreen(ticket, item) {
   const phone = setup.phonePage.replace("KEY", ticket.key);
   const ticketCard = el("div", { class: "ticket", "data-testid": "ticket", "data-ticket": ticket.id },
-    el("div", { class: "label" }, t("your_number")),
+    el("div", { class: "label" }, t("your_number"),
+      ticket.priority ? el("span", { class: "badge", "data-testid": "priority-badge" }, t("priority_ticket")) : null),
     el("div", { class: "number", "data-testid": "number" }, ticket.number),
     el("dl", {},
       el("dt", {}, t("queue")), el("dd", {}, ticket.item_name || ticket.queue_name),

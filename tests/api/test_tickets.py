@@ -148,3 +148,50 @@ def test_estimated_wait_comes_from_todays_service_times(api, clock):
     # 1 open window for A, mean 5 minutes: the third new ticket has 3 ahead (A002 and two new).
     assert tickets[2]["waiting_ahead"] == 3
     assert tickets[2]["estimated_wait_seconds"] == 3 * 300
+
+
+def test_a_kiosk_priority_ticket_needs_a_guides_pin_where_the_hall_says_so(api, app):
+    from hallq.auth import pin_digest
+
+    secret = app.extensions["hallq"].settings.secret_key()
+    with app.extensions["hallq"].db.write() as uow:
+        uow.session.execute(text("UPDATE hall SET priority_pin = 1"))
+        for username, pin in (("guide", "2468"), ("clerk1", "1357")):
+            uow.session.execute(
+                text("UPDATE staff SET pin_digest = :d WHERE username = :u"),
+                {"d": pin_digest(secret, pin), "u": username},
+            )
+    senior = {"queue": "A", "priority": "senior"}
+    missing = api.post("/tickets", "device:K1", senior)
+    assert missing.status_code == 403
+    assert missing.get_json() == {
+        "error": "forbidden",
+        "message": "a guide's PIN is needed for a priority ticket",
+        "needs": "guide_pin",
+    }
+    assert (
+        api.post("/tickets", "device:K1", senior | {"guide_pin": "0000"}).get_json()["message"]
+        == "wrong guide PIN"
+    )
+    assert (
+        api.post("/tickets", "device:K1", senior | {"guide_pin": "1357"}).status_code == 403
+    )  # a clerk's PIN
+    allowed = api.post("/tickets", "device:K1", senior | {"guide_pin": "2468"})
+    assert allowed.status_code == 201 and allowed.get_json()["priority"] == "senior"
+    with app.extensions["hallq"].db.read() as uow:
+        authorised = uow.session.execute(
+            text(
+                "SELECT s.username FROM ticket_event e JOIN staff s ON s.id = e.staff_id WHERE e.ticket_id = :t"
+            ),
+            {"t": allowed.get_json()["id"]},
+        ).scalar_one()
+    assert authorised == "guide"
+    assert api.post("/tickets", "device:K1", {"queue": "A"}).status_code == 201  # normal tickets need none
+    assert api.post("/tickets", "guide", senior).status_code == 201  # nor does a guide issuing it
+    for _ in range(3):  # five wrong PINs in all lock the kiosk for a while
+        api.post("/tickets", "device:K1", senior | {"guide_pin": "9999"})
+    locked = api.post("/tickets", "device:K1", senior | {"guide_pin": "2468"})
+    assert locked.status_code == 429 and locked.get_json()["error"] == "too_many_attempts"
+    assert (
+        api.post("/tickets", "device:K2", senior | {"guide_pin": "2468"}).status_code == 201
+    )  # K2 is not locked

@@ -227,3 +227,39 @@ def test_server_loss_and_recovery_takes_exactly_one_ticket(browser, tmp_path):
         context.close()
         server.terminate()
         server.wait(timeout=15)
+
+
+def test_green_channel_with_a_guides_pin(browser, live):
+    from hallq.auth import pin_digest
+
+    engine = create_engine(live.env["DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE hall SET priority_pin = true"))
+        connection.execute(
+            text("UPDATE staff SET pin_digest = :d WHERE username = 'guide'"),
+            {"d": pin_digest(live.env["SECRET_KEY"], "2468")},
+        )
+    context, page = open_kiosk(browser, live.url, live.tokens["K1"])
+    try:
+        open_item(page, "青山县公安局（户政）", "")
+        page.get_by_test_id("priority").tap()
+        page.locator('[data-priority="senior"]').tap()
+        for digit in "1111":
+            page.locator(".pinpad .key", has_text=digit).first.tap()
+        assert page.get_by_test_id("pin").inner_text() == "●●●●"
+        page.get_by_role("button", name="确认").tap()
+        page.wait_for_selector(".pin-message:has-text('密码不正确')", timeout=TIMEOUT)
+        assert page.get_by_test_id("pin").inner_text() == ""
+        for digit in "2468":
+            page.locator(".pinpad .key", has_text=digit).first.tap()
+        page.get_by_role("button", name="确认").tap()
+        ticket_screen = page.get_by_test_id("ticket")
+        ticket_screen.wait_for(timeout=TIMEOUT)
+        assert page.get_by_test_id("priority-badge").inner_text() == "优先"
+        ticket = live.api("GET", f"/tickets/{ticket_screen.get_attribute('data-ticket')}").json()
+        assert ticket["priority"] == "senior"
+    finally:
+        context.close()
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE hall SET priority_pin = false"))
+        engine.dispose()
