@@ -14,6 +14,7 @@ from hallq.api import PREFIX as API_PREFIX
 from hallq.api.catalog import departments_out, topics_out
 from hallq.api.views import ticket_out
 from hallq.state import current_hall, state
+from queue_core.appointments import CODE_ALPHABET
 from queue_core.models import Ticket
 
 from . import bp
@@ -36,6 +37,7 @@ def kiosk(kiosk_id: str) -> Any:
             "strings": {"zh": strings_for("zh_CN"), "en": strings_for("en")},
             "idleSeconds": IDLE_SECONDS,
             "priorityPin": hall.priority_pin,
+            "codeAlphabet": CODE_ALPHABET,
             "api": API_PREFIX,
             "phonePage": url_for("kiosk.phone", key="KEY", _external=True),
         }

@@ -34,3 +34,11 @@ class QuotaReached(InvalidState):
 
 class NotPermitted(DomainError):
     code = "forbidden"
+
+
+class TooEarly(InvalidState):
+    code = "too_early"
+
+
+class TooLate(InvalidState):
+    code = "too_late"

@@ -76,6 +76,7 @@ class Priority(StrEnum):
     DISABLED = "disabled"
     MILITARY = "military"
     GREEN_CHANNEL = "green_channel"
+    APPOINTMENT = "appointment"  # checked in for a booked slot
 
 
 class Outcome(StrEnum):
@@ -333,6 +334,34 @@ class Ticket(Base):
     queue: Mapped[Queue] = relationship(foreign_keys=[queue_id], lazy="joined")
     item: Mapped[ServiceItem | None] = relationship(lazy="select")
     window: Mapped[Window | None] = relationship(foreign_keys=[window_id], lazy="select")
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    CANCELLED = "cancelled"
+
+
+class Appointment(Base):
+    """A booked slot for an item (预约). Checking in at a kiosk within the slot issues its
+    ticket with appointment priority."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (UniqueConstraint("hall_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    code: Mapped[str] = mapped_column(String(12))
+    item_id: Mapped[int] = mapped_column(ForeignKey("service_item.id"))
+    slot_start: Mapped[datetime]
+    slot_end: Mapped[datetime]
+    name: Mapped[str] = mapped_column(String(60), default="")
+    status: Mapped[str] = mapped_column(String(12), default=AppointmentStatus.BOOKED)
+    created_at: Mapped[datetime]
+    checked_in_at: Mapped[datetime | None]
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+
+    item: Mapped[ServiceItem] = relationship(lazy="joined")
 
 
 class TicketEvent(Base):

@@ -4,9 +4,9 @@ from them."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from queue_core.models import Outcome, Priority
 
@@ -29,12 +29,16 @@ def exactly_one(first: str, second: str) -> Any:
 # -- requests ---------------------------------------------------------------------------
 
 
+# What a ticket request may ask for; appointment priority comes only from a check-in.
+RequestedPriority = Literal[Priority.SENIOR, Priority.DISABLED, Priority.MILITARY, Priority.GREEN_CHANNEL]
+
+
 class TicketRequest(Payload):
     """Give the item the citizen chose (its queue is taken) or a queue code."""
 
     item_id: int | None = Field(None, ge=1)
     queue: str | None = Field(None, pattern=r"^[A-Z]{1,2}$")
-    priority: Priority | None = None
+    priority: RequestedPriority | None = None
     kiosk: str | None = Field(None, max_length=40)
     guide_pin: str | None = Field(
         None, pattern=r"^[0-9]{4,8}$", description="A kiosk's priority ticket, where the hall requires it"
@@ -46,6 +50,17 @@ class TicketRequest(Payload):
     )
 
     _one_target = exactly_one("item_id", "queue")
+
+
+class AppointmentRequest(Payload):
+    item_id: int = Field(ge=1)
+    slot_start: AwareDatetime = Field(description="With its time zone, e.g. 2026-11-23T09:00:00+08:00")
+    slot_end: AwareDatetime | None = Field(None, description="Default: 30 minutes after the start")
+    name: str = Field("", max_length=60)
+
+
+class CheckInRequest(Payload):
+    request_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{8,64}$")
 
 
 class ItemQuery(Payload):
@@ -154,6 +169,16 @@ class TicketOut(BaseModel):
 
 class IssuedTicketOut(TicketOut):
     key: str = Field(description="Unguessable key for the citizen's phone page; print it only on the ticket")
+
+
+class AppointmentOut(BaseModel):
+    code: str = Field(description="What the citizen enters or scans at the kiosk")
+    item_id: int
+    item_name: str
+    slot_start: datetime
+    slot_end: datetime
+    name: str
+    status: str
 
 
 class ClerkOut(BaseModel):

@@ -110,6 +110,7 @@ function homeScreen() {
     el("button", { class: "searchbox", onclick: () => show(searchScreen), "data-testid": "search" },
       el("span", { class: "glass", "aria-hidden": "true" }),
       el("span", {}, el("strong", {}, t("search")), el("br"), el("span", { class: "hint secondary" }, t("search_hint")))),
+    el("button", { class: "checkin", "data-testid": "checkin", onclick: () => show(checkInScreen) }, t("checkin")),
     el("h2", {}, t("by_department")),
     el("div", { class: "grid departments" }, setup.departments.filter((d) => d.items).map((d) =>
       el("button", { class: "tile", "data-department": d.code, onclick: () => show(() => listScreen(d.name, { department: d.code })) },
@@ -234,6 +235,46 @@ function pinScreen(item, priority) {
       key("⌫", () => { pin = pin.slice(0, -1); }),
       key("0", () => { if (pin.length < 8) pin += "0"; }),
       el("button", { class: "key confirm", onclick: submit }, t("confirm"))),
+  ];
+}
+
+// 预约签到: the appointment's code, typed on a pad of the characters codes use.
+function checkInScreen() {
+  let code = "";
+  const shown = el("div", { class: "typed", "data-testid": "code" });
+  const message = el("p", { class: "pin-message", role: "alert" });
+  const redraw = () => { shown.textContent = code; };
+  const requestId = newRequestId();  // one per screen: a retried check-in finds its ticket
+  const submit = async () => {
+    if (!code || state.taking) return;
+    state.taking = true;
+    try {
+      const response = await api("POST", `/appointments/${encodeURIComponent(code)}/check-in`, { request_id: requestId });
+      const body = await response.json();
+      if (response.ok) {
+        const item = body.item_id ? await (await api("GET", `/items/${body.item_id}`)).json() : null;
+        show(() => ticketScreen(body, item));
+      } else {
+        const time = (body.opens_at || body.slot_end || "").slice(11, 16);
+        message.textContent = body.error === "too_early" ? t("checkin_early", { time })
+          : body.error === "too_late" ? t("checkin_late", { time })
+          : body.error === "not_found" ? t("checkin_unknown") : t("failed", { reason: body.message });
+      }
+    } finally {
+      state.taking = false;
+    }
+  };
+  const key = (label, action, cls = "key") => el("button", { class: cls, onclick: () => { action(); redraw(); } }, label);
+  return [
+    el("h2", {}, t("checkin")),
+    el("p", { class: "hint" }, t("checkin_hint")),
+    shown,
+    message,
+    el("div", { class: "keyboard codepad" },
+      setup.codeAlphabet.split("").map((c) => key(c, () => { if (code.length < 12) code += c; })),
+      key("⌫", () => { code = code.slice(0, -1); }, "key wide"),
+      key("✕", () => { code = ""; }, "key wide"),
+      el("button", { class: "key wide confirm", onclick: submit }, t("confirm"))),
   ];
 }
 

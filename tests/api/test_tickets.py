@@ -51,6 +51,7 @@ def test_bad_payloads_name_the_field(api):
     cases = [
         ({"queue": "a"}, "queue"),
         ({"queue": "A", "priority": "vip"}, "priority"),
+        ({"queue": "A", "priority": "appointment"}, "priority"),  # only a check-in gives that
         ({"queue": "A", "colour": "red"}, "colour"),
         ({"item_id": "x"}, "item_id"),
         ({"queue": "A", "kiosk": "K9"}, "kiosk"),

@@ -263,3 +263,36 @@ def test_green_channel_with_a_guides_pin(browser, live):
         with engine.begin() as connection:
             connection.execute(text("UPDATE hall SET priority_pin = false"))
         engine.dispose()
+
+
+def test_appointment_check_in(kiosk, live):
+    from datetime import UTC, datetime, timedelta
+
+    item = live.api("GET", "/items", params={"q": "结婚登记"}).json()[0]
+    now = datetime.now(UTC)
+    codes = {
+        when: live.api(
+            "POST", "/appointments", "manager", json={"item_id": item["id"], "slot_start": start.isoformat()}
+        ).json()["code"]
+        for when, start in (("now", now - timedelta(minutes=5)), ("later", now + timedelta(hours=2)))
+    }
+
+    def enter(code: str) -> None:
+        kiosk.locator(".codepad .key", has_text="✕").tap()
+        for char in code:
+            kiosk.locator(f'.codepad .key:text-is("{char}")').tap()
+        assert kiosk.get_by_test_id("code").inner_text() == code
+        kiosk.locator(".codepad .confirm").tap()
+
+    kiosk.get_by_test_id("checkin").tap()
+    enter("ZZZZZZZZ")
+    kiosk.wait_for_selector(".pin-message:has-text('未找到该预约码')", timeout=TIMEOUT)
+    enter(codes["later"])
+    kiosk.wait_for_selector(".pin-message:has-text('预约签到将于')", timeout=TIMEOUT)
+    enter(codes["now"])
+    ticket_screen = kiosk.get_by_test_id("ticket")
+    ticket_screen.wait_for(timeout=TIMEOUT)
+    assert kiosk.get_by_test_id("priority-badge").inner_text() == "优先"
+    ticket = live.api("GET", f"/tickets/{ticket_screen.get_attribute('data-ticket')}").json()
+    assert ticket["priority"] == "appointment" and ticket["item_name"] == item["name"]
+    assert kiosk.locator(".ticket + .section .checklist li").count() >= 1

@@ -1,0 +1,69 @@
+"""Booking appointments (预约) and checking in for them at a kiosk (预约签到)."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from queue_core.appointments import book, check_in
+from queue_core.models import Appointment, Role
+
+from ..state import current_hall, state
+from . import bp, doc
+from .schemas import AppointmentOut, AppointmentRequest, CheckInRequest, IssuedTicketOut
+from .views import ticket_out
+
+
+def appointment_out(appointment: Appointment) -> AppointmentOut:
+    return AppointmentOut(
+        code=appointment.code,
+        item_id=appointment.item_id,
+        item_name=appointment.item.name,
+        slot_start=appointment.slot_start,
+        slot_end=appointment.slot_end,
+        name=appointment.name,
+        status=appointment.status,
+    )
+
+
+@doc.operation(
+    bp,
+    "/appointments",
+    "POST",
+    summary="Book an appointment",
+    tag="appointments",
+    body=AppointmentRequest,
+    roles=(Role.GUIDE, Role.MANAGER, Role.ADMIN),
+    responses={
+        201: ("The appointment and its check-in code", AppointmentOut),
+        404: ("No such item", None),
+        409: ("The slot is over or ends before it starts", None),
+    },
+)
+def create_appointment(body: AppointmentRequest) -> tuple[AppointmentOut, int]:
+    """Other systems (an online booking site) book with a manager's or admin's token."""
+    with state().db.write() as uow:
+        appointment = book(uow, current_hall(uow), body.item_id, body.slot_start, body.slot_end, body.name)
+        return appointment_out(appointment), 201
+
+
+@doc.operation(
+    bp,
+    "/appointments/<code>/check-in",
+    "POST",
+    summary="Check in for an appointment",
+    tag="appointments",
+    body=CheckInRequest,
+    roles=("device:kiosk", Role.GUIDE, Role.MANAGER, Role.ADMIN),
+    responses={
+        201: ("Its ticket, with appointment priority", IssuedTicketOut),
+        200: ("The ticket of an earlier check-in", IssuedTicketOut),
+        404: ("No such appointment", None),
+        409: ("Too early (opens_at), too late, or cancelled", None),
+    },
+)
+def check_in_appointment(code: str, body: CheckInRequest) -> tuple[IssuedTicketOut, int]:
+    """Opens 15 minutes before the slot and closes at its end."""
+    kiosk = current_user.device_id if current_user.role == "device" else None
+    with state().db.write() as uow:
+        ticket, first = check_in(uow, current_hall(uow), code, kiosk_id=kiosk, request_id=body.request_id)
+        return ticket_out(uow, ticket, with_key=True), 201 if first else 200  # type: ignore[return-value]

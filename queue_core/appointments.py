@@ -1,0 +1,108 @@
+"""Appointments (预约): a booked slot for an item, checked in at a kiosk within its time."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from .errors import InvalidState, NotFound, TooEarly, TooLate
+from .halls import item_by_id
+from .models import Appointment, AppointmentStatus, Hall, Priority, Ticket
+from .numbering import local_time
+from .ticketing import issue_ticket
+
+if TYPE_CHECKING:
+    from .db import UnitOfWork
+
+# Read aloud, typed on a kiosk's keyboard: no 0/O or 1/I to confuse.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+EARLY = timedelta(minutes=15)  # check-in opens this long before the slot
+DEFAULT_SLOT = timedelta(minutes=30)
+
+
+def book(
+    uow: UnitOfWork, hall: Hall, item_id: int, start: datetime, end: datetime | None = None, name: str = ""
+) -> Appointment:
+    item = item_by_id(uow, hall.id, item_id)
+    end = end or start + DEFAULT_SLOT
+    if end <= start:
+        raise InvalidState("the slot must end after it starts")
+    if end <= uow.now():
+        raise InvalidState("the slot is already over")
+    appointment = Appointment(
+        hall_id=hall.id, code=_new_code(uow, hall), item_id=item.id, slot_start=start, slot_end=end,
+        name=name, status=AppointmentStatus.BOOKED, created_at=uow.now(),
+    )  # fmt: skip
+    uow.session.add(appointment)
+    uow.session.flush()
+    return appointment
+
+
+def _new_code(uow: UnitOfWork, hall: Hall) -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if (
+            uow.session.scalar(
+                select(Appointment.id).where(Appointment.hall_id == hall.id, Appointment.code == code)
+            )
+            is None
+        ):
+            return code
+
+
+def check_in(
+    uow: UnitOfWork, hall: Hall, code: str, *, kiosk_id: str | None = None, request_id: str | None = None
+) -> tuple[Ticket, bool]:
+    """Issue the appointment's ticket with appointment priority; (ticket, True) the first
+    time, (the same ticket, False) when it was already checked in."""
+    appointment = uow.session.scalar(
+        select(Appointment).where(Appointment.hall_id == hall.id, Appointment.code == code.strip().upper())
+    )
+    if appointment is None:
+        raise NotFound(f"no appointment {code.strip().upper()}")
+    if appointment.status == AppointmentStatus.CANCELLED:
+        raise InvalidState(f"appointment {appointment.code} was cancelled")
+    if appointment.status == AppointmentStatus.CHECKED_IN:
+        ticket = uow.session.get(Ticket, appointment.ticket_id)
+        assert ticket is not None
+        return ticket, False
+    now = uow.now()
+    slot = {
+        "slot_start": _local_iso(hall, appointment.slot_start),
+        "slot_end": _local_iso(hall, appointment.slot_end),
+    }
+    opens = appointment.slot_start - EARLY
+    if now < opens:
+        raise TooEarly(
+            f"check-in for appointment {appointment.code} opens at {_hhmm(hall, opens)}",
+            opens_at=_local_iso(hall, opens),
+            **slot,
+        )
+    if now > appointment.slot_end:
+        raise TooLate(
+            f"the slot of appointment {appointment.code} ended at {_hhmm(hall, appointment.slot_end)}", **slot
+        )
+    ticket = issue_ticket(
+        uow,
+        hall,
+        item_id=appointment.item_id,
+        priority=Priority.APPOINTMENT,
+        kiosk_id=kiosk_id,
+        request_id=request_id,
+    )
+    appointment.status = AppointmentStatus.CHECKED_IN
+    appointment.checked_in_at = now
+    appointment.ticket_id = ticket.id
+    return ticket, True
+
+
+def _local_iso(hall: Hall, instant: datetime) -> str:
+    return local_time(hall, instant).isoformat()
+
+
+def _hhmm(hall: Hall, instant: datetime) -> str:
+    return local_time(hall, instant).strftime("%H:%M")
