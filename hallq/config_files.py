@@ -51,6 +51,7 @@ SECTION_KEYS = {
     "kiosks": ("kiosk", "id"),
     "boards": ("board", "id"),
     "keypads": ("keypad", "id"),
+    "notices": ("notice", "title"),
 }
 
 

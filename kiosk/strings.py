@@ -65,6 +65,7 @@ STRINGS = {
     "wrong_pin": _n("Wrong PIN. Please try again."),
     "pin_locked": _n("Too many wrong PINs. Please ask a guide to help."),
     "priority_ticket": _n("Priority"),
+    "touch_to_start": _n("Touch the screen to start"),
     "checkin": _n("Check in for an appointment"),
     "checkin_hint": _n("Enter the code of your appointment"),
     "checkin_early": _n("Check-in opens at %(time)s. Please wait a little."),

@@ -21,6 +21,7 @@ from . import bp
 from .strings import strings_for
 
 IDLE_SECONDS = 60  # back to the home screen after this long without a touch
+NOTICE_SECONDS = 8  # each notice of the idle slideshow
 
 
 @bp.get("/kiosk/<kiosk_id>")
@@ -38,6 +39,8 @@ def kiosk(kiosk_id: str) -> Any:
             "idleSeconds": IDLE_SECONDS,
             "priorityPin": hall.priority_pin,
             "codeAlphabet": CODE_ALPHABET,
+            "notices": [n.model_dump() for n in state().spec.notices],
+            "noticeSeconds": NOTICE_SECONDS,
             "api": API_PREFIX,
             "phonePage": url_for("kiosk.phone", key="KEY", _external=True),
         }

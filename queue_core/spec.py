@@ -141,6 +141,13 @@ class KeypadSpec(Strict):
     window: int
 
 
+class NoticeSpec(Strict):
+    """Public information (信息发布) the kiosks show while nobody uses them."""
+
+    title: str = Field(min_length=1, max_length=60)
+    text: str = Field(min_length=1, max_length=600)
+
+
 class HallSpec(Strict):
     hall: HallInfo
     departments: list[DepartmentSpec] = Field(min_length=1)
@@ -149,6 +156,7 @@ class HallSpec(Strict):
     kiosks: list[KioskSpec] = []
     boards: list[BoardSpec] = []
     keypads: list[KeypadSpec] = []
+    notices: list[NoticeSpec] = []
 
     def reference_problems(self) -> list[str]:
         """Cross-references the field validators cannot see, each named by its owner."""

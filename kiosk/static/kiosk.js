@@ -365,14 +365,37 @@ document.querySelector(".bar").addEventListener("click", (event) => {
   if (action === "language") setLanguage(state.lang === "zh" ? "en" : "zh");
 });
 
+// Idle: back home, in Chinese and normal type, then the hall's notices one after another
+// until someone touches the screen; that first touch only ends the slideshow.
+const notices = document.querySelector(".notices");
+
+function showNotice(index) {
+  const notice = setup.notices[index % setup.notices.length];
+  notices.querySelector(".notice-title").textContent = notice.title;
+  notices.querySelector(".notice-text").textContent = notice.text;
+  notices.querySelector(".touch").textContent = t("touch_to_start");
+  state.noticeTimer = setTimeout(() => showNotice(index + 1), setup.noticeSeconds * 1000);
+}
+
 function resetIdle() {
   clearTimeout(state.idleTimer);
   state.idleTimer = setTimeout(() => {
     document.documentElement.classList.remove("elderly");
     if (state.lang !== "zh") setLanguage("zh");
     goHome();
+    if (setup.notices.length) {
+      notices.hidden = false;
+      showNotice(0);
+    }
   }, setup.idleSeconds * 1000);
 }
+
+// On click, not pointerdown: hidden any earlier, the same tap would land on what lies beneath.
+notices.addEventListener("click", (event) => {
+  event.stopPropagation();
+  clearTimeout(state.noticeTimer);
+  notices.hidden = true;
+});
 for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, resetIdle, { passive: true });
 
 relabel();

@@ -146,7 +146,7 @@ def test_large_text_mode_doubles_the_type_and_keeps_targets_large(kiosk):
         assert tile.bounding_box()["height"] >= 15 * px_per_mm
 
 
-def test_idle_returns_home_in_chinese_and_normal_type(browser, live):
+def test_idle_returns_home_in_chinese_and_normal_type_and_shows_the_notices(browser, live):
     context, page = open_kiosk(browser, live.url, live.tokens["K1"], clock=True)
     try:
         page.locator('[data-action="language"]').tap()
@@ -158,6 +158,12 @@ def test_idle_returns_home_in_chinese_and_normal_type(browser, live):
         page.wait_for_selector(".departments", timeout=TIMEOUT)
         assert page.locator(".searchbox strong").inner_text() == "搜索办事事项"
         assert "elderly" not in page.evaluate("document.documentElement.className")
+        slideshow = page.get_by_test_id("notices")
+        assert slideshow.is_visible() and slideshow.locator(".notice-title").inner_text() == "办公时间"
+        page.clock.fast_forward(8_000)
+        assert slideshow.locator(".notice-title").inner_text() == "一次性告知"
+        slideshow.tap()
+        assert slideshow.is_hidden() and page.locator(".departments").is_visible()
     finally:
         context.close()
 
