@@ -79,10 +79,52 @@ def load_hall(config_dir: Path) -> HallSpec:
     except ValidationError as exc:
         problems = [f"{HALL_FILE}: {_where(data, err['loc'])}{_what(err)}" for err in exc.errors()]
         raise ConfigError(problems) from exc
-    problems = spec.reference_problems()
+    problems = [f"{HALL_FILE}: {p}" for p in spec.reference_problems()]
+    if spec.hall.map:
+        problems += map_problems(Path(config_dir) / spec.hall.map, {w.number for w in spec.windows})
     if problems:
-        raise ConfigError([f"{HALL_FILE}: {p}" for p in problems])
+        raise ConfigError(problems)
     return spec
+
+
+# What a floor plan may not contain: it is inlined into the kiosk's page.
+_ACTIVE_SVG = {"script", "foreignObject", "iframe", "object", "embed"}
+
+
+def map_problems(path: Path, windows: set[int]) -> list[str]:
+    """The floor plan must be a plain SVG whose window shapes name real windows."""
+    import xml.etree.ElementTree as ET
+
+    name = path.name
+    if not path.is_file():
+        return [f"{HALL_FILE}: [hall]: map: {name} not found in the config folder"]
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        return [f"{name}: not well-formed SVG: {exc}"]
+    if root.tag.rsplit("}", 1)[-1] != "svg":
+        return [f"{name}: the root element is not <svg>"]
+    problems = []
+    for element in root.iter():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag in _ACTIVE_SVG:
+            problems.append(f"{name}: <{tag}> is not allowed in a floor plan")
+        problems += [
+            f"{name}: <{tag} {a}=…>: event handlers are not allowed"
+            for a in element.attrib
+            if a.lower().startswith("on")
+        ]
+        problems += [
+            f"{name}: <{tag}>: links to scripts are not allowed"
+            for v in element.attrib.values()
+            if "javascript:" in v.lower()
+        ]
+        ident = element.get("id", "")
+        if ident.startswith("window-"):
+            number = ident.removeprefix("window-")
+            if not number.isdigit() or int(number) not in windows:
+                problems.append(f'{name}: id="{ident}": hall.toml has no window {number}')
+    return problems
 
 
 def _where(data: dict[str, Any], loc: tuple[int | str, ...]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import qrcode
@@ -41,10 +42,21 @@ def kiosk(kiosk_id: str) -> Any:
             "codeAlphabet": CODE_ALPHABET,
             "notices": [n.model_dump() for n in state().spec.notices],
             "noticeSeconds": NOTICE_SECONDS,
+            "map": url_for("kiosk.hall_map") if state().spec.hall.map else None,
             "api": API_PREFIX,
             "phonePage": url_for("kiosk.phone", key="KEY", _external=True),
         }
     return render_template("kiosk/kiosk.html", setup=setup, hall_name=hall.name)
+
+
+@bp.get("/kiosk/map.svg")
+def hall_map() -> Response:
+    """The floor plan from the config (checked by check-config: no scripts in it)."""
+    info = state().spec.hall
+    if not info.map:
+        abort(404)
+    path = Path(state().settings.HALLQ_CONFIG) / info.map
+    return Response(path.read_bytes(), mimetype="image/svg+xml", headers={"Cache-Control": "max-age=300"})
 
 
 @bp.get("/t/<key>")

@@ -48,6 +48,7 @@ class HallInfo(Strict):
     enforce_hours: bool = True
     priority_pin: bool = False
     catalog: str = "catalog.csv"
+    map: str | None = None  # an SVG floor plan in the config folder; window shapes id="window-N"
 
     @field_validator("timezone")
     @classmethod

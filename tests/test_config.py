@@ -150,3 +150,27 @@ def test_catalog_saved_by_excel_as_gb18030_is_read(config):
         writer.writerows(rows)
     items = load_catalog(config / "gbk.csv", load_hall(config))
     assert items[0].name == rows[0]["事项名称"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('<title id="map-title">', '<script>alert(1)</script><title id="map-title">'), "hall-map.svg: <script> is not allowed in a floor plan"),
+        (('<rect class="floor"', '<rect onclick="steal()" class="floor"'), "hall-map.svg: <rect onclick=…>: event handlers are not allowed"),
+        (('id="window-16"', 'id="window-61"'), 'hall-map.svg: id="window-61": hall.toml has no window 61'),
+        (("</svg>", ""), "hall-map.svg: not well-formed SVG"),
+    ],
+)  # fmt: skip
+def test_bad_floor_plan_is_named(config, change, message):
+    path = config / "hall-map.svg"
+    old, new = change
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    found = problems(lambda: load_hall(config))
+    assert any(p.startswith(message) for p in found), found
+
+
+def test_missing_floor_plan(config):
+    (config / "hall-map.svg").unlink()
+    assert problems(lambda: load_hall(config)) == [
+        "hall.toml: [hall]: map: hall-map.svg not found in the config folder"
+    ]

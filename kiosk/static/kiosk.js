@@ -170,6 +170,25 @@ async function openItem(id) {
   show(() => itemScreen(item));
 }
 
+// The floor plan with these windows lit. It is the hall's own file (check-config refuses
+// scripts in it); DOMParser's scripts never run, and the nodes are imported, not parsed as HTML.
+let mapDocument = null;
+function hallMap(windows) {
+  if (!setup.map) return null;
+  const holder = el("div", { class: "hall-map", "data-testid": "map" });
+  const draw = () => {
+    const svg = document.importNode(mapDocument.documentElement, true);
+    for (const w of windows) svg.querySelector(`#window-${w.number}`)?.classList.add("lit");
+    holder.replaceChildren(svg);
+  };
+  if (mapDocument) draw();
+  else fetch(setup.map).then((r) => r.text()).then((text) => {
+    mapDocument = new DOMParser().parseFromString(text, "image/svg+xml");
+    draw();
+  });
+  return holder;
+}
+
 function section(title, ...content) {
   return el("section", { class: "section" }, el("h3", {}, title), ...content);
 }
@@ -192,7 +211,7 @@ function itemScreen(item) {
     section(t("fees"), el("p", {}, item.fees), item.fee_basis ? el("p", { class: "secondary" }, `${t("fee_basis")}：${item.fee_basis}`) : null),
     section(t("basis"), item.basis.map((b) => el("p", {}, b))),
     item.authority ? section(t("authority"), el("p", {}, item.authority)) : null,
-    section(t("windows"), el("p", {}, item.windows.map((w) => w.name).join("、"))),
+    section(t("windows"), el("p", {}, item.windows.map((w) => w.name).join("、")), hallMap(item.windows)),
     el("div", { class: "actionbar" },
       take,
       el("button", { class: "green", "data-testid": "priority", onclick: () => show(() => priorityScreen(item)) },

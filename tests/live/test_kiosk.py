@@ -69,6 +69,9 @@ def test_browse_by_department_and_read_the_eight_disclosures(kiosk, live):
     assert kiosk.locator(".checklist li").all_inner_texts() == item["materials"]
     assert kiosk.locator(".steps li").count() == len(item["procedure"])
     assert "4号婚姻登记窗口" in kiosk.locator(".section", has_text="办理窗口").inner_text()
+    kiosk.wait_for_selector(".hall-map svg", timeout=TIMEOUT)
+    lit = kiosk.locator(".hall-map .window.lit").evaluate_all("nodes => nodes.map((n) => n.id)")
+    assert lit == ["window-4", "window-16"]  # where to go, lit on the floor plan
     kiosk.locator('[data-action="back"]').tap()
     kiosk.wait_for_selector(".list .item", timeout=TIMEOUT)  # back to the department's list
     assert "内地居民婚姻登记（结婚登记）" in kiosk.locator(".list .item .name").all_inner_texts()
