@@ -66,6 +66,12 @@ STRINGS = {
     "pin_locked": _n("Too many wrong PINs. Please ask a guide to help."),
     "priority_ticket": _n("Priority"),
     "touch_to_start": _n("Touch the screen to start"),
+    "id_title": _n("Your resident ID number"),
+    "id_hint": _n(
+        "This service gives each person a limited number of tickets a day. Type the number or put your ID card on the reader. It is not stored."
+    ),
+    "id_wrong": _n("This is not a valid ID number. Please check it."),
+    "limit": _n("This ID number has already taken the tickets allowed for this service today."),
     "checkin": _n("Check in for an appointment"),
     "checkin_hint": _n("Enter the code of your appointment"),
     "checkin_early": _n("Check-in opens at %(time)s. Please wait a little."),

@@ -42,3 +42,7 @@ class TooEarly(InvalidState):
 
 class TooLate(InvalidState):
     code = "too_late"
+
+
+class LimitReached(InvalidState):
+    code = "limit_reached"

@@ -172,6 +172,8 @@ class Queue(Base):
     last_ticket_at: Mapped[time | None]
     target_wait_minutes: Mapped[int] = mapped_column(Integer, default=30)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Anti-hoarding (黄牛): tickets per person per day; where set, tickets need an ID number.
+    id_limit: Mapped[int | None] = mapped_column(Integer)
 
     def format_number(self, seq: int) -> str:
         """The printed number for the seq-th ticket of the day (wrapping within the range)."""
@@ -313,6 +315,8 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(12), default=TicketStatus.WAITING)
     kiosk_id: Mapped[str | None] = mapped_column(String(40))
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # Keyed hash of the holder's ID number, where the queue limits tickets per person.
+    holder_digest: Mapped[str | None] = mapped_column(String(64), index=True)
     issued_at: Mapped[datetime]
     # Order in the queue: kept on transfer, renewed when a no-show is requeued.
     queued_at: Mapped[datetime]

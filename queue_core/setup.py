@@ -49,6 +49,7 @@ def sync_hall(uow: UnitOfWork, spec: HallSpec) -> Hall:
         row.wrap, row.daily_quota, row.target_wait_minutes = qs.wrap, qs.daily_quota, qs.target_wait_minutes
         row.opens_at, row.closes_at = (hours.open, hours.close) if hours else (None, None)
         row.last_ticket_at = qs.last_ticket
+        row.id_limit = qs.id_limit
         row.position = position
         queues[qs.code] = row
         session.add(row)

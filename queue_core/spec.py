@@ -77,6 +77,7 @@ class QueueSpec(Strict):
     daily_quota: int | None = Field(None, ge=1)
     hours: Hours | None = None
     last_ticket: time | None = None  # default: the closing time
+    id_limit: int | None = Field(None, ge=1, le=20)  # tickets per person per day (anti-hoarding)
     target_wait_minutes: int = Field(30, ge=1)
 
     @field_validator("number_format")

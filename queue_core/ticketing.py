@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, func, or_, select
 
 from . import ticket_log
-from .errors import QueueClosed, QuotaReached
+from .errors import InvalidState, LimitReached, QueueClosed, QuotaReached
 from .events import TicketIssued
 from .halls import item_by_id, queue_by_code
 from .models import Hall, Priority, Queue, Ticket, TicketEventKind, TicketStatus
@@ -37,6 +37,7 @@ def issue_ticket(
     kiosk_id: str | None = None,
     request_id: str | None = None,
     authorised_by: int | None = None,
+    holder: str | None = None,
 ) -> Ticket:
     """Issue a ticket for an item (in the item's queue) or straight into a queue. Callers
     that may repeat a request look for its ticket first (ticket_for_request); the unique
@@ -52,6 +53,7 @@ def issue_ticket(
     now = uow.now()
     _check_open(hall, queue, now)
     day = service_day(hall, now)
+    _check_holder(uow, queue, day, holder)
     seq = next_seq(uow, queue.id, day)
     _check_capacity(hall, queue, seq, day)
 
@@ -68,6 +70,7 @@ def issue_ticket(
         status=TicketStatus.WAITING,
         kiosk_id=kiosk_id,
         request_id=request_id,
+        holder_digest=holder,
         issued_at=now,
         queued_at=now,
     )
@@ -104,6 +107,22 @@ def _check_open(hall: Hall, queue: Queue, now: datetime) -> None:
             f"queue {queue.code} gave its last ticket for today at {last:%H:%M}",
             reopens_at=_opening(hall, queue, local.date() + timedelta(days=1)),
         )
+
+
+def _check_holder(uow: UnitOfWork, queue: Queue, day: date, holder: str | None) -> None:
+    """Where the queue limits tickets per person, the holder (a keyed hash of their ID number,
+    see queue_core.identity) must be given and under the limit today."""
+    if queue.id_limit is None:
+        return
+    if holder is None:
+        raise InvalidState(f"queue {queue.code} needs the holder's ID number", needs="id_number")
+    taken = uow.session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.holder_digest == holder, Ticket.service_day == day, Ticket.origin_queue_id == queue.id)
+    )
+    if taken >= queue.id_limit:
+        raise LimitReached(f"this ID number already has {taken} ticket(s) for queue {queue.code} today")
 
 
 def _opening(hall: Hall, queue: Queue, day: date) -> str:

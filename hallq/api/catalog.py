@@ -47,6 +47,7 @@ def queues_out(uow: UnitOfWork, hall: Hall) -> list[QueueOut]:
             name_en=q.name_en,
             waiting=waiting.get(q.id, 0),
             windows=[number for queue_id, number in links if queue_id == q.id],
+            needs_id=q.id_limit is not None,
         )
         for q in queues
     ]
@@ -174,4 +175,5 @@ def get_item(item_id: int) -> ItemDetail:
             authority=item.authority,
             topics=item.topics,
             windows=[WindowBrief(number=w.number, name=w.name) for w in windows],
+            needs_id=item.queue.id_limit is not None,
         )

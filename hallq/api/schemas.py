@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from queue_core.identity import normalise_id_number
 from queue_core.models import Outcome, Priority
 
 
@@ -43,6 +44,10 @@ class TicketRequest(Payload):
     guide_pin: str | None = Field(
         None, pattern=r"^[0-9]{4,8}$", description="A kiosk's priority ticket, where the hall requires it"
     )
+    id_number: str | None = Field(
+        None,
+        description="The holder's resident ID number, where the queue limits tickets per person; never stored",
+    )
     request_id: str | None = Field(
         None,
         pattern=r"^[A-Za-z0-9_-]{8,64}$",
@@ -50,6 +55,11 @@ class TicketRequest(Payload):
     )
 
     _one_target = exactly_one("item_id", "queue")
+
+    @field_validator("id_number")
+    @classmethod
+    def _valid_id(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_id_number(value)
 
 
 class AppointmentRequest(Payload):
@@ -103,6 +113,7 @@ class QueueOut(BaseModel):
     name_en: str
     waiting: int
     windows: list[int]
+    needs_id: bool = Field(description="Tickets need the holder's ID number (a per-person daily limit)")
 
 
 class WindowBrief(BaseModel):
@@ -135,6 +146,7 @@ class ItemDetail(ItemSummary):
     authority: str
     topics: list[str]
     windows: list[WindowBrief]
+    needs_id: bool = Field(description="Its tickets need the holder's ID number (a per-person daily limit)")
 
 
 class DepartmentOut(BaseModel):

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from queue_core import UnitOfWork
 from queue_core.errors import NotPermitted
 from queue_core.halls import ticket_by_id
+from queue_core.identity import holder_digest
 from queue_core.models import Hall, Role
 from queue_core.ticketing import cancel_ticket, issue_ticket, ticket_for_request
 
@@ -58,6 +59,8 @@ def _issue(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
         if earlier is not None:
             return ticket_out(uow, earlier, with_key=True), 200  # type: ignore[return-value]
         authorised_by = _priority_guide(uow, hall, body)
+        secret = state().settings.secret_key()
+        holder = holder_digest(secret, body.id_number) if body.id_number else None
         ticket = issue_ticket(
             uow,
             hall,
@@ -67,6 +70,7 @@ def _issue(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
             kiosk_id=kiosk_id,
             request_id=body.request_id,
             authorised_by=authorised_by,
+            holder=holder,
         )
         return ticket_out(uow, ticket, with_key=True), 201  # type: ignore[return-value]
 

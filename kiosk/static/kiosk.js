@@ -88,6 +88,7 @@ function showBanner(text) {
 // -- screens ---------------------------------------------------------------------------
 
 function show(render, { remember = true } = {}) {
+  state.onKey = null;  // a screen that reads a keyboard-wedge reader sets it again
   if (remember && state.current) state.history.push(state.current);
   state.current = render;
   screen.replaceChildren(...[render()].flat());
@@ -194,7 +195,8 @@ function section(title, ...content) {
 }
 
 function itemScreen(item) {
-  const take = el("button", { class: "take", "data-testid": "take", onclick: () => takeTicket(item, take) }, t("take_ticket"));
+  const take = el("button", { class: "take", "data-testid": "take",
+    onclick: () => withIdNumber(item, (extra) => takeTicket(item, item.needs_id ? null : take, extra)) }, t("take_ticket"));
   const limit = item.kind === "instant" ? t("instant")
     : `${t("commitment", { n: item.promised_limit_days })}` +
       (item.legal_limit_days ? `（${t("legal_limit", { n: item.legal_limit_days })}）` : "");
@@ -224,21 +226,21 @@ function priorityScreen(item) {
   return [
     el("h2", {}, t("who_priority")),
     el("div", { class: "list" }, kinds.map((kind) =>
-      el("button", { class: "item", "data-priority": kind, onclick: () => {
-        if (setup.priorityPin) show(() => pinScreen(item, kind));
-        else takeTicket(item, null, { priority: kind });
-      } }, el("span", { class: "name" }, t(`priority_${kind}`))))),
+      el("button", { class: "item", "data-priority": kind, onclick: () => withIdNumber(item, (extra) => {
+        if (setup.priorityPin) show(() => pinScreen(item, kind, extra));
+        else takeTicket(item, null, { priority: kind, ...extra });
+      }) }, el("span", { class: "name" }, t(`priority_${kind}`))))),
   ];
 }
 
-function pinScreen(item, priority) {
+function pinScreen(item, priority, extra = {}) {
   let pin = "";
   const shown = el("div", { class: "typed pin", "data-testid": "pin" });
   const message = el("p", { class: "pin-message", role: "alert" });
   const redraw = () => { shown.textContent = "●".repeat(pin.length); };
   const key = (label, action, cls = "key") => el("button", { class: cls, onclick: () => { action(); redraw(); } }, label);
   const submit = async () => {
-    const refused = await takeTicket(item, null, { priority, guide_pin: pin });
+    const refused = await takeTicket(item, null, { priority, guide_pin: pin, ...extra });
     if (refused) {
       pin = "";
       redraw();
@@ -297,6 +299,44 @@ function checkInScreen() {
   ];
 }
 
+// Anti-hoarding: where the item's queue limits tickets per person, ask for the ID number
+// first (typed on the pad, or by a keyboard-wedge ID reader), then go on with `next`.
+function withIdNumber(item, next) {
+  if (!item.needs_id) return next({});
+  show(() => idScreen(item, next));
+}
+
+function idScreen(item, next) {
+  let id = "";
+  const shown = el("div", { class: "typed", "data-testid": "id-number" });
+  const message = el("p", { class: "pin-message", role: "alert" });
+  const redraw = () => { shown.textContent = id; };
+  const add = (c) => { if (id.length < 18) id += c; redraw(); };
+  const submit = async () => {
+    const refused = await next({ id_number: id });
+    if (refused) message.textContent = t("id_wrong");
+  };
+  const key = (label, action, cls = "key") => el("button", { class: cls, onclick: () => { action(); redraw(); } }, label);
+  // A reader types the number and Enter, like a keyboard.
+  state.onKey = (event) => {
+    if (/^[0-9xX]$/.test(event.key)) add(event.key.toUpperCase());
+    else if (event.key === "Backspace") { id = id.slice(0, -1); redraw(); }
+    else if (event.key === "Enter") submit();
+  };
+  return [
+    el("h2", {}, t("id_title")),
+    el("p", { class: "hint" }, t("id_hint")),
+    shown,
+    message,
+    el("div", { class: "keyboard pinpad" },
+      "123456789".split("").map((d) => key(d, () => add(d))),
+      key("X", () => add("X")),
+      key("0", () => add("0")),
+      key("⌫", () => { id = id.slice(0, -1); }),
+      el("button", { class: "key confirm wide3", onclick: submit }, t("confirm"))),
+  ];
+}
+
 // Returns the refusal when a guide's PIN was wrong (the PIN pad shows it), else nothing.
 async function takeTicket(item, button, extra = {}) {
   if (state.taking) return null;  // a second tap while the first is on its way does nothing
@@ -311,6 +351,7 @@ async function takeTicket(item, button, extra = {}) {
     const body = await response.json();
     if (response.ok) show(() => ticketScreen(body, item));
     else if (body.needs === "guide_pin" || body.error === "too_many_attempts") return body;
+    else if (response.status === 422 && body.fields?.some((f) => f.field === "id_number")) return body;
     else show(() => refusalScreen(body));
     return null;
   } finally {
@@ -347,6 +388,7 @@ function refusalScreen(error) {
   const lines = [];
   if (error.error === "queue_closed") lines.push(t("closed"));
   else if (error.error === "quota_reached") lines.push(t("quota"));
+  else if (error.error === "limit_reached") lines.push(t("limit"));
   else lines.push(t("failed", { reason: error.message }));
   if (error.reopens_at) {
     const [day, time] = error.reopens_at.slice(0, 16).split("T");
@@ -416,6 +458,7 @@ notices.addEventListener("click", (event) => {
   notices.hidden = true;
 });
 for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, resetIdle, { passive: true });
+document.addEventListener("keydown", (event) => state.onKey?.(event));
 
 relabel();
 showBanner(null);

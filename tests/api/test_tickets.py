@@ -196,3 +196,41 @@ def test_a_kiosk_priority_ticket_needs_a_guides_pin_where_the_hall_says_so(api, 
     assert (
         api.post("/tickets", "device:K2", senior | {"guide_pin": "2468"}).status_code == 201
     )  # K2 is not locked
+
+
+VALID_IDS = ("11010519491231002X", "440524188001010014")
+
+
+def test_a_per_person_limit_needs_the_id_number_and_stores_only_a_keyed_hash(api, app):
+    with app.extensions["hallq"].db.write() as uow:
+        uow.session.execute(text("UPDATE queue SET id_limit = 2 WHERE code = 'F'"))
+    item = api.get("/items", query_string={"department": "ZR"}).get_json()[0]
+    assert api.get(f"/items/{item['id']}").get_json()["needs_id"] is True
+    assert {q["code"]: q["needs_id"] for q in api.get("/queues").get_json()}["A"] is False
+    missing = api.post("/tickets", "device:K1", {"queue": "F"})
+    assert missing.status_code == 409 and missing.get_json()["needs"] == "id_number"
+    wrong = api.post("/tickets", "device:K1", {"queue": "F", "id_number": "110105194912310021"})
+    assert wrong.status_code == 422
+    assert wrong.get_json()["fields"] == [
+        {"field": "id_number", "message": "the check digit does not match: please check the number"}
+    ]
+    first_id, second_id = VALID_IDS
+    for _ in range(2):
+        assert (
+            api.post("/tickets", "device:K1", {"queue": "F", "id_number": first_id.lower()}).status_code
+            == 201
+        )
+    third = api.post("/tickets", "device:K1", {"queue": "F", "id_number": first_id})
+    assert third.status_code == 409 and third.get_json() == {
+        "error": "limit_reached",
+        "message": "this ID number already has 2 ticket(s) for queue F today",
+    }
+    assert api.post("/tickets", "device:K1", {"queue": "F", "id_number": second_id}).status_code == 201
+    assert api.post("/tickets", "device:K1", {"queue": "A"}).status_code == 201  # A has no limit
+    with app.extensions["hallq"].db.read() as uow:
+        stored = (
+            uow.session.execute(text("SELECT holder_digest FROM ticket WHERE holder_digest IS NOT NULL"))
+            .scalars()
+            .all()
+        )
+    assert len(stored) == 3 and all(len(d) == 64 and first_id not in d and second_id not in d for d in stored)

@@ -305,3 +305,35 @@ def test_appointment_check_in(kiosk, live):
     ticket = live.api("GET", f"/tickets/{ticket_screen.get_attribute('data-ticket')}").json()
     assert ticket["priority"] == "appointment" and ticket["item_name"] == item["name"]
     assert kiosk.locator(".ticket + .section .checklist li").count() >= 1
+
+
+def test_a_per_person_limit_asks_for_the_id_number(browser, live):
+    engine = create_engine(live.env["DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE queue SET id_limit = 1 WHERE code = 'G'"))
+    context, page = open_kiosk(browser, live.url, live.tokens["K1"])
+    try:
+        open_item(page, "国家税务总局青山县税务局", "契税申报")
+        page.get_by_test_id("take").tap()
+        for char in "110105194912310021":  # a wrong check digit, on the screen's pad
+            page.locator(f'.pinpad .key:text-is("{char}")').tap()
+        page.get_by_role("button", name="确认").tap()
+        page.wait_for_selector(".pin-message:has-text('身份证号码有误')", timeout=TIMEOUT)
+        page.locator('.pinpad .key:text-is("⌫")').tap()
+        page.keyboard.type("X")  # the rest as an ID card reader types it: characters, then Enter
+        assert page.get_by_test_id("id-number").inner_text() == "11010519491231002X"
+        page.keyboard.press("Enter")
+        page.get_by_test_id("ticket").wait_for(timeout=TIMEOUT)
+        page.get_by_role("button", name="完成").tap()
+        open_item(page, "国家税务总局青山县税务局", "契税申报")
+        page.get_by_test_id("take").tap()
+        page.keyboard.type("11010519491231002x")
+        page.keyboard.press("Enter")
+        refusal = page.get_by_test_id("refusal")
+        refusal.wait_for(timeout=TIMEOUT)
+        assert "该身份证号码今日在本业务的取号次数已达上限。" in refusal.inner_text()
+    finally:
+        context.close()
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE queue SET id_limit = NULL WHERE code = 'G'"))
+        engine.dispose()
