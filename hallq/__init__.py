@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Flask, current_app, request, session
 from flask_babel import get_locale
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import HTTPException
 
 from queue_core import Clock, Database, SystemClock, make_engine
@@ -38,7 +40,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     spec = load_hall(Path(settings.HALLQ_CONFIG))
     database = Database(make_engine(settings.database_url()), clock or SystemClock(), publish)
-    app.extensions["hallq"] = HallqState(settings=settings, db=database, spec=spec)
+    app.extensions["hallq"] = HallqState(
+        settings=settings, db=database, spec=spec, rate_limiter=_rate_limiter(settings.SOCKETIO_MESSAGE_QUEUE)
+    )
 
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: spec.hall.timezone)
     csrf.init_app(app)
@@ -60,6 +64,13 @@ def _http_error(exc: HTTPException) -> Any:
     from .api import PREFIX, json_http_error
 
     return json_http_error(exc) if request.path.startswith(PREFIX + "/") else exc
+
+
+def _rate_limiter(message_queue: str) -> MovingWindowRateLimiter:
+    """Per-kiosk rate limits: counted in memory in one process, in Redis when several
+    processes share the hall (the same Redis as their Socket.IO messages)."""
+    storage = storage_from_string(message_queue if message_queue.startswith("redis://") else "memory://")
+    return MovingWindowRateLimiter(storage)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -8,6 +8,7 @@ import string
 from datetime import time
 from typing import Annotated, Literal
 
+import limits
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from printer_driver import parse_printer_url
@@ -123,6 +124,17 @@ class KioskSpec(Strict):
     name: str = ""
     printer: str = "dummy:"
     backup_printer: str | None = None
+    rate_limit: str | None = None  # tickets this kiosk may issue, e.g. "30/minute"; none by default
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                limits.parse(value)
+            except ValueError as exc:
+                raise ValueError(f'"{value}" is not a rate such as "30/minute" or "5 per second"') from exc
+        return value
 
     @field_validator("printer", "backup_printer")
     @classmethod

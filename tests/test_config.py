@@ -174,3 +174,15 @@ def test_missing_floor_plan(config):
     assert problems(lambda: load_hall(config)) == [
         "hall.toml: [hall]: map: hall-map.svg not found in the config folder"
     ]
+
+
+def test_a_bad_kiosk_rate_is_named(config):
+    edit_hall(
+        config,
+        'id = "K1"\nname = "大厅入口取号机"',
+        'id = "K1"\nname = "大厅入口取号机"\nrate_limit = "lots"',
+    )
+    found = problems(lambda: load_hall(config))
+    assert found == [
+        'hall.toml: kiosk \'K1\': rate_limit: "lots" is not a rate such as "30/minute" or "5 per second"'
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import limits
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -58,6 +59,8 @@ def _issue(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
         earlier = ticket_for_request(uow, hall, body.request_id) if body.request_id else None
         if earlier is not None:
             return ticket_out(uow, earlier, with_key=True), 200  # type: ignore[return-value]
+        if current_user.role == "device":
+            _within_rate(current_user.device_id)  # after the replay check: a retry is not a new ticket
         authorised_by = _priority_guide(uow, hall, body)
         secret = state().settings.secret_key()
         holder = holder_digest(secret, body.id_number) if body.id_number else None
@@ -77,6 +80,15 @@ def _issue(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
 
 PIN_TRIES = 5  # wrong guide PINs a kiosk may send in PIN_LOCK_SECONDS
 PIN_LOCK_SECONDS = 600
+
+
+def _within_rate(kiosk_id: str) -> None:
+    kiosk = next((k for k in state().spec.kiosks if k.id == kiosk_id), None)
+    if kiosk is None or kiosk.rate_limit is None:
+        return
+    rate = limits.parse(kiosk.rate_limit)
+    if not state().rate_limiter.hit(rate, "kiosk-tickets", kiosk_id):
+        raise TooManyAttempts(f"kiosk {kiosk_id} may issue {kiosk.rate_limit} tickets: wait a little")
 
 
 def _priority_guide(uow: UnitOfWork, hall: Hall, body: TicketRequest) -> int | None:

@@ -234,3 +234,22 @@ def test_a_per_person_limit_needs_the_id_number_and_stores_only_a_keyed_hash(api
             .all()
         )
     assert len(stored) == 3 and all(len(d) == 64 and first_id not in d and second_id not in d for d in stored)
+
+
+def test_a_kiosk_can_be_rate_limited(api, app):
+    app.extensions["hallq"].spec.kiosks[0].rate_limit = "3/minute"  # as hall.toml would set it for K1
+    for n in range(3):
+        assert (
+            api.post("/tickets", "device:K1", {"queue": "A", "request_id": f"rate-test-{n:04d}"}).status_code
+            == 201
+        )
+    assert (
+        api.post("/tickets", "device:K1", {"queue": "A", "request_id": "rate-test-0000"}).status_code == 200
+    )  # a replay
+    limited = api.post("/tickets", "device:K1", {"queue": "A"})
+    assert limited.status_code == 429 and limited.get_json() == {
+        "error": "too_many_attempts",
+        "message": "kiosk K1 may issue 3/minute tickets: wait a little",
+    }
+    assert api.post("/tickets", "device:K2", {"queue": "A"}).status_code == 201
+    assert api.post("/tickets", "guide", {"queue": "A"}).status_code == 201
