@@ -59,7 +59,7 @@ def _issue(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
         earlier = ticket_for_request(uow, hall, body.request_id) if body.request_id else None
         if earlier is not None:
             return ticket_out(uow, earlier, with_key=True), 200  # type: ignore[return-value]
-        if current_user.role == "device":
+        if _is_kiosk():
             _within_rate(current_user.device_id)  # after the replay check: a retry is not a new ticket
         authorised_by = _priority_guide(uow, hall, body)
         secret = state().settings.secret_key()
@@ -82,6 +82,10 @@ PIN_TRIES = 5  # wrong guide PINs a kiosk may send in PIN_LOCK_SECONDS
 PIN_LOCK_SECONDS = 600
 
 
+def _is_kiosk() -> bool:
+    return current_user.is_authenticated and current_user.role == "device"
+
+
 def _within_rate(kiosk_id: str) -> None:
     kiosk = next((k for k in state().spec.kiosks if k.id == kiosk_id), None)
     if kiosk is None or kiosk.rate_limit is None:
@@ -94,8 +98,7 @@ def _within_rate(kiosk_id: str) -> None:
 def _priority_guide(uow: UnitOfWork, hall: Hall, body: TicketRequest) -> int | None:
     """Where the hall requires it, a kiosk's priority ticket needs a guide's PIN; returns the
     guide who allowed it. Staff issuing tickets themselves need none."""
-    kiosk = current_user.is_authenticated and current_user.role == "device"
-    if body.priority is None or not hall.priority_pin or not kiosk:
+    if body.priority is None or not hall.priority_pin or not _is_kiosk():
         return None
     app_state, kiosk_id = state(), current_user.device_id
     with app_state.cache_lock:
@@ -116,7 +119,7 @@ def _priority_guide(uow: UnitOfWork, hall: Hall, body: TicketRequest) -> int | N
 
 def _kiosk(body: TicketRequest) -> str | None:
     """A kiosk issues in its own name; others may say which kiosk a ticket came from."""
-    if current_user.is_authenticated and current_user.role == "device":
+    if _is_kiosk():
         if body.kiosk and body.kiosk != current_user.device_id:
             raise NotPermitted(f'kiosk {current_user.device_id} cannot issue tickets as kiosk "{body.kiosk}"')
         return current_user.device_id
