@@ -337,3 +337,26 @@ def test_a_per_person_limit_asks_for_the_id_number(browser, live):
         with engine.begin() as connection:
             connection.execute(text("UPDATE queue SET id_limit = NULL WHERE code = 'G'"))
         engine.dispose()
+
+
+def test_outside_its_hours_a_queue_says_when_it_reopens(kiosk, live):
+    engine = create_engine(live.env["DATABASE_URL"])
+    with engine.begin() as connection:  # queue B gives its last ticket at 00:00:01: it is over for today
+        connection.execute(text("UPDATE hall SET enforce_hours = true"))
+        connection.execute(
+            text("UPDATE queue SET opens_at = '00:00:00', closes_at = '00:00:01' WHERE code = 'B'")
+        )
+    try:
+        open_item(kiosk, "青山县公安局出入境管理大队", "")
+        kiosk.get_by_test_id("take").tap()
+        refusal = kiosk.get_by_test_id("refusal")
+        refusal.wait_for(timeout=TIMEOUT)
+        assert "该业务当前不在取号时间内。" in refusal.inner_text()
+        assert "00:00 以后再来办理。" in refusal.inner_text()  # tomorrow, from opening time
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE hall SET enforce_hours = false"))
+            connection.execute(
+                text("UPDATE queue SET opens_at = '08:30:00', closes_at = '17:30:00' WHERE code = 'B'")
+            )
+        engine.dispose()
