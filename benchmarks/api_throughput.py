@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from queue_core.models import Role  # noqa: E402
-from tests.live.conftest import LiveHall, add_staff, free_port, start_server  # noqa: E402
+from tests.live.conftest import add_staff, new_hall  # noqa: E402
 
 WINDOWS = 60
 
@@ -138,14 +138,11 @@ def main() -> None:
 
     root = Path(tempfile.mkdtemp(prefix="hallq-bench-"))
     bench_config(root / "config")
-    env = {**os.environ, "HALLQ_CONFIG": str(root / "config"), "HALLQ_INSTANCE": str(root / "instance"),
-           "DATABASE_URL": f"sqlite:///{root / 'bench.sqlite'}", "SECRET_KEY": "bench"}  # fmt: skip
-    port = free_port()
-    hall = LiveHall(url=f"http://127.0.0.1:{port}", env=env)
-    hall.hallq("init")
+    hall = new_hall(root)
+    port = hall.port
     tokens = {"K1": hall.hallq("token", "issue", "--device", "K1").strip()}
-    tokens |= add_staff(env["DATABASE_URL"], [(f"clerk{n}", Role.CLERK) for n in range(1, WINDOWS + 1)])
-    server = start_server(env, port, root / "server.log")
+    tokens |= add_staff(hall.env["DATABASE_URL"], [(f"clerk{n}", Role.CLERK) for n in range(1, WINDOWS + 1)])
+    server = hall.serve(root / "server.log")
     worker = worker_pid(server.pid)
     queues = "ABCDEFGH"
     rows = []

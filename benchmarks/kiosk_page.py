@@ -10,7 +10,6 @@ departments are on screen. Every request must go to the server itself: the hall 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -24,7 +23,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.live.conftest import LiveHall, free_port, start_server  # noqa: E402
+from tests.live.conftest import new_hall  # noqa: E402
 
 
 def main() -> None:
@@ -33,13 +32,10 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="hallq-page-"))
     shutil.copytree(ROOT / "config", root / "config")
-    env = {**os.environ, "HALLQ_CONFIG": str(root / "config"), "HALLQ_INSTANCE": str(root / "instance"),
-           "DATABASE_URL": f"sqlite:///{root / 'page.sqlite'}", "SECRET_KEY": "page"}  # fmt: skip
-    port = free_port()
-    hall = LiveHall(url=f"http://127.0.0.1:{port}", env=env)
-    hall.hallq("init")
+    hall = new_hall(root)
+    port = hall.port
     token = hall.hallq("token", "issue", "--device", "K1").strip()
-    server = start_server(env, port, root / "server.log")
+    server = hall.serve(root / "server.log")
     shown, loaded, sizes, counts, foreign = [], [], [], [], set()
     try:
         with sync_playwright() as p:

@@ -46,9 +46,34 @@ class LiveHall:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def serve(self, log: Path, command: list[str] | None = None) -> subprocess.Popen:
+        return start_server(self.env, self.port, log, command)
+
     def api(self, method: str, path: str, who: str | None = None, **kw: object) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
         return requests.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=10, **kw)
+
+
+def new_hall(root: Path, config: Path = DEMO_CONFIG) -> LiveHall:
+    """A hall of its own under root: a copy of the config (unless root/config is there
+    already), its own SQLite file and secret, `hallq init` done. Serve it with .serve()."""
+    if not (root / "config").exists():
+        shutil.copytree(config, root / "config")
+    env = {
+        **os.environ,
+        "HALLQ_CONFIG": str(root / "config"),
+        "HALLQ_INSTANCE": str(root / "instance"),
+        "DATABASE_URL": f"sqlite:///{root / 'hall.sqlite'}",
+        "SECRET_KEY": f"test-secret-{root.name}",
+        "SOCKETIO_MESSAGE_QUEUE": "",
+    }
+    hall = LiveHall(url=f"http://127.0.0.1:{free_port()}", env=env)
+    hall.hallq("init")
+    return hall
 
 
 def add_staff(url: str, people: list[tuple[str, Role]]) -> dict[str, str]:
@@ -100,18 +125,8 @@ def start_server(
 @pytest.fixture(scope="session")
 def live(tmp_path_factory) -> LiveHall:
     root = tmp_path_factory.mktemp("live")
-    shutil.copytree(DEMO_CONFIG, root / "config")
-    env = {
-        **os.environ,
-        "HALLQ_CONFIG": str(root / "config"),
-        "HALLQ_INSTANCE": str(root / "instance"),
-        "DATABASE_URL": f"sqlite:///{root / 'live.sqlite'}",
-        "SECRET_KEY": "live-test",
-        "SOCKETIO_MESSAGE_QUEUE": "",
-    }
-    port = free_port()
-    hall = LiveHall(url=f"http://127.0.0.1:{port}", env=env)
-    hall.hallq("init")
+    hall = new_hall(root)
+    env = hall.env
     hall.hallq(
         "user",
         "add",
@@ -129,7 +144,7 @@ def live(tmp_path_factory) -> LiveHall:
     hall.tokens |= add_staff(
         env["DATABASE_URL"], [("guide", Role.GUIDE)] + [(f"clerk{n}", Role.CLERK) for n in range(1, 9)]
     )
-    server = start_server(env, port, root / "server.log")
+    server = hall.serve(root / "server.log")
     yield hall
     server.terminate()
     server.wait(timeout=15)

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.conftest import DEMO_CONFIG
-from tests.live.conftest import LiveHall, free_port, start_server
+from tests.live.conftest import LiveHall, new_hall
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +43,22 @@ def kiosk(request, browser, live):
     context, page = open_kiosk(browser, live.url, live.tokens["K1"], request.param)
     yield page
     context.close()
+
+
+@contextmanager
+def hall_changed(live: LiveHall, change: list[str], restore: list[str], **params: object) -> Iterator[None]:
+    """Change the shared live hall's database for one test, and put it back afterwards."""
+    engine = create_engine(live.env["DATABASE_URL"])
+    try:
+        with engine.begin() as connection:
+            for statement in change:
+                connection.execute(text(statement), params)
+        yield
+    finally:
+        with engine.begin() as connection:
+            for statement in restore:
+                connection.execute(text(statement))
+        engine.dispose()
 
 
 def open_item(page, department: str, item_text: str) -> None:
@@ -181,24 +196,16 @@ def test_english_on_one_tap(kiosk):
 
 def test_a_full_queue_says_when_to_come_back(kiosk, live):
     live.api("POST", "/tickets", "K1", json={"queue": "F"})  # at least one ticket today...
-    engine = create_engine(live.env["DATABASE_URL"])
-    with engine.begin() as connection:  # ...and a quota of what was issued: F is full
-        connection.execute(
-            text(
-                "UPDATE queue SET daily_quota = (SELECT last_seq FROM number_counter c WHERE c.queue_id = queue.id) WHERE code = 'F'"
-            )
-        )
-    try:
+    full = "UPDATE queue SET daily_quota = (SELECT last_seq FROM number_counter c WHERE c.queue_id = queue.id) WHERE code = 'F'"
+    with hall_changed(
+        live, [full], ["UPDATE queue SET daily_quota = NULL WHERE code = 'F'"]
+    ):  # ...and F is full
         open_item(kiosk, "青山县自然资源局（不动产登记中心）", "")
         kiosk.get_by_test_id("take").tap()
         refusal = kiosk.get_by_test_id("refusal")
         refusal.wait_for(timeout=TIMEOUT)
         assert "该业务今日号票已发完。" in refusal.inner_text()
         assert "08:30 以后再来办理。" in refusal.inner_text()
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text("UPDATE queue SET daily_quota = NULL WHERE code = 'F'"))
-        engine.dispose()
 
 
 def test_a_kiosk_without_its_token_says_it_is_not_set_up(browser, live):
@@ -210,14 +217,9 @@ def test_a_kiosk_without_its_token_says_it_is_not_set_up(browser, live):
 
 
 def test_server_loss_and_recovery_takes_exactly_one_ticket(browser, tmp_path):
-    shutil.copytree(DEMO_CONFIG, tmp_path / "config")
-    env = {**os.environ, "HALLQ_CONFIG": str(tmp_path / "config"), "HALLQ_INSTANCE": str(tmp_path / "instance"),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'loss.sqlite'}", "SECRET_KEY": "loss"}  # fmt: skip
-    port = free_port()
-    hall = LiveHall(url=f"http://127.0.0.1:{port}", env=env)
-    hall.hallq("init")
+    hall = new_hall(tmp_path)
     token = hall.hallq("token", "issue", "--device", "K1").strip()
-    server = start_server(env, port, tmp_path / "server.log")
+    server = hall.serve(tmp_path / "server.log")
     context, page = open_kiosk(browser, hall.url, token)
     try:
         open_item(page, "青山县民政局", "结婚登记")
@@ -226,7 +228,7 @@ def test_server_loss_and_recovery_takes_exactly_one_ticket(browser, tmp_path):
         page.get_by_test_id("take").tap()
         page.wait_for_selector(".banner:not([hidden])", timeout=TIMEOUT)
         assert page.locator(".banner").inner_text() == "与服务器的连接中断，正在自动重试，请稍候…"
-        server = start_server(env, port, tmp_path / "server2.log")
+        server = hall.serve(tmp_path / "server2.log")
         page.get_by_test_id("ticket").wait_for(timeout=TIMEOUT)
         assert page.get_by_test_id("number").inner_text() == "C001"
         assert page.locator(".banner").is_hidden()
@@ -241,37 +243,37 @@ def test_server_loss_and_recovery_takes_exactly_one_ticket(browser, tmp_path):
 def test_green_channel_with_a_guides_pin(browser, live):
     from hallq.auth import pin_digest
 
-    engine = create_engine(live.env["DATABASE_URL"])
-    with engine.begin() as connection:
-        connection.execute(text("UPDATE hall SET priority_pin = true"))
-        connection.execute(
-            text("UPDATE staff SET pin_digest = :d WHERE username = 'guide'"),
-            {"d": pin_digest(live.env["SECRET_KEY"], "2468")},
-        )
-    context, page = open_kiosk(browser, live.url, live.tokens["K1"])
-    try:
-        open_item(page, "青山县公安局（户政）", "")
-        page.get_by_test_id("priority").tap()
-        page.locator('[data-priority="senior"]').tap()
-        for digit in "1111":
-            page.locator(".pinpad .key", has_text=digit).first.tap()
-        assert page.get_by_test_id("pin").inner_text() == "●●●●"
-        page.get_by_role("button", name="确认").tap()
-        page.wait_for_selector(".pin-message:has-text('密码不正确')", timeout=TIMEOUT)
-        assert page.get_by_test_id("pin").inner_text() == ""
-        for digit in "2468":
-            page.locator(".pinpad .key", has_text=digit).first.tap()
-        page.get_by_role("button", name="确认").tap()
-        ticket_screen = page.get_by_test_id("ticket")
-        ticket_screen.wait_for(timeout=TIMEOUT)
-        assert page.get_by_test_id("priority-badge").inner_text() == "优先"
-        ticket = live.api("GET", f"/tickets/{ticket_screen.get_attribute('data-ticket')}").json()
-        assert ticket["priority"] == "senior"
-    finally:
-        context.close()
-        with engine.begin() as connection:
-            connection.execute(text("UPDATE hall SET priority_pin = false"))
-        engine.dispose()
+    change = [
+        "UPDATE hall SET priority_pin = true",
+        "UPDATE staff SET pin_digest = :digest WHERE username = 'guide'",
+    ]
+    with hall_changed(
+        live,
+        change,
+        ["UPDATE hall SET priority_pin = false"],
+        digest=pin_digest(live.env["SECRET_KEY"], "2468"),
+    ):
+        context, page = open_kiosk(browser, live.url, live.tokens["K1"])
+        try:
+            open_item(page, "青山县公安局（户政）", "")
+            page.get_by_test_id("priority").tap()
+            page.locator('[data-priority="senior"]').tap()
+            for digit in "1111":
+                page.locator(".pinpad .key", has_text=digit).first.tap()
+            assert page.get_by_test_id("pin").inner_text() == "●●●●"
+            page.get_by_role("button", name="确认").tap()
+            page.wait_for_selector(".pin-message:has-text('密码不正确')", timeout=TIMEOUT)
+            assert page.get_by_test_id("pin").inner_text() == ""
+            for digit in "2468":
+                page.locator(".pinpad .key", has_text=digit).first.tap()
+            page.get_by_role("button", name="确认").tap()
+            ticket_screen = page.get_by_test_id("ticket")
+            ticket_screen.wait_for(timeout=TIMEOUT)
+            assert page.get_by_test_id("priority-badge").inner_text() == "优先"
+            ticket = live.api("GET", f"/tickets/{ticket_screen.get_attribute('data-ticket')}").json()
+            assert ticket["priority"] == "senior"
+        finally:
+            context.close()
 
 
 def test_appointment_check_in(kiosk, live):
@@ -308,55 +310,47 @@ def test_appointment_check_in(kiosk, live):
 
 
 def test_a_per_person_limit_asks_for_the_id_number(browser, live):
-    engine = create_engine(live.env["DATABASE_URL"])
-    with engine.begin() as connection:
-        connection.execute(text("UPDATE queue SET id_limit = 1 WHERE code = 'G'"))
-    context, page = open_kiosk(browser, live.url, live.tokens["K1"])
-    try:
-        open_item(page, "国家税务总局青山县税务局", "契税申报")
-        page.get_by_test_id("take").tap()
-        for char in "110105194912310021":  # a wrong check digit, on the screen's pad
-            page.locator(f'.pinpad .key:text-is("{char}")').tap()
-        page.get_by_role("button", name="确认").tap()
-        page.wait_for_selector(".pin-message:has-text('身份证号码有误')", timeout=TIMEOUT)
-        page.locator('.pinpad .key:text-is("⌫")').tap()
-        page.keyboard.type("X")  # the rest as an ID card reader types it: characters, then Enter
-        assert page.get_by_test_id("id-number").inner_text() == "11010519491231002X"
-        page.keyboard.press("Enter")
-        page.get_by_test_id("ticket").wait_for(timeout=TIMEOUT)
-        page.get_by_role("button", name="完成").tap()
-        open_item(page, "国家税务总局青山县税务局", "契税申报")
-        page.get_by_test_id("take").tap()
-        page.keyboard.type("11010519491231002x")
-        page.keyboard.press("Enter")
-        refusal = page.get_by_test_id("refusal")
-        refusal.wait_for(timeout=TIMEOUT)
-        assert "该身份证号码今日在本业务的取号次数已达上限。" in refusal.inner_text()
-    finally:
-        context.close()
-        with engine.begin() as connection:
-            connection.execute(text("UPDATE queue SET id_limit = NULL WHERE code = 'G'"))
-        engine.dispose()
+    limited = "UPDATE queue SET id_limit = 1 WHERE code = 'G'"
+    with hall_changed(live, [limited], ["UPDATE queue SET id_limit = NULL WHERE code = 'G'"]):
+        context, page = open_kiosk(browser, live.url, live.tokens["K1"])
+        try:
+            open_item(page, "国家税务总局青山县税务局", "契税申报")
+            page.get_by_test_id("take").tap()
+            for char in "110105194912310021":  # a wrong check digit, on the screen's pad
+                page.locator(f'.pinpad .key:text-is("{char}")').tap()
+            page.get_by_role("button", name="确认").tap()
+            page.wait_for_selector(".pin-message:has-text('身份证号码有误')", timeout=TIMEOUT)
+            page.locator('.pinpad .key:text-is("⌫")').tap()
+            page.keyboard.type("X")  # the rest as an ID card reader types it: characters, then Enter
+            assert page.get_by_test_id("id-number").inner_text() == "11010519491231002X"
+            page.keyboard.press("Enter")
+            page.get_by_test_id("ticket").wait_for(timeout=TIMEOUT)
+            page.get_by_role("button", name="完成").tap()
+            open_item(page, "国家税务总局青山县税务局", "契税申报")
+            page.get_by_test_id("take").tap()
+            page.keyboard.type("11010519491231002x")
+            page.keyboard.press("Enter")
+            refusal = page.get_by_test_id("refusal")
+            refusal.wait_for(timeout=TIMEOUT)
+            assert "该身份证号码今日在本业务的取号次数已达上限。" in refusal.inner_text()
+        finally:
+            context.close()
 
 
 def test_outside_its_hours_a_queue_says_when_it_reopens(kiosk, live):
-    engine = create_engine(live.env["DATABASE_URL"])
-    with engine.begin() as connection:  # queue B gives its last ticket at 00:00:01: it is over for today
-        connection.execute(text("UPDATE hall SET enforce_hours = true"))
-        connection.execute(
-            text("UPDATE queue SET opens_at = '00:00:00', closes_at = '00:00:01' WHERE code = 'B'")
-        )
-    try:
+    # Queue B gives its last ticket at 00:00:01: it is over for today.
+    change = [
+        "UPDATE hall SET enforce_hours = true",
+        "UPDATE queue SET opens_at = '00:00:00', closes_at = '00:00:01' WHERE code = 'B'",
+    ]
+    restore = [
+        "UPDATE hall SET enforce_hours = false",
+        "UPDATE queue SET opens_at = '08:30:00', closes_at = '17:30:00' WHERE code = 'B'",
+    ]
+    with hall_changed(live, change, restore):
         open_item(kiosk, "青山县公安局出入境管理大队", "")
         kiosk.get_by_test_id("take").tap()
         refusal = kiosk.get_by_test_id("refusal")
         refusal.wait_for(timeout=TIMEOUT)
         assert "该业务当前不在取号时间内。" in refusal.inner_text()
         assert "00:00 以后再来办理。" in refusal.inner_text()  # tomorrow, from opening time
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text("UPDATE hall SET enforce_hours = false"))
-            connection.execute(
-                text("UPDATE queue SET opens_at = '08:30:00', closes_at = '17:30:00' WHERE code = 'B'")
-            )
-        engine.dispose()
