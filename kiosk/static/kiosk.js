@@ -154,6 +154,14 @@ function searchScreen() {
   }
   const key = (label, action, wide = false) =>
     el("button", { class: wide ? "key wide" : "key", onclick: () => { action(); refresh(); } }, label);
+  // A keyboard at the kiosk (or a guide's) types pinyin here too.
+  state.onKey = (event) => {
+    if (/^[a-zA-Z]$/.test(event.key)) typed += event.key.toLowerCase();
+    else if (event.key === "Backspace") typed = typed.slice(0, -1);
+    else if (event.key === "Escape") typed = "";
+    else return;
+    refresh();
+  };
   const letters = "qwertyuiopasdfghjklzxcvbnm".split("").map((c) => key(c, () => { typed += c; }));
   return [
     el("h2", {}, t("search")),

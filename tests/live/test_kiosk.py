@@ -105,6 +105,13 @@ def test_search_by_pinyin_initials_on_the_screen_keyboard(kiosk):
         kiosk.locator(".keyboard .key", has_text=letter).first.tap()
     kiosk.wait_for_selector(".results .item", timeout=TIMEOUT)
     assert "内地居民婚姻登记（结婚登记）" in kiosk.locator(".results .item .name").all_inner_texts()
+    kiosk.keyboard.press("Escape")  # a physical keyboard types into the search too
+    kiosk.keyboard.type("SFZ")
+    assert kiosk.get_by_test_id("typed").inner_text() == "sfz"
+    kiosk.wait_for_function(
+        "document.querySelector('.results .item .name')?.textContent.startsWith('居民身份证')",
+        timeout=TIMEOUT,
+    )
 
 
 def test_taking_a_ticket_shows_the_number_the_api_reports(kiosk, live):
