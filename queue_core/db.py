@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .clock import Clock
 from .events import DomainEvent
 from .models import Window
+from .snapshots import queue_state, window_state
 
 WRITE_OPTION = "hallq_write"
 BUSY_TIMEOUT_MS = 30_000
@@ -85,8 +86,6 @@ class UnitOfWork:
         self._touched_windows[window.id] = window
 
     def _snapshot_touched(self) -> None:
-        from .snapshots import queue_state, window_state  # snapshots import services' models
-
         self.session.flush()
         for _, window in sorted(self._touched_windows.items()):
             self.record(window_state(self, window))

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, func, select
 
 from .models import Ticket, TicketStatus, Window, WindowQueue, WindowStatus
-from .ticketing import waiting_ahead
 
 if TYPE_CHECKING:
     from .db import UnitOfWork
@@ -26,8 +25,9 @@ _OPEN_WINDOWS_OF_QUEUE = (
 )
 
 
-def estimated_wait_seconds(uow: UnitOfWork, ticket: Ticket) -> int | None:
-    """People ahead × today's mean handling time in the queue ÷ its open windows.
+def estimated_wait_seconds(uow: UnitOfWork, ticket: Ticket, ahead: int) -> int | None:
+    """People ahead (as ticketing.waiting_ahead counts them; the caller has that figure
+    already) × today's mean handling time in the queue ÷ its open windows.
 
     None when there is nothing honest to say yet: no service finished in the queue today, or
     no window open for it. Windows that also serve other queues are counted whole, so the
@@ -40,4 +40,4 @@ def estimated_wait_seconds(uow: UnitOfWork, ticket: Ticket) -> int | None:
     windows = uow.session.execute(_OPEN_WINDOWS_OF_QUEUE, {"queue_id": ticket.queue_id}).scalar_one()
     if mean is None or windows == 0:
         return None
-    return round(waiting_ahead(uow, ticket) * float(mean) / windows)
+    return round(ahead * float(mean) / windows)

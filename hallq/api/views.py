@@ -29,6 +29,7 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
     else:
         rows = uow.session.execute(_WINDOWS_OF_QUEUE, {"queue_id": ticket.queue_id})
         serving = [WindowBrief(number=number, name=name) for number, name in rows]
+    ahead = waiting_ahead(uow, ticket)
     fields = dict(
         id=ticket.id,
         number=ticket.number,
@@ -38,8 +39,8 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
         item_name=ticket.item.name if ticket.item_id and ticket.item else None,
         priority=ticket.priority,
         status=ticket.status,
-        waiting_ahead=waiting_ahead(uow, ticket),
-        estimated_wait_seconds=estimated_wait_seconds(uow, ticket),
+        waiting_ahead=ahead,
+        estimated_wait_seconds=estimated_wait_seconds(uow, ticket, ahead),
         issued_at=ticket.issued_at,
         called_at=ticket.called_at,
         window=WindowBrief(number=window.number, name=window.name) if window else None,
