@@ -1,7 +1,8 @@
 """From committed domain events to Socket.IO messages on /hall.
 
 Rooms: window:<n> (that window's board), board:hall (hall boards), queue:<code>,
-ticket:<id> (a citizen following a ticket), dashboard (managers). Each message carries
+ticket:<id> (a citizen following a ticket), kiosk:<id> (its print jobs and printers),
+dashboard (managers). Each message carries
 everything its screen needs, so no client re-fetches after an event."""
 
 from __future__ import annotations
@@ -9,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hallq.extensions import socketio
-from queue_core.events import DomainEvent, QueueState, TicketCalled, TicketChanged, TicketIssued, WindowState
+from queue_core.events import (
+    DomainEvent,
+    PrintDone,
+    PrinterState,
+    QueueState,
+    TicketCalled,
+    TicketChanged,
+    TicketIssued,
+    WindowState,
+)
 
 NAMESPACE = "/hall"
 
@@ -24,6 +34,10 @@ def rooms_for(event: DomainEvent) -> list[str]:
             return [f"queue:{queue}", "board:hall", "dashboard"]
         case TicketChanged(ticket_id=ticket_id) | TicketIssued(ticket_id=ticket_id):
             return [f"ticket:{ticket_id}", "dashboard"]
+        case PrintDone(kiosk=kiosk, ticket_id=ticket_id):
+            return [f"kiosk:{kiosk}", "dashboard"] + ([f"ticket:{ticket_id}"] if ticket_id else [])
+        case PrinterState(kiosk=kiosk):
+            return [f"kiosk:{kiosk}", "dashboard"]
     return ["dashboard"]
 
 

@@ -33,7 +33,7 @@ def _subscribe(what: Any) -> dict[str, Any]:
     """Returns an acknowledgement: {"ok": true, "room": ...} or {"ok": false, "error": ...}."""
     if not isinstance(what, dict) or len(what) != 1:
         return {"ok": False, "error": 'send one of {"window": 3}, {"board": "hall"}, {"queue": "A"}, '
-                '{"ticket": 12}, {"keypad": 3}, {"dashboard": true}'}  # fmt: skip
+                '{"ticket": 12}, {"keypad": 3}, {"kiosk": "K1"}, {"dashboard": true}'}  # fmt: skip
     ((kind, value),) = what.items()
     principal = _principals.get(request.sid)  # type: ignore[attr-defined]
     if kind == "window" and isinstance(value, int):
@@ -51,6 +51,17 @@ def _subscribe(what: Any) -> dict[str, Any]:
         if declared.get(principal.device_id) != value:
             return {"ok": False, "error": f"keypad {principal.device_id} is not the keypad of window {value}"}
         room = f"keypad:{value}"
+    elif kind == "kiosk" and isinstance(value, str):
+        if (
+            principal is None
+            or getattr(principal, "device_kind", None) != "kiosk"
+            or principal.device_id != value
+        ):
+            return {
+                "ok": False,
+                "error": f"only kiosk {value} itself, with its device token, hears its printing",
+            }
+        room = f"kiosk:{value}"
     elif kind == "dashboard" and value is True:
         if principal is None or not principal.has_role("manager", "admin"):
             return {"ok": False, "error": "the dashboard needs a manager's or admin's token"}

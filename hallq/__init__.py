@@ -16,6 +16,7 @@ from queue_core import Clock, Database, SystemClock, make_engine
 
 from .config_files import load_hall
 from .extensions import babel, csrf, login_manager, socketio
+from .printing import PrintService
 from .settings import Settings, load_settings
 from .state import HallqState
 
@@ -41,7 +42,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     spec = load_hall(Path(settings.HALLQ_CONFIG))
     database = Database(make_engine(settings.database_url()), clock or SystemClock(), publish)
     app.extensions["hallq"] = HallqState(
-        settings=settings, db=database, spec=spec, rate_limiter=_rate_limiter(settings.SOCKETIO_MESSAGE_QUEUE)
+        settings=settings,
+        db=database,
+        spec=spec,
+        rate_limiter=_rate_limiter(settings.SOCKETIO_MESSAGE_QUEUE),
+        printing=PrintService(spec, Path(settings.HALLQ_CONFIG), database),
     )
 
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: spec.hall.timezone)

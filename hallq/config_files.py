@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from printer_driver.fonts import FontMissing, find_cjk_font
+from printer_driver.layout import DEFAULT_LAYOUT, LayoutError, load_layout
 from queue_core.spec import HallSpec, ItemSpec
 
 HALL_FILE = "hall.toml"
@@ -82,9 +84,31 @@ def load_hall(config_dir: Path) -> HallSpec:
     problems = [f"{HALL_FILE}: {p}" for p in spec.reference_problems()]
     if spec.hall.map:
         problems += map_problems(Path(config_dir) / spec.hall.map, {w.number for w in spec.windows})
+    problems += printing_problems(spec, Path(config_dir))
     if problems:
         raise ConfigError(problems)
     return spec
+
+
+def layout_path(spec: HallSpec, config_dir: Path) -> Path:
+    return Path(config_dir) / spec.printing.layout if spec.printing.layout else DEFAULT_LAYOUT
+
+
+def printing_problems(spec: HallSpec, config_dir: Path) -> list[str]:
+    """The layout must load, and image-mode printers need a CJK font on this machine."""
+    problems = []
+    try:
+        load_layout(layout_path(spec, config_dir))
+    except LayoutError as exc:
+        problems.append(str(exc))
+    for kiosk in spec.kiosks:
+        for role, printer in (("printer", kiosk.printer), ("backup_printer", kiosk.backup_printer)):
+            if printer is not None and printer.mode == "image":
+                try:
+                    find_cjk_font(spec.printing.font)
+                except FontMissing as exc:
+                    problems.append(f"{HALL_FILE}: kiosk {kiosk.id!r}: {role}: {exc}")
+    return problems
 
 
 # What a floor plan may not contain: it is inlined into the kiosk's page.
@@ -131,6 +155,7 @@ def _where(data: dict[str, Any], loc: tuple[int | str, ...]) -> str:
     """'window 12: queues[0].code: ' for ('windows', 3, 'queues', 0, 'code')."""
     if not loc:
         return ""
+    loc = _written(data, loc)
     parts: list[str] = []
     rest = list(loc)
     section = rest.pop(0)
@@ -145,6 +170,20 @@ def _where(data: dict[str, Any], loc: tuple[int | str, ...]) -> str:
         parts.append(f"[{section}]" if section == "hall" else str(section))
     tail = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest).lstrip(".")
     return ": ".join([*parts, tail] if tail else parts) + ": "
+
+
+def _written(data: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """The location as the file writes it: `printer = "lpt://1"` is reported at printer, not
+    at the printer.url that the string stands for."""
+    value = data
+    for depth, part in enumerate(loc):
+        if isinstance(value, str):
+            return loc[:depth]
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    return loc
 
 
 def _what(err: Any) -> str:

@@ -31,6 +31,7 @@ class HallqState:
     pin_failures: TTLCache[str, int] = field(default_factory=lambda: TTLCache(maxsize=1024, ttl=600))
     # cachetools caches are not thread-safe: every read and write of the two above holds this.
     rate_limiter: Any = None  # limits' MovingWindowRateLimiter, set by create_app
+    printing: Any = None  # hallq.printing.PrintService, set by create_app
 
     @property
     def hall_code(self) -> str:

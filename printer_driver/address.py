@@ -9,17 +9,20 @@ dummy:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, urlsplit
 
 SERIAL_BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 SERIAL_FLOW = ("none", "rtscts", "xonxoff", "dsrdtr")
 SCHEMES = ("serial", "usb", "tcp", "file", "dummy")
+# What a dummy printer pretends to be (dummy:?status=paper_out), for demos and tests.
+DUMMY_STATES = ("online", "paper_low", "paper_out", "cover_open", "offline", "unknown")
 
 
 @dataclass(frozen=True)
 class PrinterAddress:
     scheme: str
+    url: str = ""
     path: str = ""  # device file for serial and file
     host: str = ""
     port: int = 9100
@@ -32,12 +35,19 @@ class PrinterAddress:
 
 def parse_printer_url(url: str) -> PrinterAddress:
     """Parse and check a printer URL; ValueError says what is wrong with it."""
+    return replace(_parse(url), url=url.strip())
+
+
+def _parse(url: str) -> PrinterAddress:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
         raise ValueError(f'unknown printer type "{parts.scheme or url}": use one of {", ".join(SCHEMES)}')
     query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
     if scheme == "dummy":
+        status = query.get("status", "online")
+        if status not in DUMMY_STATES:
+            raise ValueError(f'dummy printer status "{status}" is not one of {", ".join(DUMMY_STATES)}')
         return PrinterAddress("dummy", options=query)
     if scheme == "tcp":
         if not parts.hostname:

@@ -75,3 +75,32 @@ class QueueState(DomainEvent):
     queue: str
     queue_name: str
     waiting: int
+
+
+@dataclass(frozen=True)
+class PrintDone(DomainEvent):
+    """A print job ended (printed, sent or failed): the kiosk that asked, the citizen's
+    phone page and the dashboard hear of it."""
+
+    name: ClassVar[str] = "print_done"
+    job_id: int
+    kind: str
+    kiosk: str
+    ticket_id: int | None
+    status: str
+    printer: str
+    reprinted: bool
+    error: str
+
+
+@dataclass(frozen=True)
+class PrinterState(DomainEvent):
+    """A printer's state changed (paper low or out, cover open, offline, back online)."""
+
+    name: ClassVar[str] = "printer_state"
+    printer: str
+    kiosk: str
+    url: str
+    status: str
+    alarm: bool
+    error: str | None

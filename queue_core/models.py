@@ -416,3 +416,34 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     staff: Mapped[Staff | None] = relationship(lazy="joined")
+
+
+class PrintStatus(StrEnum):
+    QUEUED = "queued"
+    PRINTED = "printed"  # the printer took it and reported itself fine afterwards
+    SENT = "sent"  # every byte went out; the printer does not report its state
+    FAILED = "failed"
+
+
+class PrintRecord(Base):
+    """Every print job, so that "no ticket came out" can be checked: what, where, how many
+    bytes, and what happened."""
+
+    __tablename__ = "print_record"
+    __table_args__ = (Index("ix_print_record_hall_created", "hall_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # ticket or notice
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("service_item.id"))
+    kiosk: Mapped[str] = mapped_column(String(40))
+    printer: Mapped[str] = mapped_column(String(60), default="")  # the one that printed it, or tried last
+    url: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(10), default=PrintStatus.QUEUED)
+    bytes: Mapped[int] = mapped_column(Integer, default=0)
+    reprinted: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str] = mapped_column(Text, default="")
+    problems: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

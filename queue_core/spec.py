@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 import limits
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from printer_driver import parse_printer_url
+from printer_driver import PrinterSettings
 
 from .models import ItemKind
 
@@ -122,8 +122,8 @@ class WindowSpec(Strict):
 class KioskSpec(Strict):
     id: Code
     name: str = ""
-    printer: str = "dummy:"
-    backup_printer: str | None = None
+    printer: PrinterSettings = PrinterSettings(url="dummy:")
+    backup_printer: PrinterSettings | None = None  # takes the tickets when the printer is at fault
     rate_limit: str | None = None  # tickets this kiosk may issue, e.g. "30/minute"; none by default
 
     @field_validator("rate_limit")
@@ -134,13 +134,6 @@ class KioskSpec(Strict):
                 limits.parse(value)
             except ValueError as exc:
                 raise ValueError(f'"{value}" is not a rate such as "30/minute" or "5 per second"') from exc
-        return value
-
-    @field_validator("printer", "backup_printer")
-    @classmethod
-    def _printer_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_printer_url(value)
         return value
 
 
@@ -162,6 +155,11 @@ class NoticeSpec(Strict):
     text: str = Field(min_length=1, max_length=600)
 
 
+class PrintingSpec(Strict):
+    layout: str | None = None  # the ticket and notice layout file in the config folder; built-in if none
+    font: str | None = None  # the CJK font for image mode; Debian's fonts-wqy-microhei if none
+
+
 class HallSpec(Strict):
     hall: HallInfo
     departments: list[DepartmentSpec] = Field(min_length=1)
@@ -171,6 +169,7 @@ class HallSpec(Strict):
     boards: list[BoardSpec] = []
     keypads: list[KeypadSpec] = []
     notices: list[NoticeSpec] = []
+    printing: PrintingSpec = PrintingSpec()
 
     def reference_problems(self) -> list[str]:
         """Cross-references the field validators cannot see, each named by its owner."""

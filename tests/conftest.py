@@ -190,6 +190,7 @@ def app(tmp_path, clock, password_hash):
     application = create_app(settings, clock=clock)
     application.config["TESTING"] = True
     yield application
+    application.extensions["hallq"].printing.close()
     application.extensions["hallq"].db.engine.dispose()
 
 

@@ -152,28 +152,28 @@ def topics_out(uow: UnitOfWork, hall: Hall) -> list[TopicOut]:
 )
 def get_item(item_id: int) -> ItemDetail:
     with state().db.read() as uow:
-        hall = current_hall(uow)
-        item = item_by_id(uow, hall.id, item_id)
-        windows = uow.session.scalars(
-            select(Window)
-            .join(WindowQueue)
-            .where(WindowQueue.queue_id == item.queue_id)
-            .order_by(Window.number)
-        )
-        return ItemDetail(
-            **_summary(item),
-            department_name=item.department.name,
-            queue_name=item.queue.name,
-            legal_limit_days=item.legal_limit_days,
-            applicant=item.applicant,
-            basis=item.basis,
-            materials=item.materials,
-            conditions=item.conditions,
-            procedure=item.procedure,
-            fees=item.fees,
-            fee_basis=item.fee_basis,
-            authority=item.authority,
-            topics=item.topics,
-            windows=[WindowBrief(number=w.number, name=w.name) for w in windows],
-            needs_id=item.queue.id_limit is not None,
-        )
+        return item_detail(uow, current_hall(uow), item_id)
+
+
+def item_detail(uow: UnitOfWork, hall: Hall, item_id: int) -> ItemDetail:
+    item = item_by_id(uow, hall.id, item_id)
+    windows = uow.session.scalars(
+        select(Window).join(WindowQueue).where(WindowQueue.queue_id == item.queue_id).order_by(Window.number)
+    )
+    return ItemDetail(
+        **_summary(item),
+        department_name=item.department.name,
+        queue_name=item.queue.name,
+        legal_limit_days=item.legal_limit_days,
+        applicant=item.applicant,
+        basis=item.basis,
+        materials=item.materials,
+        conditions=item.conditions,
+        procedure=item.procedure,
+        fees=item.fees,
+        fee_basis=item.fee_basis,
+        authority=item.authority,
+        topics=item.topics,
+        windows=[WindowBrief(number=w.number, name=w.name) for w in windows],
+        needs_id=item.queue.id_limit is not None,
+    )

@@ -177,6 +177,7 @@ class TicketOut(BaseModel):
     called_at: datetime | None
     window: WindowBrief | None = Field(description="The window it was called to")
     windows: list[WindowBrief] = Field(description="Where it will be served")
+    print: PrintOut | None = Field(None, description="Its latest print job, when a kiosk printed it")
 
 
 class IssuedTicketOut(TicketOut):
@@ -220,3 +221,34 @@ class WindowOut(BaseModel):
 class WindowActionOut(BaseModel):
     window: WindowOut
     ticket: TicketOut | None
+
+
+class PrintOut(BaseModel):
+    job_id: int
+    queued: bool = Field(
+        description="Handed to the kiosk's printer; false when every printer of it is out of order"
+    )
+    status: Literal["queued", "printed", "sent", "failed"] = Field(
+        description="printed: the printer reported itself fine afterwards; sent: every byte went out "
+        "but the printer does not report its state; failed: see error"
+    )
+    printer: str | None
+    reprinted: bool = Field(description="Printed a second time (marked 重打) after a printer was interrupted")
+    error: str | None
+    at: datetime | None = Field(description="When it ended")
+
+
+class NoticeRequest(Payload):
+    kiosk: str | None = Field(None, max_length=40, description="Staff only: the kiosk whose printer to use")
+
+
+class PrinterOut(BaseModel):
+    name: str = Field(description='The kiosk\'s id, or "<kiosk> backup"')
+    kiosk: str
+    url: str
+    mode: Literal["text", "image"]
+    paper: int
+    status: Literal["online", "paper_low", "paper_out", "cover_open", "offline", "unknown"]
+    alarm: bool = Field(description="Needs a person: paper low or out, cover open, offline")
+    error: str | None
+    last_job: PrintOut | None

@@ -10,13 +10,14 @@ from queue_core import UnitOfWork
 from queue_core.errors import NotPermitted
 from queue_core.halls import ticket_by_id
 from queue_core.identity import holder_digest
-from queue_core.models import Hall, Role
+from queue_core.models import Hall, PrintRecord, Role
 from queue_core.ticketing import cancel_ticket, issue_ticket, ticket_for_request
 
 from ..auth import guide_by_pin
 from ..state import current_hall, state
 from . import TooManyAttempts, bp, doc
 from .openapi import PayloadError, require
+from .printing import print_ticket, submit_ticket, with_latest_print
 from .schemas import IssuedTicketOut, TicketOut, TicketRequest
 from .views import ticket_out
 
@@ -52,30 +53,40 @@ def create_ticket(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
 
 def _issue(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
     with state().db.write() as uow:
-        hall = current_hall(uow)
-        if not (hall.remote_ticketing and not current_user.is_authenticated):
-            require(ISSUERS, "Take a ticket")
-        kiosk_id = _kiosk(body)
-        earlier = ticket_for_request(uow, hall, body.request_id) if body.request_id else None
-        if earlier is not None:
-            return ticket_out(uow, earlier, with_key=True), 200  # type: ignore[return-value]
-        if _is_kiosk():
-            _within_rate(current_user.device_id)  # after the replay check: a retry is not a new ticket
-        authorised_by = _priority_guide(uow, hall, body)
-        secret = state().settings.secret_key()
-        holder = holder_digest(secret, body.id_number) if body.id_number else None
-        ticket = issue_ticket(
-            uow,
-            hall,
-            queue_code=body.queue,
-            item_id=body.item_id,
-            priority=body.priority,
-            kiosk_id=kiosk_id,
-            request_id=body.request_id,
-            authorised_by=authorised_by,
-            holder=holder,
-        )
-        return ticket_out(uow, ticket, with_key=True), 201  # type: ignore[return-value]
+        answer, status, job = _issue_in(uow, body)
+        hall_name = current_hall(uow).name
+    if job is not None:  # committed: now it may print
+        submit_ticket(job, answer, hall_name)
+    return answer, status
+
+
+def _issue_in(uow: UnitOfWork, body: TicketRequest) -> tuple[IssuedTicketOut, int, PrintRecord | None]:
+    hall = current_hall(uow)
+    if not (hall.remote_ticketing and not current_user.is_authenticated):
+        require(ISSUERS, "Take a ticket")
+    kiosk_id = _kiosk(body)
+    earlier = ticket_for_request(uow, hall, body.request_id) if body.request_id else None
+    if earlier is not None:
+        return with_latest_print(uow, ticket_out(uow, earlier, with_key=True)), 200, None  # type: ignore[return-value]
+    if _is_kiosk():
+        _within_rate(current_user.device_id)  # after the replay check: a retry is not a new ticket
+    authorised_by = _priority_guide(uow, hall, body)
+    secret = state().settings.secret_key()
+    holder = holder_digest(secret, body.id_number) if body.id_number else None
+    ticket = issue_ticket(
+        uow,
+        hall,
+        queue_code=body.queue,
+        item_id=body.item_id,
+        priority=body.priority,
+        kiosk_id=kiosk_id,
+        request_id=body.request_id,
+        authorised_by=authorised_by,
+        holder=holder,
+    )
+    answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)  # type: ignore[assignment]
+    job = print_ticket(uow, hall, answer, kiosk_id) if kiosk_id else None
+    return answer, 201, job
 
 
 PIN_TRIES = 5  # wrong guide PINs a kiosk may send in PIN_LOCK_SECONDS
@@ -140,8 +151,9 @@ def _kiosk(body: TicketRequest) -> str | None:
     },
 )
 def get_ticket(ticket_id: int) -> TicketOut:
+    """With its latest print job, so "no ticket came out" can be checked."""
     with state().db.read() as uow:
-        return ticket_out(uow, ticket_by_id(uow, current_hall(uow).id, ticket_id))
+        return with_latest_print(uow, ticket_out(uow, ticket_by_id(uow, current_hall(uow).id, ticket_id)))
 
 
 @doc.operation(

@@ -1,0 +1,173 @@
+"""Printers and print jobs: a kiosk's ticket and one-time notice, and the printers' state."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from queue_core import UnitOfWork
+from queue_core.errors import NotPermitted
+from queue_core.models import Hall, PrintRecord, PrintStatus, Role
+from queue_core.printing import latest_print_job
+
+from ..printing import PRIORITY_LABELS, window_numbers
+from ..state import current_hall, state
+from . import bp, doc
+from .catalog import item_detail
+from .openapi import PayloadError
+from .schemas import IssuedTicketOut, ItemDetail, NoticeRequest, PrinterOut, PrintOut, TicketOut
+
+PRINTER_READERS = ("device:kiosk", Role.MANAGER, Role.ADMIN)
+
+
+def print_out(record: PrintRecord) -> PrintOut:
+    return PrintOut(
+        job_id=record.id,
+        queued=record.status == PrintStatus.QUEUED,
+        status=record.status,  # type: ignore[arg-type]
+        printer=record.printer or None,
+        reprinted=record.reprinted,
+        error=record.error or None,
+        at=record.finished_at,
+    )
+
+
+def with_latest_print(uow: UnitOfWork, ticket: TicketOut) -> TicketOut:
+    latest = latest_print_job(uow, ticket.id)
+    ticket.print = print_out(latest) if latest else None
+    return ticket
+
+
+def print_ticket(uow: UnitOfWork, hall: Hall, ticket: IssuedTicketOut, kiosk: str) -> PrintRecord:
+    """Record the ticket's print job in the ticket's transaction; hand it over with
+    `submit_ticket` after the commit."""
+    record = state().printing.record(uow, hall, kind="ticket", kiosk=kiosk, ticket_id=ticket.id)
+    ticket.print = print_out(record)
+    return record
+
+
+def submit_ticket(record: PrintRecord, ticket: IssuedTicketOut, hall_name: str) -> None:
+    printing = state().printing
+    kiosk = next((k for k in state().spec.kiosks if k.id == record.kiosk), None)
+    fields = {
+        "hall_name": hall_name,
+        "number": ticket.number,
+        "queue_name": ticket.queue_name,
+        "item_name": ticket.item_name,
+        "ahead": ticket.waiting_ahead,
+        "issued_at": printing.local_time(ticket.issued_at),
+        "windows": window_numbers([w.number for w in ticket.windows]),
+        "phone_url": url_for("kiosk.phone", key=ticket.key, _external=True),
+        "kiosk_name": kiosk.name if kiosk else record.kiosk,
+        "priority": PRIORITY_LABELS.get(ticket.priority or "", ""),
+    }
+    printing.submit(record, "ticket", fields, f"ticket {ticket.number}")
+
+
+def notice_fields(item: ItemDetail, hall_name: str, issued_at: str) -> dict[str, object]:
+    if item.kind == "instant":
+        time_limit = "即办件，当场办结"
+    else:
+        time_limit = f"承诺{item.promised_limit_days}个工作日办结"
+        if item.legal_limit_days:
+            time_limit += f"（法定{item.legal_limit_days}个工作日）"
+    return {
+        "hall_name": hall_name,
+        "item_name": item.name,
+        "department": item.department_name,
+        "time_limit": time_limit,
+        "fees": item.fees or "不收费",
+        "windows": window_numbers([w.number for w in item.windows]),
+        "issued_at": issued_at,
+        "materials": item.materials,
+        "conditions": item.conditions,
+        "basis": item.basis,
+        "procedure": item.procedure,
+    }
+
+
+@doc.operation(
+    bp,
+    "/items/<int:item_id>/notice",
+    "POST",
+    summary="Print an item's one-time notice",
+    tag="printing",
+    body=NoticeRequest,
+    roles=("device:kiosk", Role.GUIDE, Role.MANAGER, Role.ADMIN),
+    responses={
+        202: (
+            "The print job: queued, or failed at once when the kiosk's printers are out of order",
+            PrintOut,
+        ),
+        404: ("No such item", None),
+    },
+)
+def print_notice(item_id: int, body: NoticeRequest) -> tuple[PrintOut, int]:
+    """一次性告知单: the item's conditions, full materials list, time limit, fees and windows,
+    on the kiosk's printer (a kiosk prints on its own; staff name the kiosk)."""
+    kiosk = _kiosk_for(body.kiosk)
+    printing = state().printing
+    with state().db.write() as uow:
+        hall = current_hall(uow)
+        item = item_detail(uow, hall, item_id)
+        record = printing.record(uow, hall, kind="notice", kiosk=kiosk, item_id=item_id)
+        hall_name = hall.name
+        answer = print_out(record)
+    fields = notice_fields(item, hall_name, printing.local_time(record.created_at))
+    printing.submit(record, "notice", fields, f"notice {item.code}")
+    return answer, 202
+
+
+def _kiosk_for(named: str | None) -> str:
+    if current_user.role == "device":
+        if named and named != current_user.device_id:
+            raise NotPermitted(f'kiosk {current_user.device_id} cannot print on kiosk "{named}"')
+        return current_user.device_id
+    if not named:
+        raise PayloadError([{"field": "kiosk", "message": "say which kiosk's printer to use"}])
+    if named not in state().printing.kiosk_printers:
+        raise PayloadError([{"field": "kiosk", "message": f'unknown kiosk "{named}"'}])
+    return named
+
+
+_LATEST_BY_PRINTER = select(PrintRecord).order_by(PrintRecord.id.desc()).limit(1)
+
+
+@doc.operation(
+    bp,
+    "/printers",
+    "GET",
+    summary="List printers",
+    tag="printing",
+    roles=PRINTER_READERS,
+    responses={200: ("Every kiosk's printer and backup, its state and its last job", PrinterOut)},
+)
+def list_printers() -> list[PrinterOut]:
+    """A kiosk's device token sees its own printers; managers and admins see them all.
+    Changes are pushed to the dashboard over /hall as printer_state."""
+    printing = state().printing
+    own = current_user.device_id if current_user.role == "device" else None
+    answer = []
+    with state().db.read() as uow:
+        for kiosk, printers in printing.kiosk_printers.items():
+            if own is not None and kiosk != own:
+                continue
+            for printer in printers:
+                last = uow.session.scalar(
+                    _LATEST_BY_PRINTER.where(PrintRecord.printer == printer.name, PrintRecord.kiosk == kiosk)
+                )
+                answer.append(
+                    PrinterOut(
+                        name=printer.name,
+                        kiosk=kiosk,
+                        url=printer.settings.url,
+                        mode=printer.settings.mode,
+                        paper=printer.settings.paper,
+                        status=printer.status,  # type: ignore[arg-type]
+                        alarm=printer.status.alarm,
+                        error=printer.error,
+                        last_job=print_out(last) if last else None,
+                    )
+                )
+    return answer
