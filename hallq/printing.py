@@ -68,10 +68,12 @@ class PrintService:
         self._hall_id: int | None = None
 
     def _printer(self, name: str, settings: PrinterSettings, kiosk: str) -> Printer:
-        if settings.url not in self.printers:
-            self.printers[settings.url] = Printer(name, settings)
+        # Every "dummy:" is a printer of its own; a real address is one device however named.
+        key = f"{settings.url}#{name}" if settings.address.scheme == "dummy" else settings.url
+        if key not in self.printers:
+            self.printers[key] = Printer(name, settings)
             self.owner[name] = kiosk
-        return self.printers[settings.url]
+        return self.printers[key]
 
     # -- in the request ---------------------------------------------------------------
 

@@ -24,8 +24,11 @@ class HallqServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        # Built in the worker, after the fork: no database connection crosses it.
-        return self.make_app()
+        # Built in the worker, after the fork: no database connection or printer crosses it.
+        app = self.make_app()
+        # Only the serving process watches the printers (a CLI command must not open them).
+        app.extensions["hallq"].printing.start()
+        return app
 
 
 def run(make_app: Callable[[], Flask], host: str, port: int, threads: int, access_log: bool = False) -> None:

@@ -44,6 +44,19 @@ STRINGS = {
     "go_to": _n("Please wait to be called to"),
     "scan": _n("Scan to follow your ticket on your phone"),
     "done": _n("Done"),
+    "printing": _n("Printing your ticket…"),
+    "printed": _n("Please take your ticket from the slot below."),
+    "print_failed": _n(
+        "The printer could not print your ticket. Your number is valid: please take a photo of this screen or remember your number."
+    ),
+    "print_notice": _n("Print this checklist"),
+    "notice_printing": _n("Printing the checklist: please take it from the slot below."),
+    "notice_failed": _n(
+        "The printer is out of order. Please take a photo of the materials list, or ask a guide."
+    ),
+    "printer_out": _n(
+        "The ticket printer needs attention: tickets are shown on screen. Staff have been told."
+    ),
     "bring": _n("While you wait, check that you have brought"),
     "closed": _n("This service is not taking tickets now."),
     "quota": _n("This service has given all its tickets for today."),

@@ -97,6 +97,10 @@ class Printer:
         with self.lock:
             self.transport.write(data)
 
+    def close(self) -> None:
+        with self.lock:
+            self.transport.close()
+
     def fault(self, error: str) -> bool:
         return self._set(PrinterStatus.OFFLINE, error)
 
@@ -132,6 +136,8 @@ class Station:
         self._stopping.set()
         self._jobs.put(None)
         self._thread.join(timeout)
+        for printer in self.printers:
+            printer.close()
 
     def _run(self) -> None:
         self._check_all()
@@ -198,9 +204,10 @@ class Station:
             errors.append(f"{printer.name}: interrupted: {exc}")
             return INTERRUPTED
         self._note(printer, printer.check())
-        if printer.status is PrinterStatus.PAPER_OUT:
-            # The roll ended under this job: the citizen holds half a ticket at best.
-            errors.append(f"{printer.name}: interrupted: the paper ran out")
+        if not printer.status.can_print:
+            # The bytes left us, but the roll ended, the cover opened or the cable came out
+            # under them (a port's buffer takes a whole ticket): half a ticket at best.
+            errors.append(f"{printer.name}: interrupted: {printer.status} after sending")
             return INTERRUPTED
         result = JobResult.SENT if printer.status is PrinterStatus.UNKNOWN else JobResult.PRINTED
         report = JobReport(
@@ -225,7 +232,7 @@ class Station:
             if printer.status.can_print:
                 outcome = self._try(job, printer, reprint=True, errors=errors)
                 return outcome if isinstance(outcome, JobReport) else None
-        errors.append(f"{printer.name}: not back within {self.policy.replug_window:.0f} s")
+        errors.append(f"{printer.name}: not back within {self.policy.replug_window:g} s")
         return None
 
     def _note(self, printer: Printer, changed: bool) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import termios
 from abc import ABC, abstractmethod
 
 from escpos import printer as escpos_printer
@@ -24,6 +25,9 @@ from .status import (
 
 CONNECT_SECONDS = 3.0  # a network printer that does not answer in this time is offline
 WRITE_SECONDS = 20.0  # a serial printer holding flow control longer than this is stuck
+# How a pulled cable shows: pyserial, sockets and pyusb raise OSError kinds; a port's termios
+# calls (drain, flush) raise termios.error, which is not one.
+DEVICE_ERRORS = (OSError, termios.error)
 
 
 class PrinterUnavailable(Exception):
@@ -45,7 +49,7 @@ class Transport(ABC):
         self.open()
         try:
             self._write(data)
-        except OSError as exc:
+        except DEVICE_ERRORS as exc:
             self.close()
             raise PrinterUnavailable(f"{self.describe()}: {exc}") from exc
 
@@ -59,7 +63,7 @@ class Transport(ABC):
                 if reply is None:
                     break  # a printer that ignores one query ignores the rest: don't wait thrice
                 replies[query] = reply
-        except (OSError, PrinterUnavailable):
+        except (*DEVICE_ERRORS, PrinterUnavailable):
             self.close()
             return PrinterStatus.OFFLINE
         return status_from_replies(replies)
@@ -67,7 +71,7 @@ class Transport(ABC):
     def close(self) -> None:
         if self.is_open:
             self.is_open = False
-            with contextlib.suppress(OSError):  # closing a device that was pulled out
+            with contextlib.suppress(*DEVICE_ERRORS):  # closing a device that was pulled out
                 self._close()
 
     def describe(self) -> str:
@@ -123,6 +127,13 @@ class SerialTransport(EscposTransport):
         port = self.printer.device
         port.rtscts = self.address.flow == "rtscts"
         port.write_timeout = WRITE_SECONDS
+
+    def _close(self) -> None:
+        # python-escpos's close() drains the port first (tcdrain), which fails on a port that
+        # was pulled out and then leaves the file open; pyserial's own close does not drain.
+        port = self.printer.device
+        self.printer._device = False
+        port.close()
 
     def _ask(self, query: bytes, timeout: float) -> int | None:
         port = self.printer.device

@@ -78,9 +78,24 @@ async function api(method, path, body) {
   }
 }
 
+// A kiosk whose every printer is out of order says so, so nobody waits at the slot.
+const PRINTER_FAULTS = ["paper_out", "cover_open", "offline"];
+async function watchPrinters() {
+  if (localStorage.getItem(TOKEN_KEY)) {
+    const response = await api("GET", "/printers");
+    if (response.ok) {
+      const printers = await response.json();
+      state.printerOut = printers.length > 0 && printers.every((p) => PRINTER_FAULTS.includes(p.status));
+      showBanner(null);
+    }
+  }
+  setTimeout(watchPrinters, 30000);
+}
+
 function showBanner(text) {
   // Without its device token the kiosk can show but not issue: say so until it is set up.
-  const message = text || (localStorage.getItem(TOKEN_KEY) ? "" : t("not_set_up"));
+  const message = text || (localStorage.getItem(TOKEN_KEY) ? "" : t("not_set_up"))
+    || (state.printerOut ? t("printer_out") : "");
   banner.hidden = !message;
   banner.textContent = message;
 }
@@ -214,7 +229,9 @@ function itemScreen(item) {
       el("span", { class: "fact" }, item.department_name),
       el("span", { class: "fact" }, timeLimit(item)),
       item.applicant ? el("span", { class: "fact" }, `${t("applicant")}：${item.applicant}`) : null),
-    section(t("materials"), el("ul", { class: "checklist" }, item.materials.map((m) => el("li", {}, m)))),
+    section(t("materials"), el("ul", { class: "checklist" }, item.materials.map((m) => el("li", {}, m))),
+      el("button", { class: "print-notice", "data-testid": "print-notice", onclick: (e) => printNotice(item, e.currentTarget) },
+        t("print_notice"))),
     item.conditions.length ? section(t("conditions"), el("ul", {}, item.conditions.map((c) => el("li", {}, c)))) : null,
     section(t("procedure"), el("ol", { class: "steps" }, item.procedure.map((step) => el("li", {}, step)))),
     section(t("time_limit"), el("p", {}, limit)),
@@ -226,6 +243,15 @@ function itemScreen(item) {
       take,
       el("button", { class: "green", "data-testid": "priority", onclick: () => show(() => priorityScreen(item)) },
         t("green_channel"))));
+}
+
+// The one-time notice (一次性告知单): the materials and conditions on paper.
+async function printNotice(item, button) {
+  button.disabled = true;
+  const response = await api("POST", `/items/${item.id}/notice`, {});
+  const job = response.ok ? await response.json() : null;
+  showBanner(job && job.queued ? t("notice_printing") : t("notice_failed"));
+  setTimeout(() => { button.disabled = false; showBanner(null); }, 8000);
 }
 
 // The green channel: who the ticket is for, confirmed by a guide's PIN where the hall asks.
@@ -373,10 +399,12 @@ function minutes(seconds) {
 
 function ticketScreen(ticket, item) {
   const phone = setup.phonePage.replace("KEY", ticket.key);
+  const printNote = el("p", { class: "print-note", role: "status", "data-testid": "print-note" });
   const ticketCard = el("div", { class: "ticket", "data-testid": "ticket", "data-ticket": ticket.id },
     el("div", { class: "label" }, t("your_number"),
       ticket.priority ? el("span", { class: "badge", "data-testid": "priority-badge" }, t("priority_ticket")) : null),
     el("div", { class: "number", "data-testid": "number" }, ticket.number),
+    printNote,
     el("dl", {},
       el("dt", {}, t("queue")), el("dd", {}, ticket.item_name || ticket.queue_name),
       el("dt", {}, t("ahead")), el("dd", { "data-testid": "ahead" }, String(ticket.waiting_ahead)),
@@ -385,11 +413,31 @@ function ticketScreen(ticket, item) {
     el("img", { class: "qr", src: `${phone}/qr.svg`, alt: phone }),
     el("p", { class: "scan" }, t("scan")),
     el("button", { class: "done", onclick: goHome }, t("done")));
+  followPrinting(ticket, ticketCard, printNote);
   // While they wait, the citizen can check they brought everything.
   const reminder = item && item.materials.length
     ? section(t("bring"), el("ul", { class: "checklist" }, item.materials.map((m) => el("li", {}, m))))
     : null;
   return [ticketCard, reminder];
+}
+
+// The ticket is valid whatever the printer does; if it fails, the screen becomes the ticket.
+async function followPrinting(ticket, card, note) {
+  let job = ticket.print;
+  if (!job) return;
+  note.textContent = t("printing");
+  for (let tries = 0; job.status === "queued" && tries < 20 && card.isConnected; tries += 1) {
+    await sleep(1000);
+    const response = await api("GET", `/tickets/${ticket.id}`);
+    if (response.ok) job = (await response.json()).print || job;
+  }
+  if (job.status === "failed" || job.status === "queued") {
+    card.classList.add("unprinted");
+    note.textContent = t("print_failed");
+    note.setAttribute("role", "alert");
+  } else {
+    note.textContent = t("printed");
+  }
 }
 
 function refusalScreen(error) {
@@ -472,3 +520,4 @@ relabel();
 showBanner(null);
 goHome();
 resetIdle();
+watchPrinters();
