@@ -94,7 +94,14 @@ class PrintService:
         if not any(p.status.can_print for p in printers):
             refused = "; ".join(f"{p.name}: {p.status}" for p in printers) or f"kiosk {kiosk} has no printer"
         return record_print_job(
-            uow, hall, kind=kind, kiosk=kiosk, ticket_id=ticket_id, item_id=item_id, refused=refused
+            uow,
+            hall,
+            kind=kind,
+            kiosk=kiosk,
+            ticket_id=ticket_id,
+            item_id=item_id,
+            refused=refused,
+            printer=printers[0].name if printers else "",
         )
 
     def submit(self, record: PrintRecord, kind: Kind, fields: Mapping[str, FieldValue], label: str) -> None:

@@ -22,6 +22,7 @@ def record_print_job(
     ticket_id: int | None = None,
     item_id: int | None = None,
     refused: str = "",
+    printer: str = "",
 ) -> PrintRecord:
     """A job about to be handed to the kiosk's printer; with `refused`, one that could not
     be (every printer of the kiosk is out of order), recorded as failed at once."""
@@ -31,6 +32,7 @@ def record_print_job(
         kiosk=kiosk,
         ticket_id=ticket_id,
         item_id=item_id,
+        printer=printer,
         status=PrintStatus.FAILED if refused else PrintStatus.QUEUED,
         error=refused,
         created_at=uow.now(),

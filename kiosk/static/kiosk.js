@@ -426,8 +426,9 @@ async function followPrinting(ticket, card, note) {
   let job = ticket.print;
   if (!job) return;
   note.textContent = t("printing");
-  for (let tries = 0; job.status === "queued" && tries < 20 && card.isConnected; tries += 1) {
+  for (let tries = 0; job.status === "queued" && tries < 20; tries += 1) {
     await sleep(1000);
+    if (!card.isConnected) return;  // the citizen has moved on
     const response = await api("GET", `/tickets/${ticket.id}`);
     if (response.ok) job = (await response.json()).print || job;
   }

@@ -10,6 +10,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from tests.conftest import DEMO_CONFIG
 from tests.live.conftest import LiveHall, new_hall
 
 pytestmark = pytest.mark.browser
@@ -129,6 +130,10 @@ def test_taking_a_ticket_shows_the_number_the_api_reports(kiosk, live):
     assert reminder.locator(".checklist li").count() >= 1
     qr = kiosk.locator(".ticket img.qr")
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    note = kiosk.get_by_test_id("print-note")
+    kiosk.wait_for_selector("[data-testid=print-note]:has-text('请从下方出票口取走号票。')", timeout=TIMEOUT)
+    assert live.api("GET", f"/tickets/{ticket['id']}").json()["print"]["status"] == "printed"
+    assert note.get_attribute("role") == "status"
     kiosk.get_by_role("button", name="完成").tap()
     kiosk.wait_for_selector(".departments", timeout=TIMEOUT)
 
@@ -241,6 +246,50 @@ def test_server_loss_and_recovery_takes_exactly_one_ticket(browser, tmp_path):
         assert page.locator(".banner").is_hidden()
         queues = requests.get(f"{hall.url}/api/v1/queues", timeout=5).json()
         assert next(q["waiting"] for q in queues if q["code"] == "C") == 1
+    finally:
+        context.close()
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def test_the_one_time_notice_prints_from_the_item_screen(kiosk, live):
+    open_item(kiosk, "青山县民政局", "结婚登记")
+    kiosk.get_by_test_id("print-notice").tap()
+    kiosk.wait_for_selector(".banner:has-text('正在打印一次性告知单')", timeout=TIMEOUT)
+    printer = next(p for p in live.api("GET", "/printers", "manager").json() if p["name"] == "K1")
+    assert printer["status"] == "online"
+
+
+def test_with_the_printer_out_of_paper_the_screen_becomes_the_ticket(browser, tmp_path):
+    (tmp_path / "config").mkdir()
+    for source in DEMO_CONFIG.iterdir():
+        (tmp_path / "config" / source.name).write_bytes(source.read_bytes())
+    hall_toml = tmp_path / "config" / "hall.toml"
+    text = hall_toml.read_text(encoding="utf-8").replace(
+        'printer = "dummy:"', 'printer = "dummy:?status=paper_out"', 1
+    )
+    hall_toml.write_text(text, encoding="utf-8")
+    hall = new_hall(tmp_path)
+    token = hall.hallq("token", "issue", "--device", "K1").strip()
+    server = hall.serve(tmp_path / "server.log")
+    context, page = open_kiosk(browser, hall.url, token)
+    try:
+        # Staff see it on the kiosk before anyone waits at the slot.
+        page.wait_for_selector(".banner:has-text('取号打印机需要维护')", timeout=TIMEOUT)
+        open_item(page, "青山县民政局", "结婚登记")
+        page.get_by_test_id("take").tap()
+        page.wait_for_selector(".ticket.unprinted", timeout=TIMEOUT)
+        assert page.get_by_test_id("number").inner_text() == "C001"
+        note = page.get_by_test_id("print-note")
+        assert note.inner_text() == "打印机未能出票，您的号码依然有效：请拍照或记住您的号码。"
+        assert note.get_attribute("role") == "alert"
+        assert page.locator(".ticket img.qr").evaluate("img => img.complete && img.naturalWidth > 0")
+        page.screenshot(path=str(tmp_path / "unprinted.png"))
+        printers = requests.get(
+            f"{hall.url}/api/v1/printers", headers={"Authorization": f"Bearer {token}"}, timeout=5
+        ).json()
+        assert printers[0]["status"] == "paper_out" and printers[0]["alarm"] is True
+        assert printers[0]["last_job"]["status"] == "failed"
     finally:
         context.close()
         server.terminate()

@@ -546,7 +546,10 @@ def _glyph_cell(char: str, line: Line, font: ImageFont.FreeTypeFont) -> Image.Im
     )
     if line.underline:
         draw.line([(0, CELL_HEIGHT - 1), (base_width, CELL_HEIGHT - 1)], fill=ink)
-    return cell.resize((base_width * line.width, CELL_HEIGHT * line.height))
+    # A thermal head has no grey: threshold the anti-aliased glyph into dots, then repeat each dot
+    # (nearest neighbour) so a size-6 number shows the printer's blocks, not a blurred enlargement.
+    dots = cell.point(lambda v: 0 if v < 128 else 255)
+    return dots.resize((base_width * line.width, CELL_HEIGHT * line.height), Image.Resampling.NEAREST)
 
 
 def _qr_image(item: Qr) -> Image.Image:

@@ -1,0 +1,362 @@
+"""Printing a ticket and a one-time notice: how many bytes each job is, how long it takes to
+render, and how long a serial printer takes to receive it, in text and image mode on 58 and
+80 mm paper.
+
+    .venv/bin/python benchmarks/print_bench.py [--quick] [--text-runs 50] [--image-runs 10]
+
+Render time is lay_out + renderer_for(settings).render, as hallq.printing does it, with the
+layout loaded once (the app loads it at start); median and p95 over the runs, after one
+warm-up run (fonts and the QR library load on first use). With 10 runs the p95 is the slowest.
+
+Transfer time goes through a real pseudo-terminal: the fake serial printer of the tests
+(tests/printer/fake_printer.py) reads no faster than the simulated line speed, so the driver's
+writes block once the pty buffer is full, as they do on a real port. The clock runs from just
+before Printer.send() until the fake has received every byte of the job. The port is opened
+first, because a station always opens it for its status check before it sends. Beside each
+measured time is the line time, bytes × 10 / baud (start bit, 8 data bits, stop bit), so a
+reader sees whether the simulation matches the wire. An image job at 9600 baud takes up to a
+minute per job; --quick leaves those four transfers out.
+
+Last, the whole round trip of a text ticket through a Station with one serial printer: from
+submit() until the listener's job_done, which includes the DLE EOT status queries before and
+after the job (0.5 s at most each; the fake answers as soon as it reads them).
+
+Prints Markdown tables (they go into docs/benchmarks.md as they are) and the issue's budget
+with PASS or FAIL against the measured figures. Nothing here is a test assertion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from printer_driver import (  # noqa: E402
+    JobReport,
+    Layout,
+    Printer,
+    PrinterSettings,
+    PrinterStatus,
+    PrintJob,
+    Station,
+    lay_out,
+    load_layout,
+    renderer_for,
+)
+from printer_driver.transports import PrinterUnavailable  # noqa: E402
+from tests.printer.documents import NOTICE, TICKET  # noqa: E402
+from tests.printer.fake_printer import BITS_PER_BYTE, PtyPrinter  # noqa: E402
+
+DOCUMENTS = {"ticket": TICKET, "notice": NOTICE}
+MODES = ("text", "image")
+PAPERS = (58, 80)
+BAUDS = (9600, 115200)
+# The issue's budget for a normal ticket in text mode.
+BUDGET_BYTES = 1500
+BUDGET_SECONDS = 2.0
+BUDGET = (
+    "a normal ticket in text mode is at most 1,500 bytes, "
+    "so a 9600-baud serial printer receives it in under 2 s"
+)
+
+
+@dataclass
+class Transfer:
+    baud: int
+    seconds: float  # until the last byte arrived, or until the driver gave up
+    received: int  # bytes the fake printer had received by then
+    error: str | None = None  # why Printer.send() failed, if it did
+
+    def line_seconds(self, size: int) -> float:
+        return size * BITS_PER_BYTE / self.baud
+
+
+@dataclass
+class Row:
+    document: str
+    mode: str
+    paper: int
+    size: int
+    render_ms: list[float]
+    transfers: dict[int, Transfer]
+    query_lookalikes: int  # 10 04 n (n = 1..4) inside the job, which a printer answers as a query
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def settings_for(url: str, mode: str, paper: int) -> PrinterSettings:
+    return PrinterSettings(url=url, mode=mode, paper=paper)  # type: ignore[arg-type]
+
+
+def render_once(layout: Layout, document: str, settings: PrinterSettings) -> bytes:
+    blocks = layout.blocks(document)  # type: ignore[arg-type]
+    elements = lay_out(blocks, DOCUMENTS[document], settings.columns)  # type: ignore[arg-type]
+    rendered = renderer_for(settings).render(elements)
+    if rendered.problems:
+        raise SystemExit(f"{document} in {settings.mode} mode rendered with problems: {rendered.problems}")
+    return rendered.data
+
+
+def time_render(layout: Layout, document: str, settings: PrinterSettings, runs: int) -> list[float]:
+    render_once(layout, document, settings)  # warm-up: font files and qrcode load on first use
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        render_once(layout, document, settings)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def count_query_lookalikes(data: bytes) -> int:
+    return sum(data.count(b"\x10\x04" + bytes([n])) for n in (1, 2, 3, 4))
+
+
+def time_transfer(data: bytes, mode: str, paper: int, baud: int) -> Transfer:
+    """One job through a fresh pty printer at the given line speed."""
+    line_seconds = len(data) * BITS_PER_BYTE / baud
+    with (
+        tempfile.TemporaryDirectory(prefix="hallq-print-") as tmp,
+        PtyPrinter(tmp, simulated_baud=baud) as fake,
+    ):
+        printer = Printer("bench", settings_for(f"serial://{fake.path}?baudrate={baud}", mode, paper))
+        printer.transport.open()
+        error = None
+
+        # Counted on everything received, not on payload(): payload() drops any 10 04 n, and
+        # raster data may hold one by chance. Printer.send() itself sends no status query, so
+        # the printer has received the whole job exactly when it has len(data) bytes.
+        def has_all(received: bytes) -> bool:
+            return len(received) >= len(data)
+
+        started = time.perf_counter()
+        try:
+            printer.send(data)
+            fake.wait_for(has_all, timeout=line_seconds * 1.5 + 10)
+        except PrinterUnavailable as exc:
+            error = str(exc).rsplit(": ", 1)[-1]
+        seconds = time.perf_counter() - started
+        received = len(fake.received)
+        printer.close()
+    return Transfer(baud, seconds, received, error)
+
+
+class Listener:
+    """The station's listener: the first state check, and each finished job."""
+
+    def __init__(self) -> None:
+        # Each report with the moment it came: it may come before the printer has the whole job.
+        self.reports: queue.Queue[tuple[float, JobReport]] = queue.Queue()
+        self.checked = threading.Event()
+
+    def job_done(self, report: JobReport) -> None:
+        self.reports.put((time.perf_counter(), report))
+
+    def status_changed(self, printer: Printer) -> None:
+        if printer.status is not PrinterStatus.UNKNOWN:
+            self.checked.set()
+
+
+@dataclass
+class RoundTrip:
+    baud: int
+    seconds: list[float]
+    received: list[float]  # submit until the printer had the whole job
+    results: list[str]  # what each report said: printed or sent
+    statuses: list[str]  # the printer's state after each job
+
+
+def time_round_trips(layout: Layout, baud: int, runs: int) -> RoundTrip:
+    """A text ticket on 58 mm paper, submitted to a station runs times, one after another."""
+    trip = RoundTrip(baud, [], [], [], [])
+    ticket = renderer_for(settings_for("dummy:", "text", 58)).render(
+        lay_out(layout.ticket, TICKET, settings_for("dummy:", "text", 58).columns)
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="hallq-print-") as tmp,
+        PtyPrinter(tmp, simulated_baud=baud) as fake,
+    ):
+        listener = Listener()
+        printer = Printer("K1", settings_for(f"serial://{fake.path}?baudrate={baud}", "text", 58))
+        station = Station("K1", [printer], listener)
+        try:
+            # The station checks its printer once when it starts; a job submitted before that
+            # check ends would wait for it and count it twice.
+            if not listener.checked.wait(5):
+                raise SystemExit("the station never read the fake printer's state")
+            for job_id in range(1, runs + 1):
+                job = PrintJob(
+                    job_id,
+                    "ticket A012",
+                    lambda settings, reprint: renderer_for(settings).render(
+                        lay_out(
+                            layout.ticket,
+                            {**TICKET, "reprint": "重打" if reprint else ""},
+                            settings.columns,
+                        )
+                    ),
+                )
+                started = time.perf_counter()
+                station.submit(job)
+                # A text job holds no 10 04 n, so its bytes stand whole among the status queries.
+                fake.wait_for(lambda received, n=job_id: received.count(ticket.data) >= n, timeout=30)
+                trip.received.append(time.perf_counter() - started)
+                done, report = listener.reports.get(timeout=30)
+                trip.seconds.append(done - started)
+                trip.results.append(str(report.result))
+                trip.statuses.append(str(printer.status))
+                # The next job would otherwise start while the late answers of this one's last
+                # status check are still on their way back.
+                time.sleep(1.0)
+        finally:
+            station.stop()
+    return trip
+
+
+def seconds_cell(transfer: Transfer | None) -> str:
+    if transfer is None:
+        return "skipped"
+    if transfer.error:
+        return f"**failed** at {transfer.seconds:.1f} ({transfer.error}, {transfer.received:,} B received)"
+    return f"{transfer.seconds:.2f}"
+
+
+def print_table(rows: list[Row]) -> None:
+    header = ["document", "mode", "paper mm", "bytes", "render median ms", "render p95 ms"]
+    for baud in BAUDS:
+        header += [f"{baud} line s", f"{baud} measured s"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" if i < 3 else "---:" for i in range(len(header))) + "|")
+    for row in rows:
+        cells = [
+            row.document,
+            row.mode,
+            str(row.paper),
+            f"{row.size:,}",
+            f"{statistics.median(row.render_ms):.1f}",
+            f"{percentile(row.render_ms, 95):.1f}",
+        ]
+        for baud in BAUDS:
+            transfer = row.transfers.get(baud)
+            cells += [f"{row.size * BITS_PER_BYTE / baud:.2f}", seconds_cell(transfer)]
+        print("| " + " | ".join(cells) + " |")
+
+
+def print_round_trips(trips: list[RoundTrip]) -> None:
+    print(
+        "| text ticket, 58 mm, through a Station, line speed | jobs | job_done median s | job_done max s "
+        "| printer has the job, median s | reports | printer state after |"
+    )
+    print("|---|---:|---:|---:|---:|---|---|")
+    for trip in trips:
+        results = ", ".join(f"{trip.results.count(r)} {r}" for r in dict.fromkeys(trip.results))
+        statuses = ", ".join(f"{trip.statuses.count(s)} {s}" for s in dict.fromkeys(trip.statuses))
+        print(
+            f"| {trip.baud} baud | {len(trip.seconds)} "
+            f"| {statistics.median(trip.seconds):.2f} | {max(trip.seconds):.2f} "
+            f"| {statistics.median(trip.received):.2f} | {results} | {statuses} |"
+        )
+
+
+def print_budget(rows: list[Row], trips: list[RoundTrip]) -> None:
+    print(f"Budget (issue 4): {BUDGET}.")
+    tickets = [r for r in rows if r.document == "ticket" and r.mode == "text"]
+    for row in tickets:
+        transfer = row.transfers.get(9600)
+        size_ok = row.size <= BUDGET_BYTES
+        time_ok = transfer is not None and transfer.error is None and transfer.seconds < BUDGET_SECONDS
+        measured = seconds_cell(transfer)
+        print(
+            f"  text ticket, {row.paper} mm: {row.size:,} bytes (≤ {BUDGET_BYTES:,}: "
+            f"{'PASS' if size_ok else 'FAIL'}), received at 9600 baud in {measured} s "
+            f"(< {BUDGET_SECONDS:g} s: {'PASS' if time_ok else 'FAIL'})"
+        )
+    overall = all(
+        r.size <= BUDGET_BYTES
+        and (t := r.transfers.get(9600)) is not None
+        and t.error is None
+        and t.seconds < BUDGET_SECONDS
+        for r in tickets
+    )
+    print(f"  budget: {'PASS' if overall else 'FAIL'}")
+    for trip in trips:
+        if trip.baud == 9600:
+            print(
+                f"  through a Station at 9600 baud (status checks included): the printer has the "
+                f"whole ticket {statistics.median(trip.received):.2f} s after submit (median; < "
+                f"{BUDGET_SECONDS:g} s: {'PASS' if max(trip.received) < BUDGET_SECONDS else 'FAIL'}), "
+                f"job_done after {statistics.median(trip.seconds):.2f} s (median)"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="skip the image-mode transfers at 9600 baud")
+    parser.add_argument("--text-runs", type=int, default=50, help="render runs per text-mode document")
+    parser.add_argument("--image-runs", type=int, default=10, help="render runs per image-mode document")
+    parser.add_argument("--round-trips", type=int, default=5, help="tickets through the station per baud")
+    args = parser.parse_args()
+
+    layout = load_layout()
+    started = time.perf_counter()
+    rows: list[Row] = []
+    for document in DOCUMENTS:
+        for mode in MODES:
+            for paper in PAPERS:
+                settings = settings_for("dummy:", mode, paper)
+                runs = args.text_runs if mode == "text" else args.image_runs
+                data = render_once(layout, document, settings)
+                row = Row(
+                    document,
+                    mode,
+                    paper,
+                    len(data),
+                    time_render(layout, document, settings, runs),
+                    {},
+                    count_query_lookalikes(data),
+                )
+                for baud in BAUDS:
+                    if args.quick and mode == "image" and baud == 9600:
+                        continue
+                    print(f"… {document} {mode} {paper} mm at {baud} baud", file=sys.stderr, flush=True)
+                    row.transfers[baud] = time_transfer(data, mode, paper, baud)
+                rows.append(row)
+    trips = [time_round_trips(layout, baud, args.round_trips) for baud in BAUDS]
+
+    print(
+        f"render runs: {args.text_runs} per text-mode document, {args.image_runs} per image-mode "
+        f"document; transfers: one job each through a pty at the simulated baud"
+        + (" (--quick: image mode at 9600 baud skipped)" if args.quick else "")
+    )
+    print()
+    print_table(rows)
+    lookalikes = [
+        f"{r.document}/{r.mode}/{r.paper}: {r.query_lookalikes}" for r in rows if r.query_lookalikes
+    ]
+    if lookalikes:
+        print()
+        print(
+            "10 04 n look-alikes inside the job (the printer answers each as a status query): "
+            + ", ".join(lookalikes)
+        )
+    print()
+    print_round_trips(trips)
+    print()
+    print_budget(rows, trips)
+    print()
+    print(f"whole run: {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
