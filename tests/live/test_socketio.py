@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+import requests
 import socketio
 
 
@@ -16,7 +17,8 @@ class Board:
     def __init__(self, url: str, subscribe: dict[str, Any] | None, token: str | None = None) -> None:
         self.received: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         self.client = socketio.Client(reconnection=False)
-        for name in ("ticket_called", "window_state", "queue_state", "ticket_changed", "ticket_issued"):
+        names = ("ticket_called", "window_state", "queue_state", "ticket_changed", "ticket_issued")
+        for name in (*names, "print_done", "printer_state"):
             self.client.on(name, self._recorder(name), namespace="/hall")
         self.client.connect(
             url, namespaces=["/hall"], transports=["websocket"], auth={"token": token} if token else None
@@ -132,3 +134,52 @@ def test_dashboard_and_keypad_need_tokens(live, boards):
     }
     assert boards({"colour": "red"}).ack == {"ok": False, "error": "cannot subscribe to 'colour': 'red'"}
     assert boards(["window", 3]).ack["ok"] is False
+
+
+def test_a_kiosk_printer_on_tcp_reports_its_jobs_and_state_to_the_dashboard_and_kiosk(tmp_path):
+    """A real server printing to a TCP printer: the dashboard hears paper running low, the
+    kiosk hears its job printed, and the printer got the ticket."""
+    from tests.conftest import DEMO_CONFIG
+    from tests.live.conftest import new_hall
+    from tests.printer.escpos_decode import decode
+    from tests.printer.fake_printer import PrinterState, TcpPrinter
+
+    with TcpPrinter(state=PrinterState()) as printer:
+        config = tmp_path / "config"
+        config.mkdir()
+        for source in DEMO_CONFIG.iterdir():
+            (config / source.name).write_bytes(source.read_bytes())
+        hall_toml = config / "hall.toml"
+        text = hall_toml.read_text(encoding="utf-8").replace(
+            'printer = "dummy:"', f'printer = "{printer.url}"', 1
+        )
+        hall_toml.write_text(text, encoding="utf-8")
+        hall = new_hall(tmp_path)
+        hall.hallq("user", "add", "boss", "--role", "manager", "--password-stdin", input="password-123\n")
+        manager = hall.hallq("token", "issue", "boss").strip()
+        kiosk_token = hall.hallq("token", "issue", "--device", "K1").strip()
+        server = hall.serve(tmp_path / "server.log")
+        dashboard = Board(hall.url, {"dashboard": True}, manager)
+        kiosk = Board(hall.url, {"kiosk": "K1"}, kiosk_token)
+        stranger = Board(hall.url, {"kiosk": "K1"})
+        try:
+            assert kiosk.ack == {"ok": True, "room": "kiosk:K1"}
+            assert stranger.ack["ok"] is False
+            printer.state.paper_near_end = True
+            ticket = requests.post(
+                f"{hall.url}/api/v1/tickets",
+                json={"queue": "A"},
+                headers={"Authorization": f"Bearer {kiosk_token}"},
+                timeout=10,
+            ).json()
+            state = dashboard.next("printer_state", timeout=10)
+            assert (state["printer"], state["status"], state["alarm"]) == ("K1", "paper_low", True)
+            done = kiosk.next("print_done", timeout=10)
+            assert (done["ticket_id"], done["status"], done["printer"]) == (ticket["id"], "printed", "K1")
+            printer.wait_for(b"A001")
+            assert "A001" in decode(printer.payload()).text
+        finally:
+            for board in (dashboard, kiosk, stranger):
+                board.close()
+            server.terminate()
+            server.wait(timeout=15)
