@@ -94,6 +94,11 @@ def layout_path(spec: HallSpec, config_dir: Path) -> Path:
     return Path(config_dir) / spec.printing.layout if spec.printing.layout else DEFAULT_LAYOUT
 
 
+def font_path(spec: HallSpec, config_dir: Path) -> str | None:
+    """The configured CJK font, relative to the config folder like every other file it names."""
+    return str(Path(config_dir) / spec.printing.font) if spec.printing.font else None
+
+
 def printing_problems(spec: HallSpec, config_dir: Path) -> list[str]:
     """The layout must load, and image-mode printers need a CJK font on this machine."""
     problems = []
@@ -105,7 +110,7 @@ def printing_problems(spec: HallSpec, config_dir: Path) -> list[str]:
         for role, printer in (("printer", kiosk.printer), ("backup_printer", kiosk.backup_printer)):
             if printer is not None and printer.mode == "image":
                 try:
-                    find_cjk_font(spec.printing.font)
+                    find_cjk_font(font_path(spec, config_dir))
                 except FontMissing as exc:
                     problems.append(f"{HALL_FILE}: kiosk {kiosk.id!r}: {role}: {exc}")
     return problems

@@ -32,7 +32,7 @@ from queue_core.models import Hall, PrintRecord, PrintStatus
 from queue_core.printing import finish_print_job, record_print_job
 from queue_core.spec import HallSpec
 
-from .config_files import layout_path
+from .config_files import font_path, layout_path
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class PrintService:
         self.db = db
         self.policy = policy
         self.layout = load_layout(layout_path(spec, config_dir))
-        self.font = spec.printing.font
+        self.font = font_path(spec, config_dir)
         self.zone = ZoneInfo(spec.hall.timezone)
         # One Printer per URL: a kiosk's backup may be another kiosk's printer.
         self.printers: dict[str, Printer] = {}

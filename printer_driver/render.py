@@ -19,7 +19,7 @@ from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
 from PIL import Image, ImageDraw
 
-from .fonts import find_cjk_font, font_at
+from .fonts import FontMissing, find_cjk_font, font_at
 from .layout import Element, Feed, Line, Logo, QrCode, Rule, char_columns
 from .settings import PrinterSettings
 
@@ -78,6 +78,7 @@ class TextRenderer(Renderer):
             elif isinstance(element, QrCode):
                 out.set(align=element.align)
                 style = None
+                out._raw(b"\n")  # a phone needs white around the code: a line above it
                 out.qr(element.data, native=True, size=QR_MODULE[self.settings.paper], ec=QR_ECLEVEL_M)
                 out._raw(b"\n")
             elif isinstance(element, Logo):
@@ -96,11 +97,16 @@ class TextRenderer(Renderer):
             return FS_CHINESE_ON + line.text.encode(encoding) + FS_CHINESE_OFF + b"\n"
         except UnicodeEncodeError:
             missing = "".join(dict.fromkeys(c for c in line.text if not _encodable(c, encoding)))
+            try:
+                font = self.font
+            except FontMissing as exc:
+                problems.append(f'"{missing}" cannot be printed in {encoding}: printed as "?" ({exc})')
+                return FS_CHINESE_ON + line.text.encode(encoding, "replace") + FS_CHINESE_OFF + b"\n"
             problems.append(
                 f'"{missing}" cannot be printed in {encoding}: the line "{line.text}" went as a picture'
             )
             picture = escpos_buffer(self.settings.dots)
-            picture.image(draw_lines([line], self.settings.dots, self.font), impl="bitImageRaster")
+            picture.image(draw_lines([line], self.settings.dots, font), impl="bitImageRaster")
             return bytes(picture.output)
 
 
@@ -192,7 +198,7 @@ def draw_lines(lines: list[Line], width: int, font: Path) -> Image.Image:
 def _qr_image(data: str, module: int) -> Image.Image:
     import qrcode
 
-    code = qrcode.QRCode(box_size=module, border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code = qrcode.QRCode(box_size=module, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
     code.add_data(data)
     code.make(fit=True)
     return code.make_image().get_image().convert("1")

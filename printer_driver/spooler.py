@@ -91,7 +91,9 @@ class Printer:
         """Read the printer's state; True if it changed."""
         with self.lock:
             status = self.transport.status()
-        return self._set(status, self.error if status is self.status else None)
+        if status is PrinterStatus.OFFLINE:
+            return self._set(status, self.transport.last_error or self.error)
+        return self._set(status, None)
 
     def send(self, data: bytes) -> None:
         with self.lock:
@@ -158,7 +160,12 @@ class Station:
 
     def _check_all(self) -> None:
         for printer in self.printers:
-            if printer.check():
+            try:
+                changed = printer.check()
+            except Exception:  # a bug must not stop the kiosk's printing
+                log.exception("checking printer %s failed", printer.name)
+                continue
+            if changed:
                 self.listener.status_changed(printer)
 
     def _print(self, job: PrintJob) -> JobReport:

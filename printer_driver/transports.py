@@ -38,6 +38,7 @@ class Transport(ABC):
     def __init__(self, address: PrinterAddress) -> None:
         self.address = address
         self.is_open = False
+        self.last_error: str | None = None  # why the last status check found it offline
 
     def open(self) -> None:
         if not self.is_open:
@@ -54,19 +55,29 @@ class Transport(ABC):
             raise PrinterUnavailable(f"{self.describe()}: {exc}") from exc
 
     def status(self, timeout: float = 0.5) -> PrinterStatus:
-        """Ask DLE EOT 1, 2 and 4; OFFLINE if the printer cannot be reached at all."""
-        try:
-            self.open()
-            replies: dict[int, int] = {}
-            for query in (PRINTER_STATUS, OFFLINE_CAUSE, PAPER_SENSOR):
-                reply = self._ask(DLE_EOT + bytes([query]), timeout)
-                if reply is None:
-                    break  # a printer that ignores one query ignores the rest: don't wait thrice
-                replies[query] = reply
-        except (*DEVICE_ERRORS, PrinterUnavailable):
-            self.close()
-            return PrinterStatus.OFFLINE
-        return status_from_replies(replies)
+        """Ask DLE EOT 1, 2 and 4; OFFLINE (with the reason in last_error) if the printer
+        cannot be reached. A connection that was open may have gone stale (a network printer
+        closes idle ones): it gets one fresh try before the printer counts as offline."""
+        for fresh in (not self.is_open, True):
+            try:
+                self.open()
+                replies: dict[int, int] = {}
+                for query in (PRINTER_STATUS, OFFLINE_CAUSE, PAPER_SENSOR):
+                    reply = self._ask(DLE_EOT + bytes([query]), timeout)
+                    if reply is None:
+                        break  # a printer that ignores one query ignores the rest: don't wait thrice
+                    replies[query] = reply
+            except (*DEVICE_ERRORS, PrinterUnavailable) as exc:
+                self.close()
+                self.last_error = (
+                    str(exc) if isinstance(exc, PrinterUnavailable) else f"{self.describe()}: {exc}"
+                )
+                if fresh:
+                    return PrinterStatus.OFFLINE
+                continue
+            self.last_error = None
+            return status_from_replies(replies)
+        return PrinterStatus.OFFLINE  # not reached: the second round always returns
 
     def close(self) -> None:
         if self.is_open:
@@ -103,6 +114,8 @@ class EscposTransport(Transport):
             self.printer.open(raise_not_found=True)
         except DeviceNotFoundError as exc:
             raise PrinterUnavailable(f"{self.describe()}: {str(exc).splitlines()[-1]}") from exc
+        except ValueError as exc:  # pyusb without libusb: NoBackendError
+            raise PrinterUnavailable(f"{self.describe()}: {exc} (is libusb-1.0-0 installed?)") from exc
 
     def _write(self, data: bytes) -> None:
         self.printer._raw(data)  # python-escpos's documented way to send prepared bytes
@@ -126,7 +139,12 @@ class SerialTransport(EscposTransport):
         super()._open()
         port = self.printer.device
         port.rtscts = self.address.flow == "rtscts"
-        port.write_timeout = WRITE_SECONDS
+
+    def _write(self, data: bytes) -> None:
+        # Long enough for this job at this line speed (10 bits a byte), with room for a
+        # printer that pauses to print: an image ticket takes a minute at 9600 baud.
+        self.printer.device.write_timeout = WRITE_SECONDS + 2 * len(data) * 10 / self.address.baudrate
+        super()._write(data)
 
     def _close(self) -> None:
         # python-escpos's close() drains the port first (tcdrain), which fails on a port that

@@ -122,7 +122,7 @@ class WindowSpec(Strict):
 class KioskSpec(Strict):
     id: Code
     name: str = ""
-    printer: PrinterSettings = PrinterSettings(url="dummy:")
+    printer: PrinterSettings | None = None  # none: tickets show on screen only (say "dummy:" to test)
     backup_printer: PrinterSettings | None = None  # takes the tickets when the printer is at fault
     rate_limit: str | None = None  # tickets this kiosk may issue, e.g. "30/minute"; none by default
 

@@ -29,6 +29,7 @@ def print_out(record: PrintRecord) -> PrintOut:
         printer=record.printer or None,
         reprinted=record.reprinted,
         error=record.error or None,
+        problems=record.problems,
         at=record.finished_at,
     )
 

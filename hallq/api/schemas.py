@@ -235,6 +235,9 @@ class PrintOut(BaseModel):
     printer: str | None
     reprinted: bool = Field(description="Printed a second time (marked 重打) after a printer was interrupted")
     error: str | None
+    problems: list[str] = Field(
+        description="What could not be printed as laid out, such as a character the printer's encoding lacks"
+    )
     at: datetime | None = Field(description="When it ended")
 
 

@@ -185,3 +185,23 @@ def test_an_unreachable_network_printer_is_offline(recorder):
         report = run(recorder, ("K1", settings))
     assert report.result is JobResult.FAILED
     assert report.error.startswith("K1: offline")
+
+
+def test_offline_says_why():
+    with TcpPrinter() as fake:
+        printer = Printer("K1", tcp(fake))
+        fake.unplug()
+        printer.check()
+    assert printer.status is PrinterStatus.OFFLINE
+    assert printer.error.startswith(f"tcp://127.0.0.1:{fake.port}: ") and "refused" in printer.error
+
+
+def test_a_network_printer_that_dropped_an_idle_connection_is_not_reported_offline():
+    with TcpPrinter() as fake:
+        printer = Printer("K1", tcp(fake))
+        printer.check()
+        fake.unplug()  # the printer closes the connection we held, and is back at once
+        fake.replug()
+        changed = printer.check()
+        printer.close()
+    assert printer.status is PrinterStatus.ONLINE and not changed
