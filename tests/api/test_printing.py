@@ -126,3 +126,9 @@ def test_notice_requests_name_what_is_wrong(api, who, body, status, field_or_mes
         assert answer["fields"][0]["field"] == field_or_message
     else:
         assert answer["message"] == field_or_message
+
+
+def test_a_ticket_a_guide_takes_for_a_kiosk_prints_there(api):
+    answer = api.post("/tickets", "guide", {"queue": "A", "kiosk": "K2"}).get_json()
+    assert answer["print"]["queued"] is True
+    assert print_result(api, answer["id"])["printer"] == "K2"
