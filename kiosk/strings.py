@@ -13,7 +13,7 @@ def _n(message: str) -> str:
 
 STRINGS = {
     "search": _n("Search for a service"),
-    "search_hint": _n("Type pinyin initials, e.g. hyzx, or the name"),
+    "search_hint": _n("Type pinyin initials, e.g. hydj (婚姻登记), or the name"),
     "by_department": _n("By department"),
     "by_topic": _n("By life event"),
     "items": _n("%(n)d services"),
