@@ -34,6 +34,7 @@ class JobResult(StrEnum):
     FAILED = "failed"  # no printer could take it
 
 
+STATUS_SECONDS = 0.5  # a printer answers DLE EOT at once; one that has not by then will not
 REFUSED, INTERRUPTED = "refused", "interrupted"  # how a printer failed a job
 
 # Renders a document for a printer; the flag asks for the 重打 mark of a second printing.
@@ -87,10 +88,11 @@ class Printer:
         self.error: str | None = None
         self.last_job: JobReport | None = None
 
-    def check(self) -> bool:
-        """Read the printer's state; True if it changed."""
+    def check(self, pending: int = 0) -> bool:
+        """Read the printer's state; True if it changed. `pending`: bytes just sent, which the
+        answer queues behind on a slow line (a port's buffer takes a whole ticket at once)."""
         with self.lock:
-            status = self.transport.status()
+            status = self.transport.status(STATUS_SECONDS + self.transport.line_seconds(pending))
         if status is PrinterStatus.OFFLINE:
             return self._set(status, self.transport.last_error or self.error)
         return self._set(status, None)
@@ -210,7 +212,7 @@ class Station:
             self._note(printer, printer.fault(str(exc)))
             errors.append(f"{printer.name}: interrupted: {exc}")
             return INTERRUPTED
-        self._note(printer, printer.check())
+        self._note(printer, printer.check(pending=len(rendered.data)))
         if not printer.status.can_print:
             # The bytes left us, but the roll ended, the cover opened or the cable came out
             # under them (a port's buffer takes a whole ticket): half a ticket at best.

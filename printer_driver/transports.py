@@ -88,6 +88,11 @@ class Transport(ABC):
     def describe(self) -> str:
         return self.address.url
 
+    def line_seconds(self, size: int) -> float:
+        """How long `size` bytes just written may still be on their way to the printer: an
+        answer to a status query sent now comes after them."""
+        return 0.0
+
     @abstractmethod
     def _open(self) -> None: ...
 
@@ -145,6 +150,9 @@ class SerialTransport(EscposTransport):
         # printer that pauses to print: an image ticket takes a minute at 9600 baud.
         self.printer.device.write_timeout = WRITE_SECONDS + 2 * len(data) * 10 / self.address.baudrate
         super()._write(data)
+
+    def line_seconds(self, size: int) -> float:
+        return size * 10 / self.address.baudrate  # start bit, 8 data bits, stop bit
 
     def _close(self) -> None:
         # python-escpos's close() drains the port first (tcdrain), which fails on a port that

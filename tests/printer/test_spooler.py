@@ -205,3 +205,13 @@ def test_a_network_printer_that_dropped_an_idle_connection_is_not_reported_offli
         changed = printer.check()
         printer.close()
     assert printer.status is PrinterStatus.ONLINE and not changed
+
+
+def test_at_9600_baud_the_check_after_a_ticket_waits_for_the_ticket_to_go_through(tmp_path, recorder):
+    # The port's buffer takes the whole ticket at once; the status answer comes after its
+    # last byte, about half a second later at 9600 baud.
+    with PtyPrinter(tmp_path, simulated_baud=9600) as fake:
+        report = run(recorder, ("K1", serial(fake)))
+    assert report.result is JobResult.PRINTED
+    assert report.seconds >= report.bytes * 10 / 9600
+    assert PrinterStatus.UNKNOWN not in [status for _, status in recorder.states]
