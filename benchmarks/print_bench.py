@@ -2,7 +2,7 @@
 render, and how long a serial printer takes to receive it, in text and image mode on 58 and
 80 mm paper.
 
-    .venv/bin/python benchmarks/print_bench.py [--quick] [--text-runs 50] [--image-runs 10]
+    .venv/bin/python benchmarks/print_bench.py [--quick] [--text-runs 50] [--image-runs 10] [--round-trips 5]
 
 Render time is lay_out + renderer_for(settings).render, as hallq.printing does it, with the
 layout loaded once (the app loads it at start); median and p95 over the runs, after one
@@ -14,12 +14,14 @@ writes block once the pty buffer is full, as they do on a real port. The clock r
 before Printer.send() until the fake has received every byte of the job. The port is opened
 first, because a station always opens it for its status check before it sends. Beside each
 measured time is the line time, bytes × 10 / baud (start bit, 8 data bits, stop bit), so a
-reader sees whether the simulation matches the wire. An image job at 9600 baud takes up to a
-minute per job; --quick leaves those four transfers out.
+reader sees whether the simulation matches the wire. A job that Printer.send() fails is shown
+as failed, with the bytes the printer had by then. An image job takes 37–63 s at 9600 baud;
+--quick leaves those four transfers out (about 3½ of the run's 4 minutes).
 
 Last, the whole round trip of a text ticket through a Station with one serial printer: from
 submit() until the listener's job_done, which includes the DLE EOT status queries before and
-after the job (0.5 s at most each; the fake answers as soon as it reads them).
+after the job (0.5 s at most each; the fake answers as soon as it reads them), and until the
+fake has the whole ticket: the two differ when the check after the job gives up first.
 
 Prints Markdown tables (they go into docs/benchmarks.md as they are) and the issue's budget
 with PASS or FAIL against the measured figures. Nothing here is a test assertion.
@@ -228,7 +230,7 @@ def seconds_cell(transfer: Transfer | None) -> str:
     if transfer is None:
         return "skipped"
     if transfer.error:
-        return f"**failed** at {transfer.seconds:.1f} ({transfer.error}, {transfer.received:,} B received)"
+        return f"**failed**: {transfer.error} at {transfer.seconds:.1f} s, {transfer.received:,} B received"
     return f"{transfer.seconds:.2f}"
 
 
