@@ -98,14 +98,22 @@ def test_search_by_pinyin_initials_on_the_screen_keyboard(kiosk):
     for letter in "hydj":
         kiosk.locator(".keyboard .key", has_text=letter).first.tap()
     assert kiosk.get_by_test_id("typed").inner_text() == "hydj"
-    kiosk.wait_for_selector(".results .item", timeout=TIMEOUT)
+    # Each tap searches; the answer for "hyd" may still be on screen until "hydj"'s arrives.
+    kiosk.wait_for_function(
+        """() => { const names = [...document.querySelectorAll('.results .item .name')];
+                   return names.length > 0 && names.every((n) => n.textContent.includes('婚姻登记')); }""",
+        timeout=TIMEOUT,
+    )
     names = kiosk.locator(".results .item .name").all_inner_texts()
     assert names and all("婚姻登记" in name for name in names)
     kiosk.locator(".keyboard .key", has_text="✕").tap()
     for letter in "hunyin":
         kiosk.locator(".keyboard .key", has_text=letter).first.tap()
-    kiosk.wait_for_selector(".results .item", timeout=TIMEOUT)
-    assert "内地居民婚姻登记（结婚登记）" in kiosk.locator(".results .item .name").all_inner_texts()
+    kiosk.wait_for_function(
+        """() => [...document.querySelectorAll('.results .item .name')]
+                   .some((n) => n.textContent === '内地居民婚姻登记（结婚登记）')""",
+        timeout=TIMEOUT,
+    )
     kiosk.keyboard.press("Escape")  # a physical keyboard types into the search too
     kiosk.keyboard.type("SFZ")
     assert kiosk.get_by_test_id("typed").inner_text() == "sfz"
