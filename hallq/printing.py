@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,6 +45,16 @@ PRIORITY_LABELS = {
     "appointment": "预约优先",
 }
 REPRINT_MARK = "重打"
+
+
+@dataclass(frozen=True)
+class PendingPrint:
+    """A recorded job and what it prints, waiting for its transaction to commit."""
+
+    record: PrintRecord
+    kind: Kind
+    fields: Mapping[str, FieldValue]
+    label: str  # for people: "ticket A012", "notice GA001"
 
 
 class PrintService:
@@ -84,16 +95,19 @@ class PrintService:
         *,
         kind: Kind,
         kiosk: str,
+        fields: Mapping[str, FieldValue],
+        label: str,
         ticket_id: int | None = None,
         item_id: int | None = None,
-    ) -> PrintRecord:
+    ) -> PendingPrint:
         """The job, in the caller's transaction: queued, or failed at once when every printer
-        of the kiosk is known to be out of order (the kiosk then shows the fallback)."""
+        of the kiosk is known to be out of order (the kiosk then shows the fallback). Hand it
+        to `submit` after the commit."""
         printers = self.kiosk_printers.get(kiosk, [])
         refused = ""
         if not any(p.status.can_print for p in printers):
             refused = "; ".join(f"{p.name}: {p.status}" for p in printers) or f"kiosk {kiosk} has no printer"
-        return record_print_job(
+        record = record_print_job(
             uow,
             hall,
             kind=kind,
@@ -103,19 +117,20 @@ class PrintService:
             refused=refused,
             printer=printers[0].name if printers else "",
         )
+        return PendingPrint(record, kind, fields, label)
 
-    def submit(self, record: PrintRecord, kind: Kind, fields: Mapping[str, FieldValue], label: str) -> None:
+    def submit(self, pending: PendingPrint) -> None:
         """After the commit: hand the job to the kiosk's station."""
-        if record.status != PrintStatus.QUEUED:
+        if pending.record.status != PrintStatus.QUEUED:
             return
-        blocks = self.layout.blocks(kind)
+        blocks = self.layout.blocks(pending.kind)
 
         def render(settings: PrinterSettings, reprint: bool) -> Rendered:
-            values = {**fields, "reprint": REPRINT_MARK if reprint else ""}
+            values = {**pending.fields, "reprint": REPRINT_MARK if reprint else ""}
             renderer = renderer_for(settings, logo=self.layout.logo_path, font=self.font)
             return renderer.render(lay_out(blocks, values, settings.columns))
 
-        self._station(record.kiosk).submit(PrintJob(record.id, label, render))
+        self._station(pending.record.kiosk).submit(PrintJob(pending.record.id, pending.label, render))
 
     def _station(self, kiosk: str) -> Station:
         with self._lock:

@@ -86,7 +86,6 @@ class Printer:
         self.lock = threading.Lock()
         self.status = PrinterStatus.UNKNOWN
         self.error: str | None = None
-        self.last_job: JobReport | None = None
 
     def check(self, pending: int = 0) -> bool:
         """Read the printer's state; True if it changed. `pending`: bytes just sent, which the
@@ -219,7 +218,7 @@ class Station:
             errors.append(f"{printer.name}: interrupted: {printer.status} after sending")
             return INTERRUPTED
         result = JobResult.SENT if printer.status is PrinterStatus.UNKNOWN else JobResult.PRINTED
-        report = JobReport(
+        return JobReport(
             job.id,
             printer.name,
             printer.settings.url,
@@ -228,8 +227,6 @@ class Station:
             reprinted=reprint,
             problems=rendered.problems,
         )
-        printer.last_job = report
-        return report
 
     def _after_replug(self, job: PrintJob, printer: Printer, errors: list[str]) -> JobReport | None:
         """Wait (boundedly) for the printer that lost the job to come back, then print the job

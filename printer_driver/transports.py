@@ -58,26 +58,27 @@ class Transport(ABC):
         """Ask DLE EOT 1, 2 and 4; OFFLINE (with the reason in last_error) if the printer
         cannot be reached. A connection that was open may have gone stale (a network printer
         closes idle ones): it gets one fresh try before the printer counts as offline."""
-        for fresh in (not self.is_open, True):
-            try:
-                self.open()
-                replies: dict[int, int] = {}
-                for query in (PRINTER_STATUS, OFFLINE_CAUSE, PAPER_SENSOR):
-                    reply = self._ask(DLE_EOT + bytes([query]), timeout)
-                    if reply is None:
-                        break  # a printer that ignores one query ignores the rest: don't wait thrice
-                    replies[query] = reply
-            except (*DEVICE_ERRORS, PrinterUnavailable) as exc:
-                self.close()
-                self.last_error = (
-                    str(exc) if isinstance(exc, PrinterUnavailable) else f"{self.describe()}: {exc}"
-                )
-                if fresh:
-                    return PrinterStatus.OFFLINE
-                continue
-            self.last_error = None
-            return status_from_replies(replies)
-        return PrinterStatus.OFFLINE  # not reached: the second round always returns
+        was_open = self.is_open
+        status = self._query_status(timeout)
+        if status is PrinterStatus.OFFLINE and was_open:
+            status = self._query_status(timeout)
+        return status
+
+    def _query_status(self, timeout: float) -> PrinterStatus:
+        try:
+            self.open()
+            replies: dict[int, int] = {}
+            for query in (PRINTER_STATUS, OFFLINE_CAUSE, PAPER_SENSOR):
+                reply = self._ask(DLE_EOT + bytes([query]), timeout)
+                if reply is None:
+                    break  # a printer that ignores one query ignores the rest: don't wait thrice
+                replies[query] = reply
+        except (*DEVICE_ERRORS, PrinterUnavailable) as exc:
+            self.close()
+            self.last_error = str(exc) if isinstance(exc, PrinterUnavailable) else f"{self.describe()}: {exc}"
+            return PrinterStatus.OFFLINE
+        self.last_error = None
+        return status_from_replies(replies)
 
     def close(self) -> None:
         if self.is_open:

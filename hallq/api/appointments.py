@@ -9,7 +9,7 @@ from queue_core.models import Appointment, Role
 
 from ..state import current_hall, state
 from . import bp, doc
-from .printing import print_ticket, submit_ticket, with_latest_print
+from .printing import is_kiosk, print_ticket, with_latest_print
 from .schemas import AppointmentOut, AppointmentRequest, CheckInRequest, IssuedTicketOut
 from .views import ticket_out
 
@@ -64,15 +64,14 @@ def create_appointment(body: AppointmentRequest) -> tuple[AppointmentOut, int]:
 )
 def check_in_appointment(code: str, body: CheckInRequest) -> tuple[IssuedTicketOut, int]:
     """Opens 15 minutes before the slot and closes at its end."""
-    kiosk = current_user.device_id if current_user.role == "device" else None
+    kiosk = current_user.device_id if is_kiosk() else None
     with state().db.write() as uow:
         hall = current_hall(uow)
         ticket, first = check_in(uow, hall, code, kiosk_id=kiosk, request_id=body.request_id)
         answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)  # type: ignore[assignment]
-        job = print_ticket(uow, hall, answer, kiosk) if first and kiosk else None
+        pending = print_ticket(uow, hall, answer, kiosk) if first and kiosk else None
         if not first:
             with_latest_print(uow, answer)
-        hall_name = hall.name
-    if job is not None:
-        submit_ticket(job, answer, hall_name)
+    if pending is not None:
+        state().printing.submit(pending)
     return answer, 201 if first else 200

@@ -11,7 +11,7 @@ from queue_core.errors import NotPermitted
 from queue_core.models import Hall, PrintRecord, PrintStatus, Role
 from queue_core.printing import latest_print_job
 
-from ..printing import PRIORITY_LABELS, window_numbers
+from ..printing import PRIORITY_LABELS, PendingPrint, window_numbers
 from ..state import current_hall, state
 from . import bp, doc
 from .catalog import item_detail
@@ -40,19 +40,13 @@ def with_latest_print(uow: UnitOfWork, ticket: TicketOut) -> TicketOut:
     return ticket
 
 
-def print_ticket(uow: UnitOfWork, hall: Hall, ticket: IssuedTicketOut, kiosk: str) -> PrintRecord:
-    """Record the ticket's print job in the ticket's transaction; hand it over with
-    `submit_ticket` after the commit."""
-    record = state().printing.record(uow, hall, kind="ticket", kiosk=kiosk, ticket_id=ticket.id)
-    ticket.print = print_out(record)
-    return record
-
-
-def submit_ticket(record: PrintRecord, ticket: IssuedTicketOut, hall_name: str) -> None:
+def print_ticket(uow: UnitOfWork, hall: Hall, ticket: IssuedTicketOut, kiosk_id: str) -> PendingPrint:
+    """Record the ticket's print job in the ticket's transaction; the caller hands it to
+    `state().printing.submit` after the commit."""
     printing = state().printing
-    kiosk = next((k for k in state().spec.kiosks if k.id == record.kiosk), None)
+    kiosk = next((k for k in state().spec.kiosks if k.id == kiosk_id), None)
     fields = {
-        "hall_name": hall_name,
+        "hall_name": hall.name,
         "number": ticket.number,
         "queue_name": ticket.queue_name,
         "item_name": ticket.item_name,
@@ -60,10 +54,20 @@ def submit_ticket(record: PrintRecord, ticket: IssuedTicketOut, hall_name: str) 
         "issued_at": printing.local_time(ticket.issued_at),
         "windows": window_numbers([w.number for w in ticket.windows]),
         "phone_url": url_for("kiosk.phone", key=ticket.key, _external=True),
-        "kiosk_name": kiosk.name if kiosk else record.kiosk,
+        "kiosk_name": kiosk.name if kiosk else kiosk_id,
         "priority": PRIORITY_LABELS.get(ticket.priority or "", ""),
     }
-    printing.submit(record, "ticket", fields, f"ticket {ticket.number}")
+    pending = printing.record(
+        uow,
+        hall,
+        kind="ticket",
+        kiosk=kiosk_id,
+        fields=fields,
+        label=f"ticket {ticket.number}",
+        ticket_id=ticket.id,
+    )
+    ticket.print = print_out(pending.record)
+    return pending
 
 
 def notice_fields(item: ItemDetail, hall_name: str, issued_at: str) -> dict[str, object]:
@@ -107,29 +111,37 @@ def notice_fields(item: ItemDetail, hall_name: str, issued_at: str) -> dict[str,
 def print_notice(item_id: int, body: NoticeRequest) -> tuple[PrintOut, int]:
     """一次性告知单: the item's conditions, full materials list, time limit, fees and windows,
     on the kiosk's printer (a kiosk prints on its own; staff name the kiosk)."""
-    kiosk = _kiosk_for(body.kiosk)
+    kiosk = acting_kiosk(body.kiosk, doing="print on", required=True)
     printing = state().printing
     with state().db.write() as uow:
         hall = current_hall(uow)
         item = item_detail(uow, hall, item_id)
-        record = printing.record(uow, hall, kind="notice", kiosk=kiosk, item_id=item_id)
-        hall_name = hall.name
-        answer = print_out(record)
-    fields = notice_fields(item, hall_name, printing.local_time(record.created_at))
-    printing.submit(record, "notice", fields, f"notice {item.code}")
-    return answer, 202
+        fields = notice_fields(item, hall.name, printing.local_time(uow.now()))
+        pending = printing.record(
+            uow, hall, kind="notice", kiosk=kiosk, fields=fields, label=f"notice {item.code}", item_id=item_id
+        )
+    printing.submit(pending)
+    return print_out(pending.record), 202
 
 
-def _kiosk_for(named: str | None) -> str:
-    if current_user.role == "device":
+def acting_kiosk(named: str | None, *, doing: str, required: bool = False) -> str | None:
+    """The kiosk a request acts for: a kiosk acts in its own name; staff may name one (must,
+    where `required`), and it must be a kiosk of hall.toml."""
+    if is_kiosk():
         if named and named != current_user.device_id:
-            raise NotPermitted(f'kiosk {current_user.device_id} cannot print on kiosk "{named}"')
+            raise NotPermitted(f'kiosk {current_user.device_id} cannot {doing} kiosk "{named}"')
         return current_user.device_id
     if not named:
-        raise PayloadError([{"field": "kiosk", "message": "say which kiosk's printer to use"}])
+        if required:
+            raise PayloadError([{"field": "kiosk", "message": "say which kiosk's printer to use"}])
+        return None
     if named not in state().printing.kiosk_printers:
         raise PayloadError([{"field": "kiosk", "message": f'unknown kiosk "{named}"'}])
     return named
+
+
+def is_kiosk() -> bool:
+    return current_user.is_authenticated and current_user.role == "device"
 
 
 _LATEST_BY_PRINTER = select(PrintRecord).order_by(PrintRecord.id.desc()).limit(1)
@@ -148,7 +160,7 @@ def list_printers() -> list[PrinterOut]:
     """A kiosk's device token sees its own printers; managers and admins see them all.
     Changes are pushed to the dashboard over /hall as printer_state."""
     printing = state().printing
-    own = current_user.device_id if current_user.role == "device" else None
+    own = current_user.device_id if is_kiosk() else None
     answer = []
     with state().db.read() as uow:
         for kiosk, printers in printing.kiosk_printers.items():

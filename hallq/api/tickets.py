@@ -10,14 +10,15 @@ from queue_core import UnitOfWork
 from queue_core.errors import NotPermitted
 from queue_core.halls import ticket_by_id
 from queue_core.identity import holder_digest
-from queue_core.models import Hall, PrintRecord, Role
+from queue_core.models import Hall, Role
 from queue_core.ticketing import cancel_ticket, issue_ticket, ticket_for_request
 
 from ..auth import guide_by_pin
+from ..printing import PendingPrint
 from ..state import current_hall, state
 from . import TooManyAttempts, bp, doc
-from .openapi import PayloadError, require
-from .printing import print_ticket, submit_ticket, with_latest_print
+from .openapi import require
+from .printing import acting_kiosk, is_kiosk, print_ticket, with_latest_print
 from .schemas import IssuedTicketOut, TicketOut, TicketRequest
 from .views import ticket_out
 
@@ -53,22 +54,21 @@ def create_ticket(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
 
 def _issue(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
     with state().db.write() as uow:
-        answer, status, job = _issue_in(uow, body)
-        hall_name = current_hall(uow).name
-    if job is not None:  # committed: now it may print
-        submit_ticket(job, answer, hall_name)
+        answer, status, pending = _issue_in(uow, body)
+    if pending is not None:  # committed: now it may print
+        state().printing.submit(pending)
     return answer, status
 
 
-def _issue_in(uow: UnitOfWork, body: TicketRequest) -> tuple[IssuedTicketOut, int, PrintRecord | None]:
+def _issue_in(uow: UnitOfWork, body: TicketRequest) -> tuple[IssuedTicketOut, int, PendingPrint | None]:
     hall = current_hall(uow)
     if not (hall.remote_ticketing and not current_user.is_authenticated):
         require(ISSUERS, "Take a ticket")
-    kiosk_id = _kiosk(body)
+    kiosk_id = acting_kiosk(body.kiosk, doing="issue tickets as")
     earlier = ticket_for_request(uow, hall, body.request_id) if body.request_id else None
     if earlier is not None:
         return with_latest_print(uow, ticket_out(uow, earlier, with_key=True)), 200, None  # type: ignore[return-value]
-    if _is_kiosk():
+    if is_kiosk():
         _within_rate(current_user.device_id)  # after the replay check: a retry is not a new ticket
     authorised_by = _priority_guide(uow, hall, body)
     secret = state().settings.secret_key()
@@ -85,16 +85,12 @@ def _issue_in(uow: UnitOfWork, body: TicketRequest) -> tuple[IssuedTicketOut, in
         holder=holder,
     )
     answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)  # type: ignore[assignment]
-    job = print_ticket(uow, hall, answer, kiosk_id) if kiosk_id else None
-    return answer, 201, job
+    pending = print_ticket(uow, hall, answer, kiosk_id) if kiosk_id else None
+    return answer, 201, pending
 
 
 PIN_TRIES = 5  # wrong guide PINs a kiosk may send in PIN_LOCK_SECONDS
 PIN_LOCK_SECONDS = 600
-
-
-def _is_kiosk() -> bool:
-    return current_user.is_authenticated and current_user.role == "device"
 
 
 def _within_rate(kiosk_id: str) -> None:
@@ -109,7 +105,7 @@ def _within_rate(kiosk_id: str) -> None:
 def _priority_guide(uow: UnitOfWork, hall: Hall, body: TicketRequest) -> int | None:
     """Where the hall requires it, a kiosk's priority ticket needs a guide's PIN; returns the
     guide who allowed it. Staff issuing tickets themselves need none."""
-    if body.priority is None or not hall.priority_pin or not _is_kiosk():
+    if body.priority is None or not hall.priority_pin or not is_kiosk():
         return None
     app_state, kiosk_id = state(), current_user.device_id
     with app_state.cache_lock:
@@ -126,17 +122,6 @@ def _priority_guide(uow: UnitOfWork, hall: Hall, body: TicketRequest) -> int | N
             app_state.pin_failures[kiosk_id] = app_state.pin_failures.get(kiosk_id, 0) + 1
         raise NotPermitted("wrong guide PIN", needs="guide_pin")
     return guide.id
-
-
-def _kiosk(body: TicketRequest) -> str | None:
-    """A kiosk issues in its own name; others may say which kiosk a ticket came from."""
-    if _is_kiosk():
-        if body.kiosk and body.kiosk != current_user.device_id:
-            raise NotPermitted(f'kiosk {current_user.device_id} cannot issue tickets as kiosk "{body.kiosk}"')
-        return current_user.device_id
-    if body.kiosk and body.kiosk not in {k.id for k in state().spec.kiosks}:
-        raise PayloadError([{"field": "kiosk", "message": f'unknown kiosk "{body.kiosk}"'}])
-    return body.kiosk
 
 
 @doc.operation(
