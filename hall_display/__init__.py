@@ -1,8 +1,10 @@
-"""The boards: the /hall Socket.IO namespace and (with the calling issue) the window and
-hall board pages."""
+"""The boards: the /hall Socket.IO namespace, the window and hall board pages, the voice
+that announces calls, and the bridge to serial LED modules."""
 
 from flask import Blueprint
 
-bp = Blueprint("hall_display", __name__, url_prefix="/board")
+bp = Blueprint(
+    "hall_display", __name__, url_prefix="/board", static_folder="static", template_folder="templates"
+)
 
 from . import namespace  # noqa: E402,F401 - registers the /hall handlers

@@ -10,7 +10,9 @@ from flask_socketio import join_room
 
 from hallq.auth import user_for_token
 from hallq.extensions import socketio
-from hallq.state import state
+from hallq.state import current_hall, state
+from queue_core.halls import window_by_number
+from queue_core.snapshots import queue_states, recent_calls, window_state, window_states
 
 from .events import NAMESPACE
 
@@ -37,6 +39,8 @@ def _subscribe(what: Any) -> dict[str, Any]:
     ((kind, value),) = what.items()
     principal = _principals.get(request.sid)  # type: ignore[attr-defined]
     if kind == "window" and isinstance(value, int):
+        if value not in {w.number for w in state().spec.windows}:
+            return {"ok": False, "error": f"the hall has no window {value}"}
         room = f"window:{value}"
     elif kind == "board" and value == "hall":
         room = "board:hall"
@@ -69,4 +73,24 @@ def _subscribe(what: Any) -> dict[str, Any]:
     else:
         return {"ok": False, "error": f"cannot subscribe to {kind!r}: {value!r}"}
     join_room(room)
-    return {"ok": True, "room": room}
+    return {"ok": True, "room": room, "state": current_state(kind, value)}
+
+
+def current_state(kind: str, value: Any) -> dict[str, Any] | None:
+    """What the subscriber shows right now, so that a board that (re)connects after a restart
+    or a network cut shows the truth at once, without a reload."""
+    if kind in ("ticket", "kiosk"):
+        return None  # their pages fetch their ticket or printer over the API
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        if kind in ("window", "keypad"):
+            return {"window": window_state(uow, window_by_number(uow, hall.id, value)).payload()}
+        if kind == "queue":
+            found = [q for q in queue_states(uow, hall) if q.queue == value]
+            return {"queue": found[0].payload() if found else None}
+        return {
+            "windows": [w.payload() for w in window_states(uow, hall)],
+            "queues": [q.payload() for q in queue_states(uow, hall)],
+            "calls": [c.payload() for c in recent_calls(uow, hall)],
+            "notices": [n.model_dump() for n in state().spec.notices],
+        }

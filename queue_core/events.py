@@ -75,6 +75,7 @@ class QueueState(DomainEvent):
     queue: str
     queue_name: str
     waiting: int
+    oldest_issued_at: datetime | None  # the longest-waiting ticket's issue time
 
 
 @dataclass(frozen=True)

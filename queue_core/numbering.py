@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -28,6 +28,13 @@ def local_time(hall: Hall, instant: datetime) -> datetime:
 def service_day(hall: Hall, instant: datetime) -> date:
     """The hall's calendar day at that instant: numbers restart at local midnight."""
     return local_time(hall, instant).date()
+
+
+def day_start(hall: Hall, instant: datetime) -> datetime:
+    """Local midnight of the hall's day at that instant, in UTC."""
+    local = local_time(hall, instant)
+    midnight = datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
+    return midnight.astimezone(UTC)
 
 
 def _upsert(insert) -> object:  # the dialect's insert construct

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, func, select
 
-from .events import QueueState, WindowState
+from .events import QueueState, TicketCalled, WindowState
 from .halls import hall_by_id
-from .models import Queue, Ticket, TicketStatus, Window, WindowStatus
-from .numbering import service_day
+from .models import Hall, Queue, Ticket, TicketEvent, TicketEventKind, TicketStatus, Window, WindowStatus
+from .numbering import day_start, service_day
 
 if TYPE_CHECKING:
     from .db import UnitOfWork
@@ -39,13 +39,13 @@ def window_state(uow: UnitOfWork, window: Window) -> WindowState:
 
 
 _WAITING_BY_QUEUE = (
-    select(Ticket.queue_id, func.count())
+    select(Ticket.queue_id, func.count(), func.min(Ticket.issued_at))
     .where(Ticket.hall_id == bindparam("hall_id"), Ticket.service_day == bindparam("day"))
     .where(Ticket.status == TicketStatus.WAITING)
     .group_by(Ticket.queue_id)
 )
 _WAITING_IN_QUEUE = (
-    select(func.count())
+    select(func.count(), func.min(Ticket.issued_at))
     .where(Ticket.queue_id == bindparam("queue_id"), Ticket.service_day == bindparam("day"))
     .where(Ticket.status == TicketStatus.WAITING)
 )
@@ -55,20 +55,74 @@ def waiting_counts(uow: UnitOfWork, hall_id: int) -> dict[int, int]:
     """Waiting tickets today per queue id."""
     today = service_day(hall_by_id(uow, hall_id), uow.now())
     rows = uow.session.execute(_WAITING_BY_QUEUE, {"hall_id": hall_id, "day": today})
-    return {queue_id: n for queue_id, n in rows}
-
-
-def _waiting_in_queue(uow: UnitOfWork, queue: Queue) -> int:
-    today = service_day(hall_by_id(uow, queue.hall_id), uow.now())
-    return uow.session.execute(_WAITING_IN_QUEUE, {"day": today, "queue_id": queue.id}).scalar_one()
+    return {queue_id: n for queue_id, n, _oldest in rows}
 
 
 def queue_state(uow: UnitOfWork, queue_id: int) -> QueueState:
     queue = uow.session.get(Queue, queue_id)
     assert queue is not None
+    today = service_day(hall_by_id(uow, queue.hall_id), uow.now())
+    waiting, oldest = uow.session.execute(_WAITING_IN_QUEUE, {"day": today, "queue_id": queue.id}).one()
     return QueueState(
         hall_id=queue.hall_id,
         queue=queue.code,
         queue_name=queue.name,
-        waiting=_waiting_in_queue(uow, queue),
+        waiting=waiting,
+        oldest_issued_at=oldest,
     )
+
+
+# -- what a display is shown when it (re)connects ----------------------------------------
+
+
+def queue_states(uow: UnitOfWork, hall: Hall) -> list[QueueState]:
+    today = service_day(hall, uow.now())
+    counts = {
+        queue_id: (n, oldest)
+        for queue_id, n, oldest in uow.session.execute(_WAITING_BY_QUEUE, {"hall_id": hall.id, "day": today})
+    }
+    queues = uow.session.scalars(select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.code))
+    return [
+        QueueState(
+            hall_id=hall.id,
+            queue=q.code,
+            queue_name=q.name,
+            waiting=counts.get(q.id, (0, None))[0],
+            oldest_issued_at=counts.get(q.id, (0, None))[1],
+        )
+        for q in queues
+    ]
+
+
+def window_states(uow: UnitOfWork, hall: Hall) -> list[WindowState]:
+    windows = uow.session.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number))
+    return [window_state(uow, w) for w in windows]
+
+
+def recent_calls(uow: UnitOfWork, hall: Hall, limit: int = 12) -> list[TicketCalled]:
+    """Today's last calls and recalls, newest first, as their ticket_called events said."""
+    start = day_start(hall, uow.now())
+    rows = uow.session.execute(
+        select(TicketEvent, Ticket.number, Queue.code, Queue.name, Window.number, Window.name)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .join(Queue, Queue.id == Ticket.queue_id)
+        .join(Window, Window.id == TicketEvent.window_id)
+        .where(TicketEvent.hall_id == hall.id, TicketEvent.at >= start)
+        .where(TicketEvent.kind.in_([TicketEventKind.CALLED, TicketEventKind.RECALLED]))
+        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
+        .limit(limit)
+    )
+    return [
+        TicketCalled(
+            hall_id=hall.id,
+            ticket_id=event.ticket_id,
+            number=number,
+            queue=queue_code,
+            queue_name=queue_name,
+            window=window_number,
+            window_name=window_name,
+            recall=event.kind == TicketEventKind.RECALLED,
+            at=event.at,
+        )
+        for event, number, queue_code, queue_name, window_number, window_name in rows
+    ]

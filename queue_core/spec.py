@@ -160,6 +160,42 @@ class PrintingSpec(Strict):
     font: str | None = None  # the CJK font for image mode; Debian's fonts-wqy-microhei if none
 
 
+class VoiceSpec(Strict):
+    """How the hall board announces a call (叫号语音)."""
+
+    repeat: int = Field(1, ge=1, le=3)  # times the sentence is said per call
+    english: bool = False  # after the Mandarin sentence, say it in English
+    browser_voice: bool = True  # use the browser's Mandarin voice when it has one, else the clips
+    clips: str | None = None  # a folder in the config folder with the hall's own recorded clips
+
+
+class LedModuleSpec(Strict):
+    window: int
+    address: int = Field(ge=0, le=255)  # the module's address on the RS-485 line
+
+
+class LedTexts(Strict):
+    """What a window's module shows in each state; fields: {number} {window} {window_name}
+    {clerk} {badge} {reason}."""
+
+    called: str = "请{number}号"
+    serving: str = "{number}正在办理"
+    idle: str = "{window}号窗口"
+    paused: str = "暂停服务 {reason}"
+    closed: str = "暂停服务"
+
+
+class LedSpec(Strict):
+    """Serial LED modules above the windows, driven by `hallq led-bridge`."""
+
+    port: str  # the serial device, e.g. /dev/ttyUSB1
+    baudrate: int = 9600
+    encoding: Literal["gb2312", "gb18030"] = "gb18030"
+    framing: str = "plain"  # a built-in framing, or "package.module:Class" for a hall's own
+    modules: list[LedModuleSpec] = Field(min_length=1)
+    texts: LedTexts = LedTexts()
+
+
 class HallSpec(Strict):
     hall: HallInfo
     departments: list[DepartmentSpec] = Field(min_length=1)
@@ -170,6 +206,8 @@ class HallSpec(Strict):
     keypads: list[KeypadSpec] = []
     notices: list[NoticeSpec] = []
     printing: PrintingSpec = PrintingSpec()
+    voice: VoiceSpec = VoiceSpec()
+    led: LedSpec | None = None
 
     def reference_problems(self) -> list[str]:
         """Cross-references the field validators cannot see, each named by its owner."""
@@ -199,6 +237,13 @@ class HallSpec(Strict):
         for board in self.boards:
             if board.kind == "window" and board.window not in windows:
                 problems.append(f'board "{board.id}": unknown window {board.window}')
+        if self.led:
+            problems += [
+                f"led: module for unknown window {m.window}"
+                for m in self.led.modules
+                if m.window not in windows
+            ]
+            problems += [f"led: {p}" for p in _duplicates("window", [m.window for m in self.led.modules])]
         for keypad in self.keypads:
             if keypad.window not in windows:
                 problems.append(f'keypad "{keypad.id}": unknown window {keypad.window}')

@@ -11,7 +11,13 @@ def test_committed_changes_are_published_with_snapshots(db, hall, published):
     published.events.clear()
     issue(db, hall)
     assert published.names() == ["ticket_issued", "queue_state"]
-    assert published.events[1].payload() == {"queue": "A", "queue_name": "户籍业务", "waiting": 1}
+    issued_at = published.events[0].at.isoformat()
+    assert published.events[1].payload() == {
+        "queue": "A",
+        "queue_name": "户籍业务",
+        "waiting": 1,
+        "oldest_issued_at": issued_at,
+    }
     published.events.clear()
     with db.write() as uow:
         call_next(uow, hall, 2, None)
@@ -24,7 +30,7 @@ def test_committed_changes_are_published_with_snapshots(db, hall, published):
         "办事员2",
         "0002",
     )
-    assert queue.waiting == 0
+    assert (queue.waiting, queue.oldest_issued_at) == (0, None)
 
 
 def test_a_rollback_pushes_no_event(db, hall, published):
