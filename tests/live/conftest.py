@@ -169,6 +169,8 @@ def browser():
                 "--disable-gpu",
                 "--disable-background-networking",
                 "--disable-component-update",
+                # As a hall board's kiosk browser is started: it speaks calls with nobody to tap it.
+                "--autoplay-policy=no-user-gesture-required",
             ],
         )
         yield browser
