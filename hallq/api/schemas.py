@@ -175,6 +175,7 @@ class TicketOut(BaseModel):
     )
     issued_at: datetime
     called_at: datetime | None
+    started_at: datetime | None
     window: WindowBrief | None = Field(description="The window it was called to")
     windows: list[WindowBrief] = Field(description="Where it will be served")
     print: PrintOut | None = Field(None, description="Its latest print job, when a kiosk printed it")
@@ -221,6 +222,29 @@ class WindowOut(BaseModel):
 class WindowActionOut(BaseModel):
     window: WindowOut
     ticket: TicketOut | None
+
+
+class QueueLoadOut(BaseModel):
+    code: str
+    name: str
+    waiting: int
+    oldest_issued_at: datetime | None = Field(description="When the longest-waiting ticket was issued")
+
+
+class ClerkDayOut(BaseModel):
+    served: int = Field(description="Tickets the clerk finished today")
+    average_handle_seconds: int | None = Field(description="From start (开始办理) to finish (办结)")
+
+
+class PanelOut(BaseModel):
+    """Everything a clerk's window panel shows."""
+
+    window: WindowOut
+    ticket: TicketOut | None = Field(description="The ticket called to or served at the window")
+    transfer_note: str | None = Field(description="The note of the transfer that brought the ticket here")
+    queues: list[QueueLoadOut] = Field(description="The window's queues, in its order of preference")
+    waiting_here: int = Field(description="Tickets transferred to this very window, waiting")
+    today: ClerkDayOut | None = Field(description="The signed-in clerk's day so far")
 
 
 class PrintOut(BaseModel):

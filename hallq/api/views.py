@@ -43,6 +43,7 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
         estimated_wait_seconds=estimated_wait_seconds(uow, ticket, ahead),
         issued_at=ticket.issued_at,
         called_at=ticket.called_at,
+        started_at=ticket.started_at,
         window=WindowBrief(number=window.number, name=window.name) if window else None,
         windows=serving,
     )

@@ -1,15 +1,16 @@
 """Windows and the clerk's actions at them. A clerk acts only at the window they are signed
-in to; managers and admins may act at any window."""
+in to; managers and admins may act at any window. A window's keypad (a hardware caller)
+acts at its own window with its device token, in the name of the clerk signed in there."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
-from queue_core import UnitOfWork, calling, windows
-from queue_core.errors import NotFound, NotPermitted
+from queue_core import UnitOfWork, calling, desk, windows
+from queue_core.errors import InvalidState, NotFound, NotPermitted
 from queue_core.halls import staff_by_username
 from queue_core.models import Hall, Role, Ticket, Window
 
@@ -17,16 +18,20 @@ from ..state import current_hall, state
 from . import bp, doc
 from .schemas import (
     CallNumberRequest,
+    ClerkDayOut,
     FinishRequest,
     NoShowRequest,
+    PanelOut,
     PauseRequest,
+    QueueLoadOut,
     TransferRequest,
     WindowActionOut,
     WindowOut,
 )
 from .views import ticket_out, windows_out
 
-ACTORS = (Role.CLERK, Role.MANAGER, Role.ADMIN)
+STAFF = (Role.CLERK, Role.MANAGER, Role.ADMIN)
+ACTORS = (*STAFF, "device:keypad")
 Action = Callable[[UnitOfWork, Hall, int, int | None], Ticket | Window | None]
 
 
@@ -47,18 +52,35 @@ def list_windows() -> list[WindowOut]:
         return windows_out(uow, rows)
 
 
+def _acting_staff(number: int, clerk_id: int | None, any_clerk: bool) -> int | None:
+    """Whose action this is, once it is allowed at that window."""
+    if current_user.role == "device":
+        keypads = {k.id: k.window for k in state().spec.keypads}
+        if keypads.get(current_user.device_id) != number:
+            raise NotPermitted(f"{current_user.device_id} is not the keypad of window {number}")
+        if clerk_id is None:
+            raise InvalidState(f"window {number} is closed: a clerk must sign in first")
+        return clerk_id
+    if current_user.role == Role.CLERK and not any_clerk and clerk_id != current_user.id:
+        raise NotPermitted(f"you are not signed in to window {number}")
+    return current_user.id
+
+
+def _window_row(uow: UnitOfWork, hall: Hall, number: int) -> Row[tuple[int, int | None]]:
+    # Only the id and clerk here: the core loads and locks the window itself.
+    found = uow.session.execute(
+        select(Window.id, Window.clerk_id).where(Window.hall_id == hall.id, Window.number == number)
+    ).first()
+    if found is None:
+        raise NotFound(f"no window {number}")
+    return found
+
+
 def _act(number: int, action: Action, *, any_clerk: bool = False) -> WindowActionOut | None:
     with state().db.write() as uow:
         hall = current_hall(uow)
-        # Only the id and clerk here: the core loads and locks the window itself.
-        found = uow.session.execute(
-            select(Window.id, Window.clerk_id).where(Window.hall_id == hall.id, Window.number == number)
-        ).first()
-        if found is None:
-            raise NotFound(f"no window {number}")
-        if current_user.role == Role.CLERK and not any_clerk and found.clerk_id != current_user.id:
-            raise NotPermitted(f"you are not signed in to window {number}")
-        result = action(uow, hall, number, current_user.id)
+        found = _window_row(uow, hall, number)
+        result = action(uow, hall, number, _acting_staff(number, found.clerk_id, any_clerk))
         if result is None:
             return None
         ticket = result if isinstance(result, Ticket) else None
@@ -82,13 +104,43 @@ def _window_action(rule: str, summary: str, **kwargs):
         "POST",
         summary=summary,
         tag="windows",
-        roles=ACTORS,
+        roles=kwargs.pop("roles", ACTORS),
         responses=responses | kwargs.pop("responses", {}),
         **kwargs,
     )
 
 
-@_window_action("sign-in", "Sign in at a window (挂牌上岗)")
+@doc.operation(
+    bp,
+    "/windows/<int:number>/panel",
+    "GET",
+    summary="What the window's panel shows",
+    tag="windows",
+    roles=ACTORS,
+    responses={200: ("The window, its ticket, its queues' load and the clerk's day", PanelOut)},
+)
+def panel(number: int) -> PanelOut:
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        found = _window_row(uow, hall, number)
+        if current_user.role == "device":
+            _acting_staff(number, found.clerk_id, any_clerk=False)
+        window = uow.session.get(Window, found.id)
+        assert window is not None
+        ticket = uow.session.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
+        return PanelOut(
+            window=windows_out(uow, [window])[0],
+            ticket=ticket_out(uow, ticket) if ticket else None,
+            transfer_note=desk.transfer_note(uow, ticket) if ticket else None,
+            queues=[QueueLoadOut(**vars(load)) for load in desk.queue_loads(uow, hall, window)],
+            waiting_here=desk.waiting_at_window(uow, hall, window),
+            today=ClerkDayOut(**vars(desk.clerk_day(uow, hall, window.clerk_id)))
+            if window.clerk_id
+            else None,
+        )
+
+
+@_window_action("sign-in", "Sign in at a window (挂牌上岗)", roles=STAFF)
 def sign_in(number: int) -> WindowActionOut | None:
     """The caller takes the window; a colleague already there is relieved (A/B posts)."""
 
@@ -98,7 +150,7 @@ def sign_in(number: int) -> WindowActionOut | None:
     return _act(number, action, any_clerk=True)
 
 
-@_window_action("sign-out", "Sign out of a window")
+@_window_action("sign-out", "Sign out of a window", roles=STAFF)
 def sign_out(number: int) -> WindowActionOut | None:
     return _act(number, windows.sign_out)
 

@@ -126,3 +126,55 @@ def test_browser_session_needs_csrf_for_api_writes(app):
     meta = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
     signed = client.post("/api/v1/windows/3/sign-in", headers={"X-CSRFToken": meta})
     assert signed.status_code == 200 and signed.get_json()["window"]["clerk"]["name"] == "clerk3名"
+
+
+def test_the_panel_shows_the_ticket_the_queues_and_the_clerks_day(api, clock):
+    sign_in(api, "clerk1", 1)  # window 1 serves queue A
+    first = api.post("/tickets", "device:K1", {"queue": "A"}).get_json()
+    clock.advance(minutes=3)
+    api.post("/tickets", "device:K1", {"queue": "A"})
+    clock.advance(minutes=2)
+    panel = api.get("/windows/1/panel", "clerk1").get_json()
+    loads = {q["code"]: q for q in panel["queues"]}
+    assert loads["A"]["waiting"] == 2 and loads["A"]["oldest_issued_at"] == first["issued_at"]
+    assert panel["ticket"] is None and panel["today"] == {"served": 0, "average_handle_seconds": None}
+
+    api.post("/windows/1/call-next", "clerk1")
+    api.post("/windows/1/start", "clerk1")
+    clock.advance(minutes=4)
+    api.post("/windows/1/finish", "clerk1", {"outcome": "completed"})
+    api.post("/windows/1/call-next", "clerk1")
+    api.post("/windows/1/start", "clerk1")
+    clock.advance(minutes=6)
+    api.post("/windows/1/finish", "clerk1", {"outcome": "consultation"})
+    panel = api.get("/windows/1/panel", "clerk1").get_json()
+    assert panel["today"] == {"served": 2, "average_handle_seconds": 300}
+    assert {q["code"]: q["waiting"] for q in panel["queues"]}["A"] == 0
+
+
+def test_a_transferred_ticket_arrives_with_its_note(api):
+    sign_in(api, "clerk3", 3)
+    sign_in(api, "clerk4", 4)
+    api.post("/tickets", "device:K1", {"queue": "B"})
+    api.post("/windows/3/call-next", "clerk3")
+    moved = api.post("/windows/3/transfer", "clerk3", {"window": 4, "note": "需补充户口簿，请帮助核验"})
+    assert moved.status_code == 200 and moved.get_json()["window"]["state"] == "idle"
+    assert api.get("/windows/4/panel", "clerk4").get_json()["waiting_here"] == 1
+    api.post("/windows/4/call-next", "clerk4")
+    panel = api.get("/windows/4/panel", "clerk4").get_json()
+    assert panel["ticket"]["number"] == "B001" and panel["transfer_note"] == "需补充户口簿，请帮助核验"
+
+
+def test_a_windows_keypad_calls_in_the_name_of_its_clerk(api):
+    assert api.post("/windows/3/call-next", "device:P3").get_json()["message"] == (
+        "window 3 is closed: a clerk must sign in first"
+    )
+    sign_in(api, "clerk3", 3)
+    api.post("/tickets", "device:K1", {"queue": "B"})
+    called = api.post("/windows/3/call-next", "device:P3")
+    assert called.status_code == 200 and called.get_json()["ticket"]["number"] == "B001"
+    assert api.get("/windows/3/panel", "device:P3").get_json()["window"]["clerk"]["name"] == "clerk3名"
+    refused = api.post("/windows/4/call-next", "device:P3")
+    assert refused.status_code == 403 and refused.get_json()["message"] == "P3 is not the keypad of window 4"
+    assert api.post("/windows/3/sign-in", "device:P3").status_code == 403
+    assert api.post("/tickets", "device:P3", {"queue": "B"}).status_code == 403
