@@ -17,17 +17,18 @@ from .state import current_hall, state
 bp = Blueprint("pages", __name__)
 
 
+WINDOW_STATE_NAMES = {
+    "closed": _l("Closed"),
+    "idle": _l("Open"),
+    "called": _l("Calling"),
+    "serving": _l("Serving"),
+    "paused": _l("Paused"),
+}
+
+
 @bp.app_context_processor
 def _window_state_names() -> dict[str, Any]:
-    return {
-        "state_names": {
-            "closed": _l("Closed"),
-            "idle": _l("Open"),
-            "called": _l("Calling"),
-            "serving": _l("Serving"),
-            "paused": _l("Paused"),
-        }
-    }
+    return {"state_names": WINDOW_STATE_NAMES}
 
 
 @bp.get("/")

@@ -240,6 +240,7 @@ class PanelOut(BaseModel):
     """Everything a clerk's window panel shows."""
 
     window: WindowOut
+    yours: bool = Field(description="The caller may act here: the clerk signed in, a manager, its keypad")
     ticket: TicketOut | None = Field(description="The ticket called to or served at the window")
     transfer_note: str | None = Field(description="The note of the transfer that brought the ticket here")
     queues: list[QueueLoadOut] = Field(description="The window's queues, in its order of preference")

@@ -123,13 +123,20 @@ def panel(number: int) -> PanelOut:
     with state().db.read() as uow:
         hall = current_hall(uow)
         found = _window_row(uow, hall, number)
-        if current_user.role == "device":
-            _acting_staff(number, found.clerk_id, any_clerk=False)
+        try:
+            yours = _acting_staff(number, found.clerk_id, any_clerk=False) is not None
+        except NotPermitted:
+            if current_user.role == "device":
+                raise
+            yours = False
+        except InvalidState:  # a keypad at a closed window: it may look, not act
+            yours = False
         window = uow.session.get(Window, found.id)
         assert window is not None
         ticket = uow.session.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
         return PanelOut(
             window=windows_out(uow, [window])[0],
+            yours=yours,
             ticket=ticket_out(uow, ticket) if ticket else None,
             transfer_note=desk.transfer_note(uow, ticket) if ticket else None,
             queues=[QueueLoadOut(**vars(load)) for load in desk.queue_loads(uow, hall, window)],

@@ -1,0 +1,129 @@
+"""The clerk's window panel in Chromium against a real `hallq serve`: log in, sign in at the
+window, and serve with the keyboard, as a clerk does. Windows 7 and 8 are this module's."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+TIMEOUT = 10_000  # ms
+PASSWORD = "window-8-password"
+
+
+@pytest.fixture(scope="module")
+def clerk(live) -> str:
+    live.hallq(
+        "user", "add", "wangfang", "--role", "clerk", "--name", "王芳", "--badge", "0808",
+        "--password-stdin", input=f"{PASSWORD}\n",
+    )  # fmt: skip
+    return "wangfang"
+
+
+@pytest.fixture
+def panel(browser, live, clerk):
+    """A clerk's browser, logged in, at the panel of window 8."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{live.url}/panel/")
+    page.fill("input[name=username]", clerk)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.get_by_role("link", name="8号企业开办窗口").click()
+    expect(page.locator("h1")).to_have_text("8号企业开办窗口")
+    yield page
+    # Leave window 8 closed and empty for the next test.
+    live.api("POST", "/windows/8/sign-in", "manager")
+    for action, body in (("no-show", {}), ("finish", {}), ("resume", None), ("sign-out", None)):
+        live.api("POST", f"/windows/8/{action}", "manager", json=body)
+    context.close()
+
+
+def issue(live, queue: str = "E") -> dict:
+    response = live.api("POST", "/tickets", "K1", json={"queue": queue})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_clerk_signs_in_and_serves_with_the_keyboard(live, panel):
+    page = panel
+    expect(page.get_by_test_id("details")).to_have_text("您尚未在本窗口挂牌上岗。")
+    expect(page.get_by_role("button", name="叫号", exact=True)).to_be_disabled()
+    page.get_by_role("button", name="挂牌上岗").click()
+    expect(page.get_by_test_id("state")).to_have_text("空闲")
+    expect(page.get_by_test_id("clerk")).to_have_text("王芳 · 0808")
+
+    ticket = issue(live)
+    # The queue's count arrives over Socket.IO, without a reload.
+    expect(page.get_by_test_id("queues").locator("tr", has_text="企业开办")).to_contain_text("E")
+    page.keyboard.press("n")
+    number = page.get_by_test_id("number")
+    expect(number).not_to_be_empty()
+    called = number.inner_text()
+    assert called[0] == "E" and called <= ticket["number"]
+    expect(page.get_by_test_id("state")).to_have_text("呼叫中")
+
+    page.keyboard.press("n")  # a second 叫号 while the citizen is called: refused, with why
+    expect(page.get_by_test_id("message")).to_have_text(
+        f"{called} 号仍在窗口：请先办结（F）、过号（X）或转移（T）。"
+    )
+    page.keyboard.press("s")
+    expect(page.get_by_test_id("state")).to_have_text("办理中")
+    page.keyboard.press("f")
+    expect(page.get_by_role("dialog")).to_contain_text("办理结果")
+    page.keyboard.press("2")  # 补正材料
+    expect(page.get_by_test_id("state")).to_have_text("空闲")
+    expect(page.get_by_test_id("number")).to_be_empty()
+    expect(page.get_by_test_id("today").locator(".served")).to_have_text("1")
+    followed = live.api("GET", f"/tickets/{ticket['id']}").json() if called == ticket["number"] else None
+    assert followed is None or followed["status"] == "finished"
+
+
+def test_pause_with_a_reason_and_resume(live, panel):
+    page = panel
+    page.get_by_role("button", name="挂牌上岗").click()
+    expect(page.get_by_test_id("state")).to_have_text("空闲")
+    page.keyboard.press("p")
+    expect(page.get_by_role("dialog")).to_contain_text("暂停原因")
+    page.keyboard.press("2")  # 会议
+    expect(page.get_by_test_id("state")).to_have_text("暂停服务")
+    expect(page.get_by_test_id("details")).to_have_text("已暂停：会议。按“恢复”（P）继续服务。")
+    window = next(w for w in live.api("GET", "/windows").json() if w["number"] == 8)
+    assert (window["state"], window["pause_reason"]) == ("paused", "会议")
+    expect(page.get_by_role("button", name="叫号", exact=True)).to_be_disabled()
+    page.keyboard.press("p")
+    expect(page.get_by_test_id("state")).to_have_text("空闲")
+
+
+def test_transfer_to_another_window_with_a_note(live, panel):
+    page = panel
+    page.get_by_role("button", name="挂牌上岗").click()
+    issue(live)
+    page.get_by_role("button", name="叫号", exact=True).click()
+    expect(page.get_by_test_id("number")).not_to_be_empty()
+    moved = page.get_by_test_id("number").inner_text()
+    page.keyboard.press("t")
+    page.get_by_label("转至").select_option(label="7号医保窗口")
+    page.get_by_label("转移说明（给接办人员）").fill("企业职工医保，需核对参保记录")
+    page.get_by_role("dialog").get_by_role("button", name="转移").click()
+    expect(page.get_by_test_id("state")).to_have_text("空闲")
+    expect(page.get_by_test_id("number")).to_be_empty()
+
+    live.api("POST", "/windows/7/sign-in", "clerk7")
+    assert live.api("GET", "/windows/7/panel", "clerk7").json()["waiting_here"] >= 1
+    taken = live.api("POST", "/windows/7/call", "clerk7", json={"number": moved}).json()
+    assert taken["ticket"]["number"] == moved
+    panel7 = live.api("GET", "/windows/7/panel", "clerk7").json()
+    assert panel7["transfer_note"] == "企业职工医保，需核对参保记录"
+    live.api("POST", "/windows/7/no-show", "clerk7", json={})
+    live.api("POST", "/windows/7/sign-out", "clerk7")
+
+
+def test_a_clerk_of_another_window_sees_who_is_signed_in(live, browser, panel):
+    page = panel
+    live.api("POST", "/windows/8/sign-in", "manager")
+    page.reload()
+    expect(page.get_by_test_id("details")).to_have_text("本窗口当前在岗：张敏（工号 ）。")
+    expect(page.get_by_role("button", name="挂牌上岗")).to_be_visible()

@@ -1,0 +1,271 @@
+// The clerk's window panel: a thin client of /api/v1/windows/<n>/...
+// Every button is one API call; the server guards every state change (a second 叫号 while a
+// ticket is at the window is refused), the page only reflects what the server answered.
+(() => {
+  "use strict";
+
+  const setup = JSON.parse(document.getElementById("panel-setup").textContent);
+  const S = setup.strings;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const root = document.querySelector(".panel");
+  const $ = (selector) => root.querySelector(selector);
+  const buttons = [...root.querySelectorAll(".actions [data-action]")];
+
+  // Which actions each window state allows (the server checks again).
+  const ALLOWED = {
+    idle: ["call-next", "call", "pause"],
+    called: ["recall", "start", "no-show", "transfer"],
+    serving: ["finish", "transfer"],
+    paused: ["resume"],
+    closed: [],
+  };
+
+  let panel = null; // the latest answer of GET /panel
+  let busy = false; // one request at a time: a double press sends nothing twice
+
+  function format(text, values = {}) {
+    return text.replace(/%\((\w+)\)(0?\d*)([sd])/g, (_m, name, width, kind) => {
+      const value = String(values[name] ?? "");
+      return kind === "d" && width ? value.padStart(Number(width), "0") : value;
+    });
+  }
+
+  function minutesSince(iso) {
+    return Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 60000));
+  }
+
+  function say(text, kind = "error") {
+    const message = $(".message");
+    message.textContent = text;
+    message.className = `message ${kind}`;
+    message.hidden = !text;
+  }
+
+  async function request(method, path, body) {
+    const response = await fetch(setup.api + path, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = response.status === 204 ? null : await response.json();
+    return { status: response.status, ok: response.ok, data };
+  }
+
+  async function refresh() {
+    try {
+      const answer = await request("GET", `/windows/${setup.window}/panel`);
+      if (!answer.ok) return say(format(S.failed, { message: answer.data.message }));
+      panel = answer.data;
+      render();
+    } catch {
+      say(S.offline);
+    }
+  }
+
+  // -- drawing ----------------------------------------------------------------------------
+
+  function render() {
+    const { window: win, ticket, yours } = panel;
+    root.dataset.state = win.state;
+    root.dataset.yours = yours;
+    $("[data-testid=state]").textContent = setup.stateNames[win.state];
+    $("[data-testid=clerk]").textContent = win.clerk ? `${win.clerk.name} · ${win.clerk.badge}` : "";
+    $("[data-action=sign-in]").hidden = yours;
+    $("[data-action=sign-out]").hidden = !yours || win.state === "closed";
+    const allowed = yours ? ALLOWED[win.state] || [] : [];
+    for (const button of buttons) {
+      const action = button.dataset.action;
+      button.disabled = busy || !allowed.includes(action);
+      if (action === "pause") button.hidden = win.state === "paused";
+      if (action === "resume") button.hidden = win.state !== "paused";
+    }
+    renderTicket(win, ticket, yours);
+    renderLoad();
+  }
+
+  function renderTicket(win, ticket, yours) {
+    $("[data-testid=number]").textContent = ticket ? ticket.number : "";
+    const details = $("[data-testid=details]");
+    const note = $("[data-testid=note]");
+    note.hidden = !panel.transfer_note;
+    note.textContent = panel.transfer_note || "";
+    if (!yours) {
+      details.textContent = win.clerk ? format(S.taken_by, win.clerk) : S.closed;
+    } else if (win.state === "paused") {
+      details.textContent = format(S.paused, { reason: win.pause_reason });
+    } else if (!ticket) {
+      details.textContent = S.idle;
+    } else {
+      const parts = [ticket.queue_name, ticket.item_name, setup.priorityNames[ticket.priority]];
+      const waited = ticket.called_at ? (Date.parse(ticket.called_at) - Date.parse(ticket.issued_at)) / 60000 : 0;
+      parts.push(format(S.waited, { n: Math.floor(waited) }));
+      if (ticket.started_at) parts.push(format(S.serving_for, { n: minutesSince(ticket.started_at) }));
+      details.textContent = parts.filter(Boolean).join(" · ");
+    }
+  }
+
+  function renderLoad() {
+    const rows = panel.queues.map((q) => [`${q.code} ${q.name}`, q.waiting, q.oldest_issued_at]);
+    if (panel.waiting_here) rows.push([S.sent_here, panel.waiting_here, null]);
+    $("[data-testid=queues] tbody").replaceChildren(
+      ...rows.map(([name, waiting, oldest]) => {
+        const tr = document.createElement("tr");
+        for (const text of [name, waiting, oldest ? format(S.minutes, { n: minutesSince(oldest) }) : S.nobody_waits]) {
+          const td = document.createElement("td");
+          td.textContent = text;
+          tr.append(td);
+        }
+        return tr;
+      }),
+    );
+    const today = panel.today;
+    $(".today .served").textContent = today ? today.served : "";
+    const average = today && today.average_handle_seconds;
+    $(".today .average").textContent =
+      average == null ? "—" : format(S.seconds_avg, { n: Math.floor(average / 60), s: average % 60 });
+  }
+
+  // -- acting -----------------------------------------------------------------------------
+
+  async function act(action, body) {
+    if (busy) return;
+    busy = true;
+    render();
+    try {
+      const answer = await request("POST", `/windows/${setup.window}/${action}`, body);
+      if (answer.status === 204) say(S.nobody, "info");
+      else if (answer.ok) say("");
+      else if (answer.status === 409 && panel.ticket && ["call-next", "call"].includes(action))
+        say(format(S.finish_first, { number: panel.ticket.number }));
+      else say(format(S.failed, { message: answer.data.message }));
+    } catch {
+      say(S.offline);
+    } finally {
+      busy = false;
+      await refresh();
+    }
+  }
+
+  function ask(name) {
+    const dialog = document.querySelector(`dialog[data-dialog="${name}"]`);
+    return new Promise((resolve) => {
+      dialog.returnValue = "";
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "cancel" ? "" : dialog.returnValue), {
+        once: true,
+      });
+      dialog.showModal();
+    });
+  }
+
+  const withChoice = {
+    finish: async () => {
+      const outcome = await ask("finish");
+      if (outcome) act("finish", { outcome });
+    },
+    "no-show": async () => {
+      const choice = await ask("no-show");
+      if (choice) act("no-show", { requeue: choice === "requeue" });
+    },
+    pause: async () => {
+      const reason = await ask("pause");
+      if (reason) act("pause", { reason });
+    },
+    call: async () => {
+      const form = document.querySelector('[data-submit="call"]');
+      form.reset();
+      if ((await ask("call")) === "ok") act("call", { number: form.number.value.trim().toUpperCase() });
+    },
+    transfer: async () => {
+      const form = document.querySelector('[data-submit="transfer"]');
+      form.reset();
+      if ((await ask("transfer")) !== "ok") return;
+      const [kind, value] = form.target.value.split(":");
+      const note = form.note.value.trim();
+      act("transfer", kind === "queue" ? { queue: value, note } : { window: Number(value), note });
+    },
+  };
+
+  function press(action) {
+    (withChoice[action] || (() => act(action)))();
+  }
+
+  function fillChoices(name, choices) {
+    document.querySelector(`[data-choices="${name}"]`).replaceChildren(
+      ...choices.map((choice, index) => {
+        const button = document.createElement("button");
+        button.value = choice.value;
+        button.className = "choice";
+        button.innerHTML = `<span></span> <kbd aria-hidden="true">${index + 1}</kbd>`;
+        button.firstChild.textContent = choice.label;
+        return button;
+      }),
+    );
+  }
+
+  function fillTargets() {
+    const option = (value, label) => Object.assign(document.createElement("option"), { value, textContent: label });
+    document
+      .querySelector('[data-targets="queue"]')
+      .replaceChildren(...setup.queues.map((q) => option(`queue:${q.code}`, `${q.code} ${q.name}`)));
+    document
+      .querySelector('[data-targets="window"]')
+      .replaceChildren(...setup.windows.map((w) => option(`window:${w.number}`, w.name)));
+  }
+
+  function onKey(event) {
+    if (event.ctrlKey || event.altKey || event.metaKey) return;
+    const open = document.querySelector("dialog[open]");
+    if (open) {
+      // Digits pick the n-th choice; Esc cancels (the browser's own dialog handling).
+      const choices = [...open.querySelectorAll("button.choice:not([hidden])")];
+      const index = Number(event.key) - 1;
+      if (choices[index] && !event.target.matches("input, select")) {
+        event.preventDefault();
+        choices[index].click();
+      }
+      return;
+    }
+    if (event.target.matches("input, select, textarea")) return;
+    const button = buttons.find((b) => b.dataset.key === event.key.toLowerCase() && !b.hidden);
+    if (!button) return;
+    event.preventDefault();
+    if (!button.disabled) button.click();
+    else if (busy) return;
+    else if (panel && panel.ticket && ["call-next", "call"].includes(button.dataset.action))
+      say(format(S.finish_first, { number: panel.ticket.number }));
+    else say(S.not_now, "info");
+  }
+
+  // -- live -------------------------------------------------------------------------------
+
+  function listen() {
+    const link = $("[data-testid=link]");
+    const socket = io("/hall", { transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 2000 });
+    socket.on("connect", () => {
+      link.dataset.online = "true";
+      socket.emit("subscribe", { window: setup.window }, () => refresh());
+      for (const code of setup.windowQueues) socket.emit("subscribe", { queue: code });
+    });
+    socket.on("disconnect", () => (link.dataset.online = "false"));
+    socket.on("window_state", (state) => state.window === setup.window && refresh());
+    socket.on("queue_state", (state) => {
+      const load = panel && panel.queues.find((q) => q.code === state.queue);
+      if (!load) return;
+      Object.assign(load, { waiting: state.waiting, oldest_issued_at: state.oldest_issued_at });
+      renderLoad();
+    });
+  }
+
+  for (const button of buttons) button.addEventListener("click", () => press(button.dataset.action));
+  for (const action of ["sign-in", "sign-out"])
+    $(`[data-action=${action}]`).addEventListener("click", () => act(action));
+  fillChoices("outcome", setup.outcomes);
+  fillChoices("reason", setup.pauseReasons);
+  document.querySelector("[data-requeue]").hidden = !setup.requeueNoShow;
+  fillTargets();
+  document.addEventListener("keydown", onKey);
+  setInterval(() => panel && render(), 15000); // waiting and serving minutes move on
+  refresh();
+  listen();
+})();
