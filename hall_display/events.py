@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from hallq.extensions import socketio
 from queue_core.events import (
     DomainEvent,
+    NoticeChanged,
     PrintDone,
     PrinterState,
     QueueState,
@@ -38,6 +39,8 @@ def rooms_for(event: DomainEvent) -> list[str]:
             return [f"kiosk:{kiosk}", "dashboard"] + ([f"ticket:{ticket_id}"] if ticket_id else [])
         case PrinterState(kiosk=kiosk):
             return [f"kiosk:{kiosk}", "dashboard"]
+        case NoticeChanged():
+            return ["board:hall", "dashboard"]
     return ["dashboard"]
 
 

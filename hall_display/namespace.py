@@ -11,6 +11,7 @@ from flask_socketio import join_room
 from hallq.auth import user_for_token
 from hallq.extensions import socketio
 from hallq.state import current_hall, state
+from queue_core import notices
 from queue_core.halls import window_by_number
 from queue_core.snapshots import queue_states, recent_calls, window_state, window_states
 
@@ -92,5 +93,10 @@ def current_state(kind: str, value: Any) -> dict[str, Any] | None:
             "windows": [w.payload() for w in window_states(uow, hall)],
             "queues": [q.payload() for q in queue_states(uow, hall)],
             "calls": [c.payload() for c in recent_calls(uow, hall)],
-            "notices": [n.model_dump() for n in state().spec.notices],
+            # Posted notices (newest first), then the hall's standing ones (no id: not withdrawable).
+            "notices": [notices.as_event(n).payload() for n in notices.active(uow, hall)]
+            + [
+                {"id": None, **n.model_dump(), "until": None, "withdrawn": False}
+                for n in state().spec.notices
+            ],
         }

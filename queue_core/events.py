@@ -105,3 +105,15 @@ class PrinterState(DomainEvent):
     status: str
     alarm: bool
     error: str | None
+
+
+@dataclass(frozen=True)
+class NoticeChanged(DomainEvent):
+    """A manager posted a notice to the hall boards, or withdrew one (withdrawn: true)."""
+
+    name: ClassVar[str] = "notice"
+    id: int
+    title: str
+    text: str
+    until: datetime | None
+    withdrawn: bool

@@ -447,3 +447,19 @@ class PrintRecord(Base):
     problems: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class HallNotice(Base):
+    """A notice a manager posts to the hall boards (信息发布), until it expires or is withdrawn."""
+
+    __tablename__ = "hall_notice"
+    __table_args__ = (Index("ix_hall_notice_hall_posted", "hall_id", "posted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    title: Mapped[str] = mapped_column(String(60))
+    text: Mapped[str] = mapped_column(Text)
+    posted_at: Mapped[datetime]
+    posted_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    until: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]

@@ -78,4 +78,4 @@ def openapi() -> Any:
     return jsonify(doc.document(PREFIX))
 
 
-from . import appointments, catalog, printing, tickets, windows  # noqa: E402,F401 - the views register themselves on bp
+from . import appointments, catalog, notices, printing, tickets, windows  # noqa: E402,F401 - the views register themselves on bp

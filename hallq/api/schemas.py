@@ -270,6 +270,21 @@ class NoticeRequest(Payload):
     kiosk: str | None = Field(None, max_length=40, description="Staff only: the kiosk whose printer to use")
 
 
+class HallNoticeRequest(Payload):
+    title: str = Field(min_length=1, max_length=60)
+    text: str = Field(min_length=1, max_length=600)
+    minutes: int | None = Field(
+        None, ge=1, le=7 * 24 * 60, description="Shown for this long; until withdrawn if none"
+    )
+
+
+class HallNoticeOut(BaseModel):
+    id: int | None = Field(description="None for the hall's standing notices of hall.toml")
+    title: str
+    text: str
+    until: datetime | None
+
+
 class PrinterOut(BaseModel):
     name: str = Field(description='The kiosk\'s id, or "<kiosk> backup"')
     kiosk: str

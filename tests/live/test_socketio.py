@@ -18,7 +18,7 @@ class Board:
         self.received: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         self.client = socketio.Client(reconnection=False)
         names = ("ticket_called", "window_state", "queue_state", "ticket_changed", "ticket_issued")
-        for name in (*names, "print_done", "printer_state"):
+        for name in (*names, "print_done", "printer_state", "notice"):
             self.client.on(name, self._recorder(name), namespace="/hall")
         self.client.connect(
             url, namespaces=["/hall"], transports=["websocket"], auth={"token": token} if token else None
