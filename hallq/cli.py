@@ -238,6 +238,34 @@ def serve(host: str, port: int, threads: int, access_log: bool) -> None:
     run(create_app, host, port, threads, access_log)
 
 
+@main.command("led-bridge")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="The Hallq server")
+def led_bridge(url: str) -> None:
+    """Show each window's text on its serial LED module ([led] in hall.toml) until stopped."""
+    import logging
+
+    from hall_display.led_bridge import LedError, serve
+
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter("give the server as http://HOST:PORT", param_hint="--url")
+    settings = _settings()
+    try:
+        spec = load_hall(settings.HALLQ_CONFIG)
+    except ConfigError as exc:
+        raise _config_error(exc) from exc
+    if spec.led is None:
+        raise click.ClickException(
+            f"{settings.HALLQ_CONFIG / 'hall.toml'} has no [led] section: "
+            "describe the port and modules first (see docs/led.md)"
+        )
+    # force: python-escpos (imported with the hall's spec) has set up the root logger already
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True)
+    try:
+        serve(spec.led, url)
+    except LedError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
