@@ -184,6 +184,18 @@ class LedTexts(Strict):
     paused: str = "暂停服务 {reason}"
     closed: str = "暂停服务"
 
+    @field_validator("*")
+    @classmethod
+    def _formats(cls, value: str) -> str:
+        """Tried with a window's fields, so a bad template is named by check-config."""
+        sample = {"number": "A012", "window": 3, "window_name": "3号窗口", "clerk": "王芳", "badge": "1001", "reason": "会议"}  # fmt: skip
+        try:
+            value.format(**sample)
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            problem = f"no field {{{exc.args[0]}}}" if isinstance(exc, KeyError) else str(exc)
+            raise ValueError(f"{problem}; the fields are {' '.join(f'{{{f}}}' for f in sample)}") from exc
+        return value
+
 
 class LedSpec(Strict):
     """Serial LED modules above the windows, driven by `hallq led-bridge`."""
