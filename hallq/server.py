@@ -40,7 +40,9 @@ def run(make_app: Callable[[], Flask], host: str, port: int, threads: int, acces
             "worker_class": "gthread",
             "threads": threads,
             "accesslog": "-" if access_log else None,
-            "graceful_timeout": 10,
+            # Every open board holds a request until it disconnects: waiting longer for them
+            # only delays a restart (they reconnect by themselves); calls take milliseconds.
+            "graceful_timeout": 3,
             "proc_name": "hallq",
             # gunicorn 27's control socket has one fixed path per user: several servers would clash.
             "control_socket_disable": True,
