@@ -94,6 +94,31 @@ def db_upgrade() -> None:
 
 
 @main.group()
+def voice() -> None:
+    """The hall board's voice clips."""
+
+
+@voice.command("build")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the clips (default: hall_display/static/voice/default, which the board uses)",
+)
+def voice_build(out: Path | None) -> None:
+    """Speak the default clip set (Mandarin, English, the chime) with espeak-ng into WAV files."""
+    from hall_display.voice_clips import DEFAULT_DIR, VoiceBuildError, build_clips
+
+    out = out or DEFAULT_DIR
+    try:
+        manifest = build_clips(out)
+    except VoiceBuildError as exc:
+        raise click.ClickException(str(exc)) from exc
+    counts = ", ".join(f"{len(lang['clips'])} {code}" for code, lang in manifest["languages"].items())
+    click.echo(f"{out}: {counts} voice clips ({manifest['generator']})")
+
+
+@main.group()
 def catalog() -> None:
     """The catalogue of service items."""
 

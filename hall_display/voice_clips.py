@@ -1,0 +1,185 @@
+"""The hall board's voice clips: what each clip says, per language, and the default set built
+with espeak-ng. No Flask.
+
+The board's announcer.js says a call by playing clips back to back:
+
+    zh: chime 请 A 零 一 二 号 到 十 二 号窗口办理      (ticket digit by digit, window as a number)
+    en: Number A zero one two please go to window twelve
+
+A hall may replace any clip with its own recording (see docs/voice.md); this module builds the
+default set: Mandarin with espeak-ng's `cmn-latn-pinyin` voice fed pinyin with tone numbers
+(the plain `cmn` voice reads the tone digits in English), letters as Chinese halls say them
+(the Mandarin voice's letter names), English with `-v en`, and the chime synthesised here.
+"""
+
+from __future__ import annotations
+
+import array
+import json
+import math
+import shutil
+import subprocess
+import tempfile
+import wave
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from string import ascii_uppercase
+
+DEFAULT_DIR = Path(__file__).resolve().parent / "static" / "voice" / "default"
+ESPEAK_VOICES = {"zh": "cmn-latn-pinyin", "en": "en"}
+SPEED = 150  # words per minute; espeak-ng's 175 is hurried for a hall
+RATE = 22050  # espeak-ng's own sample rate; the chime uses it too
+CHIME = "chime"
+
+
+@dataclass(frozen=True)
+class Clip:
+    name: str  # the file's name without its extension, in the language's folder
+    text: str  # what it says (a browser voice says this text instead)
+    say: str | None  # what espeak-ng is given; None: the synthesised chime
+
+
+_ZH_DIGITS = ("ling2", "yi1", "er4", "san1", "si4", "wu3", "liu4", "qi1", "ba1", "jiu3")
+_EN_NUMBERS = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)  # fmt: skip
+_EN_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+CATALOGUE: dict[str, tuple[Clip, ...]] = {
+    "zh": (
+        Clip(CHIME, "", None),
+        Clip("qing", "请", "qing3"),
+        Clip("hao", "号", "hao4"),
+        Clip("dao", "到", "dao4"),
+        Clip("hao_chuangkou_banli", "号窗口办理", "hao4 chuang1 kou3 ban4 li3"),
+        *(Clip(str(n), "零一二三四五六七八九"[n], pinyin) for n, pinyin in enumerate(_ZH_DIGITS)),
+        Clip("10", "十", "shi2"),
+        *(Clip(letter, letter, letter) for letter in ascii_uppercase),
+    ),
+    "en": (
+        Clip("number", "Number", "Number"),
+        Clip("please_go_to_window", "please go to window", "please go to window"),
+        *(Clip(str(n), word, word) for n, word in enumerate(_EN_NUMBERS)),
+        *(Clip(str(10 * tens), word, word) for tens, word in enumerate(_EN_TENS, start=2)),
+        *(Clip(letter, letter, letter) for letter in ascii_uppercase),
+    ),
+}
+
+
+class VoiceBuildError(Exception):
+    """The default clips cannot be built; the message says what is missing."""
+
+
+def needs_build(out_dir: Path = DEFAULT_DIR) -> bool:
+    """True when the set is missing or older than this catalogue."""
+    manifest = out_dir / "manifest.json"
+    return not manifest.exists() or manifest.stat().st_mtime < Path(__file__).stat().st_mtime
+
+
+def build_clips(out_dir: Path = DEFAULT_DIR) -> dict:
+    """Write every clip of the catalogue as out_dir/<lang>/<name>.wav and out_dir/manifest.json
+    (each clip's file, text, espeak-ng input, phonemes and length); returns the manifest. The
+    old set is replaced only once the new one is complete."""
+    espeak = _espeak()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".voice-", dir=out_dir.parent))
+    try:
+        for lang in CATALOGUE:
+            (work / lang).mkdir()
+        jobs = [(lang, clip) for lang, clips in CATALOGUE.items() for clip in clips]
+        with ThreadPoolExecutor() as pool:
+            phonemes = list(pool.map(lambda job: _render(espeak, work, *job), jobs))
+        manifest = {
+            "generator": _version(espeak),
+            "languages": {lang: {"voice": voice, "clips": {}} for lang, voice in ESPEAK_VOICES.items()},
+        }
+        for (lang, clip), spoken in zip(jobs, phonemes, strict=True):
+            file = f"{lang}/{clip.name}.wav"
+            with wave.open(str(work / file), "rb") as w:
+                seconds = round(w.getnframes() / w.getframerate(), 3)
+            manifest["languages"][lang]["clips"][clip.name] = {
+                "file": file, "text": clip.text, "say": clip.say, "phonemes": spoken, "seconds": seconds,
+            }  # fmt: skip
+        (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        work.rename(out_dir)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return manifest
+
+
+def _espeak() -> str:
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        raise VoiceBuildError(
+            "espeak-ng is not installed (it speaks the default voice clips): install Debian's "
+            "espeak-ng package (`./dev setup` does), or give the hall its own recordings"
+        )
+    return espeak
+
+
+def _version(espeak: str) -> str:
+    """'eSpeak NG text-to-speech: 1.51' (without where its data is)."""
+    out = subprocess.run([espeak, "--version"], capture_output=True, text=True).stdout
+    return out.split("  Data at:")[0].strip()
+
+
+def _render(espeak: str, work: Path, lang: str, clip: Clip) -> str | None:
+    """Write work/<lang>/<name>.wav; returns espeak-ng's phonemes for it (None for the chime)."""
+    path = work / lang / f"{clip.name}.wav"
+    if clip.say is None:
+        _write_chime(path)
+        return None
+    done = subprocess.run(
+        [espeak, "-v", ESPEAK_VOICES[lang], "-s", str(SPEED), "-x", "-w", str(path), "--", clip.say],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise VoiceBuildError(
+            f"espeak-ng (voice {ESPEAK_VOICES[lang]}) failed on {lang}/{clip.name} ({clip.say!r}): "
+            f"{(done.stderr or done.stdout).strip()}"
+        )
+    _trim_silence(path)
+    return done.stdout.strip()
+
+
+def _trim_silence(path: Path, threshold: int = 300, pad: float = 0.03) -> None:
+    """espeak-ng leaves about 40 ms before and 300 ms after each word; clips played back to
+    back need only a breath between them."""
+    with wave.open(str(path), "rb") as w:
+        params = w.getparams()
+        samples = array.array("h", w.readframes(w.getnframes()))
+    loud = [i for i, sample in enumerate(samples) if abs(sample) > threshold]
+    if not loud:
+        return
+    margin = int(pad * params.framerate)
+    kept = samples[max(0, loud[0] - margin) : loud[-1] + margin]
+    with wave.open(str(path), "wb") as w:
+        w.setparams(params)
+        w.writeframes(kept.tobytes())
+
+
+def _write_chime(path: Path) -> None:
+    """A ding-dong (E5 then C5) with bell-like overtones, each note decaying."""
+    notes = ((0.0, 659.25), (0.45, 523.25))
+    length = int(1.5 * RATE)
+    signal = [0.0] * length
+    for start, frequency in notes:
+        for i in range(int(start * RATE), length):
+            t = i / RATE - start
+            envelope = min(1.0, t / 0.005) * math.exp(-3.2 * t)
+            signal[i] += envelope * sum(
+                amplitude * math.sin(2 * math.pi * frequency * overtone * t)
+                for overtone, amplitude in ((1, 1.0), (2, 0.3), (3, 0.12))
+            )
+    peak = max(abs(s) for s in signal)
+    samples = array.array("h", (int(0.6 * 32767 * s / peak) for s in signal))
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(samples.tobytes())
