@@ -8,3 +8,4 @@ bp = Blueprint(
 )
 
 from . import namespace  # noqa: E402,F401 - registers the /hall handlers
+from . import voice  # noqa: E402,F401 - the voice clips route and voice_setup() for templates
