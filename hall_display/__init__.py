@@ -9,3 +9,4 @@ bp = Blueprint(
 
 from . import namespace  # noqa: E402,F401 - registers the /hall handlers
 from . import voice  # noqa: E402,F401 - the voice clips route and voice_setup() for templates
+from .pages import hall_board, window_board  # noqa: E402,F401 - the board pages register their routes

@@ -1,0 +1,42 @@
+"""The boards' pages: /board/window/<n> over each window and /board/hall in the hall. They
+are public, show everything from the /hall namespace (the state in the subscription's
+acknowledgement, then its events) and never fetch anything else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, render_template
+from flask_babel import get_locale
+
+from hallq.state import state
+
+from . import bp
+from .strings import strings_for
+
+
+def _setup(subscribe: dict[str, Any], **more: Any) -> dict[str, Any]:
+    locale = str(get_locale())
+    return {
+        "subscribe": subscribe,
+        "lang": "zh" if locale.startswith("zh") else "en",
+        "strings": strings_for(locale),
+        **more,
+    }
+
+
+@bp.get("/window/<int:number>")
+def window_board(number: int) -> Any:
+    window = next((w for w in state().spec.windows if w.number == number), None)
+    if window is None:
+        abort(404, f"hall.toml declares no window {number}")
+    setup = _setup({"window": number}, window=number, windowName=window.name)
+    return render_template("hall_display/window_board.html", setup=setup, window=window)
+
+
+@bp.get("/hall")
+def hall_board() -> Any:
+    spec = state().spec
+    queue_names = {q.code: q.name_en for q in spec.queues if q.name_en}
+    setup = _setup({"board": "hall"}, queueNamesEn=queue_names, timezone=spec.hall.timezone)
+    return render_template("hall_display/hall_board.html", setup=setup, hall_name=spec.hall.name)

@@ -1,0 +1,135 @@
+// The hall board (综合屏): the last calls with the newest large, each queue's waiting count,
+// every window's state and the hall's notices scrolling. Each new call is announced by the
+// voice (voice.html), never the calls that the state on (re)connect brings.
+"use strict";
+
+(() => {
+  const { setup, t, el, fit, replay } = board;
+  const MAX_CALLS = 12;
+  const NOTICE_SCREENS_PER_MINUTE = 5; // the notices cross the screen's width in 12 s
+  const part = (name) => document.querySelector(`.${name}`);
+  const shown = { windows: new Map(), queues: new Map(), calls: [], notices: [] };
+
+  const callKey = (call) => `${call.ticket_id}@${call.at}`;
+  const queueName = (code, name) => (setup.lang === "en" && setup.queueNamesEn[code]) || name;
+
+  function renderCalls() {
+    const [latest, ...earlier] = shown.calls;
+    const box = part("latest");
+    box.classList.toggle("empty", !latest);
+    box.querySelector(".number").textContent = latest ? latest.number : "—";
+    box.querySelector(".where").textContent = latest ? t("go_to", { window: latest.window_name }) : t("no_calls");
+    fit(box.querySelector(".where"));
+    part("recent").replaceChildren(
+      ...earlier.map((call) =>
+        el("li", { "data-number": call.number },
+          el("span", { class: "number" }, call.number),
+          el("span", { class: "to" }, t("window", { n: call.window })),
+          call.recall ? el("span", { class: "tag" }, t("recall")) : null),
+      ),
+    );
+    fit(part("recent"));
+  }
+
+  function renderQueues() {
+    part("queue-list").replaceChildren(
+      ...[...shown.queues.values()].map((q) =>
+        el("li", { "data-queue": q.queue, "data-waiting": q.waiting },
+          el("span", { class: "name" }, el("span", { class: "code" }, q.queue), queueName(q.queue, q.queue_name)),
+          el("span", { class: "number" }, String(q.waiting))),
+      ),
+    );
+    fit(part("queue-list"));
+  }
+
+  function windowDetail(w) {
+    if (w.state === "called" || w.state === "serving") return el("span", { class: "detail number" }, w.current_number);
+    if (w.state === "paused") return el("span", { class: "detail" }, w.pause_reason || "");
+    return w.state === "idle" ? el("span", { class: "detail" }, w.clerk_name || "") : null;
+  }
+
+  function renderWindows() {
+    part("window-grid").replaceChildren(
+      ...[...shown.windows.values()]
+        .sort((a, b) => a.window - b.window)
+        .map((w) =>
+          el("li", { "data-window": w.window, "data-state": w.state, title: w.window_name },
+            el("span", { class: "head" }, el("span", { class: "no" }, String(w.window)), windowDetail(w)),
+            el("span", { class: "state" }, t(`state_${w.state}`))),
+        ),
+    );
+    fit(part("window-grid"));
+  }
+
+  // Notices posted for a time leave the board when their time is up.
+  const currentNotices = () => shown.notices.filter((n) => !n.until || Date.parse(n.until) > Date.now());
+  let noticesShown = 0;
+
+  function renderNotices() {
+    const notices = currentNotices();
+    noticesShown = notices.length;
+    const footer = part("notices");
+    footer.hidden = notices.length === 0;
+    // The notices twice in a row, moved by the width of one: a loop without a gap or a jump.
+    const group = (hidden) =>
+      el("span", { class: "group", "aria-hidden": hidden },
+        ...notices.map((n) => el("span", { class: "notice" }, el("b", {}, n.title), n.text)));
+    const track = footer.querySelector(".track");
+    track.replaceChildren(group(null), group("true"));
+    const seconds = (track.firstChild.offsetWidth / footer.clientWidth) * (60 / NOTICE_SCREENS_PER_MINUTE);
+    track.style.setProperty("--duration", `${Math.max(seconds, 10)}s`);
+  }
+
+  // A call the board has not shown yet goes on top; returns whether it was new.
+  function addCall(call) {
+    if (shown.calls.some((c) => callKey(c) === callKey(call))) return false;
+    shown.calls = [call, ...shown.calls].slice(0, MAX_CALLS);
+    return true;
+  }
+
+  const clock = new Intl.DateTimeFormat(setup.lang === "zh" ? "zh-CN" : "en-GB", {
+    timeZone: setup.timezone, month: "long", day: "numeric", weekday: "long",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  function tick() {
+    part("clock").textContent = clock.format(new Date());
+    if (currentNotices().length !== noticesShown) renderNotices();
+  }
+  tick();
+  setInterval(tick, 1000);
+
+  board.connect({
+    state(state) {
+      shown.windows = new Map(state.windows.map((w) => [w.window, w]));
+      shown.queues = new Map(state.queues.map((q) => [q.queue, q]));
+      shown.calls = state.calls.slice(0, MAX_CALLS);
+      shown.notices = state.notices;
+      renderNotices();
+      renderCalls();
+      renderQueues();
+      renderWindows();
+    },
+    ticket_called(call) {
+      if (!addCall(call)) return;
+      renderCalls();
+      document.body.dataset.calls = Number(document.body.dataset.calls) + 1;
+      replay(part("latest"), "blink");
+      window.hallqVoice && window.hallqVoice.announce(call);
+    },
+    window_state(w) {
+      shown.windows.set(w.window, w);
+      renderWindows();
+    },
+    queue_state(q) {
+      shown.queues.set(q.queue, q);
+      renderQueues();
+    },
+    // A notice posted (it goes first, as the newest) or withdrawn (it goes).
+    notice(notice) {
+      const others = shown.notices.filter((n) => n.id === null || n.id !== notice.id);
+      shown.notices = notice.withdrawn ? others : [notice, ...others];
+      renderNotices();
+    },
+  });
+  window.addEventListener("resize", renderNotices);
+})();

@@ -1,0 +1,44 @@
+// The LED-style board over one window: its number and name, the number being called or
+// served (blinking at each call and recall), the clerk's name and badge, or 暂停服务.
+"use strict";
+
+(() => {
+  const { setup, t, fitAll, replay } = board;
+  const part = (name) => document.querySelector(`.${name}`);
+  const number = part("number");
+  let shown = null;
+
+  function headline(w) {
+    if (w.state === "paused") return t("state_paused");
+    if (w.state === "closed") return t("state_closed");
+    return t("welcome");
+  }
+
+  function status(w) {
+    if (w.state === "paused") return w.pause_reason || "";
+    return w.state === "called" || w.state === "serving" ? t(`state_${w.state}`) : "";
+  }
+
+  function render(w) {
+    shown = w;
+    document.body.dataset.state = w.state;
+    part("window-name").textContent = w.window_name;
+    number.textContent = w.current_number || "";
+    part("headline").textContent = headline(w);
+    part("status").textContent = status(w);
+    part("clerk-name").textContent = w.clerk_name || "";
+    part("clerk-badge").textContent = w.clerk_badge ? t("badge", { badge: w.clerk_badge }) : "";
+    fitAll();
+  }
+
+  part("window-no").textContent = t("window", { n: setup.window });
+  board.connect({
+    state: (state) => render(state.window),
+    window_state: render,
+    ticket_called(call) {
+      render({ ...shown, state: "called", current_number: call.number });
+      number.dataset.calls = Number(number.dataset.calls) + 1;
+      replay(number, "blink");
+    },
+  });
+})();

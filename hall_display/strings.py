@@ -1,0 +1,36 @@
+"""Every text the boards' scripts show, from the Babel catalogue. A board shows one language
+for its whole life (Chinese, or English with ?lang=en), so a page gets only its own."""
+
+from __future__ import annotations
+
+from flask_babel import force_locale, gettext
+
+
+def _n(message: str) -> str:
+    """Marks a message for extraction (pybabel -k _n); it is translated in strings_for."""
+    return message
+
+
+STRINGS = {
+    "window": _n("Window %(n)s"),
+    "badge": _n("Badge %(badge)s"),
+    "go_to": _n("Please go to %(window)s"),
+    "welcome": _n("Welcome"),
+    "state_closed": _n("Not in service"),
+    "state_idle": _n("Free"),
+    "state_called": _n("Calling"),
+    "state_serving": _n("Serving"),
+    "state_paused": _n("Paused"),
+    "recall": _n("Recall"),
+    "now_calling": _n("Now calling"),
+    "recent_calls": _n("Recent calls"),
+    "no_calls": _n("No calls yet today"),
+    "waiting": _n("People waiting"),
+    "windows": _n("Window status"),
+    "offline": _n("Connection lost: reconnecting…"),
+}
+
+
+def strings_for(locale: str) -> dict[str, str]:
+    with force_locale(locale):
+        return {key: gettext(message) for key, message in STRINGS.items()}
