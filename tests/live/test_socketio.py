@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import queue
 import time
+import tomllib
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -188,3 +191,67 @@ def test_a_kiosk_printer_on_tcp_reports_its_jobs_and_state_to_the_dashboard_and_
                 board.close()
             server.terminate()
             server.wait(timeout=15)
+
+
+def free_window(live, number: int, who: str) -> None:
+    """The clerk signed in at the window, open and without a ticket, whatever earlier tests left."""
+    assert live.api("POST", f"/windows/{number}/sign-in", who).ok
+    state = next(w for w in live.api("GET", "/windows").json() if w["number"] == number)["state"]
+    undo = {"paused": ("resume", {}), "called": ("no-show", {"requeue": False}), "serving": ("finish", {})}
+    if state in undo:
+        action, body = undo[state]
+        assert live.api("POST", f"/windows/{number}/{action}", who, json=body).ok
+
+
+def test_a_window_board_never_hears_another_windows_calls_and_the_hall_board_hears_all(live, boards):
+    free_window(live, 3, "clerk3")
+    free_window(live, 4, "clerk4")
+    window3, hall = boards({"window": 3}), boards({"board": "hall"})
+    at_four = live.api("POST", "/tickets", "K1", json={"queue": "C"}).json()["number"]
+    at_three = live.api("POST", "/tickets", "K1", json={"queue": "B"}).json()["number"]
+    assert live.api("POST", "/windows/4/call", "clerk4", json={"number": at_four}).ok
+    assert live.api("POST", "/windows/3/call", "clerk3", json={"number": at_three}).ok
+
+    # A client receives its messages in the order they were sent: anything of window 4's
+    # that reached window 3's board would come before window 3's own call.
+    seen: list[tuple[str, Any]] = []
+    while ("ticket_called", 3) not in seen:
+        name, data = window3.received.get(timeout=5)
+        seen.append((name, data.get("window")))
+    assert {window for _name, window in seen} == {3}
+    calls = [hall.next("ticket_called") for _ in range(2)]
+    assert [(c["window"], c["number"]) for c in calls] == [(4, at_four), (3, at_three)]
+
+
+def test_the_subscription_acknowledgement_carries_the_truth(live, boards):
+    free_window(live, 4, "clerk4")
+    number = live.api("POST", "/tickets", "K1", json={"queue": "C"}).json()["number"]
+    assert live.api("POST", "/windows/4/call", "clerk4", json={"number": number}).ok
+    for _ in range(12):
+        assert live.api("POST", "/windows/4/recall", "clerk4").ok
+    windows = {w["number"]: w for w in live.api("GET", "/windows").json()}
+
+    window4 = boards({"window": 4}).ack["state"]["window"]
+    assert datetime.fromisoformat(window4.pop("since")) == datetime.fromisoformat(windows[4]["since"])
+    assert window4 == {
+        "window": 4,
+        "window_name": "4号婚姻登记窗口",
+        "state": "called",
+        "pause_reason": None,
+        "current_number": number,
+        "clerk_name": "clerk4名",
+        "clerk_badge": "Bclerk4",
+    }
+
+    hall = boards({"board": "hall"}).ack["state"]
+    assert {w["window"]: (w["state"], w["current_number"], w["clerk_name"]) for w in hall["windows"]} == {
+        n: (w["state"], w["current"] and w["current"]["number"], w["clerk"] and w["clerk"]["name"])
+        for n, w in windows.items()
+    }
+    queues = {q["code"]: q["waiting"] for q in live.api("GET", "/queues").json()}
+    assert {q["queue"]: q["waiting"] for q in hall["queues"]} == queues
+    # Today's last twelve calls, newest first: the recalls only (the call itself is 13th).
+    assert [(c["number"], c["window"], c["recall"]) for c in hall["calls"]] == [(number, 4, True)] * 12
+    with (Path(live.env["HALLQ_CONFIG"]) / "hall.toml").open("rb") as config:
+        standing = [(n["title"], n["text"]) for n in tomllib.load(config)["notices"]]
+    assert [(n["title"], n["text"]) for n in hall["notices"] if n["id"] is None] == standing
