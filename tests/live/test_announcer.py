@@ -13,8 +13,9 @@ import pytest
 from flask import render_template
 
 from hallq import create_app
+from queue_core.models import Role
 from tests.conftest import app_settings
-from tests.live.conftest import LiveHall
+from tests.live.conftest import LiveHall, add_staff
 from tests.test_voice import default_clips  # noqa: F401 - the clips are built before the server serves them
 
 pytestmark = pytest.mark.browser
@@ -217,3 +218,29 @@ def test_without_autoplay_permission_calls_are_logged_blocked_until_a_tap(browse
         assert said(page, 3)[2]["via"] == "clips"
     finally:
         context.close()
+
+
+def test_the_hall_board_says_each_call_it_hears_and_a_recall_again(browser, live):
+    """The whole way: a clerk calls at window 2, the hall board (/board/hall) hears
+    ticket_called and its voice plays the sentence; what the board showed on connecting is
+    not said."""
+    live.tokens |= add_staff(live.env["DATABASE_URL"], [("voice2", Role.CLERK)])
+    context = browser.new_context()
+    try:
+        board = context.new_page()
+        board.goto(f"{live.url}/board/hall")
+        board.wait_for_function("document.body.dataset.live === 'true'", timeout=WAIT)
+        assert live.api("POST", "/windows/2/sign-in", "voice2").ok
+        number = live.api("POST", "/tickets", "K1", json={"queue": "A"}).json()["number"]
+        assert live.api("POST", "/windows/2/call", "voice2", json={"number": number}).ok
+        (call,) = said(board, 1)
+        assert live.api("POST", "/windows/2/recall", "voice2").ok
+        _, recall = said(board, 2)
+    finally:
+        live.api("POST", "/windows/2/no-show", "voice2", json={})
+        live.api("POST", "/windows/2/sign-out", "voice2")
+        context.close()
+    sentence = ["chime", "qing", *number, "hao", "dao", "2", "hao_chuangkou_banli"]
+    assert (call["number"], call["window"], call["recall"], call["via"]) == (number, 2, False, "clips")
+    assert call["clips"] == sentence
+    assert (recall["recall"], recall["via"], recall["clips"]) == (True, "clips", sentence)
