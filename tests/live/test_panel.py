@@ -3,6 +3,8 @@ window, and serve with the keyboard, as a clerk does. Windows 7 and 8 are this m
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -127,3 +129,32 @@ def test_a_clerk_of_another_window_sees_who_is_signed_in(live, browser, panel):
     page.reload()
     expect(page.get_by_test_id("details")).to_have_text("本窗口当前在岗：张敏（工号 ）。")
     expect(page.get_by_role("button", name="挂牌上岗")).to_be_visible()
+
+
+def test_a_call_from_the_panel_lights_the_window_board_and_the_hall_board(live, browser, panel):
+    boards = browser.new_context(viewport={"width": 1280, "height": 320}, locale="zh-CN")
+    window_board = boards.new_page()
+    window_board.goto(f"{live.url}/board/window/8")
+    hall_board = boards.new_page()
+    hall_board.set_viewport_size({"width": 1920, "height": 1080})
+    hall_board.goto(f"{live.url}/board/hall")
+    page = panel
+    page.get_by_role("button", name="挂牌上岗").click()
+    expect(window_board.get_by_test_id("clerk-name")).to_contain_text("王芳")
+    issue(live)
+
+    page.keyboard.press("n")
+    expect(page.get_by_test_id("number")).not_to_be_empty()
+    called = page.get_by_test_id("number").inner_text()
+    expect(window_board.get_by_test_id("number")).to_have_text(called)
+    expect(hall_board.get_by_test_id("latest")).to_contain_text(called)
+    number = window_board.get_by_test_id("number")
+    calls = int(number.get_attribute("data-calls"))
+
+    page.keyboard.press("r")  # 重呼: the board blinks again and the hall hears it again
+    expect(number).to_have_attribute("data-calls", str(calls + 1))
+    expect(number).to_have_class(re.compile(r"\bblink\b"))
+    hall_board.wait_for_function("n => hallqVoice.log.filter(a => a.number === n).length === 2", arg=called)
+    spoken = hall_board.evaluate("n => hallqVoice.log.filter(a => a.number === n).map(a => a.recall)", called)
+    assert spoken == [False, True]
+    boards.close()
