@@ -85,6 +85,8 @@ def load_hall(config_dir: Path) -> HallSpec:
     if spec.hall.map:
         problems += map_problems(Path(config_dir) / spec.hall.map, {w.number for w in spec.windows})
     problems += printing_problems(spec, Path(config_dir))
+    if spec.voice.clips and not (Path(config_dir) / spec.voice.clips).is_dir():
+        problems.append(f'{HALL_FILE}: voice: clips: no folder "{spec.voice.clips}" in the config folder')
     if problems:
         raise ConfigError(problems)
     return spec

@@ -55,6 +55,10 @@ def test_the_shipped_demo_config_is_valid():
         ("hours = { open = 08:30:00, close = 17:30:00 }", "hours = { open = 17:30:00, close = 08:30:00 }", "hall.toml: [hall]: hours: opens at 17:30 but closes at 08:30"),
         ("[[keypads]]\nid = \"P1\"\nwindow = 1", "[[keypads]]\nid = \"P1\"\nwindow = 61", 'hall.toml: keypad "P1": unknown window 61'),
         ("number = 2\n", "number = 1\n", "hall.toml: window 1 is declared more than once"),
+        ("[[notices]]", '[voice]\nclips = "recordings"\n\n[[notices]]', 'hall.toml: voice: clips: no folder "recordings" in the config folder'),
+        ("[[notices]]", '[voice]\nrepeat = 4\n\n[[notices]]', "hall.toml: voice: repeat: Input should be less than or equal to 3"),
+        ("[[notices]]", '[led]\nport = "/dev/ttyUSB1"\nmodules = [{ window = 61, address = 1 }]\n\n[[notices]]', "hall.toml: led: module for unknown window 61"),
+        ("[[notices]]", '[led]\nport = "/dev/ttyUSB1"\nmodules = [{ window = 1, address = 1 }]\ntexts = { called = "请{num}号" }\n\n[[notices]]', "hall.toml: led: texts.called: no field {num}; the fields are {number} {window}"),
         ('name = "青山县政务服务中心"', 'name = "青山县政务服务中心', "hall.toml: Illegal character '\\n' (at line 6, column 18)"),
     ],
 )  # fmt: skip
