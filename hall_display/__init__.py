@@ -7,6 +7,5 @@ bp = Blueprint(
     "hall_display", __name__, url_prefix="/board", static_folder="static", template_folder="templates"
 )
 
-from . import namespace  # noqa: E402,F401 - registers the /hall handlers
-from . import voice  # noqa: E402,F401 - the voice clips route and voice_setup() for templates
-from .pages import hall_board, window_board  # noqa: E402,F401 - the board pages register their routes
+# The modules register their routes and handlers on bp.
+from . import namespace, pages, photos, voice  # noqa: E402,F401

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template
+from flask import abort, render_template, url_for
 from flask_babel import get_locale
 
 from hallq.state import state
@@ -30,7 +30,8 @@ def window_board(number: int) -> Any:
     window = next((w for w in state().spec.windows if w.number == number), None)
     if window is None:
         abort(404, f"hall.toml declares no window {number}")
-    setup = _setup({"window": number}, window=number, windowName=window.name)
+    photo_base = url_for("hall_display.clerk_photo", badge="-").removesuffix("-")
+    setup = _setup({"window": number}, window=number, windowName=window.name, photoBase=photo_base)
     return render_template("hall_display/window_board.html", setup=setup, window=window)
 
 

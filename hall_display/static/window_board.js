@@ -28,7 +28,20 @@
     part("status").textContent = status(w);
     part("clerk-name").textContent = w.clerk_name || "";
     part("clerk-badge").textContent = w.clerk_badge ? t("badge", { badge: w.clerk_badge }) : "";
+    showPhoto(w.clerk_badge);
     fitAll();
+  }
+
+  // The clerk's photo if the hall has one for the badge; none is fine (name and badge suffice).
+  const photo = part("clerk-photo");
+  photo.addEventListener("load", () => (photo.hidden = false));
+  photo.addEventListener("error", () => (photo.hidden = true));
+  function showPhoto(badge) {
+    const src = badge ? setup.photoBase + encodeURIComponent(badge) : "";
+    if (photo.getAttribute("src") === src) return;
+    photo.hidden = true;
+    if (src) photo.src = src;
+    else photo.removeAttribute("src");
   }
 
   part("window-no").textContent = t("window", { n: setup.window });

@@ -158,3 +158,28 @@ def test_a_call_from_the_panel_lights_the_window_board_and_the_hall_board(live, 
     spoken = hall_board.evaluate("n => hallqVoice.log.filter(a => a.number === n).map(a => a.recall)", called)
     assert spoken == [False, True]
     boards.close()
+
+
+def test_the_window_board_shows_the_clerks_photo_when_the_hall_has_one(live, browser, panel):
+    from pathlib import Path
+
+    from PIL import Image
+
+    photos = Path(live.env["HALLQ_CONFIG"]) / "photos"
+    photos.mkdir(exist_ok=True)
+    Image.new("RGB", (300, 400), (200, 60, 40)).save(photos / "0808.png")
+    board = browser.new_page(viewport={"width": 1280, "height": 320})
+    board.goto(f"{live.url}/board/window/8")
+    photo = board.get_by_test_id("clerk-photo")
+    expect(board.get_by_test_id("window-no")).not_to_be_empty()
+    expect(photo).to_be_hidden()  # nobody signed in
+    panel.get_by_role("button", name="挂牌上岗").click()
+    expect(photo).to_be_visible()
+    assert photo.evaluate("img => img.naturalWidth") == 300
+    box = photo.bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= 320
+
+    live.api("POST", "/windows/8/sign-in", "clerk8")  # a colleague without a photo takes over
+    expect(board.get_by_test_id("clerk-name")).to_have_text("clerk8名")
+    expect(photo).to_be_hidden()
+    board.close()
