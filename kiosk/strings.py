@@ -3,13 +3,7 @@ the citizen switches language with one tap and no page load."""
 
 from __future__ import annotations
 
-from flask_babel import force_locale, gettext
-
-
-def _n(message: str) -> str:
-    """Marks a message for extraction (pybabel -k _n); it is translated in strings_for."""
-    return message
-
+from hallq.i18n import _n, translated
 
 STRINGS = {
     "search": _n("Search for a service"),
@@ -102,5 +96,4 @@ STRINGS = {
 
 
 def strings_for(locale: str) -> dict[str, str]:
-    with force_locale(locale):
-        return {key: gettext(message) for key, message in STRINGS.items()}
+    return translated(STRINGS, locale)

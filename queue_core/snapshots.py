@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, func, select
@@ -51,11 +52,11 @@ _WAITING_IN_QUEUE = (
 )
 
 
-def waiting_counts(uow: UnitOfWork, hall_id: int) -> dict[int, int]:
-    """Waiting tickets today per queue id."""
+def waiting_counts(uow: UnitOfWork, hall_id: int) -> dict[int, tuple[int, datetime]]:
+    """Per queue id with tickets waiting today: how many, and the oldest one's issue time."""
     today = service_day(hall_by_id(uow, hall_id), uow.now())
     rows = uow.session.execute(_WAITING_BY_QUEUE, {"hall_id": hall_id, "day": today})
-    return {queue_id: n for queue_id, n, _oldest in rows}
+    return {queue_id: (n, oldest) for queue_id, n, oldest in rows}
 
 
 def queue_state(uow: UnitOfWork, queue_id: int) -> QueueState:
@@ -76,12 +77,8 @@ def queue_state(uow: UnitOfWork, queue_id: int) -> QueueState:
 
 
 def queue_states(uow: UnitOfWork, hall: Hall) -> list[QueueState]:
-    today = service_day(hall, uow.now())
-    counts = {
-        queue_id: (n, oldest)
-        for queue_id, n, oldest in uow.session.execute(_WAITING_BY_QUEUE, {"hall_id": hall.id, "day": today})
-    }
-    queues = uow.session.scalars(select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.code))
+    counts = waiting_counts(uow, hall.id)
+    queues = uow.session.scalars(select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.position))
     return [
         QueueState(
             hall_id=hall.id,

@@ -45,7 +45,7 @@ def queues_out(uow: UnitOfWork, hall: Hall) -> list[QueueOut]:
             code=q.code,
             name=q.name,
             name_en=q.name_en,
-            waiting=waiting.get(q.id, 0),
+            waiting=waiting.get(q.id, (0,))[0],
             windows=[number for queue_id, number in links if queue_id == q.id],
             needs_id=q.id_limit is not None,
         )
