@@ -541,10 +541,10 @@ def report(done: Run, rate: float, processes: int) -> bool:
     print(
         f"ticket_called receipts: {expected} expected, {expected - missing.total()} received, "
         f"{missing.total()} missing{f' {dict(missing)}' if missing else ''}, {duplicates} duplicate, "
-        f"{len(received)} unexpected; "
-        + ", ".join(f"{k}s" for k in kinds if k not in latencies and not missing[k])
-        + " are sent none by the server's routing"
+        f"{len(received)} unexpected"
     )
+    if unsent := [f"{k}s" for k in kinds if k not in latencies and not missing[k]]:
+        print(f"  ({', '.join(unsent)}: the server's routing sends them no ticket_called)")
     print("messages the clients received: " + ", ".join(f"{name} {n}" for name, n in counts.most_common()))
     print()
     print(f"{'from call-next sent to …':<34}{'count':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
