@@ -9,7 +9,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .errors import InvalidState
 from .events import TicketChanged
-from .models import Ticket, TicketEvent, Window
+from .models import Ticket, TicketEvent, TicketEventKind, Window
 
 if TYPE_CHECKING:
     from .db import UnitOfWork
@@ -18,6 +18,17 @@ if TYPE_CHECKING:
 _INSERT_EVENT = insert(TicketEvent.__table__)
 # A foreign key set by a transition makes its relationship stale.
 _RELATION_OF_KEY = {"queue_id": "queue", "window_id": "window", "item_id": "item"}
+
+
+# The steps that add a ticket to a queue's waiting line or take one out of it: only these
+# change what a queue board shows (a start or a finish would push the same count again).
+CHANGES_WAITING = {
+    TicketEventKind.ISSUED,
+    TicketEventKind.CALLED,
+    TicketEventKind.REQUEUED,
+    TicketEventKind.TRANSFERRED,
+    TicketEventKind.CANCELLED,
+}
 
 
 def transition(uow: UnitOfWork, ticket: Ticket, expected: set[str], **values: Any) -> None:
@@ -71,7 +82,8 @@ def log(
             "detail": detail,
         },
     )
-    uow.touch_queue(ticket.queue_id)
+    if kind in CHANGES_WAITING:
+        uow.touch_queue(ticket.queue_id)
     if window is not None:
         uow.touch_window(window)
     if publish:

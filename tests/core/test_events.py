@@ -1,7 +1,8 @@
 import pytest
 
-from queue_core.calling import call_next
+from queue_core.calling import call_next, finish, start
 from queue_core.errors import InvalidState
+from queue_core.models import Outcome
 from queue_core.ticketing import issue_ticket
 from tests.core.helpers import issue, open_windows
 
@@ -31,6 +32,13 @@ def test_committed_changes_are_published_with_snapshots(db, hall, published):
         "0002",
     )
     assert (queue.waiting, queue.oldest_issued_at) == (0, None)
+
+    # Starting and finishing change nothing on a queue board: no queue_state is pushed.
+    for step in (start, lambda uow, hall, n, staff: finish(uow, hall, n, staff, Outcome.COMPLETED)):
+        published.events.clear()
+        with db.write() as uow:
+            step(uow, hall, 2, None)
+        assert published.names() == ["ticket_changed", "window_state"]
 
 
 def test_a_rollback_pushes_no_event(db, hall, published):
