@@ -121,14 +121,15 @@ def hall_app(tmp_path, default_clips):
     shutil.copytree(DEMO_CONFIG, config)
     with (config / "hall.toml").open("a", encoding="utf-8") as toml:
         toml.write('\n[voice]\nclips = "voice"\nenglish = true\nrepeat = 2\n')
-    app = create_app(app_settings(tmp_path, config_dir=config))
-    app.config["TESTING"] = True
-    app.recordings = {
+    recordings = {
         "zh/qing": recording(config / "voice" / "zh" / "qing.wav", 440),
         "en/number": recording(config / "voice" / "en" / "number.wav", 880),
     }
     recording(config / "voice" / "zh" / "extra.wav", 220)  # not a clip of the catalogue
     (config / "voice" / "zh" / "hao.txt").write_text("not audio")
+    app = create_app(app_settings(tmp_path, config_dir=config))
+    app.config["TESTING"] = True
+    app.recordings = recordings
     yield app
     app.extensions["hallq"].printing.close()
     app.extensions["hallq"].db.engine.dispose()
