@@ -41,9 +41,10 @@ document.querySelector(".language").addEventListener("click", () => {
 
 const socket = io("/hall", { transports: ["websocket"] });
 socket.on("connect", () => {
-  socket.emit("subscribe", { ticket: ticket.id });
   socket.emit("subscribe", { queue: ticket.queue });  // people ahead change with every call in it
-  refresh();  // whatever happened while disconnected
+  // Once the server has us in the ticket's room, fetch whatever happened before (or while we
+  // were disconnected): from then on no step of the ticket can fall between the two.
+  socket.emit("subscribe", { ticket: ticket.id }, refresh);
 });
 for (const name of ["ticket_called", "ticket_changed", "queue_state"]) socket.on(name, refresh);
 render();
