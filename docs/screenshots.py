@@ -1,9 +1,10 @@
-"""Take the README's screenshots of the kiosk from a running demo hall.
+"""Take the README's screenshots of the kiosk and the boards from a running demo hall.
 
     .venv/bin/hallq demo &                       # in one terminal (or ./dev demo)
     .venv/bin/python docs/screenshots.py         # writes docs/screenshots/*.png
 
-The kiosk's portrait screen (1080×1920), with touch, in Debian's Chromium.
+The kiosk's portrait screen (1080×1920), with touch, a window board (1280×320), the hall
+board (1920×1080) and that window's clerk panel (1280×800), in Debian's Chromium.
 """
 
 from __future__ import annotations
@@ -41,6 +42,33 @@ def main() -> None:
         page.get_by_test_id("take").tap()
         page.get_by_test_id("ticket").wait_for()
         page.screenshot(path=out / "kiosk-ticket.png")
+        # The boards: a window board (1280×320) with a number just called, and the hall board.
+        manager = subprocess.run(
+            [hallq, "token", "issue", "manager"], capture_output=True, text=True, check=True
+        )
+        api = p.request.new_context(base_url=f"{URL}/api/v1/")
+        window = next(w for w in api.get("windows").json() if w["state"] in ("called", "idle"))
+        if window["state"] == "idle":
+            kiosk = {"Authorization": f"Bearer {token.stdout.strip()}"}
+            ticket = api.post("tickets", data={"queue": window["queues"][0]}, headers=kiosk).json()
+            call = {"Authorization": f"Bearer {manager.stdout.strip()}"}
+            api.post(f"windows/{window['number']}/call", data={"number": ticket["number"]}, headers=call)
+        page = browser.new_context(viewport={"width": 1280, "height": 320}).new_page()
+        page.goto(f"{URL}/board/window/{window['number']}")
+        page.wait_for_selector("body[data-state=called]")
+        page.screenshot(path=out / "board-window.png")
+        page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+        page.goto(f"{URL}/board/hall")
+        page.wait_for_selector("body[data-live=true]")
+        page.screenshot(path=out / "board-hall.png")
+        # The clerk's panel of that window, logged in as its clerk (the demo's clerkN is at window N).
+        page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+        page.goto(f"{URL}/login?next=/panel/")
+        page.fill("input[name=username]", f"clerk{window['number']}")
+        page.fill("input[name=password]", "hallq-demo")
+        page.click("button[type=submit]")
+        page.wait_for_selector(".panel[data-yours=true]")
+        page.screenshot(path=out / "panel.png")
         browser.close()
     print(f"written: {', '.join(sorted(p.name for p in out.glob('*.png')))}")
 
