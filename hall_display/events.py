@@ -2,7 +2,7 @@
 
 Rooms: window:<n> (that window's board), board:hall (hall boards), queue:<code>,
 ticket:<id> (a citizen following a ticket), kiosk:<id> (its print jobs and printers),
-dashboard (managers). Each message carries
+keypad:<n> (the window's evaluation keypad), dashboard (managers). Each message carries
 everything its screen needs, so no client re-fetches after an event."""
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from collections.abc import Sequence
 
 from hallq.extensions import socketio
 from queue_core.events import (
+    CaseChanged,
     DomainEvent,
+    EvaluationClosed,
+    EvaluationRequested,
     NoticeChanged,
     PrintDone,
     PrinterState,
@@ -41,6 +44,12 @@ def rooms_for(event: DomainEvent) -> list[str]:
             return [f"kiosk:{kiosk}", "dashboard"]
         case NoticeChanged():
             return ["board:hall", "dashboard"]
+        case EvaluationRequested(window=window):
+            return [f"keypad:{window}"]  # the keypad alone: no board shows who is rating
+        case EvaluationClosed(window=window):
+            return [f"keypad:{window}", "dashboard"]
+        case CaseChanged():
+            return ["dashboard"]
     return ["dashboard"]
 
 

@@ -11,7 +11,7 @@ from flask_socketio import join_room
 from hallq.auth import user_for_token
 from hallq.extensions import socketio
 from hallq.state import current_hall, state
-from queue_core import notices
+from queue_core import evaluations, notices
 from queue_core.halls import window_by_number
 from queue_core.snapshots import queue_states, recent_calls, window_state, window_states
 
@@ -84,8 +84,15 @@ def current_state(kind: str, value: Any) -> dict[str, Any] | None:
         return None  # their pages fetch their ticket or printer over the API
     with state().db.read() as uow:
         hall = current_hall(uow)
-        if kind in ("window", "keypad"):
+        if kind == "window":
             return {"window": window_state(uow, window_by_number(uow, hall.id, value)).payload()}
+        if kind == "keypad":
+            window = window_by_number(uow, hall.id, value)
+            asking = evaluations.awaiting_at(uow, window)
+            return {
+                "window": window_state(uow, window).payload(),
+                "evaluation": evaluations.requested_event(asking, window).payload() if asking else None,
+            }
         if kind == "queue":
             found = [q for q in queue_states(uow, hall) if q.queue == value]
             return {"queue": found[0].payload() if found else None}

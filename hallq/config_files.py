@@ -53,6 +53,7 @@ SECTION_KEYS = {
     "kiosks": ("kiosk", "id"),
     "boards": ("board", "id"),
     "keypads": ("keypad", "id"),
+    "callers": ("caller", "id"),
     "notices": ("notice", "title"),
 }
 

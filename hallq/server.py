@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from .sweeper import Sweeper
+
 
 class HallqServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, make_app: Callable[[], Flask], options: dict[str, Any]) -> None:
@@ -29,6 +31,8 @@ class HallqServer(BaseApplication):  # type: ignore[misc]
         app = self.make_app()
         # Only the serving process watches the printers (a CLI command must not open them).
         app.extensions["hallq"].printing.start()
+        # ...and ends the keypads' questions when their time is up.
+        Sweeper(app.extensions["hallq"].db, app.extensions["hallq"].hall_code).start()
         # What exists now (the app, the catalogue, the libraries) lives as long as the process:
         # keep it out of the collector's full passes, which otherwise stall every request and
         # board for 150-250 ms at a time once hundreds of boards are connected.

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import ticket_log
+from . import evaluations, ticket_log
 from .errors import InvalidState, NotFound
 from .events import TicketCalled
 from .halls import queue_by_code, window_by_number
@@ -112,6 +112,7 @@ def finish(uow: UnitOfWork, hall: Hall, window_number: int, staff_id: int | None
     )
     window.current_ticket_id = None
     ticket_log.log(uow, ticket, TicketEventKind.FINISHED, window=window, staff_id=staff_id, outcome=outcome)
+    evaluations.request(uow, hall, ticket, window)
     return ticket
 
 

@@ -46,3 +46,9 @@ class TooLate(InvalidState):
 
 class LimitReached(InvalidState):
     code = "limit_reached"
+
+
+class Invalid(DomainError):
+    """What was sent breaks a rule of the hall (HTTP 422), e.g. a reason not on its list."""
+
+    code = "invalid_payload"

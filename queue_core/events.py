@@ -117,3 +117,48 @@ class NoticeChanged(DomainEvent):
     text: str
     until: datetime | None
     withdrawn: bool
+
+
+@dataclass(frozen=True)
+class EvaluationRequested(DomainEvent):
+    """A service just finished: its window's keypad asks the citizen to rate it, until
+    `expires_at`. Only that window's keypad hears it."""
+
+    name: ClassVar[str] = "evaluation_request"
+    evaluation_id: int
+    window: int
+    ticket_id: int
+    number: str
+    item: str | None
+    queue_name: str
+    clerk_name: str | None
+    clerk_badge: str | None
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class EvaluationClosed(DomainEvent):
+    """The keypad's question is over: rated (on the keypad or the phone page), expired (not
+    rated in time), or superseded (the window finished its next service first)."""
+
+    name: ClassVar[str] = "evaluation_closed"
+    evaluation_id: int
+    window: int
+    ticket_id: int
+    number: str
+    reason: str
+    score: int | None
+
+
+@dataclass(frozen=True)
+class CaseChanged(DomainEvent):
+    """A bad rating's follow-up case opened or moved on (the managers' desk hears of it)."""
+
+    name: ClassVar[str] = "evaluation_case"
+    case_id: int
+    number: str
+    window: int
+    score: int
+    stage: str
+    owner: str | None
+    deadline: str  # ISO date: the current stage's last working day

@@ -139,6 +139,8 @@ class Hall(Base):
     enforce_hours: Mapped[bool] = mapped_column(Boolean, default=True)
     # A kiosk's priority (green-channel) ticket needs a guide's PIN.
     priority_pin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The hall's 好差评 rules (queue_core.spec.EvaluationSpec as JSON; {} means the defaults).
+    evaluation_rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Department(Base):
@@ -463,3 +465,103 @@ class HallNotice(Base):
     posted_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     until: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
+
+
+class EvaluationStatus(StrEnum):
+    AWAITING = "awaiting"  # the window's keypad asks the citizen now
+    UNRATED = "unrated"  # 未评价: the keypad's time passed (the phone page may still rate)
+    RATED = "rated"  # the citizen rated, on the keypad or the phone page
+    DEFAULTED = "defaulted"  # never rated: the hall's default level, flagged as such
+
+
+class EvaluationChannel(StrEnum):
+    KEYPAD = "keypad"
+    PHONE = "phone"
+    DEFAULT = "default"
+
+
+class Evaluation(Base):
+    """One service's rating (一次一评): made when a ticket is finished, rated at most once.
+    Window, clerk, item and department are those of the service, kept as they were."""
+
+    __tablename__ = "evaluation"
+    __table_args__ = (
+        Index("ix_evaluation_hall_day", "hall_id", "service_day"),
+        Index("ix_evaluation_window_status", "window_id", "status"),
+        Index("ix_evaluation_hall_status", "hall_id", "status", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), unique=True)
+    service_day: Mapped[date]
+    window_id: Mapped[int] = mapped_column(ForeignKey("window.id"))
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("service_item.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    status: Mapped[str] = mapped_column(String(10), default=EvaluationStatus.AWAITING)
+    score: Mapped[int | None] = mapped_column(Integer)  # 5 非常满意 .. 1 非常不满意
+    reasons: Mapped[list[str]] = mapped_column(default=list)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str | None] = mapped_column(String(10))
+    device_id: Mapped[str | None] = mapped_column(String(40))  # the keypad that rated
+    requested_at: Mapped[datetime]  # when the service finished
+    keypad_until: Mapped[datetime]
+    rated_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship(lazy="joined")
+
+
+class CaseStage(StrEnum):
+    """Where a bad rating's follow-up stands. The normal path is verify → rectify → callback →
+    close → closed; an appeal goes verify → review, then closed (upheld) or rectify."""
+
+    VERIFY = "verify"  # 核实
+    RECTIFY = "rectify"  # 整改
+    CALLBACK = "callback"  # 回访
+    CLOSE = "close"  # 办结归档
+    REVIEW = "review"  # 申诉复核
+    CLOSED = "closed"
+
+
+class EvaluationCase(Base):
+    """The follow-up of one bad rating (差评): its stage, who owns it and by when."""
+
+    __tablename__ = "evaluation_case"
+    __table_args__ = (Index("ix_evaluation_case_hall_stage", "hall_id", "stage", "deadline"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), unique=True)
+    stage: Mapped[str] = mapped_column(String(10), default=CaseStage.VERIFY)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    deadline: Mapped[date]  # the current stage's last working day
+    opened_at: Mapped[datetime]
+    called_back: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(String(20))  # rectified / appeal_upheld
+
+    evaluation: Mapped[Evaluation] = relationship(lazy="joined")
+    owner: Mapped[Staff | None] = relationship(lazy="joined")
+    steps: Mapped[list[CaseStep]] = relationship(order_by="CaseStep.id", lazy="selectin")
+
+
+class CaseStep(Base):
+    """Append-only trail of a case: every step with who, the owner it handed to, the note
+    and the deadline it set."""
+
+    __tablename__ = "evaluation_case_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("evaluation_case.id"), index=True)
+    action: Mapped[str] = mapped_column(String(12))
+    from_stage: Mapped[str | None] = mapped_column(String(10))
+    to_stage: Mapped[str] = mapped_column(String(10))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[date | None]
+    at: Mapped[datetime]
+
+    staff: Mapped[Staff | None] = relationship(foreign_keys=[staff_id], lazy="joined")
+    owner: Mapped[Staff | None] = relationship(foreign_keys=[owner_id], lazy="joined")

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from printer_driver import PrinterSettings
 
-from .models import ItemKind
+from .models import Hall, ItemKind
 
 TOPICS = (
     "出生", "户籍", "入学", "就业创业", "婚姻", "生育", "住房", "不动产", "开办企业", "纳税",
@@ -143,9 +143,84 @@ class BoardSpec(Strict):
     window: int | None = None
 
 
+LEVELS = (5, 4, 3, 2, 1)  # 非常满意 满意 基本满意 不满意 非常不满意
+
+
 class KeypadSpec(Strict):
+    """A window's evaluation keypad (评价器), facing the citizen: a tablet showing /keypad/<n>,
+    or a physical five-key keypad read by `hallq keypad-bridge` (device set)."""
+
     id: Code
     window: int
+    # A physical keypad: "serial:///dev/ttyUSB3?baudrate=9600" or "input:///dev/input/event3".
+    device: str | None = None
+    # A physical keypad's key names and the level (5 best .. 1 worst) each one gives.
+    keys: dict[str, int] = Field(default_factory=lambda: {str(level): level for level in LEVELS})
+
+    @field_validator("device")
+    @classmethod
+    def _device_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("serial://", "input://")):
+            raise ValueError(
+                f'"{value}" is not a keypad device: use "serial:///dev/ttyUSB0?baudrate=9600" '
+                'or "input:///dev/input/event3"'
+            )
+        return value
+
+    @field_validator("keys")
+    @classmethod
+    def _levels(cls, value: dict[str, int]) -> dict[str, int]:
+        wrong = {key: level for key, level in value.items() if level not in LEVELS}
+        if wrong:
+            raise ValueError(f"levels go from 1 (非常不满意) to 5 (非常满意), not {wrong}")
+        return value
+
+
+class CallerSpec(Strict):
+    """A clerk's hardware caller (呼叫器) at a window: it acts there in the name of the clerk
+    signed in, with its device token."""
+
+    id: Code
+    window: int
+
+
+class CaseDeadlines(Strict):
+    """Working days each stage of a bad rating's follow-up may take (official calendar)."""
+
+    verify: int = Field(1, ge=1, le=60)  # 核实
+    rectify: int = Field(10, ge=1, le=60)  # 整改
+    callback: int = Field(3, ge=1, le=60)  # 回访
+    close: int = Field(1, ge=1, le=60)  # 办结归档
+    review: int = Field(5, ge=1, le=60)  # 申诉复核
+
+
+class EvaluationSpec(Strict):
+    """好差评: how long a citizen may rate, and what follows a bad rating."""
+
+    keypad_seconds: int = Field(60, ge=5, le=600)  # the keypad waits this long after a finish
+    phone_days: int = Field(7, ge=0, le=90)  # then the ticket's phone page, this many days
+    # Unrated services get default_level after this many days (as Guangdong does); none: never.
+    default_after_days: int | None = Field(None, ge=1, le=365)
+    default_level: int = Field(3, ge=3, le=5)  # a default is never a bad rating
+    reasons: list[str] = Field(
+        default_factory=lambda: ["服务态度", "服务效率", "服务水平", "办事指南", "服务环境"],
+        min_length=1,
+    )
+    deadlines: CaseDeadlines = CaseDeadlines()
+
+    @classmethod
+    def of_hall(cls, hall: Hall) -> EvaluationSpec:
+        """The rules a hall's row carries (written from hall.toml by setup.sync_hall)."""
+        return cls.model_validate(hall.evaluation_rules or {})
+
+    @model_validator(mode="after")
+    def _default_after_phone(self) -> EvaluationSpec:
+        if self.default_after_days is not None and self.default_after_days < self.phone_days:
+            raise ValueError(
+                f"default_after_days ({self.default_after_days}) must not end the phone rating "
+                f"before phone_days ({self.phone_days})"
+            )
+        return self
 
 
 class NoticeSpec(Strict):
@@ -216,10 +291,12 @@ class HallSpec(Strict):
     kiosks: list[KioskSpec] = []
     boards: list[BoardSpec] = []
     keypads: list[KeypadSpec] = []
+    callers: list[CallerSpec] = []
     notices: list[NoticeSpec] = []
     printing: PrintingSpec = PrintingSpec()
     voice: VoiceSpec = VoiceSpec()
     led: LedSpec | None = None
+    evaluation: EvaluationSpec = EvaluationSpec()
 
     def reference_problems(self) -> list[str]:
         """Cross-references the field validators cannot see, each named by its owner."""
@@ -227,7 +304,7 @@ class HallSpec(Strict):
         problems += _duplicates("department", [d.code for d in self.departments])
         problems += _duplicates("queue", [q.code for q in self.queues])
         problems += _duplicates("window", [w.number for w in self.windows])
-        device_ids = [d.id for d in (*self.kiosks, *self.boards, *self.keypads)]
+        device_ids = [d.id for d in (*self.kiosks, *self.boards, *self.keypads, *self.callers)]
         problems += _duplicates("device id", device_ids)
         queues = {q.code for q in self.queues}
         windows = {w.number for w in self.windows}
@@ -256,13 +333,23 @@ class HallSpec(Strict):
                 if m.window not in windows
             ]
             problems += [f"led: {p}" for p in _duplicates("window", [m.window for m in self.led.modules])]
-        for keypad in self.keypads:
-            if keypad.window not in windows:
-                problems.append(f'keypad "{keypad.id}": unknown window {keypad.window}')
+        for kind, devices in (("keypad", self.keypads), ("caller", self.callers)):
+            problems += [
+                f'{kind} "{d.id}": unknown window {d.window}' for d in devices if d.window not in windows
+            ]
+        problems += [
+            f"keypads: {p}" for p in _duplicates("keypad for window", [k.window for k in self.keypads])
+        ]
         return problems
 
     def device_kind(self, device_id: str) -> str | None:
-        for kind, devices in (("kiosk", self.kiosks), ("board", self.boards), ("keypad", self.keypads)):
+        kinds = (
+            ("kiosk", self.kiosks),
+            ("board", self.boards),
+            ("keypad", self.keypads),
+            ("caller", self.callers),
+        )
+        for kind, devices in kinds:
             if any(d.id == device_id for d in devices):
                 return kind
         return None

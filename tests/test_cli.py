@@ -68,7 +68,7 @@ def test_init_users_and_tokens(hallq):
     token = hallq("token", "issue", "wang").strip()
     assert len(token) >= 40
     assert len(hallq("token", "issue", "--device", "K1").strip()) >= 40
-    assert 'no kiosk, board or keypad "K9"' in hallq("token", "issue", "--device", "K9", ok=False)
+    assert 'no kiosk, board, keypad or caller "K9"' in hallq("token", "issue", "--device", "K9", ok=False)
     assert 'no user "nobody"' in hallq("token", "issue", "nobody", ok=False)
     assert "give a USERNAME or --device ID" in hallq("token", "issue", ok=False)
     assert "database schema is current" in hallq("db", "upgrade")

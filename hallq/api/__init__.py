@@ -10,7 +10,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError
 
-from queue_core.errors import DomainError, InvalidState, NotFound, NotPermitted
+from queue_core.errors import DomainError, Invalid, InvalidState, NotFound, NotPermitted
 
 from ..extensions import csrf
 from .openapi import ApiDoc, PayloadError, Unauthenticated
@@ -31,6 +31,7 @@ STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     NotPermitted: 403,
     InvalidState: 409,
+    Invalid: 422,
     TooManyAttempts: 429,
 }
 
@@ -78,4 +79,4 @@ def openapi() -> Any:
     return jsonify(doc.document(PREFIX))
 
 
-from . import appointments, catalog, notices, printing, tickets, windows  # noqa: E402,F401 - the views register themselves on bp
+from . import appointments, catalog, evaluations, notices, printing, tickets, windows  # noqa: E402,F401 - the views register themselves on bp

@@ -240,7 +240,7 @@ class PanelOut(BaseModel):
     """Everything a clerk's window panel shows."""
 
     window: WindowOut
-    yours: bool = Field(description="The caller may act here: the clerk signed in, a manager, its keypad")
+    yours: bool = Field(description="The caller may act here: the clerk signed in, a manager, its caller")
     ticket: TicketOut | None = Field(description="The ticket called to or served at the window")
     transfer_note: str | None = Field(description="The note of the transfer that brought the ticket here")
     queues: list[QueueLoadOut] = Field(description="The window's queues, in its order of preference")
@@ -295,3 +295,153 @@ class PrinterOut(BaseModel):
     alarm: bool = Field(description="Needs a person: paper low or out, cover open, offline")
     error: str | None
     last_job: PrintOut | None
+
+
+# -- 好差评 -------------------------------------------------------------------------------
+
+
+class RatingRequest(Payload):
+    score: int = Field(ge=1, le=5, description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
+    reasons: list[str] = Field(
+        default_factory=list, max_length=10, description="With a bad rating: reasons from the hall's list"
+    )
+    comment: str = Field("", max_length=500)
+
+
+class EvaluationOut(BaseModel):
+    id: int
+    ticket: str = Field(description="The ticket's number")
+    ticket_id: int
+    window: int
+    clerk: ClerkOut | None
+    item: str | None
+    department: str | None
+    service_day: str
+    status: Literal["awaiting", "unrated", "rated", "defaulted"]
+    score: int | None
+    reasons: list[str]
+    comment: str
+    channel: Literal["keypad", "phone", "default"] | None
+    requested_at: datetime
+    rated_at: datetime | None
+    case_id: int | None = Field(description="The follow-up case of a bad rating")
+
+
+class PhoneRatingOut(BaseModel):
+    """What a ticket's phone page may do about rating its service."""
+
+    status: Literal["awaiting", "unrated", "rated", "defaulted"]
+    score: int | None
+    can_rate: bool
+    rate_until: datetime
+    reasons: list[str] = Field(description="The hall's reasons for a bad rating")
+
+
+class PeriodQuery(Payload):
+    from_: str | None = Field(
+        None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD; today if none"
+    )
+    to: str | None = Field(
+        None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive; from if none"
+    )
+    window: int | None = Field(None, ge=1)
+    staff: str | None = Field(None, max_length=60, description="a clerk's username")
+    item: str | None = Field(None, max_length=40, description="a service item's code")
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+
+class RatingListQuery(PeriodQuery):
+    status: Literal["awaiting", "unrated", "rated", "defaulted"] | None = None
+    limit: int = Field(200, ge=1, le=1000)
+
+
+class EvaluationFigures(BaseModel):
+    served: int
+    rated: int
+    unrated: int
+    defaulted: int = Field(description="Given the hall's default level; not counted as rated")
+    levels: dict[str, int] = Field(description='Ratings per level, "5" 非常满意 .. "1" 非常不满意')
+    good_rate: float | None = Field(description="好评率: (非常满意 + 满意) / rated")
+    bad_count: int
+    bad_rate: float | None = Field(description="差评率: bad ratings / rated")
+    active_rate: float | None = Field(description="主动评价率: rated / served")
+    rectified_rate: float | None = Field(description="差评整改率: closed cases / bad ratings")
+    callback_rate: float | None = Field(description="回访率: called back / bad ratings")
+    appeals_upheld: int
+
+
+class WindowFigures(EvaluationFigures):
+    window: int | None
+    name: str | None
+
+
+class StaffFigures(EvaluationFigures):
+    staff: str | None
+    name: str | None
+    badge: str | None
+
+
+class ItemFigures(EvaluationFigures):
+    item: str | None
+    name: str | None
+
+
+class DepartmentFigures(EvaluationFigures):
+    department: str | None
+    name: str | None
+
+
+class EvaluationSummaryOut(EvaluationFigures):
+    from_: str = Field(alias="from")
+    to: str
+    by_window: list[WindowFigures]
+    by_staff: list[StaffFigures]
+    by_item: list[ItemFigures]
+    by_department: list[DepartmentFigures]
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class CaseStepRequest(Payload):
+    action: Literal["verify", "appeal", "uphold", "reject", "rectify", "callback", "close", "assign"]
+    note: str = Field(min_length=1, max_length=1000)
+    owner: str | None = Field(
+        None, max_length=60, description="Username of the next stage's owner; you if none"
+    )
+
+
+class CaseQuery(Payload):
+    stage: str | None = Field(
+        None, max_length=10, description="open, verify, rectify, callback, close, review or closed"
+    )
+    overdue: bool | None = None
+    window: int | None = Field(None, ge=1)
+    staff: str | None = Field(None, max_length=60, description="the rated clerk's username")
+
+
+class CaseStepOut(BaseModel):
+    action: str
+    from_stage: str | None
+    to_stage: str
+    by: str | None
+    owner: str | None
+    note: str
+    deadline: str | None
+    at: datetime
+
+
+class CaseOut(BaseModel):
+    id: int
+    stage: str
+    owner: str | None = Field(description="The current stage's owner (username)")
+    owner_name: str | None
+    deadline: str = Field(description="The current stage's last working day")
+    overdue: bool
+    opened_at: datetime
+    closed_at: datetime | None
+    resolution: str | None
+    called_back: bool
+    next_actions: list[str]
+    evaluation: EvaluationOut
+    steps: list[CaseStepOut]

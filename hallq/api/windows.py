@@ -1,6 +1,7 @@
 """Windows and the clerk's actions at them. A clerk acts only at the window they are signed
-in to; managers and admins may act at any window. A window's keypad (a hardware caller)
-acts at its own window with its device token, in the name of the clerk signed in there."""
+in to; managers and admins may act at any window. A window's hardware caller (呼叫器, a
+`[[callers]]` device) acts at its own window with its device token, in the name of the clerk
+signed in there. The window's evaluation keypad faces the citizen and cannot act."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from .schemas import (
 from .views import ticket_out, windows_out
 
 STAFF = (Role.CLERK, Role.MANAGER, Role.ADMIN)
-ACTORS = (*STAFF, "device:keypad")
+ACTORS = (*STAFF, "device:caller")
 Action = Callable[[UnitOfWork, Hall, int, int | None], Ticket | Window | None]
 
 
@@ -55,9 +56,9 @@ def list_windows() -> list[WindowOut]:
 def _acting_staff(number: int, clerk_id: int | None, any_clerk: bool) -> int | None:
     """Whose action this is, once it is allowed at that window."""
     if current_user.role == "device":
-        keypads = {k.id: k.window for k in state().spec.keypads}
-        if keypads.get(current_user.device_id) != number:
-            raise NotPermitted(f"{current_user.device_id} is not the keypad of window {number}")
+        callers = {c.id: c.window for c in state().spec.callers}
+        if callers.get(current_user.device_id) != number:
+            raise NotPermitted(f"{current_user.device_id} is not the caller of window {number}")
         if clerk_id is None:
             raise InvalidState(f"window {number} is closed: a clerk must sign in first")
         return clerk_id
@@ -129,7 +130,7 @@ def panel(number: int) -> PanelOut:
             if current_user.role == "device":
                 raise
             yours = False
-        except InvalidState:  # a keypad at a closed window: it may look, not act
+        except InvalidState:  # a caller at a closed window: it may look, not act
             yours = False
         window = uow.session.get(Window, found.id)
         assert window is not None

@@ -165,16 +165,18 @@ def test_a_transferred_ticket_arrives_with_its_note(api):
     assert panel["ticket"]["number"] == "B001" and panel["transfer_note"] == "需补充户口簿，请帮助核验"
 
 
-def test_a_windows_keypad_calls_in_the_name_of_its_clerk(api):
-    assert api.post("/windows/3/call-next", "device:P3").get_json()["message"] == (
+def test_a_windows_caller_calls_in_the_name_of_its_clerk(api):
+    assert api.post("/windows/3/call-next", "device:C3").get_json()["message"] == (
         "window 3 is closed: a clerk must sign in first"
     )
     sign_in(api, "clerk3", 3)
     api.post("/tickets", "device:K1", {"queue": "B"})
-    called = api.post("/windows/3/call-next", "device:P3")
+    called = api.post("/windows/3/call-next", "device:C3")
     assert called.status_code == 200 and called.get_json()["ticket"]["number"] == "B001"
-    assert api.get("/windows/3/panel", "device:P3").get_json()["window"]["clerk"]["name"] == "clerk3名"
-    refused = api.post("/windows/4/call-next", "device:P3")
-    assert refused.status_code == 403 and refused.get_json()["message"] == "P3 is not the keypad of window 4"
-    assert api.post("/windows/3/sign-in", "device:P3").status_code == 403
-    assert api.post("/tickets", "device:P3", {"queue": "B"}).status_code == 403
+    assert api.get("/windows/3/panel", "device:C3").get_json()["window"]["clerk"]["name"] == "clerk3名"
+    refused = api.post("/windows/4/call-next", "device:C3")
+    assert refused.status_code == 403 and refused.get_json()["message"] == "C3 is not the caller of window 4"
+    assert api.post("/windows/3/sign-in", "device:C3").status_code == 403
+    assert api.post("/tickets", "device:C3", {"queue": "B"}).status_code == 403
+    # The evaluation keypad faces the citizen: it cannot call.
+    assert api.post("/windows/3/call-next", "device:P3").status_code == 403

@@ -34,11 +34,18 @@ def test_committed_changes_are_published_with_snapshots(db, hall, published):
     assert (queue.waiting, queue.oldest_issued_at) == (0, None)
 
     # Starting and finishing change nothing on a queue board: no queue_state is pushed.
-    for step in (start, lambda uow, hall, n, staff: finish(uow, hall, n, staff, Outcome.COMPLETED)):
+    # A finish wakes the window's keypad.
+    for step, names in (
+        (start, ["ticket_changed", "window_state"]),
+        (
+            lambda uow, hall, n, staff: finish(uow, hall, n, staff, Outcome.COMPLETED),
+            ["ticket_changed", "evaluation_request", "window_state"],
+        ),
+    ):
         published.events.clear()
         with db.write() as uow:
             step(uow, hall, 2, None)
-        assert published.names() == ["ticket_changed", "window_state"]
+        assert published.names() == names
 
 
 def test_a_rollback_pushes_no_event(db, hall, published):

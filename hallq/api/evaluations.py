@@ -1,0 +1,340 @@
+"""好差评 over the API: the keypad's and the phone page's ratings, the figures, and the
+follow-up cases of bad ratings.
+
+Only citizens rate: a window's keypad with its own device token, or the ticket's phone page
+with the key printed on the ticket. A staff member's session or token is refused, so a clerk
+cannot rate their own service."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask_login import current_user
+from sqlalchemy import select
+
+from queue_core import UnitOfWork, cases, evaluation_figures, evaluations
+from queue_core.errors import Invalid, NotFound, NotPermitted
+from queue_core.halls import staff_by_username
+from queue_core.models import (
+    Department,
+    Evaluation,
+    EvaluationCase,
+    Hall,
+    Role,
+    ServiceItem,
+    Staff,
+    Ticket,
+    Window,
+)
+from queue_core.numbering import service_day
+from queue_core.spec import EvaluationSpec
+
+from ..state import current_hall, state
+from . import bp, doc
+from .openapi import PUBLIC
+from .schemas import (
+    CaseOut,
+    CaseQuery,
+    CaseStepOut,
+    CaseStepRequest,
+    ClerkOut,
+    EvaluationOut,
+    EvaluationSummaryOut,
+    PeriodQuery,
+    PhoneRatingOut,
+    RatingListQuery,
+    RatingRequest,
+)
+
+READERS = (Role.MANAGER, Role.ADMIN)
+NOT_STAFF = "staff cannot rate: ratings come from the window's keypad or the citizen's phone page"
+
+
+def _refuse_staff() -> None:
+    if current_user.is_authenticated and current_user.role != "device":
+        raise NotPermitted(NOT_STAFF)
+
+
+@doc.operation(
+    bp,
+    "/windows/<int:number>/evaluation",
+    "POST",
+    summary="Rate the service just finished at the window (the window's keypad)",
+    tag="evaluations",
+    roles=("device:keypad",),
+    body=RatingRequest,
+    responses={
+        201: ("The rating, stored", EvaluationOut),
+        409: ("Nothing awaits a rating at this window, or it was rated already", None),
+        422: ("A reason not on the hall's list, or a bad rating without reason or comment", None),
+    },
+)
+def rate_at_window(number: int, body: RatingRequest) -> tuple[EvaluationOut, int]:
+    keypad = next((k for k in state().spec.keypads if k.id == current_user.device_id), None)
+    if keypad is None or keypad.window != number:
+        raise NotPermitted(f"{current_user.device_id} is not the keypad of window {number}")
+    with state().db.write() as uow:
+        evaluation = evaluations.rate_at_window(
+            uow,
+            current_hall(uow),
+            number,
+            keypad.id,
+            body.score,
+            body.reasons,
+            body.comment,
+            # A physical five-key keypad cannot ask for reasons; its case's verification will.
+            reasons_required=keypad.device is None,
+        )
+        return evaluation_out(uow, evaluation), 201
+
+
+def _ticket_of_key(uow: UnitOfWork, hall: Hall, key: str) -> Ticket:
+    ticket = uow.session.scalar(select(Ticket).where(Ticket.key == key, Ticket.hall_id == hall.id))
+    if ticket is None:
+        raise NotFound("no ticket with this key")
+    return ticket
+
+
+@doc.operation(
+    bp,
+    "/tickets/by-key/<key>/evaluation",
+    "GET",
+    summary="Whether the ticket's service may still be rated (the phone page)",
+    tag="evaluations",
+    responses={
+        200: ("Its rating's state", PhoneRatingOut),
+        404: ("No ticket with this key, or not served yet", None),
+    },
+)
+def phone_rating(key: str) -> PhoneRatingOut:
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        ticket = _ticket_of_key(uow, hall, key)
+        evaluation = uow.session.scalar(select(Evaluation).where(Evaluation.ticket_id == ticket.id))
+        if evaluation is None:
+            raise NotFound(f"ticket {ticket.number} has not been served yet")
+        rules = EvaluationSpec.of_hall(hall)
+        until = evaluation.requested_at + timedelta(days=rules.phone_days)
+        return PhoneRatingOut(
+            status=evaluation.status,  # type: ignore[arg-type]
+            score=evaluation.score,
+            can_rate=evaluation.status in evaluations.OPEN and uow.now() <= until,
+            rate_until=until,
+            reasons=rules.reasons,
+        )
+
+
+@doc.operation(
+    bp,
+    "/tickets/by-key/<key>/evaluation",
+    "POST",
+    summary="Rate the ticket's service from its phone page",
+    tag="evaluations",
+    roles=PUBLIC,
+    body=RatingRequest,
+    responses={
+        201: ("The rating, stored", EvaluationOut),
+        403: ("Staff cannot rate", None),
+        404: ("No ticket with this key", None),
+        409: ("Not served yet, rated already, or the time to rate is over", None),
+    },
+)
+def rate_by_key(key: str, body: RatingRequest) -> tuple[EvaluationOut, int]:
+    _refuse_staff()
+    with state().db.write() as uow:
+        evaluation = evaluations.rate_by_key(
+            uow, current_hall(uow), key, body.score, body.reasons, body.comment
+        )
+        return evaluation_out(uow, evaluation), 201
+
+
+def _period(hall: Hall, uow: UnitOfWork, query: PeriodQuery) -> tuple[date, date]:
+    try:
+        first = date.fromisoformat(query.from_) if query.from_ else service_day(hall, uow.now())
+        last = date.fromisoformat(query.to) if query.to else first
+    except ValueError as exc:
+        raise Invalid(f"not a date: {exc}") from exc
+    if last < first:
+        raise Invalid(f"the period ends ({last}) before it begins ({first})")
+    return first, last
+
+
+@doc.operation(
+    bp,
+    "/evaluations/summary",
+    "GET",
+    summary="The 好差评 figures of a period, with breakdowns per window, clerk, item and department",
+    tag="evaluations",
+    roles=READERS,
+    query=PeriodQuery,
+    responses={200: ("The figures", EvaluationSummaryOut), 404: ("No such window, clerk or item", None)},
+)
+def summary(query: PeriodQuery) -> EvaluationSummaryOut:
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        first, last = _period(hall, uow, query)
+        figures = evaluation_figures.summary(
+            uow, hall, first, last, window=query.window, staff=query.staff, item=query.item
+        )
+        return EvaluationSummaryOut.model_validate(figures)
+
+
+@doc.operation(
+    bp,
+    "/evaluations",
+    "GET",
+    summary="The ratings of a period, newest first",
+    tag="evaluations",
+    roles=READERS,
+    query=RatingListQuery,
+    responses={200: ("Each service with its rating", EvaluationOut)},
+)
+def list_ratings(query: RatingListQuery) -> list[EvaluationOut]:
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        first, last = _period(hall, uow, query)
+        stmt = (
+            select(Evaluation)
+            .where(Evaluation.hall_id == hall.id, Evaluation.service_day.between(first, last))
+            .order_by(Evaluation.requested_at.desc(), Evaluation.id.desc())
+            .limit(query.limit)
+        )
+        if query.window is not None:
+            stmt = stmt.join(Window, Window.id == Evaluation.window_id).where(Window.number == query.window)
+        if query.staff is not None:
+            stmt = stmt.where(Evaluation.clerk_id == staff_by_username(uow, query.staff).id)
+        if query.item is not None:
+            stmt = stmt.join(ServiceItem, ServiceItem.id == Evaluation.item_id).where(
+                ServiceItem.code == query.item
+            )
+        if query.status is not None:
+            stmt = stmt.where(Evaluation.status == query.status)
+        return [evaluation_out(uow, e) for e in uow.session.scalars(stmt)]
+
+
+@doc.operation(
+    bp,
+    "/evaluations/cases",
+    "GET",
+    summary="The follow-up cases of bad ratings, newest first",
+    tag="evaluations",
+    roles=READERS,
+    query=CaseQuery,
+    responses={200: ("Each case with its rating and trail", CaseOut)},
+)
+def list_cases(query: CaseQuery) -> list[CaseOut]:
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        window_id = (
+            uow.session.scalar(
+                select(Window.id).where(Window.hall_id == hall.id, Window.number == query.window)
+            )
+            if query.window is not None
+            else None
+        )
+        if query.window is not None and window_id is None:
+            raise NotFound(f"no window {query.window}")
+        found = cases.find(
+            uow,
+            hall,
+            stage=query.stage,
+            overdue=query.overdue,
+            window_id=window_id,
+            clerk_id=staff_by_username(uow, query.staff).id if query.staff else None,
+        )
+        return [case_out(uow, hall, c) for c in found]
+
+
+@doc.operation(
+    bp,
+    "/evaluations/cases/<int:case_id>",
+    "GET",
+    summary="One follow-up case with its trail",
+    tag="evaluations",
+    roles=READERS,
+    responses={200: ("The case", CaseOut), 404: ("No such case", None)},
+)
+def get_case(case_id: int) -> CaseOut:
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        return case_out(uow, hall, cases.case_by_id(uow, hall, case_id))
+
+
+@doc.operation(
+    bp,
+    "/evaluations/cases/<int:case_id>/steps",
+    "POST",
+    summary="Take the next step of a case (核实, 申诉, 复核, 整改, 回访, 办结) or hand it on",
+    tag="evaluations",
+    roles=READERS,
+    body=CaseStepRequest,
+    responses={
+        200: ("The case after the step", CaseOut),
+        404: ("No such case or owner", None),
+        409: ("The step is not possible at the case's stage", None),
+    },
+)
+def case_step(case_id: int, body: CaseStepRequest) -> CaseOut:
+    with state().db.write() as uow:
+        hall = current_hall(uow)
+        owner = staff_by_username(uow, body.owner).id if body.owner else None
+        case = cases.act(uow, hall, case_id, body.action, current_user.id, body.note, owner)
+        return case_out(uow, hall, case)
+
+
+def evaluation_out(uow: UnitOfWork, evaluation: Evaluation) -> EvaluationOut:
+    session = uow.session
+    window = session.get(Window, evaluation.window_id)
+    clerk = session.get(Staff, evaluation.clerk_id) if evaluation.clerk_id else None
+    item = session.get(ServiceItem, evaluation.item_id) if evaluation.item_id else None
+    department = session.get(Department, evaluation.department_id) if evaluation.department_id else None
+    case_id = session.scalar(select(EvaluationCase.id).where(EvaluationCase.evaluation_id == evaluation.id))
+    return EvaluationOut(
+        id=evaluation.id,
+        ticket=evaluation.ticket.number,
+        ticket_id=evaluation.ticket_id,
+        window=window.number if window else 0,
+        clerk=ClerkOut(name=clerk.name, badge=clerk.badge) if clerk else None,
+        item=item.name if item else None,
+        department=department.name if department else None,
+        service_day=evaluation.service_day.isoformat(),
+        status=evaluation.status,  # type: ignore[arg-type]
+        score=evaluation.score,
+        reasons=evaluation.reasons,
+        comment=evaluation.comment,
+        channel=evaluation.channel,  # type: ignore[arg-type]
+        requested_at=evaluation.requested_at,
+        rated_at=evaluation.rated_at,
+        case_id=case_id,
+    )
+
+
+def case_out(uow: UnitOfWork, hall: Hall, case: EvaluationCase) -> CaseOut:
+    today = service_day(hall, uow.now())
+    return CaseOut(
+        id=case.id,
+        stage=case.stage,
+        owner=case.owner.username if case.owner else None,
+        owner_name=case.owner.name if case.owner else None,
+        deadline=case.deadline.isoformat(),
+        overdue=cases.is_overdue(case, today),
+        opened_at=case.opened_at,
+        closed_at=case.closed_at,
+        resolution=case.resolution,
+        called_back=case.called_back,
+        next_actions=cases.next_actions(case),
+        evaluation=evaluation_out(uow, case.evaluation),
+        steps=[
+            CaseStepOut(
+                action=step.action,
+                from_stage=step.from_stage,
+                to_stage=step.to_stage,
+                by=step.staff.name if step.staff else None,
+                owner=step.owner.name if step.owner else None,
+                note=step.note,
+                deadline=step.deadline.isoformat() if step.deadline else None,
+                at=step.at,
+            )
+            for step in case.steps
+        ],
+    )

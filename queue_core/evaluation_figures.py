@@ -1,0 +1,180 @@
+"""The 好差评 figures for a period, for the hall and per window, clerk, item and department.
+
+Definitions (each rate is None when its denominator is 0):
+- served: services finished (each one has its evaluation);
+- rated: rated by the citizen (keypad or phone page); defaulted: given the hall's default level
+  (flagged, never counted as rated); unrated: served − rated − defaulted (未评价);
+- levels: the citizens' ratings per level, "5" (非常满意) to "1" (非常不满意); defaults excluded;
+- good_rate (好评率): (非常满意 + 满意) / rated; bad_count: 不满意 + 非常不满意;
+  bad_rate (差评率): bad_count / rated; active_rate (主动评价率): rated / served;
+- rectified_rate (差评整改率): closed cases / bad_count; callback_rate (回访率): cases whose
+  citizen was called back / bad_count; appeals_upheld: closed as mistaken or malicious.
+
+One grouped query over the period's evaluations and cases; the breakdowns are sums of its rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import case, func, select
+
+from .errors import NotFound
+from .models import (
+    CaseStage,
+    Department,
+    Evaluation,
+    EvaluationCase,
+    EvaluationStatus,
+    Hall,
+    ServiceItem,
+    Staff,
+    Window,
+)
+from .spec import LEVELS
+
+if TYPE_CHECKING:
+    from .db import UnitOfWork
+
+GOOD_LEVELS = (5, 4)
+BAD_LEVELS = (2, 1)
+# breakdown: (model, its key in the answer, its names in the answer)
+BREAKDOWNS: dict[str, tuple[Any, str, tuple[str, ...]]] = {
+    "window": (Window, "number", ("name",)),
+    "staff": (Staff, "username", ("name", "badge")),
+    "item": (ServiceItem, "code", ("name",)),
+    "department": (Department, "code", ("name",)),
+}
+COUNTS = ("served", "rated", "defaulted", *(f"level_{n}" for n in LEVELS), "closed", "called_back", "upheld")
+
+
+@dataclass
+class Figures:
+    served: int = 0
+    rated: int = 0
+    defaulted: int = 0
+    levels: dict[str, int] = field(default_factory=lambda: {str(n): 0 for n in LEVELS})
+    closed: int = 0
+    called_back: int = 0
+    upheld: int = 0
+
+    def add(self, row: dict[str, int]) -> None:
+        self.served += row["served"]
+        self.rated += row["rated"]
+        self.defaulted += row["defaulted"]
+        for n in LEVELS:
+            self.levels[str(n)] += row[f"level_{n}"]
+        self.closed += row["closed"]
+        self.called_back += row["called_back"]
+        self.upheld += row["upheld"]
+
+    def as_dict(self) -> dict[str, Any]:
+        bad = sum(self.levels[str(n)] for n in BAD_LEVELS)
+        good = sum(self.levels[str(n)] for n in GOOD_LEVELS)
+        return {
+            "served": self.served,
+            "rated": self.rated,
+            "unrated": self.served - self.rated - self.defaulted,
+            "defaulted": self.defaulted,
+            "levels": dict(self.levels),
+            "good_rate": _rate(good, self.rated),
+            "bad_count": bad,
+            "bad_rate": _rate(bad, self.rated),
+            "active_rate": _rate(self.rated, self.served),
+            "rectified_rate": _rate(self.closed, bad),
+            "callback_rate": _rate(self.called_back, bad),
+            "appeals_upheld": self.upheld,
+        }
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _count(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+_rated = Evaluation.status == EvaluationStatus.RATED
+_GROUPED = (
+    select(
+        Evaluation.window_id,
+        Evaluation.clerk_id,
+        Evaluation.item_id,
+        Evaluation.department_id,
+        func.count().label("served"),
+        _count(_rated).label("rated"),
+        _count(Evaluation.status == EvaluationStatus.DEFAULTED).label("defaulted"),
+        *(_count(_rated & (Evaluation.score == n)).label(f"level_{n}") for n in LEVELS),
+        _count(EvaluationCase.stage == CaseStage.CLOSED).label("closed"),
+        _count(EvaluationCase.called_back.is_(True)).label("called_back"),
+        _count(EvaluationCase.resolution == "appeal_upheld").label("upheld"),
+    )
+    .outerjoin(EvaluationCase, EvaluationCase.evaluation_id == Evaluation.id)
+    .group_by(Evaluation.window_id, Evaluation.clerk_id, Evaluation.item_id, Evaluation.department_id)
+)
+
+
+def summary(
+    uow: UnitOfWork,
+    hall: Hall,
+    first: date,
+    last: date,
+    *,
+    window: int | None = None,
+    staff: str | None = None,
+    item: str | None = None,
+) -> dict[str, Any]:
+    """The figures of services on days first..last (inclusive), optionally of one window
+    (number), one clerk (username) or one item (code), with the four breakdowns."""
+    query = _GROUPED.where(Evaluation.hall_id == hall.id, Evaluation.service_day.between(first, last))
+    if window is not None:
+        query = query.where(
+            Evaluation.window_id == _id_of(uow, hall, Window, Window.number, window, "window")
+        )
+    if staff is not None:
+        query = query.where(Evaluation.clerk_id == _id_of(uow, hall, Staff, Staff.username, staff, "user"))
+    if item is not None:
+        query = query.where(
+            Evaluation.item_id == _id_of(uow, hall, ServiceItem, ServiceItem.code, item, "item")
+        )
+    total = Figures()
+    groups: dict[str, dict[int | None, Figures]] = {name: defaultdict(Figures) for name in BREAKDOWNS}
+    for row in uow.session.execute(query).mappings():
+        counts = {name: int(row[name]) for name in COUNTS}
+        total.add(counts)
+        groups["window"][row["window_id"]].add(counts)
+        groups["staff"][row["clerk_id"]].add(counts)
+        groups["item"][row["item_id"]].add(counts)
+        groups["department"][row["department_id"]].add(counts)
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        **total.as_dict(),
+        **{f"by_{name}": _labelled(uow, name, groups[name]) for name in BREAKDOWNS},
+    }
+
+
+def _id_of(uow: UnitOfWork, hall: Hall, model: Any, column: Any, value: object, what: str) -> int:
+    found = uow.session.scalar(select(model.id).where(model.hall_id == hall.id, column == value))
+    if found is None:
+        raise NotFound(f"no {what} {value}")
+    return found
+
+
+def _labelled(uow: UnitOfWork, name: str, by_id: dict[int | None, Figures]) -> list[dict[str, Any]]:
+    """Each group's figures under its key and names, in key order; services without one (no
+    item chosen, say) come last with null."""
+    model, key, names = BREAKDOWNS[name]
+    ids = [i for i in by_id if i is not None]
+    rows = {row.id: row for row in uow.session.scalars(select(model).where(model.id.in_(ids)))} if ids else {}
+    result = [
+        {name: getattr(row, key), **{n: getattr(row, n) for n in names}, **by_id[row.id].as_dict()}
+        for row in sorted(rows.values(), key=lambda row: getattr(row, key))
+    ]
+    if None in by_id:
+        result.append({name: None, **dict.fromkeys(names), **by_id[None].as_dict()})
+    return result
