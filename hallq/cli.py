@@ -213,7 +213,7 @@ def token() -> None:
 
 @token.command("issue")
 @click.argument("username", required=False)
-@click.option("--device", "device_id", help="A kiosk, board or keypad id from hall.toml")
+@click.option("--device", "device_id", help="A kiosk, board, keypad or caller id from hall.toml")
 def token_issue(username: str | None, device_id: str | None) -> None:
     """Print a new bearer token for USERNAME, or for a device with --device ID."""
     from .auth import new_token
@@ -228,7 +228,9 @@ def token_issue(username: str | None, device_id: str | None) -> None:
         if device_id is not None:
             kind = spec.device_kind(device_id)
             if kind is None:
-                raise click.ClickException(f'hall.toml declares no kiosk, board or keypad "{device_id}"')
+                raise click.ClickException(
+                    f'hall.toml declares no kiosk, board, keypad or caller "{device_id}"'
+                )
             value = new_token(uow, hall.id, device=(kind, device_id))
         else:
             try:
@@ -289,6 +291,54 @@ def led_bridge(url: str) -> None:
         serve(spec.led, url)
     except LedError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@main.command("keypad-bridge")
+@click.argument("keypad_id")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="The Hallq server")
+@click.option(
+    "--token",
+    envvar="HALLQ_DEVICE_TOKEN",
+    help="The keypad's device token (hallq token issue --device KEYPAD_ID); or HALLQ_DEVICE_TOKEN",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Also log the keys that give no level, by name")
+def keypad_bridge(keypad_id: str, url: str, token: str | None, verbose: bool) -> None:
+    """Send the presses of KEYPAD_ID's physical keypad (its device in hall.toml) as ratings until stopped."""
+    import logging
+
+    from evaluation.keypad_bridge import KeypadError, open_device, serve
+
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter("give the server as http://HOST:PORT", param_hint="--url")
+    if not token:
+        raise click.UsageError(
+            f"give keypad {keypad_id}'s device token with --token or in HALLQ_DEVICE_TOKEN "
+            f"(hallq token issue --device {keypad_id} makes one)"
+        )
+    settings = _settings()
+    try:
+        spec = load_hall(settings.HALLQ_CONFIG)
+    except ConfigError as exc:
+        raise _config_error(exc) from exc
+    keypad = next((k for k in spec.keypads if k.id == keypad_id), None)
+    if keypad is None:
+        declared = ", ".join(k.id for k in spec.keypads) or "none"
+        raise click.ClickException(
+            f'{settings.HALLQ_CONFIG / "hall.toml"} declares no keypad "{keypad_id}" (its keypads: {declared})'
+        )
+    if keypad.device is None:
+        raise click.ClickException(
+            f"keypad {keypad.id} has no device: it is a tablet keypad, open /keypad/{keypad.window} on it"
+        )
+    try:
+        open_device(keypad.device)  # a device URL it cannot use stops it here, not in the log
+    except KeypadError as exc:
+        raise click.ClickException(str(exc)) from exc
+    # force: python-escpos (imported with the hall's spec) has set up the root logger already
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True)
+    if verbose:
+        logging.getLogger("hallq.keypad").setLevel(logging.DEBUG)
+    serve(keypad, url, token)
 
 
 @main.command()
