@@ -43,7 +43,7 @@ def request(uow: UnitOfWork, hall: Hall, ticket: Ticket, window: Window) -> Eval
         ticket_id=ticket.id,
         service_day=ticket.service_day,
         window_id=window.id,
-        clerk_id=ticket.clerk_id,
+        clerk_id=ticket.clerk_id or window.clerk_id,
         item_id=ticket.item_id,
         department_id=ticket.item.department_id if ticket.item_id and ticket.item else None,
         status=EvaluationStatus.AWAITING,
@@ -173,8 +173,7 @@ def anything_due(uow: UnitOfWork, hall: Hall) -> bool:
 
 def requested_event(evaluation: Evaluation, window: Window) -> EvaluationRequested:
     """The keypad's question (also what a keypad gets when it (re)connects)."""
-    ticket = evaluation.ticket
-    clerk = window.clerk if window.clerk_id == evaluation.clerk_id else None
+    ticket, clerk = evaluation.ticket, evaluation.clerk
     return EvaluationRequested(
         hall_id=evaluation.hall_id,
         evaluation_id=evaluation.id,

@@ -510,6 +510,7 @@ class Evaluation(Base):
     rated_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket] = relationship(lazy="joined")
+    clerk: Mapped[Staff | None] = relationship(lazy="joined")
 
 
 class CaseStage(StrEnum):
