@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import func, select
 
-from queue_core import Database, ManualClock, calling, windows
+from queue_core import Database, ManualClock, UnitOfWork, calling, evaluations, windows
 from queue_core.halls import hall_by_code
-from queue_core.models import Outcome, Priority, Role, Staff
+from queue_core.models import Hall, Outcome, Priority, Role, Staff
 from queue_core.spec import HallSpec
 from queue_core.ticketing import issue_ticket
 
@@ -81,6 +81,7 @@ def _replay_morning(db: Database, spec: HallSpec, minutes: int = 100) -> None:
                     continue
                 if number in busy_until:
                     calling.finish(uow, hall, number, None, Outcome.COMPLETED)
+                    _citizen_rates(uow, hall, spec, number, rng)
                     del busy_until[number]
                 if calling.call_next(uow, hall, number, None):
                     calling.start(uow, hall, number, None)
@@ -91,3 +92,20 @@ def _replay_morning(db: Database, spec: HallSpec, minutes: int = 100) -> None:
         if last in busy_until:
             calling.finish(uow, hall, last, None, Outcome.COMPLETED)
         windows.pause(uow, hall, last, None, "会议")
+        evaluations.close_expired(uow, hall)
+
+
+# What citizens press on the keypad, as halls publish it: most are pleased, some do not rate,
+# a few are not (and their cases are waiting for the manager).
+_PRESSES = {5: 60, 4: 18, 3: 6, 2: 2, 1: 1, None: 13}
+
+
+def _citizen_rates(uow: UnitOfWork, hall: Hall, spec: HallSpec, window: int, rng: random.Random) -> None:
+    (score,) = rng.choices(list(_PRESSES), weights=list(_PRESSES.values()))
+    if score is None:
+        return
+    keypad = next((k.id for k in spec.keypads if k.window == window), None)
+    if keypad is None:  # a window without a keypad is not rated
+        return
+    reasons = [rng.choice(spec.evaluation.reasons)] if score <= 2 else []
+    evaluations.rate_at_window(uow, hall, window, keypad, score, reasons, "")
