@@ -21,7 +21,14 @@ class Board:
         self.received: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         self.client = socketio.Client(reconnection=False)
         names = ("ticket_called", "window_state", "queue_state", "ticket_changed", "ticket_issued")
-        for name in (*names, "print_done", "printer_state", "notice"):
+        for name in (
+            *names,
+            "print_done",
+            "printer_state",
+            "notice",
+            "evaluation_request",
+            "evaluation_closed",
+        ):
             self.client.on(name, self._recorder(name), namespace="/hall")
         self.client.connect(
             url, namespaces=["/hall"], transports=["websocket"], auth={"token": token} if token else None
@@ -142,6 +149,40 @@ def test_dashboard_and_keypad_need_tokens(live, boards):
     }
     assert boards({"colour": "red"}).ack == {"ok": False, "error": "cannot subscribe to 'colour': 'red'"}
     assert boards(["window", 3]).ack["ok"] is False
+
+
+def test_a_finish_wakes_its_windows_keypad_only_and_a_rating_closes_it(live, boards):
+    from tests.live.conftest import add_device_token
+
+    p6 = add_device_token(live.env["DATABASE_URL"], "keypad", "P6")
+    p9 = add_device_token(live.env["DATABASE_URL"], "keypad", "P9")
+    keypad6, keypad9, board6 = (
+        boards({"keypad": 6}, token=p6),
+        boards({"keypad": 9}, token=p9),
+        boards({"window": 6}),
+    )
+    assert keypad6.ack["state"]["evaluation"] is None
+    assert live.api("POST", "/windows/6/sign-in", "clerk6").ok
+    live.api("POST", "/tickets", "K1", json={"queue": "D"})
+    number = live.api("POST", "/windows/6/call-next", "clerk6").json()["ticket"]["number"]
+    assert live.api("POST", "/windows/6/start", "clerk6").ok
+    assert live.api("POST", "/windows/6/finish", "clerk6", json={"outcome": "completed"}).ok
+
+    request = keypad6.next("evaluation_request")
+    assert (request["window"], request["number"], request["clerk_name"]) == (6, number, "clerk6名")
+    # A keypad that connects now (a reload, a restart) is shown the same question.
+    assert boards({"keypad": 6}, token=p6).ack["state"]["evaluation"]["number"] == number
+    rated = requests.post(
+        f"{live.url}/api/v1/windows/6/evaluation",
+        json={"score": 5},
+        headers={"Authorization": f"Bearer {p6}"},
+        timeout=10,
+    )
+    assert rated.status_code == 201
+    closed = keypad6.next("evaluation_closed")
+    assert (closed["number"], closed["reason"], closed["score"]) == (number, "rated", 5)
+    time.sleep(0.3)  # anything misrouted would have arrived with the events above
+    assert "evaluation_request" not in keypad9.names() and "evaluation_request" not in board6.names()
 
 
 def test_a_kiosk_printer_on_tcp_reports_its_jobs_and_state_to_the_dashboard_and_kiosk(tmp_path):
