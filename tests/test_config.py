@@ -59,6 +59,13 @@ def test_the_shipped_demo_config_is_valid():
         ("[[notices]]", '[voice]\nrepeat = 4\n\n[[notices]]', "hall.toml: voice: repeat: Input should be less than or equal to 3"),
         ("[[notices]]", '[led]\nport = "/dev/ttyUSB1"\nmodules = [{ window = 61, address = 1 }]\n\n[[notices]]', "hall.toml: led: module for unknown window 61"),
         ("[[notices]]", '[led]\nport = "/dev/ttyUSB1"\nmodules = [{ window = 1, address = 1 }]\ntexts = { called = "请{num}号" }\n\n[[notices]]', "hall.toml: led: texts.called: no field {num}; the fields are {number} {window}"),
+        ("keypad_seconds = 60", "keypad_seconds = 2", "hall.toml: evaluation: keypad_seconds: Input should be greater than or equal to 5"),
+        ("phone_days = 7", "phone_days = 7\ndefault_after_days = 3", "hall.toml: evaluation: default_after_days (3) must not end the phone rating before phone_days (7)"),
+        ("rectify = 10", "rectify = 0", "hall.toml: evaluation: deadlines.rectify: Input should be greater than or equal to 1"),
+        ('id = "P1"\nwindow = 1', 'id = "P1"\nwindow = 1\ndevice = "/dev/ttyUSB0"', 'hall.toml: keypad \'P1\': device: "/dev/ttyUSB0" is not a keypad device'),
+        ('id = "P1"\nwindow = 1', 'id = "P1"\nwindow = 1\nkeys = { "1" = 6 }', "hall.toml: keypad 'P1': keys: levels go from 1 (非常不满意) to 5 (非常满意)"),
+        ('id = "P2"\nwindow = 2', 'id = "P2"\nwindow = 1', "hall.toml: keypads: keypad for window 1 is declared more than once"),
+        ('id = "C3"\nwindow = 3', 'id = "C3"\nwindow = 63', 'hall.toml: caller "C3": unknown window 63'),
         ('name = "青山县政务服务中心"', 'name = "青山县政务服务中心', "hall.toml: Illegal character '\\n' (at line 6, column 18)"),
     ],
 )  # fmt: skip
