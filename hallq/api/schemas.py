@@ -445,3 +445,57 @@ class CaseOut(BaseModel):
     next_actions: list[str]
     evaluation: EvaluationOut
     steps: list[CaseStepOut]
+
+
+# -- statistics ---------------------------------------------------------------------------
+
+
+class StatsQuery(Payload):
+    from_: str | None = Field(
+        None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD; today if none"
+    )
+    to: str | None = Field(
+        None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive; from if none"
+    )
+    group_by: Literal["queue", "item", "department", "window", "staff"] | None = None
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+
+class DurationFigures(BaseModel):
+    mean: float | None
+    median: float | None
+    p90: float | None
+    max: float | None
+
+
+class StatsFigures(BaseModel):
+    issued: int
+    served: int
+    no_show: int
+    cancelled: int
+    transferred: int
+    wait: DurationFigures = Field(description="Seconds from issue to the last call, over called tickets")
+    handle: DurationFigures = Field(description="Seconds from start to finish, over served tickets")
+    service_level: float | None = Field(description="Called within the queue's target wait / called")
+    throughput_per_hour: float | None
+    utilisation: float | None = Field(description="Handling time / open time (hall, window, clerk)")
+
+
+class StatsGroup(StatsFigures):
+    queue: str | None = None
+    item: str | None = None
+    department: str | None = None
+    window: int | None = None
+    staff: str | None = None
+    name: str | None = None
+    badge: str | None = None
+
+
+class StatsSummaryOut(StatsFigures):
+    from_: str = Field(alias="from")
+    to: str
+    group_by: str | None
+    groups: list[StatsGroup] | None = None
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)

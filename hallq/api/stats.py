@@ -1,0 +1,95 @@
+"""The hall's statistics as JSON, CSV and XLSX: the same summary in three forms."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response
+
+from manager.reports import GROUP_NAMES, HALL, as_csv, as_xlsx
+from queue_core import statistics
+from queue_core.errors import Invalid
+from queue_core.models import Role
+from queue_core.numbering import service_day
+
+from ..state import current_hall, state
+from . import bp, doc
+from .schemas import StatsQuery, StatsSummaryOut
+
+READERS = (Role.MANAGER, Role.ADMIN)
+
+
+def _summaries(query: StatsQuery, every_breakdown: bool = False) -> tuple[str, dict[str, dict[str, Any]]]:
+    """The period's name and its summaries: grouped as asked, or (for a workbook without a
+    grouping) the hall and every breakdown."""
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        try:
+            first = date.fromisoformat(query.from_) if query.from_ else service_day(hall, uow.now())
+            last = date.fromisoformat(query.to) if query.to else first
+        except ValueError as exc:
+            raise Invalid(f"not a date: {exc}") from exc
+        if last < first:
+            raise Invalid(f"the period ends ({last}) before it begins ({first})")
+        groupings = (
+            [query.group_by] if query.group_by or not every_breakdown else [None, *statistics.GROUPINGS]
+        )
+        found = {
+            GROUP_NAMES.get(g, HALL) if g else HALL: statistics.summary(uow, hall, first, last, g)
+            for g in groupings
+        }
+    return f"{first}_{last}", found
+
+
+@doc.operation(
+    bp,
+    "/stats/summary",
+    "GET",
+    summary="The hall's figures for a period, optionally per queue, item, department, window or clerk",
+    tag="statistics",
+    roles=READERS,
+    query=StatsQuery,
+    responses={200: ("The figures", StatsSummaryOut), 422: ("A bad date or grouping", None)},
+)
+def stats_summary(query: StatsQuery) -> StatsSummaryOut:
+    _period, found = _summaries(query)
+    return StatsSummaryOut.model_validate(next(iter(found.values())))
+
+
+@doc.operation(
+    bp,
+    "/stats/export.csv",
+    "GET",
+    summary="The same figures as CSV (UTF-8, Chinese headers)",
+    tag="statistics",
+    roles=READERS,
+    query=StatsQuery,
+    responses={200: ("text/csv: the hall's row, then one row per group", None)},
+)
+def stats_csv(query: StatsQuery) -> Response:
+    period, found = _summaries(query)
+    return Response(
+        as_csv(next(iter(found.values()))),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="hallq-stats-{period}.csv"'},
+    )
+
+
+@doc.operation(
+    bp,
+    "/stats/export.xlsx",
+    "GET",
+    summary="The same figures as an Excel workbook: one sheet per breakdown, frozen header row",
+    tag="statistics",
+    roles=READERS,
+    query=StatsQuery,
+    responses={200: ("The workbook", None)},
+)
+def stats_xlsx(query: StatsQuery) -> Response:
+    period, found = _summaries(query, every_breakdown=True)
+    return Response(
+        as_xlsx(found, f"Hallq {period}"),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="hallq-stats-{period}.xlsx"'},
+    )
