@@ -12,14 +12,14 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from queue_core import UnitOfWork
+from queue_core import UnitOfWork, audit
 from queue_core.models import ApiToken, Staff
 
 from .extensions import login_manager
@@ -168,6 +168,7 @@ def login() -> Any:
                 and check_password_hash(staff.password_hash, form.password.data or "")
             )
             user = _staff_user(staff) if ok and staff else None
+        _audit_login(user, form.username.data or "")
         if user is not None:
             login_user(user)
             target = request.args.get("next", "")
@@ -178,8 +179,21 @@ def login() -> Any:
     return render_template("login.html", form=form), 200 if request.method == "GET" else 401
 
 
+def _audit_login(user: StaffUser | None, username: str) -> None:
+    """Every login, and every failed attempt with the name it tried, is in the audit trail."""
+    from .acting import actor_for
+
+    with audit.acting_as(actor_for(user, "auth.login")), state().db.write() as uow:
+        uow.audit_detail |= {"result": "ok" if user else "refused", "username": username[:60]}
+
+
 @bp.post("/logout")
 def logout() -> Any:
+    from .acting import actor_for
+
+    if current_user.is_authenticated:
+        with audit.acting_as(actor_for(current_user, "auth.logout")), state().db.write():
+            pass
     logout_user()
     return redirect(url_for("pages.index"))
 

@@ -249,6 +249,30 @@ def _require_initialised(settings: Settings) -> Database:
     return database
 
 
+@main.group()
+def audit() -> None:
+    """The audit trail (电子监察)."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; name the first entry that was edited or removed."""
+    from queue_core import audit as trail
+
+    settings = _settings()
+    database = _require_initialised(settings)
+    spec = load_hall(settings.HALLQ_CONFIG)
+    with database.read() as uow:
+        verdict = trail.verify(uow, hall_by_code(uow, spec.hall.code).id)
+    if verdict.broken is not None:
+        entry = verdict.broken
+        raise click.ClickException(
+            f"entry {entry.id} ({entry.at:%Y-%m-%d %H:%M:%S} UTC, {entry.actor_kind} {entry.actor_id}, "
+            f"{entry.action}) {verdict.problem}; the {verdict.entries} entries before it hold"
+        )
+    click.echo(f"{verdict.entries} entries hold; the last hash is {verdict.last_hash}")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)

@@ -26,7 +26,7 @@ from printer_driver import (
     renderer_for,
 )
 from printer_driver.layout import FieldValue, Kind
-from queue_core import Database, UnitOfWork
+from queue_core import Database, UnitOfWork, audit
 from queue_core.events import PrinterState
 from queue_core.halls import hall_by_code
 from queue_core.models import Hall, PrintRecord, PrintStatus
@@ -153,7 +153,8 @@ class PrintService:
 
     def job_done(self, report: JobReport) -> None:
         try:
-            with self.db.write() as uow:
+            actor = audit.Actor(hall_id=self._hall(), kind="system", id="printer", action="printing.job_done")
+            with audit.acting_as(actor), self.db.write() as uow:
                 finish_print_job(
                     uow,
                     report.job_id,

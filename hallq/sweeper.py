@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from queue_core import Database, evaluations
+from queue_core import Database, audit, evaluations
 from queue_core.halls import hall_by_code
 
 log = logging.getLogger(__name__)
@@ -37,9 +37,11 @@ class Sweeper:
         """One pass; how many ratings it closed or defaulted. The write lock is taken only
         when a read found something due."""
         with self.db.read() as uow:
+            hall_id = hall_by_code(uow, self.hall_code).id
             if not evaluations.anything_due(uow, hall_by_code(uow, self.hall_code)):
                 return 0
-        with self.db.write() as uow:
+        actor = audit.Actor(hall_id=hall_id, kind="system", id="sweeper", action="evaluations.close_expired")
+        with audit.acting_as(actor), self.db.write() as uow:
             hall = hall_by_code(uow, self.hall_code)
             return evaluations.close_expired(uow, hall) + evaluations.apply_defaults(uow, hall)
 

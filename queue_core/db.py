@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import audit
 from .clock import Clock
 from .events import DomainEvent
 from .models import Window
@@ -72,6 +73,8 @@ class UnitOfWork:
         # only weakly, and the snapshot (and the caller's answer) must not reload them.
         self._touched_windows: dict[int, Window] = {}
         self.is_postgres = session.get_bind().dialect.name == "postgresql"
+        # What the audit entry of this transaction says besides its events (queue_core.audit).
+        self.audit_detail: dict[str, object] = {}
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -119,6 +122,7 @@ class Database:
             try:
                 yield uow
                 uow._snapshot_touched()
+                audit.append_for(uow)
                 session.commit()
             except BaseException:
                 session.rollback()

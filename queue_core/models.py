@@ -566,3 +566,28 @@ class CaseStep(Base):
 
     staff: Mapped[Staff | None] = relationship(foreign_keys=[staff_id], lazy="joined")
     owner: Mapped[Staff | None] = relationship(foreign_keys=[owner_id], lazy="joined")
+
+
+class AuditEntry(Base):
+    """One entry of the audit trail (queue_core.audit): append-only, chained by hash."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        Index("ix_audit_entry_hall_id", "hall_id", "id"),
+        Index("ix_audit_entry_hall_at", "hall_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    at: Mapped[datetime]
+    actor_kind: Mapped[str] = mapped_column(
+        String(10)
+    )  # staff, kiosk, keypad, board, caller, citizen, system
+    actor_id: Mapped[str] = mapped_column(String(60))
+    actor_name: Mapped[str] = mapped_column(String(60), default="")
+    address: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -122,3 +122,32 @@ def test_guide_pins(hallq):
     assert "only guides, managers and admins" in hallq(
         "user", "pin", "wang", "--pin-stdin", input="1357\n", ok=False
     )
+
+
+def test_audit_verify_names_the_first_edited_entry(hallq, tmp_path):
+    from sqlalchemy import select, update
+
+    from queue_core import Database, SystemClock, audit, make_engine
+    from queue_core.models import AuditEntry, Hall
+    from queue_core.ticketing import issue_ticket
+
+    hallq("init")
+    database = Database(make_engine(f"sqlite:///{tmp_path / 'cli.sqlite'}"), SystemClock())
+    with database.read() as uow:
+        hall = uow.session.scalar(select(Hall))
+    for kiosk in ("K1", "K2", "K1"):
+        with (
+            audit.acting_as(audit.Actor(hall.id, "kiosk", kiosk, action="api.create_ticket")),
+            database.write() as uow,
+        ):
+            issue_ticket(uow, hall, queue_code="A")
+    assert "3 entries hold; the last hash is" in hallq("audit", "verify")
+    with database.write() as uow:
+        second = uow.session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)).all()[1]
+        uow.session.execute(update(AuditEntry).where(AuditEntry.id == second).values(actor_id="K9"))
+    database.engine.dispose()
+    message = hallq("audit", "verify", ok=False)
+    assert (
+        f"entry {second} (" in message and "kiosk K9, api.create_ticket) does not match its hash" in message
+    )
+    assert "the 1 entries before it hold" in message

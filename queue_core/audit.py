@@ -1,0 +1,146 @@
+"""The audit trail (电子监察): every change a person or device makes, who, what, when and from
+where, in an append-only log whose entries are chained by hash.
+
+The server says who is acting (``acting_as``) for each request and for its own background
+work; every write transaction done while someone is acting appends one entry, in that same
+transaction, naming the action and what it did (its domain events). Each entry's hash covers
+its content and the previous entry's hash, so an edited entry no longer matches its hash and a
+deleted one breaks the link of the entry after it: ``verify`` names the first broken entry.
+Deleting the newest entries leaves no gap behind; note the last hash ``verify`` prints (or
+export the log) to be able to tell.
+
+Work without an actor (the CLI's set-up, the simulator's generated days) writes no entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, text
+
+from .events import QueueState, WindowState
+from .models import AuditEntry
+
+if TYPE_CHECKING:
+    from .db import UnitOfWork
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a staff member (kind "staff", their username), a device ("kiosk", "keypad",
+    "board", "caller" with its id), a citizen on a phone page ("citizen"), or the server itself
+    ("system"). `action` names what they asked for (the API operation), `address` where from."""
+
+    hall_id: int
+    kind: str
+    id: str
+    name: str = ""
+    address: str | None = None
+    action: str = ""
+    subject: str = ""
+
+
+_acting: ContextVar[Actor | None] = ContextVar("hallq_actor", default=None)
+
+
+@contextmanager
+def acting_as(actor: Actor) -> Iterator[Actor]:
+    token = _acting.set(actor)
+    try:
+        yield actor
+    finally:
+        _acting.reset(token)
+
+
+def current_actor() -> Actor | None:
+    return _acting.get()
+
+
+def append_for(uow: UnitOfWork) -> None:
+    """Called by Database.write() just before its commit."""
+    actor = _acting.get()
+    if actor is None:
+        return
+    events = [e for e in uow.events if not isinstance(e, (WindowState, QueueState))]
+    detail: dict[str, Any] = {"events": [{"event": e.name, **e.payload()} for e in events]}
+    detail |= uow.audit_detail
+    append(uow, actor, actor.action, actor.subject, detail)
+
+
+def append(uow: UnitOfWork, actor: Actor, action: str, subject: str, detail: dict[str, Any]) -> AuditEntry:
+    if uow.is_postgres:  # one chain per hall: its appenders take turns (SQLite's writers already do)
+        uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": 72_000_000 + actor.hall_id})
+    previous = uow.session.scalar(
+        select(AuditEntry.hash)
+        .where(AuditEntry.hall_id == actor.hall_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    entry = AuditEntry(
+        hall_id=actor.hall_id,
+        at=uow.now(),
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        address=actor.address,
+        action=action,
+        subject=subject,
+        detail=detail,
+        prev_hash=previous or GENESIS,
+    )
+    entry.hash = entry_hash(entry)
+    uow.session.add(entry)
+    return entry
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    content = {
+        "hall": entry.hall_id,
+        "at": entry.at.isoformat(timespec="microseconds"),
+        "actor": [entry.actor_kind, entry.actor_id, entry.actor_name, entry.address],
+        "action": entry.action,
+        "subject": entry.subject,
+        "detail": entry.detail,
+        "prev": entry.prev_hash,
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    entries: int
+    last_hash: str
+    broken: AuditEntry | None = None
+    problem: str = ""
+
+
+def verify(uow: UnitOfWork, hall_id: int) -> Verdict:
+    """Walk the chain from the first entry; stop at the first that does not hold."""
+    previous, count = GENESIS, 0
+    rows = uow.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.hall_id == hall_id)
+        .order_by(AuditEntry.id)
+        .execution_options(yield_per=2000)
+    )
+    for entry in rows:
+        if entry.prev_hash != previous:
+            return Verdict(
+                count,
+                previous,
+                entry,
+                "does not follow the entry before it: an entry was deleted or reordered",
+            )
+        if entry_hash(entry) != entry.hash:
+            return Verdict(count, previous, entry, "does not match its hash: it was edited")
+        previous, count = entry.hash, count + 1
+    return Verdict(count, previous)
