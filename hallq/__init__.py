@@ -33,6 +33,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         BABEL_DEFAULT_TIMEZONE="UTC",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).with_name("translations")),
         SESSION_COOKIE_SAMESITE="Lax",
+        # A clerk's panel stays open all day: its CSRF token lives as long as the login session
+        # (it is bound to it), not Flask-WTF's default hour.
+        WTF_CSRF_TIME_LIMIT=None,
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -109,12 +109,12 @@ def start_server(
         [sys.executable, "-m", "hallq", *(command or ["serve", "--threads", "40"]), "--port", str(port)],
         env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok:
                 return server
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or slow to answer on a busy machine
             time.sleep(0.1)
         if server.poll() is not None:
             break
