@@ -11,6 +11,7 @@ import qrcode.image.svg
 from flask import Response, abort, render_template, url_for
 from sqlalchemy import select
 
+from evaluation.strings import rating_strings_for
 from hallq.api import PREFIX as API_PREFIX
 from hallq.api.catalog import departments_out, topics_out
 from hallq.api.views import ticket_out
@@ -69,8 +70,18 @@ def phone(key: str) -> Any:
             abort(404)
         data = ticket_out(uow, ticket).model_dump(mode="json")
         hall_name = current_hall(uow).name
-    strings = {"zh": strings_for("zh_CN"), "en": strings_for("en")}
-    setup = {"ticket": data, "strings": strings, "api": API_PREFIX}
+    # With the texts of the rating widget it shares with the keypad, for the finished service.
+    strings = {
+        "zh": strings_for("zh_CN") | rating_strings_for("zh_CN"),
+        "en": strings_for("en") | rating_strings_for("en"),
+    }
+    setup = {
+        "ticket": data,
+        "strings": strings,
+        "api": API_PREFIX,
+        "rating": url_for("api.phone_rating", key=key),
+        "timezone": state().spec.hall.timezone,
+    }
     return render_template("kiosk/phone.html", setup=setup, ticket=data, hall_name=hall_name)
 
 

@@ -1,4 +1,5 @@
-// The citizen's phone page: the ticket, kept current over Socket.IO.
+// The citizen's phone page: the ticket, kept current over Socket.IO; once it is finished, the
+// rating of its service (the widget it shares with the window's keypad, rating.js).
 "use strict";
 
 const setup = JSON.parse(document.getElementById("phone-setup").textContent);
@@ -24,6 +25,68 @@ function render() {
   page.querySelector(".windows").textContent = ticket.windows.map((w) => w.name).join("、");
   document.querySelector(".language").textContent = lang === "zh" ? "English" : "中文";
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  renderRating();
+}
+
+// -- rating the service, once the ticket is finished -------------------------------------
+
+const rateSection = document.querySelector(".rate");
+let rating = null; // GET …/evaluation: {status, score, can_rate, rate_until, reasons}
+let widget = null;
+
+async function loadRating() {
+  const response = await fetch(setup.rating, { headers: { Accept: "application/json" } });
+  if (!response.ok) return; // 404: not served (a no-show, a cancelled ticket)
+  rating = await response.json();
+  render();
+}
+
+function renderRating() {
+  rateSection.hidden = !rating;
+  if (!rating) return;
+  if (rating.can_rate && !widget) {
+    widget = HallqRating.create({ t, reasons: rating.reasons, send: sendRating });
+    rateSection.querySelector(".rating-slot").append(widget.node);
+  }
+  if (widget) {
+    widget.node.hidden = !rating.can_rate;
+    widget.relabel();
+  }
+  const level = rating.score ? t(`level_${rating.score}`) : "";
+  const said = rating.status === "rated" ? t("rated", { level })
+    : rating.status === "defaulted" ? t("rated_default", { level })
+    : rating.can_rate ? t("rate_prompt") : t("rate_over");
+  rateSection.dataset.status = rating.status;
+  rateSection.querySelector(".rate-state").textContent = said;
+  const until = new Date(rating.rate_until).toLocaleString(lang === "zh" ? "zh-CN" : "en", {
+    timeZone: setup.timezone, month: "long", day: "numeric", hour: "2-digit", minute: "2-digit", hour12: false,
+  });
+  rateSection.querySelector(".rate-until").textContent = rating.can_rate ? t("rate_until", { time: until }) : "";
+}
+
+// The widget's send: resolves to null once the page shows the outcome, or to a text it shows.
+async function sendRating(body) {
+  let response;
+  try {
+    response = await fetch(setup.rating, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+  } catch (error) {
+    return t("rate_failed");
+  }
+  const answer = await response.json().catch(() => ({}));
+  if (response.status === 201) {
+    rating = { ...rating, status: answer.status, score: answer.score, can_rate: false };
+    render();
+    return null;
+  }
+  if (response.status === 409) { // rated on the keypad meanwhile, or too late: say where it stands
+    await loadRating();
+    return null;
+  }
+  return answer.message || t("rate_failed");
 }
 
 async function refresh() {
@@ -31,6 +94,7 @@ async function refresh() {
   if (response.ok) {
     ticket = await response.json();
     render();
+    if (ticket.status === "finished" && !rating) loadRating();
   }
 }
 
@@ -48,3 +112,4 @@ socket.on("connect", () => {
 });
 for (const name of ["ticket_called", "ticket_changed", "queue_state"]) socket.on(name, refresh);
 render();
+if (ticket.status === "finished") loadRating();
