@@ -46,8 +46,9 @@ def rooms_for(event: DomainEvent) -> list[str]:
             return ["board:hall", "dashboard"]
         case EvaluationRequested(window=window):
             return [f"keypad:{window}"]  # the keypad alone: no board shows who is rating
-        case EvaluationClosed(window=window):
-            return [f"keypad:{window}", "dashboard"]
+        case EvaluationClosed(window=window, ticket_id=ticket_id):
+            # The ticket's phone page hears it too: rated on the keypad, it stops offering to rate.
+            return [f"keypad:{window}", f"ticket:{ticket_id}", "dashboard"]
         case CaseChanged():
             return ["dashboard"]
     return ["dashboard"]

@@ -111,5 +111,7 @@ socket.on("connect", () => {
   socket.emit("subscribe", { ticket: ticket.id }, refresh);
 });
 for (const name of ["ticket_called", "ticket_changed", "queue_state"]) socket.on(name, refresh);
+// Rated on the window's keypad (or the keypad's time ran out): show what the page may do now.
+socket.on("evaluation_closed", loadRating);
 render();
 if (ticket.status === "finished") loadRating();

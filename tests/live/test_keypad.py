@@ -247,6 +247,24 @@ def test_the_phone_page_rates_a_finished_ticket(live, tokens, browser):
         context.close()
 
 
+def test_a_rating_on_the_keypad_reaches_the_open_phone_page(live, tokens, browser):
+    ready(live, tokens, 3, "clerk3", "P3")
+    ticket = serve(live, tokens, 3, "clerk3", "B")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    phone = context.new_page()
+    phone.set_default_timeout(TIMEOUT)
+    try:
+        phone.goto(f"{live.url}/t/{ticket['key']}")
+        expect(phone.get_by_test_id("rate-state")).to_have_text("请对本次服务作出评价")
+        rated = api(live, "POST", "/windows/3/evaluation", tokens["P3"], json={"score": 4})
+        assert rated.status_code == 201
+        # Without a reload: the page no longer offers to rate what the keypad rated.
+        expect(phone.get_by_test_id("rate-state")).to_have_text("已评价：满意")
+        expect(phone.locator(".level").first).to_be_hidden()
+    finally:
+        context.close()
+
+
 def test_when_the_keypads_time_runs_out_the_service_is_unrated(browser, tablet, tmp_path):
     """A hall of its own whose keypad waits 5 s; its server restarts under the open keypad."""
     shutil.copytree(DEMO_CONFIG, tmp_path / "config")
