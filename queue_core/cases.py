@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Select, select
 
+from .checked import update_if
 from .errors import Invalid, InvalidState, NotFound
 from .events import CaseChanged
 from .models import CaseStage, CaseStep, Evaluation, EvaluationCase, Hall, Staff, Window
@@ -90,17 +90,9 @@ def act(
             "closed_at": uow.now(),
             "resolution": "appeal_upheld" if action == "uphold" else "rectified",
         }
-    result = uow.session.execute(
-        update(EvaluationCase)
-        .where(EvaluationCase.id == case.id, EvaluationCase.stage.in_(allowed))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # the stage moved (another manager, or the wrong action)
-        uow.session.refresh(case)
+    if not update_if(uow, case, EvaluationCase.stage, allowed, **values):
+        # The stage moved on (another manager was first), or the action does not fit it.
         raise InvalidState(f'case {case.id} is at stage "{case.stage}": "{action}" is not possible there')
-    for key, value in values.items():
-        set_committed_value(case, key, value)
     uow.session.expire(case, ["owner"])
     uow.session.add(
         CaseStep(

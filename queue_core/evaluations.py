@@ -14,9 +14,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from . import cases
+from .checked import update_if
 from .errors import Invalid, InvalidState, NotFound, TooLate
 from .events import EvaluationClosed, EvaluationRequested
 from .halls import window_by_number
@@ -241,18 +241,9 @@ def _rate(
 def _transition(uow: UnitOfWork, evaluation: Evaluation, **values: object) -> None:
     """Update only while it may still be rated: of two ratings at the same moment, the
     second finds it rated and is refused instead of overwriting the first."""
-    result = uow.session.execute(
-        update(Evaluation)
-        .where(Evaluation.id == evaluation.id, Evaluation.status.in_(OPEN))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        uow.session.refresh(evaluation)
+    if not update_if(uow, evaluation, Evaluation.status, OPEN, **values):
         _refuse_rated(evaluation, evaluation.ticket)
         raise InvalidState(f"ticket {evaluation.ticket.number} is {evaluation.status}")
-    for key, value in values.items():
-        set_committed_value(evaluation, key, value)
 
 
 def _closed_event(evaluation: Evaluation, window: Window, reason: str) -> EvaluationClosed:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import insert
 
+from .checked import update_if
 from .errors import InvalidState
 from .events import TicketChanged
 from .models import Ticket, TicketEvent, TicketEventKind, Window
@@ -37,19 +37,9 @@ def transition(uow: UnitOfWork, ticket: Ticket, expected: set[str], **values: An
     The WHERE on status is what makes a concurrent second action fail cleanly instead of
     overwriting the first one's result.
     """
-    result = uow.session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.status.in_(expected))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        uow.session.refresh(ticket)  # to say what state it is really in
+    if not update_if(uow, ticket, Ticket.status, expected, **values):
         wanted = " or ".join(sorted(expected))
         raise InvalidState(f"ticket {ticket.number} is {ticket.status}, not {wanted}")
-    # The row now holds exactly these values: mirror them without reading it back.
-    for key, value in values.items():
-        set_committed_value(ticket, key, value)
     stale = [relation for key, relation in _RELATION_OF_KEY.items() if key in values]
     if stale:
         uow.session.expire(ticket, stale)

@@ -13,18 +13,7 @@
   // The server's time minus ours, from the time the server put in the page.
   const clockOffset = setup.serverNow - Date.now();
 
-  // The device token arrives once, as ?token=..., when the keypad is set up; it is kept in the
-  // browser and taken out of the address bar.
-  (function keepToken() {
-    const url = new URL(location.href);
-    const token = url.searchParams.get("token");
-    if (token) {
-      localStorage.setItem(TOKEN_KEY, token);
-      url.searchParams.delete("token");
-      history.replaceState(null, "", url.pathname + url.search);
-    }
-  })();
-  const token = localStorage.getItem(TOKEN_KEY);
+  const token = hallqLive.keepToken(TOKEN_KEY);
 
   function t(key, values = {}) {
     const text = setup.strings[key] || key;
@@ -184,43 +173,23 @@
     show("unset");
   }
 
-  // handlers.state(STATE) renders everything; handlers[event](payload) applies one event.
-  // Events that arrive while the subscriptions wait for their state are applied after it.
+  // The window's room for who serves there, then the keypad's own (its state has both).
   function connect(handlers) {
-    const socket = io("/hall", {
-      transports: ["websocket"], auth: { token }, reconnectionDelay: 500, reconnectionDelayMax: 2000,
-    });
-    let pending = null;
-    for (const name of Object.keys(handlers).filter((name) => name !== "state")) {
-      socket.on(name, (payload) => (pending ? pending.push([name, payload]) : handlers[name](payload)));
-    }
-    const refused = (ack) => {
-      console.error("subscribe refused", ack);
-      unset(t("refused", { error: (ack && ack.error) || "" }));
+    const live = (on) => {
+      offline.hidden = on;
+      document.body.dataset.live = String(on);
     };
-    socket.on("connect", () => {
-      pending = [];
-      // The window's room for who serves there, then the keypad's own (its state has both).
-      // One after the other: the server may handle two events of a client at once.
-      socket.emit("subscribe", { window: setup.window }, (first) => {
-        if (!first || !first.ok) return refused(first);
-        socket.emit("subscribe", { keypad: setup.window }, (ack) => {
-          if (!ack || !ack.ok) return refused(ack);
-          handlers.state(ack.state);
-          const queued = pending;
-          pending = null;
-          for (const [name, payload] of queued) handlers[name](payload);
-          offline.hidden = true;
-          document.body.dataset.live = "true";
-        });
-      });
+    hallqLive.connect({
+      subscriptions: [{ window: setup.window }, { keypad: setup.window }],
+      handlers,
+      token,
+      onLive: () => live(true),
+      onLost: () => live(false),
+      onRefused: (ack) => {
+        console.error("subscribe refused", ack);
+        unset(t("refused", { error: (ack && ack.error) || "" }));
+      },
     });
-    const lost = () => {
-      offline.hidden = false;
-      document.body.dataset.live = "false";
-    };
-    socket.on("disconnect", lost);
-    socket.on("connect_error", lost);
   }
 
   part("window-no").textContent = t("window", { n: setup.window });

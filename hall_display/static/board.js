@@ -1,6 +1,5 @@
-// What both boards share: their setup and texts, the /hall connection that subscribes again
-// on every (re)connect and renders from the acknowledged state, the "connection lost"
-// marker, and text that shrinks to fit its box. Vanilla JS, no build step.
+// What both boards share: their setup and texts, the /hall connection (live.js), the
+// "connection lost" marker, and text that shrinks to fit its box. Vanilla JS, no build step.
 "use strict";
 
 const board = (() => {
@@ -53,34 +52,18 @@ const board = (() => {
   offline.textContent = t("offline");
 
   // handlers.state(STATE) renders everything; handlers[event](payload) applies one event.
-  // Events that arrive while a subscription waits for its state are applied after it.
   function connect(handlers) {
-    const socket = io("/hall", { transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 2000 });
-    let pending = null;
-    for (const name of Object.keys(handlers).filter((name) => name !== "state")) {
-      socket.on(name, (payload) => (pending ? pending.push([name, payload]) : handlers[name](payload)));
-    }
-    socket.on("connect", () => {
-      pending = [];
-      socket.emit("subscribe", setup.subscribe, (ack) => {
-        if (!ack || !ack.ok) {
-          console.error("subscribe refused", ack);
-          return;
-        }
-        handlers.state(ack.state);
-        const queued = pending;
-        pending = null;
-        for (const [name, payload] of queued) handlers[name](payload);
-        offline.hidden = true;
-        document.body.dataset.live = "true";
-      });
-    });
-    const lost = () => {
-      offline.hidden = false;
-      document.body.dataset.live = "false";
+    const live = (on) => {
+      offline.hidden = on;
+      document.body.dataset.live = String(on);
     };
-    socket.on("disconnect", lost);
-    socket.on("connect_error", lost);
+    hallqLive.connect({
+      subscriptions: [setup.subscribe],
+      handlers,
+      onLive: () => live(true),
+      onLost: () => live(false),
+      onRefused: (ack) => console.error("subscribe refused", ack),
+    });
   }
 
   return { setup, t, el, fit, fitAll, replay, connect };

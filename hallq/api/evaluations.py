@@ -7,13 +7,13 @@ cannot rate their own service."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask_login import current_user
 from sqlalchemy import select
 
 from queue_core import UnitOfWork, cases, evaluation_figures, evaluations
-from queue_core.errors import Invalid, NotFound, NotPermitted
+from queue_core.errors import NotFound, NotPermitted
 from queue_core.halls import staff_by_username
 from queue_core.models import (
     Department,
@@ -45,6 +45,7 @@ from .schemas import (
     RatingListQuery,
     RatingRequest,
 )
+from .views import period
 
 READERS = (Role.MANAGER, Role.ADMIN)
 NOT_STAFF = "staff cannot rate: ratings come from the window's keypad or the citizen's phone page"
@@ -148,17 +149,6 @@ def rate_by_key(key: str, body: RatingRequest) -> tuple[EvaluationOut, int]:
         return evaluation_out(uow, evaluation), 201
 
 
-def _period(hall: Hall, uow: UnitOfWork, query: PeriodQuery) -> tuple[date, date]:
-    try:
-        first = date.fromisoformat(query.from_) if query.from_ else service_day(hall, uow.now())
-        last = date.fromisoformat(query.to) if query.to else first
-    except ValueError as exc:
-        raise Invalid(f"not a date: {exc}") from exc
-    if last < first:
-        raise Invalid(f"the period ends ({last}) before it begins ({first})")
-    return first, last
-
-
 @doc.operation(
     bp,
     "/evaluations/summary",
@@ -172,7 +162,7 @@ def _period(hall: Hall, uow: UnitOfWork, query: PeriodQuery) -> tuple[date, date
 def summary(query: PeriodQuery) -> EvaluationSummaryOut:
     with state().db.read() as uow:
         hall = current_hall(uow)
-        first, last = _period(hall, uow, query)
+        first, last = period(uow, hall, query)
         figures = evaluation_figures.summary(
             uow, hall, first, last, window=query.window, staff=query.staff, item=query.item
         )
@@ -192,7 +182,7 @@ def summary(query: PeriodQuery) -> EvaluationSummaryOut:
 def list_ratings(query: RatingListQuery) -> list[EvaluationOut]:
     with state().db.read() as uow:
         hall = current_hall(uow)
-        first, last = _period(hall, uow, query)
+        first, last = period(uow, hall, query)
         stmt = (
             select(Evaluation)
             .where(Evaluation.hall_id == hall.id, Evaluation.service_day.between(first, last))

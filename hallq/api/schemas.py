@@ -337,18 +337,23 @@ class PhoneRatingOut(BaseModel):
     reasons: list[str] = Field(description="The hall's reasons for a bad rating")
 
 
-class PeriodQuery(Payload):
+class Period(Payload):
+    """A period of service days, today unless given."""
+
     from_: str | None = Field(
         None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD; today if none"
     )
     to: str | None = Field(
         None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive; from if none"
     )
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+
+class PeriodQuery(Period):
     window: int | None = Field(None, ge=1)
     staff: str | None = Field(None, max_length=60, description="a clerk's username")
     item: str | None = Field(None, max_length=40, description="a service item's code")
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
 
 class RatingListQuery(PeriodQuery):
@@ -450,16 +455,8 @@ class CaseOut(BaseModel):
 # -- statistics ---------------------------------------------------------------------------
 
 
-class StatsQuery(Payload):
-    from_: str | None = Field(
-        None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD; today if none"
-    )
-    to: str | None = Field(
-        None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive; from if none"
-    )
+class StatsQuery(Period):
     group_by: Literal["queue", "item", "department", "window", "staff"] | None = None
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
 
 class DurationFigures(BaseModel):

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Response
 
 from manager.reports import GROUP_NAMES, HALL, as_csv, as_xlsx
 from queue_core import statistics
-from queue_core.errors import Invalid
 from queue_core.models import Role
-from queue_core.numbering import service_day
 
 from ..state import current_hall, state
 from . import bp, doc
 from .schemas import StatsQuery, StatsSummaryOut
+from .views import period
 
 READERS = (Role.MANAGER, Role.ADMIN)
 
@@ -25,13 +23,7 @@ def _summaries(query: StatsQuery, every_breakdown: bool = False) -> tuple[str, d
     grouping) the hall and every breakdown."""
     with state().db.read() as uow:
         hall = current_hall(uow)
-        try:
-            first = date.fromisoformat(query.from_) if query.from_ else service_day(hall, uow.now())
-            last = date.fromisoformat(query.to) if query.to else first
-        except ValueError as exc:
-            raise Invalid(f"not a date: {exc}") from exc
-        if last < first:
-            raise Invalid(f"the period ends ({last}) before it begins ({first})")
+        first, last = period(uow, hall, query)
         groupings = (
             [query.group_by] if query.group_by or not every_breakdown else [None, *statistics.GROUPINGS]
         )

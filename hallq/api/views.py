@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm.util import identity_key
 
 from queue_core import UnitOfWork
+from queue_core.errors import Invalid
 from queue_core.estimates import estimated_wait_seconds
-from queue_core.models import ServiceItem, Ticket, Window, WindowQueue
+from queue_core.models import Hall, ServiceItem, Ticket, Window, WindowQueue
+from queue_core.numbering import service_day
 from queue_core.snapshots import window_display_state
 from queue_core.ticketing import waiting_ahead
 
-from .schemas import ClerkOut, CurrentTicketOut, IssuedTicketOut, TicketOut, WindowBrief, WindowOut
+from .schemas import ClerkOut, CurrentTicketOut, IssuedTicketOut, Period, TicketOut, WindowBrief, WindowOut
 
 _WINDOWS_OF_QUEUE = (
     select(Window.number, Window.name)
@@ -92,3 +96,15 @@ def windows_out(uow: UnitOfWork, windows: list[Window]) -> list[WindowOut]:
             )
         )
     return result
+
+
+def period(uow: UnitOfWork, hall: Hall, query: Period) -> tuple[date, date]:
+    """The first and last service day a query asks for: today when it names none."""
+    try:
+        first = date.fromisoformat(query.from_) if query.from_ else service_day(hall, uow.now())
+        last = date.fromisoformat(query.to) if query.to else first
+    except ValueError as exc:
+        raise Invalid(f"not a date: {exc}") from exc
+    if last < first:
+        raise Invalid(f"the period ends ({last}) before it begins ({first})")
+    return first, last

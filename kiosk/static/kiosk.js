@@ -8,17 +8,7 @@ const banner = document.querySelector(".banner");
 const TOKEN_KEY = `hallq.kiosk.${setup.kiosk}.token`;
 const state = { lang: "zh", history: [], taking: false, idleTimer: null };
 
-// The device token arrives once, as ?token=..., when the kiosk is set up; it is kept in the
-// browser and taken out of the address bar.
-(function keepToken() {
-  const url = new URL(location.href);
-  const token = url.searchParams.get("token");
-  if (token) {
-    localStorage.setItem(TOKEN_KEY, token);
-    url.searchParams.delete("token");
-    history.replaceState(null, "", url.pathname + url.search);
-  }
-})();
+hallqLive.keepToken(TOKEN_KEY); // from ?token=… once, when the kiosk is set up
 
 function t(key, values = {}) {
   const text = setup.strings[state.lang][key] || key;
