@@ -16,12 +16,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from hallq.api.evaluations import READERS, case_out
+from hallq.api.evaluations import case_out
 from hallq.state import current_hall, state
 from queue_core import UnitOfWork, cases
 from queue_core.errors import DomainError, NotFound
 from queue_core.halls import staff_by_username
-from queue_core.models import CaseStage, EvaluationCase, Hall, Staff, Window
+from queue_core.models import MANAGERS, OVERSIGHT, CaseStage, EvaluationCase, Hall, Staff, Window
 from queue_core.numbering import service_day
 
 from . import bp
@@ -69,10 +69,10 @@ CHANNEL_NAMES = {
 STAGE_FILTERS = {"": _l("All cases"), "open": _l("Still open")} | {s.value: n for s, n in STAGE_NAMES.items()}
 
 
-def require_manager() -> None:
-    """Managers and admins only: a clerk, guide or device gets 403 (anonymous people were
-    sent to the login page by login_required)."""
-    if not current_user.has_role(*READERS):
+def require_manager(*, to_change: bool = False) -> None:
+    """Managers and admins; supervisors too when only reading. Anyone else gets 403
+    (anonymous people were sent to the login page by login_required)."""
+    if not current_user.has_role(*(MANAGERS if to_change else OVERSIGHT)):
         abort(403)
 
 
@@ -172,6 +172,7 @@ def case_page(case_id: int) -> Any:
             note=kept.get("note", ""),
             owner=kept.get("owner") or current_user.username,
             note_limit=cases.NOTE_LIMIT,
+            may_act=current_user.has_role(*MANAGERS),
             **_page_context(hall),
         )
 
@@ -180,7 +181,7 @@ def case_page(case_id: int) -> Any:
 @login_required
 def case_step(case_id: int) -> Any:
     """One step of the case, by the core; its result or its refusal is flashed."""
-    require_manager()
+    require_manager(to_change=True)
     action = request.form.get("action", "")
     note = request.form.get("note", "")
     owner = request.form.get("owner", "").strip()

@@ -13,6 +13,7 @@ from hallq.extensions import socketio
 from hallq.state import current_hall, state
 from queue_core import evaluations, notices
 from queue_core.halls import window_by_number
+from queue_core.models import OVERSIGHT
 from queue_core.snapshots import queue_states, recent_calls, window_state, window_states
 
 from .events import NAMESPACE
@@ -68,7 +69,7 @@ def _subscribe(what: Any) -> dict[str, Any]:
             }
         room = f"kiosk:{value}"
     elif kind == "dashboard" and value is True:
-        if principal is None or not principal.has_role("manager", "admin"):
+        if principal is None or not principal.has_role(*OVERSIGHT):
             return {"ok": False, "error": "the dashboard needs a manager's or admin's token"}
         room = "dashboard"
     else:

@@ -118,6 +118,12 @@ class Role(StrEnum):
     GUIDE = "guide"
     MANAGER = "manager"
     ADMIN = "admin"
+    SUPERVISOR = "supervisor"  # 电子监察: reads everything, changes nothing
+
+
+# Who may read the hall's figures, ratings, cases and audit trail; who may change them.
+OVERSIGHT = (Role.MANAGER, Role.ADMIN, Role.SUPERVISOR)
+MANAGERS = (Role.MANAGER, Role.ADMIN)
 
 
 class ItemKind(StrEnum):

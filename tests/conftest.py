@@ -174,7 +174,7 @@ def app(tmp_path, clock, password_hash):
     with database.write() as uow:
         hall_id = uow.session.scalar(text("SELECT id FROM hall"))
         people = [("manager", Role.MANAGER), ("guide", Role.GUIDE), ("admin", Role.ADMIN)]
-        people += [(f"clerk{n}", Role.CLERK) for n in range(1, 17)]
+        people += [(f"clerk{n}", Role.CLERK) for n in range(1, 17)] + [("supervisor", Role.SUPERVISOR)]
         for badge, (username, role) in enumerate(people, start=1):
             uow.session.add(
                 Staff(

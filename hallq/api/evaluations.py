@@ -16,11 +16,12 @@ from queue_core import UnitOfWork, cases, evaluation_figures, evaluations
 from queue_core.errors import NotFound, NotPermitted
 from queue_core.halls import staff_by_username
 from queue_core.models import (
+    MANAGERS,
+    OVERSIGHT,
     Department,
     Evaluation,
     EvaluationCase,
     Hall,
-    Role,
     ServiceItem,
     Staff,
     Ticket,
@@ -47,7 +48,6 @@ from .schemas import (
 )
 from .views import period
 
-READERS = (Role.MANAGER, Role.ADMIN)
 NOT_STAFF = "staff cannot rate: ratings come from the window's keypad or the citizen's phone page"
 
 
@@ -155,7 +155,7 @@ def rate_by_key(key: str, body: RatingRequest) -> tuple[EvaluationOut, int]:
     "GET",
     summary="The 好差评 figures of a period, with breakdowns per window, clerk, item and department",
     tag="evaluations",
-    roles=READERS,
+    roles=OVERSIGHT,
     query=PeriodQuery,
     responses={200: ("The figures", EvaluationSummaryOut), 404: ("No such window, clerk or item", None)},
 )
@@ -175,7 +175,7 @@ def summary(query: PeriodQuery) -> EvaluationSummaryOut:
     "GET",
     summary="The ratings of a period, newest first",
     tag="evaluations",
-    roles=READERS,
+    roles=OVERSIGHT,
     query=RatingListQuery,
     responses={200: ("Each service with its rating", EvaluationOut)},
 )
@@ -208,7 +208,7 @@ def list_ratings(query: RatingListQuery) -> list[EvaluationOut]:
     "GET",
     summary="The follow-up cases of bad ratings, newest first",
     tag="evaluations",
-    roles=READERS,
+    roles=OVERSIGHT,
     query=CaseQuery,
     responses={200: ("Each case with its rating and trail", CaseOut)},
 )
@@ -241,7 +241,7 @@ def list_cases(query: CaseQuery) -> list[CaseOut]:
     "GET",
     summary="One follow-up case with its trail",
     tag="evaluations",
-    roles=READERS,
+    roles=OVERSIGHT,
     responses={200: ("The case", CaseOut), 404: ("No such case", None)},
 )
 def get_case(case_id: int) -> CaseOut:
@@ -256,7 +256,7 @@ def get_case(case_id: int) -> CaseOut:
     "POST",
     summary="Take the next step of a case (核实, 申诉, 复核, 整改, 回访, 办结) or hand it on",
     tag="evaluations",
-    roles=READERS,
+    roles=MANAGERS,
     body=CaseStepRequest,
     responses={
         200: ("The case after the step", CaseOut),

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from queue_core import UnitOfWork
 from queue_core.errors import NotPermitted
-from queue_core.models import Hall, PrintRecord, PrintStatus, Role
+from queue_core.models import OVERSIGHT, Hall, PrintRecord, PrintStatus, Role
 from queue_core.printing import latest_print_job
 
 from ..printing import PRIORITY_LABELS, PendingPrint, window_numbers
@@ -18,7 +18,7 @@ from .catalog import item_detail
 from .openapi import PayloadError
 from .schemas import IssuedTicketOut, ItemDetail, NoticeRequest, PrinterOut, PrintOut, TicketOut
 
-PRINTER_READERS = ("device:kiosk", Role.MANAGER, Role.ADMIN)
+PRINTER_READERS = ("device:kiosk", *OVERSIGHT)
 
 
 def print_out(record: PrintRecord) -> PrintOut:

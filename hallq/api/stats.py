@@ -8,14 +8,12 @@ from flask import Response
 
 from manager.reports import GROUP_NAMES, HALL, as_csv, as_xlsx
 from queue_core import statistics
-from queue_core.models import Role
+from queue_core.models import OVERSIGHT
 
 from ..state import current_hall, state
 from . import bp, doc
 from .schemas import StatsQuery, StatsSummaryOut
 from .views import period
-
-READERS = (Role.MANAGER, Role.ADMIN)
 
 
 def _summaries(query: StatsQuery, every_breakdown: bool = False) -> tuple[str, dict[str, dict[str, Any]]]:
@@ -40,7 +38,7 @@ def _summaries(query: StatsQuery, every_breakdown: bool = False) -> tuple[str, d
     "GET",
     summary="The hall's figures for a period, optionally per queue, item, department, window or clerk",
     tag="statistics",
-    roles=READERS,
+    roles=OVERSIGHT,
     query=StatsQuery,
     responses={200: ("The figures", StatsSummaryOut), 422: ("A bad date or grouping", None)},
 )
@@ -55,7 +53,7 @@ def stats_summary(query: StatsQuery) -> StatsSummaryOut:
     "GET",
     summary="The same figures as CSV (UTF-8, Chinese headers)",
     tag="statistics",
-    roles=READERS,
+    roles=OVERSIGHT,
     query=StatsQuery,
     responses={200: ("text/csv: the hall's row, then one row per group", None)},
 )
@@ -74,7 +72,7 @@ def stats_csv(query: StatsQuery) -> Response:
     "GET",
     summary="The same figures as an Excel workbook: one sheet per breakdown, frozen header row",
     tag="statistics",
-    roles=READERS,
+    roles=OVERSIGHT,
     query=StatsQuery,
     responses={200: ("The workbook", None)},
 )

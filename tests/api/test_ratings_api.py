@@ -169,3 +169,15 @@ def test_the_summary_counts_a_days_services(api, app, clock):
     assert api.get("/evaluations/summary?window=99", "manager").status_code == 404
     assert api.get("/evaluations/summary?from=2026-11-24&to=2026-11-23", "manager").status_code == 422
     assert api.get("/evaluations/summary", "clerk3").status_code == 403
+
+
+def test_supervisors_read_everything_and_change_nothing(api, app):
+    serve(api, app)
+    case_id = api.post("/windows/3/evaluation", "device:P3", {"score": 1, "comment": "态度差"}).get_json()["case_id"]
+    assert api.get("/evaluations/summary", "supervisor").get_json()["bad_count"] == 1
+    assert api.get("/stats/summary", "supervisor").status_code == 200
+    assert api.get(f"/evaluations/cases/{case_id}", "supervisor").get_json()["stage"] == "verify"
+    step = api.post(f"/evaluations/cases/{case_id}/steps", "supervisor", {"action": "verify", "note": "看过"})
+    assert step.status_code == 403
+    assert api.post("/windows/3/call-next", "supervisor").status_code == 403
+    assert api.post("/notices", "supervisor", {"title": "通知", "text": "今天"}).status_code == 403
