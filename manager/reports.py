@@ -30,6 +30,12 @@ COLUMNS: list[tuple[str, Any]] = [
     ("服务达标率", lambda r: r["service_level"]),
     ("每小时办结", lambda r: r["throughput_per_hour"]),
     ("窗口利用率", lambda r: r["utilisation"]),
+    ("好评率", lambda r: r["evaluation"]["good_rate"]),
+    ("差评数", lambda r: r["evaluation"]["bad_count"]),
+    ("差评率", lambda r: r["evaluation"]["bad_rate"]),
+    ("主动评价率", lambda r: r["evaluation"]["active_rate"]),
+    ("整改率", lambda r: r["evaluation"]["rectified_rate"]),
+    ("回访率", lambda r: r["evaluation"]["callback_rate"]),
 ]
 GROUP_NAMES = {"queue": "队列", "item": "事项", "department": "部门", "window": "窗口", "staff": "工作人员"}
 HALL = "全厅"

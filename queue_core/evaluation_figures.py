@@ -1,4 +1,5 @@
-"""The 好差评 figures for a period, for the hall and per window, clerk, item and department.
+"""The 好差评 figures for a period, for the hall and per window, clerk, item and department
+(and per queue, the queue the ticket was issued in, for the statistics).
 
 Definitions (each rate is None when its denominator is 0):
 - served: services finished (each one has its evaluation);
@@ -32,6 +33,7 @@ from .models import (
     Hall,
     ServiceItem,
     Staff,
+    Ticket,
     Window,
 )
 from .spec import LEVELS
@@ -47,6 +49,14 @@ BREAKDOWNS: dict[str, tuple[Any, str, tuple[str, ...]]] = {
     "staff": (Staff, "username", ("name", "badge")),
     "item": (ServiceItem, "code", ("name",)),
     "department": (Department, "code", ("name",)),
+}
+# The column of each breakdown in the grouped query (queue: the ticket's queue of issue).
+GROUP_KEYS = {
+    "window": "window_id",
+    "staff": "clerk_id",
+    "item": "item_id",
+    "department": "department_id",
+    "queue": "queue_id",
 }
 COUNTS = ("served", "rated", "defaulted", *(f"level_{n}" for n in LEVELS), "closed", "called_back", "upheld")
 
@@ -105,6 +115,7 @@ _GROUPED = (
         Evaluation.clerk_id,
         Evaluation.item_id,
         Evaluation.department_id,
+        Ticket.origin_queue_id.label("queue_id"),
         func.count().label("served"),
         _count(_rated).label("rated"),
         _count(Evaluation.status == EvaluationStatus.DEFAULTED).label("defaulted"),
@@ -113,9 +124,34 @@ _GROUPED = (
         _count(EvaluationCase.called_back.is_(True)).label("called_back"),
         _count(EvaluationCase.resolution == "appeal_upheld").label("upheld"),
     )
+    .join(Ticket, Ticket.id == Evaluation.ticket_id)
     .outerjoin(EvaluationCase, EvaluationCase.evaluation_id == Evaluation.id)
-    .group_by(Evaluation.window_id, Evaluation.clerk_id, Evaluation.item_id, Evaluation.department_id)
+    .group_by(
+        Evaluation.window_id,
+        Evaluation.clerk_id,
+        Evaluation.item_id,
+        Evaluation.department_id,
+        Ticket.origin_queue_id,
+    )
 )
+
+
+def tally(
+    uow: UnitOfWork, hall: Hall, first: date, last: date, query: Any = None
+) -> tuple[Figures, dict[str, dict[int | None, Figures]]]:
+    """The period's figures for the hall and per breakdown (window, staff, item, department and
+    queue), each keyed by the database id of its group: one grouped query, summed here."""
+    if query is None:
+        query = _GROUPED
+    query = query.where(Evaluation.hall_id == hall.id, Evaluation.service_day.between(first, last))
+    total = Figures()
+    groups: dict[str, dict[int | None, Figures]] = {name: defaultdict(Figures) for name in GROUP_KEYS}
+    for row in uow.session.execute(query).mappings():
+        counts = {name: int(row[name]) for name in COUNTS}
+        total.add(counts)
+        for name, column in GROUP_KEYS.items():
+            groups[name][row[column]].add(counts)
+    return total, groups
 
 
 def summary(
@@ -130,7 +166,7 @@ def summary(
 ) -> dict[str, Any]:
     """The figures of services on days first..last (inclusive), optionally of one window
     (number), one clerk (username) or one item (code), with the four breakdowns."""
-    query = _GROUPED.where(Evaluation.hall_id == hall.id, Evaluation.service_day.between(first, last))
+    query = _GROUPED
     if window is not None:
         query = query.where(
             Evaluation.window_id == _id_of(uow, hall, Window, Window.number, window, "window")
@@ -141,15 +177,7 @@ def summary(
         query = query.where(
             Evaluation.item_id == _id_of(uow, hall, ServiceItem, ServiceItem.code, item, "item")
         )
-    total = Figures()
-    groups: dict[str, dict[int | None, Figures]] = {name: defaultdict(Figures) for name in BREAKDOWNS}
-    for row in uow.session.execute(query).mappings():
-        counts = {name: int(row[name]) for name in COUNTS}
-        total.add(counts)
-        groups["window"][row["window_id"]].add(counts)
-        groups["staff"][row["clerk_id"]].add(counts)
-        groups["item"][row["item_id"]].add(counts)
-        groups["department"][row["department_id"]].add(counts)
+    total, groups = tally(uow, hall, first, last, query)
     return {
         "from": first.isoformat(),
         "to": last.isoformat(),

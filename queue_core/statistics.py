@@ -15,6 +15,13 @@ service day lies in the period):
   (signed in and not paused); the hall's and a queue's, item's or department's are the
   hall's: from the first sign-in to the last sign-out of each day.
 - utilisation: handling time over open time, for the hall (all windows), a window or a clerk.
+- evaluation (好差评, from queue_core.evaluation_figures, over the services finished in the
+  period): served, rated, unrated, defaulted, levels; good_rate (好评率) = (非常满意 + 满意) /
+  rated; bad_count (差评数) = 不满意 + 非常不满意; bad_rate (差评率) = bad_count / rated;
+  active_rate (主动评价率) = rated / served; rectified_rate (整改率) = closed cases / bad_count;
+  callback_rate (回访率) = cases called back / bad_count. A rating belongs to the window, clerk,
+  item and department of its service as they were at the finish, and to the ticket's queue
+  of issue.
 
 Groups: a ticket belongs to the queue it was issued in, its item and the item's department,
 and the window and clerk that served (or last called) it. Percentiles are exact: the database
@@ -32,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 
+from . import evaluation_figures
 from .models import (
     Department,
     Hall,
@@ -177,6 +185,7 @@ def summary(
             getattr(total, attribute).add(seconds, n)
 
     opening = open_seconds(uow, hall, first, last)
+    rated_total, rated_groups = evaluation_figures.tally(uow, hall, first, last)
     result: dict[str, Any] = {
         "from": first.isoformat(),
         "to": last.isoformat(),
@@ -186,8 +195,9 @@ def summary(
     result["utilisation"] = (
         round(total.handling_seconds / opening.all_windows, 4) if opening.all_windows else None
     )
+    result["evaluation"] = rated_total.as_dict()
     if group_by is not None:
-        result["groups"] = _labelled(uow, group_by, tallies, opening)
+        result["groups"] = _labelled(uow, group_by, tallies, opening, rated_groups[group_by])
     return result
 
 
@@ -271,8 +281,14 @@ _LABELS: dict[str, tuple[Any, str, tuple[str, ...]]] = {
 
 
 def _labelled(
-    uow: UnitOfWork, group_by: str, tallies: dict[int | None, Tally], opening: Opening
+    uow: UnitOfWork,
+    group_by: str,
+    tallies: dict[int | None, Tally],
+    opening: Opening,
+    rated: dict[int | None, evaluation_figures.Figures],
 ) -> list[dict[str, Any]]:
+    """Each group's figures under its key and names, in key order; tickets without one (never
+    called, say) come last with null. A group's evaluation figures are its services' ratings."""
     model, key, names = _LABELS[group_by]
     ids = [i for i in tallies if i is not None]
     rows = list(uow.session.scalars(select(model).where(model.id.in_(ids)))) if ids else []
@@ -285,10 +301,21 @@ def _labelled(
                 group_by: getattr(row, key),
                 **{n: getattr(row, n) for n in names},
                 **tallies[row.id].figures(seconds, utilisation=own_time is not None),
+                "evaluation": _rated(rated, row.id),
             }
         )
     if None in tallies:
         result.append(
-            {group_by: None, **dict.fromkeys(names), **tallies[None].figures(opening.hall, utilisation=False)}
+            {
+                group_by: None,
+                **dict.fromkeys(names),
+                **tallies[None].figures(opening.hall, utilisation=False),
+                "evaluation": _rated(rated, None),
+            }
         )
     return result
+
+
+def _rated(rated: dict[int | None, evaluation_figures.Figures], group: int | None) -> dict[str, Any]:
+    found = rated.get(group)
+    return (found or evaluation_figures.Figures()).as_dict()

@@ -477,6 +477,9 @@ class StatsFigures(BaseModel):
     service_level: float | None = Field(description="Called within the queue's target wait / called")
     throughput_per_hour: float | None
     utilisation: float | None = Field(description="Handling time / open time (hall, window, clerk)")
+    evaluation: EvaluationFigures = Field(
+        description="好差评 of the services finished in the period (the group's, for a group)"
+    )
 
 
 class StatsGroup(StatsFigures):

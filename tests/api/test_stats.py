@@ -11,14 +11,16 @@ from manager.reports import COLUMNS
 
 
 def serve_two(api, clock):
+    """Two tickets served at window 3; the first rated 5 (非常满意), the second 2 (不满意)."""
     api.post("/windows/3/sign-in", "clerk3")
-    for minutes in (4, 9):
+    for minutes, rating in ((4, {"score": 5}), (9, {"score": 2, "reasons": ["服务态度"]})):
         api.post("/tickets", "device:K1", {"queue": "B"})
         clock.advance(minutes=minutes)
         for step in ("call-next", "start"):
             assert api.post(f"/windows/3/{step}", "clerk3").status_code == 200
         clock.advance(minutes=6)
         assert api.post("/windows/3/finish", "clerk3", {"outcome": "completed"}).status_code == 200
+        assert api.post("/windows/3/evaluation", "device:P3", rating).status_code == 201
 
 
 def test_json_csv_and_xlsx_agree(api, clock):
@@ -29,6 +31,10 @@ def test_json_csv_and_xlsx_agree(api, clock):
     assert summary["handle"] == {"mean": 360.0, "median": 360.0, "p90": 360.0, "max": 360.0}
     [window] = summary["groups"]
     assert (window["window"], window["name"], window["served"]) == (3, "3号出入境窗口", 2)
+    for rated in (summary["evaluation"], window["evaluation"]):
+        assert (rated["served"], rated["rated"], rated["good_rate"], rated["bad_count"]) == (2, 2, 0.5, 1)
+        assert (rated["bad_rate"], rated["active_rate"], rated["rectified_rate"]) == (0.5, 1.0, 0.0)
+        assert rated["callback_rate"] == 0.0
 
     exported = api.get("/stats/export.csv?group_by=window", "manager")
     assert exported.headers["Content-Type"].startswith("text/csv")
@@ -36,6 +42,8 @@ def test_json_csv_and_xlsx_agree(api, clock):
     assert table[0][:5] == ["分组", "编号", "名称", "取号数", "办结数"]
     assert table[1][:5] == ["全厅", "", "", "2", "2"]
     assert table[2][:5] == ["窗口", "3", "3号出入境窗口", "2", "2"]
+    assert table[0][-6:] == ["好评率", "差评数", "差评率", "主动评价率", "整改率", "回访率"]
+    assert table[2][-6:] == ["0.5", "1", "0.5", "1.0", "0.0", "0.0"]
 
     workbook = load_workbook(io.BytesIO(api.get("/stats/export.xlsx", "manager").get_data()))
     assert workbook.sheetnames == ["全厅", "队列", "事项", "部门", "窗口", "工作人员"]
@@ -47,8 +55,20 @@ def test_json_csv_and_xlsx_agree(api, clock):
         for name, read in COLUMNS:
             assert values[name] == read(group), name
     # The CSV's numbers are the JSON's too.
-    for (name, read), text in zip(COLUMNS, table[2][3:], strict=True):
-        assert text == ("" if read(window) is None else str(read(window))), name
+    for line, group in ((table[1], summary), (table[2], window)):
+        for (name, read), text in zip(COLUMNS, line[3:], strict=True):
+            assert text == ("" if read(group) is None else str(read(group))), name
+    # Every sheet of the workbook is the summary of its grouping, column by column.
+    for sheet_name, group_by in (("全厅", None), ("队列", "queue"), ("工作人员", "staff")):
+        query = f"?group_by={group_by}" if group_by else ""
+        grouped = api.get(f"/stats/summary{query}", "manager").get_json()
+        sheet = workbook[sheet_name]
+        header = [c.value for c in sheet[1]]
+        lines = list(sheet.iter_rows(min_row=2, values_only=True))
+        assert len(lines) == 1 + len(grouped.get("groups") or [])
+        for line, group in zip(lines, [grouped, *(grouped.get("groups") or [])], strict=True):
+            values = dict(zip(header, line, strict=True))
+            assert [values[name] for name, _ in COLUMNS] == [read(group) for _, read in COLUMNS]
 
 
 def test_who_may_read_and_bad_queries(api):

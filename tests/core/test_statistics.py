@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from queue_core import statistics
+from queue_core import cases, evaluations, statistics
 from queue_core.calling import call_next, call_number, finish, no_show, start, transfer_current
 from queue_core.halls import staff_by_username
-from queue_core.models import Outcome, Ticket
+from queue_core.models import EvaluationCase, Outcome, Ticket
 from queue_core.ticketing import cancel_ticket, issue_ticket
 from queue_core.windows import pause, resume, sign_in, sign_out
 
@@ -28,6 +28,9 @@ def morning(db, hall, clock):
     A003    A      09:30   09:35 (1), to B 09:40,
                            10:00 (2)              10:00    10:20     served, wait 1800, handle 1200
     Window 1 is open 09:00-10:00 and 10:15-10:30 (paused between), window 2 09:00-10:30.
+
+    好差评: A001 rated 5 (非常满意) on window 1's keypad; A002 rated 1 (非常不满意) on window 2's,
+    its case verified, rectified, called back and closed; A003 left unrated.
     """
     nine = clock.now()
 
@@ -50,6 +53,7 @@ def morning(db, hall, clock):
     act("09:11", start, 1, people[1].id)
     b001 = act("09:20", lambda uow, hall: issue_ticket(uow, hall, queue_code="B"))
     act("09:21", finish, 1, people[1].id, Outcome.COMPLETED)
+    act("09:21", evaluations.rate_at_window, 1, "P1", 5, [], "")
     b002 = act("09:25", lambda uow, hall: issue_ticket(uow, hall, queue_code="B"))
     a003 = act("09:30", lambda uow, hall: issue_ticket(uow, hall, queue_code="A"))
     act("09:30", lambda uow, hall: _call(uow, hall, 1, people[1].id, b001.number))
@@ -60,6 +64,9 @@ def morning(db, hall, clock):
     act("09:40", lambda uow, hall: _call(uow, hall, 2, people[2].id, "A002"))
     act("09:41", start, 2, people[2].id)
     act("09:46", finish, 2, people[2].id, Outcome.COMPLETED)
+    bad = act("09:46", evaluations.rate_at_window, 2, "P2", 1, ["服务态度"], "")
+    for action in ("verify", "rectify", "callback", "close"):
+        act("09:50", lambda uow, hall, action=action: _step(uow, hall, bad.id, action, people[1].id))
     act("09:50", lambda uow, hall: cancel_ticket(uow, uow.session.get(Ticket, b002.id)))
     act("10:00", pause, 1, people[1].id, "会议")
     act("10:00", lambda uow, hall: _call(uow, hall, 2, people[2].id, a003.number))
@@ -70,6 +77,11 @@ def morning(db, hall, clock):
     act("10:30", sign_out, 2, people[2].id)
     assert a001.number == "A001"
     return hall
+
+
+def _step(uow, hall, evaluation_id, action, staff_id):
+    case = uow.session.query(EvaluationCase).filter_by(evaluation_id=evaluation_id).one()
+    return cases.act(uow, hall, case.id, action, staff_id, "已处理")
 
 
 def _call(uow, hall, window, staff_id, number):
@@ -94,6 +106,12 @@ def test_the_hall_figures(db, morning):
     # The hall was open 09:00-10:30: 3 served in 1.5 hours; 2100 s handled in 4500 + 5400 s open.
     assert figures["throughput_per_hour"] == 2.0
     assert figures["utilisation"] == round(2100 / 9900, 4)
+    # 好差评: 3 served, 2 rated (5 and 1), A003 unrated; the bad rating's case closed, called back.
+    rated = figures["evaluation"]
+    assert (rated["served"], rated["rated"], rated["unrated"], rated["defaulted"]) == (3, 2, 1, 0)
+    assert rated["levels"] == {"5": 1, "4": 0, "3": 0, "2": 0, "1": 1}
+    assert (rated["good_rate"], rated["bad_count"], rated["bad_rate"]) == (0.5, 1, 0.5)
+    assert (rated["active_rate"], rated["rectified_rate"], rated["callback_rate"]) == (0.6667, 1.0, 1.0)
 
 
 def test_per_window_with_their_own_open_time(db, morning):
@@ -107,6 +125,18 @@ def test_per_window_with_their_own_open_time(db, morning):
     assert two["handle"] == {"mean": 750.0, "median": 750.0, "p90": 1200.0, "max": 1200.0}
     assert (two["service_level"], two["throughput_per_hour"], two["utilisation"]) == (0.5, 1.33, 0.2778)
     assert (never_called["issued"], never_called["cancelled"], never_called["wait"]["max"]) == (1, 1, None)
+    # Window 1: A001 rated 5. Window 2: A002 rated 1 (case closed), A003 unrated.
+    assert (one["evaluation"]["rated"], one["evaluation"]["good_rate"], one["evaluation"]["bad_count"]) == (
+        1, 1.0, 0,
+    )  # fmt: skip
+    assert one["evaluation"]["rectified_rate"] is None  # no bad rating to rectify
+    assert (two["evaluation"]["served"], two["evaluation"]["rated"], two["evaluation"]["bad_rate"]) == (
+        2,
+        1,
+        1.0,
+    )
+    assert (two["evaluation"]["active_rate"], two["evaluation"]["rectified_rate"]) == (0.5, 1.0)
+    assert never_called["evaluation"]["served"] == 0 and never_called["evaluation"]["good_rate"] is None
 
 
 def test_per_queue_of_issue_and_per_clerk(db, morning):
@@ -117,10 +147,26 @@ def test_per_queue_of_issue_and_per_clerk(db, morning):
     clerks = {g["staff"]: g for g in summary(db, morning, "staff")["groups"]}
     assert (clerks["clerk1"]["name"], clerks["clerk1"]["utilisation"]) == ("办事员1", 0.1333)
     assert clerks["clerk2"]["served"] == 2
+    # A rating belongs to the queue the ticket was issued in: A003 (unrated) was served from B.
+    assert (queues["A"]["evaluation"]["served"], queues["A"]["evaluation"]["rated"]) == (3, 2)
+    assert queues["B"]["evaluation"]["served"] == 0
+    assert (clerks["clerk1"]["evaluation"]["good_rate"], clerks["clerk2"]["evaluation"]["bad_count"]) == (
+        1.0,
+        1,
+    )
+
+
+def test_per_item_and_department_with_their_ratings(db, morning):
+    # The morning's tickets were taken by queue, without an item: one group without a key.
+    for group_by in ("item", "department"):
+        [no_item] = summary(db, morning, group_by)["groups"]
+        assert no_item[group_by] is None and no_item["issued"] == 5
+        assert (no_item["evaluation"]["rated"], no_item["evaluation"]["bad_count"]) == (2, 1)
 
 
 def test_a_day_without_tickets_and_a_bad_grouping(db, hall):
     empty = summary(db, hall)
     assert empty["issued"] == 0 and empty["wait"]["median"] is None and empty["throughput_per_hour"] is None
+    assert empty["evaluation"]["served"] == 0 and empty["evaluation"]["good_rate"] is None
     with pytest.raises(ValueError, match="group_by is one of"):
         summary(db, hall, "colour")
