@@ -499,3 +499,44 @@ class StatsSummaryOut(StatsFigures):
     groups: list[StatsGroup] | None = None
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+# -- audit trail ----------------------------------------------------------------------------
+
+
+class AuditQuery(Payload):
+    """Entries newest first; every filter is optional (no dates: the whole trail)."""
+
+    from_: str | None = Field(
+        None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, the hall's local day"
+    )
+    to: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive")
+    actor: str | None = Field(
+        None,
+        max_length=60,
+        description="Who acted: a username, a device id (K1, P3 …) or a kind (kiosk, citizen …)",
+    )
+    action: str | None = Field(
+        None, max_length=60, description="The action, e.g. api.call_next or auth.login"
+    )
+    limit: int = Field(200, ge=1, le=1000)
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+
+class AuditActorOut(BaseModel):
+    kind: str = Field(description="staff, kiosk, keypad, board, caller, citizen or system")
+    id: str = Field(description="The username or device id; empty for a citizen")
+    name: str
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: datetime
+    actor: AuditActorOut
+    address: str | None = Field(description="Where the request came from (IP address)")
+    action: str
+    subject: str = Field(description="What it acted on, usually the request's path")
+    detail: dict[str, Any] = Field(description="What it did: its events, and the result of a login")
+    hash: str
+    prev_hash: str
