@@ -4,7 +4,9 @@ dashboard arrives with the manager issue."""
 
 from flask import Blueprint
 
-bp = Blueprint("manager", __name__, url_prefix="/manager", template_folder="templates")
+bp = Blueprint(
+    "manager", __name__, url_prefix="/manager", template_folder="templates", static_folder="static"
+)
 
 # The modules register their routes on bp.
-from . import views  # noqa: E402,F401
+from . import report_pages, views  # noqa: E402,F401
