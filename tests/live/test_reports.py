@@ -1,0 +1,184 @@
+"""The manager's report page and audit trail in Chromium against a real `hallq serve`: the page's
+table is the API's JSON, its charts are drawn, its CSV and XLSX downloads say the same; the
+audit page lists what a clerk did, from where, and says the chain holds; clerks are refused.
+
+Window 12 (queue G), its keypad P12 and the clerk reports_clerk are this module's: the live hall
+is shared with the other modules, so the comparisons are about window 12's row."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+import requests
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from manager.reports import COLUMNS
+from queue_core.models import Role
+from tests.live.conftest import add_device_token, add_staff
+
+pytestmark = pytest.mark.browser
+
+TIMEOUT = 10_000  # ms
+WINDOW = 12
+CLERK = "reports_clerk"
+SCORES = ({"score": 5}, {"score": 4}, {"score": 1, "reasons": ["服务态度"]})
+
+
+@pytest.fixture(scope="module")
+def hall(live):
+    """Three tickets of queue G served at window 12 by this module's clerk and rated 5, 4 and 1
+    on its keypad; the clerk signs out, so that the window's open time stops growing."""
+    live.tokens["P12"] = add_device_token(live.env["DATABASE_URL"], "keypad", "P12")
+    live.tokens |= add_staff(live.env["DATABASE_URL"], [(CLERK, Role.CLERK)])
+
+    def ok(method: str, path: str, who: str, **kw: object) -> requests.Response:
+        done = live.api(method, path, who, **kw)
+        assert done.ok, done.text
+        return done
+
+    ok("POST", f"/windows/{WINDOW}/sign-in", CLERK)
+    live.numbers = []
+    for rating in SCORES:
+        number = ok("POST", "/tickets", "K1", json={"queue": "G"}).json()["number"]
+        live.numbers.append(number)
+        ok("POST", f"/windows/{WINDOW}/call", CLERK, json={"number": number})
+        ok("POST", f"/windows/{WINDOW}/start", CLERK)
+        ok("POST", f"/windows/{WINDOW}/finish", CLERK, json={"outcome": "completed"})
+        assert live.api("POST", f"/windows/{WINDOW}/evaluation", "P12", json=rating).status_code == 201
+    ok("POST", f"/windows/{WINDOW}/sign-out", CLERK)
+    return live
+
+
+def log_in(page, live, path: str) -> None:
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{live.url}{path}")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_label("用户名").fill("manager")
+    page.get_by_label("密码").fill("password-123")
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(f"{live.url}{path}")
+
+
+def text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def window_row(rows: list[list[object]], number: object) -> list[object]:
+    [row] = [r for r in rows if r[0] == "窗口" and str(r[1]) == str(number)]
+    return row
+
+
+def test_the_report_page_its_charts_and_downloads_agree_with_the_api(hall, page, tmp_path: Path):
+    live = hall
+    log_in(page, live, "/manager/reports?group_by=window")
+    first = page.locator("input[name=from]").input_value()
+    last = page.locator("input[name=to]").input_value()
+    assert first.endswith("-01") and first[:7] == last[:7]  # this month so far
+    answer = live.api("GET", f"/stats/summary?from={first}&to={last}&group_by=window", "manager")
+    summary = answer.json()
+    [mine] = [g for g in summary["groups"] if g["window"] == WINDOW]
+    assert (mine["served"], mine["evaluation"]["rated"], mine["evaluation"]["bad_count"]) == (3, 3, 1)
+    assert (mine["evaluation"]["good_rate"], mine["evaluation"]["active_rate"]) == (0.6667, 1.0)
+
+    # The page's row of window 12 holds the JSON's numbers, column by column.
+    table = page.get_by_test_id("report")
+    expect(table).to_be_visible()
+    row = table.locator("tbody tr").filter(has=page.locator('td[data-column="编号"][data-value="12"]'))
+    expect(row).to_have_count(1)
+    on_page = row.locator("td").evaluate_all("cells => cells.map(c => c.dataset.value)")
+    assert on_page[:3] == ["窗口", "12", "12号税务窗口"]
+    assert on_page[3:] == [text(read(mine)) for _, read in COLUMNS]
+    expect(row.locator('td[data-column="好评率"]')).to_have_text("66.7%")
+    expect(row.locator('td[data-column="差评数"]')).to_have_text("1")
+    hall_row = table.locator("tbody tr.hall td")
+    expect(hall_row.nth(0)).to_have_text("全厅")
+    assert int(hall_row.nth(3).get_attribute("data-value")) >= summary["issued"] >= 3
+
+    # The charts are drawn (Chart.js has a chart on each canvas, of real size).
+    expect(page.locator("body[data-charts-ready='1']")).to_have_count(1)
+    for canvas in ("chart-served", "chart-level", "chart-good", "chart-levels"):
+        drawn = page.evaluate(
+            "id => { const c = document.getElementById(id); const chart = Chart.getChart(c);"
+            " return chart ? [c.width, c.height, chart.data.datasets[0].data.length] : null }",
+            canvas,
+        )
+        assert drawn and drawn[0] > 100 and drawn[1] > 100 and drawn[2] > 0, canvas
+    levels = page.evaluate(
+        "() => Chart.getChart(document.getElementById('chart-levels')).data.datasets[0].data"
+    )
+    assert levels == [summary["evaluation"]["levels"][n] for n in "54321"]
+
+    # The CSV download: the same row, as text.
+    with page.expect_download() as csv_download:
+        page.get_by_test_id("csv").click()
+    lines = list(csv.reader(io.StringIO(Path(csv_download.value.path()).read_text("utf-8-sig"))))
+    assert lines[0][3:] == [header for header, _ in COLUMNS]
+    assert window_row(lines, WINDOW)[3:] == [text(read(mine)) for _, read in COLUMNS]
+
+    # The XLSX download: every grouping on its sheet, the header frozen, the same numbers.
+    with page.expect_download() as xlsx_download:
+        page.get_by_test_id("xlsx").click()
+    target = tmp_path / "report.xlsx"
+    xlsx_download.value.save_as(target)
+    book = load_workbook(target)
+    assert book.sheetnames == ["全厅", "队列", "事项", "部门", "窗口", "工作人员"]
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert [c.value for c in sheet[1]][:4] == ["分组", "编号", "名称", "取号数"]
+    sheet_rows = [list(r) for r in book["窗口"].iter_rows(values_only=True)]
+    assert window_row(sheet_rows, WINDOW)[3:] == [read(mine) for _, read in COLUMNS]
+    clerk = live.api("GET", f"/stats/summary?from={first}&to={last}&group_by=staff", "manager").json()
+    [theirs] = [g for g in clerk["groups"] if g["staff"] == CLERK]
+    [staff_row] = [r for r in book["工作人员"].iter_rows(values_only=True) if r[1] == CLERK]
+    assert list(staff_row[3:]) == [read(theirs) for _, read in COLUMNS]
+
+    # Another grouping from the form: per queue, with queue G's row.
+    page.locator("select[name=group_by]").select_option("queue")
+    page.get_by_role("button", name="查询").click()
+    expect(page).to_have_url(re.compile(r"group_by=queue"))
+    expect(page.locator('td[data-column="编号"][data-value="G"]')).to_have_count(1)
+
+
+def test_the_audit_page_lists_the_clerks_actions_and_the_chain_holds(hall, page):
+    live = hall
+    log_in(page, live, f"/manager/audit?actor={CLERK}")
+    expect(page.get_by_test_id("chain")).to_have_class(re.compile(r"\bholds\b"))
+    entries = page.get_by_test_id("audit").locator("tbody tr")
+    # Sign-in, three calls, starts and finishes, the sign-out: newest first.
+    expect(entries).to_have_count(1 + 3 * 3 + 1)
+    expect(entries.first.locator("td.action")).to_have_text("api.sign_out")
+    expect(entries.last.locator("td.action")).to_have_text("api.sign_in")
+    calls = entries.filter(has=page.locator("td.action", has_text="api.call_number"))
+    expect(calls).to_have_count(3)
+    expect(calls.first.locator("td.address")).to_have_text("127.0.0.1")
+    expect(calls.first.locator("td.actor")).to_contain_text(CLERK)
+    expect(calls.first.locator("td.subject")).to_have_text(f"/api/v1/windows/{WINDOW}/call")
+    # The API says the same, newest first, with the hashes the page shows.
+    api_entries = live.api("GET", f"/audit?actor={CLERK}", "manager").json()
+    assert [e["action"] for e in api_entries][:1] == ["api.sign_out"]
+    assert len(api_entries) == 11
+    newest = entries.first.locator("td.hash")
+    assert newest.get_attribute("title").startswith(api_entries[0]["hash"])
+
+    # A filter on the action.
+    page.locator("input[name=action]").fill("api.finish")
+    page.get_by_role("button", name="查询").click()
+    expect(entries).to_have_count(3)
+
+
+def test_clerks_and_anonymous_people_are_refused(hall):
+    live = hall
+    for path in ("/manager/reports", "/manager/audit"):
+        anonymous = requests.get(f"{live.url}{path}", allow_redirects=False, timeout=10)
+        assert anonymous.status_code == 302 and "/login?next=" in anonymous.headers["Location"]
+        clerk = requests.get(
+            f"{live.url}{path}", headers={"Authorization": f"Bearer {live.tokens[CLERK]}"}, timeout=10
+        )
+        assert clerk.status_code == 403, path
+    assert live.api("GET", "/audit", CLERK).status_code == 403
+    assert live.api("GET", "/stats/export.xlsx", CLERK).status_code == 403
