@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from sqlalchemy import select
+
 from queue_core.audit import GENESIS
+from queue_core.models import AuditEntry
 
 
 def test_the_trail_newest_first_with_its_chain(api):
@@ -48,3 +51,26 @@ def test_filters_and_who_may_read(api, clock):
     assert api.get("/audit?from=2026-02-30", "manager").status_code == 422
     assert api.get("/audit?from=2026-11-30&to=2026-11-01", "manager").status_code == 422
     assert api.get("/audit?limit=0", "manager").status_code == 422
+
+
+def test_the_pages_for_supervisors_and_a_broken_chain_in_red(api, app):
+    api.post("/windows/3/sign-in", "clerk3")
+    api.post("/windows/3/pause", "clerk3", {"reason": "会议"})
+
+    def page(path: str, who: str):
+        return api.client.get(path, headers={"Authorization": f"Bearer {api.token(who)}"})
+
+    for path in ("/manager/reports?group_by=staff", "/manager/audit"):
+        assert page(path, "supervisor").status_code == 200, path
+        assert page(path, "clerk3").status_code == 403, path
+    holds = page("/manager/audit", "supervisor").get_data(as_text=True)
+    assert 'class="chain holds"' in holds and "api.pause" in holds
+    assert 'class="chain broken"' not in holds
+
+    # Someone edits the sign-in's entry in the database: the page names it in red.
+    with app.extensions["hallq"].db.write() as uow:
+        entry = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "api.sign_in")).one()
+        entry.address = "10.6.6.6"
+    broken = page("/manager/audit", "manager").get_data(as_text=True)
+    assert 'class="chain broken"' in broken and "api.sign_in" in broken
+    assert page("/manager/reports?from=2026-13-01", "manager").status_code == 200  # says why, in the page
