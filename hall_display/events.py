@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from hallq.extensions import socketio
 from queue_core.events import (
+    AlarmChanged,
     CaseChanged,
     DomainEvent,
     EvaluationClosed,
@@ -49,7 +50,7 @@ def rooms_for(event: DomainEvent) -> list[str]:
         case EvaluationClosed(window=window, ticket_id=ticket_id):
             # The ticket's phone page hears it too: rated on the keypad, it stops offering to rate.
             return [f"keypad:{window}", f"ticket:{ticket_id}", "dashboard"]
-        case CaseChanged():
+        case CaseChanged() | AlarmChanged():
             return ["dashboard"]
     return ["dashboard"]
 

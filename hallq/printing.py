@@ -26,7 +26,7 @@ from printer_driver import (
     renderer_for,
 )
 from printer_driver.layout import FieldValue, Kind
-from queue_core import Database, UnitOfWork, audit
+from queue_core import Database, UnitOfWork, alarms, audit
 from queue_core.events import PrinterState
 from queue_core.halls import hall_by_code
 from queue_core.models import Hall, PrintRecord, PrintStatus
@@ -170,6 +170,8 @@ class PrintService:
             log.exception("could not record print job %s (%s)", report.job_id, report.result)
 
     def status_changed(self, printer: Printer) -> None:
+        """Announce the printer's new state; a fault raises its alarm on the managers'
+        dashboard and working again clears it (a write only when the alarm changes)."""
         try:
             event = PrinterState(
                 hall_id=self._hall(),
@@ -180,6 +182,26 @@ class PrintService:
                 alarm=printer.status.alarm,
                 error=printer.error,
             )
+        except Exception:
+            log.exception("could not announce the state of printer %s", printer.name)
+            return
+        try:
+            with self.db.read() as uow:
+                hall = hall_by_code(uow, self.spec.hall.code)
+                changes = alarms.printer_needs_write(uow, hall, event.printer, event.alarm)
+            if changes:
+                actor = audit.Actor(
+                    hall_id=event.hall_id, kind="system", id="printer", action="alarms.printer_changed"
+                )
+                with audit.acting_as(actor), self.db.write() as uow:
+                    hall = hall_by_code(uow, self.spec.hall.code)
+                    args = (event.printer, event.kiosk, str(event.status), event.alarm, event.error)
+                    alarms.printer_changed(uow, hall, *args)
+                    uow.record(event)  # published after the commit, with the alarm
+                return
+        except Exception:  # the alarm is lost, the printer's state is not: announce it anyway
+            log.exception("could not raise or clear the alarm of printer %s", printer.name)
+        try:
             self.db.publisher((event,))
         except Exception:
             log.exception("could not announce the state of printer %s", printer.name)

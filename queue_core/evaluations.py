@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from . import cases
+from . import alarms, cases
 from .checked import update_if
 from .errors import Invalid, InvalidState, NotFound, TooLate
 from .events import EvaluationClosed, EvaluationRequested
@@ -235,6 +235,7 @@ def _rate(
         uow.record(_closed_event(evaluation, window, "rated"))
     if score in BAD_LEVELS:
         cases.open_case(uow, hall, evaluation, window)
+        alarms.bad_rating(uow, hall, evaluation, window)
     return evaluation
 
 

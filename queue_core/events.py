@@ -162,3 +162,22 @@ class CaseChanged(DomainEvent):
     stage: str
     owner: str | None
     deadline: str  # ISO date: the current stage's last working day
+
+
+@dataclass(frozen=True)
+class AlarmChanged(DomainEvent):
+    """An alarm (超时预警) was raised, acknowledged or cleared (the managers' dashboard hears it).
+    `state` is open, acknowledged (still holding, seen by a manager) or cleared."""
+
+    name: ClassVar[str] = "alarm"
+    id: int
+    kind: str
+    subject: str
+    label: str
+    message: str
+    detail: dict[str, Any]
+    state: str
+    raised_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None  # the manager's name
+    cleared_at: datetime | None

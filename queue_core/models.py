@@ -22,6 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -147,6 +148,8 @@ class Hall(Base):
     priority_pin: Mapped[bool] = mapped_column(Boolean, default=False)
     # The hall's 好差评 rules (queue_core.spec.EvaluationSpec as JSON; {} means the defaults).
     evaluation_rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The hall's alarm thresholds (queue_core.spec.AlarmSpec as JSON; {} means the defaults).
+    alarm_rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Department(Base):
@@ -597,3 +600,49 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AlarmKind(StrEnum):
+    """What an alarm (超时预警) warns of; queue_core.alarms raises and clears them."""
+
+    WAIT_OVER_TARGET = "wait_over_target"  # a ticket waits longer than its queue's target
+    QUEUE_OVERLOADED = "queue_overloaded"  # many waiting for few open windows, or none open
+    PAUSE_TOO_LONG = "pause_too_long"  # a window paused too long
+    SERVICE_TOO_LONG = "service_too_long"  # a service running far over the item's usual time
+    PRINTER_FAULT = "printer_fault"  # a kiosk's printer out of paper, open, offline...
+    BAD_RATING = "bad_rating"  # a citizen rated a service 不满意 or 非常不满意
+
+
+class Alarm(Base):
+    """One alarm on the managers' dashboard. At most one per (kind, subject) is open (not
+    cleared) at a time; an alarm whose condition is gone is cleared, never deleted."""
+
+    __tablename__ = "alarm"
+    __table_args__ = (
+        Index("ix_alarm_hall_raised", "hall_id", "raised_at"),
+        # The backstop of the one-open-alarm rule when two processes raise it at once.
+        Index(
+            "uq_alarm_open_subject",
+            "hall_id",
+            "kind",
+            "subject",
+            unique=True,
+            sqlite_where=sql_text("cleared_at IS NULL"),
+            postgresql_where=sql_text("cleared_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    # What it is about: "queue:A", "window:3", "ticket:123", "printer:K1", "evaluation:45".
+    subject: Mapped[str] = mapped_column(String(80))
+    label: Mapped[str] = mapped_column(String(80))  # the subject for people: A012, 3号窗口 ...
+    message: Mapped[str] = mapped_column(String(300))  # the whole alarm in the hall's words
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)  # its figures, for other languages
+    raised_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    cleared_at: Mapped[datetime | None]
+
+    acknowledger: Mapped[Staff | None] = relationship(lazy="joined")

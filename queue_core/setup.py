@@ -30,6 +30,7 @@ def sync_hall(uow: UnitOfWork, spec: HallSpec) -> Hall:
     hall.enforce_hours = info.enforce_hours
     hall.priority_pin = info.priority_pin
     hall.evaluation_rules = spec.evaluation.model_dump(mode="json")
+    hall.alarm_rules = spec.alarms.model_dump(mode="json")
     session.add(hall)
     session.flush()
 

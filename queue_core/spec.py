@@ -223,6 +223,35 @@ class EvaluationSpec(Strict):
         return self
 
 
+class AlarmSpec(Strict):
+    """超时预警: when the managers' dashboard raises an alarm. A number set to 0 (or a false
+    switch) turns that alarm off. Minutes may be fractional (a test hall uses seconds)."""
+
+    wait_over_target: bool = True  # a ticket waits longer than its queue's target_wait_minutes
+    # Waiting tickets per open window serving the queue above which it is overloaded (any
+    # waiting with no window open is too).
+    queue_waiting_per_window: float = Field(15, ge=0)
+    pause_minutes: float = Field(20, ge=0)  # a window paused longer than this
+    # A service running longer than this times the item's median handling time (last 30 days,
+    # at least 10 services; else the queue's; else no alarm).
+    service_over_factor: float = Field(3.0, ge=0)
+    printer_fault: bool = True  # a kiosk's printer reports a fault (paper out, cover open...)
+    bad_rating: bool = True  # a citizen rates a service 不满意 or 非常不满意
+    scan_seconds: float = Field(15, ge=0.5, le=300)  # how often the server checks the times
+
+    @classmethod
+    def of_hall(cls, hall: Hall) -> AlarmSpec:
+        """The thresholds a hall's row carries (written from hall.toml by setup.sync_hall)."""
+        return cls.model_validate(hall.alarm_rules or {})
+
+    @field_validator("service_over_factor")
+    @classmethod
+    def _factor(cls, value: float) -> float:
+        if 0 < value < 1:
+            raise ValueError("a service over its usual time runs at least 1 times as long (0 turns it off)")
+        return value
+
+
 class NoticeSpec(Strict):
     """Public information (信息发布) the kiosks show while nobody uses them."""
 
@@ -297,6 +326,7 @@ class HallSpec(Strict):
     voice: VoiceSpec = VoiceSpec()
     led: LedSpec | None = None
     evaluation: EvaluationSpec = EvaluationSpec()
+    alarms: AlarmSpec = AlarmSpec()
 
     def reference_problems(self) -> list[str]:
         """Cross-references the field validators cannot see, each named by its owner."""

@@ -79,4 +79,4 @@ def openapi() -> Any:
     return jsonify(doc.document(PREFIX))
 
 
-from . import appointments, audit, catalog, evaluations, notices, printing, stats, tickets, windows  # noqa: E402,F401 - the views register themselves on bp
+from . import alarms, appointments, audit, catalog, evaluations, notices, printing, stats, tickets, windows  # noqa: E402,F401 - the views register themselves on bp

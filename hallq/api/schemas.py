@@ -540,3 +540,34 @@ class AuditEntryOut(BaseModel):
     detail: dict[str, Any] = Field(description="What it did: its events, and the result of a login")
     hash: str
     prev_hash: str
+
+
+# -- alarms (超时预警) ----------------------------------------------------------------------
+
+
+class AlarmQuery(Payload):
+    open: bool = Field(False, description="only the open ones (not cleared); newest first either way")
+    limit: int = Field(200, ge=1, le=1000)
+
+
+class AlarmOut(BaseModel):
+    id: int
+    kind: Literal[
+        "wait_over_target",
+        "queue_overloaded",
+        "pause_too_long",
+        "service_too_long",
+        "printer_fault",
+        "bad_rating",
+    ]
+    subject: str = Field(
+        description='What it is about: "ticket:123", "queue:A", "window:3", "printer:K1" ...'
+    )
+    label: str = Field(description="The subject for people: a number, a window's name, a printer")
+    message: str = Field(description="The alarm in the hall's words (Chinese)")
+    detail: dict[str, Any] = Field(description="Its figures: minutes, target, waiting, window, clerk ...")
+    state: Literal["open", "acknowledged", "cleared"]
+    raised_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None = Field(description="The name of the manager who acknowledged it")
+    cleared_at: datetime | None

@@ -1,0 +1,51 @@
+"""Alarms (超时预警) of the managers' dashboard: the list, and acknowledging one (确认).
+Managers and admins acknowledge; supervisors (电子监察) read them too."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from queue_core import alarms
+from queue_core.models import MANAGERS, OVERSIGHT
+
+from ..state import current_hall, state
+from . import bp, doc
+from .schemas import AlarmOut, AlarmQuery
+
+
+def alarm_out(alarm) -> AlarmOut:
+    return AlarmOut.model_validate(alarms.as_event(alarm).payload())
+
+
+@doc.operation(
+    bp,
+    "/alarms",
+    "GET",
+    summary="List the alarms",
+    tag="alarms",
+    query=AlarmQuery,
+    roles=OVERSIGHT,
+    responses={200: ("Alarms, newest first (with open=true only those not cleared)", AlarmOut)},
+)
+def list_alarms(query: AlarmQuery) -> list[AlarmOut]:
+    with state().db.read() as uow:
+        rows = alarms.listing(uow, current_hall(uow), open_only=query.open, limit=query.limit)
+        return [alarm_out(a) for a in rows]
+
+
+@doc.operation(
+    bp,
+    "/alarms/<int:alarm_id>/acknowledge",
+    "POST",
+    summary="Acknowledge an alarm",
+    tag="alarms",
+    roles=MANAGERS,
+    responses={
+        200: ("The alarm, acknowledged by you; it stays open while its condition holds", AlarmOut),
+        404: ("No such alarm", None),
+        409: ("Already acknowledged (the answer names by whom)", None),
+    },
+)
+def acknowledge_alarm(alarm_id: int) -> AlarmOut:
+    with state().db.write() as uow:
+        return alarm_out(alarms.acknowledge(uow, current_hall(uow), alarm_id, current_user.id))
