@@ -1,17 +1,19 @@
 """/hall: clients say what they show with `subscribe`. Boards show public information and
-need no token; a keypad or the dashboard must connect with auth={"token": ...}."""
+need no token; a keypad must connect with auth={"token": ...}; the dashboard with a manager's,
+admin's or supervisor's token, or from a page where one is logged in (the session cookie)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import request
+from flask_login import current_user
 from flask_socketio import join_room
 
 from hallq.auth import user_for_token
 from hallq.extensions import socketio
 from hallq.state import current_hall, state
-from queue_core import evaluations, notices
+from queue_core import dashboard, evaluations, notices
 from queue_core.halls import window_by_number
 from queue_core.models import OVERSIGHT
 from queue_core.snapshots import queue_states, recent_calls, window_state, window_states
@@ -24,7 +26,11 @@ _principals: dict[str, Any] = {}
 @socketio.on("connect", namespace=NAMESPACE)
 def _connect(auth: dict[str, Any] | None = None) -> None:
     token = (auth or {}).get("token") if isinstance(auth, dict) else None
-    _principals[request.sid] = user_for_token(token) if token else None  # type: ignore[attr-defined]
+    if token:
+        principal = user_for_token(token)
+    else:  # a staff page: the person logged in, from the session cookie sent with the handshake
+        principal = current_user._get_current_object() if current_user.is_authenticated else None
+    _principals[request.sid] = principal  # type: ignore[attr-defined]
 
 
 @socketio.on("disconnect", namespace=NAMESPACE)
@@ -94,6 +100,8 @@ def current_state(kind: str, value: Any) -> dict[str, Any] | None:
                 "window": window_state(uow, window).payload(),
                 "evaluation": evaluations.requested_event(asking, window).payload() if asking else None,
             }
+        if kind == "dashboard":
+            return dashboard.state(uow, hall)
         if kind == "queue":
             found = [q for q in queue_states(uow, hall) if q.queue == value]
             return {"queue": found[0].payload() if found else None}

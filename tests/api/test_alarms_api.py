@@ -56,3 +56,69 @@ def test_supervisors_read_and_others_may_not(api, app, clock):
     assert api.get("/alarms", "clerk3").status_code == 403
     assert api.get("/alarms").status_code == 401
     assert api.get("/alarms?limit=0", "manager").status_code == 422
+
+
+def dashboard_client(app, who: str | None):
+    """A Socket.IO client of /hall whose handshake carries the login session of `who`."""
+    from hallq.extensions import socketio
+
+    client = app.test_client()
+    if who:
+        app.config["WTF_CSRF_ENABLED"] = False
+        assert client.post("/login", data={"username": who, "password": "password-123"}).status_code == 302
+    return socketio.test_client(app, namespace="/hall", flask_test_client=client)
+
+
+def test_the_dashboard_subscribes_with_a_login_session_and_gets_the_whole_hall(api, app, clock):
+    refused = dashboard_client(app, "clerk3").emit(
+        "subscribe", {"dashboard": True}, namespace="/hall", callback=True
+    )
+    assert refused["ok"] is False
+    assert (
+        dashboard_client(app, None).emit("subscribe", {"dashboard": True}, namespace="/hall", callback=True)[
+            "ok"
+        ]
+        is False
+    )
+    paused_too_long(api, app, clock)
+    issued = api.post("/tickets", "device:K1", {"queue": "H"}).get_json()
+    issued_at = clock.now().isoformat()  # as the events say it
+
+    for who in ("manager", "supervisor"):
+        ack = dashboard_client(app, who).emit(
+            "subscribe", {"dashboard": True}, namespace="/hall", callback=True
+        )
+        assert (ack["ok"], ack["room"]) == (True, "dashboard")
+    state = ack["state"]
+    queue_h = next(q for q in state["queues"] if q["queue"] == "H")
+    assert (queue_h["waiting"], queue_h["oldest_issued_at"], queue_h["windows"]) == (
+        1,
+        issued_at,
+        [2, 7, 14, 15, 16],
+    )
+    window3 = next(w for w in state["windows"] if w["window"] == 3)
+    assert (window3["state"], window3["pause_reason"], window3["clerk_name"]) == (
+        "paused",
+        "会议",
+        "clerk3名",
+    )
+    assert window3["served_today"] == 0 and window3["queues"] == ["B"]
+    assert state["totals"] | {} == {
+        "issued": 1, "served": 0, "no_show": 0, "waiting": 1, "serving": 0, "waited": 0,
+        "wait_seconds_sum": 0, "mean_wait_seconds": None,
+    }  # fmt: skip
+    assert state["waiting_since"] == {str(issued["id"]): issued_at}
+    assert [a["kind"] for a in state["alarms"]] == ["pause_too_long"]
+    charts = state["charts"]
+    assert charts["slots"][0] == "08:00" and charts["slot_minutes"] == 15
+    assert sum(charts["arrivals"]) == 1 and charts["usual_arrivals"] is None
+    assert max(v or 0 for v in charts["waiting"]["H"]) == 1
+
+
+def test_the_dashboard_hears_each_change(api, app, clock):
+    dashboard = dashboard_client(app, "manager")
+    assert dashboard.emit("subscribe", {"dashboard": True}, namespace="/hall", callback=True)["ok"]
+    dashboard.get_received("/hall")
+    paused_too_long(api, app, clock)
+    names = [m["name"] for m in dashboard.get_received("/hall")]
+    assert "window_state" in names and "alarm" in names
