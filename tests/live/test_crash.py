@@ -1,0 +1,129 @@
+"""Crash safety: `kill -9` of the server while kiosks issue tickets and windows call and
+finish them, again and again. Every ticket, call and finish the server acknowledged is there
+after the restart, exactly once, and the queues resume in the same order."""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from queue_core import Database, SystemClock, make_engine
+from queue_core.models import Role, Ticket, TicketStatus
+from tests.live.conftest import add_device_token, add_staff, new_hall, start_server
+
+ROUNDS = 5
+
+
+@pytest.fixture
+def hall(tmp_path):
+    hall = new_hall(tmp_path)
+    url = hall.env["DATABASE_URL"]
+    hall.tokens = add_staff(url, [("clerk1", Role.CLERK), ("clerk2", Role.CLERK)])
+    hall.tokens |= {"K1": add_device_token(url, "kiosk", "K1"), "K2": add_device_token(url, "kiosk", "K2")}
+    return hall
+
+
+def test_acknowledged_work_survives_kill_9(hall, tmp_path):
+    rng = random.Random(3)
+    issued: dict[int, str] = {}  # ticket id → number, for every 201
+    called: dict[int, str] = {}  # ticket id → "called" or "finished", as acknowledged
+    lock = threading.Lock()
+
+    def kiosk(token: str, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                answer = hall.api("POST", "/tickets", token, json={"queue": "A"})
+            except requests.RequestException:
+                continue  # the server is gone: what was not acknowledged may or may not exist
+            if answer.status_code == 201:
+                with lock:
+                    issued[answer.json()["id"]] = answer.json()["number"]
+
+    def window(number: int, clerk: str, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                answer = hall.api("POST", f"/windows/{number}/call-next", clerk)
+                if answer.status_code == 200:
+                    ticket_id = answer.json()["ticket"]["id"]
+                    with lock:
+                        called[ticket_id] = "called"
+                    for step, body in (("start", None), ("finish", {"outcome": "completed"})):
+                        if not hall.api("POST", f"/windows/{number}/{step}", clerk, json=body).ok:
+                            break
+                    else:
+                        with lock:
+                            called[ticket_id] = "finished"
+                elif answer.status_code == 409:  # a ticket left in hand by the last crash
+                    leave_empty(number, clerk)
+            except requests.RequestException:
+                continue
+
+    def leave_empty(number: int, clerk: str) -> None:
+        """Finish or mark absent whatever ticket a crash left at the window."""
+        for step, body in (("finish", {"outcome": "completed"}), ("no-show", {})):
+            hall.api("POST", f"/windows/{number}/{step}", clerk, json=body)
+
+    for round_number in range(ROUNDS):
+        server = start_server(hall.env, hall.port, tmp_path / f"server{round_number}.log")
+        for number, clerk in ((1, "clerk1"), (2, "clerk2")):
+            assert hall.api("POST", f"/windows/{number}/sign-in", clerk).ok
+        stop = threading.Event()
+        workers = [threading.Thread(target=kiosk, args=(k, stop)) for k in ("K1", "K2")]
+        workers += [
+            threading.Thread(target=window, args=(n, c, stop)) for n, c in ((1, "clerk1"), (2, "clerk2"))
+        ]
+        for worker in workers:
+            worker.start()
+        time.sleep(rng.uniform(0.8, 2.0))
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=15)
+
+    assert len(issued) > 20 and len(called) > 5, (len(issued), len(called))
+    database = Database(make_engine(hall.env["DATABASE_URL"]), SystemClock())
+    with database.read() as uow:
+        rows = {t.id: t for t in uow.session.scalars(select(Ticket).where(Ticket.id.in_(issued)))}
+        duplicates = uow.session.scalar(
+            select(func.count()).select_from(
+                select(Ticket.number)
+                .group_by(Ticket.service_day, Ticket.number)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        )
+        # Every waiting ticket, acknowledged or not (a crash may cut an answer after the commit).
+        oldest_waiting = uow.session.scalar(
+            select(Ticket.number)
+            .where(Ticket.status == TicketStatus.WAITING)
+            .order_by(Ticket.queued_at, Ticket.id)
+            .limit(1)
+        )
+    database.engine.dispose()
+    assert set(rows) == set(issued), "an acknowledged ticket is missing"
+    assert all(rows[i].number == number for i, number in issued.items())
+    assert duplicates == 0, "a number was issued twice"
+    for ticket_id, step in called.items():
+        ticket = rows.get(ticket_id)
+        assert ticket is not None and ticket.first_called_at is not None, ticket_id
+        if step == "finished":
+            assert ticket.status == TicketStatus.FINISHED, (ticket.number, ticket.status)
+
+    # After the last crash the queue resumes where it was: the next call is the oldest waiting.
+    server = start_server(hall.env, hall.port, tmp_path / "after.log")
+    try:
+        leave_empty(1, "clerk1")
+        answer = hall.api("POST", "/windows/1/call-next", "clerk1")
+        if oldest_waiting is not None:
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["ticket"]["number"] == oldest_waiting
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
