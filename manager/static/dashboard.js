@@ -1,0 +1,346 @@
+// The managers' live dashboard: one /hall subscription ({"dashboard": true}, with the login
+// session), the acknowledged state drawn once, then every event applied as it comes. Nothing
+// is polled: a timer only redraws the waits as time passes. Vanilla JS, no build step.
+(() => {
+  "use strict";
+
+  const setup = JSON.parse(document.getElementById("dashboard-setup").textContent);
+  const S = setup.strings;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const root = document.querySelector(".dashboard");
+  const $ = (selector) => root.querySelector(selector);
+  const SLOT_MS = 15 * 60 * 1000;
+  const clockFormat = new Intl.DateTimeFormat(setup.language, {
+    hour: "2-digit", minute: "2-digit", hour12: false, timeZone: setup.timezone,
+  });
+
+  let model = null;
+  let skew = 0; // server clock − this browser's clock, from the state's "now"
+  let flowChart = null;
+  let waitingChart = null;
+
+  function format(text, values = {}) {
+    return text.replace(/%\((\w+)\)s/g, (_m, name) => String(values[name] ?? S.none));
+  }
+  const now = () => Date.now() + skew;
+  const hhmm = (iso) => (iso ? clockFormat.format(new Date(iso)) : S.none);
+
+  function duration(ms) {
+    const minutes = Math.max(0, Math.floor(ms / 60000));
+    if (minutes < 60) return format(S.minutes, { n: minutes });
+    return format(S.hours_minutes, { h: Math.floor(minutes / 60), m: minutes % 60 });
+  }
+
+  function cell(row, testid, text, className = "") {
+    const td = document.createElement("td");
+    if (testid) td.dataset.testid = testid;
+    if (className) td.className = className;
+    td.textContent = text;
+    row.append(td);
+    return td;
+  }
+
+  // -- the model -----------------------------------------------------------------------------
+
+  function load(state) {
+    skew = Date.parse(state.now) - Date.now();
+    model = {
+      queues: new Map(state.queues.map((q) => [q.queue, q])),
+      windows: new Map(state.windows.map((w) => [w.window, w])),
+      totals: state.totals,
+      waitingSince: new Map(Object.entries(state.waiting_since).map(([id, at]) => [Number(id), at])),
+      alarms: new Map(state.alarms.map((a) => [a.id, a])),
+      charts: state.charts,
+    };
+    drawAll();
+    drawCharts();
+  }
+
+  function openWindows(code) {
+    const queue = model.queues.get(code);
+    return queue.windows.filter((n) => {
+      const w = model.windows.get(n);
+      return w && w.state !== "closed" && w.state !== "paused";
+    }).length;
+  }
+
+  function slotOf(iso) {
+    const index = Math.floor((Date.parse(iso) - Date.parse(model.charts.start)) / SLOT_MS);
+    return index >= 0 && index < model.charts.slots.length ? index : null;
+  }
+
+  // -- drawing -------------------------------------------------------------------------------
+
+  function drawAll() {
+    drawTotals();
+    drawQueues();
+    drawWindows();
+    drawAlarms();
+  }
+
+  function drawTotals() {
+    const t = model.totals;
+    const serving = [...model.windows.values()].filter((w) => w.state === "called" || w.state === "serving").length;
+    const waiting = [...model.queues.values()].reduce((sum, q) => sum + q.waiting, 0);
+    $("[data-testid=total-issued]").textContent = t.issued;
+    $("[data-testid=total-served]").textContent = t.served;
+    $("[data-testid=total-waiting]").textContent = waiting;
+    $("[data-testid=total-serving]").textContent = serving;
+    $("[data-testid=total-no-show]").textContent = t.no_show;
+    $("[data-testid=total-mean-wait]").textContent = t.waited ? duration((t.wait_seconds_sum / t.waited) * 1000) : S.none;
+  }
+
+  function drawQueues() {
+    const body = $("[data-testid=queues] tbody");
+    body.replaceChildren();
+    for (const q of model.queues.values()) {
+      const row = document.createElement("tr");
+      row.dataset.queue = q.queue;
+      const name = setup.english && q.queue_name_en ? q.queue_name_en : q.queue_name;
+      cell(row, "name", `${q.queue} ${name}`, "name");
+      cell(row, "waiting", q.waiting, "num");
+      const longest = q.oldest_issued_at ? now() - Date.parse(q.oldest_issued_at) : null;
+      cell(row, "longest", longest === null ? S.none : duration(longest), "num");
+      row.classList.toggle("over", longest !== null && longest > q.target_wait_minutes * 60000);
+      const open = openWindows(q.queue);
+      const expected = q.waiting === 0 ? 0 : q.mean_handle_seconds && open ? (q.waiting * q.mean_handle_seconds * 1000) / open : null;
+      cell(row, "expected", expected === null ? S.none : duration(expected), "num");
+      cell(row, "open", `${open} / ${q.windows.length}`, "num");
+      body.append(row);
+    }
+  }
+
+  function drawWindows() {
+    const body = $("[data-testid=windows] tbody");
+    body.replaceChildren();
+    for (const w of model.windows.values()) {
+      const row = document.createElement("tr");
+      row.dataset.window = w.window;
+      row.className = `state-${w.state}`;
+      cell(row, "name", w.window_name, "name");
+      cell(row, "state", setup.stateNames[w.state] || w.state, "state");
+      let detail = S.none;
+      if ((w.state === "called" || w.state === "serving") && w.current_number) {
+        detail = format(S.serving_whom, { number: w.current_number, time: hhmm(w.since) });
+      } else if (w.state === "paused") {
+        detail = format(S.paused_reason, { reason: w.pause_reason || "", time: hhmm(w.since) });
+      } else if (w.since && w.state !== "closed") {
+        detail = format(S.since, { time: hhmm(w.since) });
+      }
+      if (w.since && w.state !== "closed") detail += ` (${duration(now() - Date.parse(w.since))})`;
+      cell(row, "detail", detail);
+      cell(row, "clerk", w.clerk_name ? `${w.clerk_name} · ${w.clerk_badge || ""}` : S.none);
+      cell(row, "served", w.served_today, "num");
+      body.append(row);
+    }
+  }
+
+  function alarmText(alarm) {
+    const d = { ...alarm.detail };
+    let template = S[alarm.kind];
+    if (alarm.kind === "queue_overloaded" && !d.windows) template = S.queue_no_window;
+    if (alarm.kind === "bad_rating") {
+      d.level = setup.levelNames[String(d.score)] || d.score;
+      d.reasons = (d.reasons || []).join("、") || d.comment || S.none;
+      d.clerk = d.clerk ? `${d.clerk} · ${d.badge || ""}` : S.none;
+    }
+    return template ? format(template, d) : alarm.message;
+  }
+
+  function drawAlarms() {
+    const list = $("[data-testid=alarms]");
+    const rank = { open: 0, acknowledged: 1, cleared: 2 };
+    const alarms = [...model.alarms.values()].sort(
+      (a, b) => rank[a.state] - rank[b.state] || Date.parse(b.raised_at) - Date.parse(a.raised_at),
+    );
+    list.replaceChildren();
+    for (const alarm of alarms) {
+      const item = document.createElement("li");
+      item.dataset.alarm = alarm.id;
+      item.dataset.state = alarm.state;
+      item.dataset.kind = alarm.kind;
+      item.dataset.subject = alarm.subject;
+      const kind = document.createElement("span");
+      kind.className = "kind";
+      kind.textContent = setup.alarmNames[alarm.kind] || alarm.kind;
+      const text = document.createElement("span");
+      text.className = "text";
+      text.dataset.testid = "alarm-text";
+      text.textContent = alarmText(alarm);
+      const when = document.createElement("span");
+      when.className = "when";
+      when.dataset.testid = "alarm-when";
+      const parts = [format(S.raised, { time: hhmm(alarm.raised_at) })];
+      if (alarm.acknowledged_at) parts.push(format(S.acknowledged, { name: alarm.acknowledged_by, time: hhmm(alarm.acknowledged_at) }));
+      if (alarm.cleared_at) parts.push(format(S.cleared, { time: hhmm(alarm.cleared_at) }));
+      when.textContent = parts.join(" · ");
+      item.append(kind, text);
+      if (setup.canAcknowledge && !alarm.acknowledged_at) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = S.acknowledge;
+        button.addEventListener("click", () => acknowledge(alarm.id, button));
+        item.append(button);
+      }
+      item.append(when);
+      list.append(item);
+    }
+    if (!alarms.length) {
+      const empty = document.createElement("li");
+      empty.className = "empty";
+      empty.textContent = S.no_alarms;
+      list.append(empty);
+    }
+    const open = alarms.filter((a) => a.state === "open").length;
+    $("[data-testid=alarm-count]").textContent = open ? `(${open})` : "";
+  }
+
+  function say(text) {
+    const message = $("[data-testid=message]");
+    message.textContent = text;
+    message.hidden = !text;
+  }
+
+  async function acknowledge(id, button) {
+    button.disabled = true;
+    try {
+      const response = await fetch(`${setup.api}/alarms/${id}/acknowledge`, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      });
+      const data = await response.json();
+      if (!response.ok) {
+        button.disabled = false;
+        return say(format(S.failed, { message: data.message }));
+      }
+      say("");
+      handlers.alarm(data);
+    } catch {
+      button.disabled = false;
+      say(format(S.failed, { message: "—" }));
+    }
+  }
+
+  // -- the charts ----------------------------------------------------------------------------
+
+  const PALETTE = ["#b3261e", "#1f5fa8", "#1b7f3b", "#a36200", "#6b3fa0", "#00838f", "#5b6875", "#c2185b", "#558b2f", "#8d6e63"];
+
+  function drawCharts() {
+    if (typeof Chart === "undefined") return;
+    const c = model.charts;
+    const flow = [
+      { type: "bar", label: S.arrivals, data: c.arrivals, backgroundColor: "#1f5fa8cc" },
+      { type: "bar", label: S.calls, data: c.calls, backgroundColor: "#1b7f3bcc" },
+    ];
+    if (c.usual_arrivals) {
+      flow.push({ type: "line", label: S.usual_arrivals, data: c.usual_arrivals, borderColor: "#1f5fa8", borderDash: [6, 4], pointRadius: 0, fill: false });
+      flow.push({ type: "line", label: S.usual_calls, data: c.usual_calls, borderColor: "#1b7f3b", borderDash: [2, 3], pointRadius: 0, fill: false });
+    }
+    const options = {
+      responsive: true, maintainAspectRatio: false, animation: false,
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+      plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
+    };
+    if (flowChart) flowChart.destroy();
+    flowChart = new Chart($("[data-testid=flow-chart]"), { data: { labels: c.slots, datasets: flow }, options });
+    const lines = [...model.queues.values()].map((q, i) => ({
+      label: `${q.queue} ${setup.english && q.queue_name_en ? q.queue_name_en : q.queue_name}`,
+      data: c.waiting[q.queue],
+      borderColor: PALETTE[i % PALETTE.length],
+      backgroundColor: PALETTE[i % PALETTE.length],
+      pointRadius: 0,
+      tension: 0.2,
+    }));
+    if (waitingChart) waitingChart.destroy();
+    waitingChart = new Chart($("[data-testid=waiting-chart]"), { type: "line", data: { labels: c.slots, datasets: lines }, options });
+  }
+
+  function bump(series, iso) {
+    const index = slotOf(iso);
+    if (index === null) return;
+    series[index] += 1;
+    if (flowChart) flowChart.update("none");
+  }
+
+  function setWaiting(code, waiting) {
+    const series = model.charts.waiting[code];
+    const index = slotOf(new Date(now()).toISOString());
+    if (!series || index === null) return;
+    for (let i = 0; i <= index; i += 1) if (series[i] === null) series[i] = i === index ? waiting : series[i - 1] ?? 0;
+    series[index] = waiting;
+    if (waitingChart) waitingChart.update("none");
+  }
+
+  // -- the events ----------------------------------------------------------------------------
+
+  const handlers = {
+    state: load,
+    ticket_issued(p) {
+      model.totals.issued += 1;
+      model.waitingSince.set(p.ticket_id, p.at);
+      bump(model.charts.arrivals, p.at);
+      drawTotals();
+    },
+    ticket_called(p) {
+      if (p.recall) return;
+      const since = model.waitingSince.get(p.ticket_id);
+      if (since) {
+        model.totals.waited += 1;
+        model.totals.wait_seconds_sum += Math.max(0, (Date.parse(p.at) - Date.parse(since)) / 1000);
+        model.waitingSince.delete(p.ticket_id);
+      }
+      bump(model.charts.calls, p.at);
+      drawTotals();
+    },
+    ticket_changed(p) {
+      if (p.step === "finished") {
+        model.totals.served += 1;
+        const w = model.windows.get(p.window);
+        if (w) w.served_today += 1;
+        drawWindows();
+      } else if (p.step === "no_show") {
+        model.totals.no_show += 1;
+      } else if (p.step === "requeued") {
+        model.totals.no_show -= 1;
+      } else if (p.step === "cancelled") {
+        model.waitingSince.delete(p.ticket_id);
+      }
+      drawTotals();
+    },
+    queue_state(p) {
+      const q = model.queues.get(p.queue);
+      if (!q) return;
+      q.waiting = p.waiting;
+      q.oldest_issued_at = p.oldest_issued_at;
+      setWaiting(p.queue, p.waiting);
+      drawQueues();
+      drawTotals();
+    },
+    window_state(p) {
+      const w = model.windows.get(p.window);
+      model.windows.set(p.window, { ...(w || { served_today: 0, queues: [] }), ...p });
+      drawWindows();
+      drawQueues();
+      drawTotals();
+    },
+    alarm(p) {
+      model.alarms.set(p.id, p);
+      drawAlarms();
+    },
+  };
+
+  hallqLive.connect({
+    subscriptions: [{ dashboard: true }],
+    handlers,
+    onLive: () => {
+      root.dataset.live = "true";
+      say("");
+    },
+    onLost: () => (root.dataset.live = "false"),
+    onRefused: (ack) => say(format(S.failed, { message: ack ? ack.error : "—" })),
+  });
+
+  // Time passes: the waits and durations on screen follow (no request is made).
+  setInterval(() => model && (drawQueues(), drawWindows()), 15000);
+})();

@@ -1,0 +1,143 @@
+"""The managers' live dashboard (/manager/) in Chromium against a real `hallq serve`: it
+follows tickets issued and called without a reload, and an alarm appears, is acknowledged
+with 确认 and stays listed, acknowledged, then cleared.
+
+Queue H and windows 14 and 15 are this module's, with clerks of its own; the live hall is
+shared with the other modules, so every assertion is about what this module made."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from playwright.sync_api import expect
+
+from queue_core.models import Role
+from tests.conftest import DEMO_CONFIG
+from tests.live.conftest import add_device_token, add_staff, new_hall
+
+pytestmark = pytest.mark.browser
+
+TIMEOUT = 10_000  # ms
+
+
+def log_in(page, url: str, username: str = "manager") -> None:
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{url}/manager/")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill("password-123")
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(f"{url}/manager/")
+    expect(page.locator(".dashboard")).to_have_attribute("data-live", "true")
+
+
+def ok(hall, method: str, path: str, who: str, **kw: object):
+    done = hall.api(method, path, who, **kw)
+    assert done.ok, done.text
+    return done
+
+
+def free_window(hall, number: int, who: str) -> None:
+    """The clerk signed in at the window, open and without a ticket, whatever was left there."""
+    ok(hall, "POST", f"/windows/{number}/sign-in", who)
+    state = next(w for w in hall.api("GET", "/windows").json() if w["number"] == number)["state"]
+    undo = {"paused": ("resume", {}), "called": ("no-show", {"requeue": False}), "serving": ("finish", {})}
+    if state in undo:
+        action, body = undo[state]
+        ok(hall, "POST", f"/windows/{number}/{action}", who, json=body)
+
+
+def test_the_dashboard_follows_a_ticket_issued_and_called(live, page):
+    live.tokens |= add_staff(live.env["DATABASE_URL"], [("dash_a", Role.CLERK)])
+    log_in(page, live.url)
+    expect(page.locator("h1")).to_have_text("青山县政务服务中心")
+    queue_h = page.locator('tr[data-queue="H"]')
+    window14 = page.locator('tr[data-window="14"]')
+    expect(queue_h.get_by_test_id("name")).to_have_text("H 综合受理")
+    free_window(live, 14, "dash_a")
+    expect(window14.get_by_test_id("clerk")).to_have_text("dash_a名 · Bdash_a")
+    waiting = int(queue_h.get_by_test_id("waiting").inner_text())
+    issued = int(page.get_by_test_id("total-issued").inner_text())
+    arrivals = page.evaluate("() => Chart.getChart(document.querySelector('[data-testid=flow-chart]'))"
+                             ".data.datasets[0].data.reduce((a, b) => a + b, 0)")  # fmt: skip
+
+    ticket = ok(live, "POST", "/tickets", "K1", json={"queue": "H"}).json()
+    expect(queue_h.get_by_test_id("waiting")).to_have_text(str(waiting + 1))
+    expect(page.get_by_test_id("total-issued")).to_have_text(str(issued + 1))
+    expect(queue_h.get_by_test_id("longest")).not_to_have_text("—")
+    assert page.evaluate("() => Chart.getChart(document.querySelector('[data-testid=flow-chart]'))"
+                         ".data.datasets[0].data.reduce((a, b) => a + b, 0)") == arrivals + 1  # fmt: skip
+
+    ok(live, "POST", "/windows/14/call", "dash_a", json={"number": ticket["number"]})
+    expect(window14.get_by_test_id("detail")).to_contain_text(ticket["number"])
+    expect(window14.get_by_test_id("state")).not_to_have_text("空闲")
+    expect(queue_h.get_by_test_id("waiting")).to_have_text(str(waiting))
+    served = int(window14.get_by_test_id("served").inner_text())
+    ok(live, "POST", "/windows/14/start", "dash_a")
+    ok(live, "POST", "/windows/14/finish", "dash_a", json={"outcome": "completed"})
+    expect(window14.get_by_test_id("served")).to_have_text(str(served + 1))
+    expect(window14.get_by_test_id("detail")).not_to_contain_text(ticket["number"])
+    # The follow-up counts of the former home page are still there.
+    expect(page.locator(".case-counts")).to_contain_text("差评待办")
+
+
+@pytest.fixture(scope="module")
+def quick_hall(tmp_path_factory):
+    """A hall of its own whose windows alarm after 3 s of pause, checked every second."""
+    root = tmp_path_factory.mktemp("alarms")
+    shutil.copytree(DEMO_CONFIG, root / "config")
+    toml = root / "config" / "hall.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert "pause_minutes = 20 " in text and "# scan_seconds = 15 " in text
+    text = text.replace("pause_minutes = 20 ", "pause_minutes = 0.05 ").replace(
+        "# scan_seconds = 15 ", "scan_seconds = 1 "
+    )
+    toml.write_text(text, encoding="utf-8")
+    hall = new_hall(root)
+    hall.hallq("user", "add", "manager", "--role", "manager", "--name", "张敏", "--password-stdin",
+               input="password-123\n")  # fmt: skip
+    hall.hallq("user", "add", "watcher", "--role", "supervisor", "--name", "监察员", "--password-stdin",
+               input="password-123\n")  # fmt: skip
+    hall.tokens |= add_staff(hall.env["DATABASE_URL"], [("dash_b", Role.CLERK)])
+    hall.tokens["K1"] = add_device_token(hall.env["DATABASE_URL"], "kiosk", "K1")
+    server = hall.serve(root / "server.log")
+    yield hall
+    server.terminate()
+    server.wait(timeout=15)
+
+
+def test_an_alarm_appears_is_acknowledged_and_stays_listed(quick_hall, page, browser):
+    hall = quick_hall
+    log_in(page, hall.url)
+    ok(hall, "POST", "/windows/15/sign-in", "dash_b")
+    ok(hall, "POST", "/windows/15/pause", "dash_b", json={"reason": "会议"})
+    alarm = page.locator('li[data-kind="pause_too_long"][data-subject="window:15"]')
+    expect(alarm).to_have_attribute("data-state", "open", timeout=15_000)
+    expect(alarm.get_by_test_id("alarm-text")).to_have_text(re.compile(r"^15号综合受理窗口.*会议"))
+    expect(page.get_by_test_id("alarm-count")).not_to_have_text("")
+
+    # A supervisor sees it, with no button to acknowledge it.
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    try:
+        other = context.new_page()
+        log_in(other, hall.url, "watcher")
+        watched = other.locator('li[data-kind="pause_too_long"][data-subject="window:15"]')
+        expect(watched).to_have_attribute("data-state", "open")
+        expect(watched.get_by_role("button")).to_have_count(0)
+
+        alarm.get_by_role("button", name="确认").click()
+        expect(alarm).to_have_attribute("data-state", "acknowledged")
+        expect(alarm.get_by_test_id("alarm-when")).to_contain_text("张敏")
+        expect(alarm.get_by_role("button")).to_have_count(0)
+        expect(watched).to_have_attribute("data-state", "acknowledged")  # pushed to every dashboard
+    finally:
+        context.close()
+
+    # Resumed: the alarm clears and stays in the list, acknowledged and cleared.
+    ok(hall, "POST", "/windows/15/resume", "dash_b")
+    expect(alarm).to_have_attribute("data-state", "cleared")
+    expect(alarm.get_by_test_id("alarm-when")).to_contain_text("张敏")
+    page.reload()
+    expect(page.locator('li[data-subject="window:15"]')).to_have_attribute("data-state", "cleared")
