@@ -1,10 +1,13 @@
-"""Take the README's screenshots of the kiosk and the boards from a running demo hall.
+"""Take the README's screenshots from a running demo hall.
 
     .venv/bin/hallq demo &                       # in one terminal (or ./dev demo)
     .venv/bin/python docs/screenshots.py         # writes docs/screenshots/*.png
+    .venv/bin/python docs/screenshots.py URL --desk   # only the keypad and the manager's pages
 
 The kiosk's portrait screen (1080×1920), with touch, a window board (1280×320), the hall
-board (1920×1080) and that window's clerk panel (1280×800), in Debian's Chromium.
+board (1920×1080) and that window's clerk panel (1280×800); a window's evaluation keypad
+asking (1280×800), a bad rating's follow-up case, the manager's dashboard and a report
+(1920×1080), in Debian's Chromium.
 """
 
 from __future__ import annotations
@@ -17,11 +20,18 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 HERE = Path(__file__).resolve().parent
-URL = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:5000"
+URL = next((a for a in sys.argv[1:] if not a.startswith("--")), "http://127.0.0.1:5000")
+HALLQ = Path(sys.executable).with_name("hallq")
+
+
+def issue_token(*args: str) -> str:
+    return subprocess.run(
+        [HALLQ, "token", "issue", *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def main() -> None:
-    hallq = Path(sys.executable).with_name("hallq")
+    hallq = HALLQ
     token = subprocess.run(
         [hallq, "token", "issue", "--device", "K1"], capture_output=True, text=True, check=True
     )
@@ -70,8 +80,54 @@ def main() -> None:
         page.wait_for_selector(".panel[data-yours=true]")
         page.screenshot(path=out / "panel.png")
         browser.close()
+
+
+def manager_desk() -> None:
+    """A keypad asking after a service, a follow-up case, the dashboard and a report."""
+    out = HERE / "screenshots"
+    manager = {"Authorization": f"Bearer {issue_token('manager')}"}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium"), args=["--no-sandbox", "--disable-background-networking"]
+        )
+        api = p.request.new_context(base_url=f"{URL}/api/v1/")
+        window = next(w for w in api.get("windows").json() if w["state"] in ("idle", "called", "serving"))
+        number = window["number"]
+        keypad = f"P{number}"  # the demo's keypad of window n
+        page = browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True).new_page()
+        page.goto(f"{URL}/keypad/{number}?token={issue_token('--device', keypad)}")
+        page.wait_for_selector("body[data-live=true]")
+        if window["state"] == "idle":
+            kiosk = {"Authorization": f"Bearer {issue_token('--device', 'K1')}"}
+            ticket = api.post("tickets", data={"queue": window["queues"][0]}, headers=kiosk).json()
+            api.post(f"windows/{number}/call", data={"number": ticket["number"]}, headers=manager)
+        if window["state"] != "serving":
+            api.post(f"windows/{number}/start", headers=manager)
+        api.post(f"windows/{number}/finish", data={"outcome": "completed"}, headers=manager)
+        page.wait_for_selector("body[data-mode=asking]")
+        page.screenshot(path=out / "keypad.png")
+
+        page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+        page.goto(f"{URL}/login?next=/manager/")
+        page.fill("input[name=username]", "manager")
+        page.fill("input[name=password]", "hallq-demo")
+        page.click("button[type=submit]")
+        page.wait_for_selector("[data-live=true]")
+        page.wait_for_timeout(1500)  # the charts' animation
+        page.screenshot(path=out / "dashboard.png")
+        page.goto(f"{URL}/manager/reports?group_by=window")
+        page.wait_for_selector("#chart-served")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=out / "report.png", full_page=True)
+        page.goto(f"{URL}/evaluation/cases")
+        page.locator("a[href*='/evaluation/cases/']").first.click()
+        page.wait_for_selector("[data-testid=stage]")
+        page.screenshot(path=out / "case.png", full_page=True)
+        browser.close()
     print(f"written: {', '.join(sorted(p.name for p in out.glob('*.png')))}")
 
 
 if __name__ == "__main__":
-    main()
+    if "--desk" not in sys.argv:
+        main()
+    manager_desk()

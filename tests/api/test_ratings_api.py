@@ -173,7 +173,9 @@ def test_the_summary_counts_a_days_services(api, app, clock):
 
 def test_supervisors_read_everything_and_change_nothing(api, app):
     serve(api, app)
-    case_id = api.post("/windows/3/evaluation", "device:P3", {"score": 1, "comment": "态度差"}).get_json()["case_id"]
+    case_id = api.post("/windows/3/evaluation", "device:P3", {"score": 1, "comment": "态度差"}).get_json()[
+        "case_id"
+    ]
     assert api.get("/evaluations/summary", "supervisor").get_json()["bad_count"] == 1
     assert api.get("/stats/summary", "supervisor").status_code == 200
     assert api.get(f"/evaluations/cases/{case_id}", "supervisor").get_json()["stage"] == "verify"
