@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import inspect
@@ -380,3 +382,127 @@ def demo(host: str, port: int) -> None:
     database.engine.dispose()
     click.echo(f"\nDemo hall: http://{host}:{port}/   (staff passwords: hallq-demo)")
     run(create_app, host, port, 100)
+
+
+@main.command("simulate")
+@click.option(
+    "--days", default=1, show_default=True, type=click.IntRange(min=1), help="Calendar days to fill"
+)
+@click.option(
+    "--tickets-per-day",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Citizens a day, about (default: what the hall's windows serve in a day)",
+)
+@click.option(
+    "--start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The first day, YYYY-MM-DD (default: DAYS days before today, so that the run ends yesterday)",
+)
+@click.option("--seed", default=1, show_default=True, help="The same seed gives the same days")
+@click.option(
+    "--repeat-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Simulate only this many working days through the core, then fill the others by copying "
+    "them in turn (new ids, dates moved): copied days are copies, their figures equal their source days'",
+)
+@click.option(
+    "--as-configured",
+    is_flag=True,
+    help="Keep the hall's windows and quotas even when they cannot serve --tickets-per-day "
+    "(by default the hall gets as many more windows as the demand needs)",
+)
+@click.option(
+    "--force", is_flag=True, help="Run even where the days already have tickets (their figures then mix)"
+)
+def simulate_command(
+    days: int,
+    tickets_per_day: int | None,
+    start: datetime | None,
+    seed: int,
+    repeat_days: int | None,
+    as_configured: bool,
+    force: bool,
+) -> None:
+    """Fill the database with generated hall days, through the same core as the server.
+
+    Realistic arrivals (morning and afternoon peaks, a lunch dip), service times, no-shows,
+    transfers, pauses, cancellations and ratings on every working day of the official
+    calendar; weekends and holidays get no tickets. Tickets still waiting at closing time are
+    cancelled. On SQLite the run writes with synchronous=OFF: the data set is generated, so a
+    crash only means running it again. See hallq/simulate.py.
+    """
+    from sqlalchemy import func, select
+
+    from queue_core.models import Hall, Ticket
+
+    from . import simulate as sim
+
+    settings = _settings()
+    initialise(settings).engine.dispose()
+    spec = load_hall(settings.HALLQ_CONFIG)
+    today = datetime.now(ZoneInfo(spec.hall.timezone)).date()
+    first = start.date() if start else today - timedelta(days=days)
+    last = first + timedelta(days=days - 1)
+    tickets_per_day = tickets_per_day or sim.capacity(spec, seed)
+    database = Database(sim.fast_engine(settings.database_url()), SystemClock())
+    try:
+        with database.read() as uow:
+            taken = uow.session.scalar(
+                select(func.count())
+                .select_from(Ticket)
+                .join(Hall, Hall.id == Ticket.hall_id)
+                .where(Hall.code == spec.hall.code, Ticket.service_day.between(first, last))
+            )
+        if taken and not force:
+            raise click.ClickException(
+                f"the database already has {taken} tickets from {first} to {last}: simulated days "
+                "would mix with them and every figure of those days would be neither theirs nor "
+                "the simulation's. Choose other days (--start) or another database, or give --force"
+            )
+        if not as_configured:
+            sized = sim.sized_spec(spec, tickets_per_day, seed)
+            if sized is not spec:
+                with database.write() as uow:
+                    sync_hall(uow, sized)
+                click.echo(
+                    f"{len(spec.windows)} windows serve about {sim.capacity(spec, seed)} citizens a day: "
+                    f"simulating {len(sized.windows)} windows (windows {sized.windows[len(spec.windows)].number}"
+                    f"-{sized.windows[-1].number} serve what the configured ones serve, in turn) with daily "
+                    "quotas raised in proportion, written into the database's hall; --as-configured keeps the hall"
+                )
+                spec = sized
+
+        def progress(p: sim.DayProgress) -> None:
+            total = p.report.issued + p.report.tickets_copied
+            how = f"copied from {p.copied_from}" if p.copied_from else "through the core"
+            click.echo(
+                f"{p.day} ({p.done}/{p.total} days): {p.tickets} tickets {how}; "
+                f"{total} tickets in {p.elapsed:.1f} s, {total / max(p.elapsed, 1e-9):.0f} tickets/s"
+            )
+
+        try:
+            report = sim.simulate(
+                database,
+                spec,
+                days=days,
+                tickets_per_day=tickets_per_day,
+                start=first,
+                seed=seed,
+                repeat_days=repeat_days,
+                progress=progress,
+            )
+        except (LookupError, ValueError) as exc:  # a hall or day the run cannot use, named
+            raise click.ClickException(str(exc)) from exc
+    finally:
+        database.engine.dispose()
+    r = report
+    click.echo(
+        f"{first} to {last}: {r.days} days simulated, {r.copied_days} copied, {r.skipped_days} not working days; "
+        f"{r.issued} tickets issued ({r.refused} refused), {r.served} served, {r.no_shows} no-shows "
+        f"({r.requeued} requeued), {r.transfers} transfers, {r.cancelled} cancelled "
+        f"({r.cancelled_at_close} at closing), {r.ratings} ratings ({r.bad_ratings} bad), "
+        f"{r.tickets_copied} tickets copied; {r.seconds:.1f} s"
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,12 +9,12 @@ import click
 from sqlalchemy import func, select
 
 from queue_core import Database, ManualClock, UnitOfWork, calling, evaluations, windows
-from queue_core.halls import hall_by_code
-from queue_core.models import Hall, Outcome, Priority, Role, Staff
+from queue_core.halls import hall_by_code, window_by_number
+from queue_core.models import Hall, Outcome, Role, Staff, Ticket, TicketStatus
 from queue_core.spec import HallSpec
-from queue_core.ticketing import issue_ticket
 
 from .auth import hash_password
+from .simulate import DayPlan, simulate_day
 
 DEMO_PASSWORD = "hallq-demo"
 CLERKS = [
@@ -50,62 +49,52 @@ def seed(db: Database, spec: HallSpec) -> None:
 
 
 def _replay_morning(db: Database, spec: HallSpec, minutes: int = 100) -> None:
-    """The last `minutes` of a working morning, on a clock of its own, through the same core
-    calls the server uses: tickets arrive, clerks call, serve for 3 to 12 minutes and finish,
-    so today's service times (and the kiosk's wait estimates) are real figures."""
-    rng = random.Random(7)
+    """The last `minutes` of a working morning (never before today's 00:01), simulated on a
+    clock of its own through the same core calls the server uses (hallq.simulate): the first
+    12 windows' clerks sign in, citizens take tickets a little faster than they are served,
+    clerks call, serve and finish, citizens rate on the keypads; so today's service times
+    (and the kiosk's wait estimates) are real figures. At the end one window goes to a
+    meeting and another has just called someone."""
     now = db.clock.now()
-    midnight = datetime.combine(now.astimezone(ZoneInfo(spec.hall.timezone)).date(), time(0, 1),
-                                tzinfo=ZoneInfo(spec.hall.timezone))  # fmt: skip
-    clock = ManualClock(max(now - timedelta(minutes=minutes), midnight))
-    morning = Database(db.engine, clock)
-    staffed = [w.number for w in spec.windows[:12]]
-    busy_until: dict[int, datetime] = {}
-    with morning.write() as uow:
+    zone = ZoneInfo(spec.hall.timezone)
+    midnight = datetime.combine(now.astimezone(zone).date(), time(0, 1), tzinfo=zone)
+    # At least a minute, so that the clerks have signed in even just after midnight.
+    opens = min(max(now - timedelta(minutes=minutes), midnight), now - timedelta(minutes=1))
+    staffed = tuple(w.number for w in spec.windows[:12])
+    plan = DayPlan(
+        day=now.astimezone(zone).date(),
+        opens=opens,
+        arrivals_end=now,
+        closes=None,
+        tickets=round(2.2 * (now - opens).total_seconds() / 60),
+        windows=staffed,
+        curve=((0.0, 1.0), (1.0, 1.0)),
+        pause_share=0.0,
+        sign_in_early=False,
+        presses=_PRESSES,
+    )
+    simulate_day(db, spec, plan, seed=7, until=now)
+    with Database(db.engine, ManualClock(now)).write() as uow:
         hall = hall_by_code(uow, spec.hall.code)
-        clerks = {s.username: s for s in uow.session.scalars(select(Staff).where(Staff.role == Role.CLERK))}
-        for number in staffed:
-            windows.sign_in(uow, hall, number, clerks[f"clerk{number}"])
-    while clock.now() < now - timedelta(minutes=1):
-        clock.advance(seconds=rng.randint(40, 110))
-        with morning.write() as uow:
-            hall = hall_by_code(uow, spec.hall.code)
-            for _ in range(rng.choice((1, 2, 2, 3))):
-                queue = rng.choice(spec.queues).code
-                priority = Priority.SENIOR if rng.random() < 0.08 else None
-                issue_ticket(
-                    uow, hall, queue_code=queue, priority=priority, kiosk_id=rng.choice(spec.kiosks).id
-                )
-            for number in staffed:
-                if busy_until.get(number, clock.now()) > clock.now():
-                    continue
-                if number in busy_until:
-                    calling.finish(uow, hall, number, None, Outcome.COMPLETED)
-                    _citizen_rates(uow, hall, spec, number, rng)
-                    del busy_until[number]
-                if calling.call_next(uow, hall, number, None):
-                    calling.start(uow, hall, number, None)
-                    busy_until[number] = clock.now() + timedelta(minutes=rng.uniform(3, 12))
-    with morning.write() as uow:  # one window is in a meeting, one has just called someone
-        hall = hall_by_code(uow, spec.hall.code)
-        last = staffed[-1]
-        if last in busy_until:
-            calling.finish(uow, hall, last, None, Outcome.COMPLETED)
-        windows.pause(uow, hall, last, None, "会议")
+        meeting, caller = staffed[-1], staffed[-2]
+        _see_off(uow, hall, meeting)
+        windows.pause(uow, hall, meeting, None, "会议")
+        _see_off(uow, hall, caller)
+        calling.call_next(uow, hall, caller, window_by_number(uow, hall.id, caller).clerk_id)
         evaluations.close_expired(uow, hall)
+
+
+def _see_off(uow: UnitOfWork, hall: Hall, number: int) -> None:
+    """Finish the service at the window, if it has a citizen."""
+    window = window_by_number(uow, hall.id, number)
+    if window.current_ticket_id is None:
+        return
+    ticket = uow.session.get(Ticket, window.current_ticket_id)
+    if ticket is not None and ticket.status == TicketStatus.CALLED:
+        calling.start(uow, hall, number, window.clerk_id)
+    calling.finish(uow, hall, number, window.clerk_id, Outcome.COMPLETED)
 
 
 # What citizens press on the keypad, as halls publish it: most are pleased, some do not rate,
 # a few are not (and their cases are waiting for the manager).
-_PRESSES = {5: 60, 4: 18, 3: 6, 2: 2, 1: 1, None: 13}
-
-
-def _citizen_rates(uow: UnitOfWork, hall: Hall, spec: HallSpec, window: int, rng: random.Random) -> None:
-    (score,) = rng.choices(list(_PRESSES), weights=list(_PRESSES.values()))
-    if score is None:
-        return
-    keypad = next((k.id for k in spec.keypads if k.window == window), None)
-    if keypad is None:  # a window without a keypad is not rated
-        return
-    reasons = [rng.choice(spec.evaluation.reasons)] if score <= 2 else []
-    evaluations.rate_at_window(uow, hall, window, keypad, score, reasons, "")
+_PRESSES: dict[int | None, float] = {5: 60, 4: 18, 3: 6, 2: 2, 1: 1, None: 13}
