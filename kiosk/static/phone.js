@@ -94,7 +94,8 @@ async function refresh() {
   if (response.ok) {
     ticket = await response.json();
     render();
-    if (ticket.status === "finished" && !rating) loadRating();
+    // Also after every (re)subscription: a rating made on the keypad meanwhile shows.
+    if (ticket.status === "finished") loadRating();
   }
 }
 
