@@ -33,7 +33,6 @@ from .models import (
     Hall,
     ServiceItem,
     Staff,
-    Ticket,
     Window,
 )
 from .spec import LEVELS
@@ -109,48 +108,52 @@ def _count(condition: Any) -> Any:
 
 
 _rated = Evaluation.status == EvaluationStatus.RATED
-_GROUPED = (
-    select(
-        Evaluation.window_id,
-        Evaluation.clerk_id,
-        Evaluation.item_id,
-        Evaluation.department_id,
-        Ticket.origin_queue_id.label("queue_id"),
-        func.count().label("served"),
-        _count(_rated).label("rated"),
-        _count(Evaluation.status == EvaluationStatus.DEFAULTED).label("defaulted"),
-        *(_count(_rated & (Evaluation.score == n)).label(f"level_{n}") for n in LEVELS),
-        _count(EvaluationCase.stage == CaseStage.CLOSED).label("closed"),
-        _count(EvaluationCase.called_back.is_(True)).label("called_back"),
-        _count(EvaluationCase.resolution == "appeal_upheld").label("upheld"),
-    )
-    .join(Ticket, Ticket.id == Evaluation.ticket_id)
-    .outerjoin(EvaluationCase, EvaluationCase.evaluation_id == Evaluation.id)
-    .group_by(
-        Evaluation.window_id,
-        Evaluation.clerk_id,
-        Evaluation.item_id,
-        Evaluation.department_id,
-        Ticket.origin_queue_id,
-    )
+_RATINGS = (
+    func.count().label("served"),
+    _count(_rated).label("rated"),
+    _count(Evaluation.status == EvaluationStatus.DEFAULTED).label("defaulted"),
+    *(_count(_rated & (Evaluation.score == n)).label(f"level_{n}") for n in LEVELS),
+)
+_CASES = (
+    _count(EvaluationCase.stage == CaseStage.CLOSED).label("closed"),
+    _count(EvaluationCase.called_back.is_(True)).label("called_back"),
+    _count(EvaluationCase.resolution == "appeal_upheld").label("upheld"),
 )
 
 
 def tally(
-    uow: UnitOfWork, hall: Hall, first: date, last: date, query: Any = None
+    uow: UnitOfWork,
+    hall: Hall,
+    first: date,
+    last: date,
+    *conditions: Any,
+    by: tuple[str, ...] = tuple(GROUP_KEYS),
 ) -> tuple[Figures, dict[str, dict[int | None, Figures]]]:
-    """The period's figures for the hall and per breakdown (window, staff, item, department and
-    queue), each keyed by the database id of its group: one grouped query, summed here."""
-    if query is None:
-        query = _GROUPED
-    query = query.where(Evaluation.hall_id == hall.id, Evaluation.service_day.between(first, last))
+    """The period's figures for the hall and per breakdown in `by`, each keyed by the
+    database id of its group. Two grouped queries, summed here: the ratings (read from their
+    covering index) and the cases, which only bad ratings have."""
+    keys = [getattr(Evaluation, GROUP_KEYS[name]) for name in by]
+    where = (
+        Evaluation.hall_id == hall.id,
+        Evaluation.service_day.between(first, last),
+        *conditions,
+    )
+    ratings = select(*keys, *_RATINGS).where(*where).group_by(*keys)
+    cases = (
+        select(*keys, *_CASES)
+        .select_from(Evaluation)
+        .join(EvaluationCase, EvaluationCase.evaluation_id == Evaluation.id)
+        .where(*where)
+        .group_by(*keys)
+    )
     total = Figures()
-    groups: dict[str, dict[int | None, Figures]] = {name: defaultdict(Figures) for name in GROUP_KEYS}
-    for row in uow.session.execute(query).mappings():
-        counts = {name: int(row[name]) for name in COUNTS}
-        total.add(counts)
-        for name, column in GROUP_KEYS.items():
-            groups[name][row[column]].add(counts)
+    groups: dict[str, dict[int | None, Figures]] = {name: defaultdict(Figures) for name in by}
+    for query in (ratings, cases):
+        for row in uow.session.execute(query).mappings():
+            counts = {name: int(row.get(name, 0)) for name in COUNTS}
+            total.add(counts)
+            for name in by:
+                groups[name][row[GROUP_KEYS[name]]].add(counts)
     return total, groups
 
 
@@ -166,18 +169,16 @@ def summary(
 ) -> dict[str, Any]:
     """The figures of services on days first..last (inclusive), optionally of one window
     (number), one clerk (username) or one item (code), with the four breakdowns."""
-    query = _GROUPED
+    conditions = []
     if window is not None:
-        query = query.where(
-            Evaluation.window_id == _id_of(uow, hall, Window, Window.number, window, "window")
-        )
+        conditions.append(Evaluation.window_id == _id_of(uow, hall, Window, Window.number, window, "window"))
     if staff is not None:
-        query = query.where(Evaluation.clerk_id == _id_of(uow, hall, Staff, Staff.username, staff, "user"))
+        conditions.append(Evaluation.clerk_id == _id_of(uow, hall, Staff, Staff.username, staff, "user"))
     if item is not None:
-        query = query.where(
+        conditions.append(
             Evaluation.item_id == _id_of(uow, hall, ServiceItem, ServiceItem.code, item, "item")
         )
-    total, groups = tally(uow, hall, first, last, query)
+    total, groups = tally(uow, hall, first, last, *conditions, by=tuple(BREAKDOWNS))
     return {
         "from": first.isoformat(),
         "to": last.isoformat(),

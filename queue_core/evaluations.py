@@ -46,6 +46,7 @@ def request(uow: UnitOfWork, hall: Hall, ticket: Ticket, window: Window) -> Eval
         clerk_id=ticket.clerk_id or window.clerk_id,
         item_id=ticket.item_id,
         department_id=ticket.item.department_id if ticket.item_id and ticket.item else None,
+        queue_id=ticket.origin_queue_id,
         status=EvaluationStatus.AWAITING,
         requested_at=now,
         keypad_until=now + timedelta(seconds=EvaluationSpec.of_hall(hall).keypad_seconds),

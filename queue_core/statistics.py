@@ -185,7 +185,9 @@ def summary(
             getattr(total, attribute).add(seconds, n)
 
     opening = open_seconds(uow, hall, first, last)
-    rated_total, rated_groups = evaluation_figures.tally(uow, hall, first, last)
+    rated_total, rated_groups = evaluation_figures.tally(
+        uow, hall, first, last, by=(group_by,) if group_by else ()
+    )
     result: dict[str, Any] = {
         "from": first.isoformat(),
         "to": last.isoformat(),
