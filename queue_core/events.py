@@ -65,6 +65,8 @@ class WindowState(DomainEvent):
     pause_reason: str | None
     since: datetime | None
     current_number: str | None
+    # When the current ticket was called, or started once it is being served.
+    current_since: datetime | None
     clerk_name: str | None
     clerk_badge: str | None
 

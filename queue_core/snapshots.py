@@ -34,6 +34,7 @@ def window_state(uow: UnitOfWork, window: Window) -> WindowState:
         pause_reason=window.pause_reason,
         since=window.status_since,
         current_number=current.number if current else None,
+        current_since=(current.started_at or current.called_at) if current else None,
         clerk_name=window.clerk.name if window.clerk else None,
         clerk_badge=window.clerk.badge if window.clerk else None,
     )

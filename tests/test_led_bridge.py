@@ -140,6 +140,7 @@ def window(state: str, **changes: object) -> dict[str, object]:
         "pause_reason": None,
         "since": "2026-11-23T01:00:00+00:00",
         "current_number": None,
+        "current_since": None,
         "clerk_name": "王芳",
         "clerk_badge": "1001",
     } | changes

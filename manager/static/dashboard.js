@@ -120,14 +120,16 @@
       cell(row, "name", w.window_name, "name");
       cell(row, "state", setup.stateNames[w.state] || w.state, "state");
       let detail = S.none;
+      // Whom it serves since their call (or the start of the service), else since its state began.
+      const since = w.current_number && w.current_since ? w.current_since : w.since;
       if ((w.state === "called" || w.state === "serving") && w.current_number) {
-        detail = format(S.serving_whom, { number: w.current_number, time: hhmm(w.since) });
+        detail = format(S.serving_whom, { number: w.current_number, time: hhmm(since) });
       } else if (w.state === "paused") {
         detail = format(S.paused_reason, { reason: w.pause_reason || "", time: hhmm(w.since) });
       } else if (w.since && w.state !== "closed") {
         detail = format(S.since, { time: hhmm(w.since) });
       }
-      if (w.since && w.state !== "closed") detail += ` (${duration(now() - Date.parse(w.since))})`;
+      if (since && w.state !== "closed") detail += ` (${duration(now() - Date.parse(since))})`;
       cell(row, "detail", detail);
       cell(row, "clerk", w.clerk_name ? `${w.clerk_name} · ${w.clerk_badge || ""}` : S.none);
       cell(row, "served", w.served_today, "num");

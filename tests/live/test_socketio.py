@@ -284,6 +284,7 @@ def test_the_subscription_acknowledgement_carries_the_truth(live, boards):
 
     window4 = boards({"window": 4}).ack["state"]["window"]
     assert datetime.fromisoformat(window4.pop("since")) == datetime.fromisoformat(windows[4]["since"])
+    assert window4.pop("current_since") is not None  # when it was called
     assert window4 == {
         "window": 4,
         "window_name": "4号婚姻登记窗口",
