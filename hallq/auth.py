@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import limits
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -156,9 +157,33 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
+# Guessing passwords: after this many failed logins an account is locked for the window's
+# length, and an address that fails this often (trying many accounts) is too.
+ACCOUNT_FAILURES = limits.parse("5 per 15 minutes")
+ADDRESS_FAILURES = limits.parse("20 per 15 minutes")
+
+
+def _locked_out(username: str) -> bool:
+    limiter = state().rate_limiter
+    return not (
+        limiter.test(ACCOUNT_FAILURES, "login-account", username.lower())
+        and limiter.test(ADDRESS_FAILURES, "login-address", request.remote_addr or "")
+    )
+
+
+def _count_failure(username: str) -> None:
+    limiter = state().rate_limiter
+    limiter.hit(ACCOUNT_FAILURES, "login-account", username.lower())
+    limiter.hit(ADDRESS_FAILURES, "login-address", request.remote_addr or "")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     form = LoginForm()
+    if form.validate_on_submit() and _locked_out(form.username.data or ""):
+        _audit_login(None, form.username.data or "", result="locked")
+        flash(_l("Too many failed logins: try again in 15 minutes."), "error")
+        return render_template("login.html", form=form), 429
     if form.validate_on_submit():
         with state().db.read() as uow:
             staff = uow.session.scalar(select(Staff).where(Staff.username == form.username.data))
@@ -169,6 +194,8 @@ def login() -> Any:
             )
             user = _staff_user(staff) if ok and staff else None
         _audit_login(user, form.username.data or "")
+        if user is None:
+            _count_failure(form.username.data or "")
         if user is not None:
             login_user(user)
             target = request.args.get("next", "")
@@ -179,12 +206,13 @@ def login() -> Any:
     return render_template("login.html", form=form), 200 if request.method == "GET" else 401
 
 
-def _audit_login(user: StaffUser | None, username: str) -> None:
-    """Every login, and every failed attempt with the name it tried, is in the audit trail."""
+def _audit_login(user: StaffUser | None, username: str, result: str | None = None) -> None:
+    """Every login, and every failed or locked-out attempt with the name it tried, is in the
+    audit trail."""
     from .acting import actor_for
 
     with audit.acting_as(actor_for(user, "auth.login")), state().db.write() as uow:
-        uow.audit_detail |= {"result": "ok" if user else "refused", "username": username[:60]}
+        uow.audit_detail |= {"result": result or ("ok" if user else "refused"), "username": username[:60]}
 
 
 @bp.post("/logout")

@@ -60,3 +60,22 @@ def test_logins_and_failed_attempts_are_kept(app, password_hash):
         ("staff", "manager", "auth.login", "ok"),
     ]
     assert entries[0].detail["username"] == "manager"
+
+
+def test_five_failed_logins_lock_the_account_for_a_while(app):
+    client = app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = False
+    for _ in range(5):
+        assert client.post("/login", data={"username": "manager", "password": "guess"}).status_code == 401
+    locked = client.post("/login", data={"username": "manager", "password": "password-123"})
+    assert locked.status_code == 429
+    assert "登录失败次数过多，请 15 分钟后再试。" in locked.get_data(as_text=True)
+    # Another account from elsewhere is not locked by it.
+    other = client.post(
+        "/login",
+        data={"username": "admin", "password": "password-123"},
+        environ_base={"REMOTE_ADDR": "10.9.9.9"},
+    )
+    assert other.status_code == 302
+    results = [e.detail["result"] for e in trail(app) if e.action == "auth.login"]
+    assert results == ["refused"] * 5 + ["locked", "ok"]
