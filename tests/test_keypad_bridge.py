@@ -43,6 +43,7 @@ from queue_core.models import Role
 from queue_core.spec import KeypadSpec
 from tests.conftest import DEMO_CONFIG
 from tests.live.conftest import add_device_token, add_staff, new_hall
+from tests.serial_ports import PluggedPty
 
 TOKEN = "keypad-token-P3"
 RATED = {"ticket": {"number": "A012"}, "score": 4, "window": 3}
@@ -129,51 +130,19 @@ def keypad(device: str | None = None, **keys: int) -> KeypadSpec:
 # -- the devices -----------------------------------------------------------------------------
 
 
-class Pty:
-    """A pseudo-terminal standing in for a serial keypad: the bridge opens `name`; the test
-    presses keys by writing to the master side."""
-
-    def __init__(self) -> None:
-        self.master, self.slave = os.openpty()
-        self.name = os.ttyname(self.slave)
+class SerialKeypad(PluggedPty):
+    """A USB serial keypad at a stable name; the test presses keys by writing to its line."""
 
     def press(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def close(self) -> None:
-        os.close(self.master)
-        os.close(self.slave)
-
-
-class SerialKeypad:
-    """A USB serial keypad at a stable name (as /dev/serial/by-id/… is): a pty behind a symbolic
-    link, which can be unplugged (the pty closes, the link goes) and plugged back (a new pty
-    with another name behind the same link)."""
-
-    def __init__(self, link: Path) -> None:
-        self.link = link
-        self.pty: Pty | None = None
-        self.plug()
-
-    def plug(self) -> None:
-        self.pty = Pty()
-        self.link.symlink_to(self.pty.name)
-
-    def unplug(self) -> None:
-        self.link.unlink()
-        self.pty.close()
-        self.pty = None
-
-    def press(self, data: bytes) -> None:
-        self.pty.press(data)
+        assert self.pty is not None
+        self.pty.write(data)
 
 
 @pytest.fixture
 def serial_keypad(tmp_path) -> Iterator[SerialKeypad]:
     device = SerialKeypad(tmp_path / "ttyKEYPAD")
     yield device
-    if device.pty:
-        device.pty.close()
+    device.close()
 
 
 def event(kind: int, code: int, value: int) -> bytes:

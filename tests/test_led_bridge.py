@@ -5,13 +5,10 @@ the whole bridge between a real `hallq serve` and a pty, across a server restart
 from __future__ import annotations
 
 import logging
-import os
-import select
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -32,30 +29,9 @@ from queue_core.models import Role
 from queue_core.spec import LedSpec, LedTexts
 from tests.conftest import DEMO_CONFIG
 from tests.live.conftest import add_device_token, add_staff, new_hall
+from tests.serial_ports import PluggedPty, Pty
 
 CALLED = "请A012号".encode("gb18030")
-
-
-class Pty:
-    """A pseudo-terminal standing in for the RS-485 adapter: the bridge opens `name` as its
-    serial port; the test reads what reaches the line from the master side."""
-
-    def __init__(self) -> None:
-        self.master, self.slave = os.openpty()
-        self.name = os.ttyname(self.slave)
-
-    def read(self, size: int, timeout: float = 30) -> bytes:
-        """`size` bytes, or fewer if that many have not come by the deadline."""
-        data = b""
-        deadline = time.monotonic() + timeout
-        while len(data) < size and (left := deadline - time.monotonic()) > 0:
-            if select.select([self.master], [], [], left)[0]:
-                data += os.read(self.master, size - len(data))
-        return data
-
-    def close(self) -> None:
-        os.close(self.master)
-        os.close(self.slave)
 
 
 def frames(*modules: tuple[int, str]) -> bytes:
@@ -199,32 +175,11 @@ def test_a_character_the_encoding_cannot_carry_becomes_a_question_mark_and_is_lo
 # -- the serial line ---------------------------------------------------------------------------
 
 
-class Adapter:
-    """A USB RS-485 adapter at a stable name (as udev's /dev/serial/by-id/… link is): a pty
-    behind a symbolic link, which can be unplugged (the pty closes, the link goes) and plugged
-    back (a new pty behind the same link)."""
-
-    def __init__(self, link: Path) -> None:
-        self.link = link
-        self.pty: Pty | None = None
-        self.plug()
-
-    def plug(self) -> None:
-        self.pty = Pty()
-        self.link.symlink_to(self.pty.name)
-
-    def unplug(self) -> None:
-        self.link.unlink()
-        self.pty.close()
-        self.pty = None
-
-
 @pytest.fixture
 def adapter(tmp_path):
-    adapter = Adapter(tmp_path / "ttyLED")
+    adapter = PluggedPty(tmp_path / "ttyLED")  # a USB RS-485 adapter at a stable name
     yield adapter
-    if adapter.pty:
-        adapter.pty.close()
+    adapter.close()
 
 
 def led_line(port: Path, framing: str = "plain") -> LedLine:

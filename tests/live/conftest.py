@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -182,3 +183,16 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     yield context.new_page()
     context.close()
+
+
+def log_in(page, url: str, path: str, username: str = "manager", timeout_ms: int = 10_000) -> None:
+    """Open a staff page in Chromium: the login page comes first (password-123), then the page."""
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(timeout_ms)
+    page.goto(f"{url}{path}")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill("password-123")
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(f"{url}{path}")

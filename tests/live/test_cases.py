@@ -7,7 +7,6 @@ with the other modules, so every assertion is about what this module made."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 import pytest
@@ -17,7 +16,7 @@ from sqlalchemy import update
 
 from queue_core import Database, SystemClock, make_engine
 from queue_core.models import EvaluationCase, Role
-from tests.live.conftest import add_device_token, add_staff
+from tests.live.conftest import add_device_token, add_staff, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -63,17 +62,6 @@ def bad_rating(live, clerk: str, score: int = 1, reasons=("服务态度",), comm
     return rated.json()
 
 
-def log_in(page, live, path: str) -> None:
-    """Open a manager's page: the login comes first, then the page itself."""
-    page.set_default_timeout(TIMEOUT)
-    page.goto(f"{live.url}{path}")
-    expect(page).to_have_url(re.compile(r"/login\?next="))
-    page.get_by_label("用户名").fill("manager")
-    page.get_by_label("密码").fill("password-123")
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(f"{live.url}{path}")
-
-
 def take_step(page, button: str, note: str, owner: str | None = None) -> None:
     page.get_by_label("处理说明（必填）").fill(note)
     if owner:
@@ -91,7 +79,7 @@ def test_a_manager_works_a_bad_rating_to_its_closing(hall, page):
     rating = bad_rating(live, "cases_a", comment="窗口人员态度生硬")
     case_id, number = rating["case_id"], rating["ticket"]
 
-    log_in(page, live, "/evaluation/cases")
+    log_in(page, live.url, "/evaluation/cases")
     expect(page.locator("h1")).to_have_text("差评核实整改")
     row = page.locator(f'tr[data-case="{case_id}"]')
     for text in (number, WINDOW_NAME, "cases_a名", "存量房（二手房）转移登记", "非常不满意", "服务态度",
@@ -167,7 +155,7 @@ def test_a_manager_works_a_bad_rating_to_its_closing(hall, page):
 def test_an_upheld_appeal_closes_the_case(hall, page):
     live = hall
     case_id = bad_rating(live, "cases_b", score=2, reasons=("服务效率",))["case_id"]
-    log_in(page, live, f"/evaluation/cases/{case_id}")
+    log_in(page, live.url, f"/evaluation/cases/{case_id}")
     expect(page.get_by_test_id("level")).to_have_text("不满意")
 
     # No step without a note: the browser asks for it, and so does the server.
@@ -202,7 +190,7 @@ def test_an_upheld_appeal_closes_the_case(hall, page):
 def test_a_step_another_manager_took_first_is_refused_with_the_cores_words(hall, page):
     live = hall
     case_id = bad_rating(live, "cases_c")["case_id"]
-    log_in(page, live, f"/evaluation/cases/{case_id}")
+    log_in(page, live.url, f"/evaluation/cases/{case_id}")
     expect(page.get_by_test_id("stage")).to_have_text("核实")
 
     taken = live.api(
@@ -242,7 +230,7 @@ def test_an_overdue_case_is_flagged_in_the_list_on_its_page_and_on_the_managers_
         )
     database.engine.dispose()
 
-    log_in(page, live, "/manager/")
+    log_in(page, live.url, "/manager/")
     overdue = len(live.api("GET", "/evaluations/cases?overdue=true", "manager").json())
     still_open = len(live.api("GET", "/evaluations/cases?stage=open", "manager").json())
     assert overdue >= 1

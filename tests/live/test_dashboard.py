@@ -15,21 +15,15 @@ from playwright.sync_api import expect
 
 from queue_core.models import Role
 from tests.conftest import DEMO_CONFIG
-from tests.live.conftest import add_device_token, add_staff, new_hall
+from tests.live.conftest import add_device_token, add_staff, log_in, new_hall
 
 pytestmark = pytest.mark.browser
 
 TIMEOUT = 10_000  # ms
 
 
-def log_in(page, url: str, username: str = "manager") -> None:
-    page.set_default_timeout(TIMEOUT)
-    page.goto(f"{url}/manager/")
-    expect(page).to_have_url(re.compile(r"/login\?next="))
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill("password-123")
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(f"{url}/manager/")
+def open_dashboard(page, url: str, username: str = "manager") -> None:
+    log_in(page, url, "/manager/", username, TIMEOUT)
     expect(page.locator(".dashboard")).to_have_attribute("data-live", "true")
 
 
@@ -51,7 +45,7 @@ def free_window(hall, number: int, who: str) -> None:
 
 def test_the_dashboard_follows_a_ticket_issued_and_called(live, page):
     live.tokens |= add_staff(live.env["DATABASE_URL"], [("dash_a", Role.CLERK)])
-    log_in(page, live.url)
+    open_dashboard(page, live.url)
     expect(page.locator("h1")).to_have_text("青山县政务服务中心")
     queue_h = page.locator('tr[data-queue="H"]')
     window14 = page.locator('tr[data-window="14"]')
@@ -110,7 +104,7 @@ def quick_hall(tmp_path_factory):
 
 def test_an_alarm_appears_is_acknowledged_and_stays_listed(quick_hall, page, browser):
     hall = quick_hall
-    log_in(page, hall.url)
+    open_dashboard(page, hall.url)
     ok(hall, "POST", "/windows/15/sign-in", "dash_b")
     ok(hall, "POST", "/windows/15/pause", "dash_b", json={"reason": "会议"})
     alarm = page.locator('li[data-kind="pause_too_long"][data-subject="window:15"]')
@@ -122,7 +116,7 @@ def test_an_alarm_appears_is_acknowledged_and_stays_listed(quick_hall, page, bro
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     try:
         other = context.new_page()
-        log_in(other, hall.url, "watcher")
+        open_dashboard(other, hall.url, "watcher")
         watched = other.locator('li[data-kind="pause_too_long"][data-subject="window:15"]')
         expect(watched).to_have_attribute("data-state", "open")
         expect(watched.get_by_role("button")).to_have_count(0)

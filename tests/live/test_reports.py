@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from manager.reports import COLUMNS
 from queue_core.models import Role
-from tests.live.conftest import add_device_token, add_staff
+from tests.live.conftest import add_device_token, add_staff, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -54,16 +54,6 @@ def hall(live):
     return live
 
 
-def log_in(page, live, path: str) -> None:
-    page.set_default_timeout(TIMEOUT)
-    page.goto(f"{live.url}{path}")
-    expect(page).to_have_url(re.compile(r"/login\?next="))
-    page.get_by_label("用户名").fill("manager")
-    page.get_by_label("密码").fill("password-123")
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(f"{live.url}{path}")
-
-
 def text(value: object) -> str:
     return "" if value is None else str(value)
 
@@ -75,7 +65,7 @@ def window_row(rows: list[list[object]], number: object) -> list[object]:
 
 def test_the_report_page_its_charts_and_downloads_agree_with_the_api(hall, page, tmp_path: Path):
     live = hall
-    log_in(page, live, "/manager/reports?group_by=window")
+    log_in(page, live.url, "/manager/reports?group_by=window")
     first = page.locator("input[name=from]").input_value()
     last = page.locator("input[name=to]").input_value()
     assert first.endswith("-01") and first[:7] == last[:7]  # this month so far
@@ -146,7 +136,7 @@ def test_the_report_page_its_charts_and_downloads_agree_with_the_api(hall, page,
 
 def test_the_audit_page_lists_the_clerks_actions_and_the_chain_holds(hall, page):
     live = hall
-    log_in(page, live, f"/manager/audit?actor={CLERK}")
+    log_in(page, live.url, f"/manager/audit?actor={CLERK}")
     expect(page.get_by_test_id("chain")).to_have_class(re.compile(r"\bholds\b"))
     entries = page.get_by_test_id("audit").locator("tbody tr")
     # Sign-in, three calls, starts and finishes, the sign-out: newest first.
