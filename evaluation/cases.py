@@ -20,8 +20,8 @@ from hallq.api.evaluations import case_out
 from hallq.state import current_hall, state
 from queue_core import UnitOfWork, cases
 from queue_core.errors import DomainError, NotFound
-from queue_core.halls import staff_by_username
-from queue_core.models import MANAGERS, OVERSIGHT, CaseStage, EvaluationCase, Hall, Staff, Window
+from queue_core.halls import staff_by_username, window_by_number
+from queue_core.models import MANAGERS, OVERSIGHT, CaseStage, EvaluationCase, Hall, Staff
 from queue_core.numbering import service_day
 
 from . import bp
@@ -119,13 +119,7 @@ def case_list() -> Any:
         error = None
         found: list[EvaluationCase] = []
         try:
-            window_id = None
-            if window is not None:
-                window_id = uow.session.scalar(
-                    select(Window.id).where(Window.hall_id == hall.id, Window.number == window)
-                )
-                if window_id is None:
-                    raise NotFound(f"no window {window}")
+            window_id = window_by_number(uow, hall.id, window).id if window is not None else None
             found = cases.find(
                 uow,
                 hall,

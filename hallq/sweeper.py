@@ -48,8 +48,9 @@ class Sweeper:
 
     def sweep_ratings(self) -> int:
         with self.db.read() as uow:
-            hall_id = hall_by_code(uow, self.hall_code).id
-            if not evaluations.anything_due(uow, hall_by_code(uow, self.hall_code)):
+            hall = hall_by_code(uow, self.hall_code)
+            hall_id = hall.id
+            if not evaluations.anything_due(uow, hall):
                 return 0
         actor = audit.Actor(hall_id=hall_id, kind="system", id="sweeper", action="evaluations.close_expired")
         with audit.acting_as(actor), self.db.write() as uow:

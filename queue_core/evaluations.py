@@ -10,7 +10,7 @@ opens a follow-up case (queue_core.cases).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
@@ -94,7 +94,7 @@ def rate_by_key(
     if evaluation is None:
         raise InvalidState(f"ticket {ticket.number} has not been served yet: rate it once it is finished")
     _refuse_rated(evaluation, ticket)
-    closes = evaluation.requested_at + timedelta(days=EvaluationSpec.of_hall(hall).phone_days)
+    closes = phone_closes(hall, evaluation)
     if uow.now() > closes:
         raise TooLate(
             f"ticket {ticket.number} could be rated until {local_time(hall, closes):%Y-%m-%d %H:%M}",
@@ -104,6 +104,11 @@ def rate_by_key(
     window = uow.session.get(Window, evaluation.window_id)
     assert window is not None
     return _rate(uow, hall, evaluation, window, score, reasons, comment, EvaluationChannel.PHONE, None)
+
+
+def phone_closes(hall: Hall, evaluation: Evaluation) -> datetime:
+    """Until when the ticket's phone page may rate the service."""
+    return evaluation.requested_at + timedelta(days=EvaluationSpec.of_hall(hall).phone_days)
 
 
 def check(hall: Hall, score: int, reasons: list[str], comment: str, *, reasons_required: bool) -> None:

@@ -41,14 +41,11 @@ from sqlalchemy import case, func, select
 
 from . import evaluation_figures
 from .models import (
-    Department,
     Hall,
     Queue,
     ServiceItem,
-    Staff,
     Ticket,
     TicketStatus,
-    Window,
     WindowEvent,
     WindowEventKind,
 )
@@ -273,12 +270,10 @@ def _noon(hall: Hall, day: date) -> datetime:
 
 # -- labels --------------------------------------------------------------------------------
 
+# grouping: (model, its key in the answer, its names): the ratings' breakdowns, and queues.
 _LABELS: dict[str, tuple[Any, str, tuple[str, ...]]] = {
     "queue": (Queue, "code", ("name",)),
-    "item": (ServiceItem, "code", ("name",)),
-    "department": (Department, "code", ("name",)),
-    "window": (Window, "number", ("name",)),
-    "staff": (Staff, "username", ("name", "badge")),
+    **evaluation_figures.BREAKDOWNS,
 }
 
 

@@ -7,14 +7,12 @@ cannot rate their own service."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask_login import current_user
 from sqlalchemy import select
 
 from queue_core import UnitOfWork, cases, evaluation_figures, evaluations
 from queue_core.errors import NotFound, NotPermitted
-from queue_core.halls import staff_by_username
+from queue_core.halls import staff_by_username, window_by_number
 from queue_core.models import (
     MANAGERS,
     OVERSIGHT,
@@ -115,7 +113,7 @@ def phone_rating(key: str) -> PhoneRatingOut:
         if evaluation is None:
             raise NotFound(f"ticket {ticket.number} has not been served yet")
         rules = EvaluationSpec.of_hall(hall)
-        until = evaluation.requested_at + timedelta(days=rules.phone_days)
+        until = evaluations.phone_closes(hall, evaluation)
         return PhoneRatingOut(
             status=evaluation.status,  # type: ignore[arg-type]
             score=evaluation.score,
@@ -215,15 +213,7 @@ def list_ratings(query: RatingListQuery) -> list[EvaluationOut]:
 def list_cases(query: CaseQuery) -> list[CaseOut]:
     with state().db.read() as uow:
         hall = current_hall(uow)
-        window_id = (
-            uow.session.scalar(
-                select(Window.id).where(Window.hall_id == hall.id, Window.number == query.window)
-            )
-            if query.window is not None
-            else None
-        )
-        if query.window is not None and window_id is None:
-            raise NotFound(f"no window {query.window}")
+        window_id = window_by_number(uow, hall.id, query.window).id if query.window is not None else None
         found = cases.find(
             uow,
             hall,
