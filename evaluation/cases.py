@@ -20,7 +20,7 @@ from hallq.api.evaluations import case_out
 from hallq.state import current_hall, state
 from queue_core import UnitOfWork, cases
 from queue_core.errors import DomainError, NotFound
-from queue_core.halls import staff_by_username, window_by_number
+from queue_core.halls import staff_by_username, window_by_number, windows_of
 from queue_core.models import MANAGERS, OVERSIGHT, CaseStage, EvaluationCase, Hall, Staff
 from queue_core.numbering import service_day
 
@@ -85,9 +85,9 @@ def case_counts(uow: UnitOfWork, hall: Hall) -> tuple[int, int]:
     return open_count, overdue
 
 
-def _page_context(hall: Hall) -> dict[str, Any]:
+def _page_context(uow: UnitOfWork, hall: Hall) -> dict[str, Any]:
     zone = ZoneInfo(hall.timezone)
-    windows = {w.number: w.name for w in state().spec.windows}
+    windows = {w.number: w.name for w in windows_of(uow, hall.id)}
     return {
         "hall_name": hall.name,
         "level_names": LEVEL_NAMES,
@@ -141,9 +141,9 @@ def case_list() -> Any:
             overdue_count=overdue_count,
             filters={"stage": stage, "overdue": bool(overdue), "window": window, "staff": clerk},
             stage_filters=STAGE_FILTERS,
-            windows=sorted(state().spec.windows, key=lambda w: w.number),
+            windows=windows_of(uow, hall.id),
             staff=_active_staff(uow, hall),
-            **_page_context(hall),
+            **_page_context(uow, hall),
         )
 
 
@@ -167,7 +167,7 @@ def case_page(case_id: int) -> Any:
             owner=kept.get("owner") or current_user.username,
             note_limit=cases.NOTE_LIMIT,
             may_act=current_user.has_role(*MANAGERS),
-            **_page_context(hall),
+            **_page_context(uow, hall),
         )
 
 

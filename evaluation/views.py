@@ -15,7 +15,9 @@ from flask import abort, render_template, url_for
 from flask_babel import get_locale
 
 from hallq.api import PREFIX as API_PREFIX
-from hallq.state import state
+from hallq.state import current_hall, state
+from queue_core.errors import NotFound
+from queue_core.halls import window_by_number
 
 from . import bp
 from .strings import keypad_strings_for
@@ -24,9 +26,11 @@ from .strings import keypad_strings_for
 @bp.get("/keypad/<int:number>")
 def keypad(number: int) -> Any:
     spec = state().spec
-    window = next((w for w in spec.windows if w.number == number), None)
-    if window is None:
-        abort(404, f"hall.toml declares no window {number}")
+    with state().db.read() as uow:
+        try:
+            window = window_by_number(uow, current_hall(uow).id, number)
+        except NotFound as exc:
+            abort(404, exc.message)
     if not any(k.window == number for k in spec.keypads):
         abort(404, f"hall.toml declares no keypad at window {number}")
     locale = str(get_locale())

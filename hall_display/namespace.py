@@ -1,6 +1,7 @@
-"""/hall: clients say what they show with `subscribe`. Boards show public information and
-need no token; a keypad must connect with auth={"token": ...}; the dashboard with a manager's,
-admin's or supervisor's token, or from a page where one is logged in (the session cookie)."""
+"""/hall: clients say what they show with `subscribe`, the only event they may send. Boards
+show public information and need no token; a keypad must connect with auth={"token": ...}; the
+dashboard with a manager's, admin's or supervisor's token, or from a page where one is logged
+in (the session cookie)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hallq.auth import user_for_token
 from hallq.extensions import socketio
 from hallq.state import current_hall, state
 from queue_core import dashboard, evaluations, notices
+from queue_core.errors import NotFound
 from queue_core.halls import window_by_number
 from queue_core.models import OVERSIGHT
 from queue_core.snapshots import queue_states, recent_calls, window_state, window_states
@@ -47,8 +49,11 @@ def _subscribe(what: Any) -> dict[str, Any]:
     ((kind, value),) = what.items()
     principal = _principals.get(request.sid)  # type: ignore[attr-defined]
     if kind == "window" and isinstance(value, int):
-        if value not in {w.number for w in state().spec.windows}:
-            return {"ok": False, "error": f"the hall has no window {value}"}
+        with state().db.read() as uow:
+            try:
+                window_by_number(uow, current_hall(uow).id, value)
+            except NotFound:
+                return {"ok": False, "error": f"the hall has no window {value}"}
         room = f"window:{value}"
     elif kind == "board" and value == "hall":
         room = "board:hall"
@@ -82,6 +87,13 @@ def _subscribe(what: Any) -> dict[str, Any]:
         return {"ok": False, "error": f"cannot subscribe to {kind!r}: {value!r}"}
     join_room(room)
     return {"ok": True, "room": room, "state": current_state(kind, value)}
+
+
+@socketio.on("*", namespace=NAMESPACE)
+def _refuse(event: str, *_args: Any) -> dict[str, Any]:
+    """Screens only listen: every change goes through the JSON API, where roles are checked
+    and the audit trail is written. Any other event is answered with a refusal, not acted on."""
+    return {"ok": False, "error": f"{event!r} is not an event of /hall: clients only subscribe"}
 
 
 def current_state(kind: str, value: Any) -> dict[str, Any] | None:

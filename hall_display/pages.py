@@ -9,7 +9,9 @@ from typing import Any
 from flask import abort, render_template, url_for
 from flask_babel import get_locale
 
-from hallq.state import state
+from hallq.state import current_hall, state
+from queue_core.errors import NotFound
+from queue_core.halls import queues_of, window_by_number
 
 from . import bp
 from .strings import strings_for
@@ -27,9 +29,11 @@ def _setup(subscribe: dict[str, Any], **more: Any) -> dict[str, Any]:
 
 @bp.get("/window/<int:number>")
 def window_board(number: int) -> Any:
-    window = next((w for w in state().spec.windows if w.number == number), None)
-    if window is None:
-        abort(404, f"hall.toml declares no window {number}")
+    with state().db.read() as uow:
+        try:
+            window = window_by_number(uow, current_hall(uow).id, number)
+        except NotFound as exc:
+            abort(404, exc.message)
     photo_base = url_for("hall_display.clerk_photo", badge="-").removesuffix("-")
     setup = _setup({"window": number}, window=number, windowName=window.name, photoBase=photo_base)
     return render_template("hall_display/window_board.html", setup=setup, window=window)
@@ -37,7 +41,8 @@ def window_board(number: int) -> Any:
 
 @bp.get("/hall")
 def hall_board() -> Any:
-    spec = state().spec
-    queue_names = {q.code: q.name_en for q in spec.queues if q.name_en}
-    setup = _setup({"board": "hall"}, queueNamesEn=queue_names, timezone=spec.hall.timezone)
-    return render_template("hall_display/hall_board.html", setup=setup, hall_name=spec.hall.name)
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        queue_names = {q.code: q.name_en for q in queues_of(uow, hall.id) if q.name_en}
+    setup = _setup({"board": "hall"}, queueNamesEn=queue_names, timezone=hall.timezone)
+    return render_template("hall_display/hall_board.html", setup=setup, hall_name=hall.name)

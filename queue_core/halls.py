@@ -56,6 +56,16 @@ def window_by_number(uow: UnitOfWork, hall_id: int, number: int, *, lock: bool =
     return window
 
 
+def windows_of(uow: UnitOfWork, hall_id: int) -> list[Window]:
+    """The hall's windows by number, as the administration left them."""
+    return list(uow.session.scalars(select(Window).where(Window.hall_id == hall_id).order_by(Window.number)))
+
+
+def queues_of(uow: UnitOfWork, hall_id: int) -> list[Queue]:
+    """The hall's queues in their order."""
+    return list(uow.session.scalars(select(Queue).where(Queue.hall_id == hall_id).order_by(Queue.position)))
+
+
 def ticket_by_id(uow: UnitOfWork, hall_id: int, ticket_id: int) -> Ticket:
     ticket = uow.session.get(Ticket, ticket_id)
     if ticket is None or ticket.hall_id != hall_id:

@@ -1,24 +1,29 @@
-"""Writing a hall's description and catalogue into the database (idempotent upserts)."""
+"""Writing a hall's description and catalogue into the database: idempotent upserts, used by
+`hallq init` for the whole hall.toml and by the manager's administration pages one row at a
+time. Nothing is deleted: tickets and logs keep pointing at what they referred to. Whatever a
+window or queue change touches is snapshotted for the boards (queue_core.db), so an edit in the
+browser reaches the panels, boards and kiosks as it commits."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from .errors import NotFound
+from .errors import Invalid, NotFound
 from .models import Department, Hall, Queue, ServiceItem, Window, WindowQueue
 from .search import pinyin_keys
-from .spec import HallSpec, ItemSpec
+from .spec import DepartmentSpec, HallSpec, Hours, ItemSpec, QueueRef, QueueSpec, WindowSpec
 
 if TYPE_CHECKING:
     from .db import UnitOfWork
 
 
 def sync_hall(uow: UnitOfWork, spec: HallSpec) -> Hall:
-    """Create or update the hall, its departments, queues and windows from the spec.
-    Nothing is deleted: tickets and logs keep pointing at what they referred to."""
+    """Create or update the hall, its departments, queues and windows from the spec: what the
+    file says wins over what was changed in the browser since."""
     info = spec.hall
     session = uow.session
     hall = session.scalar(select(Hall).where(Hall.code == info.code)) or Hall(code=info.code)
@@ -33,44 +38,106 @@ def sync_hall(uow: UnitOfWork, spec: HallSpec) -> Hall:
     hall.alarm_rules = spec.alarms.model_dump(mode="json")
     session.add(hall)
     session.flush()
-
-    departments = {
-        d.code: d for d in session.scalars(select(Department).where(Department.hall_id == hall.id))
-    }
-    for position, dep in enumerate(spec.departments):
-        row = departments.get(dep.code) or Department(hall_id=hall.id, code=dep.code)
-        row.name, row.position = dep.name, position
-        session.add(row)
-
-    queues = {q.code: q for q in session.scalars(select(Queue).where(Queue.hall_id == hall.id))}
-    for position, qs in enumerate(spec.queues):
-        row = queues.get(qs.code) or Queue(hall_id=hall.id, code=qs.code)
-        hours = qs.hours or info.hours
-        row.name, row.name_en, row.number_format = qs.name, qs.name_en, qs.number_format
-        row.number_start, row.number_end = qs.range
-        row.wrap, row.daily_quota, row.target_wait_minutes = qs.wrap, qs.daily_quota, qs.target_wait_minutes
-        row.opens_at, row.closes_at = (hours.open, hours.close) if hours else (None, None)
-        row.last_ticket_at = qs.last_ticket
-        row.id_limit = qs.id_limit
-        row.position = position
-        queues[qs.code] = row
-        session.add(row)
-    session.flush()
-
-    windows = {w.number: w for w in session.scalars(select(Window).where(Window.hall_id == hall.id))}
-    for ws in spec.windows:
-        window = windows.get(ws.number) or Window(hall_id=hall.id, number=ws.number)
-        window.name = ws.name
-        session.add(window)
-        links = {link.queue_id: link for link in window.queue_links}
-        window.queue_links = []
-        for position, ref in enumerate(ws.queues):
-            queue_id = queues[ref.code].id
-            link = links.get(queue_id) or WindowQueue(queue_id=queue_id)
-            link.position, link.weight = position, ref.weight
-            window.queue_links.append(link)
-    session.flush()
+    for position, department in enumerate(spec.departments):
+        save_department(uow, hall, department, position)
+    for position, queue in enumerate(spec.queues):
+        save_queue(uow, hall, queue, info.hours, position)
+    for window in spec.windows:
+        save_window(uow, hall, window)
     return hall
+
+
+def save_department(
+    uow: UnitOfWork, hall: Hall, spec: DepartmentSpec, position: int | None = None
+) -> Department:
+    """Create or rename a department; a new one goes last unless a position is given."""
+    session = uow.session
+    row = session.scalar(
+        select(Department).where(Department.hall_id == hall.id, Department.code == spec.code)
+    )
+    if row is None:
+        row = Department(hall_id=hall.id, code=spec.code, position=_next_position(uow, Department, hall))
+        session.add(row)
+    row.name = spec.name
+    if position is not None:
+        row.position = position
+    session.flush()
+    return row
+
+
+def save_queue(
+    uow: UnitOfWork, hall: Hall, spec: QueueSpec, hall_hours: Hours | None, position: int | None = None
+) -> Queue:
+    """Create or update a queue; its hours are the hall's when it has none of its own."""
+    session = uow.session
+    row = session.scalar(select(Queue).where(Queue.hall_id == hall.id, Queue.code == spec.code))
+    if row is None:
+        row = Queue(hall_id=hall.id, code=spec.code, position=_next_position(uow, Queue, hall))
+        session.add(row)
+    hours = spec.hours or hall_hours
+    if spec.last_ticket and hours and not hours.open < spec.last_ticket <= hours.close:
+        raise Invalid(
+            f'queue "{spec.code}": last ticket {spec.last_ticket:%H:%M} is not within its hours '
+            f"{hours.open:%H:%M}-{hours.close:%H:%M}"
+        )
+    row.name, row.name_en, row.number_format = spec.name, spec.name_en, spec.number_format
+    row.number_start, row.number_end = spec.range
+    row.wrap, row.daily_quota, row.target_wait_minutes = spec.wrap, spec.daily_quota, spec.target_wait_minutes
+    row.opens_at, row.closes_at = (hours.open, hours.close) if hours else (None, None)
+    row.last_ticket_at = spec.last_ticket
+    row.id_limit = spec.id_limit
+    if position is not None:
+        row.position = position
+    session.flush()
+    uow.touch_queue(row.id)
+    return row
+
+
+def save_window(uow: UnitOfWork, hall: Hall, spec: WindowSpec) -> Window:
+    """Create a window (closed until a clerk signs in) or rename it, with the queues it serves."""
+    session = uow.session
+    window = session.scalar(select(Window).where(Window.hall_id == hall.id, Window.number == spec.number))
+    if window is None:
+        window = Window(hall_id=hall.id, number=spec.number)
+        session.add(window)
+    window.name = spec.name
+    session.flush()
+    set_window_queues(uow, hall, window, spec.queues)
+    return window
+
+
+def set_window_queues(uow: UnitOfWork, hall: Hall, window: Window, refs: Sequence[QueueRef]) -> Window:
+    """The queues a window serves, in its order of preference, with their weights. A queue it
+    keeps keeps its round-robin state; the window's next call already follows the new list."""
+    codes = [ref.code for ref in refs]
+    if not codes:
+        raise Invalid(f"window {window.number} must serve at least one queue: close the window instead")
+    if len(set(codes)) != len(codes):
+        raise Invalid(f"window {window.number}: a queue is listed twice in {', '.join(codes)}")
+    queues = {
+        q.code: q
+        for q in uow.session.scalars(select(Queue).where(Queue.hall_id == hall.id, Queue.code.in_(codes)))
+    }
+    unknown = [code for code in codes if code not in queues]
+    if unknown:
+        raise NotFound(f'window {window.number}: no queue "{unknown[0]}"')
+    before = {link.queue_id: link for link in window.queue_links}
+    window.queue_links = []
+    for position, ref in enumerate(refs):
+        queue_id = queues[ref.code].id
+        link = before.get(queue_id) or WindowQueue(queue_id=queue_id)
+        link.position, link.weight = position, ref.weight
+        window.queue_links.append(link)
+    uow.session.flush()
+    uow.touch_window(window)
+    for queue_id in before.keys() ^ {q.id for q in queues.values()}:
+        uow.touch_queue(queue_id)
+    return window
+
+
+def _next_position(uow: UnitOfWork, model: type[Department] | type[Queue], hall: Hall) -> int:
+    last = uow.session.scalar(select(func.max(model.position)).where(model.hall_id == hall.id))
+    return 0 if last is None else last + 1
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,15 @@ from flask import abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from hallq.api import PREFIX as API_PREFIX
 from hallq.api.views import windows_out
 from hallq.pages import WINDOW_STATE_NAMES
 from hallq.printing import PRIORITY_LABELS
 from hallq.state import current_hall, state
-from queue_core.models import Outcome, Window
+from queue_core.errors import NotFound
+from queue_core.halls import queues_of, window_by_number, windows_of
+from queue_core.models import Outcome
 
 from . import bp
 
@@ -26,9 +27,7 @@ def choose_window() -> Any:
     """The clerk's own window if they are signed in to one, else every window to pick from."""
     with state().db.read() as uow:
         hall = current_hall(uow)
-        rows = list(
-            uow.session.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number))
-        )
+        rows = windows_of(uow, hall.id)
         own = [w.number for w in rows if w.clerk_id == current_user.id]
         if own:
             return redirect(url_for(".panel", number=own[0]))
@@ -41,24 +40,28 @@ def choose_window() -> Any:
 @login_required
 def panel(number: int) -> Any:
     spec = state().spec
-    window = next((w for w in spec.windows if w.number == number), None)
-    if window is None:
-        abort(404, f"the hall has no window {number}")
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        try:
+            window = window_by_number(uow, hall.id, number)
+        except NotFound as exc:
+            abort(404, exc.message)
+        queues, windows = queues_of(uow, hall.id), windows_of(uow, hall.id)
     setup = {
         "window": number,
         "api": API_PREFIX,
         "me": current_user.id,
         "requeueNoShow": spec.hall.requeue_no_show,
-        "queues": [{"code": q.code, "name": q.name} for q in spec.queues],
-        "windows": [{"number": w.number, "name": w.name} for w in spec.windows if w.number != number],
+        "queues": [{"code": q.code, "name": q.name} for q in queues],
+        "windows": [{"number": w.number, "name": w.name} for w in windows if w.number != number],
         "pauseReasons": [{"value": value, "label": str(label)} for value, label in PAUSE_REASONS.items()],
         "outcomes": [{"value": o.value, "label": str(OUTCOME_LABELS[o])} for o in Outcome],
-        "windowQueues": [ref.code for ref in window.queues],
+        "windowQueues": [link.queue.code for link in window.queue_links],
         "stateNames": {state: str(name) for state, name in WINDOW_STATE_NAMES.items()},
         "priorityNames": PRIORITY_LABELS,
         "strings": _strings(),
     }
-    return render_template("window_panel/panel.html", setup=setup, window=window, hall_name=spec.hall.name)
+    return render_template("window_panel/panel.html", setup=setup, window=window, hall_name=hall.name)
 
 
 OUTCOME_LABELS = {

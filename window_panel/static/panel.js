@@ -58,6 +58,7 @@
       if (!answer.ok) return say(format(S.failed, { message: answer.data.message }));
       panel = answer.data;
       render();
+      followQueues();
     } catch {
       say(S.offline);
     }
@@ -239,13 +240,31 @@
 
   // -- live -------------------------------------------------------------------------------
 
+  // The queues whose waiting counts this panel hears: the window's, which a manager may change
+  // during the day (the window's state event brings the panel to refresh, and so here).
+  let socket = null;
+  const followed = new Set();
+
+  function followQueues() {
+    if (!socket || !socket.connected) return;
+    for (const { code } of panel.queues) {
+      if (followed.has(code)) continue;
+      followed.add(code);
+      socket.emit("subscribe", { queue: code });
+    }
+  }
+
   function listen() {
     const link = $("[data-testid=link]");
-    const socket = io("/hall", { transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 2000 });
+    socket = io("/hall", { transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 2000 });
     socket.on("connect", () => {
       link.dataset.online = "true";
+      followed.clear(); // a new connection is in no room yet
+      for (const code of setup.windowQueues) {
+        followed.add(code);
+        socket.emit("subscribe", { queue: code });
+      }
       socket.emit("subscribe", { window: setup.window }, () => refresh());
-      for (const code of setup.windowQueues) socket.emit("subscribe", { queue: code });
     });
     socket.on("disconnect", () => (link.dataset.online = "false"));
     socket.on("window_state", (state) => state.window === setup.window && refresh());
