@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from queue_core import Clock, Database, SystemClock, make_engine
 
-from . import acting
+from . import acting, faults
 from .config_files import load_hall
 from .extensions import babel, csrf, login_manager, socketio
 from .printing import PrintService
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.before_request(acting.begin_request)
     app.teardown_request(acting.end_request)
     app.register_error_handler(HTTPException, _http_error)
+    faults.init_app(app)
     return app
 
 

@@ -7,9 +7,13 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
+from queue_core.db import unavailable
 from queue_core.models import Window
 
+from . import faults
 from .api.catalog import queues_out
 from .api.views import windows_out
 from .state import current_hall, state
@@ -45,7 +49,14 @@ def index() -> Any:
 
 @bp.get("/healthz")
 def healthz() -> Any:
-    """For load balancers and systemd: the process answers and the database is reachable."""
-    with state().db.read() as uow:
-        uow.session.execute(text("SELECT 1"))
-    return jsonify({"status": "ok"})
+    """For load balancers and systemd: 200 while the process answers and reaches its database,
+    503 (with what went wrong) while it cannot."""
+    try:
+        with state().db.read() as uow:
+            uow.session.execute(text("SELECT 1"))
+    except (DBAPIError, SQLAlchemyTimeout) as exc:
+        if not unavailable(exc):
+            raise
+        answer = jsonify({"status": "unavailable", "database": f"unavailable: {faults.problem(exc)}"})
+        return answer, 503, {"Retry-After": str(faults.RETRY_AFTER_SECONDS)}
+    return jsonify({"status": "ok", "database": "ok"})

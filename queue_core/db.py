@@ -5,17 +5,23 @@ two writers queue on the lock instead of failing with "database is locked" on th
 upgrade (pysqlite's own BEGIN handling is switched off to make that possible). Read-only
 transactions stay deferred and never block writers. PostgreSQL: plain transactions; the
 services lock rows with ``FOR UPDATE [SKIP LOCKED]`` where they must.
+
+A write that waits longer than the busy timeout (30 s, or ``?timeout=SECONDS`` in a SQLite URL)
+fails rather than hangs; ``unavailable()`` tells such passing faults, and a database that cannot
+be reached, from the errors that are bugs.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,8 +43,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database in (None, "", ":memory:"):
         raise ValueError("Hallq needs a SQLite file, not an in-memory database")
+    timeout_ms = round(busy_timeout(parsed) * 1000)
     engine = create_engine(
-        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **kwargs
+        url, connect_args={"timeout": timeout_ms / 1000, "check_same_thread": False}, **kwargs
     )
 
     @event.listens_for(engine, "connect")
@@ -47,7 +54,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -57,6 +64,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def busy_timeout(url: Any) -> float:
+    """Seconds a SQLite write waits for another's lock: ``?timeout=`` of the URL (as pysqlite
+    reads it) or 30."""
+    value = make_url(url).query.get("timeout")
+    return float(value) if isinstance(value, str) else BUSY_TIMEOUT_MS / 1000
+
+
+# SQLite's result codes for a database that is there but cannot be used right now.
+_SQLITE_PASSING = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """True when exc says the database is unreachable, dropped the connection or stayed locked:
+    a fault that passes, worth answering "try again", not a bug in the request."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no connection or write turn in time
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if isinstance(exc.orig, sqlite3.Error):
+        # SQLite's OperationalError also means "no such table": only these codes are passing.
+        return getattr(exc.orig, "sqlite_errorname", "").startswith(_SQLITE_PASSING)
+    # psycopg's OperationalError: connection refused or lost, server shutting down.
+    return isinstance(exc, sa_exc.OperationalError)
 
 
 class UnitOfWork:
@@ -107,7 +141,10 @@ class Database:
         # SQLite has one writer at a time. Threads of this process queue on a lock, in order,
         # instead of in SQLite's busy handler, which polls with sleeps of up to 100 ms and so
         # turns contention into second-long tails. Other processes still wait via busy_timeout.
-        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        # Both waits are bounded by the busy timeout, so a lock held elsewhere fails the
+        # writes queued here in turn instead of piling them up for ever.
+        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._write_wait = busy_timeout(engine.url)
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
@@ -115,8 +152,22 @@ class Database:
             yield UnitOfWork(session, self.clock)
 
     @contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        if not self._write_lock.acquire(timeout=self._write_wait):
+            raise sa_exc.TimeoutError(
+                f"the database stayed busy with other writes for {self._write_wait:g} s"
+            )
+        try:
+            yield
+        finally:
+            self._write_lock.release()
+
+    @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
-        with self._write_lock, self._sessions() as session:
+        with self._write_turn(), self._sessions() as session:
             session.connection(execution_options={WRITE_OPTION: True})
             uow = UnitOfWork(session, self.clock)
             try:

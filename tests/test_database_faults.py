@@ -1,0 +1,165 @@
+"""The database briefly away: a SQLite file locked by another process beyond the busy timeout,
+a PostgreSQL whose line is cut (through a TCP proxy) before or in the middle of a transaction.
+Each request answers 503 with Retry-After, nothing is half-written, and the next request after
+the database is back works with no restart."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+
+from queue_core import make_engine
+from tests.conftest import POSTGRES_URL, Api, app_settings, initialise_database
+from tests.tcp_proxy import TcpProxy
+
+
+def make_app(tmp_path, clock, database_url: str, served_url: str | None = None):
+    """The demo hall initialised at database_url, served by an in-process app that reaches
+    its database at served_url (a proxy in front of it)."""
+    from hallq import create_app
+
+    settings = app_settings(tmp_path).model_copy(update={"DATABASE_URL": database_url})
+    initialise_database(settings, clock).engine.dispose()
+    app = create_app(settings.model_copy(update={"DATABASE_URL": served_url or database_url}), clock=clock)
+    app.config["TESTING"] = True
+    return app
+
+
+def close_app(app) -> None:
+    app.extensions["hallq"].printing.close()
+    app.extensions["hallq"].db.engine.dispose()
+
+
+def ticket_count(app) -> int:
+    with app.extensions["hallq"].db.read() as uow:
+        return uow.session.scalar(text("SELECT count(*) FROM ticket"))
+
+
+def assert_unavailable(answer) -> None:
+    assert answer.status_code == 503, answer.get_data(as_text=True)
+    assert answer.get_json()["error"] == "database_unavailable"
+    assert "try again" in answer.get_json()["message"]
+    assert int(answer.headers["Retry-After"]) > 0
+
+
+# -- SQLite ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_app(tmp_path, clock):
+    path = tmp_path / "hallq.sqlite"
+    app = make_app(tmp_path, clock, f"sqlite:///{path}?timeout=0.5")
+    yield app, path
+    close_app(app)
+
+
+def test_sqlite_locked_beyond_the_busy_timeout_answers_503_and_recovers(sqlite_app):
+    app, path = sqlite_app
+    api = Api(app)
+    api.token("device:K1")
+    before = ticket_count(app)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing, and taking its time
+    try:
+        # Several at once: the writes queued in this process give up in turn, none hangs.
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            answers = list(pool.map(lambda _: api.post("/tickets", "device:K1", {"queue": "A"}), range(3)))
+        for answer in answers:
+            assert_unavailable(answer)
+        assert api.get("/queues").status_code == 200  # reads go on (WAL) while the lock is held
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert ticket_count(app) == before
+    issued = api.post("/tickets", "device:K1", {"queue": "A"})
+    assert issued.status_code == 201, issued.get_data(as_text=True)
+    assert ticket_count(app) == before + 1
+
+
+def test_a_bug_in_sql_is_still_a_500_not_a_503(sqlite_app):
+    """Only a database that is away is "try again": SQLite's OperationalError also means a
+    missing table, which no retry mends."""
+    app, path = sqlite_app
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answer as in production, not raise into the test
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE hall_notice RENAME TO hall_notice_gone")
+    answer = Api(app).get("/notices")
+    assert answer.status_code == 500
+    assert answer.get_json()["error"] == "internal_server_error"
+
+
+# -- PostgreSQL through a proxy that can be cut ---------------------------------------------
+
+
+@pytest.fixture
+def postgres_database():
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"hallq_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "not here"
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.__class__.__name__}")
+    yield make_url(POSTGRES_URL).set(database=name)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture
+def postgres_app(tmp_path, clock, postgres_database):
+    proxy = TcpProxy(postgres_database.host or "127.0.0.1", postgres_database.port or 5432)
+    direct = postgres_database.render_as_string(hide_password=False)
+    proxied = postgres_database.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    app = make_app(tmp_path, clock, direct, proxied)
+    yield app, proxy
+    close_app(app)
+    proxy.close()
+
+
+def test_postgres_cut_answers_503_then_the_server_recovers_by_itself(postgres_app):
+    app, proxy = postgres_app
+    api = Api(app)
+    first = api.post("/tickets", "device:K1", {"queue": "A"})
+    assert first.status_code == 201, first.get_data(as_text=True)
+    proxy.cut()  # the pooled connection dies; a new one is hung up on
+    assert_unavailable(api.post("/tickets", "device:K1", {"queue": "A"}))
+    assert_unavailable(api.get(f"/tickets/{first.get_json()['id']}", "device:K1"))
+    page = app.test_client().get("/")
+    assert page.status_code == 503
+    assert page.headers["Retry-After"] and "Briefly unavailable" in page.get_data(as_text=True)
+    health = app.test_client().get("/healthz")
+    assert health.status_code == 503 and health.get_json()["database"].startswith("unavailable")
+    proxy.restore()
+    again = api.post("/tickets", "device:K1", {"queue": "A"})
+    assert again.status_code == 201, again.get_data(as_text=True)
+    assert app.test_client().get("/healthz").get_json()["status"] == "ok"
+
+
+def test_postgres_cut_in_the_middle_of_issuing_leaves_no_half_ticket(postgres_app):
+    """The line drops after the day's number was counted and before the ticket row: the
+    transaction rolls back whole, so the next ticket gets that same number."""
+    app, proxy = postgres_app
+    api = Api(app)
+    first = api.post("/tickets", "device:K1", {"queue": "A"}).get_json()
+    engine = app.extensions["hallq"].db.engine
+
+    def cut_before_the_ticket_row(_conn, _cursor, statement, *_args) -> None:
+        if statement.startswith("INSERT INTO ticket "):
+            proxy.cut()
+
+    event.listen(engine, "before_cursor_execute", cut_before_the_ticket_row)
+    try:
+        assert_unavailable(api.post("/tickets", "device:K1", {"queue": "A"}))
+    finally:
+        event.remove(engine, "before_cursor_execute", cut_before_the_ticket_row)
+    proxy.restore()
+    assert ticket_count(app) == 1
+    second = api.post("/tickets", "device:K1", {"queue": "A"})
+    assert second.status_code == 201, second.get_data(as_text=True)
+    assert int(second.get_json()["number"][1:]) == int(first["number"][1:]) + 1
