@@ -1,6 +1,5 @@
-"""The hall manager's desk: live dashboard, statistics, reports and administration.
-For now its home, /manager/: the hall and the follow-up of bad ratings still to do; the full
-dashboard arrives with the manager issue."""
+"""The hall manager's desk: the live dashboard (/manager/), statistics and reports, the audit
+trail, and the hall's administration (/manager/admin/…)."""
 
 from flask import Blueprint
 
@@ -9,4 +8,4 @@ bp = Blueprint(
 )
 
 # The modules register their routes on bp.
-from . import report_pages, views  # noqa: E402,F401
+from . import admin, report_pages, views  # noqa: E402,F401

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, select
 
 from .errors import NotFound
-from .models import Hall, Queue, ServiceItem, Staff, Ticket, Window
+from .models import Department, Hall, Queue, ServiceItem, Staff, Ticket, Window
 
 if TYPE_CHECKING:
     from .db import UnitOfWork
@@ -59,6 +59,15 @@ def window_by_number(uow: UnitOfWork, hall_id: int, number: int, *, lock: bool =
 def windows_of(uow: UnitOfWork, hall_id: int) -> list[Window]:
     """The hall's windows by number, as the administration left them."""
     return list(uow.session.scalars(select(Window).where(Window.hall_id == hall_id).order_by(Window.number)))
+
+
+def departments_of(uow: UnitOfWork, hall_id: int) -> list[Department]:
+    """The hall's departments in their order."""
+    return list(
+        uow.session.scalars(
+            select(Department).where(Department.hall_id == hall_id).order_by(Department.position)
+        )
+    )
 
 
 def queues_of(uow: UnitOfWork, hall_id: int) -> list[Queue]:

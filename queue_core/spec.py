@@ -63,14 +63,20 @@ class HallInfo(Strict):
         return value
 
 
-class DepartmentSpec(Strict):
+class DepartmentSettings(Strict):
+    """What a department is besides its code (an administration page edits this)."""
+
+    name: str = Field(min_length=1, max_length=120)
+
+
+class DepartmentSpec(DepartmentSettings):
     code: Code
-    name: str = Field(min_length=1)
 
 
-class QueueSpec(Strict):
-    code: str = Field(pattern=r"^[A-Z]{1,2}$")
-    name: str = Field(min_length=1)
+class QueueSettings(Strict):
+    """What a queue is besides its code (an administration page edits this)."""
+
+    name: str = Field(min_length=1, max_length=80)
     name_en: str = ""
     number_format: str = "{code}{n:03d}"
     range: tuple[int, int] = (1, 999)
@@ -101,14 +107,18 @@ class QueueSpec(Strict):
         return value
 
 
+class QueueSpec(QueueSettings):
+    code: str = Field(pattern=r"^[A-Z]{1,2}$")
+
+
 class QueueRef(Strict):
     code: str
     weight: int | None = Field(None, ge=1, le=100)
 
 
-class WindowSpec(Strict):
-    number: int = Field(ge=1)
-    name: str = Field(min_length=1)
+class WindowQueues(Strict):
+    """The queues a window serves, in its order of preference."""
+
     queues: list[QueueRef] = Field(min_length=1)
 
     @field_validator("queues", mode="before")
@@ -117,6 +127,16 @@ class WindowSpec(Strict):
         if isinstance(value, list):
             return [{"code": v} if isinstance(v, str) else v for v in value]
         return value
+
+
+class WindowSettings(WindowQueues):
+    """What a window is besides its number (an administration page edits this)."""
+
+    name: str = Field(min_length=1, max_length=80)
+
+
+class WindowSpec(WindowSettings):
+    number: int = Field(ge=1)
 
 
 class KioskSpec(Strict):

@@ -79,4 +79,17 @@ def openapi() -> Any:
     return jsonify(doc.document(PREFIX))
 
 
-from . import alarms, appointments, audit, catalog, evaluations, notices, printing, stats, tickets, windows  # noqa: E402,F401 - the views register themselves on bp
+# The views register themselves on bp.
+from . import (  # noqa: E402,F401
+    administration,
+    alarms,
+    appointments,
+    audit,
+    catalog,
+    evaluations,
+    notices,
+    printing,
+    stats,
+    tickets,
+    windows,
+)

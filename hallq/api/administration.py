@@ -1,0 +1,159 @@
+"""The hall's set-up, changed during the day by its managers (the administration pages are
+thin clients of these): which queues a window serves, a window's name, a queue's numbering,
+quota, hours and target wait, a department's name. Each change commits, then reaches the
+panels, boards and kiosks as events (queue_core.setup snapshots what it touched)."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from queue_core import UnitOfWork, setup
+from queue_core.errors import Invalid
+from queue_core.halls import departments_of, queues_of, window_by_number, windows_of
+from queue_core.models import MANAGERS, Department, Queue, Window
+from queue_core.spec import (
+    DepartmentSettings,
+    DepartmentSpec,
+    Hours,
+    QueueRef,
+    QueueSettings,
+    QueueSpec,
+    WindowQueues,
+    WindowSettings,
+    WindowSpec,
+)
+
+from ..state import current_hall, state
+from . import bp, doc
+
+CHANGED = "Not valid (the message names the field), or a queue it names does not exist"
+
+
+def window_spec(window: Window) -> WindowSpec:
+    queues = [QueueRef(code=link.queue.code, weight=link.weight) for link in window.queue_links]
+    return WindowSpec(number=window.number, name=window.name, queues=queues)
+
+
+def queue_spec(queue: Queue) -> QueueSpec:
+    hours = Hours(open=queue.opens_at, close=queue.closes_at) if queue.opens_at and queue.closes_at else None
+    return QueueSpec(
+        code=queue.code,
+        name=queue.name,
+        name_en=queue.name_en,
+        number_format=queue.number_format,
+        range=(queue.number_start, queue.number_end),
+        wrap=queue.wrap,
+        daily_quota=queue.daily_quota,
+        hours=hours,
+        last_ticket=queue.last_ticket_at,
+        id_limit=queue.id_limit,
+        target_wait_minutes=queue.target_wait_minutes,
+    )
+
+
+def department_spec(department: Department) -> DepartmentSpec:
+    return DepartmentSpec(code=department.code, name=department.name)
+
+
+Keyed = TypeVar("Keyed", QueueSpec, DepartmentSpec)
+
+
+def _with_key(model: type[Keyed], settings: QueueSettings | DepartmentSettings, key: str) -> Keyed:
+    """The settings with the code from the path, which must itself be valid."""
+    try:
+        return model.model_validate({**settings.model_dump(), "code": key})
+    except ValidationError as exc:
+        raise Invalid(f'"{key}" is not a valid code: {exc.errors()[0]["msg"]}') from exc
+
+
+@doc.operation(
+    bp,
+    "/windows/<int:number>/queues",
+    "PUT",
+    summary="Set the queues a window serves",
+    tag="administration",
+    body=WindowQueues,
+    roles=MANAGERS,
+    responses={
+        200: ("The window as it is now", WindowSpec),
+        404: ("No such window or queue", None),
+        422: (CHANGED, None),
+    },
+)
+def put_window_queues(number: int, body: WindowQueues) -> WindowSpec:
+    """In the window's order of preference. Its next call follows the new list; its panel and
+    the boards hear of it at once. Open an extra window for a long queue by adding the queue."""
+    with state().db.write() as uow:
+        hall = current_hall(uow)
+        window = setup.set_window_queues(
+            uow, hall, window_by_number(uow, hall.id, number, lock=True), body.queues
+        )
+        return window_spec(window)
+
+
+@doc.operation(
+    bp,
+    "/windows/<int:number>",
+    "PUT",
+    summary="Create or change a window",
+    tag="administration",
+    body=WindowSettings,
+    roles=MANAGERS,
+    responses={
+        200: ("The window as it is now (a new one is closed until a clerk signs in)", WindowSpec),
+        422: (CHANGED, None),
+    },
+)
+def put_window(number: int, body: WindowSettings) -> WindowSpec:
+    if number < 1:
+        raise Invalid(f"window numbers start at 1, not {number}")
+    with state().db.write() as uow:
+        return window_spec(
+            setup.save_window(uow, current_hall(uow), WindowSpec(number=number, **body.model_dump()))
+        )
+
+
+@doc.operation(
+    bp,
+    "/queues/<code>",
+    "PUT",
+    summary="Create or change a queue",
+    tag="administration",
+    body=QueueSettings,
+    roles=MANAGERS,
+    responses={200: ("The queue as it is now", QueueSpec), 422: (CHANGED, None)},
+)
+def put_queue(code: str, body: QueueSettings) -> QueueSpec:
+    """Without hours of its own a queue keeps the hall's. A new queue takes tickets once a
+    window serves it."""
+    spec = _with_key(QueueSpec, body, code)
+    with state().db.write() as uow:
+        return queue_spec(setup.save_queue(uow, current_hall(uow), spec, state().spec.hall.hours))
+
+
+@doc.operation(
+    bp,
+    "/departments/<code>",
+    "PUT",
+    summary="Create or rename a department",
+    tag="administration",
+    body=DepartmentSettings,
+    roles=MANAGERS,
+    responses={200: ("The department as it is now", DepartmentSpec), 422: (CHANGED, None)},
+)
+def put_department(code: str, body: DepartmentSettings) -> DepartmentSpec:
+    spec = _with_key(DepartmentSpec, body, code)
+    with state().db.write() as uow:
+        return department_spec(setup.save_department(uow, current_hall(uow), spec))
+
+
+def hall_setup(uow: UnitOfWork) -> tuple[list[WindowSpec], list[QueueSpec], list[DepartmentSpec]]:
+    """The set-up as the administration pages show it."""
+    hall = current_hall(uow)
+    return (
+        [window_spec(w) for w in windows_of(uow, hall.id)],
+        [queue_spec(q) for q in queues_of(uow, hall.id)],
+        [department_spec(d) for d in departments_of(uow, hall.id)],
+    )

@@ -1,0 +1,99 @@
+"""/manager/admin/…: the hall's administration in the browser. Managers and admins change the
+set-up; supervisors (电子监察) see the same pages read-only. Every page is a thin client of the
+JSON API (hallq.api.administration and its neighbours): admin.js sends a form as the API's
+payload, shows the API's message when it refuses, and offers to undo what it just changed by
+sending back what the page showed before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from hallq.api import PREFIX as API_PREFIX
+from hallq.api.administration import hall_setup
+from hallq.api.views import windows_out
+from hallq.state import current_hall, state
+from queue_core.halls import windows_of
+from queue_core.models import MANAGERS
+
+from . import bp
+
+# The administration's sections, in the order of its navigation; more register themselves.
+SECTIONS: list[tuple[str, Any]] = [
+    ("manager.admin_windows", _l("Windows and queues")),
+    ("manager.admin_queues", _l("Queues")),
+    ("manager.admin_departments", _l("Departments")),
+]
+
+
+def admin_page(template: str, **context: Any) -> Any:
+    """Renders an administration page for a manager, admin or supervisor (403 for others)."""
+    from evaluation.cases import require_manager  # see manager.views.home
+
+    require_manager()
+    with state().db.read() as uow:
+        hall_name = current_hall(uow).name
+    setup = {"api": API_PREFIX, "strings": _strings(), **context.pop("setup", {})}
+    return render_template(
+        template,
+        hall_name=hall_name,
+        sections=SECTIONS,
+        can_change=current_user.has_role(*MANAGERS),
+        setup=setup,
+        **context,
+    )
+
+
+def _strings() -> dict[str, str]:
+    """The texts admin.js shows, in the manager's language."""
+    return {
+        "saved": _("Saved."),
+        "undo": _("Undo"),
+        "undone": _("Undone."),
+        "failed": _("Not saved: %(message)s"),
+        "offline": _("The server cannot be reached: nothing was changed."),
+        "window_queues": _("Window %(window)s now serves %(queues)s."),
+    }
+
+
+@bp.get("/admin/")
+@login_required
+def admin_home() -> Any:
+    return redirect(url_for(".admin_windows"))
+
+
+@bp.get("/admin/windows")
+@login_required
+def admin_windows() -> Any:
+    """Which window serves which queue, as a grid: ticking a box opens the window for that queue
+    at once (the two clicks a manager needs for a long queue: this page, then the box)."""
+    with state().db.read() as uow:
+        windows, queues, _departments = hall_setup(uow)
+        states = {w.number: w for w in windows_out(uow, windows_of(uow, current_hall(uow).id))}
+    return admin_page(
+        "manager/admin/windows.html",
+        windows=windows,
+        queues=queues,
+        states=states,
+        setup={"windows": {w.number: [ref.model_dump() for ref in w.queues] for w in windows}},
+    )
+
+
+@bp.get("/admin/queues")
+@login_required
+def admin_queues() -> Any:
+    with state().db.read() as uow:
+        _windows, queues, _departments = hall_setup(uow)
+    return admin_page("manager/admin/queues.html", queues=queues)
+
+
+@bp.get("/admin/departments")
+@login_required
+def admin_departments() -> Any:
+    with state().db.read() as uow:
+        _windows, _queues, departments = hall_setup(uow)
+    return admin_page("manager/admin/departments.html", departments=departments)
