@@ -8,8 +8,6 @@ from typing import Any
 
 from flask import Flask, current_app, request, session
 from flask_babel import get_locale
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import HTTPException
 
 from queue_core import Clock, Database, SystemClock, make_engine
@@ -45,11 +43,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     spec = load_hall(Path(settings.HALLQ_CONFIG))
     database = Database(make_engine(settings.database_url()), clock or SystemClock(), publish)
+    queue = faults.MessageQueue(settings.SOCKETIO_MESSAGE_QUEUE) if settings.SOCKETIO_MESSAGE_QUEUE else None
     app.extensions["hallq"] = HallqState(
         settings=settings,
         db=database,
         spec=spec,
-        rate_limiter=_rate_limiter(settings.SOCKETIO_MESSAGE_QUEUE),
+        rate_limiter=faults.rate_limiter(queue),
+        message_queue=queue,
         printing=PrintService(spec, Path(settings.HALLQ_CONFIG), database),
     )
 
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     socketio.init_app(
         app,
         async_mode="threading",
-        message_queue=settings.SOCKETIO_MESSAGE_QUEUE or None,
+        client_manager=queue.client_manager() if queue else None,
         cors_allowed_origins=[],  # same origin only
     )
     app.jinja_env.globals["get_locale"] = get_locale
@@ -76,13 +76,6 @@ def _http_error(exc: HTTPException) -> Any:
     from .api import PREFIX, json_http_error
 
     return json_http_error(exc) if request.path.startswith(PREFIX + "/") else exc
-
-
-def _rate_limiter(message_queue: str) -> MovingWindowRateLimiter:
-    """Per-kiosk rate limits: counted in memory in one process, in Redis when several
-    processes share the hall (the same Redis as their Socket.IO messages)."""
-    storage = storage_from_string(message_queue if message_queue.startswith("redis://") else "memory://")
-    return MovingWindowRateLimiter(storage)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,14 +1,21 @@
 """When what the server stands on is briefly away. A database that cannot be reached or stays
 locked answers 503 with Retry-After (JSON under /api/, a short page elsewhere); the request's
 transaction has rolled back, and the next request reconnects by itself (SQLAlchemy's
-pool_pre_ping on PostgreSQL; SQLite opens its file anew)."""
+pool_pre_ping on PostgreSQL; SQLite opens its file anew). A Redis that cannot be reached
+leaves each process serving its own clients (MessageQueue)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+import threading
+from typing import Any, Protocol
 
+import socketio
 from flask import Flask, make_response, render_template, request
+from limits import RateLimitItem
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import exc as sa_exc
 
 from queue_core.db import unavailable
@@ -16,6 +23,13 @@ from queue_core.db import unavailable
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
+REDIS_TIMEOUT = 2.0  # seconds to connect to Redis or hear its answer: a lost one must not hold requests
+
+
+class RateLimiter(Protocol):
+    def hit(self, item: RateLimitItem, *identifiers: str) -> bool: ...
+
+    def test(self, item: RateLimitItem, *identifiers: str) -> bool: ...
 
 
 def init_app(app: Flask) -> None:
@@ -43,3 +57,119 @@ def _database_error(exc: sa_exc.SQLAlchemyError) -> Any:
         response = make_response(render_template("unavailable.html"), 503)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+class MessageQueue:
+    """The Redis that carries Socket.IO messages and the rate limits' counts between the hall's
+    processes (SOCKETIO_MESSAGE_QUEUE). While it is unreachable, each process goes on serving
+    its own clients: its boards and panels still hear what happens through it, the limits are
+    counted in its memory, /healthz says "degraded", and the log says so once, not per message."""
+
+    def __init__(self, url: str) -> None:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"SOCKETIO_MESSAGE_QUEUE: {url!r} is not a Redis URL (redis://HOST:PORT/DB)")
+        self.url = url
+        self._lock = threading.Lock()
+        self._problem: str | None = None
+
+    @property
+    def problem(self) -> str | None:
+        """Why the last use of Redis failed, or None while it works."""
+        return self._problem
+
+    def failed(self, exc: BaseException) -> None:
+        with self._lock:
+            first, self._problem = self._problem is None, problem(exc)
+        if first:
+            log.warning(
+                "message queue %s unreachable (%s): serving this process's clients only, "
+                "rate limits counted in this process",
+                self.url,
+                self._problem,
+            )
+
+    def worked(self) -> None:
+        with self._lock:
+            recovered, self._problem = self._problem is not None, None
+        if recovered:
+            log.warning("message queue %s reachable again", self.url)
+
+    def check(self) -> str | None:
+        """Ask Redis now (for /healthz); why it is unreachable, or None."""
+        import redis
+
+        client = redis.Redis.from_url(
+            self.url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
+        )
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            self.failed(exc)
+        else:
+            self.worked()
+        finally:
+            client.close()
+        return self.problem
+
+    def client_manager(self) -> socketio.RedisManager:
+        return _RedisManager(self)
+
+
+class _RedisManager(socketio.RedisManager):
+    """python-socketio's Redis manager, which already delivers each message to this process's
+    own clients before publishing it; a failed publish is reported to the MessageQueue (one log
+    line per outage) instead of two error lines per message."""
+
+    def __init__(self, queue: MessageQueue) -> None:
+        # Flask-SocketIO's channel, so that processes of either kind hear each other.
+        options = {"socket_connect_timeout": REDIS_TIMEOUT}
+        super().__init__(queue.url, channel="flask-socketio", redis_options=options)
+        self.queue = queue
+
+    def _publish(self, data: Any) -> Any:
+        try:
+            if not self.connected:
+                self._redis_connect()
+            published = self.redis.publish(self.channel, self.json.dumps(data))
+        except Exception as exc:  # noqa: BLE001 - any failure of Redis: the message stays local
+            self.connected = False
+            self.queue.failed(exc)
+            return None
+        self.queue.worked()
+        return published
+
+
+class _SharedLimiter:
+    """Limits counted in Redis, shared by the hall's processes; while Redis is unreachable, in
+    this process's memory, so that kiosks and logins go on, limited per process."""
+
+    def __init__(self, queue: MessageQueue) -> None:
+        self.queue = queue
+        storage = storage_from_string(
+            queue.url,
+            wrap_exceptions=True,
+            socket_connect_timeout=REDIS_TIMEOUT,
+            socket_timeout=REDIS_TIMEOUT,
+        )
+        self._shared = MovingWindowRateLimiter(storage)
+        self._local = MovingWindowRateLimiter(MemoryStorage())
+
+    def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        return self._counted("hit", item, identifiers)
+
+    def test(self, item: RateLimitItem, *identifiers: str) -> bool:
+        return self._counted("test", item, identifiers)
+
+    def _counted(self, method: str, item: RateLimitItem, identifiers: tuple[str, ...]) -> bool:
+        try:
+            allowed: bool = getattr(self._shared, method)(item, *identifiers)
+        except StorageError as exc:
+            self.queue.failed(exc.storage_error)
+            return getattr(self._local, method)(item, *identifiers)
+        self.queue.worked()
+        return allowed
+
+
+def rate_limiter(queue: MessageQueue | None) -> RateLimiter:
+    """Per-kiosk and login limits: in memory for one process, in Redis when several share the hall."""
+    return _SharedLimiter(queue) if queue else MovingWindowRateLimiter(MemoryStorage())

@@ -50,7 +50,8 @@ def index() -> Any:
 @bp.get("/healthz")
 def healthz() -> Any:
     """For load balancers and systemd: 200 while the process answers and reaches its database,
-    503 (with what went wrong) while it cannot."""
+    503 (with what went wrong) while it cannot. Without its Redis a process still serves its
+    own clients: 200, status "degraded", and why."""
     try:
         with state().db.read() as uow:
             uow.session.execute(text("SELECT 1"))
@@ -59,4 +60,8 @@ def healthz() -> Any:
             raise
         answer = jsonify({"status": "unavailable", "database": f"unavailable: {faults.problem(exc)}"})
         return answer, 503, {"Retry-After": str(faults.RETRY_AFTER_SECONDS)}
-    return jsonify({"status": "ok", "database": "ok"})
+    queue = state().message_queue
+    away = queue.check() if queue else None
+    if away:
+        return jsonify({"status": "degraded", "database": "ok", "message_queue": f"unreachable: {away}"})
+    return jsonify({"status": "ok", "database": "ok"} | ({"message_queue": "ok"} if queue else {}))

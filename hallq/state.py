@@ -30,7 +30,8 @@ class HallqState:
     # Wrong guide PINs per kiosk, forgotten after 10 minutes (brute-force guard).
     pin_failures: TTLCache[str, int] = field(default_factory=lambda: TTLCache(maxsize=1024, ttl=600))
     # cachetools caches are not thread-safe: every read and write of the two above holds this.
-    rate_limiter: Any = None  # limits' MovingWindowRateLimiter, set by create_app
+    rate_limiter: Any = None  # hallq.faults.RateLimiter, set by create_app
+    message_queue: Any = None  # hallq.faults.MessageQueue where SOCKETIO_MESSAGE_QUEUE is set
     printing: Any = None  # hallq.printing.PrintService, set by create_app
 
     @property
