@@ -79,10 +79,7 @@ def state(uow: UnitOfWork, hall: Hall) -> dict[str, Any]:
             }
             for q in queues
         ],
-        "windows": [
-            window_state(uow, w).payload() | {"served_today": served.get(w.id, 0), "queues": _codes(w)}
-            for w in windows
-        ],
+        "windows": [window_state(uow, w).payload() | {"served_today": served.get(w.id, 0)} for w in windows],
         "totals": _totals(uow, hall, today),
         "waiting_since": _waiting_since(uow, hall, today),
         "alarms": [alarms.as_event(a).payload() for a in alarms.for_dashboard(uow, hall)],
@@ -92,10 +89,6 @@ def state(uow: UnitOfWork, hall: Hall) -> dict[str, Any]:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
-
-
-def _codes(window: Window) -> list[str]:
-    return [link.queue.code for link in window.queue_links]
 
 
 def _totals(uow: UnitOfWork, hall: Hall, today: Any) -> dict[str, Any]:

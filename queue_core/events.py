@@ -69,6 +69,8 @@ class WindowState(DomainEvent):
     current_since: datetime | None
     clerk_name: str | None
     clerk_badge: str | None
+    # The queues it serves, in its order: a manager may change them during the day.
+    queues: list[str]
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ def window_state(uow: UnitOfWork, window: Window) -> WindowState:
         current_since=(current.started_at or current.called_at) if current else None,
         clerk_name=window.clerk.name if window.clerk else None,
         clerk_badge=window.clerk.badge if window.clerk else None,
+        queues=[link.queue.code for link in window.queue_links],
     )
 
 

@@ -119,6 +119,7 @@ def window(state: str, **changes: object) -> dict[str, object]:
         "current_since": None,
         "clerk_name": "王芳",
         "clerk_badge": "1001",
+        "queues": ["B"],
     } | changes
 
 

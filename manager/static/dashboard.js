@@ -322,6 +322,13 @@
     window_state(p) {
       const w = model.windows.get(p.window);
       model.windows.set(p.window, { ...(w || { served_today: 0, queues: [] }), ...p });
+      // A manager may have opened the window for a queue, or taken it off one.
+      for (const [code, q] of model.queues) {
+        const serves = p.queues.includes(code);
+        const at = q.windows.indexOf(p.window);
+        if (serves && at < 0) q.windows.push(p.window);
+        if (!serves && at >= 0) q.windows.splice(at, 1);
+      }
       drawWindows();
       drawQueues();
       drawTotals();

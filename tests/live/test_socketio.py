@@ -293,6 +293,7 @@ def test_the_subscription_acknowledgement_carries_the_truth(live, boards):
         "current_number": number,
         "clerk_name": "clerk4名",
         "clerk_badge": "Bclerk4",
+        "queues": ["C"],
     }
 
     hall = boards({"board": "hall"}).ack["state"]
