@@ -297,6 +297,51 @@ def _validate_rows(
     return items
 
 
+# The catalogue as written back out (hallq export, the administration's download): the columns
+# and cell formats load_catalog reads, so that an export imports again unchanged.
+KIND_WORDS = {"instant": "即办件", "commitment": "承诺件"}
+LIST_SEPARATORS = {"basis": "\n", "materials": "\n", "conditions": "\n", "procedure": "\n", "topics": "、"}
+
+
+def write_catalog(items: list[ItemSpec], file_format: str) -> bytes:
+    """The items as a catalogue CSV (UTF-8 with a BOM, which Excel opens as such) or XLSX."""
+    records = [_cells(item) for item in items]
+    return _xlsx_bytes(records) if file_format == "xlsx" else _csv_bytes(records)
+
+
+def _cells(item: ItemSpec) -> list[str | int]:
+    data = item.model_dump(mode="json")
+    data["kind"] = KIND_WORDS[data["kind"]]
+    for field, separator in LIST_SEPARATORS.items():
+        data[field] = separator.join(data[field])
+    return [data[field] for field in CATALOG_COLUMNS.values()]
+
+
+def _csv_bytes(records: list[list[str | int]]) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(CATALOG_COLUMNS)
+    writer.writerows(records)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_bytes(records: list[list[str | int]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(CATALOG_COLUMNS))
+    for record in records:
+        sheet.append(record)
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text a manager typed, never a formula Excel would run
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def load_config(config_dir: Path) -> tuple[HallSpec, list[ItemSpec]]:
     """The hall and its catalogue, every problem in both reported together."""
     hall = load_hall(config_dir)

@@ -147,8 +147,9 @@ class ImportResult:
 
 
 def import_items(uow: UnitOfWork, hall: Hall, items: list[ItemSpec]) -> ImportResult:
-    """Create or update items by code. Raises NotFound naming the first unknown department
-    or queue (the file loader reports those with their line before getting here)."""
+    """Create or update items by code, each active again. Raises NotFound naming the first
+    unknown department or queue (the file loader reports those with their line before getting
+    here)."""
     session = uow.session
     departments = {
         d.code: d for d in session.scalars(select(Department).where(Department.hall_id == hall.id))
@@ -170,12 +171,61 @@ def import_items(uow: UnitOfWork, hall: Hall, items: list[ItemSpec]) -> ImportRe
             created += 1
         else:
             updated += 1
-        fields = spec.model_dump(exclude={"code", "department", "queue"})
-        for name, value in fields.items():
-            setattr(row, name, value)
-        row.department_id = department.id
-        row.queue_id = queues[spec.queue].id
+        _fill_item(row, spec, department, queues[spec.queue])
         row.active = True
-        row.search_pinyin, row.search_initials = pinyin_keys(spec.name)
     session.flush()
     return ImportResult(created, updated)
+
+
+def save_item(uow: UnitOfWork, hall: Hall, spec: ItemSpec) -> ServiceItem:
+    """Create or change one item; a withdrawn one stays withdrawn. The kiosks read it from
+    their next request on."""
+    session = uow.session
+    department = session.scalar(
+        select(Department).where(
+            Department.hall_id == hall.id,
+            (Department.code == spec.department) | (Department.name == spec.department),
+        )
+    )
+    if department is None:
+        raise NotFound(f'item {spec.code}: unknown department "{spec.department}"')
+    queue = session.scalar(select(Queue).where(Queue.hall_id == hall.id, Queue.code == spec.queue))
+    if queue is None:
+        raise NotFound(f'item {spec.code}: unknown queue "{spec.queue}"')
+    row = _find_item(uow, hall, spec.code)
+    if row is None:
+        row = ServiceItem(hall_id=hall.id, code=spec.code, active=True)
+        session.add(row)
+    _fill_item(row, spec, department, queue)
+    session.flush()
+    return row
+
+
+def set_item_active(uow: UnitOfWork, hall: Hall, code: str, active: bool) -> ServiceItem:
+    """Withdraw an item from the kiosks (it stays for the tickets and figures that name it),
+    or publish it again."""
+    item = item_by_code(uow, hall, code)
+    item.active = active
+    uow.session.flush()
+    return item
+
+
+def item_by_code(uow: UnitOfWork, hall: Hall, code: str) -> ServiceItem:
+    """An item, withdrawn or not."""
+    item = _find_item(uow, hall, code)
+    if item is None:
+        raise NotFound(f'no item "{code}"')
+    return item
+
+
+def _find_item(uow: UnitOfWork, hall: Hall, code: str) -> ServiceItem | None:
+    return uow.session.scalar(
+        select(ServiceItem).where(ServiceItem.hall_id == hall.id, ServiceItem.code == code)
+    )
+
+
+def _fill_item(row: ServiceItem, spec: ItemSpec, department: Department, queue: Queue) -> None:
+    for name, value in spec.model_dump(exclude={"code", "department", "queue"}).items():
+        setattr(row, name, value)
+    row.department_id, row.queue_id = department.id, queue.id
+    row.search_pinyin, row.search_initials = pinyin_keys(spec.name)

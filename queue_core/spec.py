@@ -417,25 +417,25 @@ def _lines(value: object) -> object:
     return value
 
 
-class ItemSpec(Strict):
-    """One service item with its eight disclosures (八公开)."""
+class ItemSettings(Strict):
+    """A service item's eight disclosures (八公开): what an item is besides its code (an
+    administration page edits this)."""
 
-    code: Code
     name: str = Field(min_length=1, max_length=200)
-    name_en: str = ""
+    name_en: str = Field("", max_length=200)
     department: str = Field(min_length=1)
     queue: str = Field(min_length=1)
     kind: ItemKind
     legal_limit_days: int = Field(0, ge=0)
     promised_limit_days: int = Field(0, ge=0)
-    applicant: str = ""
+    applicant: str = Field("", max_length=40)
     basis: list[str] = Field(min_length=1)
     materials: list[str] = Field(min_length=1)
     conditions: list[str] = []
     procedure: list[str] = Field(min_length=1)
     fees: str = "不收费"
     fee_basis: str = ""
-    authority: str = ""
+    authority: str = Field("", max_length=200)
     topics: list[str] = []
 
     @field_validator("kind", mode="before")
@@ -467,7 +467,7 @@ class ItemSpec(Strict):
         return value
 
     @model_validator(mode="after")
-    def _limits(self) -> ItemSpec:
+    def _limits(self) -> ItemSettings:
         if self.kind == ItemKind.INSTANT and self.promised_limit_days:
             raise ValueError("an instant item (即办件) has no promised time limit in days")
         if self.kind == ItemKind.COMMITMENT and not self.promised_limit_days:
@@ -475,3 +475,9 @@ class ItemSpec(Strict):
         if self.legal_limit_days and self.promised_limit_days > self.legal_limit_days:
             raise ValueError("the promised time limit is longer than the legal one")
         return self
+
+
+class ItemSpec(ItemSettings):
+    """One service item with its eight disclosures (八公开)."""
+
+    code: Code

@@ -70,8 +70,13 @@ def _unauthenticated(_exc: Unauthenticated) -> Any:
 
 
 def json_http_error(exc: HTTPException) -> Any:
-    """Registered app-wide for paths under /api/: even a 404 or 405 answers in JSON."""
-    return error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+    """Registered app-wide for paths under /api/: even a 404 or 405 answers in JSON, with the
+    error's own headers (a 405's Allow: the methods that would do)."""
+    body, status = error(
+        exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or ""
+    )
+    headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
+    return body, status, headers
 
 
 @bp.get("/openapi.json")
@@ -86,10 +91,13 @@ from . import (  # noqa: E402,F401
     appointments,
     audit,
     catalog,
+    catalogue_admin,
     evaluations,
     notices,
     printing,
+    staff_admin,
     stats,
     tickets,
+    tokens_admin,
     windows,
 )

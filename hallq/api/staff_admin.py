@@ -1,0 +1,129 @@
+"""Staff accounts (人员管理): who may log in, under which name, badge and role. The rules on who
+may change whom are queue_core.accounts'."""
+
+from __future__ import annotations
+
+import re
+
+from flask_login import current_user
+from pydantic import BaseModel, Field
+
+from queue_core import UnitOfWork, accounts
+from queue_core.errors import Invalid
+from queue_core.models import MANAGERS, OVERSIGHT, Role, Staff
+
+from ..auth import hash_password
+from ..state import current_hall, state
+from . import bp, doc
+from .schemas import Payload
+from .tokens_admin import forget_cached_tokens
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
+RULES = (
+    "Refused: only an admin creates or changes an admin account, and nobody deactivates "
+    "their own account or changes their own role"
+)
+
+
+class Password(Payload):
+    password: str = Field(min_length=8, max_length=200)
+
+
+class StaffSettings(Payload):
+    name: str = Field(min_length=1, max_length=60, description="Shown on the window board")
+    badge: str = Field("", max_length=30, description="工号")
+    role: Role
+    active: bool = Field(True, description="false: the person can no longer log in")
+    password: str | None = Field(
+        None, min_length=8, max_length=200, description="Required for a new account; else unchanged"
+    )
+
+
+class StaffOut(BaseModel):
+    username: str
+    name: str
+    badge: str
+    role: Role
+    active: bool
+
+
+def staff_out(staff: Staff) -> StaffOut:
+    return StaffOut(
+        username=staff.username,
+        name=staff.name,
+        badge=staff.badge,
+        role=Role(staff.role),
+        active=staff.active,
+    )
+
+
+def acting_staff(uow: UnitOfWork) -> Staff:
+    return uow.session.get_one(Staff, current_user.id)
+
+
+@doc.operation(
+    bp,
+    "/staff",
+    "GET",
+    summary="List staff accounts",
+    tag="administration",
+    roles=OVERSIGHT,
+    responses={200: ("Every account of the hall, by username", StaffOut)},
+)
+def list_staff() -> list[StaffOut]:
+    with state().db.read() as uow:
+        return [staff_out(s) for s in accounts.staff_of(uow, current_hall(uow))]
+
+
+@doc.operation(
+    bp,
+    "/staff/<username>",
+    "PUT",
+    summary="Create or change a staff account",
+    tag="administration",
+    body=StaffSettings,
+    roles=MANAGERS,
+    responses={
+        200: ("The account as it is now", StaffOut),
+        403: (RULES, None),
+        422: ("Not valid: the message names the field", None),
+    },
+)
+def put_staff(username: str, body: StaffSettings) -> StaffOut:
+    """A new account needs a password (8 characters or more); an existing one keeps its own
+    unless one is given."""
+    if not USERNAME.match(username):
+        raise Invalid(f'"{username}" is not a valid username: letters, digits, "_", "." and "-", at most 60')
+    password_hash = hash_password(body.password) if body.password is not None else None
+    with state().db.write() as uow:
+        staff = accounts.save_account(
+            uow,
+            current_hall(uow),
+            acting_staff(uow),
+            username,
+            name=body.name,
+            badge=body.badge,
+            role=body.role,
+            active=body.active,
+            password_hash=password_hash,
+        )
+        answer = staff_out(staff)
+    forget_cached_tokens()  # a token of a deactivated or changed account stops at once
+    return answer
+
+
+@doc.operation(
+    bp,
+    "/staff/<username>/password",
+    "PUT",
+    summary="Reset a staff member's password",
+    tag="administration",
+    body=Password,
+    roles=MANAGERS,
+    responses={200: ("The account", StaffOut), 403: (RULES, None), 404: ("No such account", None)},
+)
+def put_staff_password(username: str, body: Password) -> StaffOut:
+    password_hash = hash_password(body.password)
+    with state().db.write() as uow:
+        staff = accounts.set_password(uow, current_hall(uow), acting_staff(uow), username, password_hash)
+        return staff_out(staff)

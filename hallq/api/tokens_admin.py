@@ -1,0 +1,208 @@
+"""The hall's devices (设备) and the bearer tokens of devices and people. The devices themselves
+are hall.toml's (their wiring, serial ports and printer URLs, is the host's configuration);
+here a manager sees them with their printers' state and issues or revokes their tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import url_for
+from flask_login import current_user
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from queue_core import UnitOfWork, accounts
+from queue_core.errors import InvalidState, NotFound
+from queue_core.models import MANAGERS, OVERSIGHT, ApiToken, Hall, Staff
+from queue_core.spec import HallSpec
+
+from ..auth import new_token
+from ..state import current_hall, state
+from . import bp, doc
+
+
+class TokenOut(BaseModel):
+    id: int
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class IssuedToken(BaseModel):
+    id: int
+    token: str = Field(description="Shown this once: only its SHA-256 is kept")
+    url: str | None = Field(description="The device's page with the token, to open once on the device")
+
+
+class PrinterBrief(BaseModel):
+    name: str
+    url: str
+    status: str = Field(description="online, paper_low, paper_out, cover_open, offline or unknown")
+    error: str | None
+
+
+class DeviceOut(BaseModel):
+    id: str
+    kind: str = Field(description="kiosk, board, keypad or caller")
+    name: str = Field(description="The kiosk's name, or the board's kind")
+    window: int | None
+    page: str | None = Field(description="The page the device shows, where it has one")
+    printers: list[PrinterBrief]
+    tokens: list[TokenOut] = Field(description="Its tokens, newest first, revoked ones too")
+
+
+def forget_cached_tokens() -> None:
+    """Tokens are cached for 30 s (hallq.state); a change made here takes effect at once in
+    this process."""
+    app_state = state()
+    with app_state.cache_lock:
+        app_state.token_cache.clear()
+
+
+def tokens_of(uow: UnitOfWork, hall: Hall, **owner: object) -> list[TokenOut]:
+    rows = uow.session.scalars(
+        select(ApiToken).filter_by(hall_id=hall.id, **owner).order_by(ApiToken.id.desc())
+    )
+    return [TokenOut(id=t.id, created_at=t.created_at, revoked_at=t.revoked_at) for t in rows]
+
+
+def devices(uow: UnitOfWork, hall: Hall, spec: HallSpec) -> list[DeviceOut]:
+    printing = state().printing
+    found = []
+    for kind, declared in (
+        ("kiosk", spec.kiosks),
+        ("board", spec.boards),
+        ("keypad", spec.keypads),
+        ("caller", spec.callers),
+    ):
+        for device in declared:
+            printers = printing.kiosk_printers.get(device.id, []) if kind == "kiosk" else []
+            found.append(
+                DeviceOut(
+                    id=device.id,
+                    kind=kind,
+                    name=getattr(device, "name", "") or getattr(device, "kind", ""),
+                    window=getattr(device, "window", None),
+                    page=_page(kind, device),
+                    printers=[
+                        PrinterBrief(name=p.name, url=p.settings.url, status=p.status, error=p.error)
+                        for p in printers
+                    ],
+                    tokens=tokens_of(uow, hall, device_id=device.id, staff_id=None),
+                )
+            )
+    return found
+
+
+def _page(kind: str, device: Any, **query: str) -> str | None:
+    """The page a device shows: a kiosk's and a keypad's need their token once (they keep
+    it); a board's needs none; a caller has no page."""
+    if kind == "kiosk":
+        return url_for("kiosk.kiosk", kiosk_id=device.id, _external=True, **query)
+    if kind == "keypad":
+        return url_for("evaluation.keypad", number=device.window, _external=True, **query)
+    if kind == "board" and not query:
+        if device.kind == "window":
+            return url_for("hall_display.window_board", number=device.window, _external=True)
+        return url_for("hall_display.hall_board", _external=True)
+    return None
+
+
+@doc.operation(
+    bp,
+    "/devices",
+    "GET",
+    summary="List the hall's devices",
+    tag="administration",
+    roles=OVERSIGHT,
+    responses={200: ("hall.toml's kiosks, boards, keypads and callers, with printers and tokens", DeviceOut)},
+)
+def list_devices() -> list[DeviceOut]:
+    with state().db.read() as uow:
+        return devices(uow, current_hall(uow), state().spec)
+
+
+@doc.operation(
+    bp,
+    "/devices/<device_id>/tokens",
+    "POST",
+    summary="Issue a device token",
+    tag="administration",
+    roles=MANAGERS,
+    responses={
+        201: ("The new token, shown once", IssuedToken),
+        404: ("hall.toml declares no such device", None),
+    },
+)
+def issue_device_token(device_id: str) -> tuple[IssuedToken, int]:
+    """The device's older tokens keep working until revoked: revoke them once the new one is
+    in place."""
+    spec = state().spec
+    kind = spec.device_kind(device_id)
+    if kind is None:
+        raise NotFound(f'hall.toml declares no kiosk, board, keypad or caller "{device_id}"')
+    device = next(d for d in (*spec.kiosks, *spec.boards, *spec.keypads, *spec.callers) if d.id == device_id)
+    with state().db.write() as uow:
+        token_id, token = _issue(uow, current_hall(uow).id, device=(kind, device_id))
+    return IssuedToken(id=token_id, token=token, url=_page(kind, device, token=token)), 201
+
+
+@doc.operation(
+    bp,
+    "/staff/<username>/tokens",
+    "POST",
+    summary="Issue a person's API token",
+    tag="administration",
+    roles=MANAGERS,
+    responses={
+        201: ("The new token, shown once", IssuedToken),
+        403: ("Only for oneself, or by an admin", None),
+        404: ("No such account", None),
+    },
+)
+def issue_staff_token(username: str) -> tuple[IssuedToken, int]:
+    """For another system acting as this person; it acts with their role while their
+    account is active."""
+    with state().db.write() as uow:
+        hall = current_hall(uow)
+        staff = accounts.account(uow, hall, username)
+        accounts.may_act_for(uow.session.get_one(Staff, current_user.id), staff)
+        token_id, token = _issue(uow, hall.id, staff=staff)
+        return IssuedToken(id=token_id, token=token, url=None), 201
+
+
+def _issue(uow: UnitOfWork, hall_id: int, **owner: Staff | tuple[str, str]) -> tuple[int, str]:
+    """A new token and its row's id (new_token only adds the row)."""
+    token = new_token(uow, hall_id, **owner)  # type: ignore[arg-type]
+    [row] = [added for added in uow.session.new if isinstance(added, ApiToken)]
+    uow.session.flush()
+    return row.id, token
+
+
+@doc.operation(
+    bp,
+    "/tokens/<int:token_id>",
+    "DELETE",
+    summary="Revoke a token",
+    tag="administration",
+    roles=MANAGERS,
+    responses={
+        200: ("The token, refused from now on", TokenOut),
+        403: ("A person's token: only theirs, or by an admin", None),
+        404: ("No such token", None),
+        409: ("Already revoked", None),
+    },
+)
+def revoke_token(token_id: int) -> TokenOut:
+    with state().db.write() as uow:
+        row = uow.session.get(ApiToken, token_id)
+        if row is None or row.hall_id != current_hall(uow).id:
+            raise NotFound(f"no token {token_id}")
+        if row.staff is not None:
+            accounts.may_act_for(uow.session.get_one(Staff, current_user.id), row.staff)
+        if row.revoked_at is not None:
+            raise InvalidState(f"token {token_id} was already revoked")
+        row.revoked_at = uow.now()
+        answer = TokenOut(id=row.id, created_at=row.created_at, revoked_at=row.revoked_at)
+    forget_cached_tokens()
+    return answer

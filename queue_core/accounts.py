@@ -1,0 +1,90 @@
+"""Staff accounts, as the administration changes them, and who may change which. The rules:
+
+- managers and admins manage accounts; only an admin creates an admin, gives the admin role,
+  or changes an admin's account or password (a manager cannot raise anyone, themselves
+  included, above the manager they are, nor take over an admin's account by resetting it);
+- nobody deactivates their own account or changes their own role: the hall would risk having
+  nobody left who can undo it.
+
+Passwords arrive already hashed: hashing belongs to the web layer (hallq.auth)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from .errors import NotFound, NotPermitted
+from .models import Hall, Role, Staff
+
+if TYPE_CHECKING:
+    from .db import UnitOfWork
+
+
+def staff_of(uow: UnitOfWork, hall: Hall) -> list[Staff]:
+    return list(uow.session.scalars(select(Staff).where(Staff.hall_id == hall.id).order_by(Staff.username)))
+
+
+def save_account(
+    uow: UnitOfWork,
+    hall: Hall,
+    acting: Staff,
+    username: str,
+    *,
+    name: str,
+    badge: str,
+    role: Role,
+    active: bool,
+    password_hash: str | None,
+) -> Staff:
+    """Create an account (a password is then required) or change one."""
+    staff = uow.session.scalar(select(Staff).where(Staff.username == username))
+    created = staff is None
+    if staff is None:
+        if password_hash is None:
+            raise NotPermitted(f'"{username}" is a new account: give it a password')
+        staff = Staff(hall_id=hall.id, username=username)
+        uow.session.add(staff)
+    elif staff.hall_id != hall.id:
+        raise NotPermitted(f'the username "{username}" is taken in another hall')
+    _may_change(acting, staff if not created else None, role)
+    if staff.id == acting.id and (role != acting.role or not active):
+        raise NotPermitted(
+            "you cannot deactivate your own account or change your own role: you would lock "
+            "yourself out. Ask another manager or admin."
+        )
+    staff.name, staff.badge, staff.role, staff.active = name, badge, role, active
+    if password_hash is not None:
+        staff.password_hash = password_hash
+    uow.session.flush()
+    return staff
+
+
+def set_password(uow: UnitOfWork, hall: Hall, acting: Staff, username: str, password_hash: str) -> Staff:
+    staff = account(uow, hall, username)
+    _may_change(acting, staff, Role(staff.role))
+    staff.password_hash = password_hash
+    uow.session.flush()
+    return staff
+
+
+def account(uow: UnitOfWork, hall: Hall, username: str) -> Staff:
+    staff = uow.session.scalar(select(Staff).where(Staff.hall_id == hall.id, Staff.username == username))
+    if staff is None:
+        raise NotFound(f'no user "{username}"')
+    return staff
+
+
+def may_act_for(acting: Staff, staff: Staff) -> None:
+    """Whether `acting` may act in `staff`'s name (issue or revoke their API tokens): for
+    themselves, or an admin for anyone; a manager holding a clerk's token would sign the
+    audit trail with the clerk's name."""
+    if acting.id != staff.id and acting.role != Role.ADMIN:
+        raise NotPermitted(f"only an admin may issue or revoke another person's tokens ({staff.username}'s)")
+
+
+def _may_change(acting: Staff, staff: Staff | None, role: Role) -> None:
+    if acting.role not in (Role.MANAGER, Role.ADMIN):
+        raise NotPermitted(f"a {acting.role} cannot change staff accounts")
+    if acting.role != Role.ADMIN and Role.ADMIN in (role, staff.role if staff else None):
+        raise NotPermitted("only an admin may create or change an admin account")

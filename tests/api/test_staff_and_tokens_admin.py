@@ -1,0 +1,99 @@
+"""Staff accounts and bearer tokens as managers keep them: who may change whom, nobody locks
+themselves out, a revoked token is refused at once."""
+
+from __future__ import annotations
+
+PERSON = {"name": "李新", "badge": "0999", "role": "clerk", "password": "new-password-1"}
+
+
+def log_in(app, username: str, password: str) -> int:
+    client = app.test_client()
+    page = client.get("/login")
+    token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    answer = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    return answer.status_code
+
+
+def test_a_manager_adds_an_account_that_logs_in_then_resets_and_deactivates_it(app, api):
+    assert api.request("PUT", "/staff/newclerk", "manager", {**PERSON, "password": None}).status_code == 403
+    added = api.request("PUT", "/staff/newclerk", "manager", PERSON)
+    assert added.get_json() == {
+        "username": "newclerk",
+        "name": "李新",
+        "badge": "0999",
+        "role": "clerk",
+        "active": True,
+    }
+    assert log_in(app, "newclerk", "new-password-1") == 302
+
+    reset = api.request("PUT", "/staff/newclerk/password", "manager", {"password": "another-one-2"})
+    assert reset.status_code == 200
+    assert log_in(app, "newclerk", "new-password-1") == 401
+    assert log_in(app, "newclerk", "another-one-2") == 302
+
+    changed = api.request("PUT", "/staff/newclerk", "manager", {**PERSON, "password": None, "active": False})
+    assert changed.get_json()["active"] is False
+    assert log_in(app, "newclerk", "another-one-2") == 401
+    listed = {s["username"]: s for s in api.get("/staff", "supervisor").get_json()}
+    assert listed["newclerk"]["active"] is False and listed["admin"]["role"] == "admin"
+
+
+def test_nobody_locks_themselves_out_and_only_admins_touch_admins(api):
+    me = {"name": "manager名", "badge": "0001", "role": "manager"}
+    for change in ({"active": False}, {"role": "clerk"}):
+        refused = api.request("PUT", "/staff/manager", "manager", {**me, **change})
+        assert refused.status_code == 403
+        assert (
+            "you cannot deactivate your own account or change your own role" in refused.get_json()["message"]
+        )
+    assert api.request("PUT", "/staff/manager", "manager", {**me, "badge": "0002"}).status_code == 200
+
+    admin = {"name": "admin名", "badge": "0003", "role": "admin"}
+    for path, body in (
+        ("/staff/admin", {**admin, "active": False}),
+        ("/staff/admin/password", {"password": "taken-over-1"}),
+        ("/staff/newadmin", {**admin, "password": "password-123"}),
+        ("/staff/clerk1", {"name": "clerk1名", "role": "admin"}),
+    ):
+        refused = api.request("PUT", path, "manager", body)
+        assert refused.status_code == 403, path
+        assert refused.get_json()["message"] == "only an admin may create or change an admin account"
+    assert (
+        api.request("PUT", "/staff/newadmin", "admin", {**admin, "password": "password-123"}).status_code
+        == 200
+    )
+    assert (
+        api.request("PUT", "/staff/clerk1", "supervisor", {"name": "x", "role": "clerk"}).status_code == 403
+    )
+    assert api.request("PUT", "/staff/bad name", "manager", PERSON).status_code == 422
+
+
+def test_a_device_token_works_until_revoked(api):
+    devices = {d["id"]: d for d in api.get("/devices", "supervisor").get_json()}
+    assert devices["K1"]["kind"] == "kiosk" and devices["K1"]["printers"][0]["status"]
+    issued = api.post("/devices/K1/tokens", "manager")
+    assert issued.status_code == 201
+    token = issued.get_json()
+    assert token["url"].endswith(f"/kiosk/K1?token={token['token']}")
+    api.tokens["new kiosk"] = token["token"]
+    assert api.get("/printers", "new kiosk").status_code == 200
+    listed = {d["id"]: d for d in api.get("/devices", "manager").get_json()}["K1"]["tokens"]
+    assert listed[0]["id"] == token["id"] and listed[0]["revoked_at"] is None
+
+    assert api.request("DELETE", f"/tokens/{token['id']}", "supervisor").status_code == 403
+    assert api.request("DELETE", f"/tokens/{token['id']}", "manager").status_code == 200
+    assert api.get("/printers", "new kiosk").status_code == 401
+    assert api.request("DELETE", f"/tokens/{token['id']}", "manager").status_code == 409
+    assert api.post("/devices/NOPE/tokens", "manager").status_code == 404
+
+
+def test_a_persons_token_is_theirs_or_an_admins_to_issue(api):
+    assert api.post("/staff/clerk2/tokens", "manager").status_code == 403
+    own = api.post("/staff/manager/tokens", "manager").get_json()
+    assert own["url"] is None
+    issued = api.post("/staff/supervisor/tokens", "admin").get_json()
+    assert api.request("DELETE", f"/tokens/{issued['id']}", "manager").status_code == 403
+    api.tokens["supervisor again"] = issued["token"]
+    assert api.get("/staff", "supervisor again").status_code == 200
+    assert api.request("DELETE", f"/tokens/{issued['id']}", "admin").status_code == 200
+    assert api.get("/staff", "supervisor again").status_code == 401
