@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, current_app, request, session
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from queue_core import Clock, Database, SystemClock, make_engine
 
@@ -30,7 +31,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         BABEL_DEFAULT_LOCALE=settings.HALLQ_DEFAULT_LOCALE,
         BABEL_DEFAULT_TIMEZONE="UTC",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).with_name("translations")),
+        # The login cookies: never readable by scripts, not sent with cross-site requests, and
+        # only over HTTPS where the hall is served so.
+        SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.HALLQ_SECURE_COOKIES,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.HALLQ_SECURE_COOKIES,
         # A clerk's panel stays open all day: its CSRF token lives as long as the login session
         # (it is bound to it), not Flask-WTF's default hour.
         WTF_CSRF_TIME_LIMIT=None,
@@ -60,8 +68,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app,
         async_mode="threading",
         client_manager=queue.client_manager() if queue else None,
-        cors_allowed_origins=[],  # same origin only
+        # None: same origin only. ([] would turn the Origin check off: any web page a logged-in
+        # manager visits could then open the dashboard's socket with their cookie.)
+        cors_allowed_origins=None,
     )
+    if settings.HALLQ_PROXIES:
+        # Outermost, so that Socket.IO's origin check sees the client's scheme and host too.
+        n = settings.HALLQ_PROXIES
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.jinja_env.globals["get_locale"] = get_locale
     _register_blueprints(app)
     app.before_request(acting.begin_request)

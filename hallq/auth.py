@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import limits
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -179,6 +189,14 @@ def _count_failure(username: str) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
+    if current_app.config["SESSION_COOKIE_SECURE"] and not request.is_secure:
+        # The browser would drop the Secure cookie: a login that seems to work and never does.
+        abort(
+            400,
+            "This server keeps staff logins over HTTPS only: open it at its https:// address. "
+            "Behind a reverse proxy that terminates TLS, set HALLQ_PROXIES; for plain HTTP "
+            "(a test bench), HALLQ_SECURE_COOKIES=false.",
+        )
     form = LoginForm()
     if form.validate_on_submit() and _locked_out(form.username.data or ""):
         _audit_login(None, form.username.data or "", result="locked")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -377,6 +378,9 @@ def demo(host: str, port: int) -> None:
     from .server import run
 
     settings = _settings()
+    # The demo is plain HTTP on 127.0.0.1: its login cookie cannot be HTTPS-only (unless the
+    # environment or .env says otherwise, e.g. a demo behind a TLS proxy).
+    os.environ.setdefault("HALLQ_SECURE_COOKIES", "false")
     database = initialise(settings)
     seed(database, load_hall(settings.HALLQ_CONFIG))
     database.engine.dispose()

@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     HALLQ_INSTANCE: Path = PROJECT_ROOT / "instance"
     SOCKETIO_MESSAGE_QUEUE: str = ""
     HALLQ_DEFAULT_LOCALE: str = Field("zh_CN", pattern=r"^(zh_CN|en)$")
+    # Staff log-in cookies travel over HTTPS only (the Secure flag). Off only where the hall is
+    # served over plain HTTP: the demo on 127.0.0.1 (`hallq demo` turns it off) or a test bench.
+    HALLQ_SECURE_COOKIES: bool = True
+    # How many reverse proxies (nginx) stand in front of `hallq serve`: their X-Forwarded-For,
+    # -Proto and -Host headers are then believed, so the audit trail and the login lockout see
+    # the client's address and HTTPS is recognised. 0: the headers are ignored (anyone can forge them).
+    HALLQ_PROXIES: int = Field(0, ge=0, le=5)
 
     @field_validator("DATABASE_URL")
     @classmethod

@@ -140,7 +140,7 @@ def app_settings(tmp_path, config_dir=DEMO_CONFIG, **extra: object):
         DATABASE_URL=f"sqlite:///{tmp_path / 'hallq.sqlite'}",
         HALLQ_CONFIG=config_dir,
         HALLQ_INSTANCE=tmp_path / "instance",
-        **extra,
+        **{"HALLQ_SECURE_COOKIES": False, **extra},  # the test client speaks plain HTTP
     )
 
 

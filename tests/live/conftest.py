@@ -71,6 +71,7 @@ def new_hall(root: Path, config: Path = DEMO_CONFIG) -> LiveHall:
         "DATABASE_URL": f"sqlite:///{root / 'hall.sqlite'}",
         "SECRET_KEY": f"test-secret-{root.name}",
         "SOCKETIO_MESSAGE_QUEUE": "",
+        "HALLQ_SECURE_COOKIES": "false",  # served over plain HTTP on 127.0.0.1
     }
     hall = LiveHall(url=f"http://127.0.0.1:{free_port()}", env=env)
     hall.hallq("init")
