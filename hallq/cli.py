@@ -9,12 +9,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 
 from queue_core import Database, SystemClock, make_engine, migrate
 from queue_core.errors import DomainError
 from queue_core.halls import hall_by_code, staff_by_username
-from queue_core.models import Role, Staff
+from queue_core.models import Hall, Role, Staff, Ticket
 from queue_core.setup import import_items, sync_hall
 
 from .config_files import ConfigError, load_catalog, load_config, load_hall
@@ -59,8 +59,10 @@ def check_config(directory: Path | None) -> None:
     )
 
 
-def initialise(settings: Settings) -> Database:
-    """Create or upgrade the database, then load the hall and its catalogue from the config."""
+def initialise(settings: Settings, *, keep_administered: bool = False) -> Database:
+    """Create or upgrade the database, then load the hall and its catalogue from the config:
+    what the files say wins. keep_administered: a hall already in the database stays as its
+    managers left it in the browser."""
     try:
         spec, items = load_config(settings.HALLQ_CONFIG)
     except ConfigError as exc:
@@ -68,6 +70,11 @@ def initialise(settings: Settings) -> Database:
     db = _database(settings)
     migrate.upgrade(db.engine)
     with db.write() as uow:
+        if keep_administered and uow.session.scalar(select(Hall.id).where(Hall.code == spec.hall.code)):
+            click.echo(
+                f"{spec.hall.name}: as administered in the browser (hallq init reloads the config files)"
+            )
+            return db
         hall = sync_hall(uow, spec)
         result = import_items(uow, hall, items)
     click.echo(
@@ -381,7 +388,7 @@ def demo(host: str, port: int) -> None:
     # The demo is plain HTTP on 127.0.0.1: its login cookie cannot be HTTPS-only (unless the
     # environment or .env says otherwise, e.g. a demo behind a TLS proxy).
     os.environ.setdefault("HALLQ_SECURE_COOKIES", "false")
-    database = initialise(settings)
+    database = initialise(settings, keep_administered=True)
     seed(database, load_hall(settings.HALLQ_CONFIG))
     database.engine.dispose()
     click.echo(f"\nDemo hall: http://{host}:{port}/   (staff passwords: hallq-demo)")
@@ -438,10 +445,6 @@ def simulate_command(
     cancelled. On SQLite the run writes with synchronous=OFF: the data set is generated, so a
     crash only means running it again. See hallq/simulate.py.
     """
-    from sqlalchemy import func, select
-
-    from queue_core.models import Hall, Ticket
-
     from . import simulate as sim
 
     settings = _settings()

@@ -151,3 +151,30 @@ def test_audit_verify_names_the_first_edited_entry(hallq, tmp_path):
         f"entry {second} (" in message and "kiosk K9, api.create_ticket) does not match its hash" in message
     )
     assert "the 1 entries before it hold" in message
+
+
+def test_init_reloads_the_config_but_the_demo_keeps_what_managers_changed(hallq, tmp_path):
+    from hallq.cli import initialise
+    from hallq.settings import Settings
+    from queue_core import Database, SystemClock, make_engine
+    from queue_core.halls import hall_by_code, window_by_number
+    from queue_core.setup import set_window_queues
+    from queue_core.spec import QueueRef
+
+    hallq("init")
+    database = Database(make_engine(f"sqlite:///{tmp_path / 'cli.sqlite'}"), SystemClock())
+
+    def window_13_queues(change: list[str] | None = None) -> list[str]:
+        with database.write() as uow:
+            hall = hall_by_code(uow, "qingshan")
+            window = window_by_number(uow, hall.id, 13)
+            if change:
+                set_window_queues(uow, hall, window, [QueueRef(code=code) for code in change])
+            return [link.queue.code for link in window.queue_links]
+
+    assert window_13_queues(["C"]) == ["C"]  # as a manager does in the browser
+    initialise(Settings(), keep_administered=True).engine.dispose()  # what `hallq demo` does
+    assert window_13_queues() == ["C"]
+    hallq("init")  # the operator reloads hall.toml on purpose: the file wins
+    assert window_13_queues() == ["G", "E"]
+    database.engine.dispose()
