@@ -330,11 +330,17 @@ function withIdNumber(item, next) {
   show(() => idScreen(item, next));
 }
 
+// The number as the screen shows it: the birth date (characters 7 to 14) hidden from whoever
+// stands behind, the region and the last four left to check the typing by.
+function maskedIdNumber(id) {
+  return id.slice(0, 6) + "*".repeat(Math.max(0, Math.min(id.length, 14) - 6)) + id.slice(14);
+}
+
 function idScreen(item, next) {
   let id = "";
   const shown = el("div", { class: "typed", "data-testid": "id-number" });
   const message = el("p", { class: "pin-message", role: "alert" });
-  const redraw = () => { shown.textContent = id; };
+  const redraw = () => { shown.textContent = maskedIdNumber(id); };
   const add = (c) => { if (id.length < 18) id += c; redraw(); };
   const submit = async () => {
     const refused = await next({ id_number: id });
