@@ -57,6 +57,11 @@ def _strings() -> dict[str, str]:
         "failed": _("Not saved: %(message)s"),
         "offline": _("The server cannot be reached: nothing was changed."),
         "window_queues": _("Window %(window)s now serves %(queues)s."),
+        "imported": _("Imported: %(added)s items added, %(updated)s updated."),
+        "withdrawn": _("Withdrawn: the kiosks no longer show %(name)s."),
+        "published": _("Published: the kiosks show %(name)s again."),
+        "token_issued": _("Token issued: copy it now, it is shown only once."),
+        "password_reset": _("Password of %(username)s set."),
     }
 
 

@@ -1,7 +1,10 @@
 // The administration pages: thin clients of the JSON API. A form.admin-form is sent as its
 // API payload (data-method, data-path with {field} filled from the form's data-type="path"
-// inputs); a box of the window grid sets that window's queues. After a change the page says
-// so and offers to undo it by sending back what it showed before.
+// inputs; data-upload sends the form's file as multipart instead); a box of the window grid
+// sets that window's queues. After a change the page says so (data-done names the message,
+// filled from the answer) and offers to undo it by sending back what it showed before;
+// data-confirm asks first; data-answer names an element whose [data-field] children show the
+// answer (a token shown once). A refusal shows the API's message and its list of problems.
 (() => {
   "use strict";
   const setup = JSON.parse(document.getElementById("admin-setup").textContent);
@@ -11,19 +14,24 @@
   const format = (text, values) => text.replace(/%\((\w+)\)s/g, (_, key) => values[key]);
 
   async function send(method, path, body) {
+    const upload = body instanceof FormData; // the browser sets its multipart boundary itself
     const response = await fetch(setup.api + path, {
       method,
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify(body),
+      headers: upload ? { "X-CSRFToken": csrf } : { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: upload ? body : JSON.stringify(body),
     });
     return { ok: response.ok, data: await response.json().catch(() => ({ message: response.statusText })) };
   }
 
-  function say(text, undo) {
+  function say(text, undo, problems = []) {
     toast.hidden = false;
     toast.dataset.kind = undo === false ? "error" : "ok";
     toast.querySelector(".text").textContent = text;
+    let list = toast.querySelector("ul.problems");
+    if (!list) list = toast.appendChild(Object.assign(document.createElement("ul"), { className: "problems" }));
+    list.dataset.testid = "problems";
+    list.replaceChildren(...problems.map((problem) => Object.assign(document.createElement("li"), { textContent: problem })));
     const button = toast.querySelector(".undo");
     button.hidden = typeof undo !== "function";
     button.onclick = typeof undo === "function" ? undo : null;
@@ -39,7 +47,7 @@
       return null;
     }
     if (!answer.ok) {
-      say(format(S.failed, { message: answer.data.message }), false);
+      say(format(S.failed, { message: answer.data.message }), false, answer.data.problems);
       return null;
     }
     say(done(answer.data), revert && (() => revert()));
@@ -53,6 +61,7 @@
     "int?": (input) => (input.value === "" ? null : Number(input.value)),
     "time?": (input) => (input.value === "" ? null : input.value),
     bool: (input) => input.checked,
+    json: (input) => JSON.parse(input.value),
     words: (input) => input.value.split(/[\s,，]+/).filter(Boolean),
     lines: (input) => input.value.split("\n").map((line) => line.trim()).filter(Boolean),
   };
@@ -83,13 +92,26 @@
   for (const form of document.querySelectorAll("form.admin-form")) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const { target, body } = payload(form);
+      if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+      const { target, body } = form.dataset.upload !== undefined ? { target: form.dataset.path, body: new FormData(form) } : payload(form);
       const method = form.dataset.method;
       const before = form.dataset.before ? JSON.parse(form.dataset.before) : null;
       const revert = before && (() => change(method, target, before, () => S.undone).then(reloadIf(form)));
-      const saved = await change(method, target, body, () => S.saved, revert);
+      const done = (data) => format(S[form.dataset.done] || S.saved, data);
+      const saved = await change(method, target, body, done, revert);
+      if (saved && form.dataset.answer) show(document.querySelector(form.dataset.answer), saved);
       if (saved && form.dataset.reload !== undefined && !before) location.reload();
     });
+  }
+
+  function show(box, answer) {
+    for (const field of box.querySelectorAll("[data-field]")) {
+      const value = answer[field.dataset.field] ?? "";
+      if (field.tagName === "A") field.href = value;
+      field.textContent = value;
+      field.hidden = value === "";
+    }
+    box.hidden = false;
   }
 
   const reloadIf = (form) => (answer) => answer && form.dataset.reload !== undefined && location.reload();
