@@ -1,0 +1,126 @@
+"""The administration's other rooms: the catalogue of service items (事项), staff accounts
+(人员), devices and their tokens (设备) and the hall's notices (信息发布). Like the first rooms
+(manager.admin), each page shows what the JSON API returns and changes it through the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from hallq.api.administration import hall_setup
+from hallq.api.catalogue_admin import CatalogueQuery, catalogue, catalogue_item
+from hallq.api.staff_admin import staff_out
+from hallq.api.tokens_admin import devices, tokens_of
+from hallq.state import current_hall, state
+from queue_core import accounts, notices, setup
+from queue_core.errors import NotFound
+from queue_core.models import ItemKind, Role
+from queue_core.spec import TOPICS
+
+from . import bp
+from .admin import SECTIONS, admin_page
+
+SECTIONS.extend(
+    [
+        ("manager.admin_items", _l("Service items")),
+        ("manager.admin_staff", _l("Staff")),
+        ("manager.admin_devices", _l("Devices")),
+        ("manager.admin_notices", _l("Notices")),
+    ]
+)
+
+
+@bp.get("/admin/items")
+@login_required
+def admin_items() -> Any:
+    """The catalogue, by department or a part of the name; withdrawn items too, marked."""
+    query = CatalogueQuery(
+        department=request.args.get("department") or None, q=request.args.get("q", "").strip()[:60]
+    )
+    with state().db.read() as uow:
+        items = [catalogue_item(i) for i in catalogue(uow, current_hall(uow), query)]
+        _windows, _queues, departments = hall_setup(uow)
+    return admin_page("manager/admin/items.html", items=items, departments=departments, query=query)
+
+
+@bp.get("/admin/items/new")
+@login_required
+def admin_item_new() -> Any:
+    return _item_page(None)
+
+
+@bp.get("/admin/items/<code>")
+@login_required
+def admin_item(code: str) -> Any:
+    return _item_page(code)
+
+
+def _item_page(code: str | None) -> Any:
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        try:
+            item = catalogue_item(setup.item_by_code(uow, hall, code)) if code else None
+        except NotFound as exc:
+            abort(404, exc.message)
+        _windows, queues, departments = hall_setup(uow)
+    return admin_page(
+        "manager/admin/item.html",
+        item=item,
+        departments=departments,
+        queues=queues,
+        kinds=[(ItemKind.INSTANT, _l("Instant (即办件)")), (ItemKind.COMMITMENT, _l("Commitment (承诺件)"))],
+        topics=TOPICS,
+    )
+
+
+@bp.get("/admin/staff")
+@login_required
+def admin_staff() -> Any:
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        people = [(staff_out(s), tokens_of(uow, hall, staff_id=s.id)) for s in accounts.staff_of(uow, hall)]
+    is_admin = current_user.has_role(Role.ADMIN)
+    return admin_page(
+        "manager/admin/staff.html",
+        people=people,
+        # The roles this person may give (queue_core.accounts decides; the page only hides).
+        roles=[r for r in Role if is_admin or r != Role.ADMIN],
+        is_admin=is_admin,
+        local=_local_time(),
+    )
+
+
+@bp.get("/admin/devices")
+@login_required
+def admin_devices() -> Any:
+    with state().db.read() as uow:
+        found = devices(uow, current_hall(uow), state().spec)
+    return admin_page("manager/admin/devices.html", devices=found, local=_local_time())
+
+
+@bp.get("/admin/notices")
+@login_required
+def admin_notices() -> Any:
+    with state().db.read() as uow:
+        posted = notices.active(uow, current_hall(uow))
+    return admin_page(
+        "manager/admin/notices.html",
+        posted=posted,
+        standing=state().spec.notices,
+        local=_local_time(),
+    )
+
+
+def _local_time() -> Any:
+    """A stored (UTC) moment as the hall's clock shows it."""
+    zone = ZoneInfo(state().spec.hall.timezone)
+
+    def local(moment: datetime | None) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+    return local

@@ -1,0 +1,225 @@
+"""The administration's catalogue, staff, devices and notices in Chromium against a real
+`hallq serve`: an item edited in the browser shows on the kiosk and a withdrawn one is gone
+from it; an import is all or nothing; the XLSX download imports again with nothing added; a
+supervisor reads the pages and is refused a change; an account added in the browser logs in;
+a device token issued in the browser works until it is revoked.
+
+The live hall is shared with the other modules: this module's items are TEST-ADMIN-*, its
+accounts admin_*, its device token K2's newest; it withdraws its items when done."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from tests.live.conftest import log_in
+from tests.live.test_kiosk import open_item, open_kiosk
+
+pytestmark = pytest.mark.browser
+
+SUPERVISOR = "admin_supervisor"
+ITEM = "TEST-ADMIN-1"
+NAME = "测试管理事项"
+DEPARTMENT = "青山县民政局"
+HEADER = "事项编码,事项名称,英文名称,部门,队列,办件类型,法定时限,承诺时限,服务对象,设立依据,申报材料,办理条件,办理流程,收费标准,收费依据,窗口权限,主题"
+
+
+@pytest.fixture(scope="module")
+def hall(live):
+    live.hallq("user", "add", SUPERVISOR, "--role", "supervisor", "--password-stdin", input="password-123\n")
+    yield live
+    for item in live.api("GET", "/catalogue/items?q=TEST-ADMIN", "manager").json():
+        if item["active"]:
+            live.api("PUT", f"/catalogue/items/{item['code']}/active", "manager", json={"active": False})
+
+
+def log_in_en(page, url: str, path: str, username: str = "manager") -> None:
+    """Logged in, in English (the session's choice), so that the labels stay these words
+    whatever the Chinese translation makes of them."""
+    log_in(page, url, path, username)
+    page.goto(f"{url}/lang/en?next={path}")
+    expect(page).to_have_url(f"{url}{path}")
+
+
+def toast(page):
+    return page.get_by_test_id("toast")
+
+
+def add_item(page, url: str) -> None:
+    page.goto(f"{url}/manager/admin/items/new")
+    form = page.get_by_test_id("item-form")
+    form.get_by_label("Code").fill(ITEM)
+    form.get_by_label("Name", exact=True).fill(NAME)
+    form.get_by_label("Department").select_option(label=DEPARTMENT)
+    form.get_by_label("Queue").select_option("C")
+    form.get_by_label("Kind").select_option("commitment")
+    form.get_by_label("Legal time limit").fill("20")
+    form.get_by_label("Promised time limit").fill("5")
+    form.get_by_label("Legal basis").fill("《测试条例》第一条")
+    form.get_by_label("Materials").fill("身份证原件")
+    form.get_by_label("Procedure").fill("受理\n审核\n办结")
+    form.get_by_role("button", name="Save").click()
+    expect(toast(page)).to_have_text(re.compile("Saved."))
+
+
+def test_an_item_edited_in_the_browser_shows_on_the_kiosk_until_withdrawn(hall, page, browser):
+    log_in_en(page, hall.url, "/manager/admin/items")
+    add_item(page, hall.url)
+    page.goto(f"{hall.url}/manager/admin/items?q=TEST-ADMIN-1")
+    page.get_by_role("link", name=NAME).click()
+    materials = page.get_by_test_id("item-form").get_by_label("Materials")
+    expect(materials).to_have_value("身份证原件")
+    materials.fill("身份证原件\n  户口簿原件\n\n结婚证复印件一份")
+    page.get_by_test_id("item-form").get_by_role("button", name="Save").click()
+    expect(toast(page)).to_have_text(re.compile("Saved."))
+
+    context, kiosk = open_kiosk(browser, hall.url, hall.tokens["K1"])
+    try:
+        open_item(kiosk, DEPARTMENT, NAME)
+        expect(kiosk.locator(".checklist li")).to_have_text(["身份证原件", "户口簿原件", "结婚证复印件一份"])
+
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.get_by_test_id("item-active-form").get_by_role("button", name="Withdraw from the kiosks").click()
+        expect(toast(page)).to_have_text(re.compile(f"Withdrawn: the kiosks no longer show {NAME}"))
+        kiosk.reload()
+        kiosk.locator(".departments .tile", has_text=DEPARTMENT).tap()
+        expect(kiosk.locator(".list .item").first).to_be_visible()
+        expect(kiosk.locator(".list .item", has_text=NAME)).to_have_count(0)
+
+        toast(page).get_by_role("button", name="Undo").click()
+        expect(toast(page)).to_have_text(re.compile("Undone."))
+        kiosk.reload()
+        open_item(kiosk, DEPARTMENT, NAME)
+        expect(kiosk.locator(".detail h2.title")).to_have_text(NAME)
+    finally:
+        context.close()
+
+
+def test_a_bad_import_names_its_rows_and_imports_nothing_a_good_one_adds(hall, page, tmp_path: Path):
+    good = "TEST-ADMIN-2,测试导入事项二,,MZ,C,即办件,,,,依据,材料,,流程,,,,"
+    bad = [
+        "TEST-ADMIN-3,测试导入事项三,,NOPE,C,即办件,,,,依据,材料,,流程,,,,",
+        "TEST-ADMIN-4,测试导入事项四,,MZ,C,承诺件,,,,依据,材料,,流程,,,,",
+    ]
+    (tmp_path / "bad.csv").write_text("\n".join([HEADER, good, *bad]), encoding="utf-8")
+    (tmp_path / "good.csv").write_text("\n".join([HEADER, good]), encoding="utf-8")
+    log_in_en(page, hall.url, "/manager/admin/items")
+    form = page.get_by_test_id("import-form")
+    form.locator("input[type=file]").set_input_files(tmp_path / "bad.csv")
+    form.get_by_role("button", name="Import").click()
+    expect(toast(page)).to_contain_text("bad.csv: nothing was imported, 2 problem(s)")
+    expect(page.get_by_test_id("problems").locator("li")).to_have_text(
+        [
+            'bad.csv: line 3 (TEST-ADMIN-3): 部门: unknown department "NOPE"',
+            "bad.csv: line 4 (TEST-ADMIN-4): a commitment item (承诺件) needs a promised time limit in working days",
+        ]
+    )
+    page.goto(f"{hall.url}/manager/admin/items?q=测试导入")
+    expect(page.get_by_test_id("items").locator("tbody tr")).to_have_count(0)
+
+    page.get_by_test_id("import-form").locator("input[type=file]").set_input_files(tmp_path / "good.csv")
+    page.get_by_test_id("import-form").get_by_role("button", name="Import").click()
+    expect(toast(page)).to_have_text(re.compile("Imported: 1 items added, 0 updated."))
+    page.reload()
+    expect(page.get_by_test_id("items").locator("tbody tr")).to_have_text([re.compile("TEST-ADMIN-2")])
+
+
+def test_the_xlsx_download_opens_and_imports_again_with_nothing_added(hall, page, tmp_path: Path):
+    log_in_en(page, hall.url, "/manager/admin/items")
+    with page.expect_download() as download:
+        page.get_by_test_id("export-xlsx").click()
+    path = tmp_path / "catalog.xlsx"
+    download.value.save_as(path)
+    sheet = load_workbook(path).worksheets[0]
+    assert [cell.value for cell in sheet[1]] == HEADER.split(",")
+    codes = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    assert "GA001" in codes and len(codes) >= 76
+
+    page.get_by_test_id("import-form").locator("input[type=file]").set_input_files(path)
+    page.get_by_test_id("import-form").get_by_role("button", name="Import").click()
+    expect(toast(page)).to_have_text(re.compile(f"Imported: 0 items added, {len(codes)} updated."))
+
+
+def test_a_supervisor_reads_the_rooms_and_the_api_refuses_their_change(hall, page):
+    log_in_en(page, hall.url, "/manager/admin/items/GA001", username=SUPERVISOR)
+    expect(page.get_by_test_id("read-only")).to_be_visible()
+    expect(page.get_by_test_id("item-form").get_by_label("Materials")).not_to_have_value("")
+    expect(page.get_by_role("button", name="Save")).to_be_hidden()
+    expect(page.get_by_test_id("item-active-form")).to_have_count(0)
+    for path in ("/manager/admin/staff", "/manager/admin/devices", "/manager/admin/notices"):
+        page.goto(f"{hall.url}{path}")
+        expect(page.get_by_test_id("read-only")).to_be_visible()
+        expect(page.get_by_role("button", name=re.compile("Save|Issue|Revoke|Post|Add"))).to_have_count(0)
+    refused = page.evaluate(
+        """async () => {
+            const csrf = document.querySelector('meta[name="csrf-token"]').content;
+            const answer = await fetch('/api/v1/catalogue/items/GA001/active', {
+                method: 'PUT', headers: {'Content-Type': 'application/json', 'X-CSRFToken': csrf},
+                body: JSON.stringify({active: false})});
+            return [answer.status, (await answer.json()).message];
+        }"""
+    )
+    assert refused[0] == 403 and "not allowed for supervisor" in refused[1]
+
+
+def test_an_account_added_in_the_browser_logs_in_and_nobody_locks_themselves_out(hall, page, browser):
+    log_in_en(page, hall.url, "/manager/admin/staff")
+    form = page.get_by_test_id("staff-form")
+    form.get_by_label("Username").fill("admin_new_clerk")
+    form.get_by_label("Name", exact=True).fill("测试员")
+    form.get_by_label("Badge").fill("T0001")
+    form.get_by_label("Password").fill("password-123")
+    form.get_by_role("button", name="Add").click()
+    row = page.locator("tr[data-username=admin_new_clerk]")
+    expect(row.get_by_label("Name of admin_new_clerk")).to_have_value("测试员")
+
+    own = page.locator("tr[data-username=manager]")
+    own.get_by_label("active").uncheck()
+    own.get_by_role("button", name="Save").click()
+    expect(toast(page)).to_contain_text("you cannot deactivate your own account or change your own role")
+
+    context = browser.new_context(locale="en-US")
+    try:
+        log_in(context.new_page(), hall.url, "/panel/", username="admin_new_clerk")
+    finally:
+        context.close()
+
+
+def test_a_device_token_issued_in_the_browser_works_until_revoked(hall, page):
+    log_in_en(page, hall.url, "/manager/admin/devices")
+    row = page.locator("tr[data-device=K2]")
+    expect(row).to_contain_text("kiosk")
+    row.get_by_role("button", name="Issue a new token").click()
+    expect(toast(page)).to_contain_text("shown only once")
+    issued = page.get_by_test_id("issued")
+    token = issued.locator("code").inner_text()
+    expect(page.get_by_test_id("issued-url")).to_have_text(f"{hall.url}/kiosk/K2?token={token}")
+    hall.tokens["K2 from the browser"] = token
+    assert hall.api("GET", "/printers", "K2 from the browser").status_code == 200
+
+    page.reload()
+    page.on("dialog", lambda dialog: dialog.accept())
+    newest = page.locator("tr[data-device=K2] [data-token]").first
+    newest.get_by_role("button", name="Revoke").click()
+    expect(page.locator("tr[data-device=K2] [data-token]").first).to_contain_text("revoked")
+    assert hall.api("GET", "/printers", "K2 from the browser").status_code == 401
+
+
+def test_a_notice_posted_in_the_browser_is_listed_until_withdrawn(hall, page):
+    log_in_en(page, hall.url, "/manager/admin/notices")
+    form = page.get_by_test_id("notice-form")
+    form.get_by_label("Title").fill("测试通知")
+    form.get_by_label("Text").fill("管理页面发布的通知")
+    form.get_by_label("Minutes shown").fill("30")
+    form.get_by_role("button", name="Post").click()
+    row = page.get_by_test_id("notices").locator("tr", has_text="测试通知")
+    expect(row).to_contain_text("管理页面发布的通知")
+    assert any(n["title"] == "测试通知" for n in hall.api("GET", "/notices").json())
+    page.on("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Withdraw").click()
+    expect(row).to_have_count(0)
+    assert all(n["title"] != "测试通知" for n in hall.api("GET", "/notices").json())
