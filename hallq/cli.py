@@ -386,8 +386,10 @@ def demo(host: str, port: int) -> None:
 
     settings = _settings()
     # The demo is plain HTTP on 127.0.0.1: its login cookie cannot be HTTPS-only (unless the
-    # environment or .env says otherwise, e.g. a demo behind a TLS proxy).
-    os.environ.setdefault("HALLQ_SECURE_COOKIES", "false")
+    # environment or .env says otherwise, e.g. a demo behind a TLS proxy; left empty, as in
+    # .env.example, it says nothing).
+    if not os.environ.get("HALLQ_SECURE_COOKIES"):
+        os.environ["HALLQ_SECURE_COOKIES"] = "false"
     database = initialise(settings, keep_administered=True)
     seed(database, load_hall(settings.HALLQ_CONFIG))
     database.engine.dispose()
