@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from hallq.api.evaluations import case_out
 from hallq.state import current_hall, state
-from queue_core import UnitOfWork, cases
+from queue_core import UnitOfWork, accounts, cases
 from queue_core.errors import DomainError, NotFound
-from queue_core.halls import staff_by_username, window_by_number, windows_of
+from queue_core.halls import window_by_number, windows_of
 from queue_core.models import MANAGERS, OVERSIGHT, CaseStage, EvaluationCase, Hall, Staff
 from queue_core.numbering import service_day
 
@@ -126,7 +126,7 @@ def case_list() -> Any:
                 stage=stage or None,
                 overdue=overdue,
                 window_id=window_id,
-                clerk_id=staff_by_username(uow, clerk).id if clerk else None,
+                clerk_id=accounts.account(uow, hall, clerk).id if clerk else None,
             )
         except DomainError as exc:
             error = exc.message
@@ -182,7 +182,7 @@ def case_step(case_id: int) -> Any:
     try:
         with state().db.write() as uow:
             hall = current_hall(uow)
-            owner_id = staff_by_username(uow, owner).id if owner else None
+            owner_id = accounts.account(uow, hall, owner).id if owner else None
             case = cases.act(uow, hall, case_id, action, current_user.id, note, owner_id)
             message = _done_message(case_out(uow, hall, case), action)
     except DomainError as exc:

@@ -31,8 +31,10 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from queue_core import UnitOfWork, audit
-from queue_core.models import ApiToken, Staff
+from queue_core.halls import hall_by_id
+from queue_core.models import ApiToken, Hall, Role, Staff
 
+from .acting import hall_id
 from .extensions import login_manager
 from .state import state
 
@@ -109,12 +111,12 @@ def pin_digest(secret_key: str, pin: str) -> str:
     return hmac.new(secret_key.encode(), pin.encode(), hashlib.sha256).hexdigest()
 
 
-def guide_by_pin(uow: UnitOfWork, secret_key: str, pin: str) -> Staff | None:
-    """The active guide, manager or admin whose PIN this is."""
+def guide_by_pin(uow: UnitOfWork, hall: Hall, secret_key: str, pin: str) -> Staff | None:
+    """The hall's active guide, manager or admin whose PIN this is."""
     staff = uow.session.scalar(select(Staff).where(Staff.pin_digest == pin_digest(secret_key, pin)))
     if staff is None or not staff.active or staff.role not in ("guide", "manager", "admin"):
         return None
-    return staff
+    return staff if staff.hall_id == hall.id else None
 
 
 def _digest(token: str) -> str:
@@ -125,32 +127,55 @@ def _staff_user(staff: Staff, via_token: bool = False) -> StaffUser:
     return StaffUser(staff.id, staff.username, staff.name, staff.badge, staff.role, via_token)
 
 
+def _works_here(staff: Staff) -> bool:
+    """Whether the person may use this server: the staff of its hall. Several halls may share
+    one database (a city's centres); the city's supervisors read them all from any of them."""
+    return staff.hall_id == hall_id() or staff.role == Role.CITY
+
+
+@dataclass(frozen=True)
+class OtherHallToken:
+    """A valid token of another hall sharing the database: refused here, saying where it works."""
+
+    hall_name: str
+
+
 @login_manager.user_loader
 def _load_session_user(user_id: str) -> StaffUser | None:
     with state().db.read() as uow:
         staff = uow.session.get(Staff, int(user_id)) if user_id.isdigit() else None
-        return _staff_user(staff) if staff and staff.active else None
+        return _staff_user(staff) if staff and staff.active and _works_here(staff) else None
 
 
 @login_manager.request_loader
 def _load_token_user(req: Any) -> StaffUser | DeviceUser | None:
     scheme, _, token = req.headers.get("Authorization", "").partition(" ")
-    return user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    principal = _token_principal(token.strip())
+    if isinstance(principal, OtherHallToken):
+        abort(403, f"this token belongs to {principal.hall_name}: use it with that hall's server")
+    return principal
 
 
 def user_for_token(token: str) -> StaffUser | DeviceUser | None:
     """The person or device a bearer token stands for (also used by Socket.IO connections)."""
+    principal = _token_principal(token)
+    return None if isinstance(principal, OtherHallToken) else principal
+
+
+def _token_principal(token: str) -> StaffUser | DeviceUser | OtherHallToken | None:
     app_state, digest = state(), _digest(token)
     with app_state.cache_lock:
         if digest in app_state.token_cache:
             return app_state.token_cache[digest]
-    user = _lookup_token(digest)
+    principal = _lookup_token(digest)
     with app_state.cache_lock:
-        app_state.token_cache[digest] = user
-    return user
+        app_state.token_cache[digest] = principal
+    return principal
 
 
-def _lookup_token(digest: str) -> StaffUser | DeviceUser | None:
+def _lookup_token(digest: str) -> StaffUser | DeviceUser | OtherHallToken | None:
     with state().db.read() as uow:
         row = uow.session.scalar(
             select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
@@ -158,7 +183,13 @@ def _lookup_token(digest: str) -> StaffUser | DeviceUser | None:
         if row is None:
             return None
         if row.staff is not None:
-            return _staff_user(row.staff, via_token=True) if row.staff.active else None
+            if not row.staff.active:
+                return None
+            if not _works_here(row.staff):
+                return OtherHallToken(hall_by_id(uow, row.staff.hall_id).name)
+            return _staff_user(row.staff, via_token=True)
+        if row.hall_id != hall_id():  # a device declared in another hall's hall.toml
+            return OtherHallToken(hall_by_id(uow, row.hall_id).name)
         return DeviceUser(row.device_kind or "", row.device_id or "")
 
 
@@ -210,7 +241,17 @@ def login() -> Any:
                 and staff.active
                 and check_password_hash(staff.password_hash, form.password.data or "")
             )
-            user = _staff_user(staff) if ok and staff else None
+            elsewhere = (
+                hall_by_id(uow, staff.hall_id).name if ok and staff and not _works_here(staff) else None
+            )
+            user = _staff_user(staff) if ok and staff and elsewhere is None else None
+        if elsewhere is not None:
+            # The right password, at the wrong hall's server: say where to log in.
+            _audit_login(None, form.username.data or "", result="other_hall")
+            flash(
+                _l("This account belongs to %(hall)s: log in at that hall's server.", hall=elsewhere), "error"
+            )
+            return render_template("login.html", form=form), 403
         _audit_login(user, form.username.data or "")
         if user is None:
             _count_failure(form.username.data or "")

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import func, inspect, select
 
-from queue_core import Database, SystemClock, make_engine, migrate
+from queue_core import Database, SystemClock, accounts, make_engine, migrate
 from queue_core.errors import DomainError
-from queue_core.halls import hall_by_code, staff_by_username
+from queue_core.halls import hall_by_code
 from queue_core.models import Hall, Role, Staff, Ticket
 from queue_core.setup import import_items, sync_hall
 
@@ -161,7 +161,8 @@ def user() -> None:
 @click.option("--badge", default="", help="Badge number (工号)")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
 def user_add(username: str, role: str, name: str | None, badge: str, password_stdin: bool) -> None:
-    """Add a clerk, guide, manager or admin (or reset their password and details)."""
+    """Add a clerk, guide, manager, admin, supervisor or city supervisor (city: reads every hall
+    of the database on /city/), or reset their password and details."""
     from .auth import hash_password
 
     if password_stdin:
@@ -177,6 +178,8 @@ def user_add(username: str, role: str, name: str | None, badge: str, password_st
         staff = uow.session.query(Staff).filter_by(username=username).one_or_none() or Staff(
             username=username
         )
+        if staff.hall_id not in (None, hall.id):  # usernames are unique across a city's halls
+            raise click.ClickException(f'the username "{username}" is taken in another hall')
         staff.hall_id, staff.name, staff.badge, staff.role = hall.id, name or username, badge, role
         staff.password_hash = hash_password(password)
         uow.session.add(staff)
@@ -202,7 +205,9 @@ def user_pin(username: str, pin_stdin: bool) -> None:
     digest = pin_digest(settings.secret_key(), pin)
     with database.write() as uow:
         try:
-            staff = staff_by_username(uow, username)
+            staff = accounts.account(
+                uow, hall_by_code(uow, load_hall(settings.HALLQ_CONFIG).hall.code), username
+            )
         except DomainError as exc:
             raise click.ClickException(exc.message) from exc
         if staff.role not in (Role.GUIDE, Role.MANAGER, Role.ADMIN):
@@ -244,7 +249,7 @@ def token_issue(username: str | None, device_id: str | None) -> None:
             value = new_token(uow, hall.id, device=(kind, device_id))
         else:
             try:
-                value = new_token(uow, hall.id, staff=staff_by_username(uow, username or ""))
+                value = new_token(uow, hall.id, staff=accounts.account(uow, hall, username or ""))
             except DomainError as exc:
                 raise click.ClickException(exc.message) from exc
     click.echo(value)

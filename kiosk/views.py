@@ -65,11 +65,12 @@ def phone(key: str) -> Any:
     """The citizen's phone page: the ticket, live. Its address carries the ticket's
     unguessable key, printed only on the ticket."""
     with state().db.read() as uow:
-        ticket = uow.session.scalar(select(Ticket).where(Ticket.key == key))
+        hall = current_hall(uow)
+        ticket = uow.session.scalar(select(Ticket).where(Ticket.key == key, Ticket.hall_id == hall.id))
         if ticket is None:
             abort(404)
         data = ticket_out(uow, ticket).model_dump(mode="json")
-        hall_name = current_hall(uow).name
+        hall_name = hall.name
     # With the texts of the rating widget it shares with the keypad, for the finished service.
     strings = {
         "zh": strings_for("zh_CN") | rating_strings_for("zh_CN"),
@@ -88,7 +89,8 @@ def phone(key: str) -> Any:
 @bp.get("/t/<key>/qr.svg")
 def phone_qr(key: str) -> Response:
     with state().db.read() as uow:
-        if uow.session.scalar(select(Ticket.id).where(Ticket.key == key)) is None:
+        found = select(Ticket.id).where(Ticket.key == key, Ticket.hall_id == current_hall(uow).id)
+        if uow.session.scalar(found) is None:
             abort(404)
     image = qrcode.make(
         url_for("kiosk.phone", key=key, _external=True),

@@ -120,6 +120,7 @@ class Role(StrEnum):
     MANAGER = "manager"
     ADMIN = "admin"
     SUPERVISOR = "supervisor"  # 电子监察: reads everything, changes nothing
+    CITY = "city"  # 市级监管: reads every hall of the database's figures, changes nothing
 
 
 # Who may read the hall's figures, ratings, cases and audit trail; who may change them.

@@ -10,9 +10,9 @@ from __future__ import annotations
 from flask_login import current_user
 from sqlalchemy import select
 
-from queue_core import UnitOfWork, cases, evaluation_figures, evaluations
+from queue_core import UnitOfWork, accounts, cases, evaluation_figures, evaluations
 from queue_core.errors import NotFound, NotPermitted
-from queue_core.halls import staff_by_username, window_by_number
+from queue_core.halls import window_by_number
 from queue_core.models import (
     MANAGERS,
     OVERSIGHT,
@@ -190,7 +190,7 @@ def list_ratings(query: RatingListQuery) -> list[EvaluationOut]:
         if query.window is not None:
             stmt = stmt.join(Window, Window.id == Evaluation.window_id).where(Window.number == query.window)
         if query.staff is not None:
-            stmt = stmt.where(Evaluation.clerk_id == staff_by_username(uow, query.staff).id)
+            stmt = stmt.where(Evaluation.clerk_id == accounts.account(uow, hall, query.staff).id)
         if query.item is not None:
             stmt = stmt.join(ServiceItem, ServiceItem.id == Evaluation.item_id).where(
                 ServiceItem.code == query.item
@@ -220,7 +220,7 @@ def list_cases(query: CaseQuery) -> list[CaseOut]:
             stage=query.stage,
             overdue=query.overdue,
             window_id=window_id,
-            clerk_id=staff_by_username(uow, query.staff).id if query.staff else None,
+            clerk_id=accounts.account(uow, hall, query.staff).id if query.staff else None,
         )
         return [case_out(uow, hall, c) for c in found]
 
@@ -257,7 +257,7 @@ def get_case(case_id: int) -> CaseOut:
 def case_step(case_id: int, body: CaseStepRequest) -> CaseOut:
     with state().db.write() as uow:
         hall = current_hall(uow)
-        owner = staff_by_username(uow, body.owner).id if body.owner else None
+        owner = accounts.account(uow, hall, body.owner).id if body.owner else None
         case = cases.act(uow, hall, case_id, body.action, current_user.id, body.note, owner)
         return case_out(uow, hall, case)
 

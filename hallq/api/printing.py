@@ -163,12 +163,14 @@ def list_printers() -> list[PrinterOut]:
     own = current_user.device_id if is_kiosk() else None
     answer = []
     with state().db.read() as uow:
+        # Kiosk and printer names are the hall's own: another hall may have a K1 too.
+        latest = _LATEST_BY_PRINTER.where(PrintRecord.hall_id == current_hall(uow).id)
         for kiosk, printers in printing.kiosk_printers.items():
             if own is not None and kiosk != own:
                 continue
             for printer in printers:
                 last = uow.session.scalar(
-                    _LATEST_BY_PRINTER.where(PrintRecord.printer == printer.name, PrintRecord.kiosk == kiosk)
+                    latest.where(PrintRecord.printer == printer.name, PrintRecord.kiosk == kiosk)
                 )
                 answer.append(
                     PrinterOut(

@@ -116,7 +116,7 @@ def _priority_guide(uow: UnitOfWork, hall: Hall, body: TicketRequest) -> int | N
         )
     if body.guide_pin is None:
         raise NotPermitted("a guide's PIN is needed for a priority ticket", needs="guide_pin")
-    guide = guide_by_pin(uow, app_state.settings.secret_key(), body.guide_pin)
+    guide = guide_by_pin(uow, hall, app_state.settings.secret_key(), body.guide_pin)
     if guide is None:
         with app_state.cache_lock:
             app_state.pin_failures[kiosk_id] = app_state.pin_failures.get(kiosk_id, 0) + 1

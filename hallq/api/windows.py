@@ -10,9 +10,8 @@ from collections.abc import Callable
 from flask_login import current_user
 from sqlalchemy import Row, select
 
-from queue_core import UnitOfWork, calling, desk, windows
+from queue_core import UnitOfWork, accounts, calling, desk, windows
 from queue_core.errors import InvalidState, NotFound, NotPermitted
-from queue_core.halls import staff_by_username
 from queue_core.models import Hall, Role, Ticket, Window
 
 from ..state import current_hall, state
@@ -153,7 +152,7 @@ def sign_in(number: int) -> WindowActionOut | None:
     """The caller takes the window; a colleague already there is relieved (A/B posts)."""
 
     def action(uow: UnitOfWork, hall: Hall, n: int, _staff: int | None) -> Window:
-        return windows.sign_in(uow, hall, n, staff_by_username(uow, current_user.username))
+        return windows.sign_in(uow, hall, n, accounts.account(uow, hall, current_user.username))
 
     return _act(number, action, any_clerk=True)
 

@@ -1,0 +1,87 @@
+"""Several halls in one database (a city's centres): this server is the demo hall's, and a
+second hall, 测试政务服务中心, shares its database. Its staff cannot log in here nor use their
+tokens, its devices' tokens are refused, its tickets are not found here by id or key."""
+
+from __future__ import annotations
+
+import pytest
+
+from hallq.auth import new_token
+from queue_core.models import Role, Staff, Ticket
+from queue_core.setup import sync_hall
+from queue_core.ticketing import issue_ticket
+from tests.conftest import small_hall_spec
+
+OTHER_HALL = "测试政务服务中心"
+
+
+@pytest.fixture
+def other_hall(app, password_hash):
+    """The second hall: a clerk with a password and a token, a kiosk token, a waiting ticket."""
+    with app.extensions["hallq"].db.write() as uow:
+        hall = sync_hall(uow, small_hall_spec())
+        clerk = Staff(hall_id=hall.id, username="other_clerk", name="别处", role=Role.CLERK)
+        clerk.password_hash = password_hash
+        uow.session.add(clerk)
+        uow.session.flush()
+        ticket = issue_ticket(uow, hall, queue_code="A")
+        return {
+            "clerk": new_token(uow, hall.id, staff=clerk),
+            "kiosk": new_token(uow, hall.id, device=("kiosk", "K1")),
+            "ticket_id": ticket.id,
+            "key": ticket.key,
+        }
+
+
+def log_in(app, username: str):
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    return client, client.post("/login", data={"username": username, "password": "password-123"})
+
+
+def test_the_staff_of_another_hall_cannot_log_in_here_and_are_told_where(app, other_hall):
+    client, answer = log_in(app, "other_clerk")
+    assert answer.status_code == 403
+    assert f"This account belongs to {OTHER_HALL}" in answer.get_data(as_text=True)
+    assert client.get("/manager/").status_code == 302  # not logged in
+
+
+def test_a_session_of_another_halls_person_is_not_a_login_here(app, other_hall):
+    """Halls on one host share cookies (and maybe their secret): the session names a person
+    this server's hall does not have."""
+    client = app.test_client()
+    with app.extensions["hallq"].db.read() as uow:
+        other_id = uow.session.query(Staff.id).filter_by(username="other_clerk").scalar()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(other_id)
+    assert client.get("/manager/").status_code == 302
+
+
+@pytest.mark.parametrize("who", ["clerk", "kiosk"])
+def test_another_halls_tokens_are_refused_saying_whose_they_are(api, other_hall, who):
+    headers = {"Authorization": f"Bearer {other_hall[who]}"}
+    answer = api.client.post("/api/v1/tickets", json={"queue": "A"}, headers=headers)
+    assert answer.status_code == 403
+    assert (
+        answer.get_json()["message"] == f"this token belongs to {OTHER_HALL}: use it with that hall's server"
+    )
+    assert api.client.get("/api/v1/windows/1/panel", headers=headers).status_code == 403
+
+
+def test_another_halls_socket_token_is_no_one(app, other_hall):
+    from hallq.extensions import socketio
+
+    board = socketio.test_client(app, namespace="/hall", auth={"token": other_hall["kiosk"]})
+    refused = board.emit("subscribe", {"kiosk": "K1"}, namespace="/hall", callback=True)
+    assert refused["ok"] is False
+
+
+def test_another_halls_tickets_are_not_found_here(api, app, other_hall):
+    ticket_id, key = other_hall["ticket_id"], other_hall["key"]
+    assert api.get(f"/tickets/{ticket_id}").status_code == 404
+    assert api.post(f"/tickets/{ticket_id}/cancel", "manager").status_code == 404
+    assert api.get(f"/tickets/by-key/{key}/evaluation").status_code == 404
+    assert api.client.get(f"/t/{key}").status_code == 404
+    assert api.client.get(f"/t/{key}/qr.svg").status_code == 404
+    with app.extensions["hallq"].db.read() as uow:
+        assert uow.session.get(Ticket, ticket_id).status == "waiting"  # not cancelled
