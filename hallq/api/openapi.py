@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any
+from typing import Any, get_origin
 
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
@@ -18,6 +18,10 @@ from queue_core.errors import NotPermitted
 
 Roles = tuple[str, ...]
 PUBLIC: Roles = ()
+
+# The largest id or number a request may hold: the databases' 64-bit integers. A larger one in
+# a path is a 404 from the router, in a payload a 422, never an overflow in the database driver.
+DB_INT_MAX = 2**63 - 1
 
 
 @dataclass
@@ -32,6 +36,7 @@ class Operation:
     query: type[BaseModel] | None
     responses: dict[int, tuple[str, type[BaseModel] | None]]
     description: str = ""
+    returns_list: bool = False  # the view answers a JSON array of its documented model
 
 
 class PayloadError(Exception):
@@ -105,6 +110,7 @@ class ApiDoc:
                     query,
                     responses,
                     view.__doc__ or "",
+                    _returns_list(view),
                 )
             )
 
@@ -116,12 +122,13 @@ class ApiDoc:
                     kwargs["body"] = _parse_body(body)
                 if query is not None:
                     try:
-                        kwargs["query"] = query.model_validate(request.args.to_dict())
+                        kwargs["query"] = query.model_validate(_query_args())
                     except ValidationError as exc:
                         raise PayloadError(_field_errors(exc, "query")) from exc
                 return _respond(view(**kwargs))
 
-            bp.add_url_rule(rule, view.__name__, endpoint, methods=[method])
+            bounded = rule.replace("<int:", f"<int(max={DB_INT_MAX}):")
+            bp.add_url_rule(bounded, view.__name__, endpoint, methods=[method])
             return endpoint
 
         return decorator
@@ -147,7 +154,9 @@ class ApiDoc:
                     "name": name,
                     "in": "path",
                     "required": True,
-                    "schema": {"type": "integer" if conv == "int" else "string"},
+                    "schema": {"type": "integer", "minimum": 0, "maximum": DB_INT_MAX}
+                    if conv == "int"
+                    else {"type": "string"},
                 }
                 for conv, name in re.findall(r"<(?:([a-z]+):)?([a-z_]+)>", op.rule)
             ]
@@ -160,6 +169,10 @@ class ApiDoc:
                 ]
             if params:
                 entry["parameters"] = params
+            if op.query is not None:
+                entry["responses"]["422"] = _response(
+                    "The query does not fit: each wrong one is named", "PayloadError"
+                )
             if op.body is not None:
                 entry["requestBody"] = {
                     "required": True,
@@ -169,11 +182,18 @@ class ApiDoc:
                     "The payload does not fit: each wrong field is named", "PayloadError"
                 )
             for status, (text, model) in sorted(op.responses.items()):
-                entry["responses"][str(status)] = (
-                    {"description": text, "content": {"application/json": {"schema": _ref(model, schemas)}}}
-                    if model is not None
-                    else {"description": text}
-                )
+                if model is None:
+                    entry["responses"][str(status)] = {"description": text}
+                    continue
+                schema = _ref(model, schemas)
+                if op.returns_list and status < 300:
+                    schema = {"type": "array", "items": schema}
+                entry["responses"][str(status)] = {
+                    "description": text,
+                    "content": {"application/json": {"schema": schema}},
+                }
+            if "<" in op.rule and "404" not in entry["responses"]:
+                entry["responses"]["404"] = _response("Nothing at this path", "Error")
             if op.roles:
                 entry["security"] = [{"bearer": []}, {"session": []}]
                 entry["responses"]["401"] = _response("Not authenticated", "Error")
@@ -207,6 +227,18 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
         return model.model_validate(data)
     except ValidationError as exc:
         raise PayloadError(_field_errors(exc, "body")) from exc
+
+
+def _query_args() -> dict[str, Any]:
+    """The query string for its model: a name given twice stays the list it is, for the model
+    to refuse, rather than silently becoming its first value."""
+    return {name: values[0] if len(values) == 1 else values for name, values in request.args.lists()}
+
+
+def _returns_list(view: Callable[..., Any]) -> bool:
+    """`-> list[Model]`, as the annotation reads under `from __future__ import annotations`."""
+    returned = view.__annotations__.get("return")
+    return get_origin(returned) is list or str(returned).startswith("list[")
 
 
 def _respond(result: Any) -> Any:
@@ -246,9 +278,11 @@ _ERROR_SCHEMA = {
     "required": ["error", "message"],
     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
 }
+# "fields" names each field that does not fit its model; a rule of the hall that the data
+# breaks (queue_core's Invalid, e.g. a period that ends before it begins) has only the message.
 _PAYLOAD_ERROR_SCHEMA = {
     "type": "object",
-    "required": ["error", "message", "fields"],
+    "required": ["error", "message"],
     "properties": {
         "error": {"const": "invalid_payload"},
         "message": {"type": "string"},

@@ -4,12 +4,17 @@ from them."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from queue_core.identity import normalise_id_number
 from queue_core.models import Outcome, Priority
+
+from .openapi import DB_INT_MAX
+
+# An id or a window's number, as the databases can hold it.
+DbInt = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
 
 
 class Payload(BaseModel):
@@ -37,7 +42,7 @@ RequestedPriority = Literal[Priority.SENIOR, Priority.DISABLED, Priority.MILITAR
 class TicketRequest(Payload):
     """Give the item the citizen chose (its queue is taken) or a queue code."""
 
-    item_id: int | None = Field(None, ge=1)
+    item_id: DbInt | None = None
     queue: str | None = Field(None, pattern=r"^[A-Z]{1,2}$")
     priority: RequestedPriority | None = None
     kiosk: str | None = Field(None, max_length=40)
@@ -63,7 +68,7 @@ class TicketRequest(Payload):
 
 
 class AppointmentRequest(Payload):
-    item_id: int = Field(ge=1)
+    item_id: DbInt
     slot_start: AwareDatetime = Field(description="With its time zone, e.g. 2026-11-23T09:00:00+08:00")
     slot_end: AwareDatetime | None = Field(None, description="Default: 30 minutes after the start")
     name: str = Field("", max_length=60)
@@ -90,7 +95,7 @@ class NoShowRequest(Payload):
 
 class TransferRequest(Payload):
     queue: str | None = Field(None, pattern=r"^[A-Z]{1,2}$")
-    window: int | None = Field(None, ge=1)
+    window: DbInt | None = None
     note: str = Field("", max_length=200)
 
     _one_target = exactly_one("queue", "window")
@@ -351,7 +356,7 @@ class Period(Payload):
 
 
 class PeriodQuery(Period):
-    window: int | None = Field(None, ge=1)
+    window: DbInt | None = None
     staff: str | None = Field(None, max_length=60, description="a clerk's username")
     item: str | None = Field(None, max_length=40, description="a service item's code")
 
@@ -421,7 +426,7 @@ class CaseQuery(Payload):
         None, max_length=10, description="open, verify, rectify, callback, close, review or closed"
     )
     overdue: bool | None = None
-    window: int | None = Field(None, ge=1)
+    window: DbInt | None = None
     staff: str | None = Field(None, max_length=60, description="the rated clerk's username")
 
 

@@ -1,5 +1,7 @@
 """The OpenAPI document is generated from the models that validate requests."""
 
+import re
+
 from hallq.api.schemas import TicketRequest
 
 
@@ -10,7 +12,7 @@ def test_every_api_route_is_documented(app, api):
     routed = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi":
-            path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+            path = re.sub(r"<(?:[^:>]+:)?([a-z_]+)>", r"{\1}", rule.rule)
             routed |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert documented == routed
     assert ("/api/v1/windows/{number}/call-next", "POST") in documented
@@ -38,3 +40,24 @@ def test_query_parameters_are_documented(api):
     doc = api.get("/openapi.json").get_json()
     params = {p["name"]: p for p in doc["paths"]["/api/v1/items"]["get"]["parameters"]}
     assert params["q"]["in"] == "query" and params["limit"]["schema"]["maximum"] == 200
+
+
+def test_list_answers_are_documented_as_arrays(api):
+    doc = api.get("/openapi.json").get_json()
+    answer = doc["paths"]["/api/v1/windows"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert answer["schema"] == {"type": "array", "items": {"$ref": "#/components/schemas/WindowOut"}}
+
+
+def test_numbers_beyond_the_databases_integers_are_refused_not_overflowed(api):
+    doc = api.get("/openapi.json").get_json()
+    number = next(p for p in doc["paths"]["/api/v1/tickets/{ticket_id}"]["get"]["parameters"])
+    assert number["schema"]["maximum"] == 2**63 - 1
+    in_path = api.get(f"/tickets/{2**63}")
+    assert in_path.status_code == 404 and in_path.get_json()["error"] == "not_found"
+    in_body = api.post("/tickets", "manager", {"item_id": 2**63})
+    assert in_body.status_code == 422 and in_body.get_json()["fields"][0]["field"] == "item_id"
+
+
+def test_a_query_parameter_given_twice_is_refused_not_cut_to_its_first(api):
+    answer = api.get("/items?q=hy&q=sb")
+    assert answer.status_code == 422 and answer.get_json()["fields"][0]["field"] == "q"
