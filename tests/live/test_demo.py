@@ -9,6 +9,7 @@ import requests
 
 from tests.conftest import DEMO_CONFIG
 from tests.live.conftest import free_port, start_server
+from tests.live.test_production_hall import form_log_in, session_cookie
 
 
 def test_demo_serves_a_lively_hall(tmp_path):
@@ -38,6 +39,9 @@ def test_demo_serves_a_lively_hall(tmp_path):
         assert (tmp_path / "instance" / "hallq.sqlite").exists()
         assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o777 == 0o600
         waiting_before = {q["code"]: q["waiting"] for q in requests.get(f"{url}/queues", timeout=5).json()}
+        # The demo is plain HTTP: its staff log in there (the cookie is not HTTPS-only).
+        login = form_log_in(f"http://127.0.0.1:{port}", {}, password="hallq-demo")
+        assert login.status_code == 302 and "Secure" not in session_cookie(login)
     finally:
         server.terminate()
         server.wait(timeout=15)

@@ -36,7 +36,7 @@ def production(tmp_path_factory) -> LiveHall:
     server.wait(timeout=15)
 
 
-def log_in(url: str, headers: dict[str, str]) -> requests.Response:
+def form_log_in(url: str, headers: dict[str, str], password: str = "password-123") -> requests.Response:
     """The login form as a browser fills it in: its CSRF token comes with the page, bound to
     the session cookie set with it (sent back by hand: requests keeps a Secure cookie for
     https), and over HTTPS the page's address as Referer (Flask-WTF checks it)."""
@@ -48,7 +48,7 @@ def log_in(url: str, headers: dict[str, str]) -> requests.Response:
     assert token is not None
     return requests.post(
         f"{url}/login",
-        data={"username": "manager", "password": "password-123", "csrf_token": token.group(1)},
+        data={"username": "manager", "password": password, "csrf_token": token.group(1)},
         cookies={"session": page.cookies["session"]},
         headers=headers,
         allow_redirects=False,
@@ -68,7 +68,7 @@ def last_login_address(hall: LiveHall) -> str:
 
 
 def test_over_https_the_login_cookie_is_secure_httponly_and_lax(production):
-    response = log_in(production.url, THROUGH_PROXY)
+    response = form_log_in(production.url, THROUGH_PROXY)
     assert response.status_code == 302, response.text
     assert sorted(session_cookie(response)) == ["HttpOnly", "Path=/", "SameSite=Lax", "Secure"]
     # The proxy's X-Forwarded-For is believed: the audit trail has the client's address.
@@ -83,7 +83,7 @@ def test_over_plain_http_a_secure_hall_refuses_to_log_in_and_says_why(production
 
 def test_a_plain_http_hall_sets_no_secure_flag_and_ignores_forwarded_headers(live):
     """The shared test hall: HALLQ_SECURE_COOKIES=false, no proxy declared."""
-    response = log_in(live.url, {"X-Forwarded-For": THROUGH_PROXY["X-Forwarded-For"]})
+    response = form_log_in(live.url, {"X-Forwarded-For": THROUGH_PROXY["X-Forwarded-For"]})
     assert response.status_code == 302, response.text
     assert sorted(session_cookie(response)) == ["HttpOnly", "Path=/", "SameSite=Lax"]
     assert last_login_address(live) == "127.0.0.1"  # a forged X-Forwarded-For changes nothing
