@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
 
 from queue_core import Database, ManualClock, make_engine, migrate
 from queue_core.events import DomainEvent
@@ -48,6 +50,26 @@ class EventLog:
 
     def names(self) -> list[str]:
         return [e.name for e in self.events]
+
+
+@contextmanager
+def new_postgres_database() -> Iterator[URL]:
+    """A database of its own on the test PostgreSQL, for servers that run as other processes
+    (a schema cannot be passed to them); dropped afterwards. Skips where PostgreSQL is away."""
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"hallq_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "not here"
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.__class__.__name__}")
+    try:
+        yield make_url(POSTGRES_URL).set(database=name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 def _postgres_engine() -> tuple[object, str]:

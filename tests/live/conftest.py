@@ -59,16 +59,17 @@ class LiveHall:
         return requests.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=10, **kw)
 
 
-def new_hall(root: Path, config: Path = DEMO_CONFIG) -> LiveHall:
+def new_hall(root: Path, config: Path = DEMO_CONFIG, database_url: str | None = None) -> LiveHall:
     """A hall of its own under root: a copy of the config (unless root/config is there
-    already), its own SQLite file and secret, `hallq init` done. Serve it with .serve()."""
+    already), its own SQLite file (or the database given) and secret, `hallq init` done.
+    Serve it with .serve()."""
     if not (root / "config").exists():
         shutil.copytree(config, root / "config")
     env = {
         **os.environ,
         "HALLQ_CONFIG": str(root / "config"),
         "HALLQ_INSTANCE": str(root / "instance"),
-        "DATABASE_URL": f"sqlite:///{root / 'hall.sqlite'}",
+        "DATABASE_URL": database_url or f"sqlite:///{root / 'hall.sqlite'}",
         "SECRET_KEY": f"test-secret-{root.name}",
         "SOCKETIO_MESSAGE_QUEUE": "",
         "HALLQ_SECURE_COOKIES": "false",  # served over plain HTTP on 127.0.0.1

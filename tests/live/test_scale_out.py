@@ -10,19 +10,15 @@ import queue
 import re
 import shutil
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
 import socketio
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from queue_core import make_engine
 from queue_core.models import Role
-from tests.conftest import DEMO_CONFIG, POSTGRES_URL
+from tests.conftest import DEMO_CONFIG, new_postgres_database
 from tests.live.conftest import LiveHall, add_device_token, add_staff, free_port, start_server
 
 REDIS_URL = os.environ.get("HALLQ_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -53,14 +49,12 @@ def two_servers(tmp_path_factory):
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except Exception as exc:  # noqa: BLE001 - any failure means "not here"
         pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc.__class__.__name__}")
-    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"hallq_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.__class__.__name__}")
-    database_url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with new_postgres_database() as database:
+        yield from _serve_twice(tmp_path_factory, database.render_as_string(hide_password=False))
+
+
+def _serve_twice(tmp_path_factory, database_url: str):
+    """Two `hallq serve` processes of the thirty-window hall on that database, stopped after."""
     root = tmp_path_factory.mktemp("scale")
     thirty_window_config(root / "config")
     env = {
@@ -84,9 +78,6 @@ def two_servers(tmp_path_factory):
     for server in servers:
         server.terminate()
         server.wait(timeout=15)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-    admin.dispose()
 
 
 def test_a_board_on_one_process_hears_a_call_made_on_the_other(two_servers):
