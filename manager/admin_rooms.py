@@ -89,7 +89,7 @@ def admin_staff() -> Any:
         "manager/admin/staff.html",
         people=people,
         # The roles this person may give (queue_core.accounts decides; the page only hides).
-        roles=[r for r in Role if is_admin or r != Role.ADMIN],
+        roles=[r for r in Role if is_admin or r not in accounts.ADMIN_ONLY],
         is_admin=is_admin,
         local=_local_time(),
     )

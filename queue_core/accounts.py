@@ -1,8 +1,9 @@
 """Staff accounts, as the administration changes them, and who may change which. The rules:
 
-- managers and admins manage accounts; only an admin creates an admin, gives the admin role,
-  or changes an admin's account or password (a manager cannot raise anyone, themselves
-  included, above the manager they are, nor take over an admin's account by resetting it);
+- managers and admins manage accounts; only an admin creates an admin or a city supervisor
+  (who reads every hall of the database), gives those roles, or changes such an account or
+  its password (a manager cannot raise anyone, themselves included, above the manager they
+  are, nor take over such an account by resetting it);
 - nobody deactivates their own account or changes their own role: the hall would risk having
   nobody left who can undo it.
 
@@ -16,6 +17,9 @@ from sqlalchemy import select
 
 from .errors import NotFound, NotPermitted
 from .models import Hall, Role, Staff
+
+# The roles only an admin gives or changes: they reach beyond what a manager may do.
+ADMIN_ONLY = (Role.ADMIN, Role.CITY)
 
 if TYPE_CHECKING:
     from .db import UnitOfWork
@@ -86,5 +90,6 @@ def may_act_for(acting: Staff, staff: Staff) -> None:
 def _may_change(acting: Staff, staff: Staff | None, role: Role) -> None:
     if acting.role not in (Role.MANAGER, Role.ADMIN):
         raise NotPermitted(f"a {acting.role} cannot change staff accounts")
-    if acting.role != Role.ADMIN and Role.ADMIN in (role, staff.role if staff else None):
-        raise NotPermitted("only an admin may create or change an admin account")
+    touched = {role, staff.role if staff else role}
+    if acting.role != Role.ADMIN and touched & set(ADMIN_ONLY):
+        raise NotPermitted(f"only an admin may create or change an {' or '.join(ADMIN_ONLY)} account")

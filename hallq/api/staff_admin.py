@@ -20,7 +20,7 @@ from .tokens_admin import forget_cached_tokens
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
 RULES = (
-    "Refused: only an admin creates or changes an admin account, and nobody deactivates "
+    "Refused: only an admin creates or changes an admin or city account, and nobody deactivates "
     "their own account or changes their own role"
 )
 

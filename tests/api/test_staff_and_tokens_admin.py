@@ -54,10 +54,11 @@ def test_nobody_locks_themselves_out_and_only_admins_touch_admins(api):
         ("/staff/admin/password", {"password": "taken-over-1"}),
         ("/staff/newadmin", {**admin, "password": "password-123"}),
         ("/staff/clerk1", {"name": "clerk1名", "role": "admin"}),
+        ("/staff/clerk1", {"name": "clerk1名", "role": "city"}),
     ):
         refused = api.request("PUT", path, "manager", body)
         assert refused.status_code == 403, path
-        assert refused.get_json()["message"] == "only an admin may create or change an admin account"
+        assert refused.get_json()["message"] == "only an admin may create or change an admin or city account"
     assert (
         api.request("PUT", "/staff/newadmin", "admin", {**admin, "password": "password-123"}).status_code
         == 200
