@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from queue_core import Clock, Database, SystemClock, make_engine
 
 from . import acting, faults
+from .api.openapi import DbIntConverter
 from .config_files import load_hall
 from .extensions import babel, csrf, login_manager, socketio
 from .printing import PrintService
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         n = settings.HALLQ_PROXIES
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.jinja_env.globals["get_locale"] = get_locale
+    app.url_map.converters["int"] = DbIntConverter  # before any route is bound
     _register_blueprints(app)
     app.before_request(acting.begin_request)
     app.teardown_request(acting.end_request)

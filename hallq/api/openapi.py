@@ -13,6 +13,7 @@ from typing import Any, get_origin
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
+from werkzeug.routing import IntegerConverter, Map
 
 from queue_core.errors import NotPermitted
 
@@ -22,6 +23,14 @@ PUBLIC: Roles = ()
 # The largest id or number a request may hold: the databases' 64-bit integers. A larger one in
 # a path is a 404 from the router, in a payload a 422, never an overflow in the database driver.
 DB_INT_MAX = 2**63 - 1
+
+
+class DbIntConverter(IntegerConverter):
+    """The app's <int:…> in every URL, pages' too: at most DB_INT_MAX."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(url_map, *args, **kwargs)
 
 
 @dataclass
@@ -127,8 +136,7 @@ class ApiDoc:
                         raise PayloadError(_field_errors(exc, "query")) from exc
                 return _respond(view(**kwargs))
 
-            bounded = rule.replace("<int:", f"<int(max={DB_INT_MAX}):")
-            bp.add_url_rule(bounded, view.__name__, endpoint, methods=[method])
+            bp.add_url_rule(rule, view.__name__, endpoint, methods=[method])
             return endpoint
 
         return decorator

@@ -54,6 +54,7 @@ def test_numbers_beyond_the_databases_integers_are_refused_not_overflowed(api):
     assert number["schema"]["maximum"] == 2**63 - 1
     in_path = api.get(f"/tickets/{2**63}")
     assert in_path.status_code == 404 and in_path.get_json()["error"] == "not_found"
+    assert api.client.get(f"/board/window/{2**63}").status_code == 404  # pages' paths too
     in_body = api.post("/tickets", "manager", {"item_id": 2**63})
     assert in_body.status_code == 422 and in_body.get_json()["fields"][0]["field"] == "item_id"
 
