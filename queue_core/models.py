@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -675,3 +676,51 @@ class Alarm(Base):
     cleared_at: Mapped[datetime | None]
 
     acknowledger: Mapped[Staff | None] = relationship(lazy="joined")
+
+
+class StatsDay(Base):
+    """A closed service day whose statistics are rolled up (queue_core.rollups): the hall's
+    open time that day, and what the rollup left to be computed from the rows each time."""
+
+    __tablename__ = "stats_day"
+
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"), primary_key=True)
+    service_day: Mapped[date] = mapped_column(primary_key=True)
+    built_at: Mapped[datetime]
+    # Tickets not yet ended when it was built (a window's citizen past midnight, a number
+    # never called): they may still change, so they are counted from their rows.
+    open_ticket_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    hall_open_us: Mapped[int] = mapped_column(BigInteger)  # first sign-in to last sign-out
+    windows_open_us: Mapped[int] = mapped_column(BigInteger)  # every window's open time, summed
+    # Whether its ratings are final (the rollup's rating counts are then used), under which
+    # rules (phone_days, default_after_days) they were found final, and when they may be.
+    ratings_settled: Mapped[bool] = mapped_column(Boolean)
+    ratings_rules: Mapped[dict[str, Any] | None]
+    ratings_final_at: Mapped[datetime | None]
+
+
+class StatsRollup(Base):
+    """One group's figures of one closed day: the counts, whole-second histograms of waiting
+    and handling time, its own open time (windows and clerks) and its rating counts."""
+
+    __tablename__ = "stats_rollup"
+    __table_args__ = (Index("ix_stats_rollup_day", "hall_id", "grouping", "service_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    service_day: Mapped[date]
+    grouping: Mapped[str] = mapped_column(String(12))  # "hall" or one of statistics.GROUPINGS
+    group_id: Mapped[int | None] = mapped_column(Integer)  # the queue's, item's, … id; null: none
+    issued: Mapped[int] = mapped_column(Integer)
+    served: Mapped[int] = mapped_column(Integer)
+    no_show: Mapped[int] = mapped_column(Integer)
+    cancelled: Mapped[int] = mapped_column(Integer)
+    transferred: Mapped[int] = mapped_column(Integer)
+    called: Mapped[int] = mapped_column(Integer)
+    within_target: Mapped[int] = mapped_column(Integer)
+    handling_seconds: Mapped[int] = mapped_column(BigInteger)
+    # [seconds, count, seconds, count, …] in increasing seconds
+    wait: Mapped[list[int]] = mapped_column(JSON)
+    handle: Mapped[list[int]] = mapped_column(JSON)
+    open_us: Mapped[int] = mapped_column(BigInteger)
+    ratings: Mapped[dict[str, Any]]  # evaluation_figures' rating counts (served, rated, …)

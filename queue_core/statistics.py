@@ -24,37 +24,56 @@ service day lies in the period):
   of issue.
 
 Groups: a ticket belongs to the queue it was issued in, its item and the item's department,
-and the window and clerk that served (or last called) it. Percentiles are exact: the database
-returns how many tickets had each duration, never every ticket.
+and the window and clerk that served (or last called) it. Percentiles are exact: durations
+are whole seconds (queue_core.calling rounds them when it stores them), so a histogram of
+them, never every ticket, gives every figure.
+
+Closed days come from their rollups (queue_core.rollups) where there are some: each figure
+is a sum over days, and the histograms add up, so a period's figures are the same whether
+its days are rolled up or read from the rows. What a rollup could not settle (tickets not
+yet ended, ratings that may still come, the follow-up cases) and the days without one
+(today, above all) are read from the rows each time.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 
 from . import evaluation_figures
 from .models import (
+    Evaluation,
+    EvaluationCase,
     Hall,
     Queue,
     ServiceItem,
+    StatsDay,
+    StatsRollup,
     Ticket,
     TicketStatus,
     WindowEvent,
     WindowEventKind,
 )
 from .numbering import day_start, service_day
+from .spec import EvaluationSpec
 
 if TYPE_CHECKING:
     from .db import UnitOfWork
 
 GROUPINGS = ("queue", "item", "department", "window", "staff")
+HALL = "hall"  # the grouping of a rollup's whole-hall row
+ENDED = (TicketStatus.FINISHED, TicketStatus.NO_SHOW, TicketStatus.CANCELLED)  # never change again
+_MICROSECOND = timedelta(microseconds=1)
+# The rating counts a rollup keeps; the follow-up cases' counts are always read live.
+RATING_COUNTS = tuple(c for c in evaluation_figures.COUNTS if c not in ("closed", "called_back", "upheld"))
+CASE_COUNTS = tuple(c for c in evaluation_figures.COUNTS if c not in RATING_COUNTS)
 
 
 @dataclass
@@ -65,6 +84,20 @@ class Durations:
 
     def add(self, seconds: int, n: int) -> None:
         self.counts[seconds] += n
+
+    def add_pairs(self, pairs: list[int]) -> None:
+        """Add a histogram stored as [seconds, count, seconds, count, …]."""
+        counts = self.counts
+        for seconds, n in zip(pairs[::2], pairs[1::2], strict=True):
+            counts[seconds] += n
+
+    def merge(self, other: Durations) -> None:
+        for seconds, n in other.counts.items():
+            self.counts[seconds] += n
+
+    def pairs(self) -> list[int]:
+        """The histogram as [seconds, count, …] in increasing seconds (a rollup's form)."""
+        return [v for seconds in sorted(self.counts) for v in (seconds, self.counts[seconds])]
 
     def figures(self) -> dict[str, float | None]:
         n = sum(self.counts.values())
@@ -90,6 +123,9 @@ class Durations:
         return values[-1]
 
 
+TALLY_COUNTS = ("issued", "served", "no_show", "cancelled", "transferred", "called", "within_target")
+
+
 @dataclass
 class Tally:
     issued: int = 0
@@ -104,9 +140,14 @@ class Tally:
     handle: Durations = field(default_factory=Durations)
 
     def add_counts(self, row: Any) -> None:
-        for name in ("issued", "served", "no_show", "cancelled", "transferred", "called", "within_target"):
+        """Add the counts of a query row or a rollup (anything with those names)."""
+        for name in (*TALLY_COUNTS, "handling_seconds"):
             setattr(self, name, getattr(self, name) + int(row[name]))
-        self.handling_seconds += int(row["handling_seconds"])
+
+    def merge(self, other: Tally) -> None:
+        self.add_counts(other.__dict__)
+        self.wait.merge(other.wait)
+        self.handle.merge(other.handle)
 
     def figures(self, open_seconds: float | None, utilisation: bool) -> dict[str, Any]:
         hours = open_seconds / 3600 if open_seconds else None
@@ -140,16 +181,15 @@ _GROUP_COLUMNS = {
 _called = Ticket.wait_seconds.is_not(None)
 
 
-def summary(
-    uow: UnitOfWork, hall: Hall, first: date, last: date, group_by: str | None = None
-) -> dict[str, Any]:
-    """The period's figures for the hall and, with group_by, per group under "groups"."""
-    if group_by is not None and group_by not in GROUPINGS:
-        raise ValueError(f"group_by is one of {', '.join(GROUPINGS)}")
-    key = _GROUP_COLUMNS[group_by] if group_by else None
-    keys = [key] if key is not None else []
-    in_period = (Ticket.hall_id == hall.id) & Ticket.service_day.between(first, last)
-
+def ticket_tallies(
+    uow: UnitOfWork, where: Any, group_by: str | None, *, by_day: bool = False
+) -> dict[tuple[Any, ...], Tally]:
+    """The tallies of the tickets `where` selects, keyed by (group id,), or by (day, group id)
+    with by_day; without group_by the group is left out of the key. Three grouped queries,
+    each read from the statistics' covering index: the counts and the two histograms."""
+    keys = [Ticket.service_day.label("day")] if by_day else []
+    if group_by is not None:
+        keys.append(_GROUP_COLUMNS[group_by].label("group"))
     counts = (
         select(
             *keys,
@@ -163,41 +203,20 @@ def summary(
             func.coalesce(func.sum(Ticket.handle_seconds), 0).label("handling_seconds"),
         )
         .join(Queue, Queue.id == Ticket.origin_queue_id)
-        .where(in_period)
+        .where(where)
         .group_by(*keys)
     )
-    tallies: dict[int | None, Tally] = defaultdict(Tally)
-    total = Tally()
+    width = len(keys)
+    tallies: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
     for row in uow.session.execute(_with_item(counts, group_by)).mappings():
-        group = row[key.key] if key is not None else None
-        tallies[group].add_counts(row)
-        total.add_counts(row)
+        tallies[tuple(row[k.key] for k in keys)].add_counts(row)
     for column, attribute in ((Ticket.wait_seconds, "wait"), (Ticket.handle_seconds, "handle")):
         histogram = (
-            select(*keys, column, func.count()).where(in_period, column.is_not(None)).group_by(*keys, column)
+            select(*keys, column, func.count()).where(where, column.is_not(None)).group_by(*keys, column)
         )
         for row in uow.session.execute(_with_item(histogram, group_by)):
-            *group, seconds, n = row
-            getattr(tallies[group[0] if group else None], attribute).add(seconds, n)
-            getattr(total, attribute).add(seconds, n)
-
-    opening = open_seconds(uow, hall, first, last)
-    rated_total, rated_groups = evaluation_figures.tally(
-        uow, hall, first, last, by=(group_by,) if group_by else ()
-    )
-    result: dict[str, Any] = {
-        "from": first.isoformat(),
-        "to": last.isoformat(),
-        "group_by": group_by,
-        **total.figures(opening.hall, utilisation=False),
-    }
-    result["utilisation"] = (
-        round(total.handling_seconds / opening.all_windows, 4) if opening.all_windows else None
-    )
-    result["evaluation"] = rated_total.as_dict()
-    if group_by is not None:
-        result["groups"] = _labelled(uow, group_by, tallies, opening, rated_groups[group_by])
-    return result
+            getattr(tallies[tuple(row[:width])], attribute).add(row[width], row[width + 1])
+    return tallies
 
 
 def _with_item(query: Any, group_by: str | None) -> Any:
@@ -207,20 +226,243 @@ def _with_item(query: Any, group_by: str | None) -> Any:
     )
 
 
+@dataclass
+class Parts:
+    """A period's figures before they are written out, each a sum over its days: the stored
+    rollups' first, then what is read from the rows."""
+
+    total: Tally = field(default_factory=Tally)
+    tallies: dict[int | None, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    opening: Opening = field(default_factory=lambda: Opening())
+    rated: evaluation_figures.Figures = field(default_factory=evaluation_figures.Figures)
+    rated_groups: dict[int | None, evaluation_figures.Figures] = field(
+        default_factory=lambda: defaultdict(evaluation_figures.Figures)
+    )
+    days: set[date] = field(default_factory=set)  # days whose tickets and open time are rolled up
+    open_ticket_ids: list[int] = field(default_factory=list)  # their tickets still open then
+    rated_days: set[date] = field(default_factory=set)  # days whose ratings are rolled up too
+    rated_open_ticket_ids: list[int] = field(default_factory=list)  # those days' open tickets
+
+    def add_tallies(self, tallies: dict[tuple[Any, ...], Tally]) -> None:
+        for key, tally in tallies.items():
+            self.tallies[key[-1] if key else None].merge(tally)
+            self.total.merge(tally)
+
+    def add_figures(
+        self,
+        found: tuple[evaluation_figures.Figures, dict[str, dict[int | None, evaluation_figures.Figures]]],
+        group_by: str | None,
+        names: Iterable[str],
+    ) -> None:
+        """Add the counts `names` of evaluation_figures.tally's answer (the others are taken
+        from elsewhere)."""
+        total, groups = found
+        _add(self.rated, counts_of(total, names))
+        for group, figures in groups.get(group_by, {}).items() if group_by else ():
+            _add(self.rated_groups[group], counts_of(figures, names))
+
+
+def counts_of(figures: evaluation_figures.Figures, names: Iterable[str]) -> dict[str, int]:
+    """The counts `names` of evaluation_figures' figures, named as its query's columns."""
+    every = {
+        "served": figures.served,
+        "rated": figures.rated,
+        "defaulted": figures.defaulted,
+        **{f"level_{n}": count for n, count in figures.levels.items()},
+        "closed": figures.closed,
+        "called_back": figures.called_back,
+        "upheld": figures.upheld,
+    }
+    return {name: every[name] for name in names}
+
+
+def _add(figures: evaluation_figures.Figures, counts: dict[str, int]) -> None:
+    """Add some of the counts (the others are 0)."""
+    figures.add({**dict.fromkeys(evaluation_figures.COUNTS, 0), **counts})
+
+
+def summary(
+    uow: UnitOfWork, hall: Hall, first: date, last: date, group_by: str | None = None
+) -> dict[str, Any]:
+    """The period's figures for the hall and, with group_by, per group under "groups"."""
+    if group_by is not None and group_by not in GROUPINGS:
+        raise ValueError(f"group_by is one of {', '.join(GROUPINGS)}")
+    parts = stored(uow, hall, first, last, group_by)
+    period = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+    # Tickets and open time: the days without a rollup, and the tickets rollups left open.
+    live = [day for day in period if day not in parts.days]
+    if live:
+        in_days = (Ticket.hall_id == hall.id) & on_days(Ticket.service_day, live)
+        parts.add_tallies(ticket_tallies(uow, in_days, group_by))
+    if parts.open_ticket_ids:
+        still_open = (Ticket.hall_id == hall.id) & Ticket.id.in_(parts.open_ticket_ids)
+        parts.add_tallies(ticket_tallies(uow, still_open, group_by))
+    for first_live, last_live in runs(live):
+        for opening in open_time(uow, hall, first_live, last_live).values():
+            parts.opening.merge(opening)
+
+    # Ratings: the days whose ratings are not rolled up (they may still come), the services of
+    # the open tickets of those that are, and every follow-up case (cases go on for weeks).
+    by = (group_by,) if group_by else ()
+    unsettled = [day for day in period if day not in parts.rated_days]
+    if unsettled:
+        condition = on_days(Evaluation.service_day, unsettled)
+        found = evaluation_figures.tally(uow, hall, first, last, condition, by=by)
+        parts.add_figures(found, group_by, evaluation_figures.COUNTS)
+    if parts.rated_open_ticket_ids:
+        condition = Evaluation.ticket_id.in_(parts.rated_open_ticket_ids)
+        found = evaluation_figures.tally(uow, hall, first, last, condition, by=by)
+        parts.add_figures(found, group_by, RATING_COUNTS)
+    if parts.rated_days:
+        parts.add_figures(_case_tally(uow, hall, sorted(parts.rated_days), group_by), group_by, CASE_COUNTS)
+
+    opening = parts.opening
+    result: dict[str, Any] = {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "group_by": group_by,
+        **parts.total.figures(opening.hall_seconds, utilisation=False),
+    }
+    windows = opening.all_windows_us / 1e6
+    result["utilisation"] = round(parts.total.handling_seconds / windows, 4) if windows else None
+    result["evaluation"] = parts.rated.as_dict()
+    if group_by is not None:
+        result["groups"] = _labelled(uow, group_by, parts.tallies, opening, parts.rated_groups)
+    return result
+
+
+def on_days(column: Any, days: list[date]) -> Any:
+    """`column` is one of `days` (in increasing order): one range per run of days."""
+    return or_(*(column.between(low, high) for low, high in runs(days)))
+
+
+def runs(days: list[date]) -> list[tuple[date, date]]:
+    """Days in increasing order as (first, last) of each run of consecutive days."""
+    found: list[tuple[date, date]] = []
+    for day in days:
+        if found and found[-1][1] + timedelta(days=1) == day:
+            found[-1] = (found[-1][0], day)
+        else:
+            found.append((day, day))
+    return found
+
+
+def _case_tally(
+    uow: UnitOfWork, hall: Hall, days: list[date], group_by: str | None
+) -> tuple[evaluation_figures.Figures, dict[str, dict[int | None, evaluation_figures.Figures]]]:
+    """The follow-up cases of the services of `days`, as evaluation_figures.tally counts them.
+    Read from the cases (a few per thousand services) with each one's rating by id: the
+    condition names no column of the ratings' own indexes, so SQLite starts from the cases."""
+    keys = [getattr(Evaluation, evaluation_figures.GROUP_KEYS[group_by]).label("group")] if group_by else []
+    query = (
+        select(*keys, *evaluation_figures._CASES)
+        .select_from(EvaluationCase)
+        .join(Evaluation, Evaluation.id == EvaluationCase.evaluation_id)
+        .where(EvaluationCase.hall_id == hall.id, on_days(Evaluation.service_day, days))
+        .group_by(*keys)
+    )
+    total = evaluation_figures.Figures()
+    groups: dict[int | None, evaluation_figures.Figures] = defaultdict(evaluation_figures.Figures)
+    for row in uow.session.execute(query).mappings():
+        counts = {name: int(row[name]) for name in CASE_COUNTS}
+        _add(total, counts)
+        if group_by:
+            _add(groups[row["group"]], counts)
+    return total, ({group_by: groups} if group_by else {})
+
+
+# -- rollups ---------------------------------------------------------------------------------
+
+
+def rating_rules(hall: Hall) -> dict[str, int | None]:
+    """What decides whether a service's rating may still come: the phone page's days and the
+    days after which a default is given."""
+    rules = EvaluationSpec.of_hall(hall)
+    return {"phone_days": rules.phone_days, "default_after_days": rules.default_after_days}
+
+
+def ratings_hold(day: StatsDay, rules: dict[str, int | None]) -> bool:
+    """Whether the day's rolled-up ratings are all of them: they were final when it was built
+    and, if some services were then still unrated, the rules still rate them no more."""
+    return day.ratings_settled and (day.ratings_rules is None or day.ratings_rules == rules)
+
+
+def stored(uow: UnitOfWork, hall: Hall, first: date, last: date, group_by: str | None) -> Parts:
+    """The sums of the rollups of the closed days of the period (queue_core.rollups), and
+    which days and tickets they cover."""
+    parts = Parts()
+    today = service_day(hall, uow.now())
+    rules = rating_rules(hall)
+    in_period = (StatsDay.hall_id == hall.id) & StatsDay.service_day.between(first, last)
+    for day in uow.session.scalars(select(StatsDay).where(in_period, StatsDay.service_day < today)):
+        parts.days.add(day.service_day)
+        parts.open_ticket_ids += day.open_ticket_ids
+        parts.opening.hall_us += day.hall_open_us
+        parts.opening.all_windows_us += day.windows_open_us
+        if ratings_hold(day, rules):
+            parts.rated_days.add(day.service_day)
+            parts.rated_open_ticket_ids += day.open_ticket_ids
+    if not parts.days:
+        return parts
+    own_time = {"window": parts.opening.by_window, "staff": parts.opening.by_staff}.get(group_by or "")
+    rows = select(
+        StatsRollup.service_day,
+        StatsRollup.grouping,
+        StatsRollup.group_id,
+        *(getattr(StatsRollup, name) for name in (*TALLY_COUNTS, "handling_seconds")),
+        StatsRollup.wait,
+        StatsRollup.handle,
+        StatsRollup.open_us,
+        StatsRollup.ratings,
+    ).where(
+        StatsRollup.hall_id == hall.id,
+        StatsRollup.grouping.in_([HALL, group_by] if group_by else [HALL]),
+        StatsRollup.service_day.between(first, last),
+        StatsRollup.service_day < today,
+    )
+    for row in uow.session.execute(rows).mappings():
+        whole_hall = row["grouping"] == HALL
+        if row["issued"]:  # a window or clerk only open that day has no tickets: no group
+            tally = parts.total if whole_hall else parts.tallies[row["group_id"]]
+            tally.add_counts(row)
+            tally.wait.add_pairs(row["wait"])
+            tally.handle.add_pairs(row["handle"])
+        if own_time is not None and not whole_hall and row["group_id"] is not None:
+            own_time[row["group_id"]] += row["open_us"]
+        if row["service_day"] in parts.rated_days and row["ratings"]:
+            _add(parts.rated if whole_hall else parts.rated_groups[row["group_id"]], row["ratings"])
+    return parts
+
+
 # -- open time -----------------------------------------------------------------------------
 
 
 @dataclass
 class Opening:
-    hall: float = 0.0  # first sign-in to last sign-out, per day, summed
-    all_windows: float = 0.0  # every window's open time, summed
-    by_window: dict[int, float] = field(default_factory=lambda: defaultdict(float))
-    by_staff: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    """Open time in microseconds (whole numbers, so that sums over days are exact)."""
+
+    hall_us: int = 0  # first sign-in to last sign-out, per day, summed
+    all_windows_us: int = 0  # every window's open time, summed
+    by_window: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    by_staff: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+    @property
+    def hall_seconds(self) -> float:
+        return self.hall_us / 1e6
+
+    def merge(self, other: Opening) -> None:
+        self.hall_us += other.hall_us
+        self.all_windows_us += other.all_windows_us
+        for mine, theirs in ((self.by_window, other.by_window), (self.by_staff, other.by_staff)):
+            for key, us in theirs.items():
+                mine[key] += us
 
 
-def open_seconds(uow: UnitOfWork, hall: Hall, first: date, last: date) -> Opening:
-    """How long windows were open (signed in, not paused) in the period, from their event log.
-    An open span ends at the end of its day at the latest (a clerk who forgot to sign out does
+def open_time(uow: UnitOfWork, hall: Hall, first: date, last: date) -> dict[date, Opening]:
+    """How long windows were open (signed in, not paused) on each day of the period, from
+    their event log. Each day's from its own events: a window starts each day closed, and an
+    open span ends at the end of its day at the latest (a clerk who forgot to sign out does
     not keep the window open overnight), and at the present moment for today."""
     start = day_start(hall, _noon(hall, first))
     end = day_start(hall, _noon(hall, last + timedelta(days=1)))
@@ -229,27 +471,33 @@ def open_seconds(uow: UnitOfWork, hall: Hall, first: date, last: date) -> Openin
         .where(WindowEvent.hall_id == hall.id, WindowEvent.at >= start, WindowEvent.at < end)
         .order_by(WindowEvent.window_id, WindowEvent.at, WindowEvent.id)
     )
-    opening = Opening()
-    day_spans: dict[date, list[datetime]] = defaultdict(list)  # each day's span ends
+    days: dict[date, Opening] = defaultdict(Opening)
+    span_ends: dict[date, list[datetime]] = defaultdict(list)
+    window_day: dict[int, date] = {}  # window → the day of its last event
     open_since: dict[int, tuple[datetime, int | None]] = {}  # window → (since, clerk)
-    clerk_of: dict[int, int | None] = {}  # window → the clerk signed in there
+    clerk_of: dict[int, int | None] = {}  # window → the clerk signed in there that day
 
     def close(window_id: int, at: datetime) -> None:
         opened, staff_id = open_since.pop(window_id)
-        seconds = max(0.0, (at - opened).total_seconds())
-        opening.by_window[window_id] += seconds
-        opening.all_windows += seconds
+        microseconds = max(0, (at - opened) // _MICROSECOND)
+        day = service_day(hall, opened)
+        opening = days[day]
+        opening.by_window[window_id] += microseconds
+        opening.all_windows_us += microseconds
         if staff_id is not None:
-            opening.by_staff[staff_id] += seconds
-        day_spans[service_day(hall, opened)] += [opened, at]
+            opening.by_staff[staff_id] += microseconds
+        span_ends[day] += [opened, at]
 
     def end_of_day(since: datetime) -> datetime:
         return min(day_start(hall, _noon(hall, service_day(hall, since) + timedelta(days=1))), uow.now())
 
     for window_id, kind, at, staff_id in events:
-        since = open_since.get(window_id)
-        if since is not None and service_day(hall, since[0]) != service_day(hall, at):
-            close(window_id, end_of_day(since[0]))
+        day = service_day(hall, at)
+        if window_day.get(window_id) != day:
+            if window_id in open_since:
+                close(window_id, end_of_day(open_since[window_id][0]))
+            clerk_of.pop(window_id, None)
+            window_day[window_id] = day
         if kind == WindowEventKind.SIGNED_IN:
             clerk_of[window_id] = staff_id
         if kind in (WindowEventKind.SIGNED_IN, WindowEventKind.RESUMED):
@@ -259,8 +507,9 @@ def open_seconds(uow: UnitOfWork, hall: Hall, first: date, last: date) -> Openin
             close(window_id, at)
     for window_id, (since, _staff) in list(open_since.items()):
         close(window_id, end_of_day(since))
-    opening.hall = sum((max(ends) - min(ends)).total_seconds() for ends in day_spans.values())
-    return opening
+    for day, ends in span_ends.items():
+        days[day].hall_us = (max(ends) - min(ends)) // _MICROSECOND
+    return days
 
 
 def _noon(hall: Hall, day: date) -> datetime:
@@ -292,7 +541,7 @@ def _labelled(
     own_time = {"window": opening.by_window, "staff": opening.by_staff}.get(group_by)
     result = []
     for row in sorted(rows, key=lambda r: getattr(r, key)):
-        seconds = own_time.get(row.id, 0.0) if own_time is not None else opening.hall
+        seconds = own_time.get(row.id, 0) / 1e6 if own_time is not None else opening.hall_seconds
         result.append(
             {
                 group_by: getattr(row, key),
@@ -306,7 +555,7 @@ def _labelled(
             {
                 group_by: None,
                 **dict.fromkeys(names),
-                **tallies[None].figures(opening.hall, utilisation=False),
+                **tallies[None].figures(opening.hall_seconds, utilisation=False),
                 "evaluation": _rated(rated, None),
             }
         )
