@@ -483,12 +483,29 @@ document.querySelector(".bar").addEventListener("click", (event) => {
 // until someone touches the screen; that first touch only ends the slideshow.
 const notices = document.querySelector(".notices");
 
-function showNotice(index) {
-  const notice = setup.notices[index % setup.notices.length];
+// The notices as the server has them now: a manager may post or withdraw one at any moment, and
+// the kiosk asks again before every round of the slideshow. Offline, the last list stands.
+async function currentNotices() {
+  try {
+    const response = await fetch(`${setup.api}/notices`, { headers: { Accept: "application/json" } });
+    if (response.ok) setup.notices = await response.json();
+  } catch {
+    // the banner of the next tap will say the kiosk is offline
+  }
+  return setup.notices;
+}
+
+async function showNotice(index) {
+  if (index === 0 && !(await currentNotices()).length) {
+    notices.hidden = true;
+    return;
+  }
+  if (notices.hidden) return; // touched while the list was asked for
+  const notice = setup.notices[index];
   notices.querySelector(".notice-title").textContent = notice.title;
   notices.querySelector(".notice-text").textContent = notice.text;
   notices.querySelector(".touch").textContent = t("touch_to_start");
-  state.noticeTimer = setTimeout(() => showNotice(index + 1), setup.noticeSeconds * 1000);
+  state.noticeTimer = setTimeout(() => showNotice((index + 1) % setup.notices.length), setup.noticeSeconds * 1000);
 }
 
 function resetIdle() {
@@ -497,10 +514,8 @@ function resetIdle() {
     document.documentElement.classList.remove("elderly");
     if (state.lang !== "zh") setLanguage("zh");
     goHome();
-    if (setup.notices.length) {
-      notices.hidden = false;
-      showNotice(0);
-    }
+    notices.hidden = false;
+    showNotice(0);
   }, setup.idleSeconds * 1000);
 }
 

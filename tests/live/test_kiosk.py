@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 import requests
+from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
 from tests.conftest import DEMO_CONFIG
@@ -185,11 +186,17 @@ def test_large_text_mode_doubles_the_type_and_keeps_targets_large(kiosk):
 
 
 def test_idle_returns_home_in_chinese_and_normal_type_and_shows_the_notices(browser, live):
+    """The slideshow shows the hall's notices as they are now: one a manager posts while the
+    kiosk is in use comes first, and once withdrawn it is gone from the next round."""
     context, page = open_kiosk(browser, live.url, live.tokens["K1"], clock=True)
     try:
         page.locator('[data-action="language"]').tap()
         page.locator('[data-action="elderly"]').tap()
         open_item(page, "青山县民政局", "")
+        posted = live.api(
+            "POST", "/notices", "manager", json={"title": "停车场施工", "text": "请从北门进入。"}
+        )
+        assert posted.status_code == 201, posted.text
         page.clock.fast_forward(59_000)
         assert page.locator(".detail").is_visible()  # not yet
         page.clock.fast_forward(2_000)
@@ -197,9 +204,19 @@ def test_idle_returns_home_in_chinese_and_normal_type_and_shows_the_notices(brow
         assert page.locator(".searchbox strong").inner_text() == "搜索办事事项"
         assert "elderly" not in page.evaluate("document.documentElement.className")
         slideshow = page.get_by_test_id("notices")
-        assert slideshow.is_visible() and slideshow.locator(".notice-title").inner_text() == "办公时间"
+        title = slideshow.locator(".notice-title")
+        listed = [n["title"] for n in live.api("GET", "/notices").json()]
+        assert listed[0] == "停车场施工" and {"办公时间", "一次性告知"} <= set(listed)
+        expect(title).to_have_text("停车场施工", timeout=TIMEOUT)  # newest first
+        expect(slideshow.locator(".notice-text")).to_have_text("请从北门进入。")
         page.clock.fast_forward(8_000)
-        assert slideshow.locator(".notice-title").inner_text() == "一次性告知"
+        expect(title).to_have_text(listed[1])
+
+        assert live.api("DELETE", f"/notices/{posted.json()['id']}", "manager").ok
+        page.clock.run_for(8_000 * (len(listed) - 1))  # to the next round, which asks again
+        expect(title).to_have_text(listed[1])
+        page.clock.run_for(8_000 * (len(listed) - 2))
+        expect(title).not_to_have_text("停车场施工")
         slideshow.tap()
         assert slideshow.is_hidden() and page.locator(".departments").is_visible()
     finally:
