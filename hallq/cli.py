@@ -520,3 +520,64 @@ def simulate_command(
         f"({r.cancelled_at_close} at closing), {r.ratings} ratings ({r.bad_ratings} bad), "
         f"{r.tickets_copied} tickets copied; {r.seconds:.1f} s"
     )
+
+
+@main.command("simulate-live")
+@click.argument("urls", nargs=-1, required=True)
+@click.option(
+    "--token",
+    envvar="HALLQ_ADMIN_TOKEN",
+    required=True,
+    help="An admin's API token (hallq token issue ADMIN), or HALLQ_ADMIN_TOKEN",
+)
+@click.option("--tickets", default=100, show_default=True, type=click.IntRange(min=1), help="Citizens, about")
+@click.option(
+    "--hours",
+    default="peak",
+    show_default=True,
+    help="The stretch of the day: HH:MM-HH:MM, peak (its busiest hour) or day (08:30-17:30)",
+)
+@click.option("--speed", default=10.0, show_default=True, type=click.FloatRange(min=0.1), help="Times faster")
+@click.option("--clients", default=0, show_default=True, type=click.IntRange(min=0), help="Screens on /hall")
+@click.option(
+    "--client-processes", type=click.IntRange(min=1), default=None, help="Processes for the screens"
+)
+@click.option("--seed", default=1, show_default=True)
+@click.option("--no-requeue", is_flag=True, help="The hall does not put no-shows back in the queue")
+def simulate_live_command(
+    urls: tuple[str, ...],
+    token: str,
+    tickets: int,
+    hours: str,
+    speed: float,
+    clients: int,
+    client_processes: int | None,
+    seed: int,
+    no_requeue: bool,
+) -> None:
+    """Play a stretch of a simulated day against running servers at URLS, in real time sped
+    up, through their HTTP API and Socket.IO as the hall's kiosks, clerks, keypads and
+    screens do (see hallq/live_simulation.py). Exits 1 when any request failed."""
+    from .live_simulation import parse_stretch, simulate_live
+
+    if not all(url.startswith(("http://", "https://")) for url in urls):
+        raise click.BadParameter("give each server as http://HOST:PORT", param_hint="URLS")
+    try:
+        stretch = parse_stretch(hours)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--hours") from exc
+    report = simulate_live(
+        [url.rstrip("/") for url in urls],
+        token,
+        tickets=tickets,
+        stretch=stretch,
+        speed=speed,
+        clients=clients,
+        client_processes=client_processes,
+        seed=seed,
+        requeue=not no_requeue,
+    )
+    for line in report.lines():
+        click.echo(line)
+    if report.errors.count:
+        sys.exit(1)

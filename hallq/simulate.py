@@ -79,7 +79,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from queue_core import Database, ManualClock, UnitOfWork, calling, evaluations, make_engine, windows
+from queue_core import Database, ManualClock, UnitOfWork, calling, evaluations, make_engine, rollups, windows
 from queue_core.db import WRITE_OPTION
 from queue_core.errors import LimitReached, QueueClosed, QuotaReached
 from queue_core.models import (
@@ -143,6 +143,12 @@ TARGET_UTILISATION = 0.8  # sized_spec gives the hall windows for this share of 
 # Seconds a window spends per citizen besides the service itself: the walk to the window
 # and the gap before the next call.
 OVERHEAD_SECONDS = 35 + 22
+# How long after an event a clerk acts (uniform, seconds): signing in before opening, the first
+# call after signing in, the next call after a citizen leaves, noticing a newcomer when idle.
+SIGN_IN_EARLY_SECONDS = (120, 900)
+FIRST_CALL_SECONDS = (0, 120)
+NEXT_CALL_SECONDS = (5, 40)
+NOTICE_SECONDS = (3, 20)
 
 
 @dataclass
@@ -224,11 +230,36 @@ def day_plan(spec: HallSpec, day: date, tickets: int) -> DayPlan:
 
 
 def _curve_fractions() -> tuple[tuple[float, float], ...]:
+    return tuple((_curve_fraction(t), rate) for t, rate in ARRIVAL_CURVE)
+
+
+def _curve_fraction(t: time) -> float:
     def minutes(t: time) -> int:
         return t.hour * 60 + t.minute
 
     first, last = minutes(ARRIVAL_CURVE[0][0]), minutes(ARRIVAL_CURVE[-1][0])
-    return tuple(((minutes(t) - first) / (last - first), rate) for t, rate in ARRIVAL_CURVE)
+    return (minutes(t) - first) / (last - first)
+
+
+def stretch_curve(start: time, end: time) -> tuple[tuple[float, float], ...]:
+    """The arrival curve between two times of a day 08:30-17:30, as a plan's curve for the
+    stretch alone (its fractions run from 0 at `start` to 1 at `end`)."""
+    day = _curve_fractions()
+    a, b = _curve_fraction(start), _curve_fraction(end)
+    knots = [(a, curve_rate(day, a)), *((x, r) for x, r in day if a < x < b), (b, curve_rate(day, b))]
+    return tuple(((x - a) / (b - a), rate) for x, rate in knots)
+
+
+def peak_hour() -> tuple[time, time]:
+    """The busiest hour of the arrival curve, to the quarter hour."""
+    day = _curve_fractions()
+    opens, closes = (t.hour * 60 + t.minute for t in DEFAULT_HOURS)
+
+    def arrivals(start: int) -> float:
+        return sum(curve_rate(day, (m + 0.5 - opens) / (closes - opens)) for m in range(start, start + 60))
+
+    best = max(range(opens, closes - 59, 15), key=arrivals)
+    return time(best // 60, best % 60), time((best + 60) // 60, (best + 60) % 60)
 
 
 # -- sizing a hall for the demand ----------------------------------------------------------
@@ -286,6 +317,165 @@ def sized_spec(spec: HallSpec, tickets_per_day: int, seed: int = 1) -> HallSpec:
     return spec.model_copy(update={"windows": [*spec.windows, *extra], "queues": queues})
 
 
+# -- the citizens' and clerks' draws -------------------------------------------------------
+# One function per decision, each drawing from the rng in a fixed order, so that the core's
+# simulated day and `hallq simulate-live` (hallq/live_simulation.py) play the same hall.
+
+
+def curve_rate(knots: Iterable[tuple[float, float]], x: float) -> float:
+    """The relative arrival rate at fraction x of a curve of (fraction, rate) knots."""
+    knots = tuple(knots)
+    for (x0, r0), (x1, r1) in pairwise(knots):
+        if x0 <= x <= x1:
+            return r0 + (r1 - r0) * (x - x0) / (x1 - x0) if x1 > x0 else r0
+    return knots[-1][1]
+
+
+def arrival_times(
+    rng: random.Random, curve: Iterable[tuple[float, float]], opens: int, span: int, tickets: int
+) -> list[int]:
+    """`tickets` instants (seconds) in opens..opens+span drawn from the curve, by the minute
+    then the second."""
+    minutes = max(1, span // 60)
+    knots = tuple(curve)
+    weights = [curve_rate(knots, (m + 0.5) / minutes) for m in range(minutes)]
+    picks = rng.choices(range(minutes), weights=weights, k=tickets)
+    return sorted(opens + m * 60 + rng.randrange(60) for m in picks)
+
+
+def window_shares(windows: Iterable[Iterable[tuple[Key, int | None]]]) -> dict[Key, float]:
+    """How many windows' worth of service each queue gets, from each window's (queue, weight)."""
+    shares: dict[Key, float] = {}
+    for links in windows:
+        for queue, share in _queue_shares(links).items():
+            shares[queue] = shares.get(queue, 0.0) + share
+    return shares
+
+
+def arrival_weight(seed: int, queue_code: str, share: float) -> float:
+    """Citizens come to each line in proportion to the service the windows give it."""
+    return share / _mean_occupancy_seconds(seed, queue_code)
+
+
+@dataclass(frozen=True)
+class Citizen:
+    """Who comes for a ticket, and for what."""
+
+    queue: Any  # a key of the queues it was drawn from
+    item: int | None
+    priority: Priority | None
+    kiosk: str | None
+    holder: int | None  # 256 random bits where the queue limits tickets per person
+
+
+def draw_citizen(
+    rng: random.Random,
+    queues: list[Key],
+    weights: list[float],
+    items: Mapping[Key, list[int]],
+    limited: Iterable[Key],
+    kiosks: list[str],
+) -> Citizen:
+    """A queue in proportion to `weights`; mostly one of its items (in id order, the first the
+    most popular); sometimes a priority; one of the kiosks."""
+    (queue,) = rng.choices(queues, weights=weights)
+    candidates = items.get(queue, [])
+    item = None
+    if candidates and rng.random() < P_ITEM:
+        (item,) = rng.choices(candidates, weights=[1 / (rank + 1) for rank in range(len(candidates))])
+    priority = None
+    draw = rng.random()
+    for kind, share in PRIORITIES.items():
+        if draw < share:
+            priority = kind
+            break
+        draw -= share
+    kiosk = rng.choice(kiosks) if kiosks else None
+    holder = rng.getrandbits(256) if queue in limited else None
+    return Citizen(queue, item, priority, kiosk, holder)
+
+
+def draw_patience(rng: random.Random) -> int | None:
+    """Seconds after which a citizen still waiting gives up, for the few who would."""
+    return rng.randint(*PATIENCE_SECONDS) if rng.random() < P_GIVE_UP else None
+
+
+@dataclass(frozen=True)
+class Pause:
+    at: int  # seconds, on the day's scale
+    reason: str
+    seconds: int
+
+
+def draw_pause(rng: random.Random, opens: int, closes: int, share: float) -> Pause | None:
+    """For `share` of the windows, one pause in the middle of the day."""
+    if rng.random() >= share:
+        return None
+    at = rng.randint(opens + 5400, max(opens + 5400, closes - 5400))
+    (reason,) = rng.choices(list(PAUSE_REASONS), weights=list(PAUSE_REASONS.values()))
+    return Pause(at, reason, rng.randint(300, 1200))
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """What follows a call, in seconds after it: the citizen comes and the clerk starts, or
+    they do not come and the clerk (perhaps after a recall) marks them absent."""
+
+    start_after: int | None
+    recall_after: int | None
+    no_show_after: int | None
+
+
+def draw_call(rng: random.Random) -> CallPlan:
+    if rng.random() < P_NO_SHOW:
+        recall = rng.randint(30, 60) if rng.random() < 0.7 else None
+        return CallPlan(None, recall, rng.randint(90, 150))
+    return CallPlan(rng.randint(10, 60), None, None)
+
+
+def draw_requeue(rng: random.Random, allowed: bool) -> bool:
+    """Whether an absent citizen is put back in the queue, where that is allowed."""
+    return allowed and rng.random() < P_REQUEUE
+
+
+@dataclass(frozen=True)
+class Service:
+    seconds: int  # from the start to the finish, or to the transfer
+    transfer_to: Any  # one of `others`, or None: finished here
+
+
+def draw_service(rng: random.Random, median_seconds: float, others: list[Key], may_transfer: bool) -> Service:
+    """A lognormal service time around the queue's median; rarely a transfer halfway."""
+    seconds = rng.lognormvariate(math.log(median_seconds), HANDLE_SIGMA)
+    seconds = int(min(max(seconds, 60), median_seconds * 6))
+    if may_transfer and others and rng.random() < P_TRANSFER:
+        return Service(max(60, seconds // 2), rng.choice(others))
+    return Service(seconds, None)
+
+
+@dataclass(frozen=True)
+class Rating:
+    score: int
+    reasons: list[str]
+    comment: str
+    after: int  # seconds after the finish, within the keypad's time
+
+
+def draw_finish(
+    rng: random.Random, presses: Mapping[int | None, float], reasons: list[str], keypad_seconds: int
+) -> tuple[Outcome, Rating | None]:
+    """The service's outcome, and the citizen's press on the keypad (None: no rating)."""
+    (outcome,) = rng.choices(list(OUTCOMES), weights=list(OUTCOMES.values()))
+    (score,) = rng.choices(list(presses), weights=list(presses.values()))
+    if score is None:
+        return outcome, None
+    chosen, comment = [], ""
+    if score in evaluations.BAD_LEVELS:
+        chosen = rng.sample(reasons, k=min(len(reasons), rng.randint(1, 2)))
+        comment = rng.choice(BAD_COMMENTS)
+    return outcome, Rating(score, chosen, comment, rng.randint(3, max(3, min(40, keypad_seconds - 2))))
+
+
 # -- the engine for a generated data set ---------------------------------------------------
 
 
@@ -328,11 +518,15 @@ def simulate(
     the database by setup.sync_hall, with its catalogue). Days that are not working days are
     skipped. With `repeat_days`, only the first that many working days go through the core;
     each later working day is a copy of one of them, in turn (copy_day). `until` stops the
-    run at that instant, leaving the hall as it is then."""
+    run at that instant, leaving the hall as it is then. The statistics' rollups of the days
+    are made anew at the end (queue_core.rollups), for those that are over."""
     report = SimulationReport()
     began = timer.perf_counter()
     sources: list[date] = []
     hall_id = _hall_id(db, spec)
+    last = start + timedelta(days=days - 1)
+    with db.write() as uow:  # rows are about to be written into these days' past
+        rollups.forget(uow, hall_id, start, last)
     for index in range(days):
         day = start + timedelta(days=index)
         if until is not None and day_plan(spec, day, 0).opens >= until:
@@ -356,6 +550,7 @@ def simulate(
         report.seconds = timer.perf_counter() - began
         if progress is not None and (tickets or copied_from):
             progress(DayProgress(day, index + 1, days, tickets, copied_from, report, report.seconds))
+    rollups.ensure(db, hall_id, start, last)
     report.seconds = timer.perf_counter() - began
     return report
 
@@ -428,7 +623,6 @@ class _QueueInfo:
     code: str
     name: str
     items: list[int] = field(default_factory=list)
-    item_weights: list[float] = field(default_factory=list)
     id_limit: bool = False
     median_seconds: float = 300.0
 
@@ -474,11 +668,9 @@ class _Day:
                 n: _Desk(n, clerk, keypads.get(n, f"P{n}"), [link.queue_id for link in rows[n].queue_links])
                 for n, clerk in zip(plan.windows, clerks, strict=True)
             }
-            shares: dict[int, float] = {}
-            for n in plan.windows:
-                links = [(link.queue_id, link.weight) for link in rows[n].queue_links]
-                for queue_id, share in _queue_shares(links).items():
-                    shares[queue_id] = shares.get(queue_id, 0.0) + share
+            shares = window_shares(
+                [(link.queue_id, link.weight) for link in rows[n].queue_links] for n in plan.windows
+            )
             self.queues: dict[int, _QueueInfo] = {}
             for queue_id in shares:
                 queue = next(
@@ -496,13 +688,13 @@ class _Day:
                         .order_by(ServiceItem.id)
                     )
                 )
-                info.item_weights = [1 / (rank + 1) for rank in range(len(info.items))]
                 self.queues[queue_id] = info
-        # Citizens come to each line in proportion to the service the windows give it.
         self.queue_ids = sorted(shares)
         self.queue_weights = [
-            shares[q] / _mean_occupancy_seconds(self.seed, self.queues[q].code) for q in self.queue_ids
+            arrival_weight(self.seed, self.queues[q].code, shares[q]) for q in self.queue_ids
         ]
+        self.items = {q: info.items for q, info in self.queues.items()}
+        self.limited = {q for q, info in self.queues.items() if info.id_limit}
         self.waiting = dict.fromkeys(self.queue_ids, 0)
         self.serving_desks: dict[int, list[_Desk]] = {q: [] for q in self.queue_ids}
         for desk in self.desks.values():
@@ -517,36 +709,19 @@ class _Day:
         plan, rng = self.plan, self.rng
         opens = self._at(plan.opens)
         for desk in self.desks.values():
-            early = rng.randint(120, 900) if plan.sign_in_early else 0
+            early = rng.randint(*SIGN_IN_EARLY_SECONDS) if plan.sign_in_early else 0
             self._schedule(opens - early, self._sign_in, desk)
         span = self._at(plan.arrivals_end) - opens
         closes = self._at(plan.closes) if plan.closes else None
         if plan.pause_share and closes is not None:
             for desk in self.desks.values():
-                if rng.random() < plan.pause_share:
-                    at = rng.randint(opens + 5400, max(opens + 5400, closes - 5400))
-                    (reason,) = rng.choices(list(PAUSE_REASONS), weights=list(PAUSE_REASONS.values()))
-                    self._schedule(at, self._pause_due, desk, reason, rng.randint(300, 1200))
-        for at in self._arrival_times(opens, span):
+                pause = draw_pause(rng, opens, closes, plan.pause_share)
+                if pause is not None:
+                    self._schedule(pause.at, self._pause_due, desk, pause.reason, pause.seconds)
+        for at in arrival_times(rng, plan.curve, opens, span, plan.tickets):
             self._schedule(at, self._arrive)
         if closes is not None:
             self._schedule(closes, self._close)
-
-    def _arrival_times(self, opens: int, span: int) -> list[int]:
-        """`plan.tickets` instants drawn from the curve, by the minute then the second."""
-        minutes = max(1, span // 60)
-        knots = self.plan.curve
-        weights = []
-        for m in range(minutes):
-            x = (m + 0.5) / minutes
-            for (x0, r0), (x1, r1) in pairwise(knots):
-                if x0 <= x <= x1:
-                    weights.append(r0 + (r1 - r0) * (x - x0) / (x1 - x0) if x1 > x0 else r0)
-                    break
-            else:
-                weights.append(knots[-1][1])
-        picks = self.rng.choices(range(minutes), weights=weights, k=self.plan.tickets)
-        return sorted(opens + m * 60 + self.rng.randrange(60) for m in picks)
 
     # -- the loop --
 
@@ -588,38 +763,27 @@ class _Day:
     def _arrive(self, uow: UnitOfWork, hall: Hall, at: int) -> None:
         rng, report = self.rng, self.report
         report.arrivals += 1
-        (queue_id,) = rng.choices(self.queue_ids, weights=self.queue_weights)
-        info = self.queues[queue_id]
-        item_id = None
-        if info.items and rng.random() < P_ITEM:
-            (item_id,) = rng.choices(info.items, weights=info.item_weights)
-        priority = None
-        draw = rng.random()
-        for kind, share in PRIORITIES.items():
-            if draw < share:
-                priority = kind
-                break
-            draw -= share
-        kiosk = rng.choice(self.spec.kiosks).id if self.spec.kiosks else None
-        holder = f"{rng.getrandbits(256):064x}" if info.id_limit else None
+        kiosks = [k.id for k in self.spec.kiosks]
+        citizen = draw_citizen(rng, self.queue_ids, self.queue_weights, self.items, self.limited, kiosks)
         try:
             with uow.session.begin_nested():  # a refusal leaves nothing behind, as a request's would
                 ticket = issue_ticket(
                     uow,
                     hall,
-                    queue_code=None if item_id else info.code,
-                    item_id=item_id,
-                    priority=priority,
-                    kiosk_id=kiosk,
-                    holder=holder,
+                    queue_code=None if citizen.item else self.queues[citizen.queue].code,
+                    item_id=citizen.item,
+                    priority=citizen.priority,
+                    kiosk_id=citizen.kiosk,
+                    holder=None if citizen.holder is None else f"{citizen.holder:064x}",
                 )
         except (QuotaReached, QueueClosed, LimitReached):
             report.refused += 1
             return
         report.issued += 1
         self._now_waiting(at, ticket.queue_id)
-        if rng.random() < P_GIVE_UP:
-            self._schedule(at + rng.randint(*PATIENCE_SECONDS), self._give_up, ticket.id)
+        patience = draw_patience(rng)
+        if patience is not None:
+            self._schedule(at + patience, self._give_up, ticket.id)
 
     def _give_up(self, uow: UnitOfWork, hall: Hall, at: int, ticket_id: int) -> None:
         ticket = uow.session.get(Ticket, ticket_id)
@@ -636,7 +800,7 @@ class _Day:
         for desk in self.serving_desks.get(queue_id, ()):
             if desk.state == "idle" and not desk.call_due:
                 desk.call_due = True
-                self._schedule(at + self.rng.randint(3, 20), self._call, desk)
+                self._schedule(at + self.rng.randint(*NOTICE_SECONDS), self._call, desk)
                 return
 
     # -- the windows --
@@ -647,7 +811,7 @@ class _Day:
         windows.sign_in(uow, hall, desk.number, staff)
         desk.state = "idle"
         desk.call_due = True
-        self._schedule(at + self.rng.randint(0, 120), self._call, desk)
+        self._schedule(at + self.rng.randint(*FIRST_CALL_SECONDS), self._call, desk)
 
     def _pause_due(
         self, uow: UnitOfWork, hall: Hall, at: int, desk: _Desk, reason: str, seconds: int
@@ -693,21 +857,19 @@ class _Day:
         desk.state = "busy"
         desk.ticket, desk.ticket_queue = ticket.id, ticket.queue_id
         desk.requeues, desk.transfers = ticket.requeue_count, ticket.transfer_count
-        rng = self.rng
-        if rng.random() < P_NO_SHOW:
-            if rng.random() < 0.7:
-                self._schedule(at + rng.randint(30, 60), self._recall, desk)
-            self._schedule(at + rng.randint(90, 150), self._no_show, desk)
-        else:
-            self._schedule(at + rng.randint(10, 60), self._start, desk)
+        plan = draw_call(self.rng)
+        if plan.recall_after is not None:
+            self._schedule(at + plan.recall_after, self._recall, desk)
+        if plan.no_show_after is not None:
+            self._schedule(at + plan.no_show_after, self._no_show, desk)
+        if plan.start_after is not None:
+            self._schedule(at + plan.start_after, self._start, desk)
 
     def _recall(self, uow: UnitOfWork, hall: Hall, at: int, desk: _Desk) -> None:
         calling.recall(uow, hall, desk.number, desk.clerk_id)
 
     def _no_show(self, uow: UnitOfWork, hall: Hall, at: int, desk: _Desk) -> None:
-        requeue = (
-            hall.requeue_no_show and desk.requeues == 0 and not self.closing and self.rng.random() < P_REQUEUE
-        )
+        requeue = draw_requeue(self.rng, hall.requeue_no_show and desk.requeues == 0 and not self.closing)
         calling.no_show(uow, hall, desk.number, desk.clerk_id, requeue=requeue)
         self.report.no_shows += 1
         if requeue:
@@ -717,15 +879,14 @@ class _Day:
 
     def _start(self, uow: UnitOfWork, hall: Hall, at: int, desk: _Desk) -> None:
         calling.start(uow, hall, desk.number, desk.clerk_id)
-        info = self.queues[desk.ticket_queue]
-        rng = self.rng
-        seconds = rng.lognormvariate(math.log(info.median_seconds), HANDLE_SIGMA)
-        seconds = int(min(max(seconds, 60), info.median_seconds * 6))
         others = [q for q in self.queue_ids if q != desk.ticket_queue]
-        if desk.transfers == 0 and others and rng.random() < P_TRANSFER:
-            self._schedule(at + max(60, seconds // 2), self._transfer, desk, rng.choice(others))
+        service = draw_service(
+            self.rng, self.queues[desk.ticket_queue].median_seconds, others, desk.transfers == 0
+        )
+        if service.transfer_to is not None:
+            self._schedule(at + service.seconds, self._transfer, desk, service.transfer_to)
         else:
-            self._schedule(at + seconds, self._finish, desk)
+            self._schedule(at + service.seconds, self._finish, desk)
 
     def _transfer(self, uow: UnitOfWork, hall: Hall, at: int, desk: _Desk, queue_id: int) -> None:
         if self.closing:  # no line to send them to any more: serve them here
@@ -740,22 +901,14 @@ class _Day:
         self._free(at, desk)
 
     def _finish(self, uow: UnitOfWork, hall: Hall, at: int, desk: _Desk) -> None:
-        rng = self.rng
-        (outcome,) = rng.choices(list(OUTCOMES), weights=list(OUTCOMES.values()))
+        keypad = int(self.spec.evaluation.keypad_seconds)
+        outcome, rating = draw_finish(self.rng, self.plan.presses, self.spec.evaluation.reasons, keypad)
         calling.finish(uow, hall, desk.number, desk.clerk_id, outcome)
         self.report.served += 1
-        (score,) = rng.choices(list(self.plan.presses), weights=list(self.plan.presses.values()))
-        if score is None:
-            self.unrated.append(at + int(self.spec.evaluation.keypad_seconds))
+        if rating is None:
+            self.unrated.append(at + keypad)
         else:
-            reasons, comment = [], ""
-            if score in evaluations.BAD_LEVELS:
-                allowed = self.spec.evaluation.reasons
-                reasons = rng.sample(allowed, k=min(len(allowed), rng.randint(1, 2)))
-                comment = rng.choice(BAD_COMMENTS)
-            keypad = int(self.spec.evaluation.keypad_seconds)
-            delay = rng.randint(3, max(3, min(40, keypad - 2)))  # within the keypad's time
-            self._schedule(at + delay, self._rate, desk, score, reasons, comment)
+            self._schedule(at + rating.after, self._rate, desk, rating.score, rating.reasons, rating.comment)
         self._free(at, desk)
 
     def _rate(
@@ -769,7 +922,7 @@ class _Day:
         desk.ticket = None
         desk.state = "idle"
         desk.call_due = True
-        self._schedule(at + self.rng.randint(5, 40), self._call, desk)
+        self._schedule(at + self.rng.randint(*NEXT_CALL_SECONDS), self._call, desk)
 
     def _close(self, uow: UnitOfWork, hall: Hall, at: int) -> None:
         """Closing time: the day's unserved numbers are void; free windows sign out."""
