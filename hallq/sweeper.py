@@ -1,23 +1,32 @@
 """The serving process's clock-driven work: a keypad question whose time is up ends as not
 rated (and the keypad hears so), and where the hall gives one, services never rated get the
 default level. Every `scan_seconds` of the hall's [alarms] (15 s by default) it raises and
-clears the alarms that depend on time (waits, pauses, long services). Several processes may
-sweep the same hall: the core's status-checked updates let only one of them close each
-question, and raise each alarm once."""
+clears the alarms that depend on time (waits, pauses, long services). Every minute it rolls up
+the statistics of closed days that have no rollup yet (queue_core.rollups: the day just ended,
+and older days a few at a time), so that reports find them ready. Several processes may sweep
+the same hall: the core's status-checked updates let only one of them close each question,
+and raise each alarm once; two that roll up the same day write the same figures."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from datetime import timedelta
 
-from queue_core import Database, alarms, audit, evaluations
+from sqlalchemy import func, select
+
+from queue_core import Database, alarms, audit, evaluations, rollups
 from queue_core.halls import hall_by_code
+from queue_core.models import Ticket
+from queue_core.numbering import service_day
 from queue_core.spec import AlarmSpec
 
 log = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 1.0  # a keypad's countdown ends on screen; the server follows within this
+ROLLUP_SECONDS = 60.0
+ROLLUP_DAYS = 7  # at most this many days rolled up per minute: a pass stays short
 
 
 class Sweeper:
@@ -28,6 +37,7 @@ class Sweeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_alarm_scan = 0.0  # time.monotonic() of the next alarm scan
+        self._next_rollup = 0.0  # time.monotonic() of the next rollup pass
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="hallq-sweeper", daemon=True)
@@ -44,6 +54,8 @@ class Sweeper:
         closed = self.sweep_ratings()
         if time.monotonic() >= self._next_alarm_scan:
             self.scan_alarms()
+        if time.monotonic() >= self._next_rollup:
+            self.roll_up()
         return closed
 
     def sweep_ratings(self) -> int:
@@ -71,9 +83,22 @@ class Sweeper:
         with audit.acting_as(actor), self.db.write() as uow:
             return alarms.sweep(uow, hall_by_code(uow, self.hall_code))
 
+    def roll_up(self) -> int:
+        """Roll up closed days that lack a rollup or whose ratings may now be final: the
+        latest ROLLUP_DAYS of them (yesterday first, then older ones, a pass each minute);
+        how many."""
+        self._next_rollup = time.monotonic() + ROLLUP_SECONDS
+        with self.db.read() as uow:
+            hall = hall_by_code(uow, self.hall_code)
+            hall_id, yesterday = hall.id, service_day(hall, uow.now()) - timedelta(days=1)
+            first = uow.session.scalar(select(func.min(Ticket.service_day)).where(Ticket.hall_id == hall.id))
+        if first is None:
+            return 0
+        return rollups.ensure(self.db, hall_id, first, yesterday, at_most=ROLLUP_DAYS)
+
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
                 self.sweep()
             except Exception:  # a database hiccup must not end the sweeping for good
-                log.exception("could not close expired ratings or scan the alarms")
+                log.exception("could not close expired ratings, scan the alarms or roll up statistics")
