@@ -152,6 +152,8 @@ class Hall(Base):
     evaluation_rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The hall's alarm thresholds (queue_core.spec.AlarmSpec as JSON; {} means the defaults).
     alarm_rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The floor plan a manager uploaded (SVG text); none: the config folder's `map` file.
+    map_svg: Mapped[str | None] = mapped_column(Text)
 
 
 class Department(Base):
