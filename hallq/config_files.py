@@ -125,13 +125,17 @@ _ACTIVE_SVG = {"script", "foreignObject", "iframe", "object", "embed"}
 
 def map_problems(path: Path, windows: set[int]) -> list[str]:
     """The floor plan must be a plain SVG whose window shapes name real windows."""
+    if not path.is_file():
+        return [f"{HALL_FILE}: [hall]: map: {path.name} not found in the config folder"]
+    return svg_problems(path.name, path.read_bytes(), windows)
+
+
+def svg_problems(name: str, data: bytes, windows: set[int]) -> list[str]:
+    """The checks of map_problems on a floor plan's bytes (a file uploaded in the browser)."""
     import xml.etree.ElementTree as ET
 
-    name = path.name
-    if not path.is_file():
-        return [f"{HALL_FILE}: [hall]: map: {name} not found in the config folder"]
     try:
-        root = ET.parse(path).getroot()
+        root = ET.fromstring(data)
     except ET.ParseError as exc:
         return [f"{name}: not well-formed SVG: {exc}"]
     if root.tag.rsplit("}", 1)[-1] != "svg":
@@ -155,7 +159,7 @@ def map_problems(path: Path, windows: set[int]) -> list[str]:
         if ident.startswith("window-"):
             number = ident.removeprefix("window-")
             if not number.isdigit() or int(number) not in windows:
-                problems.append(f'{name}: id="{ident}": hall.toml has no window {number}')
+                problems.append(f'{name}: id="{ident}": the hall has no window {number}')
     return problems
 
 
@@ -230,8 +234,10 @@ def _csv_rows(path: Path) -> list[tuple[str, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     _check_header(path.name, reader.fieldnames or [])
     rows = []
+    first_line = reader.line_num + 1  # a quoted cell may span lines: name the row's first
     for record in reader:
-        rows.append((f"line {reader.line_num}", {k: v for k, v in record.items() if k is not None}))
+        rows.append((f"line {first_line}", {k: v for k, v in record.items() if k is not None}))
+        first_line = reader.line_num + 1
     return rows
 
 
@@ -240,9 +246,10 @@ def _xlsx_rows(path: Path) -> list[tuple[str, dict[str, str]]]:
 
     try:
         sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+        # Read-only sheets are parsed as they are read: a damaged one fails here.
+        values = list(sheet.iter_rows(values_only=True))
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise ConfigError([f"{path.name}: not a readable Excel workbook ({exc})"]) from exc
-    values = list(sheet.iter_rows(values_only=True))
     if not values:
         raise ConfigError([f"{path.name}: the first sheet is empty"])
     header = [str(h).strip() if h is not None else "" for h in values[0]]

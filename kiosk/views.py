@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
-from pathlib import Path
 from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from flask import Response, abort, render_template, url_for
+from flask import Response, abort, render_template, request, url_for
 from sqlalchemy import select
 
 from evaluation.strings import rating_strings_for
 from hallq.api import PREFIX as API_PREFIX
 from hallq.api.catalog import departments_out, topics_out
+from hallq.api.hall_map import floor_plan
 from hallq.api.views import ticket_out
 from hallq.state import current_hall, state
 from queue_core.appointments import CODE_ALPHABET
@@ -43,7 +44,7 @@ def kiosk(kiosk_id: str) -> Any:
             "codeAlphabet": CODE_ALPHABET,
             "notices": [n.model_dump() for n in state().spec.notices],
             "noticeSeconds": NOTICE_SECONDS,
-            "map": url_for("kiosk.hall_map") if state().spec.hall.map else None,
+            "map": url_for("kiosk.hall_map") if hall.map_svg is not None or state().spec.hall.map else None,
             "api": API_PREFIX,
             "phonePage": url_for("kiosk.phone", key="KEY", _external=True),
         }
@@ -52,12 +53,15 @@ def kiosk(kiosk_id: str) -> Any:
 
 @bp.get("/kiosk/map.svg")
 def hall_map() -> Response:
-    """The floor plan from the config (checked by check-config: no scripts in it)."""
-    info = state().spec.hall
-    if not info.map:
+    """The floor plan: uploaded by a manager or the config folder's (both checked: no scripts in
+    it). Revalidated on every fetch: a kiosk asks again after each idle return."""
+    with state().db.read() as uow:
+        plan = floor_plan(current_hall(uow))
+    if plan is None:
         abort(404)
-    path = Path(state().settings.HALLQ_CONFIG) / info.map
-    return Response(path.read_bytes(), mimetype="image/svg+xml", headers={"Cache-Control": "max-age=300"})
+    response = Response(plan, mimetype="image/svg+xml", headers={"Cache-Control": "no-cache"})
+    response.set_etag(hashlib.sha256(plan).hexdigest())
+    return response.make_conditional(request)
 
 
 @bp.get("/t/<key>")

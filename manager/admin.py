@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 
 from hallq.api import PREFIX as API_PREFIX
 from hallq.api.administration import hall_setup
+from hallq.api.hall_map import map_out
 from hallq.api.views import windows_out
 from hallq.state import current_hall, state
 from queue_core.halls import windows_of
@@ -27,6 +28,7 @@ SECTIONS: list[tuple[str, Any]] = [
     ("manager.admin_windows", _l("Windows and queues")),
     ("manager.admin_queues", _l("Queues")),
     ("manager.admin_departments", _l("Departments")),
+    ("manager.admin_map", _l("Floor plan")),
 ]
 
 
@@ -102,3 +104,12 @@ def admin_departments() -> Any:
     with state().db.read() as uow:
         _windows, _queues, departments = hall_setup(uow)
     return admin_page("manager/admin/departments.html", departments=departments)
+
+
+@bp.get("/admin/map")
+@login_required
+def admin_map() -> Any:
+    """The floor plan the kiosks show, which windows it draws, and a new one to upload."""
+    with state().db.read() as uow:
+        plan = map_out(uow, current_hall(uow))
+    return admin_page("manager/admin/map.html", plan=plan)

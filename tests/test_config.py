@@ -117,8 +117,8 @@ def _newlines(rows: list[dict[str, str]]) -> int:
 
 
 def _where(rows: list[dict[str, str]], index: int) -> str:
-    """csv.DictReader's line_num after reading record `index`: the header, then each record's lines."""
-    return f"line {1 + index + 1 + _newlines(rows[: index + 1])}"
+    """The first line of record `index`: after the header and every line of the records before."""
+    return f"line {1 + index + 1 + _newlines(rows[:index])}"
 
 
 def test_duplicate_code_and_missing_column(config):
@@ -168,7 +168,7 @@ def test_catalog_saved_by_excel_as_gb18030_is_read(config):
     [
         (('<title id="map-title">', '<script>alert(1)</script><title id="map-title">'), "hall-map.svg: <script> is not allowed in a floor plan"),
         (('<rect class="floor"', '<rect onclick="steal()" class="floor"'), "hall-map.svg: <rect onclick=…>: event handlers are not allowed"),
-        (('id="window-16"', 'id="window-61"'), 'hall-map.svg: id="window-61": hall.toml has no window 61'),
+        (('id="window-16"', 'id="window-61"'), 'hall-map.svg: id="window-61": the hall has no window 61'),
         (("</svg>", ""), "hall-map.svg: not well-formed SVG"),
     ],
 )  # fmt: skip

@@ -93,6 +93,7 @@ from . import (  # noqa: E402,F401
     catalog,
     catalogue_admin,
     evaluations,
+    hall_map,
     notices,
     printing,
     staff_admin,

@@ -513,6 +513,7 @@ function resetIdle() {
   state.idleTimer = setTimeout(() => {
     document.documentElement.classList.remove("elderly");
     if (state.lang !== "zh") setLanguage("zh");
+    mapDocument = null; // the next item asks for the plan again: a manager may have replaced it
     goHome();
     notices.hidden = false;
     showNotice(0);
