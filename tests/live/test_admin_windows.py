@@ -85,18 +85,18 @@ def test_a_manager_moves_a_window_onto_a_queue_and_everything_follows(
     grid.set_default_timeout(TIMEOUT)
     grid.goto(f"{live.url}/manager/")
     grid.get_by_test_id("admin-link").click()  # the first click
-    box = grid.get_by_label(f"Window {WINDOW} serves queue C")
+    box = grid.get_by_label(f"{WINDOW} 号窗口办理 C 队列")
     expect(box).not_to_be_checked()
     box.check()  # the second: window 13 now serves C as well
-    expect(grid.get_by_test_id("toast")).to_contain_text(f"Window {WINDOW} now serves G E C.")
+    expect(grid.get_by_test_id("toast")).to_contain_text(f"{WINDOW} 号窗口现在办理：G E C。")
     expect(panel_queues).to_contain_text("C 婚姻登记")  # no reload: the panel heard it
     expect(open_for_c).to_have_text(f"{open_before + 1} / {windows_before + 1}")
 
     # Then only C: the window's next call can come from nowhere else.
-    for code in CONFIGURED:
-        grid.get_by_label(f"Window {WINDOW} serves queue {code}").uncheck()
-        expect(grid.get_by_test_id("toast")).not_to_contain_text(f" {code} ")
-    expect(grid.get_by_test_id("toast")).to_contain_text(f"Window {WINDOW} now serves C.")
+    grid.get_by_label(f"{WINDOW} 号窗口办理 G 队列").uncheck()
+    expect(grid.get_by_test_id("toast")).to_contain_text(f"{WINDOW} 号窗口现在办理：E C。")
+    grid.get_by_label(f"{WINDOW} 号窗口办理 E 队列").uncheck()
+    expect(grid.get_by_test_id("toast")).to_contain_text(f"{WINDOW} 号窗口现在办理：C。")
     expect(panel_queues).not_to_contain_text("E 企业开办")
     expect(panel_queues).to_contain_text("C 婚姻登记")
 
@@ -109,9 +109,9 @@ def test_a_manager_moves_a_window_onto_a_queue_and_everything_follows(
     expect(hall_board.get_by_test_id("latest")).to_contain_text(called)
 
     # Undo puts back what the grid showed before the last change.
-    grid.get_by_test_id("toast").get_by_role("button", name="Undo").click()
-    expect(grid.get_by_test_id("toast")).to_contain_text(f"Window {WINDOW} now serves E C.")
-    expect(grid.get_by_label(f"Window {WINDOW} serves queue E")).to_be_checked()
+    grid.get_by_test_id("toast").get_by_role("button", name="撤销").click()
+    expect(grid.get_by_test_id("toast")).to_contain_text(f"{WINDOW} 号窗口现在办理：E C。")
+    expect(grid.get_by_label(f"{WINDOW} 号窗口办理 E 队列")).to_be_checked()
     expect(panel_queues).to_contain_text("E 企业开办")
     boards.close()
     panel.context.close()
@@ -120,7 +120,7 @@ def test_a_manager_moves_a_window_onto_a_queue_and_everything_follows(
 def test_a_supervisor_sees_the_grid_but_cannot_change_it(live, page, staff):
     log_in(page, live.url, "/manager/admin/windows", "jiancha", TIMEOUT)
     expect(page.get_by_test_id("read-only")).to_be_visible()
-    expect(page.get_by_label(f"Window {WINDOW} serves queue E")).to_be_disabled()
+    expect(page.get_by_label(f"{WINDOW} 号窗口办理 E 队列")).to_be_disabled()
     refused = page.evaluate(
         """async () => (await fetch("/api/v1/windows/13/queues", {method: "PUT",
              headers: {"Content-Type": "application/json",
