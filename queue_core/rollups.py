@@ -57,6 +57,7 @@ from .statistics import (
     Tally,
     counts_of,
     open_time,
+    pack,
     rating_rules,
     ratings_hold,
     runs,
@@ -167,8 +168,8 @@ def compute(
                     "grouping": grouping,
                     "group_id": group,
                     **{name: getattr(tally, name) for name in (*TALLY_COUNTS, "handling_seconds")},
-                    "wait": tally.wait.pairs(),
-                    "handle": tally.handle.pairs(),
+                    "wait": pack(tally.wait.pairs()),
+                    "handle": pack(tally.handle.pairs()),
                     "open_us": own_time.get(group, 0) if group is not None else 0,
                     "ratings": ratings.get((grouping, group), {}),
                 }

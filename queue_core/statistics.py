@@ -38,10 +38,15 @@ yet ended, ratings that may still come, the follow-up cases) and the days withou
 from __future__ import annotations
 
 import math
+import sys
+from array import array
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import accumulate
+from operator import mul
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -76,51 +81,89 @@ RATING_COUNTS = tuple(c for c in evaluation_figures.COUNTS if c not in ("closed"
 CASE_COUNTS = tuple(c for c in evaluation_figures.COUNTS if c not in RATING_COUNTS)
 
 
+# Below this many seconds a histogram is added up in a list indexed by the second (fast;
+# durations are never negative, queue_core.calling stores them so);
+# above, a ticket left open for days, in a dict.
+DENSE_SECONDS = 100_000
+
+
 @dataclass
 class Durations:
-    """A histogram of whole seconds: exact mean, median, p90 and max without every value."""
+    """A histogram of whole seconds: exact mean, median, p90 and max without every value.
 
-    counts: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    It keeps the runs of [seconds, count, seconds, count, …] it is given (a query's rows, a
+    rollup's arrays) and adds them up only when its figures are asked: merging histograms,
+    a year's days of them, costs nothing per second."""
+
+    runs: list[Sequence[int]] = field(default_factory=list)
 
     def add(self, seconds: int, n: int) -> None:
-        self.counts[seconds] += n
+        self.runs.append((seconds, n))
 
-    def add_pairs(self, pairs: list[int]) -> None:
-        """Add a histogram stored as [seconds, count, seconds, count, …]."""
-        counts = self.counts
-        for seconds, n in zip(pairs[::2], pairs[1::2], strict=True):
-            counts[seconds] += n
+    def add_pairs(self, pairs: Sequence[int]) -> None:
+        """Add a histogram as [seconds, count, …] in increasing seconds."""
+        if pairs:
+            self.runs.append(pairs)
 
     def merge(self, other: Durations) -> None:
-        for seconds, n in other.counts.items():
-            self.counts[seconds] += n
+        self.runs += other.runs
+
+    def counts(self) -> dict[int, int]:
+        found: dict[int, int] = defaultdict(int)
+        for run in self.runs:
+            for seconds, n in zip(run[::2], run[1::2], strict=True):
+                found[seconds] += n
+        return found
 
     def pairs(self) -> list[int]:
         """The histogram as [seconds, count, …] in increasing seconds (a rollup's form)."""
-        return [v for seconds in sorted(self.counts) for v in (seconds, self.counts[seconds])]
+        counts = self.counts()
+        return [v for seconds in sorted(counts) for v in (seconds, counts[seconds])]
 
     def figures(self) -> dict[str, float | None]:
-        n = sum(self.counts.values())
+        highest = max((run[-2] for run in self.runs), default=0)  # each run ends with its largest
+        values: Sequence[int]
+        if highest < DENSE_SECONDS:
+            weights = [0] * (highest + 1)
+            for run in self.runs:
+                for seconds, n in zip(run[::2], run[1::2], strict=True):
+                    weights[seconds] += n
+            values = range(highest + 1)
+        else:
+            counts = self.counts()
+            values = sorted(counts)
+            weights = [counts[v] for v in values]
+        cumulative = list(accumulate(weights))
+        n = cumulative[-1] if cumulative else 0
         if not n:
             return {"mean": None, "median": None, "p90": None, "max": None}
-        values = sorted(self.counts)
-        total = sum(v * c for v, c in self.counts.items())
-        middle = (self._at_rank(values, (n + 1) // 2) + self._at_rank(values, n // 2 + 1)) / 2
+
+        def at_rank(rank: int) -> int:
+            """The rank-th smallest value (1-based)."""
+            return values[bisect_left(cumulative, rank)]
+
         return {
-            "mean": round(total / n, 1),
-            "median": middle,
-            "p90": float(self._at_rank(values, math.ceil(0.9 * n))),
-            "max": float(values[-1]),
+            "mean": round(sum(map(mul, values, weights)) / n, 1),
+            "median": (at_rank((n + 1) // 2) + at_rank(n // 2 + 1)) / 2,
+            "p90": float(at_rank(math.ceil(0.9 * n))),
+            "max": float(at_rank(n)),
         }
 
-    def _at_rank(self, values: list[int], rank: int) -> int:
-        """The rank-th smallest value (1-based)."""
-        seen = 0
-        for value in values:
-            seen += self.counts[value]
-            if seen >= rank:
-                return value
-        return values[-1]
+
+def pack(pairs: list[int]) -> bytes:
+    """A histogram's pairs as a rollup stores them: 32-bit little-endian integers."""
+    packed = array("i", pairs)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def unpack(stored: bytes) -> array[int]:
+    found = array("i")
+    found.frombytes(stored)
+    if sys.byteorder == "big":
+        found.byteswap()
+    return found
 
 
 TALLY_COUNTS = ("issued", "served", "no_show", "cancelled", "transferred", "called", "within_target")
@@ -426,8 +469,8 @@ def stored(uow: UnitOfWork, hall: Hall, first: date, last: date, group_by: str |
         if row["issued"]:  # a window or clerk only open that day has no tickets: no group
             tally = parts.total if whole_hall else parts.tallies[row["group_id"]]
             tally.add_counts(row)
-            tally.wait.add_pairs(row["wait"])
-            tally.handle.add_pairs(row["handle"])
+            tally.wait.add_pairs(unpack(row["wait"]))
+            tally.handle.add_pairs(unpack(row["handle"]))
         if own_time is not None and not whole_hall and row["group_id"] is not None:
             own_time[row["group_id"]] += row["open_us"]
         if row["service_day"] in parts.rated_days and row["ratings"]:
