@@ -6,15 +6,12 @@ the database is back works with no restart."""
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
 
-from queue_core import make_engine
-from tests.conftest import POSTGRES_URL, Api, app_settings, initialise_database
+from tests.conftest import Api, app_settings, initialise_database, new_postgres_database
 from tests.tcp_proxy import TcpProxy
 
 
@@ -97,29 +94,15 @@ def test_a_bug_in_sql_is_still_a_500_not_a_503(sqlite_app):
 
 
 @pytest.fixture
-def postgres_database():
-    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"hallq_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "not here"
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.__class__.__name__}")
-    yield make_url(POSTGRES_URL).set(database=name)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-    admin.dispose()
-
-
-@pytest.fixture
-def postgres_app(tmp_path, clock, postgres_database):
-    proxy = TcpProxy(postgres_database.host or "127.0.0.1", postgres_database.port or 5432)
-    direct = postgres_database.render_as_string(hide_password=False)
-    proxied = postgres_database.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    app = make_app(tmp_path, clock, direct, proxied)
-    yield app, proxy
-    close_app(app)
-    proxy.close()
+def postgres_app(tmp_path, clock):
+    with new_postgres_database() as url:
+        proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+        direct = url.render_as_string(hide_password=False)
+        proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        app = make_app(tmp_path, clock, direct, proxied)
+        yield app, proxy
+        close_app(app)
+        proxy.close()
 
 
 def test_postgres_cut_answers_503_then_the_server_recovers_by_itself(postgres_app):
@@ -131,8 +114,9 @@ def test_postgres_cut_answers_503_then_the_server_recovers_by_itself(postgres_ap
     assert_unavailable(api.post("/tickets", "device:K1", {"queue": "A"}))
     assert_unavailable(api.get(f"/tickets/{first.get_json()['id']}", "device:K1"))
     page = app.test_client().get("/")
-    assert page.status_code == 503
-    assert page.headers["Retry-After"] and "Briefly unavailable" in page.get_data(as_text=True)
+    assert page.status_code == 503 and page.headers["Retry-After"]
+    assert "暂时无法服务" in page.get_data(as_text=True)  # the hall's language, as every page
+    assert "Briefly unavailable" in app.test_client().get("/?lang=en").get_data(as_text=True)
     health = app.test_client().get("/healthz")
     assert health.status_code == 503 and health.get_json()["database"].startswith("unavailable")
     proxy.restore()
