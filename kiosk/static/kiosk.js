@@ -59,9 +59,13 @@ async function api(method, path, body) {
       const response = await fetch(setup.api + path, {
         method, headers, body: body === undefined ? undefined : JSON.stringify(body),
       });
+      // 503: the server is up but its database briefly is not, and nothing was done. Like a
+      // lost connection: say so and send the same request again (its request id keeps a
+      // ticket from being issued twice).
+      if (response.status === 503) throw new Error("database unavailable");
       showBanner(null);
       return response;
-    } catch (networkError) {
+    } catch (unreachable) {
       showBanner(t("offline"));
       await sleep(2000);
     }

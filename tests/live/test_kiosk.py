@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -251,6 +252,34 @@ def test_a_kiosk_without_its_token_says_it_is_not_set_up(browser, live):
         assert page.locator(".banner").inner_text() == "本机尚未完成设置：请技术人员用设备令牌打开一次。"
     finally:
         context.close()
+
+
+def test_a_database_locked_for_a_while_takes_exactly_one_ticket_when_free(browser, tmp_path):
+    """The server answers 503 while another program holds its SQLite file's write lock beyond
+    the busy timeout (1 s here): the kiosk says it is trying again, and the ticket comes once
+    the lock is gone."""
+    hall = new_hall(tmp_path)
+    token = hall.hallq("token", "issue", "--device", "K1").strip()
+    hall.env["DATABASE_URL"] += "?timeout=1"
+    server = hall.serve(tmp_path / "server.log")
+    context, page = open_kiosk(browser, hall.url, token)
+    other = sqlite3.connect(tmp_path / "hall.sqlite", isolation_level=None)
+    try:
+        open_item(page, "青山县民政局", "结婚登记")
+        other.execute("BEGIN IMMEDIATE")
+        page.get_by_test_id("take").tap()
+        page.wait_for_selector(".banner:not([hidden])", timeout=TIMEOUT)
+        assert page.locator(".banner").inner_text() == "与服务器的连接中断，正在自动重试，请稍候…"
+        other.execute("ROLLBACK")
+        page.get_by_test_id("ticket").wait_for(timeout=TIMEOUT)
+        assert page.get_by_test_id("number").inner_text() == "C001"
+        queues = requests.get(f"{hall.url}/api/v1/queues", timeout=5).json()
+        assert next(q["waiting"] for q in queues if q["code"] == "C") == 1
+    finally:
+        other.close()
+        context.close()
+        server.terminate()
+        server.wait(timeout=15)
 
 
 def test_server_loss_and_recovery_takes_exactly_one_ticket(browser, tmp_path):
