@@ -3,7 +3,11 @@
 Rooms: window:<n> (that window's board), board:hall (hall boards), queue:<code>,
 ticket:<id> (a citizen following a ticket), kiosk:<id> (its print jobs and printers),
 keypad:<n> (the window's evaluation keypad), dashboard (managers). Each message carries
-everything its screen needs, so no client re-fetches after an event."""
+everything its screen needs, so no client re-fetches after an event.
+
+Several halls may share one database and one Redis message queue (a city's centres): each
+room is its hall's, named "<hall id>/window:3", so that hall A's boards never hear hall B's
+calls. Clients still subscribe to {"window": 3}: the server adds its hall."""
 
 from __future__ import annotations
 
@@ -27,9 +31,19 @@ from queue_core.events import (
 )
 
 NAMESPACE = "/hall"
+# The city dashboard's room: the one room not of one hall (city.live sends it every hall's figures).
+CITY_ROOM = "city"
+
+
+def hall_room(hall_id: int, room: str) -> str:
+    return f"{hall_id}/{room}"
 
 
 def rooms_for(event: DomainEvent) -> list[str]:
+    return [hall_room(event.hall_id, room) for room in _rooms(event)]
+
+
+def _rooms(event: DomainEvent) -> list[str]:
     match event:
         case TicketCalled(window=window, queue=queue, ticket_id=ticket_id):
             return [f"window:{window}", "board:hall", f"queue:{queue}", f"ticket:{ticket_id}", "dashboard"]

@@ -1,7 +1,7 @@
 """/hall: clients say what they show with `subscribe`, the only event they may send. Boards
 show public information and need no token; a keypad must connect with auth={"token": ...}; the
 dashboard with a manager's, admin's or supervisor's token, or from a page where one is logged
-in (the session cookie)."""
+in (the session cookie); the city dashboard ({"city": true}) likewise, as a city supervisor."""
 
 from __future__ import annotations
 
@@ -11,16 +11,17 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import join_room
 
+from hallq.acting import hall_id
 from hallq.auth import user_for_token
 from hallq.extensions import socketio
 from hallq.state import current_hall, state
-from queue_core import dashboard, evaluations, notices
+from queue_core import city, dashboard, evaluations, notices
 from queue_core.errors import NotFound
 from queue_core.halls import window_by_number
-from queue_core.models import OVERSIGHT
+from queue_core.models import OVERSIGHT, Role
 from queue_core.snapshots import queue_states, recent_calls, window_state, window_states
 
-from .events import NAMESPACE
+from .events import CITY_ROOM, NAMESPACE, hall_room
 
 _principals: dict[str, Any] = {}
 
@@ -45,7 +46,7 @@ def _subscribe(what: Any) -> dict[str, Any]:
     """Returns an acknowledgement: {"ok": true, "room": ...} or {"ok": false, "error": ...}."""
     if not isinstance(what, dict) or len(what) != 1:
         return {"ok": False, "error": 'send one of {"window": 3}, {"board": "hall"}, {"queue": "A"}, '
-                '{"ticket": 12}, {"keypad": 3}, {"kiosk": "K1"}, {"dashboard": true}'}  # fmt: skip
+                '{"ticket": 12}, {"keypad": 3}, {"kiosk": "K1"}, {"dashboard": true}, {"city": true}'}  # fmt: skip
     ((kind, value),) = what.items()
     principal = _principals.get(request.sid)  # type: ignore[attr-defined]
     if kind == "window" and isinstance(value, int):
@@ -83,9 +84,18 @@ def _subscribe(what: Any) -> dict[str, Any]:
         if principal is None or not principal.has_role(*OVERSIGHT):
             return {"ok": False, "error": "the dashboard needs a manager's or admin's token"}
         room = "dashboard"
+    elif kind == "city" and value is True:
+        if principal is None or not principal.has_role(Role.CITY):
+            return {
+                "ok": False,
+                "error": "the city dashboard needs a city supervisor's (市级监管) login or token",
+            }
+        join_room(CITY_ROOM)  # not the hall's: it hears every hall's figures
+        with state().db.read() as uow:
+            return {"ok": True, "room": CITY_ROOM, "state": city.state(uow)}
     else:
         return {"ok": False, "error": f"cannot subscribe to {kind!r}: {value!r}"}
-    join_room(room)
+    join_room(hall_room(hall_id(), room))
     return {"ok": True, "room": room, "state": current_state(kind, value)}
 
 

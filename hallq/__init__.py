@@ -48,11 +48,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from city.live import CityFigures
     from hall_display.events import publish
 
     spec = load_hall(Path(settings.HALLQ_CONFIG))
-    database = Database(make_engine(settings.database_url()), clock or SystemClock(), publish)
     queue = faults.MessageQueue(settings.SOCKETIO_MESSAGE_QUEUE) if settings.SOCKETIO_MESSAGE_QUEUE else None
+    database = Database(make_engine(settings.database_url()), clock or SystemClock())
+    database.publisher = CityFigures(database, publish, shared=queue is not None)
     app.extensions["hallq"] = HallqState(
         settings=settings,
         db=database,
@@ -95,6 +97,7 @@ def _http_error(exc: HTTPException) -> Any:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from city import bp as city_bp
     from evaluation import bp as evaluation_bp
     from hall_display import bp as hall_display_bp
     from kiosk import bp as kiosk_bp
@@ -107,7 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api_bp)
-    for room in (kiosk_bp, window_panel_bp, hall_display_bp, evaluation_bp, manager_bp):
+    for room in (kiosk_bp, window_panel_bp, hall_display_bp, evaluation_bp, manager_bp, city_bp):
         app.register_blueprint(room)
 
 

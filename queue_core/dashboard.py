@@ -80,7 +80,7 @@ def state(uow: UnitOfWork, hall: Hall) -> dict[str, Any]:
             for q in queues
         ],
         "windows": [window_state(uow, w).payload() | {"served_today": served.get(w.id, 0)} for w in windows],
-        "totals": _totals(uow, hall, today),
+        "totals": totals(uow, hall, today),
         "waiting_since": _waiting_since(uow, hall, today),
         "alarms": [alarms.as_event(a).payload() for a in alarms.for_dashboard(uow, hall)],
         "charts": charts(uow, hall, queues),
@@ -91,7 +91,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _totals(uow: UnitOfWork, hall: Hall, today: Any) -> dict[str, Any]:
+def totals(uow: UnitOfWork, hall: Hall, today: Any) -> dict[str, Any]:
     by_status = dict(
         uow.session.execute(
             select(Ticket.status, func.count())

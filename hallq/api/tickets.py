@@ -98,7 +98,8 @@ def _within_rate(kiosk_id: str) -> None:
     if kiosk is None or kiosk.rate_limit is None:
         return
     rate = limits.parse(kiosk.rate_limit)
-    if not state().rate_limiter.hit(rate, "kiosk-tickets", kiosk_id):
+    # Counted per hall: the halls of a city share Redis, and each may have a kiosk K1.
+    if not state().rate_limiter.hit(rate, "kiosk-tickets", state().hall_code, kiosk_id):
         raise TooManyAttempts(f"kiosk {kiosk_id} may issue {kiosk.rate_limit} tickets: wait a little")
 
 

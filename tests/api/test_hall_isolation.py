@@ -1,6 +1,7 @@
 """Several halls in one database (a city's centres): this server is the demo hall's, and a
 second hall, 测试政务服务中心, shares its database. Its staff cannot log in here nor use their
-tokens, its devices' tokens are refused, its tickets are not found here by id or key."""
+tokens, its devices' tokens are refused, its tickets are not found here by id or key, and a
+city supervisor (市级监管) reads every hall's figures live."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hallq.auth import new_token
 from queue_core.models import Role, Staff, Ticket
 from queue_core.setup import sync_hall
 from queue_core.ticketing import issue_ticket
+from tests.api.test_alarms_api import dashboard_client
 from tests.conftest import small_hall_spec
 
 OTHER_HALL = "测试政务服务中心"
@@ -42,7 +44,7 @@ def log_in(app, username: str):
 def test_the_staff_of_another_hall_cannot_log_in_here_and_are_told_where(app, other_hall):
     client, answer = log_in(app, "other_clerk")
     assert answer.status_code == 403
-    assert f"This account belongs to {OTHER_HALL}" in answer.get_data(as_text=True)
+    assert f"此账号属于{OTHER_HALL}" in answer.get_data(as_text=True)  # the hall speaks Chinese
     assert client.get("/manager/").status_code == 302  # not logged in
 
 
@@ -85,3 +87,35 @@ def test_another_halls_tickets_are_not_found_here(api, app, other_hall):
     assert api.client.get(f"/t/{key}/qr.svg").status_code == 404
     with app.extensions["hallq"].db.read() as uow:
         assert uow.session.get(Ticket, ticket_id).status == "waiting"  # not cancelled
+
+
+def test_a_city_supervisor_reads_every_hall_live_and_only_they_do(api, app, other_hall, password_hash):
+    with app.extensions["hallq"].db.write() as uow:
+        hall_id = uow.session.query(Staff.hall_id).filter_by(username="manager").scalar()
+        uow.session.add(
+            Staff(hall_id=hall_id, username="city", name="市级", role=Role.CITY, password_hash=password_hash)
+        )
+    client, answer = log_in(app, "city")
+    assert answer.status_code == 302
+    assert "青山县政务服务中心" not in client.get("/city/").get_data(as_text=True)  # drawn live
+    manager, _ = log_in(app, "manager")
+    assert manager.get("/city/").status_code == 403
+    refused = dashboard_client(app, "manager").emit(
+        "subscribe", {"city": True}, namespace="/hall", callback=True
+    )
+    assert refused["ok"] is False
+
+    socket = dashboard_client(app, "city")
+    ack = socket.emit("subscribe", {"city": True}, namespace="/hall", callback=True)
+    assert (ack["ok"], ack["room"]) == (True, "city")
+    halls = {h["name"]: h for h in ack["state"]["halls"]}
+    assert set(halls) == {"青山县政务服务中心", OTHER_HALL}
+    assert (halls[OTHER_HALL]["waiting"], halls[OTHER_HALL]["windows"]) == (1, 3)
+    waiting = halls["青山县政务服务中心"]["waiting"]
+
+    socket.get_received("/hall")
+    assert api.post("/tickets", "device:K1", {"queue": "H"}).status_code == 201
+    figures = [m["args"][0] for m in socket.get_received("/hall") if m["name"] == "hall_figures"]
+    assert figures and figures[-1]["name"] == "青山县政务服务中心"
+    assert figures[-1]["waiting"] == waiting + 1
+    assert figures[-1]["longest_waiting_since"] is not None
