@@ -693,6 +693,8 @@ class StatsDay(Base):
     # Tickets not yet ended when it was built (a window's citizen past midnight, a number
     # never called): they may still change, so they are counted from their rows.
     open_ticket_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # Each queue's target wait (minutes, by queue id) that its service level was judged by.
+    targets: Mapped[dict[str, Any]]
     hall_open_us: Mapped[int] = mapped_column(BigInteger)  # first sign-in to last sign-out
     windows_open_us: Mapped[int] = mapped_column(BigInteger)  # every window's open time, summed
     # Whether its ratings are final (the rollup's rating counts are then used), under which

@@ -61,6 +61,7 @@ from .statistics import (
     rating_rules,
     ratings_hold,
     runs,
+    targets,
     ticket_tallies,
 )
 
@@ -105,7 +106,7 @@ def _due(uow: UnitOfWork, hall: Hall, first: date, last: date) -> list[date]:
     last = min(last, service_day(hall, now) - timedelta(days=1))
     if first > last:
         return []
-    rules = rating_rules(hall)
+    rules, now_targets = rating_rules(hall), targets(uow, hall)
     have = {
         day.service_day: day
         for day in uow.session.scalars(
@@ -115,12 +116,16 @@ def _due(uow: UnitOfWork, hall: Hall, first: date, last: date) -> list[date]:
     due = []
     for day in _days(first, last):
         found = have.get(day)
-        if found is None or not (
-            ratings_hold(found, rules)
-            or (
-                found.ratings_rules == rules
-                and found.ratings_final_at is not None
-                and now <= found.ratings_final_at
+        if (
+            found is None
+            or found.targets != now_targets
+            or not (
+                ratings_hold(found, rules)
+                or (
+                    found.ratings_rules == rules
+                    and found.ratings_final_at is not None
+                    and now <= found.ratings_final_at
+                )
             )
         ):
             due.append(day)
@@ -140,13 +145,15 @@ def compute(
     ):
         open_tickets[day].append(ticket_id)
     ended = in_days & Ticket.status.in_(ENDED)
-    # (day, grouping, group id) → what each group's row holds
+    # (day, grouping, group id) → what each group's row holds. A department's tickets are
+    # read from its items' rows (the item may move), its ratings from its own.
     tallies: dict[tuple[date, str, int | None], Tally] = {}
-    for grouping in (None, *GROUPINGS):
+    for grouping in (None, *(g for g in GROUPINGS if g != "department")):
         for key, tally in ticket_tallies(uow, ended, grouping, by_day=True).items():
             tallies[(key[0], grouping or HALL, key[1] if grouping else None)] = tally
     opening = open_time(uow, hall, first, last)
     final_ratings = _final_ratings(uow, hall, first, last, now)
+    queue_targets = targets(uow, hall)
 
     day_rows, rollup_rows = [], []
     for day in days:
@@ -180,6 +187,7 @@ def compute(
                 "service_day": day,
                 "built_at": now,
                 "open_ticket_ids": open_tickets.get(day, []),
+                "targets": queue_targets,
                 "hall_open_us": day_opening.hall_us,
                 "windows_open_us": day_opening.all_windows_us,
                 "ratings_settled": settled,

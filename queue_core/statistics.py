@@ -431,14 +431,24 @@ def ratings_hold(day: StatsDay, rules: dict[str, int | None]) -> bool:
     return day.ratings_settled and (day.ratings_rules is None or day.ratings_rules == rules)
 
 
+def targets(uow: UnitOfWork, hall: Hall) -> dict[str, int]:
+    """Each queue's target wait in minutes, by queue id: the service level is judged by the
+    targets as they are, so a rollup is used only while they are as when it was built."""
+    found = uow.session.execute(select(Queue.id, Queue.target_wait_minutes).where(Queue.hall_id == hall.id))
+    return {str(queue_id): minutes for queue_id, minutes in found}
+
+
 def stored(uow: UnitOfWork, hall: Hall, first: date, last: date, group_by: str | None) -> Parts:
     """The sums of the rollups of the closed days of the period (queue_core.rollups), and
-    which days and tickets they cover."""
+    which days and tickets they cover. A department's tickets are its items' (as the items
+    belong to departments now); its ratings are those of its services as they were."""
     parts = Parts()
     today = service_day(hall, uow.now())
-    rules = rating_rules(hall)
+    rules, now_targets = rating_rules(hall), targets(uow, hall)
     in_period = (StatsDay.hall_id == hall.id) & StatsDay.service_day.between(first, last)
     for day in uow.session.scalars(select(StatsDay).where(in_period, StatsDay.service_day < today)):
+        if day.targets != now_targets:
+            continue  # its service level was judged by other targets: read from the rows
         parts.days.add(day.service_day)
         parts.open_ticket_ids += day.open_ticket_ids
         parts.opening.hall_us += day.hall_open_us
@@ -448,6 +458,43 @@ def stored(uow: UnitOfWork, hall: Hall, first: date, last: date, group_by: str |
             parts.rated_open_ticket_ids += day.open_ticket_ids
     if not parts.days:
         return parts
+    own_time = {"window": parts.opening.by_window, "staff": parts.opening.by_staff}.get(group_by or "")
+    tickets_by = "item" if group_by == "department" else group_by
+    department_of: dict[int | None, int | None] = {}
+    if group_by == "department":
+        items = select(ServiceItem.id, ServiceItem.department_id).where(ServiceItem.hall_id == hall.id)
+        department_of = {item: department for item, department in uow.session.execute(items)}
+    rows = select(
+        StatsRollup.service_day,
+        StatsRollup.grouping,
+        StatsRollup.group_id,
+        *(getattr(StatsRollup, name) for name in (*TALLY_COUNTS, "handling_seconds")),
+        StatsRollup.wait,
+        StatsRollup.handle,
+        StatsRollup.open_us,
+        StatsRollup.ratings,
+    ).where(
+        StatsRollup.hall_id == hall.id,
+        StatsRollup.grouping.in_({HALL, tickets_by, group_by} - {None}),
+        StatsRollup.service_day.between(first, last),
+        StatsRollup.service_day < today,
+    )
+    for row in uow.session.execute(rows).mappings():
+        if row["service_day"] not in parts.days:
+            continue
+        grouping, group = row["grouping"], row["group_id"]
+        whole_hall = grouping == HALL
+        if row["issued"] and grouping in (HALL, tickets_by):  # no tickets: only open or rated
+            key = department_of.get(group) if group_by == "department" else group
+            tally = parts.total if whole_hall else parts.tallies[key]
+            tally.add_counts(row)
+            tally.wait.add_pairs(unpack(row["wait"]))
+            tally.handle.add_pairs(unpack(row["handle"]))
+        if own_time is not None and not whole_hall and group is not None:
+            own_time[group] += row["open_us"]
+        if row["service_day"] in parts.rated_days and row["ratings"] and grouping in (HALL, group_by):
+            _add(parts.rated if whole_hall else parts.rated_groups[group], row["ratings"])
+    return parts
     own_time = {"window": parts.opening.by_window, "staff": parts.opening.by_staff}.get(group_by or "")
     rows = select(
         StatsRollup.service_day,

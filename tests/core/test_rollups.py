@@ -13,10 +13,22 @@ from hallq.simulate import simulate
 from queue_core import evaluations, rollups, statistics
 from queue_core.calling import call_next, finish, start
 from queue_core.halls import staff_by_username
-from queue_core.models import Evaluation, EvaluationStatus, Hall, Outcome, StatsDay, Ticket
+from queue_core.models import (
+    Department,
+    Evaluation,
+    EvaluationStatus,
+    Hall,
+    Outcome,
+    Queue,
+    ServiceItem,
+    StatsDay,
+    Ticket,
+)
+from queue_core.setup import import_items
 from queue_core.ticketing import cancel_ticket, issue_ticket
 from queue_core.windows import sign_in
 from tests.conftest import make_hall, small_hall_spec
+from tests.core.test_evaluations import _item
 from tests.test_simulate import engine  # noqa: F401 - SQLite as the simulator opens it
 
 MONDAY = date(2026, 11, 23)
@@ -58,6 +70,8 @@ def with_rules(db, hall, **rules) -> Hall:
 
 @both_databases
 def test_simulated_days_from_rollups_are_the_days_from_rows(db, hall, clock):
+    with db.write() as uow:
+        import_items(uow, hall, [_item("GA1", "GA", "A"), _item("GA2", "GA", "B"), _item("RS1", "RS", "B")])
     simulate(db, small_hall_spec(), days=3, tickets_per_day=70, start=MONDAY, seed=5)
     first, last = MONDAY, MONDAY + timedelta(days=2)
     # Wednesday noon: Monday and Tuesday are closed, Wednesday is today.
@@ -101,6 +115,23 @@ def test_simulated_days_from_rollups_are_the_days_from_rows(db, hall, clock):
         key = unrated.ticket.key
     with db.write() as uow:
         evaluations.rate_by_key(uow, longer, key, 2, ["服务态度"], "")
+    assert reports(db, longer, first, last) == from_rows(db, longer, first, last)
+
+    # An item moved to another department takes its tickets of every day with it.
+    rollups.ensure(db, hall.id, first, last)
+    with db.write() as uow:
+        moved = uow.session.scalars(select(ServiceItem).where(ServiceItem.code == "GA2")).one()
+        moved.department_id = uow.session.scalars(select(Department.id).where(Department.code == "RS")).one()
+    rolled_up = reports(db, longer, first, last)
+    assert rolled_up == from_rows(db, longer, first, last)
+    assert {g["department"]: g["issued"] for g in rolled_up["department"]["groups"]}["RS"] > 0
+    # A queue's new target wait judges every day's service level: rollups wait to be rebuilt.
+    rollups.ensure(db, hall.id, first, last)
+    with db.write() as uow:
+        uow.session.scalars(select(Queue).where(Queue.code == "A")).one().target_wait_minutes = 3
+    with db.read() as uow:
+        assert statistics.stored(uow, longer, first, last, None).days == set()
+    assert rollups.ensure(db, hall.id, first, last) == 3
     assert reports(db, longer, first, last) == from_rows(db, longer, first, last)
 
 

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("service_day", sa.Date(), nullable=False),
         sa.Column("built_at", queue_core.models.UTCDateTime(), nullable=False),
         sa.Column("open_ticket_ids", sa.JSON(), nullable=False),
+        sa.Column("targets", sa.JSON(), nullable=False),
         sa.Column("hall_open_us", sa.BigInteger(), nullable=False),
         sa.Column("windows_open_us", sa.BigInteger(), nullable=False),
         sa.Column("ratings_settled", sa.Boolean(), nullable=False),
