@@ -145,12 +145,12 @@ def compute(
     ):
         open_tickets[day].append(ticket_id)
     ended = in_days & Ticket.status.in_(ENDED)
-    # (day, grouping, group id) → what each group's row holds. A department's tickets are
-    # read from its items' rows (the item may move), its ratings from its own.
-    tallies: dict[tuple[date, str, int | None], Tally] = {}
+    # day → (grouping, group id) → its tickets. A department's tickets are read from its
+    # items' rows (the item may move to another department), its ratings from its own.
+    tallies: dict[date, dict[tuple[str, int | None], Tally]] = defaultdict(dict)
     for grouping in (None, *(g for g in GROUPINGS if g != "department")):
         for key, tally in ticket_tallies(uow, ended, grouping, by_day=True).items():
-            tallies[(key[0], grouping or HALL, key[1] if grouping else None)] = tally
+            tallies[key[0]][(grouping or HALL, key[1] if grouping else None)] = tally
     opening = open_time(uow, hall, first, last)
     final_ratings = _final_ratings(uow, hall, first, last, now)
     queue_targets = targets(uow, hall)
@@ -160,13 +160,12 @@ def compute(
         day_opening = opening.get(day, Opening())
         settled, final_at, rules = final_ratings.get(day, (True, None, None))
         ratings = _rating_counts(uow, hall, day) if settled else {}
-        groups = {(grouping, group) for (d, grouping, group) in tallies if d == day}
+        groups = set(tallies[day]) | set(ratings)
         groups |= {("window", w) for w in day_opening.by_window} | {
             ("staff", s) for s in day_opening.by_staff
         }
-        groups |= set(ratings)
         for grouping, group in groups:
-            tally = tallies.get((day, grouping, group), Tally())
+            tally = tallies[day].get((grouping, group), Tally())
             own_time = {"window": day_opening.by_window, "staff": day_opening.by_staff}.get(grouping, {})
             rollup_rows.append(
                 {
