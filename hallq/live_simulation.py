@@ -108,6 +108,7 @@ class ScreenResults:
     receipts: list[tuple[int, int, int, float]] = field(default_factory=list)  # screen, ticket, window, at
     messages: Counter[str] = field(default_factory=Counter)
     connect_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # of the screens' processes, all their life
 
 
 @dataclass
@@ -170,7 +171,7 @@ class LiveReport:
             f"{start:%H:%M}-{end:%H:%M} at {self.speed:g}x, about {self.expected_tickets} citizens expected",
             f"screens: {sum(s.kinds.values())} on {NAMESPACE} ("
             + ", ".join(f"{n} {kind}s" for kind, n in s.kinds.items())
-            + f"), connected in {s.connect_seconds:.1f} s",
+            + f"), connected in {s.connect_seconds:.1f} s; their processes used {s.cpu_seconds:.1f} s of CPU",
             f"done in {self.seconds:.1f} s: {c['arrivals']} citizens, {c['issued']} tickets issued, "
             f"{c['served']} served, {c['no-shows']} no-shows ({c['requeued']} put back), "
             f"{c['transfers']} transfers, {c['gave up']} gave up, {self.left_open} left open; "
@@ -443,7 +444,7 @@ def run_screens(specs: list[ScreenSpec], control: Any) -> None:
     stopping.set()
     for screen in screens:
         screen.disconnect()
-    control.send((receipts, messages, errors))
+    control.send((receipts, messages, errors, time.process_time()))
 
 
 @contextmanager
@@ -474,7 +475,8 @@ def screens_listening(specs: list[ScreenSpec], processes: int, report: LiveRepor
         for control in controls:
             control.send("stop")
         for control in controls:
-            receipts, messages, errors = control.recv()
+            receipts, messages, errors, cpu = control.recv()
+            report.screens.cpu_seconds += cpu
             report.screens.receipts += receipts
             report.screens.messages += messages
             for error in errors:
@@ -534,6 +536,7 @@ class _Desk:
     pause: sim.Pause | None
     wake: threading.Event = field(default_factory=threading.Event)
     idle: bool = False
+    claim: str = ""  # the queue whose waiting ticket its call-next counts on
 
 
 @dataclass
@@ -695,7 +698,8 @@ class LiveDay:
                 continue
             self.report.count("issued")
             with self.lock:
-                self.tickets[ticket["id"]] = _Ticket(ticket["id"], ticket["queue"])
+                # Through another server a window may have called it before this answer came.
+                self.tickets.setdefault(ticket["id"], _Ticket(ticket["id"], ticket["queue"]))
                 self.open += 1
                 self._joined(ticket["queue"])
             if patience is not None:
@@ -761,8 +765,12 @@ class LiveDay:
             with self.lock:
                 if self._over():
                     return "over"
-                if any(self.waiting[q] > 0 for q in desk.queues):
-                    desk.idle = False
+                claim = next((q for q in desk.queues if self.waiting[q] > 0), None)
+                if claim is not None:
+                    # Counted as taken until the answer says which ticket came, so that two
+                    # windows do not both call for the one ticket waiting.
+                    self.waiting[claim] -= 1
+                    desk.idle, desk.claim = False, claim
                     return "work"
                 desk.idle = True
                 desk.wake.clear()
@@ -792,14 +800,17 @@ class LiveDay:
                 f"/windows/{desk.number}/call-next", action="call-next", timed=self.report.call_ms
             )
             answered = time.time()
+            with self.lock:
+                self.waiting[desk.claim] += 1
+                if answer is not None:
+                    called = answer["ticket"]
+                    ticket = self.tickets.setdefault(called["id"], _Ticket(called["id"], called["queue"]))
+                    ticket.waiting = False
+                    self.waiting[ticket.queue] -= 1
             if answer is None:
                 if status == 204:
                     self.report.count("call-next found nobody")
                 return None
-            with self.lock:
-                ticket = self.tickets[answer["ticket"]["id"]]
-                ticket.waiting = False
-                self.waiting[ticket.queue] -= 1
         self.report.count("calls")
         self.report.calls.append(Call(ticket.id, desk.number, ticket.queue, sent, answered))
         return ticket
