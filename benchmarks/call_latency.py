@@ -510,7 +510,8 @@ def report(done: Run, rate: float, processes: int) -> bool:
     at = datetime.now(UTC)
     for call in done.clerks.calls:
         event = TicketCalled(0, call.ticket_id, "", call.queue, "", call.window, "", False, at)
-        for index in {i for room in rooms_for(event) for i in members.get(room, [])}:
+        # Rooms are the hall's ("<hall id>/window:3"); a subscription's answer names them without it.
+        for index in {i for room in rooms_for(event) for i in members.get(room.partition("/")[2], [])}:
             expected += 1
             kind = done.specs[index].kind
             if (index, call.ticket_id) not in received:
