@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, select
 
 from .errors import NotFound
-from .models import Department, Hall, Queue, ServiceItem, Staff, Ticket, Window
+from .models import Department, Hall, Queue, ServiceItem, Ticket, Window
 
 if TYPE_CHECKING:
     from .db import UnitOfWork
@@ -80,10 +80,3 @@ def ticket_by_id(uow: UnitOfWork, hall_id: int, ticket_id: int) -> Ticket:
     if ticket is None or ticket.hall_id != hall_id:
         raise NotFound(f"no ticket {ticket_id}")
     return ticket
-
-
-def staff_by_username(uow: UnitOfWork, username: str) -> Staff:
-    staff = uow.session.scalar(select(Staff).where(Staff.username == username))
-    if staff is None:
-        raise NotFound(f'no user "{username}"')
-    return staff

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import URL, make_url
 
 from queue_core import Database, ManualClock, make_engine, migrate
@@ -137,9 +137,12 @@ def make_hall(db: Database, spec: HallSpec | None = None) -> Hall:
     return hall
 
 
-def staff_id(db: Database, username: str) -> int:
-    from queue_core.halls import staff_by_username
+def staff_by_username(uow, username: str) -> Staff:
+    """A test's person by username (the app looks people up within a hall: queue_core.accounts)."""
+    return uow.session.scalars(select(Staff).where(Staff.username == username)).one()
 
+
+def staff_id(db: Database, username: str) -> int:
     with db.read() as uow:
         return staff_by_username(uow, username).id
 
@@ -226,7 +229,6 @@ class Api:
 
     def token(self, who: str) -> str:
         from hallq.auth import new_token
-        from queue_core.halls import staff_by_username
 
         if who not in self.tokens:
             db = self.app.extensions["hallq"].db

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from hallq.simulate import copy_day, fast_engine, simulate, sized_spec
 from queue_core import Database, ManualClock, migrate
 from queue_core.calling import call_next
-from queue_core.halls import hall_by_code, staff_by_username
+from queue_core.halls import hall_by_code
 from queue_core.models import (
     CaseStep,
     Evaluation,
@@ -31,7 +31,7 @@ from queue_core.spec import HallSpec
 from queue_core.ticketing import issue_ticket
 from queue_core.windows import sign_in
 from queue_core.working_days import add_working_days
-from tests.conftest import MORNING, _postgres_engine, make_hall, small_hall_spec
+from tests.conftest import MORNING, _postgres_engine, make_hall, small_hall_spec, staff_by_username
 from tests.test_cli import hallq  # noqa: F401 - the CLI fixture
 
 MONDAY = date(2026, 11, 23)

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from queue_core import Database
 from queue_core.calling import call_next
-from queue_core.halls import staff_by_username
 from queue_core.models import Hall, Priority
 from queue_core.ticketing import issue_ticket
 from queue_core.windows import sign_in
+from tests.conftest import staff_by_username
 
 
 def open_windows(db: Database, hall: Hall, *numbers: int) -> None:

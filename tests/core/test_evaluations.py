@@ -12,13 +12,13 @@ import pytest
 from queue_core import cases, evaluation_figures, evaluations
 from queue_core.calling import call_next, finish, start
 from queue_core.errors import Invalid, InvalidState, TooLate
-from queue_core.halls import staff_by_username, window_by_number
+from queue_core.halls import window_by_number
 from queue_core.models import Evaluation, EvaluationCase, EvaluationStatus, Outcome, ServiceItem, Ticket
 from queue_core.setup import import_items
 from queue_core.spec import ItemSpec
 from queue_core.ticketing import issue_ticket
 from queue_core.working_days import add_working_days, is_working_day
-from tests.conftest import make_hall, small_hall_spec
+from tests.conftest import make_hall, small_hall_spec, staff_by_username
 from tests.core.helpers import open_windows
 
 # The ratings' rules run on both databases a hall may use.

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from hallq.simulate import simulate
 from queue_core import evaluations, rollups, statistics
 from queue_core.calling import call_next, finish, start
-from queue_core.halls import staff_by_username
 from queue_core.models import (
     Department,
     Evaluation,
@@ -27,7 +26,7 @@ from queue_core.models import (
 from queue_core.setup import import_items
 from queue_core.ticketing import cancel_ticket, issue_ticket
 from queue_core.windows import sign_in
-from tests.conftest import make_hall, small_hall_spec
+from tests.conftest import make_hall, small_hall_spec, staff_by_username
 from tests.core.test_evaluations import _item
 from tests.test_simulate import engine  # noqa: F401 - SQLite as the simulator opens it
 

@@ -8,10 +8,10 @@ import pytest
 
 from queue_core import cases, evaluations, statistics
 from queue_core.calling import call_next, call_number, finish, no_show, start, transfer_current
-from queue_core.halls import staff_by_username
 from queue_core.models import EvaluationCase, Outcome, Ticket
 from queue_core.ticketing import cancel_ticket, issue_ticket
 from queue_core.windows import pause, resume, sign_in, sign_out
+from tests.conftest import staff_by_username
 
 DAY = date(2026, 11, 23)
 
