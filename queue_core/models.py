@@ -729,4 +729,13 @@ class StatsRollup(Base):
     wait: Mapped[bytes] = mapped_column(LargeBinary)
     handle: Mapped[bytes] = mapped_column(LargeBinary)
     open_us: Mapped[int] = mapped_column(BigInteger)
-    ratings: Mapped[dict[str, Any]]  # evaluation_figures' rating counts (served, rated, …)
+    # Its services' rating counts (evaluation_figures': served, rated, defaulted, per level);
+    # 0 while the day's ratings may still change (StatsDay.ratings_settled).
+    rating_served: Mapped[int] = mapped_column(Integer)
+    rating_rated: Mapped[int] = mapped_column(Integer)
+    rating_defaulted: Mapped[int] = mapped_column(Integer)
+    rating_level_5: Mapped[int] = mapped_column(Integer)
+    rating_level_4: Mapped[int] = mapped_column(Integer)
+    rating_level_3: Mapped[int] = mapped_column(Integer)
+    rating_level_2: Mapped[int] = mapped_column(Integer)
+    rating_level_1: Mapped[int] = mapped_column(Integer)

@@ -177,7 +177,10 @@ def compute(
                     "wait": pack(tally.wait.pairs()),
                     "handle": pack(tally.handle.pairs()),
                     "open_us": own_time.get(group, 0) if group is not None else 0,
-                    "ratings": ratings.get((grouping, group), {}),
+                    **{
+                        f"rating_{name}": ratings.get((grouping, group), {}).get(name, 0)
+                        for name in RATING_COUNTS
+                    },
                 }
             )
         day_rows.append(

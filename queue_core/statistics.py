@@ -351,7 +351,7 @@ def summary(
     unsettled = [day for day in period if day not in parts.rated_days]
     if unsettled:
         condition = on_days(Evaluation.service_day, unsettled)
-        found = evaluation_figures.tally(uow, hall, first, last, condition, by=by)
+        found = evaluation_figures.tally(uow, hall, unsettled[0], unsettled[-1], condition, by=by)
         parts.add_figures(found, group_by, evaluation_figures.COUNTS)
     if parts.rated_open_ticket_ids:
         condition = Evaluation.ticket_id.in_(parts.rated_open_ticket_ids)
@@ -440,8 +440,9 @@ def targets(uow: UnitOfWork, hall: Hall) -> dict[str, int]:
 
 def stored(uow: UnitOfWork, hall: Hall, first: date, last: date, group_by: str | None) -> Parts:
     """The sums of the rollups of the closed days of the period (queue_core.rollups), and
-    which days and tickets they cover. A department's tickets are its items' (as the items
-    belong to departments now); its ratings are those of its services as they were."""
+    which days and tickets they cover. The counts are summed by the database; the histograms
+    are fetched to be added up. A department's tickets are its items' (as the items belong to
+    departments now); its ratings are those of its services as they were."""
     parts = Parts()
     today = service_day(hall, uow.now())
     rules, now_targets = rating_rules(hall), targets(uow, hall)
@@ -458,70 +459,43 @@ def stored(uow: UnitOfWork, hall: Hall, first: date, last: date, group_by: str |
             parts.rated_open_ticket_ids += day.open_ticket_ids
     if not parts.days:
         return parts
-    own_time = {"window": parts.opening.by_window, "staff": parts.opening.by_staff}.get(group_by or "")
     tickets_by = "item" if group_by == "department" else group_by
     department_of: dict[int | None, int | None] = {}
     if group_by == "department":
         items = select(ServiceItem.id, ServiceItem.department_id).where(ServiceItem.hall_id == hall.id)
         department_of = {item: department for item, department in uow.session.execute(items)}
-    rows = select(
-        StatsRollup.service_day,
-        StatsRollup.grouping,
-        StatsRollup.group_id,
-        *(getattr(StatsRollup, name) for name in (*TALLY_COUNTS, "handling_seconds")),
-        StatsRollup.wait,
-        StatsRollup.handle,
-        StatsRollup.open_us,
-        StatsRollup.ratings,
-    ).where(
-        StatsRollup.hall_id == hall.id,
-        StatsRollup.grouping.in_({HALL, tickets_by, group_by} - {None}),
-        StatsRollup.service_day.between(first, last),
-        StatsRollup.service_day < today,
-    )
-    for row in uow.session.execute(rows).mappings():
-        if row["service_day"] not in parts.days:
-            continue
-        grouping, group = row["grouping"], row["group_id"]
-        whole_hall = grouping == HALL
-        if row["issued"] and grouping in (HALL, tickets_by):  # no tickets: only open or rated
-            key = department_of.get(group) if group_by == "department" else group
-            tally = parts.total if whole_hall else parts.tallies[key]
-            tally.add_counts(row)
-            tally.wait.add_pairs(unpack(row["wait"]))
-            tally.handle.add_pairs(unpack(row["handle"]))
-        if own_time is not None and not whole_hall and group is not None:
-            own_time[group] += row["open_us"]
-        if row["service_day"] in parts.rated_days and row["ratings"] and grouping in (HALL, group_by):
-            _add(parts.rated if whole_hall else parts.rated_groups[group], row["ratings"])
-    return parts
+
+    def rows(groupings: set[str | None], days: set[date], *columns: Any) -> Any:
+        return (
+            select(StatsRollup.grouping, StatsRollup.group_id, *columns)
+            .where(StatsRollup.hall_id == hall.id, StatsRollup.grouping.in_(groupings - {None}))
+            .where(on_days(StatsRollup.service_day, sorted(days)))
+        )
+
+    def summed(names: Iterable[str]) -> list[Any]:
+        return [func.sum(getattr(StatsRollup, name)).label(name) for name in names]
+
+    counted = rows({HALL, tickets_by}, parts.days, *summed((*TALLY_COUNTS, "handling_seconds", "open_us")))
     own_time = {"window": parts.opening.by_window, "staff": parts.opening.by_staff}.get(group_by or "")
-    rows = select(
-        StatsRollup.service_day,
-        StatsRollup.grouping,
-        StatsRollup.group_id,
-        *(getattr(StatsRollup, name) for name in (*TALLY_COUNTS, "handling_seconds")),
-        StatsRollup.wait,
-        StatsRollup.handle,
-        StatsRollup.open_us,
-        StatsRollup.ratings,
-    ).where(
-        StatsRollup.hall_id == hall.id,
-        StatsRollup.grouping.in_([HALL, group_by] if group_by else [HALL]),
-        StatsRollup.service_day.between(first, last),
-        StatsRollup.service_day < today,
-    )
-    for row in uow.session.execute(rows).mappings():
-        whole_hall = row["grouping"] == HALL
-        if row["issued"]:  # a window or clerk only open that day has no tickets: no group
-            tally = parts.total if whole_hall else parts.tallies[row["group_id"]]
-            tally.add_counts(row)
-            tally.wait.add_pairs(unpack(row["wait"]))
-            tally.handle.add_pairs(unpack(row["handle"]))
-        if own_time is not None and not whole_hall and row["group_id"] is not None:
-            own_time[row["group_id"]] += row["open_us"]
-        if row["service_day"] in parts.rated_days and row["ratings"]:
-            _add(parts.rated if whole_hall else parts.rated_groups[row["group_id"]], row["ratings"])
+    for row in uow.session.execute(counted.group_by(StatsRollup.grouping, StatsRollup.group_id)).mappings():
+        grouping, group = row["grouping"], row["group_id"]
+        if row["issued"]:  # no tickets (a window only open, a clerk only rated): no group
+            key = department_of.get(group) if group_by == "department" else group
+            (parts.total if grouping == HALL else parts.tallies[key]).add_counts(row)
+        if own_time is not None and grouping != HALL and group is not None:
+            own_time[group] += int(row["open_us"])
+    histograms = rows({HALL, tickets_by}, parts.days, StatsRollup.wait, StatsRollup.handle)
+    for grouping, group, wait, handle in uow.session.execute(histograms.where(StatsRollup.issued > 0)):
+        key = department_of.get(group) if group_by == "department" else group
+        tally = parts.total if grouping == HALL else parts.tallies[key]
+        tally.wait.add_pairs(unpack(wait))
+        tally.handle.add_pairs(unpack(handle))
+    if parts.rated_days:
+        names = [f"rating_{name}" for name in RATING_COUNTS]
+        rated = rows({HALL, group_by}, parts.rated_days, *summed(names))
+        for row in uow.session.execute(rated.group_by(StatsRollup.grouping, StatsRollup.group_id)).mappings():
+            figures = parts.rated if row["grouping"] == HALL else parts.rated_groups[row["group_id"]]
+            _add(figures, {name: int(row[f"rating_{name}"]) for name in RATING_COUNTS})
     return parts
 
 
