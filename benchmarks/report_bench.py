@@ -8,7 +8,7 @@ Without --database it makes a hall of its own in a temporary folder, runs `hallq
 ten working days through the core, the other working days copied from them), then times
 what the report API does, for the last day, the last 30 days and the whole year, for the hall
 and each grouping, and the XLSX workbook of each period (the hall and every breakdown: six
-summaries): queue_core.rollups.ensure (roll up the period's closed days that have no rollup
+summaries from one statistics.summaries): queue_core.rollups.ensure (roll up the period's closed days that have no rollup
 yet), then queue_core.statistics.summary. The first run of each row is printed with the days
 it rolled up (the periods overlap: the month's first run builds what the day's did not), then
 the best of three more. --fresh drops every rollup first, so that the first runs build them
@@ -137,10 +137,8 @@ def main() -> None:
             def workbook(first=first, last=last) -> int:
                 built = rollups.ensure(database, hall.id, first, last)
                 with database.read() as uow:
-                    found = {
-                        GROUP_NAMES.get(g, HALL) if g else HALL: statistics.summary(uow, hall, first, last, g)
-                        for g in (None, *statistics.GROUPINGS)
-                    }
+                    every = statistics.summaries(uow, hall, first, last, (None, *statistics.GROUPINGS))
+                    found = {GROUP_NAMES.get(g, HALL) if g else HALL: figures for g, figures in every.items()}
                 as_xlsx(found, "bench")
                 return built
 

@@ -724,8 +724,8 @@ class StatsRollup(Base):
     called: Mapped[int] = mapped_column(Integer)
     within_target: Mapped[int] = mapped_column(Integer)
     handling_seconds: Mapped[int] = mapped_column(BigInteger)
-    # [seconds, count, seconds, count, …] in increasing seconds, as 32-bit little-endian
-    # integers (statistics.pack): decoded without parsing, a year of them in a blink
+    # The tickets' durations in whole seconds, increasing, as 32-bit little-endian integers
+    # (statistics.pack): read back without parsing
     wait: Mapped[bytes] = mapped_column(LargeBinary)
     handle: Mapped[bytes] = mapped_column(LargeBinary)
     open_us: Mapped[int] = mapped_column(BigInteger)

@@ -174,8 +174,8 @@ def compute(
                     "grouping": grouping,
                     "group_id": group,
                     **{name: getattr(tally, name) for name in (*TALLY_COUNTS, "handling_seconds")},
-                    "wait": pack(tally.wait.pairs()),
-                    "handle": pack(tally.handle.pairs()),
+                    "wait": pack(tally.wait.values()),
+                    "handle": pack(tally.handle.values()),
                     "open_us": own_time.get(group, 0) if group is not None else 0,
                     **{
                         f"rating_{name}": ratings.get((grouping, group), {}).get(name, 0)

@@ -25,8 +25,7 @@ service day lies in the period):
 
 Groups: a ticket belongs to the queue it was issued in, its item and the item's department,
 and the window and clerk that served (or last called) it. Percentiles are exact: durations
-are whole seconds (queue_core.calling rounds them when it stores them), so a histogram of
-them, never every ticket, gives every figure.
+are whole seconds (queue_core.calling rounds them when it stores them), counted per second.
 
 Closed days come from their rollups (queue_core.rollups) where there are some: each figure
 is a sum over days, and the histograms add up, so a period's figures are the same whether
@@ -41,11 +40,11 @@ import math
 import sys
 from array import array
 from bisect import bisect_left
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import accumulate
+from itertools import accumulate, chain
 from operator import mul
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -77,66 +76,44 @@ HALL = "hall"  # the grouping of a rollup's whole-hall row
 ENDED = (TicketStatus.FINISHED, TicketStatus.NO_SHOW, TicketStatus.CANCELLED)  # never change again
 _MICROSECOND = timedelta(microseconds=1)
 # The rating counts a rollup keeps; the follow-up cases' counts are always read live.
-RATING_COUNTS = tuple(c for c in evaluation_figures.COUNTS if c not in ("closed", "called_back", "upheld"))
-CASE_COUNTS = tuple(c for c in evaluation_figures.COUNTS if c not in RATING_COUNTS)
-
-
-# Below this many seconds a histogram is added up in a list indexed by the second (fast;
-# durations are never negative, queue_core.calling stores them so);
-# above, a ticket left open for days, in a dict.
-DENSE_SECONDS = 100_000
+COUNTS = evaluation_figures.COUNTS
+RATING_COUNTS = tuple(c for c in COUNTS if c not in ("closed", "called_back", "upheld"))
+CASE_COUNTS = tuple(c for c in COUNTS if c not in RATING_COUNTS)
 
 
 @dataclass
 class Durations:
-    """A histogram of whole seconds: exact mean, median, p90 and max without every value.
+    """Whole seconds, as many as there were tickets: exact mean, median, p90 and max.
 
-    It keeps the runs of [seconds, count, seconds, count, …] it is given (a query's rows, a
-    rollup's arrays) and adds them up only when its figures are asked: merging histograms,
-    a year's days of them, costs nothing per second."""
+    It keeps the sequences of seconds it is given (a rollup's arrays, a query's rows as
+    (seconds,) × count) and counts them only when its figures are asked: merging a year's
+    days costs nothing per ticket, and counting runs in C (collections.Counter)."""
 
     runs: list[Sequence[int]] = field(default_factory=list)
 
     def add(self, seconds: int, n: int) -> None:
-        self.runs.append((seconds, n))
+        self.runs.append((seconds,) * n)
 
-    def add_pairs(self, pairs: Sequence[int]) -> None:
-        """Add a histogram as [seconds, count, …] in increasing seconds."""
-        if pairs:
-            self.runs.append(pairs)
+    def add_values(self, values: Sequence[int]) -> None:
+        self.runs.append(values)
 
     def merge(self, other: Durations) -> None:
         self.runs += other.runs
 
-    def counts(self) -> dict[int, int]:
-        found: dict[int, int] = defaultdict(int)
-        for run in self.runs:
-            for seconds, n in zip(run[::2], run[1::2], strict=True):
-                found[seconds] += n
-        return found
-
-    def pairs(self) -> list[int]:
-        """The histogram as [seconds, count, …] in increasing seconds (a rollup's form)."""
-        counts = self.counts()
-        return [v for seconds in sorted(counts) for v in (seconds, counts[seconds])]
+    def values(self) -> list[int]:
+        """Every duration, in increasing order (a rollup's form)."""
+        return sorted(chain.from_iterable(self.runs))
 
     def figures(self) -> dict[str, float | None]:
-        highest = max((run[-2] for run in self.runs), default=0)  # each run ends with its largest
-        values: Sequence[int]
-        if highest < DENSE_SECONDS:
-            weights = [0] * (highest + 1)
-            for run in self.runs:
-                for seconds, n in zip(run[::2], run[1::2], strict=True):
-                    weights[seconds] += n
-            values = range(highest + 1)
-        else:
-            counts = self.counts()
-            values = sorted(counts)
-            weights = [counts[v] for v in values]
-        cumulative = list(accumulate(weights))
-        n = cumulative[-1] if cumulative else 0
-        if not n:
+        counts: Counter[int] = Counter()
+        for run in self.runs:
+            counts.update(run)
+        if not counts:
             return {"mean": None, "median": None, "p90": None, "max": None}
+        values = sorted(counts)
+        weights = [counts[v] for v in values]
+        cumulative = list(accumulate(weights))
+        n = cumulative[-1]
 
         def at_rank(rank: int) -> int:
             """The rank-th smallest value (1-based)."""
@@ -146,13 +123,13 @@ class Durations:
             "mean": round(sum(map(mul, values, weights)) / n, 1),
             "median": (at_rank((n + 1) // 2) + at_rank(n // 2 + 1)) / 2,
             "p90": float(at_rank(math.ceil(0.9 * n))),
-            "max": float(at_rank(n)),
+            "max": float(values[-1]),
         }
 
 
-def pack(pairs: list[int]) -> bytes:
-    """A histogram's pairs as a rollup stores them: 32-bit little-endian integers."""
-    packed = array("i", pairs)
+def pack(values: list[int]) -> bytes:
+    """Durations as a rollup stores them: 32-bit little-endian integers."""
+    packed = array("i", values)
     if sys.byteorder == "big":
         packed.byteswap()
     return packed.tobytes()
@@ -269,40 +246,7 @@ def _with_item(query: Any, group_by: str | None) -> Any:
     )
 
 
-@dataclass
-class Parts:
-    """A period's figures before they are written out, each a sum over its days: the stored
-    rollups' first, then what is read from the rows."""
-
-    total: Tally = field(default_factory=Tally)
-    tallies: dict[int | None, Tally] = field(default_factory=lambda: defaultdict(Tally))
-    opening: Opening = field(default_factory=lambda: Opening())
-    rated: evaluation_figures.Figures = field(default_factory=evaluation_figures.Figures)
-    rated_groups: dict[int | None, evaluation_figures.Figures] = field(
-        default_factory=lambda: defaultdict(evaluation_figures.Figures)
-    )
-    days: set[date] = field(default_factory=set)  # days whose tickets and open time are rolled up
-    open_ticket_ids: list[int] = field(default_factory=list)  # their tickets still open then
-    rated_days: set[date] = field(default_factory=set)  # days whose ratings are rolled up too
-    rated_open_ticket_ids: list[int] = field(default_factory=list)  # those days' open tickets
-
-    def add_tallies(self, tallies: dict[tuple[Any, ...], Tally]) -> None:
-        for key, tally in tallies.items():
-            self.tallies[key[-1] if key else None].merge(tally)
-            self.total.merge(tally)
-
-    def add_figures(
-        self,
-        found: tuple[evaluation_figures.Figures, dict[str, dict[int | None, evaluation_figures.Figures]]],
-        group_by: str | None,
-        names: Iterable[str],
-    ) -> None:
-        """Add the counts `names` of evaluation_figures.tally's answer (the others are taken
-        from elsewhere)."""
-        total, groups = found
-        _add(self.rated, counts_of(total, names))
-        for group, figures in groups.get(group_by, {}).items() if group_by else ():
-            _add(self.rated_groups[group], counts_of(figures, names))
+Found = tuple[evaluation_figures.Figures, dict[str, dict[int | None, evaluation_figures.Figures]]]
 
 
 def counts_of(figures: evaluation_figures.Figures, names: Iterable[str]) -> dict[str, int]:
@@ -328,50 +272,55 @@ def summary(
     uow: UnitOfWork, hall: Hall, first: date, last: date, group_by: str | None = None
 ) -> dict[str, Any]:
     """The period's figures for the hall and, with group_by, per group under "groups"."""
-    if group_by is not None and group_by not in GROUPINGS:
+    return summaries(uow, hall, first, last, [group_by])[group_by]
+
+
+def summaries(
+    uow: UnitOfWork, hall: Hall, first: date, last: date, groupings: Iterable[str | None]
+) -> dict[str | None, dict[str, Any]]:
+    """summary() for several groupings at once (a workbook's sheets): what they share, the
+    days' coverage, the hall's tallies, open time and ratings, is read once."""
+    groupings = list(groupings)
+    if any(g is not None and g not in GROUPINGS for g in groupings):
         raise ValueError(f"group_by is one of {', '.join(GROUPINGS)}")
-    parts = stored(uow, hall, first, last, group_by)
+    wanted = tuple(dict.fromkeys(g for g in groupings if g is not None))
+    cover = coverage(uow, hall, first, last)
     period = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
     # Tickets and open time: the days without a rollup, and the tickets rollups left open.
-    live = [day for day in period if day not in parts.days]
-    if live:
-        in_days = (Ticket.hall_id == hall.id) & on_days(Ticket.service_day, live)
-        parts.add_tallies(ticket_tallies(uow, in_days, group_by))
-    if parts.open_ticket_ids:
-        still_open = (Ticket.hall_id == hall.id) & Ticket.id.in_(parts.open_ticket_ids)
-        parts.add_tallies(ticket_tallies(uow, still_open, group_by))
-    for first_live, last_live in runs(live):
+    live_days = [day for day in period if day not in cover.days]
+    live = []
+    if live_days:
+        live.append((Ticket.hall_id == hall.id) & on_days(Ticket.service_day, live_days))
+    if cover.open_ticket_ids:
+        live.append((Ticket.hall_id == hall.id) & Ticket.id.in_(cover.open_ticket_ids))
+    for first_live, last_live in runs(live_days):
         for opening in open_time(uow, hall, first_live, last_live).values():
-            parts.opening.merge(opening)
+            cover.opening.merge(opening)
+    opening = cover.opening
+    tallies = {g: stored_tallies(uow, hall, cover, g) for g in (None, *wanted) if g != "department"}
+    if "department" in wanted:  # a department's tickets are its items' (as they belong now)
+        items = tallies["item"] if "item" in wanted else stored_tallies(uow, hall, cover, "item")
+        tallies["department"] = _by_department(uow, hall, items)
+    for where in live:
+        for g in (None, *wanted):
+            for key, tally in ticket_tallies(uow, where, g).items():
+                tallies[g][key[-1] if key else None].merge(tally)
+    rated, rated_groups = ratings(uow, hall, period, cover, wanted)
 
-    # Ratings: the days whose ratings are not rolled up (they may still come), the services of
-    # the open tickets of those that are, and every follow-up case (cases go on for weeks).
-    by = (group_by,) if group_by else ()
-    unsettled = [day for day in period if day not in parts.rated_days]
-    if unsettled:
-        condition = on_days(Evaluation.service_day, unsettled)
-        found = evaluation_figures.tally(uow, hall, unsettled[0], unsettled[-1], condition, by=by)
-        parts.add_figures(found, group_by, evaluation_figures.COUNTS)
-    if parts.rated_open_ticket_ids:
-        condition = Evaluation.ticket_id.in_(parts.rated_open_ticket_ids)
-        found = evaluation_figures.tally(uow, hall, first, last, condition, by=by)
-        parts.add_figures(found, group_by, RATING_COUNTS)
-    if parts.rated_days:
-        parts.add_figures(_case_tally(uow, hall, sorted(parts.rated_days), group_by), group_by, CASE_COUNTS)
-
-    opening = parts.opening
-    result: dict[str, Any] = {
+    total = tallies[None][None]
+    hall_figures: dict[str, Any] = {
         "from": first.isoformat(),
         "to": last.isoformat(),
-        "group_by": group_by,
-        **parts.total.figures(opening.hall_seconds, utilisation=False),
+        **total.figures(opening.hall_seconds, utilisation=False),
     }
     windows = opening.all_windows_us / 1e6
-    result["utilisation"] = round(parts.total.handling_seconds / windows, 4) if windows else None
-    result["evaluation"] = parts.rated.as_dict()
-    if group_by is not None:
-        result["groups"] = _labelled(uow, group_by, parts.tallies, opening, parts.rated_groups)
+    hall_figures["utilisation"] = round(total.handling_seconds / windows, 4) if windows else None
+    hall_figures["evaluation"] = rated.as_dict()
+    result = {}
+    for g in groupings:
+        result[g] = {**hall_figures, "group_by": g}
+        if g is not None:
+            result[g]["groups"] = _labelled(uow, g, tallies[g], opening, rated_groups[g])
     return result
 
 
@@ -391,13 +340,46 @@ def runs(days: list[date]) -> list[tuple[date, date]]:
     return found
 
 
-def _case_tally(
-    uow: UnitOfWork, hall: Hall, days: list[date], group_by: str | None
+def ratings(
+    uow: UnitOfWork, hall: Hall, period: list[date], cover: Coverage, groupings: tuple[str, ...]
 ) -> tuple[evaluation_figures.Figures, dict[str, dict[int | None, evaluation_figures.Figures]]]:
+    """The 好差评 figures of the period, for the hall and per group of each grouping: the
+    rolled-up rating counts of the days whose ratings are final; from the rows, the other
+    days' ratings (they may still come), the services of the open tickets of the rolled-up
+    days, and every follow-up case (cases go on for weeks)."""
+    total = evaluation_figures.Figures()
+    groups: dict[str, dict[int | None, evaluation_figures.Figures]] = {
+        g: defaultdict(evaluation_figures.Figures) for g in groupings
+    }
+
+    def add(found: Found, names: Iterable[str]) -> None:
+        found_total, found_groups = found
+        _add(total, counts_of(found_total, names))
+        for g in groupings:
+            for group, figures in found_groups[g].items():
+                _add(groups[g][group], counts_of(figures, names))
+
+    unsettled = [day for day in period if day not in cover.rated_days]
+    if unsettled:
+        condition = on_days(Evaluation.service_day, unsettled)
+        add(evaluation_figures.tally(uow, hall, unsettled[0], unsettled[-1], condition, by=groupings), COUNTS)
+    if cover.rated_days:
+        days = sorted(cover.rated_days)
+        add(stored_ratings(uow, hall, days, groupings), RATING_COUNTS)
+        add(_case_tally(uow, hall, days, groupings), CASE_COUNTS)
+    if cover.rated_open_ticket_ids:
+        condition = Evaluation.ticket_id.in_(cover.rated_open_ticket_ids)
+        add(
+            evaluation_figures.tally(uow, hall, period[0], period[-1], condition, by=groupings), RATING_COUNTS
+        )
+    return total, groups
+
+
+def _case_tally(uow: UnitOfWork, hall: Hall, days: list[date], groupings: tuple[str, ...]) -> Found:
     """The follow-up cases of the services of `days`, as evaluation_figures.tally counts them.
     Read from the cases (a few per thousand services) with each one's rating by id: the
     condition names no column of the ratings' own indexes, so SQLite starts from the cases."""
-    keys = [getattr(Evaluation, evaluation_figures.GROUP_KEYS[group_by]).label("group")] if group_by else []
+    keys = [getattr(Evaluation, evaluation_figures.GROUP_KEYS[g]).label(g) for g in groupings]
     query = (
         select(*keys, *evaluation_figures._CASES)
         .select_from(EvaluationCase)
@@ -406,13 +388,15 @@ def _case_tally(
         .group_by(*keys)
     )
     total = evaluation_figures.Figures()
-    groups: dict[int | None, evaluation_figures.Figures] = defaultdict(evaluation_figures.Figures)
+    groups: dict[str, dict[int | None, evaluation_figures.Figures]] = {
+        g: defaultdict(evaluation_figures.Figures) for g in groupings
+    }
     for row in uow.session.execute(query).mappings():
         counts = {name: int(row[name]) for name in CASE_COUNTS}
         _add(total, counts)
-        if group_by:
-            _add(groups[row["group"]], counts)
-    return total, ({group_by: groups} if group_by else {})
+        for g in groupings:
+            _add(groups[g][row[g]], counts)
+    return total, groups
 
 
 # -- rollups ---------------------------------------------------------------------------------
@@ -438,68 +422,97 @@ def targets(uow: UnitOfWork, hall: Hall) -> dict[str, int]:
     return {str(queue_id): minutes for queue_id, minutes in found}
 
 
-def stored(uow: UnitOfWork, hall: Hall, first: date, last: date, group_by: str | None) -> Parts:
-    """The sums of the rollups of the closed days of the period (queue_core.rollups), and
-    which days and tickets they cover. The counts are summed by the database; the histograms
-    are fetched to be added up. A department's tickets are its items' (as the items belong to
-    departments now); its ratings are those of its services as they were."""
-    parts = Parts()
+@dataclass
+class Coverage:
+    """What the rollups of a period hold: the days whose tickets and open time they hold (and
+    the hall's open time of those days), the tickets those days left open, the days whose
+    ratings they hold too, and those days' open tickets."""
+
+    days: set[date] = field(default_factory=set)
+    opening: Opening = field(default_factory=lambda: Opening())
+    open_ticket_ids: list[int] = field(default_factory=list)
+    rated_days: set[date] = field(default_factory=set)
+    rated_open_ticket_ids: list[int] = field(default_factory=list)
+
+
+def coverage(uow: UnitOfWork, hall: Hall, first: date, last: date) -> Coverage:
+    """The rolled-up closed days of the period that hold for the hall as it is now."""
+    cover = Coverage()
     today = service_day(hall, uow.now())
     rules, now_targets = rating_rules(hall), targets(uow, hall)
     in_period = (StatsDay.hall_id == hall.id) & StatsDay.service_day.between(first, last)
     for day in uow.session.scalars(select(StatsDay).where(in_period, StatsDay.service_day < today)):
         if day.targets != now_targets:
             continue  # its service level was judged by other targets: read from the rows
-        parts.days.add(day.service_day)
-        parts.open_ticket_ids += day.open_ticket_ids
-        parts.opening.hall_us += day.hall_open_us
-        parts.opening.all_windows_us += day.windows_open_us
+        cover.days.add(day.service_day)
+        cover.open_ticket_ids += day.open_ticket_ids
+        cover.opening.hall_us += day.hall_open_us
+        cover.opening.all_windows_us += day.windows_open_us
         if ratings_hold(day, rules):
-            parts.rated_days.add(day.service_day)
-            parts.rated_open_ticket_ids += day.open_ticket_ids
-    if not parts.days:
-        return parts
-    tickets_by = "item" if group_by == "department" else group_by
-    department_of: dict[int | None, int | None] = {}
-    if group_by == "department":
-        items = select(ServiceItem.id, ServiceItem.department_id).where(ServiceItem.hall_id == hall.id)
-        department_of = {item: department for item, department in uow.session.execute(items)}
+            cover.rated_days.add(day.service_day)
+            cover.rated_open_ticket_ids += day.open_ticket_ids
+    return cover
 
-    def rows(groupings: set[str | None], days: set[date], *columns: Any) -> Any:
-        return (
-            select(StatsRollup.grouping, StatsRollup.group_id, *columns)
-            .where(StatsRollup.hall_id == hall.id, StatsRollup.grouping.in_(groupings - {None}))
-            .where(on_days(StatsRollup.service_day, sorted(days)))
-        )
 
-    def summed(names: Iterable[str]) -> list[Any]:
-        return [func.sum(getattr(StatsRollup, name)).label(name) for name in names]
+def _rollup_rows(hall: Hall, groupings: Iterable[str], days: set[date], *columns: Any) -> Any:
+    return (
+        select(StatsRollup.grouping, StatsRollup.group_id, *columns)
+        .where(StatsRollup.hall_id == hall.id, StatsRollup.grouping.in_(list(groupings)))
+        .where(on_days(StatsRollup.service_day, sorted(days)))
+    )
 
-    counted = rows({HALL, tickets_by}, parts.days, *summed((*TALLY_COUNTS, "handling_seconds", "open_us")))
-    own_time = {"window": parts.opening.by_window, "staff": parts.opening.by_staff}.get(group_by or "")
-    for row in uow.session.execute(counted.group_by(StatsRollup.grouping, StatsRollup.group_id)).mappings():
-        grouping, group = row["grouping"], row["group_id"]
+
+def _summed(names: Iterable[str]) -> list[Any]:
+    return [func.sum(getattr(StatsRollup, name)).label(name) for name in names]
+
+
+def stored_tallies(
+    uow: UnitOfWork, hall: Hall, cover: Coverage, group_by: str | None
+) -> dict[int | None, Tally]:
+    """The rolled-up tickets of the covered days, per group (the hall's: under None); the
+    windows' and clerks' own open time goes into cover.opening. The counts are summed by the
+    database; the durations are fetched to be counted."""
+    tallies: dict[int | None, Tally] = defaultdict(Tally)
+    if not cover.days:
+        return tallies
+    grouping = group_by or HALL
+    own_time = {"window": cover.opening.by_window, "staff": cover.opening.by_staff}.get(grouping)
+    counts = _rollup_rows(
+        hall, [grouping], cover.days, *_summed((*TALLY_COUNTS, "handling_seconds", "open_us"))
+    )
+    for row in uow.session.execute(counts.group_by(StatsRollup.grouping, StatsRollup.group_id)).mappings():
         if row["issued"]:  # no tickets (a window only open, a clerk only rated): no group
-            key = department_of.get(group) if group_by == "department" else group
-            (parts.total if grouping == HALL else parts.tallies[key]).add_counts(row)
-        if own_time is not None and grouping != HALL and group is not None:
-            own_time[group] += int(row["open_us"])
-    histograms = rows({HALL, tickets_by}, parts.days, StatsRollup.wait, StatsRollup.handle)
-    for grouping, group, wait, handle in uow.session.execute(histograms.where(StatsRollup.issued > 0)):
-        key = department_of.get(group) if group_by == "department" else group
-        tally = parts.total if grouping == HALL else parts.tallies[key]
-        tally.wait.add_pairs(unpack(wait))
-        tally.handle.add_pairs(unpack(handle))
-    if parts.rated_days:
-        names = [f"rating_{name}" for name in RATING_COUNTS]
-        rated = rows({HALL, group_by}, parts.rated_days, *summed(names))
-        for row in uow.session.execute(rated.group_by(StatsRollup.grouping, StatsRollup.group_id)).mappings():
-            figures = parts.rated if row["grouping"] == HALL else parts.rated_groups[row["group_id"]]
-            _add(figures, {name: int(row[f"rating_{name}"]) for name in RATING_COUNTS})
-    return parts
+            tallies[row["group_id"]].add_counts(row)
+        if own_time is not None and row["group_id"] is not None:
+            own_time[row["group_id"]] += int(row["open_us"])
+    durations = _rollup_rows(hall, [grouping], cover.days, StatsRollup.wait, StatsRollup.handle)
+    for _grouping, group, wait, handle in uow.session.execute(durations.where(StatsRollup.issued > 0)):
+        tallies[group].wait.add_values(unpack(wait))
+        tallies[group].handle.add_values(unpack(handle))
+    return tallies
 
 
-# -- open time -----------------------------------------------------------------------------
+def _by_department(uow: UnitOfWork, hall: Hall, items: dict[int | None, Tally]) -> dict[int | None, Tally]:
+    """The items' tallies added up by the department each item belongs to now."""
+    query = select(ServiceItem.id, ServiceItem.department_id).where(ServiceItem.hall_id == hall.id)
+    department_of = {item: department for item, department in uow.session.execute(query)}
+    found: dict[int | None, Tally] = defaultdict(Tally)
+    for item, tally in items.items():
+        found[department_of.get(item)].merge(tally)
+    return found
+
+
+def stored_ratings(uow: UnitOfWork, hall: Hall, days: list[date], groupings: tuple[str, ...]) -> Found:
+    """The rolled-up rating counts of `days`, as evaluation_figures.tally gives them."""
+    total = evaluation_figures.Figures()
+    groups: dict[str, dict[int | None, evaluation_figures.Figures]] = {
+        g: defaultdict(evaluation_figures.Figures) for g in groupings
+    }
+    query = _rollup_rows(hall, (HALL, *groupings), set(days), *_summed(f"rating_{n}" for n in RATING_COUNTS))
+    for row in uow.session.execute(query.group_by(StatsRollup.grouping, StatsRollup.group_id)).mappings():
+        figures = total if row["grouping"] == HALL else groups[row["grouping"]][row["group_id"]]
+        _add(figures, {name: int(row[f"rating_{name}"]) for name in RATING_COUNTS})
+    return total, groups
 
 
 @dataclass

@@ -31,8 +31,8 @@ def _summaries(query: StatsQuery, every_breakdown: bool = False) -> tuple[str, d
             [query.group_by] if query.group_by or not every_breakdown else [None, *statistics.GROUPINGS]
         )
         found = {
-            GROUP_NAMES.get(g, HALL) if g else HALL: statistics.summary(uow, hall, first, last, g)
-            for g in groupings
+            GROUP_NAMES.get(g, HALL) if g else HALL: figures
+            for g, figures in statistics.summaries(uow, hall, first, last, groupings).items()
         }
     return f"{first}_{last}", found
 

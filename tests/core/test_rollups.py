@@ -82,8 +82,10 @@ def test_simulated_days_from_rollups_are_the_days_from_rows(db, hall, clock):
     # Their unrated services may still be rated on the phone page: ratings stay live.
     assert not any(d.ratings_settled for d in days.values())
     with db.read() as uow:
-        assert statistics.stored(uow, hall, first, last, "window").days == set(days)
+        assert statistics.coverage(uow, hall, first, last).days == set(days)
     assert reports(db, hall, first, last) == expected
+    with db.read() as uow:  # a workbook's summaries at once, sharing what they can
+        assert statistics.summaries(uow, hall, first, last, GROUPINGS) == expected
     assert expected[None]["issued"] > 150 and expected["window"]["groups"]
     assert rollups.ensure(db, hall.id, first, last) == 0  # nothing is due
 
@@ -129,7 +131,7 @@ def test_simulated_days_from_rollups_are_the_days_from_rows(db, hall, clock):
     with db.write() as uow:
         uow.session.scalars(select(Queue).where(Queue.code == "A")).one().target_wait_minutes = 3
     with db.read() as uow:
-        assert statistics.stored(uow, longer, first, last, None).days == set()
+        assert statistics.coverage(uow, longer, first, last).days == set()
     assert rollups.ensure(db, hall.id, first, last) == 3
     assert reports(db, longer, first, last) == from_rows(db, longer, first, last)
 
