@@ -31,6 +31,22 @@ def devices(live) -> dict[str, str]:
 
 
 @pytest.fixture
+def issue(live):
+    """Issue a ticket; the module's tickets are cancelled afterwards, since the live hall's
+    windows and queues are shared with modules that expect them empty."""
+    issued: list[int] = []
+
+    def take(queue: str) -> dict:
+        ticket = live.api("POST", "/tickets", "K1", json={"queue": queue}).json()
+        issued.append(ticket["id"])
+        return ticket
+
+    yield take
+    for ticket_id in issued:
+        live.api("POST", f"/tickets/{ticket_id}/cancel", "manager")
+
+
+@pytest.fixture
 def clients(live):
     opened: list[Board] = []
 
@@ -48,9 +64,9 @@ def as_device(live, method: str, path: str, token: str | None, **kw: object) -> 
     return requests.request(method, f"{live.url}/api/v1{path}", headers=headers, timeout=10, **kw)
 
 
-def test_a_board_cannot_call_or_issue_a_ticket(live, devices):
+def test_a_board_cannot_call_or_issue_a_ticket(live, devices, issue):
     free_window(live, 3, "clerk3")
-    waiting = live.api("POST", "/tickets", "K1", json={"queue": "B"}).json()
+    waiting = issue("B")
     for token in (None, devices["HALL"], devices["W3"]):
         called = as_device(live, "POST", "/windows/3/call-next", token)
         assert called.status_code == (401 if token is None else 403), called.text
@@ -63,10 +79,10 @@ def test_a_board_cannot_call_or_issue_a_ticket(live, devices):
     assert live.api("GET", f"/tickets/{waiting['id']}").json()["status"] == "waiting"
 
 
-def test_a_clerk_signed_in_at_window_3_cannot_act_at_window_4(live):
+def test_a_clerk_signed_in_at_window_3_cannot_act_at_window_4(live, issue):
     free_window(live, 3, "clerk3")
     free_window(live, 4, "clerk4")
-    live.api("POST", "/tickets", "K1", json={"queue": "C"})  # window 4's queue has someone waiting
+    issue("C")  # window 4's queue has someone waiting
     for action in WINDOW_ACTIONS:
         body = {"reason": "休息"} if action == "pause" else {}
         refused = live.api("POST", f"/windows/4/{action}", "clerk3", json=body)
@@ -100,12 +116,12 @@ def test_a_board_subscribes_only_to_public_rooms(live, devices, clients):
     assert board.ack["ok"] is True and board.ack["room"] == "board:hall"
 
 
-def test_events_other_than_subscribe_are_refused(live, devices, clients):
+def test_events_other_than_subscribe_are_refused(live, devices, clients, issue):
     """A client cannot act over the socket: a call, a rating or a room of its choosing is
     answered with a refusal and changes nothing."""
     open_client = clients
     free_window(live, 3, "clerk3")
-    live.api("POST", "/tickets", "K1", json={"queue": "B"})
+    issue("B")
     before = next(w for w in live.api("GET", "/windows").json() if w["number"] == 3)
     for token in (None, devices["W3"], live.tokens["clerk3"], live.tokens["manager"], live.tokens["P3"]):
         client = open_client({"window": 3}, token).client
