@@ -114,7 +114,8 @@ _RATINGS = (
     _count(Evaluation.status == EvaluationStatus.DEFAULTED).label("defaulted"),
     *(_count(_rated & (Evaluation.score == n)).label(f"level_{n}") for n in LEVELS),
 )
-_CASES = (
+# The follow-up cases' counts, as statistics also reads them from the cases of rolled-up days.
+CASE_FIGURES = (
     _count(EvaluationCase.stage == CaseStage.CLOSED).label("closed"),
     _count(EvaluationCase.called_back.is_(True)).label("called_back"),
     _count(EvaluationCase.resolution == "appeal_upheld").label("upheld"),
@@ -140,7 +141,7 @@ def tally(
     )
     ratings = select(*keys, *_RATINGS).where(*where).group_by(*keys)
     cases = (
-        select(*keys, *_CASES)
+        select(*keys, *CASE_FIGURES)
         .select_from(Evaluation)
         .join(EvaluationCase, EvaluationCase.evaluation_id == Evaluation.id)
         .where(*where)

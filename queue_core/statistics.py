@@ -381,7 +381,7 @@ def _case_tally(uow: UnitOfWork, hall: Hall, days: list[date], groupings: tuple[
     condition names no column of the ratings' own indexes, so SQLite starts from the cases."""
     keys = [getattr(Evaluation, evaluation_figures.GROUP_KEYS[g]).label(g) for g in groupings]
     query = (
-        select(*keys, *evaluation_figures._CASES)
+        select(*keys, *evaluation_figures.CASE_FIGURES)
         .select_from(EvaluationCase)
         .join(Evaluation, Evaluation.id == EvaluationCase.evaluation_id)
         .where(EvaluationCase.hall_id == hall.id, on_days(Evaluation.service_day, days))
