@@ -8,10 +8,6 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 # (header, how to read it from a summary or group row)
 COLUMNS: list[tuple[str, Any]] = [
     ("取号数", lambda r: r["issued"]),
@@ -68,6 +64,12 @@ def as_csv(summary: dict[str, Any]) -> str:
 
 def as_xlsx(summaries: dict[str, dict[str, Any]], title: str) -> bytes:
     """One sheet per summary (the hall, then each breakdown), header row frozen and bold."""
+    # Imported here: openpyxl takes some 16 MiB, which a serving process needs only while
+    # someone downloads a workbook.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     book.remove(book.active)
     for sheet_name, summary in summaries.items():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import or_, select
 
 from .models import Department, ServiceItem
@@ -19,6 +18,10 @@ _NOT_LETTERS = re.compile(r"[^a-z]")
 
 def pinyin_keys(text: str) -> tuple[str, str]:
     """(full pinyin, initials) of the Han characters in text, letters only, lower case."""
+    # Imported here: its dictionaries take some 55 MiB, which a serving process needs only
+    # when an item is saved (searches read the keys stored then).
+    from pypinyin import Style, lazy_pinyin
+
     han = "".join(_HAN.findall(text))
     full = "".join(lazy_pinyin(han))
     initials = "".join(lazy_pinyin(han, style=Style.FIRST_LETTER))
