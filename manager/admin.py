@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from hallq.api import PREFIX as API_PREFIX
-from hallq.api.administration import hall_setup
+from hallq.api.administration import department_specs, queue_specs, window_spec
 from hallq.api.hall_map import map_out
 from hallq.api.views import windows_out
 from hallq.state import current_hall, state
@@ -79,8 +79,9 @@ def admin_windows() -> Any:
     """Which window serves which queue, as a grid: ticking a box opens the window for that queue
     at once (the two clicks a manager needs for a long queue: this page, then the box)."""
     with state().db.read() as uow:
-        windows, queues, _departments = hall_setup(uow)
-        states = {w.number: w for w in windows_out(uow, windows_of(uow, current_hall(uow).id))}
+        rows = windows_of(uow, current_hall(uow).id)
+        windows, queues = [window_spec(w) for w in rows], queue_specs(uow)
+        states = {w.number: w for w in windows_out(uow, rows)}
     return admin_page(
         "manager/admin/windows.html",
         windows=windows,
@@ -94,7 +95,7 @@ def admin_windows() -> Any:
 @login_required
 def admin_queues() -> Any:
     with state().db.read() as uow:
-        _windows, queues, _departments = hall_setup(uow)
+        queues = queue_specs(uow)
     return admin_page("manager/admin/queues.html", queues=queues)
 
 
@@ -102,7 +103,7 @@ def admin_queues() -> Any:
 @login_required
 def admin_departments() -> Any:
     with state().db.read() as uow:
-        _windows, _queues, departments = hall_setup(uow)
+        departments = department_specs(uow)
     return admin_page("manager/admin/departments.html", departments=departments)
 
 

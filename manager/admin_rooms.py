@@ -12,7 +12,7 @@ from flask import abort, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from hallq.api.administration import hall_setup
+from hallq.api.administration import department_specs, queue_specs
 from hallq.api.catalogue_admin import CatalogueQuery, catalogue, catalogue_item
 from hallq.api.staff_admin import staff_out
 from hallq.api.tokens_admin import devices, tokens_of
@@ -44,7 +44,7 @@ def admin_items() -> Any:
     )
     with state().db.read() as uow:
         items = [catalogue_item(i) for i in catalogue(uow, current_hall(uow), query)]
-        _windows, _queues, departments = hall_setup(uow)
+        departments = department_specs(uow)
     return admin_page("manager/admin/items.html", items=items, departments=departments, query=query)
 
 
@@ -67,7 +67,7 @@ def _item_page(code: str | None) -> Any:
             item = catalogue_item(setup.item_by_code(uow, hall, code)) if code else None
         except NotFound as exc:
             abort(404, exc.message)
-        _windows, queues, departments = hall_setup(uow)
+        queues, departments = queue_specs(uow), department_specs(uow)
     return admin_page(
         "manager/admin/item.html",
         item=item,

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from queue_core import UnitOfWork, setup
 from queue_core.errors import Invalid
-from queue_core.halls import departments_of, queues_of, window_by_number, windows_of
+from queue_core.halls import departments_of, queues_of, window_by_number
 from queue_core.models import MANAGERS, Department, Queue, Window
 from queue_core.spec import (
     DepartmentSettings,
@@ -149,11 +149,11 @@ def put_department(code: str, body: DepartmentSettings) -> DepartmentSpec:
         return department_spec(setup.save_department(uow, current_hall(uow), spec))
 
 
-def hall_setup(uow: UnitOfWork) -> tuple[list[WindowSpec], list[QueueSpec], list[DepartmentSpec]]:
-    """The set-up as the administration pages show it."""
-    hall = current_hall(uow)
-    return (
-        [window_spec(w) for w in windows_of(uow, hall.id)],
-        [queue_spec(q) for q in queues_of(uow, hall.id)],
-        [department_spec(d) for d in departments_of(uow, hall.id)],
-    )
+def queue_specs(uow: UnitOfWork) -> list[QueueSpec]:
+    """The hall's queues as the administration pages show them."""
+    return [queue_spec(q) for q in queues_of(uow, current_hall(uow).id)]
+
+
+def department_specs(uow: UnitOfWork) -> list[DepartmentSpec]:
+    """The hall's departments as the administration pages show them."""
+    return [department_spec(d) for d in departments_of(uow, current_hall(uow).id)]

@@ -21,7 +21,7 @@ from queue_core.spec import HallSpec, ItemSettings, ItemSpec
 from ..config_files import ConfigError, load_catalog, write_catalog
 from ..state import current_hall, state
 from . import bp, doc
-from .administration import hall_setup
+from .administration import department_specs, queue_specs
 from .schemas import Payload
 
 # A catalogue of 650 items with their full texts is about 2 MB as XLSX.
@@ -182,8 +182,7 @@ def import_catalogue() -> ImportOut:
 def _as_now(uow: UnitOfWork) -> HallSpec:
     """The hall with the departments and queues it has now (the browser may have added some
     since hall.toml was loaded), for the catalogue's checks."""
-    _windows, queues, departments = hall_setup(uow)
-    return state().spec.model_copy(update={"departments": departments, "queues": queues})
+    return state().spec.model_copy(update={"departments": department_specs(uow), "queues": queue_specs(uow)})
 
 
 @doc.operation(
