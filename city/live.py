@@ -1,6 +1,7 @@
 """The city dashboard's live figures. After a commit whose events may change a hall's figures
 (queue_core.city), that hall's figures as they now are go to the city room of /hall as one
-`hall_figures` message: the page replaces the hall's row and never asks again.
+`hall_figures` message, within CityFigures.SEND_EVERY_SECONDS: the page replaces the hall's
+row and never asks again.
 
 Several processes of several halls share a Redis message queue: each process sends the figures
 of the halls its own commits touched, so the city room hears every hall."""
@@ -8,6 +9,7 @@ of the halls its own commits touched, so the city room hears every hall."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,27 +25,55 @@ log = logging.getLogger(__name__)
 
 
 class CityFigures:
-    """The database's publisher: the hall's own publisher first, then the figures."""
+    """The database's publisher: the hall's own publisher first, then the figures.
+
+    A hall's figures read its whole day so far, too much to do again for every commit of a
+    busy hall (and in the committing request), and more often than a city screen needs. So a
+    commit only notes its hall; a background task sends the noted halls' figures at once, then
+    at most every SEND_EVERY_SECONDS while commits go on, and ends when they stop."""
+
+    SEND_EVERY_SECONDS = 2.0
 
     def __init__(self, database: Database, publish: Publisher, *, shared: bool) -> None:
         self.database, self.publish = database, publish
         # With a message queue, a city dashboard on another process may listen: always send.
         self.shared = shared
+        self._lock = threading.Lock()
+        self._touched: set[int] = set()
+        self._sending = False
 
     def __call__(self, events: Sequence[DomainEvent]) -> None:
         self.publish(events)
         touched = city.halls_touched(events)
         if not touched or not self._heard():
             return
+        with self._lock:
+            self._touched.update(touched)
+            if self._sending:
+                return
+            self._sending = True
+        socketio.start_background_task(self._send_while_touched)
+
+    def _send_while_touched(self) -> None:
+        while True:
+            with self._lock:
+                touched, self._touched = self._touched, set()
+                if not touched:
+                    self._sending = False
+                    return
+            self._send(touched)
+            socketio.sleep(self.SEND_EVERY_SECONDS)
+
+    def _send(self, touched: set[int]) -> None:
         try:
             with self.database.read() as uow:
-                figures = [city.figures(uow, hall_by_id(uow, hall_id)) for hall_id in touched]
-        except SQLAlchemyError as exc:  # committed already: the request must not fail for this
+                figures = [city.figures(uow, hall_by_id(uow, hall_id)) for hall_id in sorted(touched)]
+        except SQLAlchemyError as exc:  # committed already: a later commit sends them again
             log.warning("city figures not sent: %s", exc.__class__.__name__)
             return
         for payload in figures:
             socketio.emit("hall_figures", payload, to=CITY_ROOM, namespace=NAMESPACE)
 
     def _heard(self) -> bool:
-        """Reading the figures costs a read per commit: only when a city dashboard may hear."""
+        """Reading the figures costs a read of the day: only when a city dashboard may hear."""
         return self.shared or bool(socketio.server.manager.rooms.get(NAMESPACE, {}).get(CITY_ROOM))

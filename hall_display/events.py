@@ -1,9 +1,12 @@
 """From committed domain events to Socket.IO messages on /hall.
 
-Rooms: window:<n> (that window's board), board:hall (hall boards), queue:<code>,
-ticket:<id> (a citizen following a ticket), kiosk:<id> (its print jobs and printers),
-keypad:<n> (the window's evaluation keypad), dashboard (managers). Each message carries
-everything its screen needs, so no client re-fetches after an event.
+Rooms: window:<n> (that window's board), board:hall (hall boards), queue:<code> (a queue's
+board: its calls and its load), queue_load:<code> (its load alone: the clerks' panels of the
+windows serving it, which show no other window's calls), ticket:<id> (a citizen following a
+ticket), kiosk:<id> (its print jobs and printers), keypad:<n> (the window's evaluation
+keypad), dashboard (managers). Each message carries everything its screen needs, so no client
+re-fetches after an event, and goes only where it is shown: every message costs the server a
+write to each socket in its rooms.
 
 Several halls may share one database and one Redis message queue (a city's centres): each
 room is its hall's, named "<hall id>/window:3", so that hall A's boards never hear hall B's
@@ -50,7 +53,7 @@ def _rooms(event: DomainEvent) -> list[str]:
         case WindowState(window=window):
             return [f"window:{window}", "board:hall", "dashboard"]
         case QueueState(queue=queue):
-            return [f"queue:{queue}", "board:hall", "dashboard"]
+            return [f"queue:{queue}", f"queue_load:{queue}", "board:hall", "dashboard"]
         case TicketChanged(ticket_id=ticket_id) | TicketIssued(ticket_id=ticket_id):
             return [f"ticket:{ticket_id}", "dashboard"]
         case PrintDone(kiosk=kiosk, ticket_id=ticket_id):

@@ -46,7 +46,8 @@ def _subscribe(what: Any) -> dict[str, Any]:
     """Returns an acknowledgement: {"ok": true, "room": ...} or {"ok": false, "error": ...}."""
     if not isinstance(what, dict) or len(what) != 1:
         return {"ok": False, "error": 'send one of {"window": 3}, {"board": "hall"}, {"queue": "A"}, '
-                '{"ticket": 12}, {"keypad": 3}, {"kiosk": "K1"}, {"dashboard": true}, {"city": true}'}  # fmt: skip
+                '{"queue_load": "A"}, {"ticket": 12}, {"keypad": 3}, {"kiosk": "K1"}, {"dashboard": true}, '
+                '{"city": true}'}  # fmt: skip
     ((kind, value),) = what.items()
     principal = _principals.get(request.sid)  # type: ignore[attr-defined]
     if kind == "window" and isinstance(value, int):
@@ -58,8 +59,8 @@ def _subscribe(what: Any) -> dict[str, Any]:
         room = f"window:{value}"
     elif kind == "board" and value == "hall":
         room = "board:hall"
-    elif kind == "queue" and isinstance(value, str):
-        room = f"queue:{value}"
+    elif kind in ("queue", "queue_load") and isinstance(value, str):
+        room = f"{kind}:{value}"
     elif kind == "ticket" and isinstance(value, int):
         room = f"ticket:{value}"
     elif kind == "keypad" and isinstance(value, int):
@@ -124,7 +125,7 @@ def current_state(kind: str, value: Any) -> dict[str, Any] | None:
             }
         if kind == "dashboard":
             return dashboard.state(uow, hall)
-        if kind == "queue":
+        if kind in ("queue", "queue_load"):
             found = [q for q in queue_states(uow, hall) if q.queue == value]
             return {"queue": found[0].payload() if found else None}
         return {

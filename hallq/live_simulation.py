@@ -367,7 +367,8 @@ def screen_mix(
             yield "window board", [{"window": number}], None
             if number in hall.keypads:
                 yield "keypad", [{"keypad": number}], tokens.devices[hall.keypads[number]]
-            yield "clerk panel", [{"window": number}, *({"queue": q} for q in queues)], tokens.clerks[number]
+            panel = [{"window": number}, *({"queue_load": q} for q in queues)]
+            yield "clerk panel", panel, tokens.clerks[number]
         for queue in hall.queues:
             yield "queue board", [{"queue": queue}], None
         yield "dashboard", [{"dashboard": True}], admin_token

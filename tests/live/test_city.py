@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import queue
 import re
+import time
 
 import pytest
 import requests
 import socketio
 from playwright.sync_api import expect
 
+from city.live import CityFigures
 from tests.conftest import DEMO_CONFIG, new_postgres_database
 from tests.live.conftest import LiveHall, log_in, new_hall
 
@@ -144,6 +146,35 @@ def test_hall_as_api_never_returns_hall_bs_tickets_or_items_by_id(city):
     assert item_of_b not in {item["id"] for item in a.api("GET", "/items").json()}
     assert a.api("GET", f"/items/{item_of_b}").status_code == 404
     assert b.api("GET", f"/items/{item_of_b}").ok
+
+
+def test_a_busy_halls_figures_reach_the_city_at_most_every_two_seconds_and_end_true(city):
+    a, b = city
+    heard: queue.Queue = queue.Queue()
+    client = socketio.Client(reconnection=False)
+    client.on("hall_figures", heard.put, namespace="/hall")
+    supervisor = a.hallq("token", "issue", "city").strip()
+    client.connect(a.url, namespaces=["/hall"], transports=["websocket"], auth={"token": supervisor})
+    try:
+        assert client.call("subscribe", {"city": True}, namespace="/hall", timeout=5)["ok"]
+        time.sleep(CityFigures.SEND_EVERY_SECONDS + 0.5)  # what earlier tests' changes still send
+        while not heard.empty():
+            heard.get()
+        began = time.monotonic()
+        for _ in range(8):
+            ok(b, "POST", "/tickets", "K1", json={"queue": "C"})
+        issuing = time.monotonic() - began
+        time.sleep(CityFigures.SEND_EVERY_SECONDS + 1.5)
+    finally:
+        client.disconnect()
+    of_b = [figures for figures in iter_queue(heard) if figures["code"] == HALL_B[0]]
+    # One at once, then one every two seconds while the tickets came: not one per ticket.
+    assert 1 <= len(of_b) <= 2 + issuing / CityFigures.SEND_EVERY_SECONDS
+    assert of_b[-1]["waiting"] == sum(q["waiting"] for q in b.api("GET", "/queues").json())
+
+
+def iter_queue(items: queue.Queue) -> list:
+    return [items.get() for _ in range(items.qsize())]
 
 
 @pytest.mark.browser

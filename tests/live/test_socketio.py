@@ -274,6 +274,22 @@ def test_a_window_board_never_hears_another_windows_calls_and_the_hall_board_hea
     assert [(c["window"], c["number"]) for c in calls] == [(4, at_four), (3, at_three)]
 
 
+def test_a_clerks_panel_hears_its_queues_load_and_no_calls(live, boards):
+    free_window(live, 4, "clerk4")
+    panel, queue_board = boards({"queue_load": "C"}), boards({"queue": "C"})
+    assert (panel.ack["room"], panel.ack["state"]["queue"]["queue"]) == ("queue_load:C", "C")
+    number = live.api("POST", "/tickets", "K1", json={"queue": "C"}).json()["number"]
+    joined = panel.next("queue_state")
+    assert joined == queue_board.next("queue_state") and joined["waiting"] >= 1
+
+    assert live.api("POST", "/windows/4/call", "clerk4", json={"number": number}).ok
+    assert queue_board.next("ticket_called")["number"] == number
+    assert panel.next("queue_state")["waiting"] == joined["waiting"] - 1
+    time.sleep(0.3)
+    assert "ticket_called" not in panel.names()  # the panel shows its own window's ticket only
+    assert live.api("POST", "/windows/4/no-show", "clerk4", json={"requeue": False}).ok
+
+
 def test_the_subscription_acknowledgement_carries_the_truth(live, boards):
     free_window(live, 4, "clerk4")
     number = live.api("POST", "/tickets", "K1", json={"queue": "C"}).json()["number"]

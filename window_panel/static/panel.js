@@ -250,7 +250,7 @@
     for (const { code } of panel.queues) {
       if (followed.has(code)) continue;
       followed.add(code);
-      socket.emit("subscribe", { queue: code });
+      socket.emit("subscribe", { queue_load: code });
     }
   }
 
@@ -262,7 +262,7 @@
       followed.clear(); // a new connection is in no room yet
       for (const code of setup.windowQueues) {
         followed.add(code);
-        socket.emit("subscribe", { queue: code });
+        socket.emit("subscribe", { queue_load: code });
       }
       socket.emit("subscribe", { window: setup.window }, () => refresh());
     });
