@@ -338,7 +338,7 @@ def client_mix(
 
     for n, queues in served.items():
         add("window board", [{"window": n}])
-        add("clerk panel", [{"window": n}] + [{"queue": q} for q in queues])
+        add("clerk panel", [{"window": n}] + [{"queue_load": q} for q in queues])
         add("keypad", [{"keypad": n}], tokens[f"P{n}"])
     for _ in range(hall_boards):
         add("hall board", [{"board": "hall"}])
@@ -584,7 +584,8 @@ def report(done: Run, rate: float, processes: int) -> bool:
 
 
 def print_probe(lines: list[dict[str, Any]]) -> None:
-    """Where the clerks' requests spent their time in the server (benchmarks/server_probe.py)."""
+    """Where the clerks', kiosks' and keypads' requests spent their time in the server
+    (benchmarks/server_probe.py)."""
     print()
     print("in the server, per request (--probe): ms p50/p99/max")
     fields = ("wall_ms", "cpu_ms", "lock_wait_ms", "lock_held_ms", "commit_ms", "publish_ms")
@@ -592,13 +593,24 @@ def print_probe(lines: list[dict[str, Any]]) -> None:
         f"{'request':<10}{'count':>6}"
         + "".join(f"{f.removesuffix('_ms').replace('_', ' '):>19}" for f in fields)
     )
-    for action in ("call-next", "start", "finish"):
-        mine = [line for line in lines if line["path"].endswith(f"/{action}")]
+    requests = [line for line in lines if "path" in line]
+    for action in ("call-next", "start", "finish", "tickets", "evaluation"):
+        mine = [line for line in requests if line["path"].endswith(f"/{action}")]
+        if not mine:
+            continue
         cells = "".join(
             f"{f'{percentile(v, 50):.1f}/{percentile(v, 99):.1f}/{max(v):.0f}':>19}"
             for v in ([line[f] for line in mine] for f in fields)
         )
         print(f"{action:<10}{len(mine):>6}{cells}")
+    for generation in range(3):
+        pauses = sorted(line["ms"] for line in lines if line.get("gc") == generation)
+        if pauses:
+            print(
+                f"garbage collections of generation {generation}: {len(pauses)}, "
+                f"ms p50/p99/max {percentile(pauses, 50):.1f}/{percentile(pauses, 99):.1f}/{pauses[-1]:.0f}, "
+                f"{sum(pauses) / 1000:.1f} s in all"
+            )
 
 
 def main() -> None:

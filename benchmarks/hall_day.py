@@ -26,6 +26,7 @@ after: the server, the driver and the screens share the 2 cores with whatever el
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -41,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.api_throughput import server_cpu_seconds, worker_pid  # noqa: E402
-from benchmarks.call_latency import bench_config, host_cpu, proc_status, serve  # noqa: E402
+from benchmarks.call_latency import bench_config, host_cpu, print_probe, proc_status, serve  # noqa: E402
 from hallq.live_simulation import LiveReport, parse_stretch, percentile, simulate_live  # noqa: E402
 from tests.live.conftest import LiveHall, free_port, new_hall  # noqa: E402
 
@@ -118,14 +119,17 @@ class Sampler:
         return [b - a for a, b in zip(first[1], last[1], strict=True)], busy, last[3] - first[3]
 
 
-def run(setup: str, tickets: int, clients: int, speed: float, hours: str) -> tuple[LiveReport, dict]:
+def run(
+    setup: str, tickets: int, clients: int, speed: float, hours: str, probe: bool
+) -> tuple[LiveReport, dict]:
     root = Path(tempfile.mkdtemp(prefix="hallq-day-"))
     bench_config(root / "config", WINDOWS)
     servers = []
     try:
         with postgres_database() if setup == "postgres" else nullcontext() as database_url:
             served = halls(root, setup, database_url)
-            servers = [serve(hall, root / f"server{i}.log", None) for i, hall in enumerate(served)]
+            probes = [root / f"probe{i}.jsonl" if probe else None for i in range(len(served))]
+            servers = [serve(hall, root / f"server{i}.log", probes[i]) for i, hall in enumerate(served)]
             workers = [worker_pid(server.pid) for server in servers]
             sampler = Sampler(workers)
             thread = threading.Thread(target=sampler.run, daemon=True)
@@ -148,12 +152,20 @@ def run(setup: str, tickets: int, clients: int, speed: float, hours: str) -> tup
                 server.terminate()
             for server in servers:
                 server.wait(timeout=15)
+            timings = [json.loads(line) for path in probes if path for line in path.read_text().splitlines()]
     finally:
         for server in servers:
             if server.poll() is None:
                 server.kill()
         shutil.rmtree(root, ignore_errors=True)
-    return report, {"cpu": cpu, "busy": busy, "driver": driver, "rss": rss, "load": (load_before, load_after)}
+    return report, {
+        "cpu": cpu,
+        "busy": busy,
+        "driver": driver,
+        "rss": rss,
+        "load": (load_before, load_after),
+        "probe": timings,
+    }
 
 
 def ms(values: list[float], p: int) -> str:
@@ -167,8 +179,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=500, help="screens on /hall")
     parser.add_argument("--speed", type=float, default=10)
     parser.add_argument("--hours", default="peak", help="HH:MM-HH:MM, peak or day")
+    parser.add_argument(
+        "--probe", action="store_true", help="time the requests' parts in the server (server_probe.py)"
+    )
     args = parser.parse_args()
-    report, server = run(args.setup, args.tickets, args.clients, args.speed, args.hours)
+    report, server = run(args.setup, args.tickets, args.clients, args.speed, args.hours, args.probe)
     cores = os.cpu_count() or 1
     for line in report.lines():
         print(line)
@@ -192,6 +207,8 @@ def main() -> None:
     print(
         f"load average (1, 5, 15 min): before {before[0]:.2f} {before[1]:.2f} {before[2]:.2f}, after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}"
     )
+    if server["probe"]:
+        print_probe(server["probe"])
     events, missing, _unexpected = report.event_ms()
     print(
         f"summary: issue p50/p99 {ms(report.issue_ms, 50)}/{ms(report.issue_ms, 99)} ms, call p50/p99 "

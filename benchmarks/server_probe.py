@@ -5,23 +5,25 @@
 Runs the hallq CLI unchanged except that each API request appends one JSON line to LOG: the
 path, its wall time and its thread's CPU time, and within it the time spent waiting for the
 database's write lock (SQLite writers queue on it), holding it, committing (for SQLite, the
-fsync), and publishing the committed events to Socket.IO. All in ms.
+fsync), and publishing the committed events to Socket.IO; and one line for each run of the
+garbage collector: its generation and how long it held the process. All in ms.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import threading
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy.orm import Session
 
+import hall_display.events as events
 from queue_core.db import Database
 
 _request = threading.local()  # the current request's running totals
@@ -50,10 +52,12 @@ def install(log: Path) -> None:
 
     def init(self: Database, *args: Any, **kwargs: Any) -> None:
         database_init(self, *args, **kwargs)
-        self._write_lock = _TimedLock(self._write_lock)
-        self.publisher = _timed("publish_ms", self.publisher)
+        if self._write_lock is not None:  # SQLite's; PostgreSQL's writers take no lock here
+            self._write_lock = _TimedLock(self._write_lock)
 
     Database.__init__ = init  # type: ignore[method-assign]
+    # create_app imports it when it runs, after this: it takes the timed one.
+    events.publish = _timed("publish_ms", events.publish)
     Session.commit = _timed("commit_ms", Session.commit)  # type: ignore[method-assign]
     wsgi_app = Flask.wsgi_app
 
@@ -77,23 +81,37 @@ def install(log: Path) -> None:
                 out.flush()
 
     Flask.wsgi_app = timed_wsgi  # type: ignore[method-assign]
+    collecting: dict[str, float] = {}
+
+    def collection(phase: str, info: dict[str, int]) -> None:
+        # The collector runs in whichever thread allocated last, with the GIL held: every
+        # other thread waits for it.
+        if phase == "start":
+            collecting["began"] = time.perf_counter()
+            return
+        line = {"gc": info["generation"], "ms": (time.perf_counter() - collecting["began"]) * 1000}
+        with write:
+            out.write(json.dumps(line) + "\n")
+
+    gc.callbacks.append(collection)
 
 
 class _TimedLock:
     """The database's write lock, timed: how long a request waits for it and holds it."""
 
-    def __init__(self, lock: AbstractContextManager[Any]) -> None:
+    def __init__(self, lock: threading.Lock) -> None:
         self.lock = lock
         self.acquired = threading.local()
 
-    def __enter__(self) -> None:
+    def acquire(self, timeout: float = -1) -> bool:
         began = time.perf_counter()
-        self.lock.__enter__()
+        taken = self.lock.acquire(timeout=timeout)
         self.acquired.at = time.perf_counter()
         _add("lock_wait_ms", self.acquired.at - began)
+        return taken
 
-    def __exit__(self, *exc: Any) -> None:
-        self.lock.__exit__(*exc)
+    def release(self) -> None:
+        self.lock.release()
         _add("lock_held_ms", time.perf_counter() - self.acquired.at)
 
 
