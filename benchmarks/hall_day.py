@@ -33,10 +33,13 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
 import uuid
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.api_throughput import server_cpu_seconds, worker_pid  # noqa: E402
 from benchmarks.call_latency import bench_config, host_cpu, print_probe, proc_status, serve  # noqa: E402
 from hallq.live_simulation import LiveReport, parse_stretch, percentile, simulate_live  # noqa: E402
+from tests.conftest import DEMO_CONFIG  # noqa: E402
 from tests.live.conftest import LiveHall, free_port, new_hall  # noqa: E402
 
 WINDOWS = 118
@@ -168,6 +172,20 @@ def run(
     }
 
 
+def before_midnight(minutes: int) -> None:
+    """The servers run on the real clock: a run that crosses midnight in the hall's time zone
+    sees the service day roll over, and yesterday's waiting tickets are no longer called."""
+    with (DEMO_CONFIG / "hall.toml").open("rb") as config:
+        zone = ZoneInfo(tomllib.load(config)["hall"]["timezone"])
+    now = datetime.now(zone)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), zone)
+    if midnight - now < timedelta(minutes=minutes):
+        raise SystemExit(
+            f"it is {now:%H:%M} in the hall's time zone ({zone}): a run of up to {minutes} min would "
+            f"cross midnight, when the service day rolls over; start after {midnight:%H:%M}"
+        )
+
+
 def ms(values: list[float], p: int) -> str:
     return f"{percentile(values, p):.1f}" if values else "-"
 
@@ -183,6 +201,9 @@ def main() -> None:
         "--probe", action="store_true", help="time the requests' parts in the server (server_probe.py)"
     )
     args = parser.parse_args()
+    start, end = parse_stretch(args.hours)
+    stretch = (end.hour - start.hour) * 60 + end.minute - start.minute
+    before_midnight(minutes=round(2 * stretch / args.speed) + 5)  # the stretch, the drain, set-up
     report, server = run(args.setup, args.tickets, args.clients, args.speed, args.hours, args.probe)
     cores = os.cpu_count() or 1
     for line in report.lines():
