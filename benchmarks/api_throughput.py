@@ -1,5 +1,5 @@
-"""Ticket issuing and call-next through the HTTP API of a real `hallq serve` (gunicorn,
-threaded) on a SQLite file, at 1, 10 and 50 concurrent clients.
+"""Ticket issuing and call-next through the HTTP API of a real `hallq serve` (uvicorn,
+Flask in its request threads) on a SQLite file, at 1, 10 and 50 concurrent clients.
 
     .venv/bin/python benchmarks/api_throughput.py [--seconds 8] [--concurrency 1 10 50]
 
@@ -61,12 +61,6 @@ def server_rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def worker_pid(server_pid: int) -> int:
-    """gunicorn's one worker: the child of the arbiter that does the work."""
-    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
-    return int(children[0])
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -143,7 +137,7 @@ def main() -> None:
     tokens = {"K1": hall.hallq("token", "issue", "--device", "K1").strip()}
     tokens |= add_staff(hall.env["DATABASE_URL"], [(f"clerk{n}", Role.CLERK) for n in range(1, WINDOWS + 1)])
     server = hall.serve(root / "server.log")
-    worker = worker_pid(server.pid)
+    worker = server.pid  # hallq serve is one process
     queues = "ABCDEFGH"
     rows = []
 

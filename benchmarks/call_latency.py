@@ -3,7 +3,7 @@ has it, with a large hall's Socket.IO clients connected to a real `hallq serve`.
 
     .venv/bin/python benchmarks/call_latency.py [--quick] [--rate 10]
 
-The server is `hallq serve` (gunicorn, one gthread worker, 700 threads) on a SQLite file,
+The server is a default `hallq serve` (uvicorn: every socket on one event loop) on a SQLite file,
 serving the demo hall grown to 50 windows (window n serves the queues of demo window
 (n - 1) % 16 + 1), each with its board and keypad, and no daily quotas. 500 clients connect to
 /hall over the websocket transport: per window its board, its clerk's panel (the window and its
@@ -52,8 +52,8 @@ from wsproto.events import AcceptConnection, CloseConnection, Ping, Request, Tex
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.api_throughput import percentile, server_cpu_seconds, worker_pid  # noqa: E402
-from hall_display.events import NAMESPACE, rooms_for  # noqa: E402
+from benchmarks.api_throughput import percentile, server_cpu_seconds  # noqa: E402
+from hallq.live import NAMESPACE, rooms_for  # noqa: E402
 from queue_core.events import TicketCalled  # noqa: E402
 from queue_core.models import Role  # noqa: E402
 from tests.live.conftest import LiveHall, add_device_token, add_staff, new_hall  # noqa: E402
@@ -102,7 +102,7 @@ def serve(hall: LiveHall, log: Path, probe: Path | None) -> subprocess.Popen:
     the people sharing this machine may keep it busy). With probe: through server_probe.py,
     which writes its timings there."""
     hallq = [str(ROOT / "benchmarks" / "server_probe.py"), str(probe)] if probe else ["-m", "hallq"]
-    command = [sys.executable, *hallq, "serve", "--threads", "700", "--port", str(hall.port)]
+    command = [sys.executable, *hallq, "serve", "--port", str(hall.port)]
     server = subprocess.Popen(command, env=hall.env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and server.poll() is None:
@@ -405,7 +405,7 @@ def run(windows: int, clients: int, hall_boards: int, rate: float, processes: in
     tokens["K1"] = add_device_token(database, "kiosk", "K1")
     probe_log = root / "probe.jsonl"
     server = serve(hall, root / "server.log", probe_log if probe else None)
-    worker = worker_pid(server.pid)
+    worker = server.pid
     started: list[multiprocessing.Process] = []
     try:
         for n in served:
@@ -525,7 +525,7 @@ def report(done: Run, rate: float, processes: int) -> bool:
     windows, calls = done.windows, done.clerks.calls
     period = windows / rate
     print(
-        f"hallq serve (gunicorn, 1 gthread worker, 700 threads) on SQLite; {cpus} CPUs shared by the "
+        f"hallq serve (uvicorn, default settings) on SQLite; {cpus} CPUs shared by the "
         f"server, the clients and whatever else runs on this machine"
     )
     print(

@@ -7,7 +7,7 @@
 The hall is the demo hall grown to 118 windows, as `hallq simulate`'s sized_spec grows it
 (window n serves what demo window (n - 1) % 16 + 1 serves; benchmarks/call_latency.py's
 bench_config writes it), each with its window board and keypad, and no daily quotas. The
-servers are `hallq serve` (gunicorn, one gthread worker of 700 threads): one on a fresh SQLite
+servers are default `hallq serve` processes (uvicorn): one on a fresh SQLite
 file, or two on a fresh PostgreSQL database (HALLQ_TEST_POSTGRES, else 127.0.0.1:5432/test)
 sharing Redis as Socket.IO's message queue (HALLQ_TEST_REDIS, else 127.0.0.1:6379), with no
 balancer: the driver spreads the clerks, kiosks, keypads and screens over both. The driver is
@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.api_throughput import server_cpu_seconds, worker_pid  # noqa: E402
+from benchmarks.api_throughput import server_cpu_seconds  # noqa: E402
 from benchmarks.call_latency import bench_config, host_cpu, print_probe, proc_status, serve  # noqa: E402
 from hallq.live_simulation import LiveReport, parse_stretch, percentile, simulate_live  # noqa: E402
 from tests.conftest import DEMO_CONFIG  # noqa: E402
@@ -134,7 +134,7 @@ def run(
             served = halls(root, setup, database_url)
             probes = [root / f"probe{i}.jsonl" if probe else None for i in range(len(served))]
             servers = [serve(hall, root / f"server{i}.log", probes[i]) for i, hall in enumerate(served)]
-            workers = [worker_pid(server.pid) for server in servers]
+            workers = [server.pid for server in servers]
             sampler = Sampler(workers)
             thread = threading.Thread(target=sampler.run, daemon=True)
             thread.start()

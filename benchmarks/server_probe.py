@@ -1,11 +1,11 @@
 """`hallq` with stopwatches in the server, for benchmarks/call_latency.py --probe:
 
-    python benchmarks/server_probe.py LOG serve --threads 700 --port 5000
+    python benchmarks/server_probe.py LOG serve --port 5000
 
 Runs the hallq CLI unchanged except that each API request appends one JSON line to LOG: the
 path, its wall time and its thread's CPU time, and within it the time spent waiting for the
 database's write lock (SQLite writers queue on it), holding it, committing (for SQLite, the
-fsync), and publishing the committed events to Socket.IO; and one line for each run of the
+fsync), and handing the committed events to the /hall server; and one line for each run of the
 garbage collector: its generation and how long it held the process. All in ms.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import Session
 
-import hall_display.events as events
+from hallq.live import LiveServer
 from queue_core.db import Database
 
 _request = threading.local()  # the current request's running totals
@@ -56,8 +56,7 @@ def install(log: Path) -> None:
             self._write_lock = _TimedLock(self._write_lock)
 
     Database.__init__ = init  # type: ignore[method-assign]
-    # create_app imports it when it runs, after this: it takes the timed one.
-    events.publish = _timed("publish_ms", events.publish)
+    LiveServer.publish = _timed("publish_ms", LiveServer.publish)  # type: ignore[method-assign]
     Session.commit = _timed("commit_ms", Session.commit)  # type: ignore[method-assign]
     wsgi_app = Flask.wsgi_app
 

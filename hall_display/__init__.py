@@ -1,5 +1,5 @@
-"""The boards: the /hall Socket.IO namespace, the window and hall board pages, the voice
-that announces calls, and the bridge to serial LED modules."""
+"""The boards: the window and hall board pages, the voice that announces calls, and the
+bridge to serial LED modules (their live messages come from hallq.live)."""
 
 from flask import Blueprint
 
@@ -8,4 +8,4 @@ bp = Blueprint(
 )
 
 # The modules register their routes and handlers on bp.
-from . import namespace, pages, photos, voice  # noqa: E402,F401
+from . import pages, photos, voice  # noqa: E402,F401

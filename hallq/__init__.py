@@ -1,5 +1,5 @@
 """Hallq's Flask application: the app factory wires the queue core, the JSON API, the rooms'
-blueprints, Socket.IO and the extensions together."""
+blueprints, the live server (hallq.live) and the extensions together."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from queue_core import Clock, Database, SystemClock, make_engine
 from . import acting, faults
 from .api.openapi import DbIntConverter
 from .config_files import load_hall
-from .extensions import babel, csrf, login_manager, socketio
+from .extensions import babel, csrf, login_manager
+from .live import LiveServer
+from .live.city import CityFigures
 from .printing import PrintService
 from .settings import Settings, load_settings
 from .state import HallqState
@@ -48,13 +50,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from city.live import CityFigures
-    from hall_display.events import publish
-
     spec = load_hall(Path(settings.HALLQ_CONFIG))
     queue = faults.MessageQueue(settings.SOCKETIO_MESSAGE_QUEUE) if settings.SOCKETIO_MESSAGE_QUEUE else None
+    live = LiveServer(
+        app,
+        spec.connections,
+        proxies=settings.HALLQ_PROXIES,
+        client_manager=queue.client_manager() if queue else None,
+    )
     database = Database(make_engine(settings.database_url()), clock or SystemClock())
-    database.publisher = CityFigures(database, publish, shared=queue is not None)
+    database.publisher = CityFigures(database, live, shared=queue is not None)
     app.extensions["hallq"] = HallqState(
         settings=settings,
         db=database,
@@ -62,21 +67,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         rate_limiter=faults.rate_limiter(queue),
         message_queue=queue,
         printing=PrintService(spec, Path(settings.HALLQ_CONFIG), database),
+        live=live,
     )
 
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: spec.hall.timezone)
     csrf.init_app(app)
     login_manager.init_app(app)
-    socketio.init_app(
-        app,
-        async_mode="threading",
-        client_manager=queue.client_manager() if queue else None,
-        # None: same origin only. ([] would turn the Origin check off: any web page a logged-in
-        # manager visits could then open the dashboard's socket with their cookie.)
-        cors_allowed_origins=None,
-    )
     if settings.HALLQ_PROXIES:
-        # Outermost, so that Socket.IO's origin check sees the client's scheme and host too.
         n = settings.HALLQ_PROXIES
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.jinja_env.globals["get_locale"] = get_locale

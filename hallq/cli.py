@@ -20,6 +20,10 @@ from queue_core.setup import import_items, sync_hall
 from .config_files import ConfigError, load_catalog, load_config, load_hall
 from .settings import Settings, load_settings
 
+# Request threads of `hallq serve`: requests wait on the database (one writer at a time on
+# SQLite, a pool of 15 connections on PostgreSQL), so more threads only queue there.
+DEFAULT_THREADS = 16
+
 
 def _settings() -> Settings:
     try:
@@ -291,10 +295,16 @@ def audit_verify() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-@click.option("--threads", default=100, show_default=True, help="Concurrent requests and open boards")
+@click.option(
+    "--threads",
+    default=DEFAULT_THREADS,
+    show_default=True,
+    type=click.IntRange(min=1, max=1000),
+    help="Requests handled at once (open screens need none)",
+)
 @click.option("--access-log", is_flag=True)
 def serve(host: str, port: int, threads: int, access_log: bool) -> None:
-    """Serve the hall (production server: gunicorn, threaded Socket.IO)."""
+    """Serve the hall (production server: uvicorn, every screen's socket on one event loop)."""
     from . import create_app
     from .server import run
 
@@ -399,7 +409,7 @@ def demo(host: str, port: int) -> None:
     seed(database, load_hall(settings.HALLQ_CONFIG))
     database.engine.dispose()
     click.echo(f"\nDemo hall: http://{host}:{port}/   (staff passwords: hallq-demo)")
-    run(create_app, host, port, 100)
+    run(create_app, host, port, DEFAULT_THREADS)
 
 
 @main.command("simulate")

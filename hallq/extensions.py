@@ -2,10 +2,8 @@
 
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
 
-socketio = SocketIO()
 login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()

@@ -6,6 +6,7 @@ leaves each process serving its own clients (MessageQueue)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from typing import Any, Protocol
@@ -111,32 +112,49 @@ class MessageQueue:
             client.close()
         return self.problem
 
-    def client_manager(self) -> socketio.RedisManager:
+    def client_manager(self) -> socketio.AsyncRedisManager:
         return _RedisManager(self)
 
 
-class _RedisManager(socketio.RedisManager):
+class _RedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     """python-socketio's Redis manager, which already delivers each message to this process's
-    own clients before publishing it; a failed publish is reported to the MessageQueue (one log
-    line per outage) instead of two error lines per message."""
+    own clients before publishing it. Publishing goes through a queue of its own, so that a
+    Redis that hangs never delays this process's screens, and a failed publish is reported to
+    the MessageQueue (one log line per outage) instead of two error lines per message; while
+    the queue is full, messages for the other processes are dropped (they resync their screens
+    when Redis is back, as after any cut)."""
+
+    WAITING_AT_MOST = 10_000
 
     def __init__(self, queue: MessageQueue) -> None:
-        # Flask-SocketIO's channel, so that processes of either kind hear each other.
+        # Flask-SocketIO's channel, the one the hall's processes have always used.
         options = {"socket_connect_timeout": REDIS_TIMEOUT}
         super().__init__(queue.url, channel="flask-socketio", redis_options=options)
         self.queue = queue
+        self._waiting: asyncio.Queue[Any] | None = None
 
-    def _publish(self, data: Any) -> Any:
+    async def _publish(self, data: Any) -> None:
+        if self._waiting is None:
+            self._waiting = asyncio.Queue(self.WAITING_AT_MOST)
+            self.server.start_background_task(self._publish_waiting)
         try:
-            if not self.connected:
-                self._redis_connect()
-            published = self.redis.publish(self.channel, self.json.dumps(data))
-        except Exception as exc:  # noqa: BLE001 - any failure of Redis: the message stays local
-            self.connected = False
-            self.queue.failed(exc)
-            return None
-        self.queue.worked()
-        return published
+            self._waiting.put_nowait(data)
+        except asyncio.QueueFull:
+            self.queue.failed(TimeoutError("Redis has not taken the last 10,000 messages"))
+
+    async def _publish_waiting(self) -> None:
+        assert self._waiting is not None
+        while True:
+            data = await self._waiting.get()
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                await asyncio.wait_for(self.redis.publish(self.channel, self.json.dumps(data)), REDIS_TIMEOUT)
+            except Exception as exc:  # noqa: BLE001 - any failure of Redis: the message stays local
+                self.connected = False
+                self.queue.failed(exc)
+            else:
+                self.queue.worked()
 
 
 class _SharedLimiter:

@@ -55,7 +55,7 @@ import engineio
 import requests
 import socketio
 
-from hall_display.events import NAMESPACE, rooms_for
+from hallq.live import NAMESPACE, rooms_for
 from queue_core import evaluations
 from queue_core.events import TicketCalled
 

@@ -1,66 +1,231 @@
-"""`hallq serve`: gunicorn with one worker process of many threads. One worker, because
-Socket.IO needs every client of a process in that process (scale out with several
-`hallq serve` processes and SOCKETIO_MESSAGE_QUEUE); threads, because the threading mode is
-the maintained, compatible one. Each open board holds a thread, so size --threads for the
-hall's screens plus its concurrent requests."""
+"""`hallq serve`: one process, one asyncio event loop (uvicorn) that holds every connection,
+and a pool of threads that run the Flask app (a2wsgi) and the database work.
+
+Why: a hall keeps hundreds of screens open all day (boards, panels, keypads, dashboards,
+citizens' phones). On an event loop an open socket costs memory only; in gunicorn's threaded
+worker it held a thread for its whole life, and with 100 threads the 101st screen could not
+connect and every API request queued behind the screens. The Flask app, which blocks on the
+database (SQLite's fsync can stall for hundreds of milliseconds here), runs in the threads,
+so a stall holds one request and never the sockets (docs/deployment.md has the figures).
+
+Clients that connect and then send slowly or nothing cost a timer each: a request's headers
+must arrive within header_timeout and its body within body_timeout ([connections] in
+hall.toml), and one address may hold http_connections_per_address connections at once (not
+counted behind a trusted proxy, HALLQ_PROXIES, where the proxy limits them and every
+connection comes from it). One process, because a Socket.IO client's connection lives in the
+process that accepted it: scale out with several `hallq serve` and SOCKETIO_MESSAGE_QUEUE."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import json
+import logging
+import resource
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import socketio
+import uvicorn
+from a2wsgi import WSGIMiddleware
 from flask import Flask
-from gunicorn.app.base import BaseApplication
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from queue_core.spec import ConnectionSpec
 
 from .sweeper import Sweeper
 
+log = logging.getLogger(__name__)
 
-class HallqServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, make_app: Callable[[], Flask], options: dict[str, Any]) -> None:
-        self.make_app = make_app
-        self.options = options
-        super().__init__()
+# The largest request body: a catalogue workbook or a floor plan is far smaller.
+LARGEST_BODY = 32 * 1024 * 1024
 
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
 
-    def load(self) -> Flask:
-        # Built in the worker, after the fork: no database connection or printer crosses it.
-        app = self.make_app()
-        # Only the serving process watches the printers (a CLI command must not open them).
-        app.extensions["hallq"].printing.start()
-        # ...and ends the keypads' questions when their time is up.
-        Sweeper(app.extensions["hallq"].db, app.extensions["hallq"].hall_code).start()
-        # What exists now (the app, the catalogue, the libraries) lives as long as the process:
-        # keep it out of the collector's full passes, which otherwise stall every request and
-        # board for 150-250 ms at a time once hundreds of boards are connected.
-        gc.collect()
-        gc.freeze()
-        # A full pass still walks every object made since (a connected board's socket,
-        # threads and buffers: about 250 objects each) and holds the process for 50-150 ms.
-        # Collecting the middle generation 5 times less often lets the objects of requests in
-        # flight die young instead of piling into the old generation, whose growth is what
-        # triggers a full pass: 4 full passes instead of 10 in a 500-citizen hall-day run.
-        gc.set_threshold(700, 50, 10)
-        return app
+def guarded_http(limits: ConnectionSpec, behind_proxy: bool) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol, with a deadline for each request's headers and a cap on the
+    connections of one address."""
+    open_per_address: Counter[str] = Counter()
+
+    class GuardedHttp(HttpToolsProtocol):  # type: ignore[misc]
+        _deadline: asyncio.TimerHandle | None = None
+        _counted: str | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            address = self.client[0] if self.client else None
+            if address is not None and not behind_proxy:
+                if open_per_address[address] >= limits.http_connections_per_address:
+                    log.warning(
+                        "refused a connection from %s: it holds %d already",
+                        address,
+                        open_per_address[address],
+                    )
+                    transport.close()
+                    return
+                open_per_address[address] += 1
+                self._counted = address
+            self._start_deadline()
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._start_deadline()  # the next request on a kept-alive connection
+
+        def on_headers_complete(self) -> None:
+            self._stop_deadline()
+            super().on_headers_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._release()
+            super().connection_lost(exc)
+
+        def handle_websocket_upgrade(self) -> None:
+            # From here the connection is a socket's: /hall counts and times those itself.
+            self._release()
+            super().handle_websocket_upgrade()
+
+        def _start_deadline(self) -> None:
+            if self._deadline is None:
+                self._deadline = self.loop.call_later(limits.header_timeout, self._too_slow)
+
+        def _stop_deadline(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _release(self) -> None:
+            self._stop_deadline()
+            if self._counted is not None:
+                open_per_address[self._counted] -= 1
+                if open_per_address[self._counted] <= 0:
+                    del open_per_address[self._counted]
+                self._counted = None
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return GuardedHttp
+
+
+class BodyDeadline:
+    """Reads a request's whole body on the event loop, within body_timeout and up to
+    LARGEST_BODY, before a thread runs the Flask app: a client that sends its body slowly
+    holds a coroutine, never one of the request threads."""
+
+    def __init__(self, app: Any, timeout: float) -> None:
+        self.app, self.timeout = app, timeout
+
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        try:
+            body = await asyncio.wait_for(self._read(receive), self.timeout)
+        except TimeoutError:
+            return await _refuse(
+                send, 408, "request_timeout", f"the request's body took over {self.timeout:g} s"
+            )
+        except _TooLarge:
+            return await _refuse(send, 413, "too_large", f"the request's body is over {LARGEST_BODY} bytes")
+        except _Disconnected:
+            return None
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # the client's disconnect, if it comes
+
+        return await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _read(receive: Callable[..., Any]) -> bytes:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > LARGEST_BODY:
+                raise _TooLarge
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Disconnected(Exception):
+    pass
+
+
+async def _refuse(send: Callable[..., Any], status: int, code: str, message: str) -> None:
+    body = json.dumps({"error": code, "message": message}).encode()
+    headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def asgi_app(app: Flask, threads: int) -> Any:
+    """The whole server as one ASGI app: /socket.io/ to the live server, the rest to Flask."""
+    state = app.extensions["hallq"]
+    flask = BodyDeadline(WSGIMiddleware(app, workers=threads), state.spec.connections.body_timeout)
+    return socketio.ASGIApp(
+        state.live.sio, other_asgi_app=flask, on_startup=state.live.start, on_shutdown=state.live.stop
+    )
+
+
+def _allow_many_connections() -> None:
+    """Every socket is a file descriptor: the usual soft limit of 1,024 would refuse the
+    hall's screens long before memory runs short."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def run(make_app: Callable[[], Flask], host: str, port: int, threads: int, access_log: bool = False) -> None:
-    HallqServer(
-        make_app,
-        {
-            "bind": f"{host}:{port}",
-            "workers": 1,
-            "worker_class": "gthread",
-            "threads": threads,
-            "accesslog": "-" if access_log else None,
-            # Every open board holds a request until it disconnects: waiting longer for them
-            # only delays a restart (they reconnect by themselves); calls take milliseconds.
-            "graceful_timeout": 3,
-            "proc_name": "hallq",
-            # gunicorn 27's control socket has one fixed path per user: several servers would clash.
-            "control_socket_disable": True,
-        },
-    ).run()
+    _allow_many_connections()
+    app = make_app()
+    state = app.extensions["hallq"]
+    # Only the serving process watches the printers (a CLI command must not open them)...
+    state.printing.start()
+    # ...and ends the keypads' questions when their time is up.
+    Sweeper(state.db, state.hall_code).start()
+    # What exists now (the app, the catalogue, the libraries) lives as long as the process:
+    # keep it out of the collector's full passes, which otherwise stall every request and
+    # board for 150-250 ms at a time once hundreds of boards are connected.
+    gc.collect()
+    gc.freeze()
+    # A full pass still walks every object made since (each connected socket's); collecting
+    # the middle generation 5 times less often lets the objects of requests in flight die young
+    # instead of piling into the old generation, whose growth is what triggers a full pass.
+    gc.set_threshold(700, 50, 10)
+    config = uvicorn.Config(
+        asgi_app(app, threads),
+        host=host,
+        port=port,
+        http=guarded_http(state.spec.connections, behind_proxy=bool(state.settings.HALLQ_PROXIES)),
+        ws="websockets-sansio",
+        # Engine.IO pings every socket itself; a second, WebSocket-level ping is only traffic.
+        ws_ping_interval=None,
+        ws_per_message_deflate=False,  # 64 KiB of zlib state per screen, for messages of 300 bytes
+        ws_max_size=64 * 1024,
+        lifespan="on",
+        access_log=access_log,
+        log_level="info" if access_log else "warning",
+        backlog=4096,
+        timeout_keep_alive=5,
+        # Open screens reconnect by themselves: waiting longer for them only delays a restart.
+        timeout_graceful_shutdown=3,
+        proxy_headers=False,  # the Flask app's ProxyFix reads them, as many as HALLQ_PROXIES trusts
+    )
+    uvicorn.Server(config).run()

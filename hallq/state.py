@@ -33,6 +33,7 @@ class HallqState:
     rate_limiter: Any = None  # hallq.faults.RateLimiter, set by create_app
     message_queue: Any = None  # hallq.faults.MessageQueue where SOCKETIO_MESSAGE_QUEUE is set
     printing: Any = None  # hallq.printing.PrintService, set by create_app
+    live: Any = None  # hallq.live.LiveServer, set by create_app
 
     @property
     def hall_code(self) -> str:

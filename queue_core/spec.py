@@ -332,6 +332,22 @@ class LedSpec(Strict):
     texts: LedTexts = LedTexts()
 
 
+class ConnectionSpec(Strict):
+    """What one client address may hold open ([connections] in hall.toml). Boards and phone
+    pages connect without a token, so anyone on the network could open them by the hundred:
+    these caps keep such a client from starving the hall. Devices and staff with a token or a
+    login are never counted. A hall board PC with several screens, or phones behind one NAT,
+    need room: the defaults are generous."""
+
+    anonymous_sockets_per_address: int = Field(50, ge=1, le=100_000)
+    http_connections_per_address: int = Field(100, ge=1, le=100_000)
+    # Seconds a client has to send a request's headers, then its body; and a socket to
+    # subscribe to something after it connects.
+    header_timeout: float = Field(10, gt=0, le=300)
+    body_timeout: float = Field(30, gt=0, le=3600)
+    subscribe_timeout: float = Field(10, gt=0, le=300)
+
+
 class HallSpec(Strict):
     hall: HallInfo
     departments: list[DepartmentSpec] = Field(min_length=1)
@@ -347,6 +363,7 @@ class HallSpec(Strict):
     led: LedSpec | None = None
     evaluation: EvaluationSpec = EvaluationSpec()
     alarms: AlarmSpec = AlarmSpec()
+    connections: ConnectionSpec = ConnectionSpec()
 
     def reference_problems(self) -> list[str]:
         """Cross-references the field validators cannot see, each named by its owner."""

@@ -256,3 +256,62 @@ class Api:
 @pytest.fixture
 def api(app) -> Api:
     return Api(app)
+
+
+class SocketClient:
+    """A python-socketio client of /hall on a served app, keeping what it hears in order."""
+
+    def __init__(self, url: str, *, cookie: str | None = None, token: str | None = None) -> None:
+        import socketio
+
+        self.heard: list[tuple[str, object]] = []
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("*", lambda name, payload=None: self.heard.append((name, payload)), namespace="/hall")
+        self.client.connect(
+            url,
+            namespaces=["/hall"],
+            transports=["websocket"],
+            headers={"Cookie": cookie} if cookie else {},
+            auth={"token": token} if token else None,
+            wait_timeout=10,
+        )
+
+    def subscribe(self, what: dict) -> dict:
+        return self.client.call("subscribe", what, namespace="/hall", timeout=10)
+
+    def take(self) -> list[tuple[str, object]]:
+        """What it has heard since the last take."""
+        taken, self.heard[:] = list(self.heard), []
+        return taken
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+
+@pytest.fixture
+def served(app) -> Iterator[str]:
+    """The test's app behind the real server (uvicorn and the /hall server, on a thread of this
+    process, with the test's clock), for real Socket.IO clients."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from hallq.server import asgi_app
+    from tests.live.conftest import free_port
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            asgi_app(app, 4), host="127.0.0.1", port=port, ws="websockets-sansio", log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "the test server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

@@ -72,18 +72,44 @@ async function api(method, path, body) {
   }
 }
 
-// A kiosk whose every printer is out of order says so, so nobody waits at the slot.
+// The kiosk hears its own printing over /hall (kiosk:<id>, with its device token): the state
+// of its printers, and each print job's end. A kiosk whose every printer is out of order says
+// so, so nobody waits at the slot.
 const PRINTER_FAULTS = ["paper_out", "cover_open", "offline"];
-async function watchPrinters() {
-  if (localStorage.getItem(TOKEN_KEY)) {
-    const response = await api("GET", "/printers");
-    if (response.ok) {
-      const printers = await response.json();
-      state.printerOut = printers.length > 0 && printers.every((p) => PRINTER_FAULTS.includes(p.status));
-      showBanner(null);
-    }
-  }
-  setTimeout(watchPrinters, 30000);
+const printers = new Map(); // printer name → status
+const printWaiters = new Map(); // print job id → resolve(the job's print_done)
+const printsEnded = new Map(); // print job id → its print_done, when it came before anyone waited
+function printerChanged(p) {
+  printers.set(p.printer, p.status);
+  state.printerOut = printers.size > 0 && [...printers.values()].every((s) => PRINTER_FAULTS.includes(s));
+  showBanner(null);
+}
+function followKiosk() {
+  const token = localStorage.getItem(TOKEN_KEY);
+  if (!token) return;
+  hallqLive.connect({
+    subscriptions: [{ kiosk: setup.kiosk }],
+    token,
+    handlers: {
+      state(now) {
+        printers.clear();
+        for (const p of now.printers) printerChanged(p);
+        // A job that ended while the kiosk was not listening: ask once, after a reconnect.
+        for (const resolve of printWaiters.values()) resolve(null);
+      },
+      printer_state: printerChanged,
+      print_done(p) {
+        const resolve = printWaiters.get(p.job_id);
+        if (resolve) return resolve(p);
+        // The job can end before the ticket's answer has reached this page.
+        printsEnded.set(p.job_id, p);
+        if (printsEnded.size > 20) printsEnded.delete(printsEnded.keys().next().value);
+      },
+    },
+    onLive() {},
+    onLost() {},
+    onRefused() {},
+  });
 }
 
 function showBanner(text) {
@@ -421,16 +447,34 @@ function ticketScreen(ticket, item) {
   return [ticketCard, reminder];
 }
 
+// The job's print_done, or null when none comes within `ms` (or the kiosk reconnected, and
+// may have missed it).
+function printEnd(jobId, ms) {
+  if (printsEnded.has(jobId)) return Promise.resolve(printsEnded.get(jobId));
+  return new Promise((resolve) => {
+    const done = (event) => {
+      printWaiters.delete(jobId);
+      clearTimeout(timer);
+      resolve(event);
+    };
+    const timer = setTimeout(() => done(null), ms);
+    printWaiters.set(jobId, done);
+  });
+}
+
 // The ticket is valid whatever the printer does; if it fails, the screen becomes the ticket.
 async function followPrinting(ticket, card, note) {
   let job = ticket.print;
   if (!job) return;
   note.textContent = t("printing");
-  for (let tries = 0; job.status === "queued" && tries < 20; tries += 1) {
-    await sleep(1000);
+  if (job.status === "queued") {
+    const ended = await printEnd(job.job_id, 20000);
     if (!card.isConnected) return;  // the citizen has moved on
-    const response = await api("GET", `/tickets/${ticket.id}`);
-    if (response.ok) job = (await response.json()).print || job;
+    if (ended) job = { ...job, status: ended.status };
+    else {  // not heard: ask once
+      const response = await api("GET", `/tickets/${ticket.id}`);
+      if (response.ok) job = (await response.json()).print || job;
+    }
   }
   if (job.status === "failed" || job.status === "queued") {
     card.classList.add("unprinted");
@@ -537,4 +581,4 @@ relabel();
 showBanner(null);
 goHome();
 resetIdle();
-watchPrinters();
+followKiosk();

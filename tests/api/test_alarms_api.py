@@ -3,10 +3,13 @@ audit trail names who acknowledged."""
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 
 from hallq.sweeper import Sweeper
 from queue_core.models import AuditEntry
+from tests.conftest import SocketClient
 
 
 def paused_too_long(api, app, clock) -> dict:
@@ -58,36 +61,27 @@ def test_supervisors_read_and_others_may_not(api, app, clock):
     assert api.get("/alarms?limit=0", "manager").status_code == 422
 
 
-def dashboard_client(app, who: str | None):
+def dashboard_client(app, url: str, who: str | None) -> SocketClient:
     """A Socket.IO client of /hall whose handshake carries the login session of `who`."""
-    from hallq.extensions import socketio
-
-    client = app.test_client()
+    cookie = None
     if who:
+        client = app.test_client()
         app.config["WTF_CSRF_ENABLED"] = False
         assert client.post("/login", data={"username": who, "password": "password-123"}).status_code == 302
-    return socketio.test_client(app, namespace="/hall", flask_test_client=client)
+        cookie = f"session={client.get_cookie('session').value}"
+    return SocketClient(url, cookie=cookie)
 
 
-def test_the_dashboard_subscribes_with_a_login_session_and_gets_the_whole_hall(api, app, clock):
-    refused = dashboard_client(app, "clerk3").emit(
-        "subscribe", {"dashboard": True}, namespace="/hall", callback=True
-    )
-    assert refused["ok"] is False
-    assert (
-        dashboard_client(app, None).emit("subscribe", {"dashboard": True}, namespace="/hall", callback=True)[
-            "ok"
-        ]
-        is False
-    )
+def test_the_dashboard_subscribes_with_a_login_session_and_gets_the_whole_hall(api, app, clock, served):
+    refused = dashboard_client(app, served, "clerk3").subscribe({"dashboard": True})
+    assert refused == {"ok": False, "error": "the dashboard needs a manager's or admin's token"}
+    assert dashboard_client(app, served, None).subscribe({"dashboard": True})["ok"] is False
     paused_too_long(api, app, clock)
     issued = api.post("/tickets", "device:K1", {"queue": "H"}).get_json()
     issued_at = clock.now().isoformat()  # as the events say it
 
     for who in ("manager", "supervisor"):
-        ack = dashboard_client(app, who).emit(
-            "subscribe", {"dashboard": True}, namespace="/hall", callback=True
-        )
+        ack = dashboard_client(app, served, who).subscribe({"dashboard": True})
         assert (ack["ok"], ack["room"]) == (True, "dashboard")
     state = ack["state"]
     queue_h = next(q for q in state["queues"] if q["queue"] == "H")
@@ -115,10 +109,12 @@ def test_the_dashboard_subscribes_with_a_login_session_and_gets_the_whole_hall(a
     assert max(v or 0 for v in charts["waiting"]["H"]) == 1
 
 
-def test_the_dashboard_hears_each_change(api, app, clock):
-    dashboard = dashboard_client(app, "manager")
-    assert dashboard.emit("subscribe", {"dashboard": True}, namespace="/hall", callback=True)["ok"]
-    dashboard.get_received("/hall")
+def test_the_dashboard_hears_each_change(api, app, clock, served):
+    dashboard = dashboard_client(app, served, "manager")
+    assert dashboard.subscribe({"dashboard": True})["ok"]
+    dashboard.take()
     paused_too_long(api, app, clock)
-    names = [m["name"] for m in dashboard.get_received("/hall")]
+    deadline = time.monotonic() + 5
+    while "alarm" not in (names := [name for name, _ in dashboard.heard]) and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert "window_state" in names and "alarm" in names

@@ -14,7 +14,7 @@ from queue_core.models import Role, Staff, Ticket
 from queue_core.setup import sync_hall
 from queue_core.ticketing import issue_ticket
 from tests.api.test_alarms_api import dashboard_client
-from tests.conftest import small_hall_spec
+from tests.conftest import SocketClient, small_hall_spec
 
 OTHER_HALL = "测试政务服务中心"
 
@@ -72,12 +72,13 @@ def test_another_halls_tokens_are_refused_saying_whose_they_are(api, other_hall,
     assert api.client.get("/api/v1/windows/1/panel", headers=headers).status_code == 403
 
 
-def test_another_halls_socket_token_is_no_one(app, other_hall):
-    from hallq.extensions import socketio
-
-    board = socketio.test_client(app, namespace="/hall", auth={"token": other_hall["kiosk"]})
-    refused = board.emit("subscribe", {"kiosk": "K1"}, namespace="/hall", callback=True)
-    assert refused["ok"] is False
+def test_another_halls_socket_token_is_no_one(app, other_hall, served):
+    board = SocketClient(served, token=other_hall["kiosk"])
+    refused = board.subscribe({"kiosk": "K1"})
+    assert refused == {
+        "ok": False,
+        "error": "only kiosk K1 itself, with its device token, hears its printing",
+    }
 
 
 def test_another_halls_tickets_are_not_found_here(api, app, other_hall):
@@ -91,7 +92,9 @@ def test_another_halls_tickets_are_not_found_here(api, app, other_hall):
         assert uow.session.get(Ticket, ticket_id).status == "waiting"  # not cancelled
 
 
-def test_a_city_supervisor_reads_every_hall_live_and_only_they_do(api, app, other_hall, password_hash):
+def test_a_city_supervisor_reads_every_hall_live_and_only_they_do(
+    api, app, other_hall, password_hash, served
+):
     with app.extensions["hallq"].db.write() as uow:
         hall_id = uow.session.query(Staff.hall_id).filter_by(username="manager").scalar()
         uow.session.add(
@@ -102,20 +105,18 @@ def test_a_city_supervisor_reads_every_hall_live_and_only_they_do(api, app, othe
     assert "青山县政务服务中心" not in client.get("/city/").get_data(as_text=True)  # drawn live
     manager, _ = log_in(app, "manager")
     assert manager.get("/city/").status_code == 403
-    refused = dashboard_client(app, "manager").emit(
-        "subscribe", {"city": True}, namespace="/hall", callback=True
-    )
+    refused = dashboard_client(app, served, "manager").subscribe({"city": True})
     assert refused["ok"] is False
 
-    socket = dashboard_client(app, "city")
-    ack = socket.emit("subscribe", {"city": True}, namespace="/hall", callback=True)
+    socket = dashboard_client(app, served, "city")
+    ack = socket.subscribe({"city": True})
     assert (ack["ok"], ack["room"]) == (True, "city")
     halls = {h["name"]: h for h in ack["state"]["halls"]}
     assert set(halls) == {"青山县政务服务中心", OTHER_HALL}
     assert (halls[OTHER_HALL]["waiting"], halls[OTHER_HALL]["windows"]) == (1, 3)
     waiting = halls["青山县政务服务中心"]["waiting"]
 
-    socket.get_received("/hall")
+    socket.take()
     assert api.post("/tickets", "device:K1", {"queue": "H"}).status_code == 201
     figures = hall_figures(socket)  # sent by a background task, not by the request
     assert figures and figures[-1]["name"] == "青山县政务服务中心"
@@ -127,7 +128,7 @@ def hall_figures(socket, seconds: float = 5) -> list[dict]:
     """The hall_figures the socket hears within `seconds`, once the first arrive."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        heard = [m["args"][0] for m in socket.get_received("/hall") if m["name"] == "hall_figures"]
+        heard = [payload for name, payload in socket.take() if name == "hall_figures"]
         if heard:
             return heard
         time.sleep(0.05)

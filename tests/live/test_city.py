@@ -17,7 +17,7 @@ import requests
 import socketio
 from playwright.sync_api import expect
 
-from city.live import CityFigures
+from hallq.live.city import CityFigures
 from tests.conftest import DEMO_CONFIG, new_postgres_database
 from tests.live.conftest import LiveHall, log_in, new_hall
 

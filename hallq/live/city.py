@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from hall_display.events import CITY_ROOM, NAMESPACE
-from hallq.extensions import socketio
 from queue_core import Database, city
-from queue_core.db import Publisher
 from queue_core.events import DomainEvent
 from queue_core.halls import hall_by_id
+
+from .rooms import CITY_ROOM
+from .server import LiveServer
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,8 @@ class CityFigures:
 
     SEND_EVERY_SECONDS = 2.0
 
-    def __init__(self, database: Database, publish: Publisher, *, shared: bool) -> None:
-        self.database, self.publish = database, publish
+    def __init__(self, database: Database, live: LiveServer, *, shared: bool) -> None:
+        self.database, self.live = database, live
         # With a message queue, a city dashboard on another process may listen: always send.
         self.shared = shared
         self._lock = threading.Lock()
@@ -43,7 +44,7 @@ class CityFigures:
         self._sending = False
 
     def __call__(self, events: Sequence[DomainEvent]) -> None:
-        self.publish(events)
+        self.live.publish(events)
         touched = city.halls_touched(events)
         if not touched or not self._heard():
             return
@@ -52,7 +53,7 @@ class CityFigures:
             if self._sending:
                 return
             self._sending = True
-        socketio.start_background_task(self._send_while_touched)
+        threading.Thread(target=self._send_while_touched, name="city-figures", daemon=True).start()
 
     def _send_while_touched(self) -> None:
         while True:
@@ -62,7 +63,7 @@ class CityFigures:
                     self._sending = False
                     return
             self._send(touched)
-            socketio.sleep(self.SEND_EVERY_SECONDS)
+            time.sleep(self.SEND_EVERY_SECONDS)
 
     def _send(self, touched: set[int]) -> None:
         try:
@@ -71,9 +72,8 @@ class CityFigures:
         except SQLAlchemyError as exc:  # committed already: a later commit sends them again
             log.warning("city figures not sent: %s", exc.__class__.__name__)
             return
-        for payload in figures:
-            socketio.emit("hall_figures", payload, to=CITY_ROOM, namespace=NAMESPACE)
+        self.live.send([("hall_figures", payload, [CITY_ROOM]) for payload in figures])
 
     def _heard(self) -> bool:
         """Reading the figures costs a read of the day: only when a city dashboard may hear."""
-        return self.shared or bool(socketio.server.manager.rooms.get(NAMESPACE, {}).get(CITY_ROOM))
+        return self.shared or self.live.has_listeners(CITY_ROOM)

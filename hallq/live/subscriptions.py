@@ -1,0 +1,169 @@
+"""What a /hall client may subscribe to: one table, each kind with how its value is read, who
+may join, its room and the state its screen shows at once.
+
+Clients say what they show with `subscribe`, the only event they may send. Boards and phone
+pages show public information and need no token; a keypad must connect with
+auth={"token": ...}; a kiosk likewise, for its own printing; the dashboard with a manager's,
+admin's or supervisor's token, or from a page where one is logged in (the session cookie); the
+city dashboard ({"city": true}) likewise, as a city supervisor.
+
+Everything here is synchronous and runs in a worker thread inside the Flask app's context
+(hallq.live.server), never on the event loop that holds the sockets: it reads the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hallq.state import current_hall, state
+from queue_core import UnitOfWork, city, dashboard, evaluations, notices
+from queue_core.errors import NotFound
+from queue_core.halls import window_by_number
+from queue_core.models import OVERSIGHT, Hall, Role
+from queue_core.snapshots import queue_states, recent_calls, window_state, window_states
+
+from .rooms import CITY_ROOM
+
+USAGE = (
+    'send one of {"window": 3}, {"board": "hall"}, {"queue": "A"}, {"queue_load": "A"}, {"ticket": 12}, '
+    '{"keypad": 3}, {"kiosk": "K1"}, {"dashboard": true}, {"city": true}'
+)
+
+
+class Refused(Exception):
+    """A subscription the server will not make; its message is the reason the client gets."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _anyone(principal: Any, value: Any) -> None:
+    return None
+
+
+def _the_keypad(principal: Any, value: int) -> None:
+    if principal is None or getattr(principal, "device_kind", None) != "keypad":
+        raise Refused("a keypad must connect with its device token")
+    declared = {k.id: k.window for k in state().spec.keypads}
+    if declared.get(principal.device_id) != value:
+        raise Refused(f"keypad {principal.device_id} is not the keypad of window {value}")
+
+
+def _the_kiosk(principal: Any, value: str) -> None:
+    if (
+        principal is None
+        or getattr(principal, "device_kind", None) != "kiosk"
+        or principal.device_id != value
+    ):
+        raise Refused(f"only kiosk {value} itself, with its device token, hears its printing")
+
+
+def _oversight(principal: Any, value: Any) -> None:
+    if principal is None or not principal.has_role(*OVERSIGHT):
+        raise Refused("the dashboard needs a manager's or admin's token")
+
+
+def _city_supervisor(principal: Any, value: Any) -> None:
+    if principal is None or not principal.has_role(Role.CITY):
+        raise Refused("the city dashboard needs a city supervisor's (市级监管) login or token")
+
+
+def _window_exists(uow: UnitOfWork, hall: Hall, value: int) -> None:
+    try:
+        window_by_number(uow, hall.id, value)
+    except NotFound:
+        raise Refused(f"the hall has no window {value}") from None
+
+
+def _window_state(uow: UnitOfWork, hall: Hall, value: int) -> dict[str, Any]:
+    return {"window": window_state(uow, window_by_number(uow, hall.id, value)).payload()}
+
+
+def _keypad_state(uow: UnitOfWork, hall: Hall, value: int) -> dict[str, Any]:
+    window = window_by_number(uow, hall.id, value)
+    asking = evaluations.awaiting_at(uow, window)
+    return {
+        "window": window_state(uow, window).payload(),
+        "evaluation": evaluations.requested_event(asking, window).payload() if asking else None,
+    }
+
+
+def _queue_state(uow: UnitOfWork, hall: Hall, value: str) -> dict[str, Any]:
+    found = [q for q in queue_states(uow, hall) if q.queue == value]
+    return {"queue": found[0].payload() if found else None}
+
+
+def _kiosk_state(uow: UnitOfWork, hall: Hall, value: str) -> dict[str, Any]:
+    """Its printers as this process last found them; printer_state then tells each change."""
+    printers = state().printing.kiosk_printers.get(value, [])
+    return {"printers": [{"printer": p.name, "status": str(p.status)} for p in printers]}
+
+
+def _hall_state(uow: UnitOfWork, hall: Hall, value: Any) -> dict[str, Any]:
+    return {
+        "windows": [w.payload() for w in window_states(uow, hall)],
+        "queues": [q.payload() for q in queue_states(uow, hall)],
+        "calls": [c.payload() for c in recent_calls(uow, hall)],
+        # Posted notices (newest first), then the hall's standing ones (no id: not withdrawable).
+        "notices": [notices.as_event(n).payload() for n in notices.active(uow, hall)]
+        + [{"id": None, **n.model_dump(), "until": None, "withdrawn": False} for n in state().spec.notices],
+    }
+
+
+@dataclass(frozen=True)
+class Kind:
+    accepts: Callable[[Any], bool]  # the value's type
+    room: Callable[[Any], str]
+    may_join: Callable[[Any, Any], None] = _anyone  # raises Refused
+    exists: Callable[[UnitOfWork, Hall, Any], None] | None = None  # raises Refused
+    # What the screen shows now, read after joining, so that nothing between is missed. None:
+    # a phone page reads its ticket over the API once, then follows the events.
+    state: Callable[[UnitOfWork, Hall, Any], dict[str, Any]] | None = None
+    hall_wide: bool = False  # False: the hall's own room; True: heard across halls (the city)
+
+
+KINDS: dict[str, Kind] = {
+    "window": Kind(_is_int, lambda n: f"window:{n}", exists=_window_exists, state=_window_state),
+    "board": Kind(lambda v: v == "hall", lambda _: "board:hall", state=_hall_state),
+    "queue": Kind(lambda v: isinstance(v, str), lambda q: f"queue:{q}", state=_queue_state),
+    "queue_load": Kind(lambda v: isinstance(v, str), lambda q: f"queue_load:{q}", state=_queue_state),
+    "ticket": Kind(_is_int, lambda t: f"ticket:{t}"),
+    "keypad": Kind(_is_int, lambda n: f"keypad:{n}", _the_keypad, _window_exists, _keypad_state),
+    "kiosk": Kind(lambda v: isinstance(v, str), lambda k: f"kiosk:{k}", _the_kiosk, state=_kiosk_state),
+    "dashboard": Kind(
+        lambda v: v is True, lambda _: "dashboard", _oversight, state=lambda uow, hall, _: dashboard.state(uow, hall)
+    ),
+    "city": Kind(
+        lambda v: v is True, lambda _: CITY_ROOM, _city_supervisor, state=lambda uow, hall, _: city.state(uow), hall_wide=True
+    ),
+}  # fmt: skip
+
+
+def parse(what: Any) -> tuple[str, Any, Kind]:
+    """The kind and value of a `subscribe` message; Refused when it is not one."""
+    if not isinstance(what, dict) or len(what) != 1:
+        raise Refused(USAGE)
+    ((name, value),) = what.items()
+    kind = KINDS.get(name)
+    if kind is None or not kind.accepts(value):
+        raise Refused(f"cannot subscribe to {name!r}: {value!r}")
+    return name, value, kind
+
+
+def admit(kind: Kind, principal: Any, value: Any) -> None:
+    """Raises Refused unless `principal` may join and the thing exists (reads the database)."""
+    kind.may_join(principal, value)
+    if kind.exists is not None:
+        with state().db.read() as uow:
+            kind.exists(uow, current_hall(uow), value)
+
+
+def current_state(kind: Kind, value: Any) -> dict[str, Any] | None:
+    """What the subscriber shows right now, so that a board that (re)connects after a restart
+    or a network cut shows the truth at once, without a reload."""
+    if kind.state is None:
+        return None
+    with state().db.read() as uow:
+        return kind.state(uow, current_hall(uow), value)
