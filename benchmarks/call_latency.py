@@ -68,10 +68,13 @@ CALLS_PER_WINDOW = 20
 # -- the hall ---------------------------------------------------------------------------------
 
 
-def bench_config(target: Path, windows: int) -> dict[int, list[str]]:
+def bench_config(
+    target: Path, windows: int, anonymous_per_address: int | None = 100_000
+) -> dict[int, list[str]]:
     """The demo hall with `windows` windows, a window board and a keypad each, no daily quotas
     and no floor plan (it draws the demo's 16 windows). Window n serves the queues of demo
-    window (n - 1) % 16 + 1. Returns each window's queue codes."""
+    window (n - 1) % 16 + 1. Its anonymous screens all come from 127.0.0.1, so their cap per
+    address is raised (None: the default cap). Returns each window's queue codes."""
     shutil.copytree(ROOT / "config", target)
     path = target / "hall.toml"
     text = path.read_text(encoding="utf-8")
@@ -90,6 +93,8 @@ def bench_config(target: Path, windows: int) -> dict[int, list[str]]:
         name = re.sub(r"^\d+", str(n), model["name"])
         parts.append(f'[[windows]]\nnumber = {n}\nname = "{name}"\nqueues = [{listed}]\n\n')
         served[n] = queues
+    if anonymous_per_address is not None:
+        parts.append(f"[connections]\nanonymous_sockets_per_address = {anonymous_per_address}\n\n")
     parts.append('[[boards]]\nid = "HALL"\nkind = "hall"\n\n')
     parts += [f'[[boards]]\nid = "W{n}"\nkind = "window"\nwindow = {n}\n\n' for n in served]
     parts += [f'[[keypads]]\nid = "P{n}"\nwindow = {n}\n\n' for n in served]
@@ -146,6 +151,8 @@ class ClientSpec:
     kind: str  # window board, clerk panel, keypad, hall board, queue board, dashboard, phone
     subscriptions: list[dict[str, Any]]
     token: str | None = None
+    address: str = "127.0.0.1"  # the loopback address it connects from
+    server: int = 0  # which of the servers' ports it connects to
 
 
 class HallClient:
@@ -155,7 +162,9 @@ class HallClient:
     def __init__(self, spec: ClientSpec, port: int) -> None:
         self.spec = spec
         self.rooms: list[str] = []
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), timeout=30, source_address=(spec.address, 0)
+        )
         self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.ws = WSConnection(ConnectionType.CLIENT)
         self.inbox: list[str] = []
@@ -226,10 +235,10 @@ class HallClient:
             self.inbox.append(packet)
 
 
-def run_clients(specs: list[ClientSpec], port: int, control: Any) -> None:
+def run_clients(specs: list[ClientSpec], ports: list[int], control: Any) -> None:
     """A client process: connects and subscribes its clients, reports their rooms, then records
     every ticket_called until told to stop, and sends back what it received."""
-    clients = [HallClient(spec, port) for spec in specs]
+    clients = [HallClient(spec, ports[spec.server]) for spec in specs]
     control.send({c.spec.index: c.rooms for c in clients})
     selector = selectors.DefaultSelector()
     selector.register(control, selectors.EVENT_READ)
@@ -432,7 +441,7 @@ def run(windows: int, clients: int, hall_boards: int, rate: float, processes: in
         for p in range(processes):
             mine, theirs = context.Pipe()
             process = context.Process(
-                target=run_clients, args=(specs[p::processes], hall.port, theirs), daemon=True
+                target=run_clients, args=(specs[p::processes], [hall.port], theirs), daemon=True
             )
             process.start()
             started.append(process)

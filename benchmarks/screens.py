@@ -14,7 +14,8 @@ Screens: 500 devices (per window its board, its clerk's panel and its keypad wit
 token; hall boards, queue boards, managers' dashboards, kiosks with their tokens) and 2,500
 citizens' phone pages following their queue. They connect from many loopback addresses (at
 most 40 anonymous screens each, under the default cap of 50), in two client processes of the
-minimal asyncio Socket.IO client of tests/socket_crowd.py.
+lean select-loop Socket.IO clients of benchmarks/call_latency.py (4 processes), which time each
+receipt by the kernel's arrival timestamp.
 
 Then, for --seconds: kiosks issue --rate tickets a second (open loop, over the queues the
 windows serve), and 50 clerks call-next, start, serve 1-4 s and finish, again and again. Each
@@ -46,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.api_throughput import percentile, server_cpu_seconds  # noqa: E402
-from benchmarks.call_latency import Api, bench_config, proc_status, serve  # noqa: E402
+from benchmarks.call_latency import Api, ClientSpec, bench_config, proc_status, run_clients, serve  # noqa: E402
 from benchmarks.hall_day import halls, postgres_database  # noqa: E402
 from hallq.live import rooms_for  # noqa: E402
 from hallq.live.subscriptions import KINDS  # noqa: E402
@@ -57,25 +58,12 @@ from tests.live.conftest import add_device_token, add_staff  # noqa: E402
 WINDOWS = 50
 PER_ADDRESS = 40
 GRACE_SECONDS = 5
-
-
-@dataclass(frozen=True)
-class ScreenSpec:
-    kind: str
-    subscription: dict[str, Any]
-    token: str | None
-    server: int  # which of the servers it connects to
-    address: str
-
-    @property
-    def room(self) -> str:
-        ((name, value),) = self.subscription.items()
-        return KINDS[name].room(value)
+CLIENT_PROCESSES = 4
 
 
 def screen_mix(
     served: dict[int, list[str]], devices: int, phones: int, tokens: dict[str, str], servers: int
-) -> list[ScreenSpec]:
+) -> list[ClientSpec]:
     wanted: list[tuple[str, dict[str, Any], str | None]] = []
     for n in served:
         wanted += [
@@ -99,34 +87,13 @@ def screen_mix(
         slot = anonymous // PER_ADDRESS if token is None else 0
         anonymous += token is None
         address = f"127.1.{slot // 250}.{slot % 250 + 1}"
-        specs.append(ScreenSpec(kind, subscription, token, i % servers, address))
+        specs.append(ClientSpec(i, kind, [subscription], token, address, i % servers))
     return specs
 
 
-# -- the screens, in client processes ------------------------------------------------------------
-
-
-def screen_process(specs: list[tuple[int, ScreenSpec]], urls: list[str], pipe: Any) -> None:
-    """Opens its screens, says which failed (index, why), waits for "stop", then sends every screen's
-    receipts of ticket_called: (screen index, ticket id, perf_counter)."""
-    from tests.socket_crowd import Crowd, Screen
-
-    crowd = Crowd()
-    screens = [Screen(urls[spec.server], spec.subscription, spec.address, spec.token) for _, spec in specs]
-    acks = crowd.open(screens, at_once=50)
-    failed = [(index, str(ack)) for (index, _), ack in zip(specs, acks, strict=True)
-              if not (isinstance(ack, dict) and ack.get("ok"))]  # fmt: skip
-    pipe.send(failed)
-    pipe.recv()  # "stop"
-    receipts = [
-        (index, payload["ticket_id"], at)
-        for (index, _), screen in zip(specs, screens, strict=True)
-        for name, payload, at in screen.heard
-        if name == "ticket_called"
-    ]
-    closed = sum(screen.closed for screen in screens)
-    pipe.send((receipts, closed, sum(len(s.heard) for s in screens)))
-    crowd.close(screens)
+def room_of(spec: ClientSpec) -> str:
+    ((name, value),) = spec.subscriptions[0].items()
+    return KINDS[name].room(value)
 
 
 # -- the hall's work --------------------------------------------------------------------------------
@@ -177,7 +144,7 @@ class Work:
             self._error(f"window {n} sign-in: {status}")
             return
         while not self.stop.is_set():
-            sent = time.perf_counter()
+            sent = time.time()  # as the clients' kernel timestamps
             status, body = api.post(f"/windows/{n}/call-next")
             if status == 204 or (status == 200 and body and body["ticket"] is None):
                 time.sleep(0.5)  # nobody waiting for this window
@@ -217,7 +184,7 @@ def main() -> None:
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="hallq-screens-"))
-    served = bench_config(root / "config", WINDOWS)
+    served = bench_config(root / "config", WINDOWS, anonymous_per_address=None)  # the default cap
     with postgres_database() if args.setup == "postgres" else nullcontext() as database_url:
         hall_list = halls(root, args.setup, database_url)
         database = hall_list[0].env["DATABASE_URL"]
@@ -244,25 +211,29 @@ def measure(
     servers: list,
 ) -> None:
     specs = screen_mix(served, args.devices, args.phones, tokens, len(servers))
-    urls = [hall.url for hall in hall_list]
-    pipes, processes = [], []
-    numbered = list(enumerate(specs))
-    for part in (numbered[0::2], numbered[1::2]):
-        mine, theirs = multiprocessing.Pipe()
-        process = multiprocessing.Process(target=screen_process, args=(part, urls, theirs))
-        process.start()
-        pipes.append(mine)
-        processes.append(process)
+    ports = [hall.port for hall in hall_list]
+    context = multiprocessing.get_context("fork")
+    controls, processes = [], []
     began = time.monotonic()
-    failed = [line for pipe in pipes for line in pipe.recv()]
+    for p in range(CLIENT_PROCESSES):
+        mine, theirs = context.Pipe()
+        process = context.Process(
+            target=run_clients, args=(specs[p::CLIENT_PROCESSES], ports, theirs), daemon=True
+        )
+        process.start()
+        controls.append(mine)
+        processes.append(process)
+    for control, process in zip(controls, processes, strict=True):
+        while not control.poll(1):
+            if not process.is_alive():
+                raise SystemExit("a client process failed while connecting (a refused screen?)")
+        control.recv()  # its clients' rooms: every one connected and subscribed
     connected_in = time.monotonic() - began
     rss_connected = [rss_mib(s.pid) for s in servers]
-    print(f"{len(specs) - len(failed)} of {len(specs)} screens connected in {connected_in:.1f} s on "
-          f"{len(servers)} server(s); RSS {' + '.join(f'{r:.0f}' for r in rss_connected)} MiB")  # fmt: skip
-    for index, why in failed[:10]:
-        print(f"  refused or failed: {specs[index].kind} {specs[index].subscription}: {why}")
+    print(f"{len(specs)} screens connected and subscribed in {connected_in:.1f} s to {len(servers)} server(s); "
+          f"server RSS {' + '.join(f'{r:.0f}' for r in rss_connected)} MiB")  # fmt: skip
 
-    work = Work([hall.port for hall in hall_list], tokens, served, args.rate, args.seconds)
+    work = Work(ports, tokens, served, args.rate, args.seconds)
     cpu_before = [server_cpu_seconds(s.pid) for s in servers]
     peak = list(rss_connected)
     stop_sampling = threading.Event()
@@ -279,37 +250,36 @@ def measure(
     time.sleep(GRACE_SECONDS)
     cpu = [server_cpu_seconds(s.pid) - b for s, b in zip(servers, cpu_before, strict=True)]
     stop_sampling.set()
-    for pipe in pipes:
-        pipe.send("stop")
-    results = [pipe.recv() for pipe in pipes]
+    for control in controls:
+        control.send("stop")
+    results = [control.recv() for control in controls]
     for process in processes:
         process.join(30)
-    report(specs, work, results, failed, cpu, rss_connected, peak, load_before, args)
+    report(specs, work, results, cpu, rss_connected, peak, load_before, args)
 
 
-def report(specs, work, results, failed, cpu, rss_connected, peak, load_before, args) -> None:
-    receipts = [r for received, _closed, _total in results for r in received]
-    closed = sum(c for _, c, _ in results)
-    heard_by = defaultdict(set)
+def report(specs, work, results, cpu, rss_connected, peak, load_before, args) -> None:
+    receipts = [r for received, _counts, _cpu in results for r in received]
+    closed = sum(counts.get("closed by the server", 0) for _, counts, _ in results)
+    heard_by: dict[int, set[int]] = defaultdict(set)
     latencies = []
-    for index, ticket_id, at in receipts:
+    for index, ticket_id, arrived, _read in receipts:
         heard_by[ticket_id].add(index)
         if ticket_id in work.calls:
-            latencies.append((at - work.calls[ticket_id][1]) * 1000)
-    by_room = defaultdict(set)
-    for i, spec in enumerate(specs):
-        by_room[spec.room].add(i)
+            latencies.append((arrived - work.calls[ticket_id][1]) * 1000)
+    by_room: dict[str, set[int]] = defaultdict(set)
+    for spec in specs:
+        by_room[room_of(spec)].add(spec.index)
     expected, missing, unexpected = 0, 0, 0
-    not_open = {index for index, _ in failed}
     for ticket_id, (window, _sent, queue) in work.calls.items():
         event = TicketCalled(0, ticket_id, "", queue, "", window, "", False, None)  # type: ignore[arg-type]
         rooms = [room.split("/", 1)[1] for room in rooms_for(event)]
-        should = set().union(*(by_room[room] for room in rooms)) - not_open
+        should = set().union(*(by_room[room] for room in rooms))
         expected += len(should)
         missing += len(should - heard_by[ticket_id])
         unexpected += len(heard_by[ticket_id] - should)
-    unexpected += sum(1 for _, ticket_id, _ in receipts if ticket_id not in work.calls)
-    print(f"\n{args.setup}: {len(specs)} screens, {args.seconds:.0f} s at {args.rate:g} tickets/s, 50 windows; "
+    unexpected += sum(1 for _, ticket_id, _, _ in receipts if ticket_id not in work.calls)
+    print(f"\n{args.setup}: {len(specs)} screens, {args.seconds:.0f} s at {args.rate:g} tickets/s, {WINDOWS} windows; "
           f"load average before {load_before:.1f}")  # fmt: skip
     print(
         f"tickets issued   {len(work.issued_ms):6d}   p50 {percentile(work.issued_ms, 50):7.1f} ms   p99 {percentile(work.issued_ms, 99):7.1f} ms"
@@ -317,13 +287,14 @@ def report(specs, work, results, failed, cpu, rss_connected, peak, load_before, 
     print(f"calls            {len(work.calls):6d}   receipts {len(latencies)} of {expected} expected")
     if latencies:
         print(
-            f"call → screen    p50 {percentile(latencies, 50):7.1f} ms   p99 {percentile(latencies, 99):7.1f} ms   max {max(latencies):7.1f} ms"
+            f"call → screen    p50 {percentile(latencies, 50):7.1f} ms   p99 {percentile(latencies, 99):7.1f} ms   max {max(latencies):7.1f} ms  (call-next sent → at the screen's socket)"
         )
     print(
-        f"missing {missing}, unexpected {unexpected}, screens closed by the end {closed}, errors {len(work.errors)}"
+        f"missing {missing}, unexpected {unexpected}, screens closed by the server {closed}, errors {len(work.errors)}"
     )
     for line in work.errors[:10]:
         print("  error:", line)
+    print(f"the clients' CPU {sum(c for _, _, c in results):.1f} s")
     for i, (c, r0, r1) in enumerate(zip(cpu, rss_connected, peak, strict=True)):
         print(f"server {i}: CPU {c:.1f} s over the run ({c / (args.seconds + GRACE_SECONDS) * 100:.0f} % of one core), "
               f"RSS {r0:.0f} MiB connected, peak {r1:.0f} MiB")  # fmt: skip
