@@ -269,6 +269,29 @@ def run_clients(specs: list[ClientSpec], ports: list[int], control: Any) -> None
     control.send((receipts, counts, time.process_time() - cpu))
 
 
+def start_client_processes(
+    specs: list[ClientSpec], ports: list[int], processes: int, started: list[Any]
+) -> tuple[list[Any], dict[int, list[str]]]:
+    """Forks `processes` client processes sharing out the specs (call it before this process
+    starts any thread), adds them to `started` for the caller to end, and waits until every
+    client has connected and subscribed. Returns their control pipes and the clients' rooms."""
+    context = multiprocessing.get_context("fork")
+    controls = []
+    for p in range(processes):
+        mine, theirs = context.Pipe()
+        process = context.Process(target=run_clients, args=(specs[p::processes], ports, theirs), daemon=True)
+        process.start()
+        started.append(process)
+        controls.append(mine)
+    rooms: dict[int, list[str]] = {}
+    for control, process in zip(controls, started[-processes:], strict=True):
+        while not control.poll(1):
+            if not process.is_alive():
+                raise SystemExit("a client process failed to connect its clients (see above)")
+        rooms |= control.recv()
+    return controls, rooms
+
+
 # -- the run ----------------------------------------------------------------------------------
 
 
@@ -434,24 +457,8 @@ def run(windows: int, clients: int, hall_boards: int, rate: float, processes: in
                 left[queue] -= 1
         specs = client_mix(served, clients, hall_boards, tokens, issued)
 
-        # Fork the client processes before this process starts any thread.
-        context = multiprocessing.get_context("fork")
-        controls = []
         connect_began = time.monotonic()
-        for p in range(processes):
-            mine, theirs = context.Pipe()
-            process = context.Process(
-                target=run_clients, args=(specs[p::processes], [hall.port], theirs), daemon=True
-            )
-            process.start()
-            started.append(process)
-            controls.append(mine)
-        rooms: dict[int, list[str]] = {}
-        for control, process in zip(controls, started, strict=True):
-            while not control.poll(1):
-                if not process.is_alive():
-                    raise SystemExit("a client process failed to connect its clients (see above)")
-            rooms |= control.recv()
+        controls, rooms = start_client_processes(specs, [hall.port], processes, started)
         connect_seconds = time.monotonic() - connect_began
         threads_connected = proc_status(worker, "Threads")
         rss_connected = proc_status(worker, "VmRSS") / 1024

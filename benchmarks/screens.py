@@ -13,8 +13,8 @@ spread over both.
 Screens: 500 devices (per window its board, its clerk's panel and its keypad with the keypad's
 token; hall boards, queue boards, managers' dashboards, kiosks with their tokens) and 2,500
 citizens' phone pages following their queue. They connect from many loopback addresses (at
-most 40 anonymous screens each, under the default cap of 50), in two client processes of the
-lean select-loop Socket.IO clients of benchmarks/call_latency.py (4 processes), which time each
+most 40 anonymous screens each, under the default cap of 50), as 4 client processes of the lean
+select-loop Socket.IO clients of benchmarks/call_latency.py, which time each
 receipt by the kernel's arrival timestamp.
 
 Then, for --seconds: kiosks issue --rate tickets a second (open loop, over the queues the
@@ -30,7 +30,6 @@ stretch. Clients, servers and databases share this machine's 2 cores.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import random
 import sys
@@ -46,8 +45,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.api_throughput import percentile, server_cpu_seconds  # noqa: E402
-from benchmarks.call_latency import Api, ClientSpec, bench_config, proc_status, run_clients, serve  # noqa: E402
+from benchmarks.api_throughput import percentile, server_cpu_seconds, server_rss_mib  # noqa: E402
+from benchmarks.call_latency import Api, ClientSpec, bench_config, serve, start_client_processes  # noqa: E402
 from benchmarks.hall_day import halls, postgres_database  # noqa: E402
 from hallq.live import rooms_for  # noqa: E402
 from hallq.live.subscriptions import KINDS  # noqa: E402
@@ -170,10 +169,6 @@ class Work:
 # -- the run ------------------------------------------------------------------------------------
 
 
-def rss_mib(pid: int) -> float:
-    return proc_status(pid, "VmRSS") / 1024
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--setup", choices=["sqlite", "postgres"], default="sqlite")
@@ -212,24 +207,11 @@ def measure(
 ) -> None:
     specs = screen_mix(served, args.devices, args.phones, tokens, len(servers))
     ports = [hall.port for hall in hall_list]
-    context = multiprocessing.get_context("fork")
-    controls, processes = [], []
+    processes: list[Any] = []
     began = time.monotonic()
-    for p in range(CLIENT_PROCESSES):
-        mine, theirs = context.Pipe()
-        process = context.Process(
-            target=run_clients, args=(specs[p::CLIENT_PROCESSES], ports, theirs), daemon=True
-        )
-        process.start()
-        controls.append(mine)
-        processes.append(process)
-    for control, process in zip(controls, processes, strict=True):
-        while not control.poll(1):
-            if not process.is_alive():
-                raise SystemExit("a client process failed while connecting (a refused screen?)")
-        control.recv()  # its clients' rooms: every one connected and subscribed
+    controls, _rooms = start_client_processes(specs, ports, CLIENT_PROCESSES, processes)
     connected_in = time.monotonic() - began
-    rss_connected = [rss_mib(s.pid) for s in servers]
+    rss_connected = [server_rss_mib(s.pid) for s in servers]
     print(f"{len(specs)} screens connected and subscribed in {connected_in:.1f} s to {len(servers)} server(s); "
           f"server RSS {' + '.join(f'{r:.0f}' for r in rss_connected)} MiB")  # fmt: skip
 
@@ -241,7 +223,7 @@ def measure(
     def sample() -> None:
         while not stop_sampling.wait(0.5):
             for i, s in enumerate(servers):
-                peak[i] = max(peak[i], rss_mib(s.pid))
+                peak[i] = max(peak[i], server_rss_mib(s.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

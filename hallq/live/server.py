@@ -125,10 +125,6 @@ class LiveServer:
     def has_listeners(self, room: str) -> bool:
         return bool(self.sio.manager.rooms.get(NAMESPACE, {}).get(room))
 
-    @property
-    def sockets(self) -> int:
-        return len(self._principals)
-
     # -- on the event loop -----------------------------------------------------------------
 
     async def start(self) -> None:
