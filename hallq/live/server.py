@@ -213,14 +213,16 @@ class LiveServer:
         """Returns an acknowledgement: {"ok": true, "room": ..., "state": ...} or {"ok": false, "error": ...}."""
         try:
             _name, value, kind = parse(what)
-            await self._in_thread(admit, kind, self._principals.get(sid), value)
+            if kind.checked:
+                await self._in_thread(admit, kind, self._principals.get(sid), value)
         except Refused as refused:
             return {"ok": False, "error": str(refused)}
         room = kind.room(value)
         await self.sio.enter_room(sid, self._room(kind, room), namespace=NAMESPACE)
         self._subscribed.add(sid)
         # Read after joining: an event committed meanwhile is both in the state and sent.
-        return {"ok": True, "room": room, "state": await self._in_thread(current_state, kind, value)}
+        now = await self._in_thread(current_state, kind, value) if kind.state else None
+        return {"ok": True, "room": room, "state": now}
 
     def _room(self, kind: Kind, room: str) -> str:
         assert self._hall_id is not None

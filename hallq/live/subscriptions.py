@@ -123,6 +123,11 @@ class Kind:
     state: Callable[[UnitOfWork, Hall, Any], dict[str, Any]] | None = None
     hall_wide: bool = False  # False: the hall's own room; True: heard across halls (the city)
 
+    @property
+    def checked(self) -> bool:
+        """Whether joining needs admit() (in a worker thread): boards and phones do not."""
+        return self.may_join is not _anyone or self.exists is not None
+
 
 KINDS: dict[str, Kind] = {
     "window": Kind(_is_int, lambda n: f"window:{n}", exists=_window_exists, state=_window_state),
