@@ -198,3 +198,12 @@ def log_in(page, url: str, path: str, username: str = "manager", timeout_ms: int
     page.get_by_label("密码").fill("password-123")
     page.get_by_role("button", name="登录").click()
     expect(page).to_have_url(f"{url}{path}")
+
+
+def loaded_image_width(image, timeout_ms: int = 10_000) -> int:
+    """The natural width of an <img> once the browser has fetched it (0 if it failed to decode).
+
+    An image is a request of its own: being in the page or visible says nothing about its pixels.
+    """
+    image.page.wait_for_function("img => img.complete", arg=image.element_handle(), timeout=timeout_ms)
+    return image.evaluate("img => img.naturalWidth")

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
 from tests.conftest import DEMO_CONFIG
-from tests.live.conftest import LiveHall, new_hall
+from tests.live.conftest import LiveHall, loaded_image_width, new_hall
 
 pytestmark = pytest.mark.browser
 
@@ -139,7 +139,7 @@ def test_taking_a_ticket_shows_the_number_the_api_reports(kiosk, live):
     assert reminder.locator("h3").inner_text() == "等候期间，请核对是否已备齐以下材料"
     assert reminder.locator(".checklist li").count() >= 1
     qr = kiosk.locator(".ticket img.qr")
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert loaded_image_width(qr) > 0
     note = kiosk.get_by_test_id("print-note")
     kiosk.wait_for_selector("[data-testid=print-note]:has-text('请从下方出票口取走号票。')", timeout=TIMEOUT)
     assert live.api("GET", f"/tickets/{ticket['id']}").json()["print"]["status"] == "printed"
@@ -337,7 +337,7 @@ def test_with_the_printer_out_of_paper_the_screen_becomes_the_ticket(browser, tm
         note = page.get_by_test_id("print-note")
         assert note.inner_text() == "打印机未能出票，您的号码依然有效：请拍照或记住您的号码。"
         assert note.get_attribute("role") == "alert"
-        assert page.locator(".ticket img.qr").evaluate("img => img.complete && img.naturalWidth > 0")
+        assert loaded_image_width(page.locator(".ticket img.qr")) > 0
         page.screenshot(path=str(tmp_path / "unprinted.png"))
         printers = requests.get(
             f"{hall.url}/api/v1/printers", headers={"Authorization": f"Bearer {token}"}, timeout=5

@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.live.conftest import loaded_image_width
+
 pytestmark = pytest.mark.browser
 
 TIMEOUT = 10_000  # ms
@@ -175,7 +177,7 @@ def test_the_window_board_shows_the_clerks_photo_when_the_hall_has_one(live, bro
     expect(photo).to_be_hidden()  # nobody signed in
     panel.get_by_role("button", name="挂牌上岗").click()
     expect(photo).to_be_visible()
-    assert photo.evaluate("img => img.naturalWidth") == 300
+    assert loaded_image_width(photo) == 300
     box = photo.bounding_box()
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= 320
 
