@@ -224,11 +224,6 @@ class WindowOut(BaseModel):
     current: CurrentTicketOut | None
 
 
-class WindowActionOut(BaseModel):
-    window: WindowOut
-    ticket: TicketOut | None
-
-
 class QueueLoadOut(BaseModel):
     code: str
     name: str
@@ -251,6 +246,15 @@ class PanelOut(BaseModel):
     queues: list[QueueLoadOut] = Field(description="The window's queues, in its order of preference")
     waiting_here: int = Field(description="Tickets transferred to this very window, waiting")
     today: ClerkDayOut | None = Field(description="The signed-in clerk's day so far")
+
+
+class WindowActionOut(PanelOut):
+    """A clerk's action: the panel after it, and the ticket it moved."""
+
+    acted_on: TicketOut | None = Field(
+        description="The ticket the action called, started, finished, marked absent or transferred: "
+        "after a finish it is no longer the window's"
+    )
 
 
 class PrintOut(BaseModel):

@@ -77,24 +77,56 @@ def _window_row(uow: UnitOfWork, hall: Hall, number: int) -> Row[tuple[int, int 
 
 
 def _act(number: int, action: Action, *, any_clerk: bool = False) -> WindowActionOut | None:
+    """Run a clerk's action and answer with the whole panel after it (the panel page draws
+    this answer and reads nothing more), and the ticket the action moved."""
     with state().db.write() as uow:
         hall = current_hall(uow)
         found = _window_row(uow, hall, number)
         result = action(uow, hall, number, _acting_staff(number, found.clerk_id, any_clerk))
         if result is None:
             return None
-        ticket = result if isinstance(result, Ticket) else None
         uow.session.flush()
         window = uow.session.get(Window, found.id)  # the core's instance, from the identity map
         assert window is not None
-        return WindowActionOut(
-            window=windows_out(uow, [window])[0], ticket=ticket_out(uow, ticket) if ticket else None
-        )
+        panel = _panel_out(uow, hall, window, yours=_may_act(number, window.clerk_id))
+        moved = None
+        if isinstance(result, Ticket):
+            at_window = panel.ticket is not None and panel.ticket.id == result.id
+            moved = panel.ticket if at_window else ticket_out(uow, result)
+        return WindowActionOut(**dict(panel), acted_on=moved)
+
+
+def _may_act(number: int, clerk_id: int | None) -> bool:
+    """Whether the current user may act at this window now (what the panel offers them)."""
+    try:
+        return _acting_staff(number, clerk_id, any_clerk=False) is not None
+    except NotPermitted:
+        if current_user.role == "device":
+            raise
+        return False
+    except InvalidState:  # a caller at a closed window: it may look, not act
+        return False
+
+
+def _panel_out(uow: UnitOfWork, hall: Hall, window: Window, *, yours: bool) -> PanelOut:
+    ticket = uow.session.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
+    return PanelOut(
+        window=windows_out(uow, [window])[0],
+        yours=yours,
+        ticket=ticket_out(uow, ticket) if ticket else None,
+        transfer_note=desk.transfer_note(uow, ticket) if ticket else None,
+        queues=[QueueLoadOut(**vars(load)) for load in desk.queue_loads(uow, hall, window)],
+        waiting_here=desk.waiting_at_window(uow, hall, window),
+        today=ClerkDayOut(**vars(desk.clerk_day(uow, hall, window.clerk_id))) if window.clerk_id else None,
+    )
 
 
 def _window_action(rule: str, summary: str, **kwargs):
     responses = {
-        200: ("The window and its ticket after the action", WindowActionOut),
+        200: (
+            "The window's panel after the action: the window, its ticket, its queues' load and the clerk's day",
+            PanelOut,
+        ),
         404: ("No such window", None),
         409: ("The window or its ticket is not in a state that allows this", None),
     }
@@ -123,28 +155,9 @@ def panel(number: int) -> PanelOut:
     with state().db.read() as uow:
         hall = current_hall(uow)
         found = _window_row(uow, hall, number)
-        try:
-            yours = _acting_staff(number, found.clerk_id, any_clerk=False) is not None
-        except NotPermitted:
-            if current_user.role == "device":
-                raise
-            yours = False
-        except InvalidState:  # a caller at a closed window: it may look, not act
-            yours = False
         window = uow.session.get(Window, found.id)
         assert window is not None
-        ticket = uow.session.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
-        return PanelOut(
-            window=windows_out(uow, [window])[0],
-            yours=yours,
-            ticket=ticket_out(uow, ticket) if ticket else None,
-            transfer_note=desk.transfer_note(uow, ticket) if ticket else None,
-            queues=[QueueLoadOut(**vars(load)) for load in desk.queue_loads(uow, hall, window)],
-            waiting_here=desk.waiting_at_window(uow, hall, window),
-            today=ClerkDayOut(**vars(desk.clerk_day(uow, hall, window.clerk_id)))
-            if window.clerk_id
-            else None,
-        )
+        return _panel_out(uow, hall, window, yours=_may_act(number, found.clerk_id))
 
 
 @_window_action("sign-in", "Sign in at a window (挂牌上岗)", roles=STAFF)

@@ -38,7 +38,7 @@ def test_serving_a_ticket_from_call_to_finish(api, clock):
     assert api.post("/windows/3/recall", "clerk3").get_json()["ticket"]["status"] == "called"
     assert api.post("/windows/3/start", "clerk3").get_json()["window"]["state"] == "serving"
     finished = api.post("/windows/3/finish", "clerk3", {"outcome": "supplement"})
-    assert finished.get_json()["ticket"]["status"] == "finished"
+    assert finished.get_json()["acted_on"]["status"] == "finished"
     assert finished.get_json()["window"]["state"] == "idle"
     assert api.post("/windows/3/call-next", "clerk3").status_code == 204
 
@@ -71,13 +71,13 @@ def test_no_show_requeue_transfer_and_call_a_number(api):
         api.post("/tickets", "guide", {"queue": "A"})
     api.post("/windows/1/call-next", "clerk1")
     absent = api.post("/windows/1/no-show", "clerk1", {"requeue": True}).get_json()
-    assert absent["ticket"]["number"] == "A001" and absent["ticket"]["status"] == "waiting"
+    assert absent["acted_on"]["number"] == "A001" and absent["acted_on"]["status"] == "waiting"
     assert absent["window"]["state"] == "idle"
 
     chosen = api.post("/windows/1/call", "clerk1", {"number": "A003"}).get_json()
     assert chosen["ticket"]["number"] == "A003"
     moved = api.post("/windows/1/transfer", "clerk1", {"queue": "D", "note": "需先办社保"}).get_json()
-    assert moved["ticket"]["queue"] == "D" and moved["ticket"]["status"] == "waiting"
+    assert moved["acted_on"]["queue"] == "D" and moved["acted_on"]["status"] == "waiting"
     assert api.post("/windows/5/call-next", "clerk5").get_json()["ticket"]["number"] == "A003"
     missing = api.post("/windows/1/call", "clerk1", {"number": "A099"})
     assert missing.status_code == 404 and missing.get_json()["message"] == "no waiting ticket A099 today"

@@ -85,6 +85,35 @@ def test_a_clerk_signs_in_and_serves_with_the_keyboard(live, panel):
     assert followed is None or followed["status"] == "finished"
 
 
+def test_a_call_costs_the_panel_one_post_and_no_read(live, panel):
+    """The panel draws the POST's answer and the window's pushes; it reads GET /panel only when
+    a push brings another ticket or clerk than it shows."""
+    page = panel
+    page.get_by_role("button", name="挂牌上岗").click()
+    expect(page.get_by_test_id("state")).to_have_text("空闲")
+    ticket = issue(live)
+    expect(page.get_by_test_id("queues").locator("tr", has_text="企业开办")).not_to_contain_text("无人等候")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(f"{r.method} {r.url.removeprefix(live.url)}"))
+
+    page.keyboard.press("n")
+    expect(page.get_by_test_id("state")).to_have_text("呼叫中")
+    called = page.get_by_test_id("number").inner_text()
+    # Another actor at the window (here its manager; a hardware caller alike) starts the
+    # service: the push, which comes after the call's own, moves the panel on by itself.
+    assert live.api("POST", "/windows/8/start", "manager").status_code == 200
+    expect(page.get_by_test_id("state")).to_have_text("办理中")
+    expect(page.get_by_test_id("details")).to_contain_text("已办理 0 分钟")
+    assert requests == ["POST /api/v1/windows/8/call-next"], requests
+    assert called <= ticket["number"]
+
+    # Someone else finishes the service: the clerk's day and the ticket at the window are not
+    # in the push, so the panel reads itself once.
+    live.api("POST", "/windows/8/finish", "manager", json={})
+    expect(page.get_by_test_id("state")).to_have_text("空闲")
+    assert requests.count("GET /api/v1/windows/8/panel") == 1, requests
+
+
 def test_pause_with_a_reason_and_resume(live, panel):
     page = panel
     page.get_by_role("button", name="挂牌上岗").click()

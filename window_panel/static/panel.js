@@ -20,7 +20,7 @@
     closed: [],
   };
 
-  let panel = null; // the latest answer of GET /panel
+  let panel = null; // the latest panel the server answered: GET /panel or an action's POST
   let busy = false; // one request at a time: a double press sends nothing twice
 
   function format(text, values = {}) {
@@ -52,13 +52,19 @@
     return { status: response.status, ok: response.ok, data };
   }
 
+  // Draw a panel the server answered (GET /panel, or the POST of an action).
+  function apply(answer) {
+    panel = answer;
+    render();
+    followQueues();
+  }
+
   async function refresh() {
+    pushes.reset();
     try {
       const answer = await request("GET", `/windows/${setup.window}/panel`);
       if (!answer.ok) return say(format(S.failed, { message: answer.data.message }));
-      panel = answer.data;
-      render();
-      followQueues();
+      apply(answer.data);
     } catch {
       say(S.offline);
     }
@@ -133,18 +139,26 @@
     if (busy) return;
     busy = true;
     render();
+    let answered = false;
     try {
       const answer = await request("POST", `/windows/${setup.window}/${action}`, body);
+      answered = answer.ok;
       if (answer.status === 204) say(S.nobody, "info");
-      else if (answer.ok) say("");
-      else if (answer.status === 409 && panel.ticket && ["call-next", "call"].includes(action))
+      else if (answer.ok) {
+        say("");
+        pushes.answered(answer.data);
+        apply(answer.data);
+      } else if (answer.status === 409 && panel.ticket && ["call-next", "call"].includes(action))
         say(format(S.finish_first, { number: panel.ticket.number }));
       else say(format(S.failed, { message: answer.data.message }));
     } catch {
       say(S.offline);
     } finally {
       busy = false;
-      await refresh();
+      // Refused or lost: what the panel showed was out of date, or may be.
+      if (answered) pushes.flush();
+      else await refresh();
+      render();
     }
   }
 
@@ -254,6 +268,51 @@
     }
   }
 
+  // The window's state pushes, applied in the order the server committed them. A push that
+  // arrives while an action's POST is in flight waits for the answer; pushes of commits before
+  // the action's are older than its answer and dropped, up to the action's own push.
+  const pushes = {
+    held: [],
+    awaited: null, // the answered action's own push, while it has not arrived
+    // What a push must agree on with the panel to be applied as it is.
+    key: (ticket, clerk, queues) => JSON.stringify([ticket, clerk, queues]),
+    ofPanel: (shown) =>
+      pushes.key(shown.ticket && shown.ticket.number, shown.window.clerk && shown.window.clerk.badge, shown.window.queues),
+    ofPush: (push) => pushes.key(push.current_number, push.clerk_badge, push.queues),
+    reset() {
+      this.held = [];
+      this.awaited = null;
+    },
+    answered(answer) {
+      this.awaited = JSON.stringify([answer.window.state, this.ofPanel(answer)]);
+    },
+    receive(push) {
+      if (push.window !== setup.window) return;
+      if (busy) this.held.push(push);
+      else this.take(push);
+    },
+    flush() {
+      const held = this.held;
+      this.held = [];
+      for (const push of held) this.take(push);
+    },
+    take(push) {
+      if (this.awaited !== null) {
+        if (JSON.stringify([push.state, this.ofPush(push)]) === this.awaited) this.awaited = null;
+        return; // the action's own push (the panel shows it already), or an older one
+      }
+      if (!panel) return;
+      // Another ticket, clerk or queues: the push does not carry their details.
+      if (this.ofPush(push) !== this.ofPanel(panel)) return refresh();
+      // The same ticket at the same window, a step on (started from the window's caller,
+      // paused, resumed): the push says all that changed.
+      Object.assign(panel.window, { state: push.state, pause_reason: push.pause_reason, since: push.since });
+      if (panel.ticket && push.state === "serving" && !panel.ticket.started_at)
+        Object.assign(panel.ticket, { status: "serving", started_at: push.current_since });
+      render();
+    },
+  };
+
   function listen() {
     const link = $("[data-testid=link]");
     socket = io("/hall", { transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 2000 });
@@ -264,10 +323,11 @@
         followed.add(code);
         socket.emit("subscribe", { queue_load: code });
       }
+      // Whatever happened while the panel was not in the window's room: read it once.
       socket.emit("subscribe", { window: setup.window }, () => refresh());
     });
     socket.on("disconnect", () => (link.dataset.online = "false"));
-    socket.on("window_state", (state) => state.window === setup.window && refresh());
+    socket.on("window_state", (push) => pushes.receive(push));
     socket.on("queue_state", (state) => {
       const load = panel && panel.queues.find((q) => q.code === state.queue);
       if (!load) return;
