@@ -80,6 +80,9 @@ class QueueState(DomainEvent):
     queue_name: str
     waiting: int
     oldest_issued_at: datetime | None  # the longest-waiting ticket's issue time
+    # The ids of its waiting tickets in the order they will be called: a citizen's phone page
+    # finds its place here, with no request per call.
+    line: list[int]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Row, bindparam, func, select
 
 from .events import QueueState, TicketCalled, WindowState
 from .halls import hall_by_id
@@ -47,11 +47,33 @@ _WAITING_BY_QUEUE = (
     .where(Ticket.status == TicketStatus.WAITING)
     .group_by(Ticket.queue_id)
 )
+# Waiting tickets in the order their queue's windows call them (priority first, then by
+# queued_at and id, as ticketing.waiting_ahead counts them): of one queue, or of a hall's.
+_CALL_ORDER = (Ticket.priority.is_(None), Ticket.queued_at, Ticket.id)
 _WAITING_IN_QUEUE = (
-    select(func.count(), func.min(Ticket.issued_at))
+    select(Ticket.queue_id, Ticket.id, Ticket.issued_at, Ticket.target_window_id)
     .where(Ticket.queue_id == bindparam("queue_id"), Ticket.service_day == bindparam("day"))
     .where(Ticket.status == TicketStatus.WAITING)
+    .order_by(*_CALL_ORDER)
 )
+_WAITING_IN_HALL = (
+    select(Ticket.queue_id, Ticket.id, Ticket.issued_at, Ticket.target_window_id)
+    .where(Ticket.hall_id == bindparam("hall_id"), Ticket.service_day == bindparam("day"))
+    .where(Ticket.status == TicketStatus.WAITING)
+    .order_by(Ticket.queue_id, *_CALL_ORDER)
+)
+
+
+def _queue_state(queue: Queue, waiting: list[Row[tuple[int, int, datetime, int | None]]]) -> QueueState:
+    return QueueState(
+        hall_id=queue.hall_id,
+        queue=queue.code,
+        queue_name=queue.name,
+        waiting=len(waiting),
+        oldest_issued_at=min((row.issued_at for row in waiting), default=None),
+        # Those transferred to one window wait in that window's line, not the queue's.
+        line=[row.id for row in waiting if row.target_window_id is None],
+    )
 
 
 def waiting_counts(uow: UnitOfWork, hall_id: int) -> dict[int, tuple[int, datetime]]:
@@ -65,13 +87,8 @@ def queue_state(uow: UnitOfWork, queue_id: int) -> QueueState:
     queue = uow.session.get(Queue, queue_id)
     assert queue is not None
     today = service_day(hall_by_id(uow, queue.hall_id), uow.now())
-    waiting, oldest = uow.session.execute(_WAITING_IN_QUEUE, {"day": today, "queue_id": queue.id}).one()
-    return QueueState(
-        hall_id=queue.hall_id,
-        queue=queue.code,
-        queue_name=queue.name,
-        waiting=waiting,
-        oldest_issued_at=oldest,
+    return _queue_state(
+        queue, list(uow.session.execute(_WAITING_IN_QUEUE, {"day": today, "queue_id": queue.id}))
     )
 
 
@@ -79,18 +96,12 @@ def queue_state(uow: UnitOfWork, queue_id: int) -> QueueState:
 
 
 def queue_states(uow: UnitOfWork, hall: Hall) -> list[QueueState]:
-    counts = waiting_counts(uow, hall.id)
+    today = service_day(hall, uow.now())
+    waiting: dict[int, list[Row[tuple[int, int, datetime, int | None]]]] = {}
+    for row in uow.session.execute(_WAITING_IN_HALL, {"hall_id": hall.id, "day": today}):
+        waiting.setdefault(row.queue_id, []).append(row)
     queues = uow.session.scalars(select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.position))
-    return [
-        QueueState(
-            hall_id=hall.id,
-            queue=q.code,
-            queue_name=q.name,
-            waiting=counts.get(q.id, (0, None))[0],
-            oldest_issued_at=counts.get(q.id, (0, None))[1],
-        )
-        for q in queues
-    ]
+    return [_queue_state(q, waiting.get(q.id, [])) for q in queues]
 
 
 def window_states(uow: UnitOfWork, hall: Hall) -> list[WindowState]:

@@ -16,12 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from hallq.state import current_hall, state
 from queue_core import UnitOfWork, city, dashboard, evaluations, notices
 from queue_core.errors import NotFound
 from queue_core.halls import window_by_number
-from queue_core.models import OVERSIGHT, Hall, Role
-from queue_core.snapshots import queue_states, recent_calls, window_state, window_states
+from queue_core.models import OVERSIGHT, Hall, Queue, Role
+from queue_core.snapshots import queue_state, queue_states, recent_calls, window_state, window_states
 
 from .rooms import CITY_ROOM
 
@@ -91,8 +93,8 @@ def _keypad_state(uow: UnitOfWork, hall: Hall, value: int) -> dict[str, Any]:
 
 
 def _queue_state(uow: UnitOfWork, hall: Hall, value: str) -> dict[str, Any]:
-    found = [q for q in queue_states(uow, hall) if q.queue == value]
-    return {"queue": found[0].payload() if found else None}
+    queue_id = uow.session.scalar(select(Queue.id).where(Queue.hall_id == hall.id, Queue.code == value))
+    return {"queue": queue_state(uow, queue_id).payload() if queue_id is not None else None}
 
 
 def _kiosk_state(uow: UnitOfWork, hall: Hall, value: str) -> dict[str, Any]:

@@ -89,14 +89,56 @@ async function sendRating(body) {
   return answer.message || t("rate_failed");
 }
 
+// Seconds per place in the line, from the server's last estimate: the page keeps the estimate
+// in step with the people ahead that the events tell it, and re-reads it after a reconnect.
+let perPlace = null;
+
+function take(read) {
+  ticket = read;
+  perPlace = ticket.waiting_ahead > 0 && ticket.estimated_wait_seconds !== null
+    ? ticket.estimated_wait_seconds / ticket.waiting_ahead : null;
+  render();
+  // Also after every (re)subscription: a rating made on the keypad meanwhile shows.
+  if (ticket.status === "finished") loadRating();
+}
+
 async function refresh() {
   const response = await fetch(`${setup.api}/tickets/${ticket.id}`, { headers: { Accept: "application/json" } });
-  if (response.ok) {
-    ticket = await response.json();
-    render();
-    // Also after every (re)subscription: a rating made on the keypad meanwhile shows.
-    if (ticket.status === "finished") loadRating();
+  if (response.ok) take(await response.json());
+}
+
+// The queue's line, in call order, comes with each change of the queue: our place in it is
+// the people ahead. A ticket sent to one window waits in that window's line, not in this.
+function onQueueState(queue) {
+  if (queue.queue !== ticket.queue || ticket.status !== "waiting") return;
+  const place = queue.line.indexOf(ticket.id);
+  if (place < 0) return;
+  ticket.waiting_ahead = place;
+  ticket.estimated_wait_seconds = perPlace === null ? (place === 0 ? 0 : null) : Math.round(place * perPlace);
+  render();
+}
+
+function onCalled(call) {
+  if (call.ticket_id !== ticket.id) return; // another's call: its queue_state follows
+  Object.assign(ticket, {
+    status: "called", waiting_ahead: 0, estimated_wait_seconds: 0,
+    window: { number: call.window, name: call.window_name }, called_at: call.at,
+  });
+  render();
+}
+
+function onChanged(change) {
+  if (change.ticket_id !== ticket.id) return;
+  if (change.step === "transferred") {
+    // Another queue or one window's line, and other windows to go to: read them once.
+    if (change.queue !== ticket.queue) socket.emit("subscribe", { queue: change.queue });
+    ticket.queue = change.queue;
+    return refresh();
   }
+  ticket.status = change.status;
+  if (change.status === "waiting") ticket.window = null; // put back in line: queue_state follows
+  render();
+  if (ticket.status === "finished") loadRating();
 }
 
 document.querySelector(".language").addEventListener("click", () => {
@@ -106,13 +148,14 @@ document.querySelector(".language").addEventListener("click", () => {
 
 const socket = io("/hall", { transports: ["websocket"] });
 socket.on("connect", () => {
-  socket.emit("subscribe", { queue: ticket.queue });  // people ahead change with every call in it
-  // Once the server has us in the ticket's room, fetch whatever happened before (or while we
+  socket.emit("subscribe", { queue: ticket.queue }); // its line moves with every call in it
+  // Once the server has us in the ticket's room, read whatever happened before (or while we
   // were disconnected): from then on no step of the ticket can fall between the two.
   socket.emit("subscribe", { ticket: ticket.id }, refresh);
 });
-for (const name of ["ticket_called", "ticket_changed", "queue_state"]) socket.on(name, refresh);
+socket.on("queue_state", onQueueState);
+socket.on("ticket_called", onCalled);
+socket.on("ticket_changed", onChanged);
 // Rated on the window's keypad (or the keypad's time ran out): show what the page may do now.
 socket.on("evaluation_closed", loadRating);
-render();
-if (ticket.status === "finished") loadRating();
+take(ticket);

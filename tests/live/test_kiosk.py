@@ -157,6 +157,9 @@ def test_a_double_tap_takes_one_ticket(kiosk, live):
 
 
 def test_the_phone_page_follows_the_ticket_live(browser, live):
+    """From the events alone: the people ahead go down with each call in the queue, and its own
+    call shows, without a request."""
+    before = live.api("POST", "/tickets", "K1", json={"queue": "D"}).json()
     ticket = live.api("POST", "/tickets", "K1", json={"queue": "D"}).json()
     context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
     phone = context.new_page()
@@ -164,12 +167,23 @@ def test_the_phone_page_follows_the_ticket_live(browser, live):
         phone.goto(f"{live.url}/t/{ticket['key']}")
         assert phone.locator(".number").inner_text() == ticket["number"]
         phone.wait_for_function("document.querySelector('.status').textContent === '等候中'", timeout=TIMEOUT)
+        ahead = live.api("GET", f"/tickets/{ticket['id']}").json()["waiting_ahead"]
+        expect(phone.locator(".ahead")).to_have_text(str(ahead))
+        asked: list[str] = []
+        phone.on("request", lambda r: asked.append(r.url))
+
         assert live.api("POST", "/windows/6/sign-in", "clerk6").ok
+        live.api("POST", "/windows/6/no-show", "clerk6", json={})  # what an earlier test left called
+        assert live.api("POST", "/windows/6/call", "clerk6", json={"number": before["number"]}).ok
+        expect(phone.locator(".ahead")).to_have_text(str(ahead - 1))
+        assert live.api("POST", "/windows/6/no-show", "clerk6", json={}).ok
         assert live.api("POST", "/windows/6/call", "clerk6", json={"number": ticket["number"]}).ok
         phone.wait_for_function(
             "document.querySelector('.status').textContent === '已叫号：请到 6 号窗口办理'", timeout=TIMEOUT
         )
         assert phone.locator(".ticket").get_attribute("data-status") == "called"
+        expect(phone.locator(".ahead")).to_have_text("—")
+        assert asked == []
     finally:
         context.close()
     assert requests.get(f"{live.url}/t/not-a-key", timeout=5).status_code == 404

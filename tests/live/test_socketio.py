@@ -82,6 +82,7 @@ def test_a_call_reaches_its_window_board_and_the_hall_board_only(live, boards):
         "queue_name": "出入境业务",
         "waiting": 1,
         "oldest_issued_at": issued["issued_at"].replace("Z", "+00:00"),
+        "line": [issued["id"]],
     }
 
     assert live.api("POST", "/windows/3/call-next", "clerk3").status_code == 200
@@ -133,6 +134,32 @@ def test_a_citizen_follows_their_ticket(live, boards):
     assert live.api("POST", "/windows/1/call", "clerk1", json={"number": ticket["number"]}).ok
     call = phone.next("ticket_called")
     assert (call["number"], call["window"]) == (ticket["number"], 1)
+
+
+def test_fifty_phones_find_their_place_in_the_call_alone(live, boards):
+    """A call in a queue costs its phone pages no request: the queue_state it pushes carries the
+    queue's line in call order, and each phone's place in it is its people ahead."""
+    live.api("POST", "/windows/1/sign-in", "clerk1")
+    live.api("POST", "/windows/1/no-show", "clerk1", json={})  # what an earlier test left called
+    tickets = [live.api("POST", "/tickets", "K1", json={"queue": "A"}).json() for _ in range(50)]
+    phones = []
+    for ticket in tickets:
+        phone = boards({"queue": "A"})
+        phone.client.call("subscribe", {"ticket": ticket["id"]}, namespace="/hall", timeout=5)
+        phones.append(phone)
+    first = tickets[0]
+    assert live.api("POST", "/windows/1/call", "clerk1", json={"number": first["number"]}).ok
+
+    call = phones[0].next("ticket_called")
+    assert (call["ticket_id"], call["window"]) == (first["id"], 1)
+    for phone, ticket in zip(phones[1:], tickets[1:], strict=True):
+        line = phone.next("queue_state")["line"]
+        told = live.api("GET", f"/tickets/{ticket['id']}").json()
+        assert told["status"] == "waiting" and line.index(ticket["id"]) == told["waiting_ahead"]
+    assert first["id"] not in line
+    live.api("POST", "/windows/1/no-show", "clerk1", json={})
+    for ticket in tickets[1:]:
+        live.api("POST", f"/tickets/{ticket['id']}/cancel", "guide")
 
 
 def test_dashboard_and_keypad_need_tokens(live, boards):
