@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from .checked import update_if
 from .errors import InvalidState
 from .events import TicketChanged
-from .models import Ticket, TicketEvent, TicketEventKind, Window
+from .models import Ticket, TicketEvent, TicketEventKind, TicketStatus, Window
 
 if TYPE_CHECKING:
     from .db import UnitOfWork
@@ -29,6 +29,48 @@ CHANGES_WAITING = {
     TicketEventKind.TRANSFERRED,
     TicketEventKind.CANCELLED,
 }
+
+
+# The hall's one lock order, so that two transactions never wait for each other in a ring
+# (PostgreSQL's deadlock): a window's row before a ticket's. A window's actions lock their
+# window first (halls.window_by_number(lock=True)) and change its ticket after; a change made
+# to a ticket from outside its window (a guide's cancel) goes through lock_with_window.
+AT_A_WINDOW = {TicketStatus.CALLED, TicketStatus.SERVING}
+
+
+def lock_with_window(uow: UnitOfWork, ticket: Ticket) -> Window | None:
+    """Lock the ticket, and first the window it is at, in the hall's lock order; re-read both.
+
+    Answers the window the ticket is called to or served at now, or None while it waits.
+    Raises InvalidState when a window took it between our first read and the lock: we could
+    only lock that window after the ticket, against the order. (SQLite's BEGIN IMMEDIATE
+    already serialises writers, and SQLAlchemy drops FOR UPDATE there.)
+    """
+    seen_at = ticket.window_id if ticket.status in AT_A_WINDOW else None
+    window = None
+    if seen_at is not None:
+        window = uow.session.scalar(
+            select(Window)
+            .where(Window.id == seen_at)
+            .with_for_update(of=Window)
+            .execution_options(populate_existing=True)
+        )
+    uow.session.scalars(  # fetched, so that the ticket's instance is refreshed in place
+        select(Ticket)
+        .where(Ticket.id == ticket.id)
+        .with_for_update(of=Ticket)
+        .execution_options(populate_existing=True)
+    ).one()
+    now_at = ticket.window_id if ticket.status in AT_A_WINDOW else None
+    if now_at is None:
+        return None
+    if now_at != seen_at:
+        taken_by = uow.session.get(Window, now_at)
+        raise InvalidState(
+            f"ticket {ticket.number} was just {ticket.status} at window {taken_by.number if taken_by else now_at}",
+            window=taken_by.number if taken_by else None,
+        )
+    return window
 
 
 def transition(uow: UnitOfWork, ticket: Ticket, expected: set[str], **values: Any) -> None:
