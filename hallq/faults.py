@@ -7,8 +7,12 @@ leaves each process serving its own clients (MessageQueue)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import random
 import threading
+import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import socketio
@@ -33,9 +37,43 @@ class RateLimiter(Protocol):
     def test(self, item: RateLimitItem, *identifiers: str) -> bool: ...
 
 
+# PostgreSQL's answer to two transactions that each hold a row the other wants (deadlock
+# detected) or that it could not serialise: it rolled one back, and running that one again
+# succeeds. The hall's lock order (queue_core.ticket_log) makes these rare; they are retried,
+# never answered as the database being away.
+_CONFLICT_STATES = {"40P01", "40001"}
+CONFLICT_ATTEMPTS = 4
+
+
+def conflict(exc: BaseException) -> bool:
+    return isinstance(exc, sa_exc.DBAPIError) and getattr(exc.orig, "sqlstate", None) in _CONFLICT_STATES
+
+
+def retrying_conflicts(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the view again, a few times and after a short random pause, when its transaction
+    lost a conflict: the transaction rolled back whole, and nothing leaves a view before its
+    commit (events are published after it)."""
+
+    @functools.wraps(view)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(1, CONFLICT_ATTEMPTS):
+            try:
+                return view(*args, **kwargs)
+            except sa_exc.DBAPIError as exc:
+                if not conflict(exc):
+                    raise
+                log.info("%s %s: %s, run again (%d)", request.method, request.path, problem(exc), attempt)
+            time.sleep(random.uniform(0.005, 0.02 * 2**attempt))
+        return view(*args, **kwargs)
+
+    return run
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(sa_exc.DBAPIError, _database_error)
     app.register_error_handler(sa_exc.TimeoutError, _database_error)
+    for endpoint, view in list(app.view_functions.items()):
+        app.view_functions[endpoint] = retrying_conflicts(view)
 
 
 def problem(exc: BaseException) -> str:
@@ -46,9 +84,17 @@ def problem(exc: BaseException) -> str:
 
 
 def _database_error(exc: sa_exc.SQLAlchemyError) -> Any:
+    from .api import PREFIX, error
+
+    if conflict(exc) and request.path.startswith(PREFIX + "/"):
+        # Lost every run: rare enough to ask the client to try once more.
+        log.warning("%s %s: %s after %d runs", request.method, request.path, problem(exc), CONFLICT_ATTEMPTS)
+        message = (
+            "another action changed the same ticket or window at this moment: nothing was changed, try again"
+        )
+        return error(409, "conflict", message)
     if not unavailable(exc):
         raise exc  # a bug, not the database being away: Flask's 500 with its traceback in the log
-    from .api import PREFIX, error
 
     log.warning("database unavailable for %s %s: %s", request.method, request.path, problem(exc))
     if request.path.startswith(PREFIX + "/"):

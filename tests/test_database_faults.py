@@ -6,11 +6,14 @@ the database is back works with no restart."""
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import event, text
 
+from queue_core.models import Role, Staff
 from tests.conftest import Api, app_settings, initialise_database, new_postgres_database
 from tests.tcp_proxy import TcpProxy
 
@@ -147,3 +150,38 @@ def test_postgres_cut_in_the_middle_of_issuing_leaves_no_half_ticket(postgres_ap
     second = api.post("/tickets", "device:K1", {"queue": "A"})
     assert second.status_code == 201, second.get_data(as_text=True)
     assert int(second.get_json()["number"][1:]) == int(first["number"][1:]) + 1
+
+
+def test_a_deadlock_is_run_again_not_answered_as_an_outage(postgres_app):
+    """Another transaction holds the ticket a clerk starts, then wants the clerk's window: the
+    hall's lock order broken from outside, so PostgreSQL must roll one of the two back. The
+    clerk's request is the one (it waited first); it runs again and answers 200, not 503."""
+    app, _proxy = postgres_app
+    with app.extensions["hallq"].db.write() as uow:
+        hall_id = uow.session.scalar(text("SELECT id FROM hall"))
+        uow.session.add(
+            Staff(hall_id=hall_id, username="clerk1", name="办事员", badge="0001", role=Role.CLERK)
+        )
+    api = Api(app)
+    assert api.post("/windows/1/sign-in", "clerk1").status_code == 200
+    issued = api.post("/tickets", "device:K1", {"queue": "A"}).get_json()
+    assert api.post("/windows/1/call", "clerk1", {"number": issued["number"]}).status_code == 200
+    holding, released = threading.Event(), threading.Event()
+
+    def against_the_order() -> None:
+        with app.extensions["hallq"].db.engine.connect() as conn, conn.begin():
+            conn.execute(text("SELECT id FROM ticket WHERE id = :id FOR UPDATE"), {"id": issued["id"]})
+            holding.set()
+            time.sleep(0.4)  # the clerk's start now holds window 1 and waits for the ticket
+            conn.execute(text('SELECT id FROM "window" WHERE number = 1 FOR UPDATE'))
+            time.sleep(0.2)
+        released.set()
+
+    other = threading.Thread(target=against_the_order)
+    other.start()
+    holding.wait(5)
+    started = api.post("/windows/1/start", "clerk1")
+    other.join(10)
+    assert released.is_set()
+    assert started.status_code == 200, started.get_data(as_text=True)
+    assert started.get_json()["window"]["state"] == "serving"
