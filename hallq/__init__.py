@@ -14,16 +14,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from queue_core import Clock, Database, SystemClock, make_engine
 
 from . import acting, faults
+from .api import PREFIX, error, json_http_error
 from .api.openapi import DbIntConverter
 from .config_files import load_hall
 from .extensions import babel, csrf, login_manager
+from .i18n import LOCALES
 from .live import LiveServer
 from .live.city import CityFigures
 from .printing import PrintService
 from .settings import Settings, load_settings
 from .state import HallqState
-
-LOCALES = ("zh_CN", "en")
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         proxies=settings.HALLQ_PROXIES,
         client_manager=queue.client_manager() if queue else None,
     )
-    database = Database(make_engine(settings.database_url()), clock or SystemClock())
+    database = Database(make_engine(settings.database_url(), serving=True), clock or SystemClock())
     database.publisher = CityFigures(database, live, shared=queue is not None)
     app.extensions["hallq"] = HallqState(
         settings=settings,
@@ -82,14 +82,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.before_request(acting.begin_request)
     app.teardown_request(acting.end_request)
     app.register_error_handler(HTTPException, _http_error)
-    faults.init_app(app)
+    faults.init_app(app, api_error=error)
     return app
 
 
 def _http_error(exc: HTTPException) -> Any:
     """Under /api/ every error answers in JSON; pages keep Flask's own error pages."""
-    from .api import PREFIX, json_http_error
-
     return json_http_error(exc) if request.path.startswith(PREFIX + "/") else exc
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import audit
+from . import audit, deadlines
 from .clock import Clock
 from .events import DomainEvent
 from .models import Window
@@ -37,10 +37,20 @@ BUSY_TIMEOUT_MS = 30_000
 Publisher = Callable[[Sequence[DomainEvent]], None]
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, serving: bool = False, **kwargs: Any) -> Engine:
+    """An engine for the URL. A serving engine (the server's, not a command's such as a
+    migration) bounds every PostgreSQL statement (queue_core.deadlines)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        connect_args = dict(deadlines.CONNECT_ARGS) | kwargs.pop("connect_args", {})
+        if serving:
+            options = connect_args.get("options", "")
+            connect_args["options"] = f"{options} {deadlines.statement_timeout_option()}".strip()
+            kwargs.setdefault("pool_timeout", deadlines.POOL_TIMEOUT_S)
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+        if serving:
+            deadlines.StatementWatchdog(engine)
+        return engine
     if parsed.database in (None, "", ":memory:"):
         raise ValueError("Hallq needs a SQLite file, not an in-memory database")
     timeout_ms = round(busy_timeout(parsed) * 1000)

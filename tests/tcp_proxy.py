@@ -1,5 +1,7 @@
 """A TCP proxy in a thread, to put between a server and its PostgreSQL or Redis and cut the line:
-cut() drops every connection through it and hangs up on new ones until restore()."""
+cut() drops every connection through it and hangs up on new ones until restore(); silence()
+is a silent partition: every line stays open and nothing crosses it, either way, until
+restore()."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._cut = False
+        self._silent = threading.Event()
         threading.Thread(target=self._accept, name="tcp-proxy", daemon=True).start()
 
     def cut(self) -> None:
@@ -25,9 +28,13 @@ class TcpProxy:
         for sock in dropped:
             _close(sock)
 
+    def silence(self) -> None:
+        self._silent.set()
+
     def restore(self) -> None:
         with self._lock:
             self._cut = False
+        self._silent.clear()
 
     def close(self) -> None:
         self.cut()
@@ -44,6 +51,11 @@ class TcpProxy:
             if cut:
                 _close(client)
                 continue
+            if self._silent.is_set():  # accepted, and never answered
+                with self._lock:
+                    self._open.add(client)
+                threading.Thread(target=_pump, args=(client, None, self._silent), daemon=True).start()
+                continue
             try:
                 server = socket.create_connection(self.upstream)
             except OSError:
@@ -52,18 +64,20 @@ class TcpProxy:
             with self._lock:
                 self._open |= {client, server}
             for source, target in ((client, server), (server, client)):
-                threading.Thread(target=_pump, args=(source, target), daemon=True).start()
+                threading.Thread(target=_pump, args=(source, target, self._silent), daemon=True).start()
 
 
-def _pump(source: socket.socket, target: socket.socket) -> None:
+def _pump(source: socket.socket, target: socket.socket | None, silent: threading.Event) -> None:
     try:
         while data := source.recv(65536):
-            target.sendall(data)
+            if target is not None and not silent.is_set():
+                target.sendall(data)
     except OSError:  # the other side, or cut(), closed the line
         pass
     finally:
         _close(source)
-        _close(target)
+        if target is not None:
+            _close(target)
 
 
 def _close(sock: socket.socket) -> None:

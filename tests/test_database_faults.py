@@ -185,3 +185,19 @@ def test_a_deadlock_is_run_again_not_answered_as_an_outage(postgres_app):
     assert released.is_set()
     assert started.status_code == 200, started.get_data(as_text=True)
     assert started.get_json()["window"]["state"] == "serving"
+
+
+def test_a_silent_partition_answers_503_within_5_s_and_recovers(postgres_app):
+    """The database's line stays open and nothing comes back (a partition, a hung host): the
+    request still ends with 503 in bounded time, not when the kernel gives up (~15 min)."""
+    app, proxy = postgres_app
+    api = Api(app)
+    api.token("device:K1")
+    assert api.post("/tickets", "device:K1", {"queue": "A"}).status_code == 201
+    proxy.silence()
+    began = time.monotonic()
+    assert_unavailable(api.post("/tickets", "device:K1", {"queue": "A"}))
+    assert time.monotonic() - began < 5
+    proxy.restore()
+    again = api.post("/tickets", "device:K1", {"queue": "A"})
+    assert again.status_code == 201, again.get_data(as_text=True)
