@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from manager.reports import GROUP_NAMES, HALL, as_xlsx  # noqa: E402
+from hallq.present.reports import GROUP_NAMES, HALL, as_xlsx  # noqa: E402
 from queue_core import Database, SystemClock, make_engine, migrate, rollups, statistics  # noqa: E402
 from queue_core.halls import hall_by_code  # noqa: E402
 from queue_core.models import Ticket  # noqa: E402

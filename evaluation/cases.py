@@ -2,8 +2,9 @@
 filters, and one case with its rating, its trail and a form for the next step.
 
 A thin layer over queue_core.cases: the step goes through ``cases.act`` exactly as the API's
-does, and the pages read the case as the API answers it (``case_out``). Plain HTML forms: the
-step is a POST with the CSRF token, answered by a redirect back with a flashed result."""
+does, and the pages read the case as the API answers it (hallq.present's ``case_out``). Plain
+HTML forms: the step is a POST with the CSRF token, answered by a redirect back with a flashed
+result."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from hallq.api.evaluations import case_out
+from hallq.present.evaluations import case_out
 from hallq.state import current_hall, state
 from queue_core import UnitOfWork, accounts, cases
 from queue_core.errors import DomainError, NotFound

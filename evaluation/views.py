@@ -14,7 +14,7 @@ from typing import Any
 from flask import abort, render_template, url_for
 from flask_babel import get_locale
 
-from hallq.api import PREFIX as API_PREFIX
+from hallq.present import API_PREFIX
 from hallq.state import current_hall, state
 from queue_core.errors import NotFound
 from queue_core.halls import window_by_number

@@ -36,6 +36,7 @@ from queue_core.models import ApiToken, Hall, Role, Staff
 
 from .acting import hall_id
 from .extensions import login_manager
+from .i18n import LOCALES
 from .state import state
 
 bp = Blueprint("auth", __name__)
@@ -287,8 +288,6 @@ def logout() -> Any:
 
 @bp.get("/lang/<code>")
 def set_language(code: str) -> Any:
-    from . import LOCALES
-
     if code in LOCALES:
         session["lang"] = code
     return redirect(_local(request.args.get("next", "")) or "/")

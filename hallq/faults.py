@@ -25,10 +25,13 @@ from sqlalchemy import exc as sa_exc
 
 from queue_core.db import unavailable
 
+from .present import API_PREFIX
+
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 REDIS_TIMEOUT = 2.0  # seconds to connect to Redis or hear its answer: a lost one must not hold requests
+REDIS_PAUSE_AFTER_FAILURE = 10.0  # seconds the limits are counted locally before Redis is tried again
 
 
 class RateLimiter(Protocol):
@@ -69,9 +72,11 @@ def retrying_conflicts(view: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-def init_app(app: Flask) -> None:
-    app.register_error_handler(sa_exc.DBAPIError, _database_error)
-    app.register_error_handler(sa_exc.TimeoutError, _database_error)
+def init_app(app: Flask, api_error: Callable[..., Any]) -> None:
+    """api_error: how the JSON API answers an error (hallq.api.error), for the paths under it."""
+    database_error = functools.partial(_database_error, api_error=api_error)
+    app.register_error_handler(sa_exc.DBAPIError, database_error)
+    app.register_error_handler(sa_exc.TimeoutError, database_error)
     for endpoint, view in list(app.view_functions.items()):
         app.view_functions[endpoint] = retrying_conflicts(view)
 
@@ -83,23 +88,21 @@ def problem(exc: BaseException) -> str:
     return f"{original.__class__.__name__}: {first_line}"
 
 
-def _database_error(exc: sa_exc.SQLAlchemyError) -> Any:
-    from .api import PREFIX, error
-
-    if conflict(exc) and request.path.startswith(PREFIX + "/"):
+def _database_error(exc: sa_exc.SQLAlchemyError, api_error: Callable[..., Any]) -> Any:
+    if conflict(exc) and request.path.startswith(API_PREFIX + "/"):
         # Lost every run: rare enough to ask the client to try once more.
         log.warning("%s %s: %s after %d runs", request.method, request.path, problem(exc), CONFLICT_ATTEMPTS)
         message = (
             "another action changed the same ticket or window at this moment: nothing was changed, try again"
         )
-        return error(409, "conflict", message)
+        return api_error(409, "conflict", message)
     if not unavailable(exc):
         raise exc  # a bug, not the database being away: Flask's 500 with its traceback in the log
 
     log.warning("database unavailable for %s %s: %s", request.method, request.path, problem(exc))
-    if request.path.startswith(PREFIX + "/"):
+    if request.path.startswith(API_PREFIX + "/"):
         message = "the database is briefly unavailable: nothing was changed, try again shortly"
-        response = make_response(error(503, "database_unavailable", message))
+        response = make_response(api_error(503, "database_unavailable", message))
     else:
         response = make_response(render_template("unavailable.html"), 503)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -217,6 +220,7 @@ class _SharedLimiter:
         )
         self._shared = MovingWindowRateLimiter(storage)
         self._local = MovingWindowRateLimiter(MemoryStorage())
+        self._redis_again_at = 0.0
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
         return self._counted("hit", item, identifiers)
@@ -225,9 +229,14 @@ class _SharedLimiter:
         return self._counted("test", item, identifiers)
 
     def _counted(self, method: str, item: RateLimitItem, identifiers: tuple[str, ...]) -> bool:
+        # After a failure, Redis is asked again only once the pause is over: a Redis that
+        # hangs costs one request its timeout per pause, not every request.
+        if time.monotonic() < self._redis_again_at:
+            return getattr(self._local, method)(item, *identifiers)
         try:
             allowed: bool = getattr(self._shared, method)(item, *identifiers)
         except StorageError as exc:
+            self._redis_again_at = time.monotonic() + REDIS_PAUSE_AFTER_FAILURE
             self.queue.failed(exc.storage_error)
             return getattr(self._local, method)(item, *identifiers)
         self.queue.worked()

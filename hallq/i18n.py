@@ -1,10 +1,13 @@
-"""Texts that pages' scripts show, kept in the Babel catalogue like every other UI text."""
+"""The languages Hallq speaks, and the texts that pages' scripts show, kept in the Babel
+catalogue like every other UI text."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from flask_babel import force_locale, gettext
+
+LOCALES = ("zh_CN", "en")
 
 
 def _n(message: str) -> str:

@@ -14,8 +14,8 @@ from queue_core.db import unavailable
 from queue_core.models import Window
 
 from . import faults
-from .api.catalog import queues_out
-from .api.views import windows_out
+from .present.catalog import queues_out
+from .present.windows import windows_out
 from .state import current_hall, state
 
 bp = Blueprint("pages", __name__)

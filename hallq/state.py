@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cachetools import TTLCache
@@ -38,6 +39,12 @@ class HallqState:
     @property
     def hall_code(self) -> str:
         return self.spec.hall.code
+
+    @property
+    def map_file(self) -> Path | None:
+        """The config folder's floor plan (hall.toml's `map`), where it names one."""
+        name = self.spec.hall.map
+        return Path(self.settings.HALLQ_CONFIG) / name if name else None
 
 
 def state() -> HallqState:

@@ -12,10 +12,10 @@ from flask import Response, abort, render_template, request, url_for
 from sqlalchemy import select
 
 from evaluation.strings import rating_strings_for
-from hallq.api import PREFIX as API_PREFIX
-from hallq.api.catalog import departments_out, topics_out
-from hallq.api.hall_map import floor_plan
-from hallq.api.views import ticket_out
+from hallq.present import API_PREFIX
+from hallq.present.catalog import departments_out, topics_out
+from hallq.present.hall_map import floor_plan
+from hallq.present.tickets import ticket_out
 from hallq.state import current_hall, state
 from queue_core.appointments import CODE_ALPHABET
 from queue_core.models import Ticket
@@ -56,7 +56,7 @@ def hall_map() -> Response:
     """The floor plan: uploaded by a manager or the config folder's (both checked: no scripts in
     it). Revalidated on every fetch: a kiosk asks again after each idle return."""
     with state().db.read() as uow:
-        plan = floor_plan(current_hall(uow))
+        plan = floor_plan(current_hall(uow), state().map_file)
     if plan is None:
         abort(404)
     response = Response(plan, mimetype="image/svg+xml", headers={"Cache-Control": "no-cache"})

@@ -1,8 +1,9 @@
 """/manager/admin/…: the hall's administration in the browser. Managers and admins change the
 set-up; supervisors (电子监察) see the same pages read-only. Every page is a thin client of the
-JSON API (hallq.api.administration and its neighbours): admin.js sends a form as the API's
-payload, shows the API's message when it refuses, and offers to undo what it just changed by
-sending back what the page showed before."""
+JSON API (hallq.api.administration and its neighbours) and shows what the API answers, made by
+the same presenters (hallq.present): admin.js sends a form as the API's payload, shows the API's
+message when it refuses, and offers to undo what it just changed by sending back what the page
+showed before."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from hallq.api import PREFIX as API_PREFIX
-from hallq.api.administration import department_specs, queue_specs, window_spec
-from hallq.api.hall_map import map_out
-from hallq.api.views import windows_out
+from evaluation.cases import require_manager
+from hallq.present import API_PREFIX
+from hallq.present.administration import department_specs, queue_specs, window_spec
+from hallq.present.hall_map import map_out
+from hallq.present.windows import windows_out
 from hallq.state import current_hall, state
 from queue_core.halls import windows_of
 from queue_core.models import MANAGERS
@@ -34,8 +36,6 @@ SECTIONS: list[tuple[str, Any]] = [
 
 def admin_page(template: str, **context: Any) -> Any:
     """Renders an administration page for a manager, admin or supervisor (403 for others)."""
-    from evaluation.cases import require_manager  # see manager.views.home
-
     require_manager()
     with state().db.read() as uow:
         hall_name = current_hall(uow).name
@@ -79,8 +79,9 @@ def admin_windows() -> Any:
     """Which window serves which queue, as a grid: ticking a box opens the window for that queue
     at once (the two clicks a manager needs for a long queue: this page, then the box)."""
     with state().db.read() as uow:
-        rows = windows_of(uow, current_hall(uow).id)
-        windows, queues = [window_spec(w) for w in rows], queue_specs(uow)
+        hall = current_hall(uow)
+        rows = windows_of(uow, hall.id)
+        windows, queues = [window_spec(w) for w in rows], queue_specs(uow, hall)
         states = {w.number: w for w in windows_out(uow, rows)}
     return admin_page(
         "manager/admin/windows.html",
@@ -95,7 +96,7 @@ def admin_windows() -> Any:
 @login_required
 def admin_queues() -> Any:
     with state().db.read() as uow:
-        queues = queue_specs(uow)
+        queues = queue_specs(uow, current_hall(uow))
     return admin_page("manager/admin/queues.html", queues=queues)
 
 
@@ -103,7 +104,7 @@ def admin_queues() -> Any:
 @login_required
 def admin_departments() -> Any:
     with state().db.read() as uow:
-        departments = department_specs(uow)
+        departments = department_specs(uow, current_hall(uow))
     return admin_page("manager/admin/departments.html", departments=departments)
 
 
@@ -112,5 +113,5 @@ def admin_departments() -> Any:
 def admin_map() -> Any:
     """The floor plan the kiosks show, which windows it draws, and a new one to upload."""
     with state().db.read() as uow:
-        plan = map_out(uow, current_hall(uow))
+        plan = map_out(uow, current_hall(uow), state().map_file)
     return admin_page("manager/admin/map.html", plan=plan)

@@ -12,10 +12,9 @@ from flask import abort, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from hallq.api.administration import department_specs, queue_specs
-from hallq.api.catalogue_admin import CatalogueQuery, catalogue, catalogue_item
-from hallq.api.staff_admin import staff_out
-from hallq.api.tokens_admin import devices, tokens_of
+from hallq.present.administration import department_specs, queue_specs, staff_out
+from hallq.present.catalogue import CatalogueQuery, catalogue, catalogue_item
+from hallq.present.devices import devices, tokens_of
 from hallq.state import current_hall, state
 from queue_core import accounts, notices, setup
 from queue_core.errors import NotFound
@@ -43,8 +42,9 @@ def admin_items() -> Any:
         department=request.args.get("department") or None, q=request.args.get("q", "").strip()[:60]
     )
     with state().db.read() as uow:
-        items = [catalogue_item(i) for i in catalogue(uow, current_hall(uow), query)]
-        departments = department_specs(uow)
+        hall = current_hall(uow)
+        items = [catalogue_item(i) for i in catalogue(uow, hall, query)]
+        departments = department_specs(uow, hall)
     return admin_page("manager/admin/items.html", items=items, departments=departments, query=query)
 
 
@@ -67,7 +67,7 @@ def _item_page(code: str | None) -> Any:
             item = catalogue_item(setup.item_by_code(uow, hall, code)) if code else None
         except NotFound as exc:
             abort(404, exc.message)
-        queues, departments = queue_specs(uow), department_specs(uow)
+        queues, departments = queue_specs(uow, hall), department_specs(uow, hall)
     return admin_page(
         "manager/admin/item.html",
         item=item,
@@ -99,7 +99,7 @@ def admin_staff() -> Any:
 @login_required
 def admin_devices() -> Any:
     with state().db.read() as uow:
-        found = devices(uow, current_hall(uow), state().spec)
+        found = devices(uow, current_hall(uow), state().spec, state().printing.kiosk_printers)
     return admin_page("manager/admin/devices.html", devices=found, local=_local_time())
 
 

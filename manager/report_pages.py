@@ -2,7 +2,7 @@
 /manager/audit: the audit trail (电子监察) with its filters and whether its hash chain holds.
 
 Managers, admins and supervisors may open both (supervisors read everything and change
-nothing; neither page changes anything). The report's table is manager.reports.rows() of the
+nothing; neither page changes anything). The report's table is hallq.present.reports.rows() of the
 same summary the API answers, so the page, the CSV, the XLSX and the JSON cannot disagree."""
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from evaluation.cases import require_manager
+from hallq.present.audit import find_entries
+from hallq.present.reports import COLUMNS, rows
 from hallq.state import current_hall, state
 from queue_core import statistics
 from queue_core.audit import verify
@@ -24,7 +27,6 @@ from queue_core.errors import DomainError, Invalid
 from queue_core.numbering import service_day
 
 from . import bp
-from .reports import COLUMNS, rows
 
 GROUPINGS = {
     "": _l("Whole hall"),
@@ -36,14 +38,6 @@ GROUPINGS = {
 }
 AUDIT_LIMIT = 200  # entries on the page; the filters narrow it down
 RATE_COLUMNS = frozenset(header for header, _read in COLUMNS if header.endswith("率"))
-
-
-def _require_oversight() -> None:
-    # Imported here: hallq.api imports manager.reports, so this module is loaded while
-    # hallq.api is, and evaluation.cases needs hallq.api complete.
-    from evaluation.cases import require_manager
-
-    require_manager()
 
 
 def cell(header: str, value: Any) -> str:
@@ -122,7 +116,7 @@ def chart_data(summary: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/reports")
 @login_required
 def reports() -> Any:
-    _require_oversight()
+    require_manager()
     group_by = request.args.get("group_by", "")
     with state().db.read() as uow:
         hall = current_hall(uow)
@@ -159,9 +153,7 @@ def reports() -> Any:
 @bp.get("/audit")
 @login_required
 def audit() -> Any:
-    _require_oversight()
-    from hallq.api.audit import find_entries  # see _require_oversight
-
+    require_manager()
     filters = {name: request.args.get(name, "").strip() for name in ("from", "to", "actor", "action")}
     with state().db.read() as uow:
         hall = current_hall(uow)

@@ -16,8 +16,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from hallq.api import PREFIX as API_PREFIX
+from evaluation.cases import LEVEL_NAMES, case_counts, require_manager
 from hallq.pages import WINDOW_STATE_NAMES
+from hallq.present import API_PREFIX
 from hallq.state import current_hall, state
 from queue_core.models import MANAGERS, AlarmKind
 
@@ -36,10 +37,6 @@ ALARM_NAMES = {
 @bp.get("/")
 @login_required
 def home() -> Any:
-    # Imported here: hallq.api imports manager.reports, so manager's modules are loaded while
-    # hallq.api is, and evaluation.cases needs hallq.api complete.
-    from evaluation.cases import LEVEL_NAMES, case_counts, require_manager
-
     require_manager()
     with state().db.read() as uow:
         hall = current_hall(uow)

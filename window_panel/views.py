@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from hallq.api import PREFIX as API_PREFIX
-from hallq.api.views import windows_out
 from hallq.pages import WINDOW_STATE_NAMES
+from hallq.present import API_PREFIX
+from hallq.present.windows import windows_out
 from hallq.printing import PRIORITY_LABELS
 from hallq.state import current_hall, state
 from queue_core.errors import NotFound

@@ -1,4 +1,6 @@
-"""The JSON API at /api/v1: the contract for kiosks, boards, panels and other systems."""
+"""The JSON API at /api/v1: the contract for kiosks, boards, panels and other systems. Here are
+its views, its request models, its error handling and its OpenAPI document; what it answers
+(the output models and the presenters) is hallq.present's, shared with the pages."""
 
 from __future__ import annotations
 
@@ -13,9 +15,9 @@ from wtforms import ValidationError
 from queue_core.errors import DomainError, Invalid, InvalidState, NotFound, NotPermitted
 
 from ..extensions import csrf
+from ..present import API_PREFIX as PREFIX
 from .openapi import ApiDoc, PayloadError, Unauthenticated
 
-PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 doc = ApiDoc(title="Hallq API", version="1.0")
 csrf.exempt(bp)  # bearer clients need no CSRF token; session clients are checked below
@@ -84,21 +86,10 @@ def openapi() -> Any:
     return jsonify(doc.document(PREFIX))
 
 
-# The views register themselves on bp.
-from . import (  # noqa: E402,F401
-    administration,
-    alarms,
-    appointments,
-    audit,
-    catalog,
-    catalogue_admin,
-    evaluations,
-    hall_map,
-    notices,
-    printing,
-    staff_admin,
-    stats,
-    tickets,
-    tokens_admin,
-    windows,
-)
+# The views register themselves on bp, and the OpenAPI document lists their paths in this
+# order (the kiosks' catalogue and printing before the appointments that print).
+# isort: off
+from . import administration, alarms, catalog, printing, appointments, audit  # noqa: E402,F401
+from . import catalogue_admin, evaluations, hall_map, notices, tokens_admin, staff_admin  # noqa: E402,F401
+from . import stats, tickets, windows  # noqa: E402,F401
+# isort: on

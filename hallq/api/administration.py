@@ -9,15 +9,13 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from queue_core import UnitOfWork, setup
+from queue_core import setup
 from queue_core.errors import Invalid
-from queue_core.halls import departments_of, queues_of, window_by_number
-from queue_core.models import MANAGERS, Department, Queue, Window
+from queue_core.halls import window_by_number
+from queue_core.models import MANAGERS
 from queue_core.spec import (
     DepartmentSettings,
     DepartmentSpec,
-    Hours,
-    QueueRef,
     QueueSettings,
     QueueSpec,
     WindowQueues,
@@ -25,36 +23,11 @@ from queue_core.spec import (
     WindowSpec,
 )
 
+from ..present.administration import department_spec, queue_spec, window_spec
 from ..state import current_hall, state
 from . import bp, doc
 
 CHANGED = "Not valid (the message names the field), or a queue it names does not exist"
-
-
-def window_spec(window: Window) -> WindowSpec:
-    queues = [QueueRef(code=link.queue.code, weight=link.weight) for link in window.queue_links]
-    return WindowSpec(number=window.number, name=window.name, queues=queues)
-
-
-def queue_spec(queue: Queue) -> QueueSpec:
-    hours = Hours(open=queue.opens_at, close=queue.closes_at) if queue.opens_at and queue.closes_at else None
-    return QueueSpec(
-        code=queue.code,
-        name=queue.name,
-        name_en=queue.name_en,
-        number_format=queue.number_format,
-        range=(queue.number_start, queue.number_end),
-        wrap=queue.wrap,
-        daily_quota=queue.daily_quota,
-        hours=hours,
-        last_ticket=queue.last_ticket_at,
-        id_limit=queue.id_limit,
-        target_wait_minutes=queue.target_wait_minutes,
-    )
-
-
-def department_spec(department: Department) -> DepartmentSpec:
-    return DepartmentSpec(code=department.code, name=department.name)
 
 
 Keyed = TypeVar("Keyed", QueueSpec, DepartmentSpec)
@@ -147,13 +120,3 @@ def put_department(code: str, body: DepartmentSettings) -> DepartmentSpec:
     spec = _with_key(DepartmentSpec, body, code)
     with state().db.write() as uow:
         return department_spec(setup.save_department(uow, current_hall(uow), spec))
-
-
-def queue_specs(uow: UnitOfWork) -> list[QueueSpec]:
-    """The hall's queues as the administration pages show them."""
-    return [queue_spec(q) for q in queues_of(uow, current_hall(uow).id)]
-
-
-def department_specs(uow: UnitOfWork) -> list[DepartmentSpec]:
-    """The hall's departments as the administration pages show them."""
-    return [department_spec(d) for d in departments_of(uow, current_hall(uow).id)]

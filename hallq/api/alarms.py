@@ -8,13 +8,10 @@ from flask_login import current_user
 from queue_core import alarms
 from queue_core.models import MANAGERS, OVERSIGHT
 
+from ..present.alarms import AlarmOut, alarm_out
 from ..state import current_hall, state
 from . import bp, doc
-from .schemas import AlarmOut, AlarmQuery
-
-
-def alarm_out(alarm) -> AlarmOut:
-    return AlarmOut.model_validate(alarms.as_event(alarm).payload())
+from .schemas import AlarmQuery
 
 
 @doc.operation(

@@ -5,25 +5,13 @@ from __future__ import annotations
 from flask_login import current_user
 
 from queue_core.appointments import book, check_in
-from queue_core.models import Appointment, Role
+from queue_core.models import Role
 
+from ..present.tickets import AppointmentOut, IssuedTicketOut, appointment_out, ticket_out, with_latest_print
 from ..state import current_hall, state
 from . import bp, doc
-from .printing import is_kiosk, print_ticket, with_latest_print
-from .schemas import AppointmentOut, AppointmentRequest, CheckInRequest, IssuedTicketOut
-from .views import ticket_out
-
-
-def appointment_out(appointment: Appointment) -> AppointmentOut:
-    return AppointmentOut(
-        code=appointment.code,
-        item_id=appointment.item_id,
-        item_name=appointment.item.name,
-        slot_start=appointment.slot_start,
-        slot_end=appointment.slot_end,
-        name=appointment.name,
-        status=appointment.status,
-    )
+from .printing import is_kiosk, print_ticket
+from .schemas import AppointmentRequest, CheckInRequest
 
 
 @doc.operation(

@@ -9,78 +9,31 @@ from pathlib import Path
 from typing import Literal
 
 from flask import Response, request
-from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import select
+from pydantic import Field, ValidationError
 from werkzeug.utils import secure_filename
 
 from queue_core import UnitOfWork, setup
 from queue_core.errors import Invalid
-from queue_core.models import MANAGERS, OVERSIGHT, Hall, ServiceItem
+from queue_core.models import MANAGERS, OVERSIGHT
 from queue_core.spec import HallSpec, ItemSettings, ItemSpec
 
 from ..config_files import ConfigError, load_catalog, write_catalog
+from ..present.administration import department_specs, queue_specs
+from ..present.catalogue import CatalogueItem, CatalogueQuery, ImportOut, catalogue, catalogue_item, item_spec
 from ..state import current_hall, state
 from . import bp, doc
-from .administration import department_specs, queue_specs
 from .schemas import Payload
 
 # A catalogue of 650 items with their full texts is about 2 MB as XLSX.
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
-class CatalogueItem(ItemSpec):
-    active: bool = Field(description="Shown on the kiosks; false once withdrawn")
-
-
-class CatalogueQuery(Payload):
-    department: str | None = Field(None, max_length=20, description="a department code")
-    q: str = Field("", max_length=60, description="part of the name or code, or pinyin initials")
-
-
 class ItemActive(Payload):
     active: bool = Field(description="false withdraws the item from the kiosks; true publishes it again")
 
 
-class ImportOut(BaseModel):
-    added: int
-    updated: int
-
-
 class ExportQuery(Payload):
     format: Literal["csv", "xlsx"] = "xlsx"
-
-
-def item_spec(item: ServiceItem) -> ItemSpec:
-    return ItemSpec.model_validate(
-        {
-            **{
-                name: getattr(item, name)
-                for name in ItemSpec.model_fields
-                if name not in ("department", "queue")
-            },
-            "department": item.department.code,
-            "queue": item.queue.code,
-        }
-    )
-
-
-def catalogue_item(item: ServiceItem) -> CatalogueItem:
-    return CatalogueItem(**item_spec(item).model_dump(), active=item.active)
-
-
-def catalogue(uow: UnitOfWork, hall: Hall, query: CatalogueQuery | None = None) -> list[ServiceItem]:
-    """The hall's items in the order of their departments, then by code."""
-    items = uow.session.scalars(select(ServiceItem).where(ServiceItem.hall_id == hall.id))
-    wanted = (query or CatalogueQuery()).q.lower()
-    department = query.department if query else None
-    found = [
-        item
-        for item in items
-        if (department is None or item.department.code == department)
-        and (wanted in item.name.lower() or wanted in item.code.lower() or wanted in item.search_initials)
-    ]
-    found.sort(key=lambda item: (item.department.position, item.code))
-    return found
 
 
 @doc.operation(
@@ -182,7 +135,10 @@ def import_catalogue() -> ImportOut:
 def _as_now(uow: UnitOfWork) -> HallSpec:
     """The hall with the departments and queues it has now (the browser may have added some
     since hall.toml was loaded), for the catalogue's checks."""
-    return state().spec.model_copy(update={"departments": department_specs(uow), "queues": queue_specs(uow)})
+    hall = current_hall(uow)
+    return state().spec.model_copy(
+        update={"departments": department_specs(uow, hall), "queues": queue_specs(uow, hall)}
+    )
 
 
 @doc.operation(

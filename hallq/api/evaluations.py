@@ -13,38 +13,21 @@ from sqlalchemy import select
 from queue_core import UnitOfWork, accounts, cases, evaluation_figures, evaluations
 from queue_core.errors import NotFound, NotPermitted
 from queue_core.halls import window_by_number
-from queue_core.models import (
-    MANAGERS,
-    OVERSIGHT,
-    Department,
-    Evaluation,
-    EvaluationCase,
-    Hall,
-    ServiceItem,
-    Staff,
-    Ticket,
-    Window,
-)
-from queue_core.numbering import service_day
+from queue_core.models import MANAGERS, OVERSIGHT, Evaluation, Hall, ServiceItem, Ticket, Window
 from queue_core.spec import EvaluationSpec
 
+from ..present.evaluations import (
+    CaseOut,
+    EvaluationOut,
+    EvaluationSummaryOut,
+    PhoneRatingOut,
+    case_out,
+    evaluation_out,
+)
 from ..state import current_hall, state
 from . import bp, doc
 from .openapi import PUBLIC
-from .schemas import (
-    CaseOut,
-    CaseQuery,
-    CaseStepOut,
-    CaseStepRequest,
-    ClerkOut,
-    EvaluationOut,
-    EvaluationSummaryOut,
-    PeriodQuery,
-    PhoneRatingOut,
-    RatingListQuery,
-    RatingRequest,
-)
-from .views import period
+from .schemas import CaseQuery, CaseStepRequest, PeriodQuery, RatingListQuery, RatingRequest, period
 
 NOT_STAFF = "staff cannot rate: ratings come from the window's keypad or the citizen's phone page"
 
@@ -260,61 +243,3 @@ def case_step(case_id: int, body: CaseStepRequest) -> CaseOut:
         owner = accounts.account(uow, hall, body.owner).id if body.owner else None
         case = cases.act(uow, hall, case_id, body.action, current_user.id, body.note, owner)
         return case_out(uow, hall, case)
-
-
-def evaluation_out(uow: UnitOfWork, evaluation: Evaluation) -> EvaluationOut:
-    session = uow.session
-    window = session.get(Window, evaluation.window_id)
-    clerk = session.get(Staff, evaluation.clerk_id) if evaluation.clerk_id else None
-    item = session.get(ServiceItem, evaluation.item_id) if evaluation.item_id else None
-    department = session.get(Department, evaluation.department_id) if evaluation.department_id else None
-    case_id = session.scalar(select(EvaluationCase.id).where(EvaluationCase.evaluation_id == evaluation.id))
-    return EvaluationOut(
-        id=evaluation.id,
-        ticket=evaluation.ticket.number,
-        ticket_id=evaluation.ticket_id,
-        window=window.number if window else 0,
-        clerk=ClerkOut(name=clerk.name, badge=clerk.badge) if clerk else None,
-        item=item.name if item else None,
-        department=department.name if department else None,
-        service_day=evaluation.service_day.isoformat(),
-        status=evaluation.status,  # type: ignore[arg-type]
-        score=evaluation.score,
-        reasons=evaluation.reasons,
-        comment=evaluation.comment,
-        channel=evaluation.channel,  # type: ignore[arg-type]
-        requested_at=evaluation.requested_at,
-        rated_at=evaluation.rated_at,
-        case_id=case_id,
-    )
-
-
-def case_out(uow: UnitOfWork, hall: Hall, case: EvaluationCase) -> CaseOut:
-    today = service_day(hall, uow.now())
-    return CaseOut(
-        id=case.id,
-        stage=case.stage,
-        owner=case.owner.username if case.owner else None,
-        owner_name=case.owner.name if case.owner else None,
-        deadline=case.deadline.isoformat(),
-        overdue=cases.is_overdue(case, today),
-        opened_at=case.opened_at,
-        closed_at=case.closed_at,
-        resolution=case.resolution,
-        called_back=case.called_back,
-        next_actions=cases.next_actions(case),
-        evaluation=evaluation_out(uow, case.evaluation),
-        steps=[
-            CaseStepOut(
-                action=step.action,
-                from_stage=step.from_stage,
-                to_stage=step.to_stage,
-                by=step.staff.name if step.staff else None,
-                owner=step.owner.name if step.owner else None,
-                note=step.note,
-                deadline=step.deadline.isoformat() if step.deadline else None,
-                at=step.at,
-            )
-            for step in case.steps
-        ],
-    )

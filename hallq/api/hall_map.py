@@ -4,48 +4,18 @@ database so that every process and host shows the same plan. `hallq init` goes b
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 from flask import request
-from pydantic import BaseModel, Field
 
-from queue_core import UnitOfWork
 from queue_core.errors import Invalid
 from queue_core.halls import windows_of
-from queue_core.models import MANAGERS, Hall
+from queue_core.models import MANAGERS
 
 from ..config_files import svg_problems
+from ..present.hall_map import HallMapOut, map_out
 from ..state import current_hall, state
 from . import bp, doc
 
 MAX_MAP_BYTES = 2 * 2**20
-
-
-class HallMapOut(BaseModel):
-    source: str = Field(description="uploaded (in the browser), config (the config folder's file) or none")
-    drawn: list[int] = Field(description='Windows the plan has a shape for (id="window-N")')
-    missing: list[int] = Field(description="Windows of the hall the plan has no shape for")
-
-
-def floor_plan(hall: Hall) -> bytes | None:
-    """The plan the kiosks show: the uploaded one, else the config folder's file, else none."""
-    if hall.map_svg is not None:
-        return hall.map_svg.encode()
-    name = state().spec.hall.map
-    return (Path(state().settings.HALLQ_CONFIG) / name).read_bytes() if name else None
-
-
-def map_out(uow: UnitOfWork, hall: Hall) -> HallMapOut:
-    plan = floor_plan(hall)
-    drawn = {int(n) for n in re.findall(rb'id="window-(\d+)"', plan or b"")}
-    numbers = [w.number for w in windows_of(uow, hall.id)]
-    source = "none" if plan is None else "uploaded" if hall.map_svg is not None else "config"
-    return HallMapOut(
-        source=source,
-        drawn=[n for n in numbers if n in drawn],
-        missing=[n for n in numbers if n not in drawn],
-    )
 
 
 @doc.operation(
@@ -79,7 +49,7 @@ def put_hall_map() -> HallMapOut:
         if problems:
             raise Invalid(f"{upload.filename}: not taken, {len(problems)} problem(s)", problems=problems)
         hall.map_svg = text
-        return map_out(uow, hall)
+        return map_out(uow, hall, state().map_file)
 
 
 @doc.operation(
@@ -95,4 +65,4 @@ def delete_hall_map() -> HallMapOut:
     with state().db.write() as uow:
         hall = current_hall(uow)
         hall.map_svg = None
-        return map_out(uow, hall)
+        return map_out(uow, hall, state().map_file)

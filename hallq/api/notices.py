@@ -7,15 +7,12 @@ from flask_login import current_user
 from queue_core import notices
 from queue_core.models import Role
 
+from ..present.notices import HallNoticeOut, notice_out
 from ..state import current_hall, state
 from . import bp, doc
-from .schemas import HallNoticeOut, HallNoticeRequest
+from .schemas import HallNoticeRequest
 
 PUBLISHERS = (Role.MANAGER, Role.ADMIN)
-
-
-def _out(notice) -> HallNoticeOut:
-    return HallNoticeOut(id=notice.id, title=notice.title, text=notice.text, until=notice.until)
 
 
 @doc.operation(
@@ -28,7 +25,7 @@ def _out(notice) -> HallNoticeOut:
 )
 def list_notices() -> list[HallNoticeOut]:
     with state().db.read() as uow:
-        posted = [_out(n) for n in notices.active(uow, current_hall(uow))]
+        posted = [notice_out(n) for n in notices.active(uow, current_hall(uow))]
     standing = [HallNoticeOut(id=None, title=n.title, text=n.text, until=None) for n in state().spec.notices]
     return posted + standing
 
@@ -46,7 +43,7 @@ def list_notices() -> list[HallNoticeOut]:
 def post_notice(body: HallNoticeRequest) -> tuple[HallNoticeOut, int]:
     with state().db.write() as uow:
         notice = notices.post(uow, current_hall(uow), body.title, body.text, body.minutes, current_user.id)
-        return _out(notice), 201
+        return notice_out(notice), 201
 
 
 @doc.operation(
@@ -64,4 +61,4 @@ def post_notice(body: HallNoticeRequest) -> tuple[HallNoticeOut, int]:
 )
 def withdraw_notice(notice_id: int) -> HallNoticeOut:
     with state().db.write() as uow:
-        return _out(notices.withdraw(uow, current_hall(uow), notice_id))
+        return notice_out(notices.withdraw(uow, current_hall(uow), notice_id))

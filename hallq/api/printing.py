@@ -8,36 +8,18 @@ from sqlalchemy import select
 
 from queue_core import UnitOfWork
 from queue_core.errors import NotPermitted
-from queue_core.models import OVERSIGHT, Hall, PrintRecord, PrintStatus, Role
-from queue_core.printing import latest_print_job
+from queue_core.models import OVERSIGHT, Hall, PrintRecord, Role
 
+from ..present.catalog import ItemDetail, item_detail
+from ..present.devices import PrinterOut
+from ..present.tickets import IssuedTicketOut, PrintOut, print_out
 from ..printing import PRIORITY_LABELS, PendingPrint, window_numbers
 from ..state import current_hall, state
 from . import bp, doc
-from .catalog import item_detail
 from .openapi import PayloadError
-from .schemas import IssuedTicketOut, ItemDetail, NoticeRequest, PrinterOut, PrintOut, TicketOut
+from .schemas import NoticeRequest
 
 PRINTER_READERS = ("device:kiosk", *OVERSIGHT)
-
-
-def print_out(record: PrintRecord) -> PrintOut:
-    return PrintOut(
-        job_id=record.id,
-        queued=record.status == PrintStatus.QUEUED,
-        status=record.status,  # type: ignore[arg-type]
-        printer=record.printer or None,
-        reprinted=record.reprinted,
-        error=record.error or None,
-        problems=record.problems,
-        at=record.finished_at,
-    )
-
-
-def with_latest_print(uow: UnitOfWork, ticket: TicketOut) -> TicketOut:
-    latest = latest_print_job(uow, ticket.id)
-    ticket.print = print_out(latest) if latest else None
-    return ticket
 
 
 def print_ticket(uow: UnitOfWork, hall: Hall, ticket: IssuedTicketOut, kiosk_id: str) -> PendingPrint:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 
 from flask_login import current_user
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from queue_core import UnitOfWork, accounts
 from queue_core.errors import Invalid
 from queue_core.models import MANAGERS, OVERSIGHT, Role, Staff
 
 from ..auth import hash_password
+from ..present.administration import StaffOut, staff_out
 from ..state import current_hall, state
 from . import bp, doc
 from .schemas import Payload
@@ -36,24 +37,6 @@ class StaffSettings(Payload):
     active: bool = Field(True, description="false: the person can no longer log in")
     password: str | None = Field(
         None, min_length=8, max_length=200, description="Required for a new account; else unchanged"
-    )
-
-
-class StaffOut(BaseModel):
-    username: str
-    name: str
-    badge: str
-    role: Role
-    active: bool
-
-
-def staff_out(staff: Staff) -> StaffOut:
-    return StaffOut(
-        username=staff.username,
-        name=staff.name,
-        badge=staff.badge,
-        role=Role(staff.role),
-        active=staff.active,
     )
 
 

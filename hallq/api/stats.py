@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import Response
 
-from manager.reports import GROUP_NAMES, HALL, as_csv, as_xlsx
 from queue_core import rollups, statistics
 from queue_core.models import OVERSIGHT
 
+from ..present.reports import GROUP_NAMES, HALL, as_csv, as_xlsx
+from ..present.stats import StatsSummaryOut
 from ..state import current_hall, state
 from . import bp, doc
-from .schemas import StatsQuery, StatsSummaryOut
-from .views import period
+from .schemas import StatsQuery, period
 
 
 def _summaries(query: StatsQuery, every_breakdown: bool = False) -> tuple[str, dict[str, dict[str, Any]]]:

@@ -14,13 +14,13 @@ from queue_core.models import Hall, Role
 from queue_core.ticketing import cancel_ticket, issue_ticket, ticket_for_request
 
 from ..auth import guide_by_pin
+from ..present.tickets import IssuedTicketOut, TicketOut, ticket_out, with_latest_print
 from ..printing import PendingPrint
 from ..state import current_hall, state
 from . import TooManyAttempts, bp, doc
 from .openapi import require
-from .printing import acting_kiosk, is_kiosk, print_ticket, with_latest_print
-from .schemas import IssuedTicketOut, TicketOut, TicketRequest
-from .views import ticket_out
+from .printing import acting_kiosk, is_kiosk, print_ticket
+from .schemas import TicketRequest
 
 ISSUERS = ("device:kiosk", Role.GUIDE, Role.MANAGER, Role.ADMIN)
 

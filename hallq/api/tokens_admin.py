@@ -4,51 +4,16 @@ here a manager sees them with their printers' state and issues or revokes their 
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from flask import url_for
 from flask_login import current_user
-from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from queue_core import UnitOfWork, accounts
 from queue_core.errors import InvalidState, NotFound
-from queue_core.models import MANAGERS, OVERSIGHT, ApiToken, Hall, Staff
-from queue_core.spec import HallSpec
+from queue_core.models import MANAGERS, OVERSIGHT, ApiToken, Staff
 
 from ..auth import new_token
+from ..present.devices import DeviceOut, IssuedToken, TokenOut, device_page, devices
 from ..state import current_hall, state
 from . import bp, doc
-
-
-class TokenOut(BaseModel):
-    id: int
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-class IssuedToken(BaseModel):
-    id: int
-    token: str = Field(description="Shown this once: only its SHA-256 is kept")
-    url: str | None = Field(description="The device's page with the token, to open once on the device")
-
-
-class PrinterBrief(BaseModel):
-    name: str
-    url: str
-    status: str = Field(description="online, paper_low, paper_out, cover_open, offline or unknown")
-    error: str | None
-
-
-class DeviceOut(BaseModel):
-    id: str
-    kind: str = Field(description="kiosk, board, keypad or caller")
-    name: str = Field(description="The kiosk's name, or the board's kind")
-    window: int | None
-    page: str | None = Field(description="The page the device shows, where it has one")
-    printers: list[PrinterBrief]
-    tokens: list[TokenOut] = Field(description="Its tokens, newest first, revoked ones too")
 
 
 def forget_cached_tokens() -> None:
@@ -57,55 +22,6 @@ def forget_cached_tokens() -> None:
     app_state = state()
     with app_state.cache_lock:
         app_state.token_cache.clear()
-
-
-def tokens_of(uow: UnitOfWork, hall: Hall, **owner: object) -> list[TokenOut]:
-    rows = uow.session.scalars(
-        select(ApiToken).filter_by(hall_id=hall.id, **owner).order_by(ApiToken.id.desc())
-    )
-    return [TokenOut(id=t.id, created_at=t.created_at, revoked_at=t.revoked_at) for t in rows]
-
-
-def devices(uow: UnitOfWork, hall: Hall, spec: HallSpec) -> list[DeviceOut]:
-    printing = state().printing
-    found = []
-    for kind, declared in (
-        ("kiosk", spec.kiosks),
-        ("board", spec.boards),
-        ("keypad", spec.keypads),
-        ("caller", spec.callers),
-    ):
-        for device in declared:
-            printers = printing.kiosk_printers.get(device.id, []) if kind == "kiosk" else []
-            found.append(
-                DeviceOut(
-                    id=device.id,
-                    kind=kind,
-                    name=getattr(device, "name", "") or getattr(device, "kind", ""),
-                    window=getattr(device, "window", None),
-                    page=_page(kind, device),
-                    printers=[
-                        PrinterBrief(name=p.name, url=p.settings.url, status=p.status, error=p.error)
-                        for p in printers
-                    ],
-                    tokens=tokens_of(uow, hall, device_id=device.id, staff_id=None),
-                )
-            )
-    return found
-
-
-def _page(kind: str, device: Any, **query: str) -> str | None:
-    """The page a device shows: a kiosk's and a keypad's need their token once (they keep
-    it); a board's needs none; a caller has no page."""
-    if kind == "kiosk":
-        return url_for("kiosk.kiosk", kiosk_id=device.id, _external=True, **query)
-    if kind == "keypad":
-        return url_for("evaluation.keypad", number=device.window, _external=True, **query)
-    if kind == "board" and not query:
-        if device.kind == "window":
-            return url_for("hall_display.window_board", number=device.window, _external=True)
-        return url_for("hall_display.hall_board", _external=True)
-    return None
 
 
 @doc.operation(
@@ -119,7 +35,7 @@ def _page(kind: str, device: Any, **query: str) -> str | None:
 )
 def list_devices() -> list[DeviceOut]:
     with state().db.read() as uow:
-        return devices(uow, current_hall(uow), state().spec)
+        return devices(uow, current_hall(uow), state().spec, state().printing.kiosk_printers)
 
 
 @doc.operation(
@@ -144,7 +60,7 @@ def issue_device_token(device_id: str) -> tuple[IssuedToken, int]:
     device = next(d for d in (*spec.kiosks, *spec.boards, *spec.keypads, *spec.callers) if d.id == device_id)
     with state().db.write() as uow:
         token_id, token = _issue(uow, current_hall(uow).id, device=(kind, device_id))
-    return IssuedToken(id=token_id, token=token, url=_page(kind, device, token=token)), 201
+    return IssuedToken(id=token_id, token=token, url=device_page(kind, device, token=token)), 201
 
 
 @doc.operation(

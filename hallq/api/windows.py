@@ -10,25 +10,15 @@ from collections.abc import Callable
 from flask_login import current_user
 from sqlalchemy import Row, select
 
-from queue_core import UnitOfWork, accounts, calling, desk, windows
+from queue_core import UnitOfWork, accounts, calling, windows
 from queue_core.errors import InvalidState, NotFound, NotPermitted
 from queue_core.models import Hall, Role, Ticket, Window
 
+from ..present.tickets import ticket_out
+from ..present.windows import PanelOut, WindowActionOut, WindowOut, panel_out, windows_out
 from ..state import current_hall, state
 from . import bp, doc
-from .schemas import (
-    CallNumberRequest,
-    ClerkDayOut,
-    FinishRequest,
-    NoShowRequest,
-    PanelOut,
-    PauseRequest,
-    QueueLoadOut,
-    TransferRequest,
-    WindowActionOut,
-    WindowOut,
-)
-from .views import ticket_out, windows_out
+from .schemas import CallNumberRequest, FinishRequest, NoShowRequest, PauseRequest, TransferRequest
 
 STAFF = (Role.CLERK, Role.MANAGER, Role.ADMIN)
 ACTORS = (*STAFF, "device:caller")
@@ -88,7 +78,7 @@ def _act(number: int, action: Action, *, any_clerk: bool = False) -> WindowActio
         uow.session.flush()
         window = uow.session.get(Window, found.id)  # the core's instance, from the identity map
         assert window is not None
-        panel = _panel_out(uow, hall, window, yours=_may_act(number, window.clerk_id))
+        panel = panel_out(uow, hall, window, yours=_may_act(number, window.clerk_id))
         moved = None
         if isinstance(result, Ticket):
             at_window = panel.ticket is not None and panel.ticket.id == result.id
@@ -106,19 +96,6 @@ def _may_act(number: int, clerk_id: int | None) -> bool:
         return False
     except InvalidState:  # a caller at a closed window: it may look, not act
         return False
-
-
-def _panel_out(uow: UnitOfWork, hall: Hall, window: Window, *, yours: bool) -> PanelOut:
-    ticket = uow.session.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
-    return PanelOut(
-        window=windows_out(uow, [window])[0],
-        yours=yours,
-        ticket=ticket_out(uow, ticket) if ticket else None,
-        transfer_note=desk.transfer_note(uow, ticket) if ticket else None,
-        queues=[QueueLoadOut(**vars(load)) for load in desk.queue_loads(uow, hall, window)],
-        waiting_here=desk.waiting_at_window(uow, hall, window),
-        today=ClerkDayOut(**vars(desk.clerk_day(uow, hall, window.clerk_id))) if window.clerk_id else None,
-    )
 
 
 def _window_action(rule: str, summary: str, **kwargs):
@@ -157,7 +134,7 @@ def panel(number: int) -> PanelOut:
         found = _window_row(uow, hall, number)
         window = uow.session.get(Window, found.id)
         assert window is not None
-        return _panel_out(uow, hall, window, yours=_may_act(number, found.clerk_id))
+        return panel_out(uow, hall, window, yours=_may_act(number, found.clerk_id))
 
 
 @_window_action("sign-in", "Sign in at a window (挂牌上岗)", roles=STAFF)

@@ -7,7 +7,7 @@ import io
 
 from openpyxl import load_workbook
 
-from manager.reports import COLUMNS
+from hallq.present.reports import COLUMNS
 
 
 def serve_two(api, clock):

@@ -14,8 +14,8 @@ from datetime import date
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from hallq.present.reports import COLUMNS
 from hallq.simulate import simulate
-from manager.reports import COLUMNS
 from queue_core.models import Queue, TicketEvent, WindowEvent
 
 DAY = date(2026, 11, 23)  # a Monday: a working day

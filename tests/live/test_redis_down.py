@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import queue
 import shutil
+import time
 
 import pytest
 import requests
 import socketio
 from sqlalchemy.engine import make_url
 
+from hallq.faults import REDIS_TIMEOUT
 from queue_core.models import Role
 from tests.conftest import DEMO_CONFIG
 from tests.live.conftest import add_device_token, add_staff, new_hall
@@ -109,3 +111,20 @@ def test_a_single_process_has_no_message_queue_to_lose(app):
     answer = app.test_client().get("/healthz")
     assert answer.status_code == 200
     assert answer.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_a_hung_redis_costs_one_request_its_timeout_not_every_request(hall_on_redis):
+    """Redis accepts the line and never answers: one ticket waits for its timeout, then the
+    limits are counted in the process for a while and the kiosk issues at full speed."""
+    hall, proxy, log = hall_on_redis
+    assert hall.api("POST", "/tickets", "K1", json={"queue": "A"}).status_code == 201
+    proxy.silence()
+    slow = 0
+    for _ in range(20):
+        began = time.monotonic()
+        issued = hall.api("POST", "/tickets", "K1", json={"queue": "A"})
+        assert issued.status_code == 201, issued.text
+        slow += time.monotonic() - began >= REDIS_TIMEOUT
+    assert slow <= 1, f"{slow} of 20 tickets waited for Redis"
+    assert log.read_text().count("unreachable") == 1, log.read_text()
+    proxy.restore()

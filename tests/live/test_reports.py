@@ -17,7 +17,7 @@ import requests
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from manager.reports import COLUMNS
+from hallq.present.reports import COLUMNS
 from queue_core.models import Role
 from tests.live.conftest import add_device_token, add_staff, log_in
 

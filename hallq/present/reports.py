@@ -1,5 +1,5 @@
-"""A statistics summary (queue_core.statistics) as a table: the same rows for the page, the
-CSV and the XLSX, so that the three and the API can never disagree."""
+"""A statistics summary (queue_core.statistics) as a table: the same rows for the report page,
+the CSV and the XLSX, so that the three and the API can never disagree."""
 
 from __future__ import annotations
 

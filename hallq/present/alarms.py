@@ -1,0 +1,38 @@
+"""Alarms (超时预警) as the API answers them: as the dashboard hears them over /hall."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from queue_core import alarms
+from queue_core.models import Alarm
+
+
+class AlarmOut(BaseModel):
+    id: int
+    kind: Literal[
+        "wait_over_target",
+        "queue_overloaded",
+        "pause_too_long",
+        "service_too_long",
+        "printer_fault",
+        "bad_rating",
+    ]
+    subject: str = Field(
+        description='What it is about: "ticket:123", "queue:A", "window:3", "printer:K1" ...'
+    )
+    label: str = Field(description="The subject for people: a number, a window's name, a printer")
+    message: str = Field(description="The alarm in the hall's words (Chinese)")
+    detail: dict[str, Any] = Field(description="Its figures: minutes, target, waiting, window, clerk ...")
+    state: Literal["open", "acknowledged", "cleared"]
+    raised_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None = Field(description="The name of the manager who acknowledged it")
+    cleared_at: datetime | None
+
+
+def alarm_out(alarm: Alarm) -> AlarmOut:
+    return AlarmOut.model_validate(alarms.as_event(alarm).payload())

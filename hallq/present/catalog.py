@@ -1,0 +1,151 @@
+"""Queues, departments, life-event topics and service items as the kiosks show them, before a
+ticket is taken (the front page shows the queues too)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from queue_core import UnitOfWork
+from queue_core.halls import item_by_id
+from queue_core.models import Department, Hall, Queue, ServiceItem, Window, WindowQueue
+from queue_core.snapshots import waiting_counts
+from queue_core.spec import TOPICS
+
+from .tickets import WindowBrief
+
+
+class QueueOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    waiting: int
+    windows: list[int]
+    needs_id: bool = Field(description="Tickets need the holder's ID number (a per-person daily limit)")
+
+
+class ItemSummary(BaseModel):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    department: str
+    queue: str
+    kind: str = Field(description="instant (即办件) or commitment (承诺件)")
+    promised_limit_days: int
+
+
+class ItemDetail(ItemSummary):
+    department_name: str
+    queue_name: str
+    legal_limit_days: int
+    applicant: str
+    basis: list[str]
+    materials: list[str]
+    conditions: list[str]
+    procedure: list[str]
+    fees: str
+    fee_basis: str
+    authority: str
+    topics: list[str]
+    windows: list[WindowBrief]
+    needs_id: bool = Field(description="Its tickets need the holder's ID number (a per-person daily limit)")
+
+
+class DepartmentOut(BaseModel):
+    code: str
+    name: str
+    items: int
+
+
+class TopicOut(BaseModel):
+    name: str
+    items: int
+
+
+def queues_out(uow: UnitOfWork, hall: Hall) -> list[QueueOut]:
+    waiting = waiting_counts(uow, hall.id)
+    links = uow.session.execute(
+        select(WindowQueue.queue_id, Window.number)
+        .join(Window)
+        .where(Window.hall_id == hall.id)
+        .order_by(Window.number)
+    ).all()
+    queues = uow.session.scalars(select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.position))
+    return [
+        QueueOut(
+            code=q.code,
+            name=q.name,
+            name_en=q.name_en,
+            waiting=waiting.get(q.id, (0,))[0],
+            windows=[number for queue_id, number in links if queue_id == q.id],
+            needs_id=q.id_limit is not None,
+        )
+        for q in queues
+    ]
+
+
+def _summary(item: ServiceItem) -> dict[str, object]:
+    return dict(
+        id=item.id,
+        code=item.code,
+        name=item.name,
+        name_en=item.name_en,
+        department=item.department.code,
+        queue=item.queue.code,
+        kind=item.kind,
+        promised_limit_days=item.promised_limit_days,
+    )
+
+
+def item_summary(item: ServiceItem) -> ItemSummary:
+    return ItemSummary(**_summary(item))
+
+
+def departments_out(uow: UnitOfWork, hall: Hall) -> list[DepartmentOut]:
+    counts = dict(
+        uow.session.execute(
+            select(ServiceItem.department_id, func.count())
+            .where(ServiceItem.hall_id == hall.id, ServiceItem.active)
+            .group_by(ServiceItem.department_id)
+        ).all()
+    )
+    departments = uow.session.scalars(
+        select(Department).where(Department.hall_id == hall.id).order_by(Department.position)
+    )
+    return [DepartmentOut(code=d.code, name=d.name, items=counts.get(d.id, 0)) for d in departments]
+
+
+def topics_out(uow: UnitOfWork, hall: Hall) -> list[TopicOut]:
+    counts: Counter[str] = Counter()
+    for topics in uow.session.scalars(
+        select(ServiceItem.topics).where(ServiceItem.hall_id == hall.id, ServiceItem.active)
+    ):
+        counts.update(topics)
+    return [TopicOut(name=topic, items=counts[topic]) for topic in TOPICS if counts[topic]]
+
+
+def item_detail(uow: UnitOfWork, hall: Hall, item_id: int) -> ItemDetail:
+    item = item_by_id(uow, hall.id, item_id)
+    windows = uow.session.scalars(
+        select(Window).join(WindowQueue).where(WindowQueue.queue_id == item.queue_id).order_by(Window.number)
+    )
+    return ItemDetail(
+        **_summary(item),
+        department_name=item.department.name,
+        queue_name=item.queue.name,
+        legal_limit_days=item.legal_limit_days,
+        applicant=item.applicant,
+        basis=item.basis,
+        materials=item.materials,
+        conditions=item.conditions,
+        procedure=item.procedure,
+        fees=item.fees,
+        fee_basis=item.fee_basis,
+        authority=item.authority,
+        topics=item.topics,
+        windows=[WindowBrief(number=w.number, name=w.name) for w in windows],
+        needs_id=item.queue.id_limit is not None,
+    )

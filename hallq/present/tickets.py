@@ -1,0 +1,142 @@
+"""Tickets as the API answers them and the kiosk and phone pages show them: with the windows
+that serve them, how many are ahead, and their latest print job; and appointments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import bindparam, select
+
+from queue_core import UnitOfWork
+from queue_core.estimates import estimated_wait_seconds
+from queue_core.models import Appointment, PrintRecord, PrintStatus, Priority, Ticket, Window, WindowQueue
+from queue_core.printing import latest_print_job
+from queue_core.ticketing import waiting_ahead
+
+
+class WindowBrief(BaseModel):
+    number: int
+    name: str
+
+
+class PrintOut(BaseModel):
+    job_id: int
+    queued: bool = Field(
+        description="Handed to the kiosk's printer; false when every printer of it is out of order"
+    )
+    status: Literal["queued", "printed", "sent", "failed"] = Field(
+        description="printed: the printer reported itself fine afterwards; sent: every byte went out "
+        "but the printer does not report its state; failed: see error"
+    )
+    printer: str | None
+    reprinted: bool = Field(description="Printed a second time (marked 重打) after a printer was interrupted")
+    error: str | None
+    problems: list[str] = Field(
+        description="What could not be printed as laid out, such as a character the printer's encoding lacks"
+    )
+    at: datetime | None = Field(description="When it ended")
+
+
+class TicketOut(BaseModel):
+    id: int
+    number: str
+    queue: str
+    queue_name: str
+    item_id: int | None
+    item_name: str | None
+    priority: Priority | None
+    status: str
+    waiting_ahead: int
+    estimated_wait_seconds: int | None = Field(
+        description="From today's handling times in the queue; null until there are some"
+    )
+    issued_at: datetime
+    called_at: datetime | None
+    started_at: datetime | None
+    window: WindowBrief | None = Field(description="The window it was called to")
+    windows: list[WindowBrief] = Field(description="Where it will be served")
+    print: PrintOut | None = Field(None, description="Its latest print job, when a kiosk printed it")
+
+
+class IssuedTicketOut(TicketOut):
+    key: str = Field(description="Unguessable key for the citizen's phone page; print it only on the ticket")
+
+
+class AppointmentOut(BaseModel):
+    code: str = Field(description="What the citizen enters or scans at the kiosk")
+    item_id: int
+    item_name: str
+    slot_start: datetime
+    slot_end: datetime
+    name: str
+    status: str
+
+
+_WINDOWS_OF_QUEUE = (
+    select(Window.number, Window.name)
+    .join(WindowQueue)
+    .where(WindowQueue.queue_id == bindparam("queue_id"))
+    .order_by(Window.number)
+)
+
+
+def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> TicketOut:
+    window = ticket.window if ticket.window_id else None
+    if ticket.target_window_id is not None:
+        target = uow.session.get(Window, ticket.target_window_id)
+        serving = [WindowBrief(number=target.number, name=target.name)] if target else []
+    else:
+        rows = uow.session.execute(_WINDOWS_OF_QUEUE, {"queue_id": ticket.queue_id})
+        serving = [WindowBrief(number=number, name=name) for number, name in rows]
+    ahead = waiting_ahead(uow, ticket)
+    fields = dict(
+        id=ticket.id,
+        number=ticket.number,
+        queue=ticket.queue.code,
+        queue_name=ticket.queue.name,
+        item_id=ticket.item_id,
+        item_name=ticket.item.name if ticket.item_id and ticket.item else None,
+        priority=ticket.priority,
+        status=ticket.status,
+        waiting_ahead=ahead,
+        estimated_wait_seconds=estimated_wait_seconds(uow, ticket, ahead),
+        issued_at=ticket.issued_at,
+        called_at=ticket.called_at,
+        started_at=ticket.started_at,
+        window=WindowBrief(number=window.number, name=window.name) if window else None,
+        windows=serving,
+    )
+    return IssuedTicketOut(**fields, key=ticket.key) if with_key else TicketOut(**fields)
+
+
+def print_out(record: PrintRecord) -> PrintOut:
+    return PrintOut(
+        job_id=record.id,
+        queued=record.status == PrintStatus.QUEUED,
+        status=record.status,  # type: ignore[arg-type]
+        printer=record.printer or None,
+        reprinted=record.reprinted,
+        error=record.error or None,
+        problems=record.problems,
+        at=record.finished_at,
+    )
+
+
+def with_latest_print(uow: UnitOfWork, ticket: TicketOut) -> TicketOut:
+    latest = latest_print_job(uow, ticket.id)
+    ticket.print = print_out(latest) if latest else None
+    return ticket
+
+
+def appointment_out(appointment: Appointment) -> AppointmentOut:
+    return AppointmentOut(
+        code=appointment.code,
+        item_id=appointment.item_id,
+        item_name=appointment.item.name,
+        slot_start=appointment.slot_start,
+        slot_end=appointment.slot_end,
+        name=appointment.name,
+        status=appointment.status,
+    )
