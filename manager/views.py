@@ -20,7 +20,7 @@ from evaluation.cases import LEVEL_NAMES, case_counts, require_manager
 from hallq.pages import WINDOW_STATE_NAMES
 from hallq.present import API_PREFIX
 from hallq.state import current_hall, state
-from queue_core.models import MANAGERS, AlarmKind
+from queue_core.models import MANAGERS, AlarmKind, TicketStatus
 
 from . import bp
 
@@ -31,6 +31,15 @@ ALARM_NAMES = {
     AlarmKind.SERVICE_TOO_LONG: _l("Service too long"),
     AlarmKind.PRINTER_FAULT: _l("Printer fault"),
     AlarmKind.BAD_RATING: _l("Bad rating"),
+    AlarmKind.INVARIANT_BROKEN: _l("Window stuck"),
+}
+TICKET_STATUS_NAMES = {
+    TicketStatus.WAITING: _l("waiting"),
+    TicketStatus.CALLED: _l("called"),
+    TicketStatus.SERVING: _l("being served"),
+    TicketStatus.FINISHED: _l("finished"),
+    TicketStatus.NO_SHOW: _l("absent"),
+    TicketStatus.CANCELLED: _l("cancelled"),
 }
 
 
@@ -50,6 +59,7 @@ def home() -> Any:
         "stateNames": {name: str(label) for name, label in WINDOW_STATE_NAMES.items()},
         "alarmNames": {kind.value: str(label) for kind, label in ALARM_NAMES.items()},
         "levelNames": {str(score): str(label) for score, label in LEVEL_NAMES.items()},
+        "ticketStatusNames": {status.value: str(label) for status, label in TICKET_STATUS_NAMES.items()},
         "strings": _strings(),
     }
     return render_template(
@@ -92,4 +102,11 @@ def _strings() -> dict[str, str]:
         ),
         "printer_fault": _("Printer %(printer)s of kiosk %(kiosk)s: %(status)s"),
         "bad_rating": _("%(number)s at %(window_name)s (%(clerk)s) rated %(level)s: %(reasons)s"),
+        "invariant_broken": _(
+            "Window %(window)s still shows %(ticket)s, which is %(status)s: it cannot call again until reset"
+        ),
+        "invariant_ticket": _("%(ticket)s is %(status)s but at no window or at several: %(windows)s"),
+        "reset": _("Reset window"),
+        "reset_reason": _("Why reset this window? (kept in the audit log)"),
+        "reset_done": _("Window %(window)s reset"),
     }

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .errors import InvalidState, NotFound
 from .events import AlarmChanged
+from .invariants import violations
 from .models import (
     Alarm,
     AlarmKind,
@@ -59,6 +60,7 @@ SWEPT = (
     AlarmKind.QUEUE_OVERLOADED,
     AlarmKind.PAUSE_TOO_LONG,
     AlarmKind.SERVICE_TOO_LONG,
+    AlarmKind.INVARIANT_BROKEN,
 )
 
 
@@ -121,6 +123,19 @@ def clear(uow: UnitOfWork, alarm: Alarm) -> bool:
     uow.session.refresh(alarm)
     uow.record(as_event(alarm))
     return True
+
+
+def clear_about(uow: UnitOfWork, hall: Hall, kind: str, subjects: list[str]) -> int:
+    """Clear the open alarms of this kind about these subjects (their cause was just mended)."""
+    found = uow.session.scalars(
+        select(Alarm).where(
+            Alarm.hall_id == hall.id,
+            Alarm.kind == kind,
+            Alarm.subject.in_(subjects),
+            Alarm.cleared_at.is_(None),
+        )
+    )
+    return sum(clear(uow, alarm) for alarm in list(found))
 
 
 def acknowledge(uow: UnitOfWork, hall: Hall, alarm_id: int, staff_id: int) -> Alarm:
@@ -275,6 +290,13 @@ def _diff(uow: UnitOfWork, hall: Hall) -> tuple[list[Candidate], list[Alarm]]:
         wanted |= _keyed(_long_pauses(uow, hall, now, rules.pause_minutes))
     if rules.service_over_factor > 0:
         wanted |= _keyed(_long_services(uow, hall, now, rules.service_over_factor))
+    # Always checked: a broken invariant is a defect to see and mend, not a rule of the hall.
+    wanted |= _keyed(
+        [
+            Candidate(AlarmKind.INVARIANT_BROKEN, v.subject, v.label, v.message, v.detail)
+            for v in violations(uow, hall)
+        ]
+    )
     to_raise = [c for key, c in wanted.items() if key not in open_keys]
     to_clear = [a for a in open_rows if a.kind in SWEPT and (a.kind, a.subject) not in wanted]
     # Raised as they happen, cleared here: a bad rating once verified, and any alarm the hall

@@ -114,6 +114,7 @@ class WindowEventKind(StrEnum):
     SIGNED_OUT = "signed_out"
     PAUSED = "paused"
     RESUMED = "resumed"
+    RESET = "reset"  # a manager cleared a stuck window (复位窗口), with a reason
 
 
 class Role(StrEnum):
@@ -644,6 +645,7 @@ class AlarmKind(StrEnum):
     SERVICE_TOO_LONG = "service_too_long"  # a service running far over the item's usual time
     PRINTER_FAULT = "printer_fault"  # a kiosk's printer out of paper, open, offline...
     BAD_RATING = "bad_rating"  # a citizen rated a service 不满意 or 非常不满意
+    INVARIANT_BROKEN = "invariant_broken"  # a window and a ticket disagree (queue_core.invariants)
 
 
 class Alarm(Base):

@@ -7,9 +7,21 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from . import alarms, ticket_log
 from .errors import InvalidState
 from .halls import window_by_number
-from .models import Hall, Staff, Window, WindowEvent, WindowEventKind, WindowStatus
+from .models import (
+    AlarmKind,
+    Hall,
+    Staff,
+    Ticket,
+    TicketEventKind,
+    TicketStatus,
+    Window,
+    WindowEvent,
+    WindowEventKind,
+    WindowStatus,
+)
 
 if TYPE_CHECKING:
     from .db import UnitOfWork
@@ -59,6 +71,40 @@ def resume(uow: UnitOfWork, hall: Hall, window_number: int, staff_id: int | None
         raise InvalidState(f"window {window.number} is {window.status}, not paused")
     _set_status(uow, window, WindowStatus.OPEN)
     _log(uow, window, WindowEventKind.RESUMED, staff_id)
+    return window
+
+
+def reset(uow: UnitOfWork, hall: Hall, window_number: int, staff_id: int | None, reason: str) -> Window:
+    """A manager's way out for a window stuck on a ticket (复位窗口), with a reason: a ticket
+    still called or served there goes back to its queue at its place; one already closed
+    (cancelled, finished...) just leaves the window. The alarm about it clears."""
+    window = window_by_number(uow, hall.id, window_number, lock=True)
+    if window.current_ticket_id is None:
+        raise InvalidState(f"window {window.number} has no ticket to clear")
+    ticket = uow.session.scalars(  # locked after its window: the hall's lock order
+        select(Ticket)
+        .where(Ticket.id == window.current_ticket_id)
+        .with_for_update(of=Ticket)
+        .execution_options(populate_existing=True)
+    ).one()
+    window.current_ticket_id = None
+    if ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING) and ticket.window_id == window.id:
+        ticket_log.transition(uow, ticket, {ticket.status}, status=TicketStatus.WAITING)
+        ticket_log.log(uow, ticket, TicketEventKind.REQUEUED, window=window, staff_id=staff_id, reason=reason)
+        uow.touch_queue(ticket.queue_id)
+    _log(
+        uow,
+        window,
+        WindowEventKind.RESET,
+        staff_id,
+        reason=reason,
+        ticket=ticket.number,
+        status=ticket.status,
+    )
+    uow.audit_detail["reason"] = reason
+    alarms.clear_about(
+        uow, hall, AlarmKind.INVARIANT_BROKEN, [f"window:{window.number}", f"ticket:{ticket.id}"]
+    )
     return window
 
 

@@ -187,7 +187,7 @@ def test_a_deadlock_is_run_again_not_answered_as_an_outage(postgres_app):
     assert started.get_json()["window"]["state"] == "serving"
 
 
-def test_a_silent_partition_answers_503_within_5_s_and_recovers(postgres_app):
+def test_a_silent_partition_answers_503_within_5_s_healthz_within_2_s_and_recovers(postgres_app):
     """The database's line stays open and nothing comes back (a partition, a hung host): the
     request still ends with 503 in bounded time, not when the kernel gives up (~15 min)."""
     app, proxy = postgres_app
@@ -198,6 +198,10 @@ def test_a_silent_partition_answers_503_within_5_s_and_recovers(postgres_app):
     began = time.monotonic()
     assert_unavailable(api.post("/tickets", "device:K1", {"queue": "A"}))
     assert time.monotonic() - began < 5
+    began = time.monotonic()
+    health = app.test_client().get("/healthz")
+    assert health.status_code == 503 and health.get_json()["status"] == "unavailable"
+    assert time.monotonic() - began < 2
     proxy.restore()
     again = api.post("/tickets", "device:K1", {"queue": "A"})
     assert again.status_code == 201, again.get_data(as_text=True)

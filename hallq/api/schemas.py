@@ -109,6 +109,12 @@ class PauseRequest(Payload):
     reason: str = Field(min_length=1, max_length=80, description="e.g. 休息, 会议, 外出, 系统故障")
 
 
+class ResetRequest(Payload):
+    reason: str = Field(
+        min_length=1, max_length=200, description="Why the window is reset, for the audit log"
+    )
+
+
 # -- printing and notices -------------------------------------------------------------------
 
 

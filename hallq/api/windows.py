@@ -18,7 +18,14 @@ from ..present.tickets import ticket_out
 from ..present.windows import PanelOut, WindowActionOut, WindowOut, panel_out, windows_out
 from ..state import current_hall, state
 from . import bp, doc
-from .schemas import CallNumberRequest, FinishRequest, NoShowRequest, PauseRequest, TransferRequest
+from .schemas import (
+    CallNumberRequest,
+    FinishRequest,
+    NoShowRequest,
+    PauseRequest,
+    ResetRequest,
+    TransferRequest,
+)
 
 STAFF = (Role.CLERK, Role.MANAGER, Role.ADMIN)
 ACTORS = (*STAFF, "device:caller")
@@ -204,3 +211,19 @@ def pause(number: int, body: PauseRequest) -> WindowActionOut | None:
 @_window_action("resume", "Resume after a pause")
 def resume(number: int) -> WindowActionOut | None:
     return _act(number, windows.resume)
+
+
+@_window_action(
+    "reset",
+    "Reset a stuck window (复位窗口)",
+    body=ResetRequest,
+    roles=(Role.MANAGER, Role.ADMIN),
+    responses={409: ("The window has no ticket to clear", None)},
+)
+def reset(number: int, body: ResetRequest) -> WindowActionOut | None:
+    """A manager's way out when a window's ticket is stuck (the dashboard's alarm says so):
+    a ticket still called or served there goes back to its queue at its place, one already
+    closed just leaves the window."""
+    return _act(
+        number, lambda uow, hall, n, staff: windows.reset(uow, hall, n, staff, body.reason), any_clerk=True
+    )

@@ -20,6 +20,7 @@ class AlarmOut(BaseModel):
         "service_too_long",
         "printer_fault",
         "bad_rating",
+        "invariant_broken",
     ]
     subject: str = Field(
         description='What it is about: "ticket:123", "queue:A", "window:3", "printer:K1" ...'

@@ -141,6 +141,13 @@
     const d = { ...alarm.detail };
     let template = S[alarm.kind];
     if (alarm.kind === "queue_overloaded" && !d.windows) template = S.queue_no_window;
+    if (alarm.kind === "invariant_broken") {
+      d.status = setup.ticketStatusNames[d.status] || d.status;
+      if (d.window == null) {
+        template = S.invariant_ticket;
+        d.windows = (d.windows || []).join("、") || S.none;
+      }
+    }
     if (alarm.kind === "bad_rating") {
       d.level = setup.levelNames[String(d.score)] || d.score;
       d.reasons = (d.reasons || []).join("、") || d.comment || S.none;
@@ -184,6 +191,15 @@
         button.addEventListener("click", () => acknowledge(alarm.id, button));
         item.append(button);
       }
+      // A stuck window: the manager's way out (复位窗口), with a reason for the audit log.
+      if (setup.canAcknowledge && alarm.kind === "invariant_broken" && alarm.state !== "cleared" && alarm.detail.window != null) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.dataset.testid = "reset-window";
+        button.textContent = S.reset;
+        button.addEventListener("click", () => resetWindow(alarm.detail.window, button));
+        item.append(button);
+      }
       item.append(when);
       list.append(item);
     }
@@ -203,25 +219,37 @@
     message.hidden = !text;
   }
 
-  async function acknowledge(id, button) {
+  // A manager's action on the API; its answer, or null once the failure is said.
+  async function post(path, button, body) {
     button.disabled = true;
     try {
-      const response = await fetch(`${setup.api}/alarms/${id}/acknowledge`, {
+      const response = await fetch(setup.api + path, {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        body: body === undefined ? undefined : JSON.stringify(body),
       });
       const data = await response.json();
-      if (!response.ok) {
-        button.disabled = false;
-        return say(format(S.failed, { message: data.message }));
-      }
-      say("");
-      handlers.alarm(data);
+      if (response.ok) return data;
+      say(format(S.failed, { message: data.message }));
     } catch {
-      button.disabled = false;
       say(format(S.failed, { message: "—" }));
     }
+    button.disabled = false;
+    return null;
+  }
+
+  async function resetWindow(number, button) {
+    const reason = (window.prompt(S.reset_reason) || "").trim();
+    if (reason && (await post(`/windows/${number}/reset`, button, { reason })))
+      say(format(S.reset_done, { window: number })); // its alarm clears over /hall
+  }
+
+  async function acknowledge(id, button) {
+    const data = await post(`/alarms/${id}/acknowledge`, button);
+    if (!data) return;
+    say("");
+    handlers.alarm(data);
   }
 
   // -- the charts ----------------------------------------------------------------------------

@@ -180,3 +180,25 @@ def test_a_windows_caller_calls_in_the_name_of_its_clerk(api):
     assert api.post("/tickets", "device:C3", {"queue": "B"}).status_code == 403
     # The evaluation keypad faces the citizen: it cannot call.
     assert api.post("/windows/3/call-next", "device:P3").status_code == 403
+
+
+def test_a_manager_resets_a_window_stuck_on_a_cancelled_ticket(api, app):
+    """What a race once left (the window's ticket cancelled under it): every action at the
+    window answers 409 until a manager resets it, with a reason, from the dashboard."""
+    from sqlalchemy import text
+
+    sign_in(api)
+    issued = api.post("/tickets", "device:K1", {"queue": "B"}).get_json()
+    api.post("/windows/3/call-next", "clerk3")
+    with app.extensions["hallq"].db.write() as uow:
+        uow.session.execute(text("UPDATE ticket SET status = 'cancelled' WHERE id = :id"), {"id": issued["id"]})
+    assert api.post("/windows/3/sign-out", "clerk3").status_code == 409
+
+    assert api.post("/windows/3/reset", "clerk3", {"reason": "卡号"}).status_code == 403
+    assert api.post("/windows/3/reset", "manager", {"reason": ""}).status_code == 422
+    reset = api.post("/windows/3/reset", "manager", {"reason": "叫号与取消同时发生"})
+    assert reset.status_code == 200, reset.get_json()
+    assert reset.get_json()["window"]["state"] == "idle" and reset.get_json()["ticket"] is None
+    again = api.post("/windows/3/reset", "manager", {"reason": "再次"})
+    assert again.status_code == 409 and again.get_json()["message"] == "window 3 has no ticket to clear"
+    assert api.post("/windows/3/sign-out", "clerk3").status_code == 200

@@ -5,15 +5,17 @@ and keeps it; acknowledging records who, once; several sweepers raise an alarm o
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from queue_core import alarms, cases, evaluations
 from queue_core.calling import call_next, finish, start
 from queue_core.errors import InvalidState, NotFound
-from queue_core.models import Alarm, AlarmKind, Outcome
+from queue_core.invariants import violations
+from queue_core.models import Alarm, AlarmKind, Outcome, Ticket, TicketStatus
 from queue_core.spec import AlarmSpec
 from queue_core.ticketing import issue_ticket
-from queue_core.windows import pause, resume
+from queue_core.windows import pause, reset, resume
 from tests.conftest import make_hall, small_hall_spec, staff_id
 from tests.core.helpers import issue, open_windows
 
@@ -315,3 +317,40 @@ def test_the_dashboard_lists_open_alarms_and_todays(db, clock):
     with db.read() as uow:
         assert len(alarms.listing(uow, hall)) == 2
         assert [a.subject for a in alarms.listing(uow, hall, open_only=True)] == ["window:2"]
+
+
+def test_a_window_stuck_on_a_cancelled_ticket_raises_an_alarm_and_a_reset_mends_it(db):
+    """The state R-02 left behind (a cancel that raced a call): the sweeper names it, and a
+    manager's reset with a reason frees the window, clearing the alarm at once."""
+    hall = hall_with(db)
+    open_windows(db, hall, 1, 2)
+    issue(db, hall)
+    called = issue(db, hall)
+    with db.write() as uow:
+        call_next(uow, hall, 1, None)
+        serving = call_next(uow, hall, 2, None)
+        assert serving.number == called
+    with db.write() as uow:  # what the race wrote: the window's citizen cancelled under it
+        uow.session.execute(text("UPDATE ticket SET status = 'cancelled' WHERE number = 'A001'"))
+    assert sweep(db, hall) == 1
+    (stuck,) = all_alarms(db, hall)
+    assert (stuck.kind, stuck.subject, stuck.label) == (AlarmKind.INVARIANT_BROKEN, "window:1", "1号窗口")
+    assert stuck.message == "1号窗口的当前号 A001 已是“已取消”：窗口无法继续叫号，请复位窗口"
+    assert stuck.detail == {"window": 1, "ticket": "A001", "status": "cancelled", "ticket_window": 1}
+    assert sweep(db, hall) == 0  # raised once
+
+    manager = staff_id(db, "clerk3")
+    with db.write() as uow:
+        reset(uow, hall, 1, manager, "叫号与取消同时发生")
+    assert all_alarms(db, hall)[0].cleared_at is not None
+    with db.write() as uow:
+        with pytest.raises(InvalidState, match="no ticket to clear"):
+            reset(uow, hall, 1, manager, "again")
+        assert call_next(uow, hall, 1, None) is None  # free again: nobody else waits
+    # A window whose citizen is really there: the reset puts them back in line, at their place.
+    with db.write() as uow:
+        reset(uow, hall, 2, manager, "窗口设备故障，换窗口办理")
+    with db.read() as uow:
+        back = uow.session.scalar(select(Ticket).where(Ticket.number == called))
+        assert (back.status, back.queued_at) == (TicketStatus.WAITING, back.issued_at)
+        assert violations(uow, hall) == []

@@ -12,6 +12,7 @@ import shutil
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import create_engine, text
 
 from queue_core.models import Role
 from tests.conftest import DEMO_CONFIG
@@ -135,3 +136,28 @@ def test_an_alarm_appears_is_acknowledged_and_stays_listed(quick_hall, page, bro
     expect(alarm.get_by_test_id("alarm-when")).to_contain_text("张敏")
     page.reload()
     expect(page.locator('li[data-subject="window:15"]')).to_have_attribute("data-state", "cleared")
+
+
+def test_a_stuck_window_is_alarmed_and_the_manager_resets_it(quick_hall, page):
+    """A window whose ticket was cancelled under it (what a race once left): the dashboard
+    says so in the hall's words, and its 复位窗口 frees the window, with a reason."""
+    hall = quick_hall
+    open_dashboard(page, hall.url)
+    ok(hall, "POST", "/windows/14/sign-in", "dash_b")
+    issued = ok(hall, "POST", "/tickets", "K1", json={"queue": "A"}).json()
+    ok(hall, "POST", "/windows/14/call", "dash_b", json={"number": issued["number"]})
+    engine = create_engine(hall.env["DATABASE_URL"])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE ticket SET status = 'cancelled' WHERE id = :id"), {"id": issued["id"]})
+    engine.dispose()
+    alarm = page.locator('li[data-kind="invariant_broken"][data-subject="window:14"]')
+    expect(alarm).to_have_attribute("data-state", "open", timeout=15_000)
+    expect(alarm.locator(".kind")).to_have_text("窗口卡号")
+    expect(alarm.get_by_test_id("alarm-text")).to_have_text(
+        f"14 号窗口的当前号 {issued['number']} 已是“已取消”：复位前无法继续叫号"
+    )
+    page.once("dialog", lambda dialog: dialog.accept("叫号与取消同时发生"))
+    alarm.get_by_test_id("reset-window").click()
+    expect(alarm).to_have_attribute("data-state", "cleared")
+    expect(page.get_by_test_id("message")).to_have_text("14 号窗口已复位")
+    ok(hall, "POST", "/windows/14/sign-out", "dash_b")
