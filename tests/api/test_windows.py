@@ -191,7 +191,9 @@ def test_a_manager_resets_a_window_stuck_on_a_cancelled_ticket(api, app):
     issued = api.post("/tickets", "device:K1", {"queue": "B"}).get_json()
     api.post("/windows/3/call-next", "clerk3")
     with app.extensions["hallq"].db.write() as uow:
-        uow.session.execute(text("UPDATE ticket SET status = 'cancelled' WHERE id = :id"), {"id": issued["id"]})
+        uow.session.execute(
+            text("UPDATE ticket SET status = 'cancelled' WHERE id = :id"), {"id": issued["id"]}
+        )
     assert api.post("/windows/3/sign-out", "clerk3").status_code == 409
 
     assert api.post("/windows/3/reset", "clerk3", {"reason": "卡号"}).status_code == 403
