@@ -141,7 +141,7 @@ class BodyDeadline:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()  # the client's disconnect, if it comes
 
-        return await self.app(scope, replay, send)
+        return await self.app(_with_length(scope, len(body)), replay, send)
 
     @staticmethod
     async def _read(receive: Callable[..., Any]) -> bytes:
@@ -157,6 +157,16 @@ class BodyDeadline:
             chunks.append(chunk)
             if not message.get("more_body"):
                 return b"".join(chunks)
+
+
+def _with_length(scope: dict[str, Any], length: int) -> dict[str, Any]:
+    """A chunked request (no Content-Length) as the whole body it now is: the WSGI side reads a
+    body by its Content-Length, and would otherwise see none and act on an empty payload."""
+    headers = scope["headers"]
+    if not any(name == b"transfer-encoding" for name, _ in headers):
+        return scope
+    kept = [(name, value) for name, value in headers if name not in (b"transfer-encoding", b"content-length")]
+    return scope | {"headers": [*kept, (b"content-length", str(length).encode())]}
 
 
 class _TooLarge(Exception):

@@ -226,7 +226,10 @@ class Unauthenticated(Exception):
 
 
 def _parse_body(model: type[BaseModel]) -> BaseModel:
-    data = request.get_json(silent=True) if request.content_length else {}
+    try:
+        data = request.get_json(silent=True) if request.content_length else {}
+    except RecursionError as exc:  # the json module's answer to arrays in arrays in arrays...
+        raise PayloadError([{"field": "body", "message": "is nested too deeply"}]) from exc
     if not isinstance(data, dict):
         raise PayloadError(
             [{"field": "body", "message": "must be a JSON object (Content-Type: application/json)"}]

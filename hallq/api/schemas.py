@@ -23,6 +23,16 @@ DbInt = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_bytes(cls, data: Any) -> Any:
+        """A NUL byte is in no text a person types, and PostgreSQL's text cannot hold one."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if isinstance(value, str) and "\x00" in value:
+                    raise ValueError(f"{name}: contains a NUL byte")
+        return data
+
 
 def exactly_one(first: str, second: str) -> Any:
     """A model validator: of two optional fields, exactly one must be given."""
@@ -141,6 +151,11 @@ class RatingRequest(Payload):
     comment: str = Field("", max_length=500)
 
 
+# The days a hall's records can be about: anything outside is a typing slip (and year 1 or
+# 9999 would overflow the day arithmetic).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
 class Period(Payload):
     """A period of service days, today unless given."""
 
@@ -163,6 +178,8 @@ def period(uow: UnitOfWork, hall: Hall, query: Period) -> tuple[date, date]:
         raise Invalid(f"not a date: {exc}") from exc
     if last < first:
         raise Invalid(f"the period ends ({last}) before it begins ({first})")
+    if first < FIRST_DAY or last > LAST_DAY:
+        raise Invalid(f"a period must lie between {FIRST_DAY} and {LAST_DAY}")
     return first, last
 
 
