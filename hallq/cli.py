@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import func, inspect, select
 
-from queue_core import Database, SystemClock, accounts, make_engine, migrate
+from queue_core import Database, SystemClock, accounts, make_engine, migrate, rollups
 from queue_core.errors import DomainError
 from queue_core.halls import hall_by_code
 from queue_core.models import Hall, Role, Staff, Ticket
+from queue_core.numbering import service_day
 from queue_core.setup import import_items, sync_hall
 
 from .config_files import ConfigError, load_catalog, load_config, load_hall
@@ -266,6 +267,31 @@ def _require_initialised(settings: Settings) -> Database:
             f"the database at {settings.database_url()} is not set up: run `hallq init`"
         )
     return database
+
+
+@main.group("rollups")
+def rollups_group() -> None:
+    """The statistics' per-day rollups (the server's sweeper builds them too, a week a minute)."""
+
+
+@rollups_group.command("build")
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: a year ago)")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: yesterday)")
+def rollups_build(first: datetime | None, last: datetime | None) -> None:
+    """Roll up the closed days that have none, so that reports over them read stored days."""
+    settings = _settings()
+    database = _require_initialised(settings)
+    with database.read() as uow:
+        hall = hall_by_code(uow, load_hall(settings.HALLQ_CONFIG).hall.code)
+        yesterday = service_day(hall, uow.now()) - timedelta(days=1)
+        hall_id = hall.id
+    built = rollups.ensure(
+        database,
+        hall_id,
+        first.date() if first else yesterday - timedelta(days=365),
+        last.date() if last else yesterday,
+    )
+    click.echo(f"{built} days rolled up")
 
 
 @main.group()

@@ -178,3 +178,9 @@ def test_init_reloads_the_config_but_the_demo_keeps_what_managers_changed(hallq,
     hallq("init")  # the operator reloads hall.toml on purpose: the file wins
     assert window_13_queues() == ["G", "E"]
     database.engine.dispose()
+
+
+def test_rollups_build_rolls_up_closed_days_once(hallq):
+    hallq("init")
+    assert hallq("rollups", "build", "--from", "2026-01-01", "--to", "2026-01-03") == "3 days rolled up\n"
+    assert hallq("rollups", "build", "--from", "2026-01-01", "--to", "2026-01-03") == "0 days rolled up\n"

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response
 
-from queue_core import rollups, statistics
+from queue_core import statistics
 from queue_core.models import OVERSIGHT
 
 from ..present.reports import GROUP_NAMES, HALL, as_csv, as_xlsx
@@ -18,15 +18,12 @@ from .schemas import StatsQuery, period
 
 def _summaries(query: StatsQuery, every_breakdown: bool = False) -> tuple[str, dict[str, dict[str, Any]]]:
     """The period's name and its summaries: grouped as asked, or (for a workbook without a
-    grouping) the hall and every breakdown. The closed days of the period are rolled up
-    first where they are not yet (queue_core.rollups): once, in transactions of their own."""
-    db = state().db
-    with db.read() as uow:
+    grouping) the hall and every breakdown. A read writes nothing: days not rolled up yet
+    (the sweeper and `hallq rollups build` do that) are read from their rows, to the same
+    figures."""
+    with state().db.read() as uow:
         hall = current_hall(uow)
         first, last = period(uow, hall, query)
-    rollups.ensure(db, hall.id, first, last)
-    with db.read() as uow:
-        hall = current_hall(uow)
         groupings = (
             [query.group_by] if query.group_by or not every_breakdown else [None, *statistics.GROUPINGS]
         )
