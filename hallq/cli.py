@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, inspect, select
 
 from queue_core import Database, SystemClock, accounts, make_engine, migrate, rollups
@@ -19,6 +20,7 @@ from queue_core.numbering import service_day
 from queue_core.setup import import_items, sync_hall
 
 from .config_files import ConfigError, load_catalog, load_config, load_hall
+from .faults import problem
 from .settings import Settings, load_settings
 
 # Request threads of `hallq serve`: requests wait on the database (one writer at a time on
@@ -44,7 +46,20 @@ def _config_error(exc: ConfigError) -> click.ClickException:
     return click.ClickException("the configuration has problems:\n  " + "\n  ".join(exc.problems))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Every command: a broken configuration, or a database that cannot be reached or written,
+    ends it with one line that says so (and a non-zero exit), not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise _config_error(exc) from exc
+        except sa_exc.DBAPIError as exc:
+            raise click.ClickException(f"the database failed: {problem(exc)}") from exc
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Hallq: queue management for a government service hall."""
 
@@ -335,6 +350,7 @@ def serve(host: str, port: int, threads: int, access_log: bool) -> None:
     from .server import run
 
     settings = _settings()
+    load_hall(settings.HALLQ_CONFIG)  # its problems, if any, before anything starts
     _require_initialised(settings).engine.dispose()
     click.echo(f"Hallq serving on http://{host}:{port}/")
     run(create_app, host, port, threads, access_log)

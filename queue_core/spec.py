@@ -15,6 +15,9 @@ from printer_driver import PrinterSettings
 
 from .models import Hall, ItemKind
 
+# A queue's numbers: at most 99,999 a day, and as printed they fit the ticket's column.
+LAST_NUMBER = 99_999
+NUMBER_LENGTH = 16
 TOPICS = (
     "出生", "户籍", "入学", "就业创业", "婚姻", "生育", "住房", "不动产", "开办企业", "纳税",
     "社会保障", "医疗", "出入境", "交通出行", "退休", "残疾人", "退役军人", "身后事",
@@ -81,11 +84,11 @@ class QueueSettings(Strict):
     number_format: str = "{code}{n:03d}"
     range: tuple[int, int] = (1, 999)
     wrap: bool = True
-    daily_quota: int | None = Field(None, ge=1)
+    daily_quota: int | None = Field(None, ge=1, le=LAST_NUMBER)
     hours: Hours | None = None
     last_ticket: time | None = None  # default: the closing time
     id_limit: int | None = Field(None, ge=1, le=20)  # tickets per person per day (anti-hoarding)
-    target_wait_minutes: int = Field(30, ge=1)
+    target_wait_minutes: int = Field(30, ge=1, le=24 * 60)
 
     @field_validator("number_format")
     @classmethod
@@ -102,9 +105,21 @@ class QueueSettings(Strict):
     @field_validator("range")
     @classmethod
     def _range_ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
-        if not 0 <= value[0] < value[1]:
-            raise ValueError(f"must be [first, last] with 0 <= first < last, got {list(value)}")
+        if not 0 <= value[0] < value[1] <= LAST_NUMBER:
+            raise ValueError(
+                f"must be [first, last] with 0 <= first < last <= {LAST_NUMBER:,}, got {list(value)}"
+            )
         return value
+
+    @model_validator(mode="after")
+    def _numbers_fit(self) -> QueueSettings:
+        """The longest number this queue prints must fit where tickets keep it."""
+        longest = self.number_format.format(code="XX", n=self.range[1])
+        if len(longest) > NUMBER_LENGTH:
+            raise ValueError(
+                f"number_format and range make numbers like {longest!r}: at most {NUMBER_LENGTH} characters"
+            )
+        return self
 
 
 class QueueSpec(QueueSettings):
@@ -136,7 +151,7 @@ class WindowSettings(WindowQueues):
 
 
 class WindowSpec(WindowSettings):
-    number: int = Field(ge=1)
+    number: int = Field(ge=1, le=9999)
 
 
 class KioskSpec(Strict):
@@ -443,8 +458,8 @@ class ItemSettings(Strict):
     department: str = Field(min_length=1)
     queue: str = Field(min_length=1)
     kind: ItemKind
-    legal_limit_days: int = Field(0, ge=0)
-    promised_limit_days: int = Field(0, ge=0)
+    legal_limit_days: int = Field(0, ge=0, le=3650)
+    promised_limit_days: int = Field(0, ge=0, le=3650)
     applicant: str = Field("", max_length=40)
     basis: list[str] = Field(min_length=1)
     materials: list[str] = Field(min_length=1)

@@ -184,3 +184,25 @@ def test_rollups_build_rolls_up_closed_days_once(hallq):
     hallq("init")
     assert hallq("rollups", "build", "--from", "2026-01-01", "--to", "2026-01-03") == "3 days rolled up\n"
     assert hallq("rollups", "build", "--from", "2026-01-01", "--to", "2026-01-03") == "0 days rolled up\n"
+
+
+def test_start_up_problems_are_one_line_not_a_traceback(hallq, monkeypatch):
+    hallq("init")
+    toml = hallq.config / "hall.toml"
+    good = toml.read_text(encoding="utf-8")
+    toml.write_text(good.replace("number = 1\n", 'number = "x"\n', 1), encoding="utf-8")
+    output = hallq("serve", ok=False)
+    assert output.startswith("Error: the configuration has problems:\n") and "Traceback" not in output
+    assert "window 'x': number: Input should be a valid integer" in output
+
+    # A range check-config accepts is one hallq init can load (it once let through numbers too
+    # long for a ticket, or too large for the database, and init crashed).
+    toml.write_text(good.replace("range = [1, 999]", "range = [1, 999999999]", 1), encoding="utf-8")
+    output = hallq("check-config", ok=False)
+    assert "range: must be [first, last] with 0 <= first < last <= 99,999, got [1, 999999999]" in output
+    toml.write_text(good, encoding="utf-8")
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://hallq@127.0.0.1:1/hallq")
+    output = hallq("serve", ok=False)
+    assert output.startswith("Error: the database failed: OperationalError: connection failed")
+    assert "Traceback" not in output and output.count("\n") == 1
