@@ -68,7 +68,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         message_queue=queue,
         printing=PrintService(spec, Path(settings.HALLQ_CONFIG), database),
         live=live,
+        storage=faults.StorageWatch(),
     )
+    app.extensions["hallq"].storage.watch(database.engine)
 
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: spec.hall.timezone)
     csrf.init_app(app)

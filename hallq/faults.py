@@ -16,14 +16,15 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import socketio
-from flask import Flask, make_response, render_template, request
+from flask import Flask, current_app, make_response, render_template, request
 from limits import RateLimitItem
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import Engine, event
 from sqlalchemy import exc as sa_exc
 
-from queue_core.db import unavailable
+from queue_core.db import WRITE_OPTION, unavailable
 
 from .present import API_PREFIX
 
@@ -88,7 +89,76 @@ def problem(exc: BaseException) -> str:
     return f"{original.__class__.__name__}: {first_line}"
 
 
+# The database's words for a disk that has no room left: SQLite's result code, PostgreSQL's
+# class 53 (insufficient resources: disk full, out of memory, too many connections).
+_SQLITE_FULL = "SQLITE_FULL"
+_POSTGRES_FULL = "53100"
+
+
+def storage_full(exc: BaseException) -> bool:
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    original = exc.orig
+    return (
+        getattr(original, "sqlite_errorname", None) == _SQLITE_FULL
+        or getattr(original, "sqlstate", None) == _POSTGRES_FULL
+    )
+
+
+class StorageWatch:
+    """A full disk, as the writes find it: /healthz says so for a minute after the last write
+    that failed, and the log says so once a minute, not once per request. (No alarm can be
+    stored on a disk with no room: /healthz is what the IT office's monitoring reads.)"""
+
+    REMEMBERED_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failed_at: float | None = None
+        self._said_at = -self.REMEMBERED_SECONDS
+        self._problem = ""
+
+    def failed(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._failed_at, self._problem = now, problem(exc)
+            say = now - self._said_at >= self.REMEMBERED_SECONDS
+            if say:
+                self._said_at = now
+        if say:
+            log.error("the database's disk is full: every write fails until room is made (%s)", self._problem)
+
+    def watch(self, engine: Engine) -> None:
+        """A write that commits proves there is room again."""
+
+        def committing(conn: Any) -> None:
+            if self._failed_at is not None and conn.get_execution_options().get(WRITE_OPTION):
+                with self._lock:
+                    self._failed_at = None
+                log.warning("the database's disk has room again")
+
+        event.listen(engine, "commit", committing)
+
+    @property
+    def problem(self) -> str | None:
+        """Why writes fail, while the last failure is recent; else None."""
+        with self._lock:
+            recent = (
+                self._failed_at is not None and time.monotonic() - self._failed_at < self.REMEMBERED_SECONDS
+            )
+            return f"full: {self._problem}" if recent else None
+
+
 def _database_error(exc: sa_exc.SQLAlchemyError, api_error: Callable[..., Any]) -> Any:
+    if storage_full(exc):
+        current_app.extensions["hallq"].storage.failed(exc)
+        message = "the server's disk is full: nothing was changed; the IT office must make room"
+        if request.path.startswith(API_PREFIX + "/"):
+            response = make_response(api_error(503, "storage_full", message))
+        else:
+            response = make_response(render_template("unavailable.html"), 503)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if conflict(exc) and request.path.startswith(API_PREFIX + "/"):
         # Lost every run: rare enough to ask the client to try once more.
         log.warning("%s %s: %s after %d runs", request.method, request.path, problem(exc), CONFLICT_ATTEMPTS)

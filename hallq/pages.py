@@ -58,6 +58,10 @@ def healthz() -> Any:
     if problem:
         answer = jsonify({"status": "unavailable", "database": f"unavailable: {problem}"})
         return answer, 503, {"Retry-After": str(faults.RETRY_AFTER_SECONDS)}
+    full = state().storage.problem
+    if full:  # it answers reads, and refuses every write
+        answer = jsonify({"status": "unavailable", "database": "ok", "storage": full})
+        return answer, 503, {"Retry-After": str(faults.RETRY_AFTER_SECONDS)}
     queue = state().message_queue
     away = queue.check() if queue else None
     if away:

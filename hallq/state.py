@@ -35,6 +35,7 @@ class HallqState:
     message_queue: Any = None  # hallq.faults.MessageQueue where SOCKETIO_MESSAGE_QUEUE is set
     printing: Any = None  # hallq.printing.PrintService, set by create_app
     live: Any = None  # hallq.live.LiveServer, set by create_app
+    storage: Any = None  # hallq.faults.StorageWatch, set by create_app
 
     @property
     def hall_code(self) -> str:

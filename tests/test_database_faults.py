@@ -205,3 +205,35 @@ def test_a_silent_partition_answers_503_within_5_s_healthz_within_2_s_and_recove
     proxy.restore()
     again = api.post("/tickets", "device:K1", {"queue": "A"})
     assert again.status_code == 201, again.get_data(as_text=True)
+
+
+def test_a_full_disk_answers_503_storage_full_and_healthz_says_so(sqlite_app, caplog):
+    """The disk has no room (here SQLite's max_page_count, the same SQLITE_FULL a full disk
+    gives): each write answers 503 storage_full with nothing half-written, reads go on,
+    /healthz is unhealthy, the log says so once; room made, the next write works."""
+    app, path = sqlite_app
+    api = Api(app)
+    api.token("device:K1")
+    engine = app.extensions["hallq"].db.engine
+    with sqlite3.connect(path) as conn:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    limit = {"pages": pages}
+    event.listen(engine, "connect", lambda conn, _: conn.execute(f"PRAGMA max_page_count = {limit['pages']}"))
+    engine.dispose()
+    answers = [api.post("/tickets", "device:K1", {"queue": "A"}) for _ in range(300)]
+    refused = [a for a in answers if a.status_code != 201]
+    assert refused, "the disk never filled"
+    before = ticket_count(app)
+    for answer in refused:
+        assert answer.status_code == 503, answer.get_data(as_text=True)
+        assert answer.get_json()["error"] == "storage_full" and answer.headers["Retry-After"]
+    assert api.get("/queues").status_code == 200
+    health = app.test_client().get("/healthz")
+    assert health.status_code == 503 and health.get_json()["storage"].startswith("full: ")
+    assert sum("disk is full" in r.message for r in caplog.records) == 1
+
+    limit["pages"] = pages * 10
+    engine.dispose()
+    assert api.post("/tickets", "device:K1", {"queue": "A"}).status_code == 201
+    assert ticket_count(app) == before + 1
+    assert app.test_client().get("/healthz").get_json()["status"] == "ok"
