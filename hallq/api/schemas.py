@@ -3,10 +3,18 @@ document is made from them. The response models are hallq.present's, shared with
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from queue_core import UnitOfWork
 from queue_core.errors import Invalid
@@ -15,6 +23,11 @@ from queue_core.models import Hall, Outcome, Priority
 from queue_core.numbering import service_day
 
 from .openapi import DB_INT_MAX
+
+# The days a hall's records can be about: anything outside is a typing slip (and year 1 or
+# 9999 would overflow the day arithmetic).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
 
 # An id or a window's number, as the databases can hold it.
 DbInt = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
@@ -77,10 +90,20 @@ class TicketRequest(Payload):
         return None if value is None else normalise_id_number(value)
 
 
+def _within_the_halls_years(moment: datetime) -> datetime:
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise ValueError(f"must lie between {FIRST_DAY} and {LAST_DAY}")
+    return moment
+
+
+# A moment with its time zone, in the years a hall's records can be about.
+HallTime = Annotated[AwareDatetime, AfterValidator(_within_the_halls_years)]
+
+
 class AppointmentRequest(Payload):
     item_id: DbInt
-    slot_start: AwareDatetime = Field(description="With its time zone, e.g. 2026-11-23T09:00:00+08:00")
-    slot_end: AwareDatetime | None = Field(None, description="Default: 30 minutes after the start")
+    slot_start: HallTime = Field(description="With its time zone, e.g. 2026-11-23T09:00:00+08:00")
+    slot_end: HallTime | None = Field(None, description="Default: 30 minutes after the start")
     name: str = Field("", max_length=60)
 
 
@@ -149,11 +172,6 @@ class RatingRequest(Payload):
         default_factory=list, max_length=10, description="With a bad rating: reasons from the hall's list"
     )
     comment: str = Field("", max_length=500)
-
-
-# The days a hall's records can be about: anything outside is a typing slip (and year 1 or
-# 9999 would overflow the day arithmetic).
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class Period(Payload):

@@ -52,3 +52,9 @@ def test_a_chunked_body_is_read_not_taken_as_empty(api, served):
     )
     assert answer.status_code == 201, answer.text
     assert answer.json()["queue"] == "B"
+
+
+def test_a_moment_out_of_any_halls_years_is_refused(api):
+    answer = api.post("/appointments", "guide", {"item_id": 1, "slot_start": "0001-01-01T09:00:00+08:00"})
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    assert "between 2000-01-01 and 2099-12-31" in answer.get_json()["message"]

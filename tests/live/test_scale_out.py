@@ -12,6 +12,7 @@ import shutil
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -173,18 +174,14 @@ def test_cancel_races_on_two_processes_leave_no_stuck_window_and_no_5xx(two_serv
         for _ in range(10):
             for clerks_move in (None, ("no-show", {"requeue": True}), ("transfer", {"queue": "B"})):
                 ticket = second.api("POST", "/tickets", "guide", json={"queue": "A"}).json()
-                cancel = lambda t=ticket: second.api("POST", f"/tickets/{t['id']}/cancel", "guide")  # noqa: E731
-                call = lambda t=ticket: first.api(
-                    "POST", f"{window}/call", clerk, json={"number": t["number"]}
-                )  # noqa: E731
+                cancel = partial(second.api, "POST", f"/tickets/{ticket['id']}/cancel", "guide")
+                call = partial(first.api, "POST", f"{window}/call", clerk, json={"number": ticket["number"]})
                 if clerks_move is None:
                     at_once(cancel, call)
                 else:
                     call()
                     action, body = clerks_move
-                    at_once(
-                        cancel, lambda a=action, b=body: first.api("POST", f"{window}/{a}", clerk, json=b)
-                    )
+                    at_once(cancel, partial(first.api, "POST", f"{window}/{action}", clerk, json=body))
                 first.api("POST", f"{window}/no-show", clerk, json={"requeue": False})  # free, whatever won
 
     with ThreadPoolExecutor(10) as pool:
