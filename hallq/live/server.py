@@ -66,6 +66,21 @@ class _AsyncServer(socketio.AsyncServer):  # type: ignore[misc]
         return answer
 
 
+# Messages that carry their subject's whole state: of two for the same rooms waiting to be
+# sent, the later says all the earlier did. Sending only it is what keeps a busy hall's loop
+# from falling behind (a queue's state goes to every phone and board following it).
+SUPERSEDING = frozenset({"queue_state"})
+
+
+def _without_superseded(messages: list[Message]) -> list[Message]:
+    latest = {(name, tuple(rooms)): i for i, (name, _, rooms) in enumerate(messages) if name in SUPERSEDING}
+    return [
+        message
+        for i, message in enumerate(messages)
+        if message[0] not in SUPERSEDING or latest[(message[0], tuple(message[2]))] == i
+    ]
+
+
 class LiveServer:
     def __init__(
         self,
@@ -142,7 +157,10 @@ class LiveServer:
     async def _send_in_order(self) -> None:
         assert self._outbox is not None
         while True:
-            for name, payload, rooms in await self._outbox.get():
+            waiting = await self._outbox.get()
+            while not self._outbox.empty():  # behind on a busy morning: take all that waits
+                waiting += self._outbox.get_nowait()
+            for name, payload, rooms in _without_superseded(waiting):
                 try:
                     await self.sio.emit(name, payload, to=rooms, namespace=NAMESPACE)
                 except Exception:  # one message's failure must not end the delivery of all others
