@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         message_queue=queue,
         printing=PrintService(spec, Path(settings.HALLQ_CONFIG), database),
         live=live,
-        storage=faults.StorageWatch(),
+        storage=faults.StorageWatch(database.clock.now, live.tell_dashboards),
     )
     app.extensions["hallq"].storage.watch(database.engine)
 

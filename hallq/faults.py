@@ -13,6 +13,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 import socketio
@@ -106,17 +107,22 @@ def storage_full(exc: BaseException) -> bool:
 
 
 class StorageWatch:
-    """A full disk, as the writes find it: /healthz says so for a minute after the last write
-    that failed, and the log says so once a minute, not once per request. (No alarm can be
-    stored on a disk with no room: /healthz is what the IT office's monitoring reads.)"""
+    """A full disk, as the writes find it: /healthz is unhealthy until a write commits again,
+    the log says so once a minute, not once per request, and the managers' dashboards show an
+    alarm. That alarm cannot be stored on a disk with no room: it is pushed to the dashboards
+    open now and given to those that open meanwhile (`alarm`), and cleared the same way."""
 
     REMEMBERED_SECONDS = 60.0
 
-    def __init__(self) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime], tell_dashboards: Callable[[dict[str, Any]], None]
+    ) -> None:
+        self._clock, self._tell = clock, tell_dashboards
         self._lock = threading.Lock()
         self._failed_at: float | None = None
         self._said_at = -self.REMEMBERED_SECONDS
         self._problem = ""
+        self._raised_at: datetime | None = None
 
     def failed(self, exc: BaseException) -> None:
         now = time.monotonic()
@@ -125,17 +131,44 @@ class StorageWatch:
             say = now - self._said_at >= self.REMEMBERED_SECONDS
             if say:
                 self._said_at = now
+            raised = self._raised_at is None
+            if raised:
+                self._raised_at = self._clock()
         if say:
             log.error("the database's disk is full: every write fails until room is made (%s)", self._problem)
+        if raised:
+            self._tell(self.alarm())  # type: ignore[arg-type]
+
+    def alarm(self, cleared_at: datetime | None = None) -> dict[str, Any] | None:
+        """The dashboard's alarm while the disk is full (an alarm event's payload), or None."""
+        with self._lock:
+            if self._raised_at is None:
+                return None
+            return {
+                "id": 0,  # no row: stored alarms count from 1
+                "kind": "storage_full",
+                "subject": "storage",
+                "label": "磁盘",
+                "message": "服务器磁盘已满：所有写入均失败，请信息科立即清理空间",
+                "detail": {"problem": self._problem},
+                "state": "cleared" if cleared_at else "open",
+                "raised_at": self._raised_at.isoformat(),
+                "acknowledged_at": None,
+                "acknowledged_by": None,
+                "cleared_at": cleared_at.isoformat() if cleared_at else None,
+            }
 
     def watch(self, engine: Engine) -> None:
         """A write that commits proves there is room again."""
 
         def committing(conn: Any) -> None:
             if self._failed_at is not None and conn.get_execution_options().get(WRITE_OPTION):
+                cleared = self.alarm(cleared_at=self._clock())
                 with self._lock:
-                    self._failed_at = None
+                    self._failed_at = self._raised_at = None
                 log.warning("the database's disk has room again")
+                if cleared:
+                    self._tell(cleared)
 
         event.listen(engine, "commit", committing)
 

@@ -32,6 +32,7 @@ ALARM_NAMES = {
     AlarmKind.PRINTER_FAULT: _l("Printer fault"),
     AlarmKind.BAD_RATING: _l("Bad rating"),
     AlarmKind.INVARIANT_BROKEN: _l("Window stuck"),
+    AlarmKind.STORAGE_FULL: _l("Disk full"),
 }
 TICKET_STATUS_NAMES = {
     TicketStatus.WAITING: _l("waiting"),
@@ -106,6 +107,7 @@ def _strings() -> dict[str, str]:
             "Window %(window)s still shows %(ticket)s, which is %(status)s: it cannot call again until reset"
         ),
         "invariant_ticket": _("%(ticket)s is %(status)s but at no window or at several: %(windows)s"),
+        "storage_full": _("The server's disk is full: every write fails until the IT office makes room"),
         "reset": _("Reset window"),
         "reset_reason": _("Why reset this window? (kept in the audit log)"),
         "reset_done": _("Window %(window)s reset"),

@@ -646,6 +646,7 @@ class AlarmKind(StrEnum):
     PRINTER_FAULT = "printer_fault"  # a kiosk's printer out of paper, open, offline...
     BAD_RATING = "bad_rating"  # a citizen rated a service 不满意 or 非常不满意
     INVARIANT_BROKEN = "invariant_broken"  # a window and a ticket disagree (queue_core.invariants)
+    STORAGE_FULL = "storage_full"  # the database's disk is full: pushed, never stored (hallq.faults)
 
 
 class Alarm(Base):

@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import event, text
 
+from hallq.live.subscriptions import _dashboard_state
+from hallq.state import current_hall
 from queue_core.models import Role, Staff
 from tests.conftest import Api, app_settings, initialise_database, new_postgres_database
 from tests.tcp_proxy import TcpProxy
@@ -231,9 +233,15 @@ def test_a_full_disk_answers_503_storage_full_and_healthz_says_so(sqlite_app, ca
     health = app.test_client().get("/healthz")
     assert health.status_code == 503 and health.get_json()["storage"].startswith("full: ")
     assert sum("disk is full" in r.message for r in caplog.records) == 1
+    # The managers' dashboard shows it, though no row can hold it: pushed to those open, and
+    # in the state given to one that opens now.
+    with app.app_context(), app.extensions["hallq"].db.read() as uow:
+        opened = _dashboard_state(uow, current_hall(uow), True)
+    assert opened["alarms"][0]["kind"] == "storage_full" and opened["alarms"][0]["state"] == "open"
 
     limit["pages"] = pages * 10
     engine.dispose()
     assert api.post("/tickets", "device:K1", {"queue": "A"}).status_code == 201
     assert ticket_count(app) == before + 1
     assert app.test_client().get("/healthz").get_json()["status"] == "ok"
+    assert app.extensions["hallq"].storage.alarm() is None

@@ -137,6 +137,11 @@ class LiveServer:
         except RuntimeError:  # the loop has closed: the server is stopping
             return
 
+    def tell_dashboards(self, alarm: dict[str, Any]) -> None:
+        """An alarm no row holds (the disk is full), for the managers' dashboards open now."""
+        if self._hall_id is not None:
+            self.send([("alarm", alarm, [hall_room(self._hall_id, "dashboard")])])
+
     def has_listeners(self, room: str) -> bool:
         return bool(self.sio.manager.rooms.get(NAMESPACE, {}).get(room))
 

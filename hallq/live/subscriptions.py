@@ -103,6 +103,13 @@ def _kiosk_state(uow: UnitOfWork, hall: Hall, value: str) -> dict[str, Any]:
     return {"printers": [{"printer": p.name, "status": str(p.status)} for p in printers]}
 
 
+def _dashboard_state(uow: UnitOfWork, hall: Hall, value: Any) -> dict[str, Any]:
+    """The hall now, with the alarm of a full disk, which no row can hold, while it lasts."""
+    found = dashboard.state(uow, hall)
+    storage = state().storage.alarm()
+    return found | {"alarms": [storage, *found["alarms"]]} if storage else found
+
+
 def _hall_state(uow: UnitOfWork, hall: Hall, value: Any) -> dict[str, Any]:
     return {
         "windows": [w.payload() for w in window_states(uow, hall)],
@@ -139,9 +146,7 @@ KINDS: dict[str, Kind] = {
     "ticket": Kind(_is_int, lambda t: f"ticket:{t}"),
     "keypad": Kind(_is_int, lambda n: f"keypad:{n}", _the_keypad, _window_exists, _keypad_state),
     "kiosk": Kind(lambda v: isinstance(v, str), lambda k: f"kiosk:{k}", _the_kiosk, state=_kiosk_state),
-    "dashboard": Kind(
-        lambda v: v is True, lambda _: "dashboard", _oversight, state=lambda uow, hall, _: dashboard.state(uow, hall)
-    ),
+    "dashboard": Kind(lambda v: v is True, lambda _: "dashboard", _oversight, state=_dashboard_state),
     "city": Kind(
         lambda v: v is True, lambda _: CITY_ROOM, _city_supervisor, state=lambda uow, hall, _: city.state(uow), hall_wide=True
     ),

@@ -184,7 +184,7 @@
       if (alarm.cleared_at) parts.push(format(S.cleared, { time: hhmm(alarm.cleared_at) }));
       when.textContent = parts.join(" · ");
       item.append(kind, text);
-      if (setup.canAcknowledge && !alarm.acknowledged_at) {
+      if (setup.canAcknowledge && !alarm.acknowledged_at && alarm.kind !== "storage_full") {  // no row to mark
         const button = document.createElement("button");
         button.type = "button";
         button.textContent = S.acknowledge;
