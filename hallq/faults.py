@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 REDIS_TIMEOUT = 2.0  # seconds to connect to Redis or hear its answer: a lost one must not hold requests
-REDIS_PAUSE_AFTER_FAILURE = 10.0  # seconds the limits are counted locally before Redis is tried again
+REDIS_PAUSE_AFTER_FAILURE = 30.0  # seconds the limits are counted locally before Redis is tried again
 
 
 class RateLimiter(Protocol):
