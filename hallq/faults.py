@@ -112,74 +112,74 @@ class StorageWatch:
     alarm. That alarm cannot be stored on a disk with no room: it is pushed to the dashboards
     open now and given to those that open meanwhile (`alarm`), and cleared the same way."""
 
-    REMEMBERED_SECONDS = 60.0
+    LOG_EVERY_SECONDS = 60.0
 
     def __init__(
         self, clock: Callable[[], datetime], tell_dashboards: Callable[[dict[str, Any]], None]
     ) -> None:
         self._clock, self._tell = clock, tell_dashboards
         self._lock = threading.Lock()
-        self._failed_at: float | None = None
-        self._said_at = -self.REMEMBERED_SECONDS
+        self._said_at = -self.LOG_EVERY_SECONDS
         self._problem = ""
-        self._raised_at: datetime | None = None
+        self._raised_at: datetime | None = None  # the first failed write of this outage
 
     def failed(self, exc: BaseException) -> None:
         now = time.monotonic()
         with self._lock:
-            self._failed_at, self._problem = now, problem(exc)
-            say = now - self._said_at >= self.REMEMBERED_SECONDS
+            self._problem = problem(exc)
+            say = now - self._said_at >= self.LOG_EVERY_SECONDS
             if say:
                 self._said_at = now
-            raised = self._raised_at is None
-            if raised:
+            raised = None
+            if self._raised_at is None:
                 self._raised_at = self._clock()
+                raised = self._payload()
         if say:
             log.error("the database's disk is full: every write fails until room is made (%s)", self._problem)
         if raised:
-            self._tell(self.alarm())  # type: ignore[arg-type]
+            self._tell(raised)
 
-    def alarm(self, cleared_at: datetime | None = None) -> dict[str, Any] | None:
+    def alarm(self) -> dict[str, Any] | None:
         """The dashboard's alarm while the disk is full (an alarm event's payload), or None."""
         with self._lock:
-            if self._raised_at is None:
-                return None
-            return {
-                "id": 0,  # no row: stored alarms count from 1
-                "kind": "storage_full",
-                "subject": "storage",
-                "label": "磁盘",
-                "message": "服务器磁盘已满：所有写入均失败，请信息科立即清理空间",
-                "detail": {"problem": self._problem},
-                "state": "cleared" if cleared_at else "open",
-                "raised_at": self._raised_at.isoformat(),
-                "acknowledged_at": None,
-                "acknowledged_by": None,
-                "cleared_at": cleared_at.isoformat() if cleared_at else None,
-            }
+            return self._payload() if self._raised_at is not None else None
+
+    def _payload(self, cleared_at: datetime | None = None) -> dict[str, Any]:
+        assert self._raised_at is not None
+        return {
+            "id": 0,  # no row: stored alarms count from 1
+            "kind": "storage_full",
+            "subject": "storage",
+            "label": "磁盘",
+            "message": "服务器磁盘已满：所有写入均失败，请信息科立即清理空间",
+            "detail": {"problem": self._problem},
+            "state": "cleared" if cleared_at else "open",
+            "raised_at": self._raised_at.isoformat(),
+            "acknowledged_at": None,
+            "acknowledged_by": None,
+            "cleared_at": cleared_at.isoformat() if cleared_at else None,
+        }
 
     def watch(self, engine: Engine) -> None:
         """A write that commits proves there is room again."""
 
         def committing(conn: Any) -> None:
-            if self._failed_at is not None and conn.get_execution_options().get(WRITE_OPTION):
-                cleared = self.alarm(cleared_at=self._clock())
-                with self._lock:
-                    self._failed_at = self._raised_at = None
+            if self._raised_at is None or not conn.get_execution_options().get(WRITE_OPTION):
+                return
+            with self._lock:
+                cleared = self._payload(cleared_at=self._clock()) if self._raised_at else None
+                self._raised_at = None
+            if cleared:
                 log.warning("the database's disk has room again")
-                if cleared:
-                    self._tell(cleared)
+                self._tell(cleared)
 
         event.listen(engine, "commit", committing)
 
     @property
     def problem(self) -> str | None:
-        """Why writes fail, while the last failure is recent; else None."""
+        """Why writes fail, from the first failed write until one commits again; else None."""
         with self._lock:
-            recent = (
-                self._failed_at is not None and time.monotonic() - self._failed_at < self.REMEMBERED_SECONDS
-            )
-            return f"full: {self._problem}" if recent else None
+            return f"full: {self._problem}" if self._raised_at is not None else None
 
 
 def _database_error(exc: sa_exc.SQLAlchemyError, api_error: Callable[..., Any]) -> Any:
