@@ -96,7 +96,10 @@ class _LocalManager(socketio.AsyncManager):  # type: ignore[misc]
     ) -> None:  # fmt: skip
         if callback is not None or skip_sid is not None or namespace not in self.rooms:
             return await super().emit(event, data, namespace, room, skip_sid, callback, to, **kwargs)
-        encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, data]).encode()
+        args = (
+            list(data) if isinstance(data, tuple) else [] if data is None else [data]
+        )  # as the library does
+        encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
         frames = [
             eio_packet.Packet(eio_packet.MESSAGE, part)
             for part in (encoded if isinstance(encoded, list) else [encoded])
