@@ -9,7 +9,15 @@ from datetime import time
 from typing import Annotated, Literal
 
 import limits
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from printer_driver import PrinterSettings
 
@@ -18,6 +26,7 @@ from .models import Hall, ItemKind
 # A queue's numbers: at most 99,999 a day, and as printed they fit the ticket's column.
 LAST_NUMBER = 99_999
 NUMBER_LENGTH = 16
+LAST_WINDOW = 9999  # window numbers run from 1 to this
 TOPICS = (
     "出生", "户籍", "入学", "就业创业", "婚姻", "生育", "住房", "不动产", "开办企业", "纳税",
     "社会保障", "医疗", "出入境", "交通出行", "退休", "残疾人", "退役军人", "身后事",
@@ -30,9 +39,30 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# A time of day in the hall's own time zone. Its JSON schema says so: JSON Schema's "time"
+# format would demand a UTC offset, which a hall's opening hours do not have.
+def _local(moment: time) -> time:
+    if moment.tzinfo is not None:  # pydantic reads a number as seconds past midnight UTC
+        raise ValueError("must be a local time of day such as 08:30, without a time zone")
+    return moment
+
+
+LocalTime = Annotated[
+    time,
+    AfterValidator(_local),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{2}:\d{2}(:\d{2})?$",
+            "description": "local time, HH:MM or HH:MM:SS",
+        }
+    ),
+]
+
+
 class Hours(Strict):
-    open: time
-    close: time
+    open: LocalTime
+    close: LocalTime
 
     @model_validator(mode="after")
     def _ordered(self) -> Hours:
@@ -86,7 +116,7 @@ class QueueSettings(Strict):
     wrap: bool = True
     daily_quota: int | None = Field(None, ge=1, le=LAST_NUMBER)
     hours: Hours | None = None
-    last_ticket: time | None = None  # default: the closing time
+    last_ticket: LocalTime | None = None  # default: the closing time
     id_limit: int | None = Field(None, ge=1, le=20)  # tickets per person per day (anti-hoarding)
     target_wait_minutes: int = Field(30, ge=1, le=24 * 60)
 
@@ -151,7 +181,7 @@ class WindowSettings(WindowQueues):
 
 
 class WindowSpec(WindowSettings):
-    number: int = Field(ge=1, le=9999)
+    number: int = Field(ge=1, le=LAST_WINDOW)
 
 
 class KioskSpec(Strict):

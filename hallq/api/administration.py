@@ -14,6 +14,7 @@ from queue_core.errors import Invalid
 from queue_core.halls import window_by_number
 from queue_core.models import MANAGERS
 from queue_core.spec import (
+    LAST_WINDOW,
     DepartmentSettings,
     DepartmentSpec,
     QueueSettings,
@@ -80,8 +81,8 @@ def put_window_queues(number: int, body: WindowQueues) -> WindowSpec:
     },
 )
 def put_window(number: int, body: WindowSettings) -> WindowSpec:
-    if number < 1:
-        raise Invalid(f"window numbers start at 1, not {number}")
+    if not 1 <= number <= LAST_WINDOW:
+        raise Invalid(f"window numbers run from 1 to {LAST_WINDOW}, not {number}")
     with state().db.write() as uow:
         return window_spec(
             setup.save_window(uow, current_hall(uow), WindowSpec(number=number, **body.model_dump()))
