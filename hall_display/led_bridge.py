@@ -104,12 +104,13 @@ def window_text(texts: LedTexts, window: Mapping[str, Any]) -> str:
     """The text for a window in the state a window_state message gives it."""
     templates = texts.model_dump()
     template = templates.get(window["state"], texts.closed)
+    clerk, current = window.get("clerk") or {}, window.get("current") or {}
     text = template.format(
-        number=window.get("current_number") or "",
-        window=window["window"],
-        window_name=window.get("window_name") or "",
-        clerk=window.get("clerk_name") or "",
-        badge=window.get("clerk_badge") or "",
+        number=current.get("number") or "",
+        window=window["number"],
+        window_name=window.get("name") or "",
+        clerk=clerk.get("name") or "",
+        badge=clerk.get("badge") or "",
         reason=window.get("pause_reason") or "",
     )
     return "".join(ch for ch in " ".join(text.split()) if ch.isprintable())
@@ -263,17 +264,18 @@ class LedBridge:
             self._window_state(window, force=True)
 
     def _window_state(self, window: dict[str, Any], force: bool = False) -> None:
-        self.windows[window["window"]] = window
-        self.line.show(window["window"], window_text(self.texts, window), force=force)
+        self.windows[window["number"]] = window
+        self.line.show(window["number"], window_text(self.texts, window), force=force)
 
     def _ticket_called(self, call: dict[str, Any]) -> None:
         # The window_state that follows says the same; a recall is sent again to flash it anew.
+        shown = self.windows.get(call["window"], {})
         called = {
-            **self.windows.get(call["window"], {}),
-            "window": call["window"],
-            "window_name": call["window_name"],
+            **shown,
+            "number": call["window"],
+            "name": call["window_name"],
             "state": "called",
-            "current_number": call["number"],
+            "current": {**(shown.get("current") or {}), "number": call["number"]},
         }
         self.line.show(call["window"], window_text(self.texts, called), force=call["recall"])
 

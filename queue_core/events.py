@@ -15,8 +15,15 @@ class DomainEvent:
 
     def payload(self) -> dict[str, Any]:
         """JSON-ready fields (times as ISO 8601 UTC), without the hall id."""
-        values = ((f.name, getattr(self, f.name)) for f in fields(self) if f.name != "hall_id")
-        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values}
+        return {f.name: _json_ready(getattr(self, f.name)) for f in fields(self) if f.name != "hall_id"}
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -58,19 +65,25 @@ class TicketChanged(DomainEvent):
 
 @dataclass(frozen=True)
 class WindowState(DomainEvent):
+    """A window as it is now: the same shape as the API's window (hallq.present.windows.WindowOut),
+    so that a page draws a push and an answer alike."""
+
     name: ClassVar[str] = "window_state"
-    window: int
-    window_name: str
+    number: int
+    # Its name (the event's own name is the class's `name`; a dataclass field may not shadow it).
+    title: str
+    # The queues it serves, in its order: a manager may change them during the day.
+    queues: list[str]
     state: str  # closed / idle / called / serving / paused
     pause_reason: str | None
     since: datetime | None
-    current_number: str | None
-    # When the current ticket was called, or started once it is being served.
-    current_since: datetime | None
-    clerk_name: str | None
-    clerk_badge: str | None
-    # The queues it serves, in its order: a manager may change them during the day.
-    queues: list[str]
+    clerk: dict[str, str] | None  # {name, badge}
+    # {id, number, queue, status, item, since}: since is when it was called, or started once served.
+    current: dict[str, Any] | None
+
+    def payload(self) -> dict[str, Any]:
+        fields_ = super().payload()
+        return {"number": fields_.pop("number"), "name": fields_.pop("title"), **fields_}
 
 
 @dataclass(frozen=True)

@@ -28,16 +28,23 @@ def window_state(uow: UnitOfWork, window: Window) -> WindowState:
     current = uow.session.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
     return WindowState(
         hall_id=window.hall_id,
-        window=window.number,
-        window_name=window.name,
+        number=window.number,
+        title=window.name,
+        queues=[link.queue.code for link in window.queue_links],
         state=window_display_state(window, current),
         pause_reason=window.pause_reason,
         since=window.status_since,
-        current_number=current.number if current else None,
-        current_since=(current.started_at or current.called_at) if current else None,
-        clerk_name=window.clerk.name if window.clerk else None,
-        clerk_badge=window.clerk.badge if window.clerk else None,
-        queues=[link.queue.code for link in window.queue_links],
+        clerk={"name": window.clerk.name, "badge": window.clerk.badge} if window.clerk else None,
+        current={
+            "id": current.id,
+            "number": current.number,
+            "queue": current.queue.code,
+            "status": current.status,
+            "item": current.item.name if current.item_id and current.item else None,
+            "since": current.started_at or current.called_at,
+        }
+        if current
+        else None,
     )
 
 

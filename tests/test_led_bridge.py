@@ -107,19 +107,20 @@ def test_a_halls_framing_that_cannot_be_loaded_says_why(hall_framing, name, erro
 # -- texts and encoding ------------------------------------------------------------------------
 
 
-def window(state: str, **changes: object) -> dict[str, object]:
-    """A window_state message as the server sends it."""
+def window(
+    state: str, current_number: str | None = None, clerk: bool = True, **changes: object
+) -> dict[str, object]:
+    """A window_state message as the server sends it (the API's window)."""
+    current = {"id": 1, "number": current_number, "queue": "A", "status": state, "item": None, "since": None}
     return {
-        "window": 3,
-        "window_name": "3号出入境窗口",
+        "number": 3,
+        "name": "3号出入境窗口",
+        "queues": ["B"],
         "state": state,
         "pause_reason": None,
         "since": "2026-11-23T01:00:00+00:00",
-        "current_number": None,
-        "current_since": None,
-        "clerk_name": "王芳",
-        "clerk_badge": "1001",
-        "queues": ["B"],
+        "clerk": {"name": "王芳", "badge": "1001"} if clerk else None,
+        "current": current if current_number else None,
     } | changes
 
 
@@ -131,7 +132,7 @@ def window(state: str, **changes: object) -> dict[str, object]:
         (window("idle"), "3号窗口"),
         (window("paused", pause_reason="会议"), "暂停服务 会议"),
         (window("paused"), "暂停服务"),  # no reason: no trailing space
-        (window("closed", clerk_name=None, clerk_badge=None), "暂停服务"),
+        (window("closed", clerk=False), "暂停服务"),
         (window("paused", pause_reason="培训\n学习\t中"), "暂停服务 培训 学习 中"),  # one line
     ],
 )

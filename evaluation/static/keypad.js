@@ -54,13 +54,14 @@
   function renderIdle() {
     const w = windowState;
     const where = t("window", { n: setup.window });
-    const serving = w && w.clerk_name && w.state !== "closed";
+    const clerk = (w && w.clerk) || {};
+    const serving = clerk.name && w.state !== "closed";
     part("idle-line").textContent = !serving ? where
-      : w.clerk_badge ? t("serving_you", { window: where, name: w.clerk_name, badge: w.clerk_badge })
-      : t("serving_you_no_badge", { window: where, name: w.clerk_name });
+      : clerk.badge ? t("serving_you", { window: where, name: clerk.name, badge: clerk.badge })
+      : t("serving_you_no_badge", { window: where, name: clerk.name });
     part("idle-status").textContent = !w || w.state === "closed" ? t("closed")
       : w.state === "paused" ? [t("paused"), w.pause_reason].filter(Boolean).join(" · ") : "";
-    showPhoto(part("clerk-photo", sections.idle), serving ? w.clerk_badge : null);
+    showPhoto(part("clerk-photo", sections.idle), serving ? clerk.badge : null);
   }
 
   function idle() {

@@ -43,18 +43,18 @@
   }
 
   function windowDetail(w) {
-    if (w.state === "called" || w.state === "serving") return el("span", { class: "detail number" }, w.current_number);
+    if ((w.state === "called" || w.state === "serving") && w.current) return el("span", { class: "detail number" }, w.current.number);
     if (w.state === "paused") return el("span", { class: "detail" }, w.pause_reason || "");
-    return w.state === "idle" ? el("span", { class: "detail" }, w.clerk_name || "") : null;
+    return w.state === "idle" ? el("span", { class: "detail" }, (w.clerk && w.clerk.name) || "") : null;
   }
 
   function renderWindows() {
     part("window-grid").replaceChildren(
       ...[...shown.windows.values()]
-        .sort((a, b) => a.window - b.window)
+        .sort((a, b) => a.number - b.number)
         .map((w) =>
-          el("li", { "data-window": w.window, "data-state": w.state, title: w.window_name },
-            el("span", { class: "head" }, el("span", { class: "no" }, String(w.window)), windowDetail(w)),
+          el("li", { "data-window": w.number, "data-state": w.state, title: w.name },
+            el("span", { class: "head" }, el("span", { class: "no" }, String(w.number)), windowDetail(w)),
             el("span", { class: "state" }, t(`state_${w.state}`))),
         ),
     );
@@ -100,7 +100,7 @@
 
   board.connect({
     state(state) {
-      shown.windows = new Map(state.windows.map((w) => [w.window, w]));
+      shown.windows = new Map(state.windows.map((w) => [w.number, w]));
       shown.queues = new Map(state.queues.map((q) => [q.queue, q]));
       shown.calls = state.calls.slice(0, MAX_CALLS);
       shown.notices = state.notices;
@@ -117,7 +117,7 @@
       window.hallqVoice && window.hallqVoice.announce(call);
     },
     window_state(w) {
-      shown.windows.set(w.window, w);
+      shown.windows.set(w.number, w);
       renderWindows();
     },
     queue_state(q) {

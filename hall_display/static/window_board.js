@@ -22,13 +22,14 @@
   function render(w) {
     shown = w;
     document.body.dataset.state = w.state;
-    part("window-name").textContent = w.window_name;
-    number.textContent = w.current_number || "";
+    part("window-name").textContent = w.name;
+    number.textContent = w.current ? w.current.number : "";
     part("headline").textContent = headline(w);
     part("status").textContent = status(w);
-    part("clerk-name").textContent = w.clerk_name || "";
-    part("clerk-badge").textContent = w.clerk_badge ? t("badge", { badge: w.clerk_badge }) : "";
-    showPhoto(w.clerk_badge);
+    const clerk = w.clerk || {};
+    part("clerk-name").textContent = clerk.name || "";
+    part("clerk-badge").textContent = clerk.badge ? t("badge", { badge: clerk.badge }) : "";
+    showPhoto(clerk.badge);
     fitAll();
   }
 
@@ -49,7 +50,7 @@
     state: (state) => render(state.window),
     window_state: render,
     ticket_called(call) {
-      render({ ...shown, state: "called", current_number: call.number });
+      render({ ...shown, state: "called", current: { ...(shown.current || {}), number: call.number } });
       number.dataset.calls = Number(number.dataset.calls) + 1;
       replay(number, "blink");
     },

@@ -46,7 +46,7 @@ def hall_room(hall_id: int, room: str) -> str:
 # when opened.
 ROUTES: dict[type[DomainEvent], tuple[str, ...]] = {
     TicketCalled: ("window:{window}", "board:hall", "queue:{queue}", "ticket:{ticket_id}", "dashboard"),
-    WindowState: ("window:{window}", "board:hall", "dashboard"),
+    WindowState: ("window:{number}", "board:hall", "dashboard"),
     QueueState: ("queue:{queue}", "queue_load:{queue}", "board:hall", "dashboard"),
     TicketChanged: ("ticket:{ticket_id}", "dashboard"),
     TicketIssued: ("dashboard",),

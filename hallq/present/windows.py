@@ -11,7 +11,7 @@ from sqlalchemy.orm.util import identity_key
 
 from queue_core import UnitOfWork, desk
 from queue_core.models import Hall, ServiceItem, Ticket, Window
-from queue_core.snapshots import window_display_state
+from queue_core.snapshots import window_state
 
 from .tickets import TicketOut, ticket_out
 
@@ -27,6 +27,7 @@ class CurrentTicketOut(BaseModel):
     queue: str
     status: str
     item: str | None
+    since: datetime | None = Field(description="When it was called, or started once it is being served")
 
 
 class WindowOut(BaseModel):
@@ -87,34 +88,14 @@ def _tickets_by_id(uow: UnitOfWork, ids: list[int]) -> dict[int, Ticket]:
 
 
 def windows_out(uow: UnitOfWork, windows: list[Window]) -> list[WindowOut]:
+    """The windows as the API answers them, and as their `window_state` pushes say (one shape:
+    queue_core.snapshots.window_state makes both)."""
+    # Their tickets and those tickets' items in two queries, not two per window.
     tickets = _tickets_by_id(uow, [w.current_ticket_id for w in windows if w.current_ticket_id])
     item_ids = [t.item_id for t in tickets.values() if t.item_id]
-    names = select(ServiceItem.id, ServiceItem.name).where(ServiceItem.id.in_(item_ids))
-    item_names = {item_id: name for item_id, name in uow.session.execute(names)} if item_ids else {}
-    result = []
-    for window in windows:
-        current = tickets.get(window.current_ticket_id) if window.current_ticket_id else None
-        result.append(
-            WindowOut(
-                number=window.number,
-                name=window.name,
-                queues=[link.queue.code for link in window.queue_links],
-                state=window_display_state(window, current),
-                pause_reason=window.pause_reason,
-                since=window.status_since,
-                clerk=ClerkOut(name=window.clerk.name, badge=window.clerk.badge) if window.clerk else None,
-                current=CurrentTicketOut(
-                    id=current.id,
-                    number=current.number,
-                    queue=current.queue.code,
-                    status=current.status,
-                    item=item_names.get(current.item_id) if current.item_id else None,
-                )
-                if current
-                else None,
-            )
-        )
-    return result
+    if item_ids:
+        list(uow.session.scalars(select(ServiceItem).where(ServiceItem.id.in_(item_ids))))
+    return [WindowOut.model_validate(window_state(uow, window).payload()) for window in windows]
 
 
 def panel_out(uow: UnitOfWork, hall: Hall, window: Window, *, yours: bool) -> PanelOut:

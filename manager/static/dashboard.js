@@ -46,7 +46,7 @@
     skew = Date.parse(state.now) - Date.now();
     model = {
       queues: new Map(state.queues.map((q) => [q.queue, q])),
-      windows: new Map(state.windows.map((w) => [w.window, w])),
+      windows: new Map(state.windows.map((w) => [w.number, w])),
       totals: state.totals,
       waitingSince: new Map(Object.entries(state.waiting_since).map(([id, at]) => [Number(id), at])),
       alarms: new Map(state.alarms.map((a) => [a.id, a])),
@@ -115,15 +115,15 @@
     body.replaceChildren();
     for (const w of model.windows.values()) {
       const row = document.createElement("tr");
-      row.dataset.window = w.window;
+      row.dataset.window = w.number;
       row.className = `state-${w.state}`;
-      cell(row, "name", w.window_name, "name");
+      cell(row, "name", w.name, "name");
       cell(row, "state", setup.stateNames[w.state] || w.state, "state");
       let detail = S.none;
       // Whom it serves since their call (or the start of the service), else since its state began.
-      const since = w.current_number && w.current_since ? w.current_since : w.since;
-      if ((w.state === "called" || w.state === "serving") && w.current_number) {
-        detail = format(S.serving_whom, { number: w.current_number, time: hhmm(since) });
+      const since = w.current && w.current.since ? w.current.since : w.since;
+      if ((w.state === "called" || w.state === "serving") && w.current) {
+        detail = format(S.serving_whom, { number: w.current.number, time: hhmm(since) });
       } else if (w.state === "paused") {
         detail = format(S.paused_reason, { reason: w.pause_reason || "", time: hhmm(w.since) });
       } else if (w.since && w.state !== "closed") {
@@ -131,7 +131,7 @@
       }
       if (since && w.state !== "closed") detail += ` (${duration(now() - Date.parse(since))})`;
       cell(row, "detail", detail);
-      cell(row, "clerk", w.clerk_name ? `${w.clerk_name} · ${w.clerk_badge || ""}` : S.none);
+      cell(row, "clerk", w.clerk ? `${w.clerk.name} · ${w.clerk.badge || ""}` : S.none);
       cell(row, "served", w.served_today, "num");
       body.append(row);
     }
@@ -348,13 +348,13 @@
       drawTotals();
     },
     window_state(p) {
-      const w = model.windows.get(p.window);
-      model.windows.set(p.window, { ...(w || { served_today: 0, queues: [] }), ...p });
+      const w = model.windows.get(p.number);
+      model.windows.set(p.number, { ...(w || { served_today: 0, queues: [] }), ...p });
       // A manager may have opened the window for a queue, or taken it off one.
       for (const [code, q] of model.queues) {
         const serves = p.queues.includes(code);
-        const at = q.windows.indexOf(p.window);
-        if (serves && at < 0) q.windows.push(p.window);
+        const at = q.windows.indexOf(p.number);
+        if (serves && at < 0) q.windows.push(p.number);
         if (!serves && at >= 0) q.windows.splice(at, 1);
       }
       drawWindows();

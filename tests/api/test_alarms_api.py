@@ -90,8 +90,8 @@ def test_the_dashboard_subscribes_with_a_login_session_and_gets_the_whole_hall(a
         issued_at,
         [2, 7, 14, 15, 16],
     )
-    window3 = next(w for w in state["windows"] if w["window"] == 3)
-    assert (window3["state"], window3["pause_reason"], window3["clerk_name"]) == (
+    window3 = next(w for w in state["windows"] if w["number"] == 3)
+    assert (window3["state"], window3["pause_reason"], window3["clerk"]["name"]) == (
         "paused",
         "会议",
         "clerk3名",

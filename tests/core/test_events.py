@@ -26,11 +26,10 @@ def test_committed_changes_are_published_with_snapshots(db, hall, published):
     assert published.names() == ["ticket_called", "window_state", "queue_state"]
     called, window, queue = published.events
     assert (called.number, called.window, called.window_name, called.recall) == ("A001", 2, "2号窗口", False)
-    assert (window.state, window.current_number, window.clerk_name, window.clerk_badge) == (
+    assert (window.state, window.current["number"], window.clerk) == (
         "called",
         "A001",
-        "办事员2",
-        "0002",
+        {"name": "办事员2", "badge": "0002"},
     )
     assert (queue.waiting, queue.oldest_issued_at, queue.line) == (0, None, [])
 

@@ -278,7 +278,7 @@
     key: (ticket, clerk, queues) => JSON.stringify([ticket, clerk, queues]),
     ofPanel: (shown) =>
       pushes.key(shown.ticket && shown.ticket.number, shown.window.clerk && shown.window.clerk.badge, shown.window.queues),
-    ofPush: (push) => pushes.key(push.current_number, push.clerk_badge, push.queues),
+    ofPush: (push) => pushes.key(push.current && push.current.number, push.clerk && push.clerk.badge, push.queues),
     reset() {
       this.held = [];
       this.awaited = null;
@@ -287,7 +287,7 @@
       this.awaited = JSON.stringify([answer.window.state, this.ofPanel(answer)]);
     },
     receive(push) {
-      if (push.window !== setup.window) return;
+      if (push.number !== setup.window) return;
       if (busy) this.held.push(push);
       else this.take(push);
     },
@@ -305,10 +305,10 @@
       // Another ticket, clerk or queues: the push does not carry their details.
       if (this.ofPush(push) !== this.ofPanel(panel)) return refresh();
       // The same ticket at the same window, a step on (started from the window's caller,
-      // paused, resumed): the push says all that changed.
-      Object.assign(panel.window, { state: push.state, pause_reason: push.pause_reason, since: push.since });
+      // paused, resumed): the push, the window as the API gives it, says all that changed.
+      panel.window = push; // the API's window: a push is drawn as an answer is
       if (panel.ticket && push.state === "serving" && !panel.ticket.started_at)
-        Object.assign(panel.ticket, { status: "serving", started_at: push.current_since });
+        Object.assign(panel.ticket, { status: "serving", started_at: push.current.since });
       render();
     },
   };
