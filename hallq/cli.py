@@ -69,10 +69,7 @@ def main() -> None:
 def check_config(directory: Path | None) -> None:
     """Validate hall.toml and the catalogue without starting anything."""
     directory = directory or _settings().HALLQ_CONFIG
-    try:
-        hall, items = load_config(directory)
-    except ConfigError as exc:
-        raise _config_error(exc) from exc
+    hall, items = load_config(directory)
     click.echo(
         f"{directory}: OK: {hall.hall.name}, {len(hall.departments)} departments, {len(hall.queues)} queues, "
         f"{len(hall.windows)} windows, {len(hall.kiosks)} kiosks, {len(items)} service items"
@@ -83,10 +80,7 @@ def initialise(settings: Settings, *, keep_administered: bool = False) -> Databa
     """Create or upgrade the database, then load the hall and its catalogue from the config:
     what the files say wins. keep_administered: a hall already in the database stays as its
     managers left it in the browser."""
-    try:
-        spec, items = load_config(settings.HALLQ_CONFIG)
-    except ConfigError as exc:
-        raise _config_error(exc) from exc
+    spec, items = load_config(settings.HALLQ_CONFIG)  # its problems end the command (_Commands)
     db = _database(settings)
     migrate.upgrade(db.engine)
     with db.write() as uow:
@@ -158,11 +152,8 @@ def catalog() -> None:
 def catalog_import(file: Path) -> None:
     """Load or update service items from a CSV or XLSX file."""
     settings = _settings()
-    try:
-        spec = load_hall(settings.HALLQ_CONFIG)
-        items = load_catalog(file, spec)
-    except ConfigError as exc:
-        raise _config_error(exc) from exc
+    spec = load_hall(settings.HALLQ_CONFIG)
+    items = load_catalog(file, spec)
     database = _require_initialised(settings)
     with database.write() as uow:
         result = import_items(uow, hall_by_code(uow, spec.hall.code), items)
@@ -367,10 +358,7 @@ def led_bridge(url: str) -> None:
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter("give the server as http://HOST:PORT", param_hint="--url")
     settings = _settings()
-    try:
-        spec = load_hall(settings.HALLQ_CONFIG)
-    except ConfigError as exc:
-        raise _config_error(exc) from exc
+    spec = load_hall(settings.HALLQ_CONFIG)
     if spec.led is None:
         raise click.ClickException(
             f"{settings.HALLQ_CONFIG / 'hall.toml'} has no [led] section: "
@@ -407,10 +395,7 @@ def keypad_bridge(keypad_id: str, url: str, token: str | None, verbose: bool) ->
             f"(hallq token issue --device {keypad_id} makes one)"
         )
     settings = _settings()
-    try:
-        spec = load_hall(settings.HALLQ_CONFIG)
-    except ConfigError as exc:
-        raise _config_error(exc) from exc
+    spec = load_hall(settings.HALLQ_CONFIG)
     keypad = next((k for k in spec.keypads if k.id == keypad_id), None)
     if keypad is None:
         declared = ", ".join(k.id for k in spec.keypads) or "none"

@@ -45,7 +45,7 @@ def make_engine(url: str, *, serving: bool = False, **kwargs: Any) -> Engine:
         connect_args = dict(deadlines.CONNECT_ARGS) | kwargs.pop("connect_args", {})
         if serving:
             options = connect_args.get("options", "")
-            connect_args["options"] = f"{options} {deadlines.statement_timeout_option()}".strip()
+            connect_args["options"] = f"{options} {deadlines.STATEMENT_TIMEOUT_OPTION}".strip()
             kwargs.setdefault("pool_timeout", deadlines.POOL_TIMEOUT_S)
         engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
         if serving:

@@ -48,8 +48,8 @@ CONNECT_ARGS: dict[str, Any] = {
 }
 
 
-def statement_timeout_option() -> str:
-    return f"-c statement_timeout={round(STATEMENT_TIMEOUT_S * 1000)}"
+# libpq's options for a serving engine's connections: the server cancels a statement after this.
+STATEMENT_TIMEOUT_OPTION = f"-c statement_timeout={round(STATEMENT_TIMEOUT_S * 1000)}"
 
 
 class StatementWatchdog:
