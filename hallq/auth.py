@@ -271,8 +271,8 @@ def _audit_login(user: StaffUser | None, username: str, result: str | None = Non
     audit trail."""
     from .acting import actor_for
 
-    with audit.acting_as(actor_for(user, "auth.login")), state().db.write() as uow:
-        uow.audit_detail |= {"result": result or ("ok" if user else "refused"), "username": username[:60]}
+    detail = {"result": result or ("ok" if user else "refused"), "username": username[:60]}
+    audit.write_entry(state().db, actor_for(user, "auth.login"), detail)
 
 
 @bp.post("/logout")
@@ -280,8 +280,7 @@ def logout() -> Any:
     from .acting import actor_for
 
     if current_user.is_authenticated:
-        with audit.acting_as(actor_for(current_user, "auth.logout")), state().db.write():
-            pass
+        audit.write_entry(state().db, actor_for(current_user, "auth.logout"), {})
     logout_user()
     return redirect(url_for("pages.index"))
 

@@ -1,7 +1,11 @@
-"""The hall's printing: printer_driver's per-kiosk stations wired to the print record (the
-database) and to the displays. A ticket's print job is recorded in the ticket's own
-transaction and handed to the kiosk's station only after the commit, so printing never
-holds a request and never prints a ticket that does not exist."""
+"""The hall's printing, server side. Every print job goes through queue_core.printing's durable
+queue: it is a row written in the transaction of what it prints. A job for a printer driven by
+a hall PC's agent (`hallq agent`, hallq.agent) is pushed to that agent after the commit; the
+agent claims it, fetches the document drawn for its printer, and reports how it ended. A job
+for a printer the server drives itself is claimed by the server in the same transaction and
+handed to that kiosk's printer_driver station after the commit, by the after-commit hook this
+service registers with the Database. So printing never holds a request, never prints a ticket
+that does not exist, and a job outlives a restart: `start` delivers what is still pending."""
 
 from __future__ import annotations
 
@@ -11,12 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from printer_driver import (
     JobReport,
     Printer,
     PrinterSettings,
+    PrinterStatus,
     PrintJob,
     Rendered,
     RetryPolicy,
@@ -27,10 +33,10 @@ from printer_driver import (
 )
 from printer_driver.layout import FieldValue, Kind
 from queue_core import Database, UnitOfWork, alarms, audit
-from queue_core.events import PrinterState
+from queue_core import printing as queue
+from queue_core.events import PrinterState, PrintQueued
 from queue_core.halls import hall_by_code
 from queue_core.models import Hall, PrintRecord, PrintStatus
-from queue_core.printing import finish_print_job, record_print_job
 from queue_core.spec import HallSpec
 
 from .config_files import font_path, layout_path
@@ -48,13 +54,15 @@ REPRINT_MARK = "重打"
 
 
 @dataclass(frozen=True)
-class PendingPrint:
-    """A recorded job and what it prints, waiting for its transaction to commit."""
+class PrinterView:
+    """A kiosk's printer as the hall sees it now, wherever it is driven from."""
 
-    record: PrintRecord
-    kind: Kind
-    fields: Mapping[str, FieldValue]
-    label: str  # for people: "ticket A012", "notice GA001"
+    name: str
+    kiosk: str
+    agent: str  # "" for the server
+    settings: PrinterSettings
+    status: str
+    error: str | None
 
 
 class PrintService:
@@ -67,24 +75,46 @@ class PrintService:
         self.layout = load_layout(layout_path(spec, config_dir))
         self.font = font_path(spec, config_dir)
         self.zone = ZoneInfo(spec.hall.timezone)
-        # One Printer per URL: a kiosk's backup may be another kiosk's printer.
+        # One Printer per address: a kiosk's backup may be another kiosk's printer.
         self.printers: dict[str, Printer] = {}
         self.kiosk_printers: dict[str, list[Printer]] = {}
         self.owner: dict[str, str] = {}  # printer name -> the kiosk that declared it
+        self.agent_of: dict[str, str] = {}  # printer name -> its agent ("" for the server)
         for kiosk in spec.kiosks:
             roles = [(kiosk.id, kiosk.printer), (f"{kiosk.id} backup", kiosk.backup_printer)]
-            self.kiosk_printers[kiosk.id] = [self._printer(name, s, kiosk.id) for name, s in roles if s]
+            self.kiosk_printers[kiosk.id] = [
+                self._printer(name, settings, kiosk.id, settings.agent or queue.SERVER)
+                for name, settings in roles
+                if settings
+            ]
         self._stations: dict[str, Station] = {}
         self._lock = threading.Lock()
         self._hall_id: int | None = None
+        db.after_commit.append(self._deliver_committed)
 
-    def _printer(self, name: str, settings: PrinterSettings, kiosk: str) -> Printer:
-        # Every "dummy:" is a printer of its own; a real address is one device however named.
-        key = f"{settings.url}#{name}" if settings.address.scheme == "dummy" else settings.url
+    def _printer(self, name: str, settings: PrinterSettings, kiosk: str, agent: str) -> Printer:
+        # Every "dummy:" is a printer of its own; a real address is one device however named
+        # (on one PC: the same URL on two agents is two devices).
+        key = f"{settings.url}#{name}" if settings.address.scheme == "dummy" else f"{agent}/{settings.url}"
         if key not in self.printers:
             self.printers[key] = Printer(name, settings)
             self.owner[name] = kiosk
+            self.agent_of[name] = agent
         return self.printers[key]
+
+    def printers_of(self, agent: str) -> dict[str, list[Printer]]:
+        """Each kiosk's printers that `agent` drives, in the order they are tried."""
+        found = {k: [p for p in ps if self.agent_of[p.name] == agent] for k, ps in self.kiosk_printers.items()}
+        return {kiosk: printers for kiosk, printers in found.items() if printers}
+
+    def described(self, agent: str) -> dict[str, tuple[str, str]]:
+        """agent's printers: name → (kiosk, url)."""
+        return {p.name: (self.owner[p.name], p.settings.url) for ps in self.printers_of(agent).values() for p in ps}
+
+    def backups(self) -> dict[str, queue.Destination]:
+        """Each kiosk's backup printer, where it has one."""
+        found = {k: ps[1] for k, ps in self.kiosk_printers.items() if len(ps) > 1}
+        return {k: queue.Destination(p.name, self.agent_of[p.name]) for k, p in found.items()}
 
     # -- in the request ---------------------------------------------------------------
 
@@ -99,49 +129,104 @@ class PrintService:
         label: str,
         ticket_id: int | None = None,
         item_id: int | None = None,
-    ) -> PendingPrint:
-        """The job, in the caller's transaction: queued, or failed at once when every printer
-        of the kiosk is known to be out of order (the kiosk then shows the fallback). Hand it
-        to `submit` after the commit."""
-        printers = self.kiosk_printers.get(kiosk, [])
+    ) -> PrintRecord:
+        """The job, in the caller's transaction, for the kiosk's first printer that can take
+        it; failed at once when none can (every one out of order, or its agent away: the kiosk
+        then shows its screen fallback). It is delivered once the transaction commits."""
+        printers = self.views(uow, hall).get(kiosk, [])
+        usable = [p for p in printers if PrinterStatus(p.status).can_print]
         refused = ""
-        if not any(p.status.can_print for p in printers):
-            refused = "; ".join(f"{p.name}: {p.status}" for p in printers) or f"kiosk {kiosk} has no printer"
-        record = record_print_job(
+        if not usable:
+            refused = "; ".join(f"{p.name}: {p.status}" + (f" ({p.error})" if p.error else "") for p in printers)
+            refused = refused or f"kiosk {kiosk} has no printer"
+        chosen = (usable or printers or [None])[0]
+        return queue.enqueue(
             uow,
             hall,
             kind=kind,
             kiosk=kiosk,
+            document={"fields": dict(fields), "label": label},
+            to=queue.Destination(chosen.name, chosen.agent) if chosen else None,
             ticket_id=ticket_id,
             item_id=item_id,
             refused=refused,
-            printer=printers[0].name if printers else "",
         )
-        return PendingPrint(record, kind, fields, label)
 
-    def submit(self, pending: PendingPrint) -> None:
-        """After the commit: hand the job to the kiosk's station."""
-        if pending.record.status != PrintStatus.QUEUED:
-            return
-        blocks = self.layout.blocks(pending.kind)
+    def views(self, uow: UnitOfWork, hall: Hall) -> dict[str, list[PrinterView]]:
+        """Every kiosk's printers and their state: the server's own as its stations found
+        them, an agent's as the agent last reported them (unknown while it is away)."""
+        remote = queue.agents(uow, hall) if any(self.agent_of.values()) else {}
+        answer: dict[str, list[PrinterView]] = {}
+        for kiosk, printers in self.kiosk_printers.items():
+            answer[kiosk] = []
+            for printer in printers:
+                agent = self.agent_of[printer.name]
+                status, error = str(printer.status), printer.error
+                if agent:
+                    found = remote.get(agent)
+                    reported = found.printers.get(printer.name, {}) if found and found.online else {}
+                    status = reported.get("status", "unknown")
+                    error = reported.get("error") if found and found.online else f"agent {agent} is offline"
+                answer[kiosk].append(PrinterView(printer.name, kiosk, agent, printer.settings, status, error))
+        return answer
+
+    # -- after the commit ---------------------------------------------------------------
+
+    def _deliver_committed(self, uow: UnitOfWork) -> None:
+        """The Database's after-commit hook: the server's own jobs go to their stations (an
+        agent's job went out with the events, to the agent's room)."""
+        for event in uow.events:
+            if isinstance(event, PrintQueued) and event.agent == queue.SERVER:
+                self._submit(event.job_id, event.kiosk, reprint=False)
+
+    def _submit(self, job_id: int, kiosk: str, *, reprint: bool) -> None:
+        station = self._station(kiosk)
+        if station is not None:
+            station.submit(PrintJob(job_id, f"print job {job_id}", self._lazy_render(job_id), reprint=reprint))
+
+    def _lazy_render(self, job_id: int) -> Any:
+        """Renders job `job_id`, read from the database in the station's thread when it prints
+        (not in the request's)."""
+        loaded: list[PrintRecord] = []
 
         def render(settings: PrinterSettings, reprint: bool) -> Rendered:
-            values = {**pending.fields, "reprint": REPRINT_MARK if reprint else ""}
-            renderer = renderer_for(settings, logo=self.layout.logo_path, font=self.font)
-            return renderer.render(lay_out(blocks, values, settings.columns))
+            if not loaded:
+                with self.db.read() as uow:
+                    loaded.append(uow.session.get(PrintRecord, job_id))  # type: ignore[arg-type]
+            return self.render(loaded[0], settings, reprint)
 
-        self._station(pending.record.kiosk).submit(PrintJob(pending.record.id, pending.label, render))
+        return render
 
-    def _station(self, kiosk: str) -> Station:
+    def render(self, record: PrintRecord, settings: PrinterSettings, reprint: bool) -> Rendered:
+        """The job's document drawn for a printer, marked 重打 when printed again."""
+        values = {**record.document.get("fields", {}), "reprint": REPRINT_MARK if reprint else ""}
+        renderer = renderer_for(settings, logo=self.layout.logo_path, font=self.font)
+        return renderer.render(lay_out(self.layout.blocks(record.kind), values, settings.columns))  # type: ignore[arg-type]
+
+    def _station(self, kiosk: str) -> Station | None:
         with self._lock:
             if kiosk not in self._stations:
-                self._stations[kiosk] = Station(kiosk, self.kiosk_printers[kiosk], self, self.policy)
+                own = self.printers_of(queue.SERVER).get(kiosk)
+                if not own:
+                    return None
+                self._stations[kiosk] = Station(kiosk, own, self, self.policy)
             return self._stations[kiosk]
 
     def start(self) -> None:
-        """Start watching every kiosk's printers (a station checks them when it starts)."""
-        for kiosk in self.kiosk_printers:
+        """In the serving process: watch the server's own printers, and deliver again the
+        jobs a stop left pending (claimed ones are printed again marked 重打, or abandoned)."""
+        for kiosk in self.printers_of(queue.SERVER):
             self._station(kiosk)
+        abandon_after = self.spec.printing.abandon_after
+        with audit.acting_as(self._actor("printing.redeliver")), self.db.write() as uow:
+            hall = hall_by_code(uow, self.spec.hall.code)
+            claims = [
+                queue.claim(uow, hall, job, agent=queue.SERVER, claimer=queue.SERVER_CLAIMER, abandon_after=abandon_after)
+                for job in queue.pending(uow, hall, queue.SERVER, queue.SERVER_CLAIMER)
+            ]
+        for claimed in claims:
+            if not claimed.abandoned:
+                self._submit(claimed.record.id, claimed.record.kiosk, reprint=claimed.reprint)
 
     def close(self) -> None:
         with self._lock:
@@ -153,11 +238,12 @@ class PrintService:
 
     def job_done(self, report: JobReport) -> None:
         try:
-            actor = audit.Actor(hall_id=self._hall(), kind="system", id="printer", action="printing.job_done")
-            with audit.acting_as(actor), self.db.write() as uow:
-                finish_print_job(
+            with audit.acting_as(self._actor("printing.job_done")), self.db.write() as uow:
+                queue.finish(
                     uow,
+                    hall_by_code(uow, self.spec.hall.code),
                     report.job_id,
+                    claimer=queue.SERVER_CLAIMER,
                     status=PrintStatus(report.result.value),
                     printer=report.printer,
                     url=report.url,
@@ -165,6 +251,7 @@ class PrintService:
                     reprinted=report.reprinted,
                     error=report.error or "",
                     problems=report.problems,
+                    backups=self.backups(),
                 )
         except Exception:  # the record is lost, the printing is not: keep the station alive
             log.exception("could not record print job %s (%s)", report.job_id, report.result)
@@ -190,10 +277,7 @@ class PrintService:
                 hall = hall_by_code(uow, self.spec.hall.code)
                 changes = alarms.printer_needs_write(uow, hall, event.printer, event.alarm)
             if changes:
-                actor = audit.Actor(
-                    hall_id=event.hall_id, kind="system", id="printer", action="alarms.printer_changed"
-                )
-                with audit.acting_as(actor), self.db.write() as uow:
+                with audit.acting_as(self._actor("alarms.printer_changed")), self.db.write() as uow:
                     hall = hall_by_code(uow, self.spec.hall.code)
                     args = (event.printer, event.kiosk, str(event.status), event.alarm, event.error)
                     alarms.printer_changed(uow, hall, *args)
@@ -205,6 +289,9 @@ class PrintService:
             self.db.publisher((event,))
         except Exception:
             log.exception("could not announce the state of printer %s", printer.name)
+
+    def _actor(self, action: str) -> audit.Actor:
+        return audit.Actor(hall_id=self._hall(), kind="system", id="printer", action=action)
 
     def _hall(self) -> int:
         if self._hall_id is None:

@@ -5,22 +5,23 @@ clears the alarms that depend on time (waits, pauses, long services). Every minu
 the statistics of closed days that have no rollup yet (queue_core.rollups: the day just ended,
 and older days a few at a time), so that reports find them ready. Several processes may sweep
 the same hall: the core's status-checked updates let only one of them close each question,
-and raise each alarm once; two that roll up the same day write the same figures."""
+raise each alarm once, and move or abandon each print job nobody took in time; two that roll up the same day write the same figures."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from queue_core import Database, alarms, audit, evaluations, rollups
+from queue_core import Database, alarms, audit, evaluations, printing, rollups
 from queue_core.halls import hall_by_code
 from queue_core.models import Ticket
 from queue_core.numbering import service_day
-from queue_core.spec import AlarmSpec
+from queue_core.spec import AlarmSpec, PrintingSpec
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,20 @@ ROLLUP_DAYS = 7  # at most this many days rolled up per minute: a pass stays sho
 
 
 class Sweeper:
-    def __init__(self, db: Database, hall_code: str, interval: float = INTERVAL_SECONDS) -> None:
+    def __init__(
+        self,
+        db: Database,
+        hall_code: str,
+        interval: float = INTERVAL_SECONDS,
+        *,
+        print_rules: PrintingSpec | None = None,
+        backups: Mapping[str, printing.Destination] | None = None,
+    ) -> None:
         self.db = db
         self.hall_code = hall_code
         self.interval = interval
+        self.print_rules = print_rules or PrintingSpec()
+        self.backups = backups or {}  # each kiosk's backup printer
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_alarm_scan = 0.0  # time.monotonic() of the next alarm scan
@@ -52,6 +63,7 @@ class Sweeper:
         """One pass; how many ratings it closed or defaulted (the alarms are scanned too, when
         their time has come). The write lock is taken only when a read found something due."""
         closed = self.sweep_ratings()
+        self.sweep_prints()
         if time.monotonic() >= self._next_alarm_scan:
             self.scan_alarms()
         if time.monotonic() >= self._next_rollup:
@@ -68,6 +80,22 @@ class Sweeper:
         with audit.acting_as(actor), self.db.write() as uow:
             hall = hall_by_code(uow, self.hall_code)
             return evaluations.close_expired(uow, hall) + evaluations.apply_defaults(uow, hall)
+
+    def sweep_prints(self) -> int:
+        """Print jobs nobody took in time go to their kiosk's backup printer; tickets too late
+        to print are abandoned. How many changed."""
+        rules = self.print_rules
+        with self.db.read() as uow:
+            hall = hall_by_code(uow, self.hall_code)
+            hall_id = hall.id
+            if not printing.anything_overdue(uow, hall, rules.claim_timeout, rules.abandon_after):
+                return 0
+        actor = audit.Actor(hall_id=hall_id, kind="system", id="sweeper", action="printing.sweep")
+        with audit.acting_as(actor), self.db.write() as uow:
+            hall = hall_by_code(uow, self.hall_code)
+            return printing.sweep(
+                uow, hall, backups=self.backups, claim_timeout=rules.claim_timeout, abandon_after=rules.abandon_after
+            )
 
     def scan_alarms(self) -> int:
         """Raise and clear the time-based alarms; how many changed. A read first: the write

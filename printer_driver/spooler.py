@@ -46,6 +46,8 @@ class PrintJob:
     id: int
     label: str  # for people: "ticket A012", "notice GA001"
     render: RenderFn
+    # Printed again after a restart mid-job (it may have come out half): marked 重打 from the start.
+    reprint: bool = False
 
 
 @dataclass
@@ -175,7 +177,7 @@ class Station:
         errors: list[str] = []
         report: JobReport | None = None
         for printer in self.printers:
-            outcome = self._try(job, printer, reprint=interrupted is not None, errors=errors)
+            outcome = self._try(job, printer, reprint=job.reprint or interrupted is not None, errors=errors)
             if isinstance(outcome, JobReport):
                 report = outcome
                 break

@@ -5,6 +5,7 @@ time from the Clock it was given; committed changes come out as domain events.
 """
 
 from .clock import Clock, ManualClock, SystemClock
-from .db import Database, UnitOfWork, make_engine
+from .db import Database, make_engine
+from .unit_of_work import UnitOfWork
 
 __all__ = ["Clock", "Database", "ManualClock", "SystemClock", "UnitOfWork", "make_engine"]

@@ -22,7 +22,7 @@ from .models import Hall, Role, Staff
 ADMIN_ONLY = (Role.ADMIN, Role.CITY)
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 
 def staff_of(uow: UnitOfWork, hall: Hall) -> list[Staff]:

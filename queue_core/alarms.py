@@ -49,7 +49,7 @@ from .numbering import day_start, service_day
 from .spec import AlarmSpec
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 MEDIAN_DAYS = 30  # a service's usual time: the median of the last 30 days ...
 MEDIAN_SAMPLES = 10  # ... over at least this many services, else none is known

@@ -15,7 +15,7 @@ from .numbering import local_time
 from .ticketing import issue_ticket
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 # Read aloud, typed on a kiosk's keyboard: no 0/O or 1/I to confuse.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -28,7 +28,8 @@ from .events import QueueState, WindowState
 from .models import AuditEntry
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .db import Database
+    from .unit_of_work import UnitOfWork
 
 GENESIS = "0" * 64
 
@@ -52,7 +53,7 @@ _acting: ContextVar[Actor | None] = ContextVar("hallq_actor", default=None)
 
 
 @contextmanager
-def acting_as(actor: Actor) -> Iterator[Actor]:
+def acting_as(actor: Actor | None) -> Iterator[Actor | None]:
     token = _acting.set(actor)
     try:
         yield actor
@@ -73,6 +74,13 @@ def append_for(uow: UnitOfWork) -> None:
     detail: dict[str, Any] = {"events": [{"event": e.name, **e.payload()} for e in events]}
     detail |= uow.audit_detail
     append(uow, actor, actor.action, actor.subject, detail)
+
+
+def write_entry(db: Database, actor: Actor, detail: dict[str, Any]) -> None:
+    """An entry of its own, for what changes nothing in the hall's tables (a login, a
+    logout): one transaction that holds only the entry."""
+    with acting_as(None), db.write() as uow:  # the transaction adds no entry of its own
+        append(uow, actor, actor.action, actor.subject, detail)
 
 
 def append(uow: UnitOfWork, actor: Actor, action: str, subject: str, detail: dict[str, Any]) -> AuditEntry:

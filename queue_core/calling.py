@@ -37,7 +37,7 @@ from .models import (
 from .numbering import service_day
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 DIRECT = -1  # pool key for tickets transferred to a specific window
 

@@ -23,7 +23,7 @@ from .spec import EvaluationSpec
 from .working_days import add_working_days
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 NOTE_LIMIT = 1000
 

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 
 def update_if(uow: UnitOfWork, row: Any, state: Any, expected: Collection[str], **values: Any) -> bool:

@@ -26,7 +26,7 @@ from .numbering import service_day
 from .snapshots import waiting_counts
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 # The events that may change a hall's figures; the others (print jobs, notices, the keypad's
 # question, a case's step) leave them as they are.

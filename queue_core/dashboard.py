@@ -26,7 +26,7 @@ from .numbering import day_start, local_time, service_day
 from .snapshots import waiting_counts, window_state
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 SLOT_MINUTES = 15
 USUAL_WEEKS = 4  # the same weekday's average over this many weeks before today

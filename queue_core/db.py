@@ -1,4 +1,4 @@
-"""Engine set-up and the unit of work.
+"""Engine set-up, and the Database that runs units of work and their commit hooks.
 
 SQLite: WAL, synchronous=FULL, and ``BEGIN IMMEDIATE`` for every write transaction, so that
 two writers queue on the lock instead of failing with "database is locked" on the read→write
@@ -17,19 +17,18 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from . import audit, deadlines
 from .clock import Clock
 from .events import DomainEvent
-from .models import Window
-from .snapshots import queue_state, window_state
+from .snapshots import record_touched
+from .unit_of_work import CommitHook, UnitOfWork
 
 WRITE_OPTION = "hallq_write"
 BUSY_TIMEOUT_MS = 30_000
@@ -103,50 +102,30 @@ def unavailable(exc: BaseException) -> bool:
     return isinstance(exc, sa_exc.OperationalError)
 
 
-class UnitOfWork:
-    """One transaction of domain work. Services record domain events and mark the queues and
-    windows they touched; snapshots of those are taken inside the transaction, and every
-    event is published only after the commit succeeded."""
-
-    def __init__(self, session: Session, clock: Clock) -> None:
-        self.session = session
-        self.clock = clock
-        self.events: list[DomainEvent] = []
-        self._touched_queues: set[int] = set()
-        # The windows themselves, not their ids: the session's identity map holds instances
-        # only weakly, and the snapshot (and the caller's answer) must not reload them.
-        self._touched_windows: dict[int, Window] = {}
-        self.is_postgres = session.get_bind().dialect.name == "postgresql"
-        # What the audit entry of this transaction says besides its events (queue_core.audit).
-        self.audit_detail: dict[str, object] = {}
-
-    def now(self) -> datetime:
-        return self.clock.now()
-
-    def record(self, domain_event: DomainEvent) -> None:
-        self.events.append(domain_event)
-
-    def touch_queue(self, queue_id: int) -> None:
-        self._touched_queues.add(queue_id)
-
-    def touch_window(self, window: Window) -> None:
-        self._touched_windows[window.id] = window
-
-    def _snapshot_touched(self) -> None:
-        self.session.flush()
-        for _, window in sorted(self._touched_windows.items()):
-            self.record(window_state(self, window))
-        for queue_id in sorted(self._touched_queues):
-            self.record(queue_state(self, queue_id))
+# What every transaction does before its commit: the snapshots of what it touched, then the
+# audit entry (which lists the events, snapshots excepted). The audit trail must not depend on
+# who built the Database, so these are the default, not left to each caller.
+CORE_BEFORE_COMMIT: tuple[CommitHook, ...] = (record_touched, audit.append_for)
 
 
 class Database:
-    """The engine, a session factory, the clock and where committed events go."""
+    """The engine, a session factory, the clock, and what runs around each commit: the
+    before-commit hooks inside the transaction, then, once it committed, the publisher of its
+    events and the after-commit hooks (a hook added with `after_commit.append`)."""
 
-    def __init__(self, engine: Engine, clock: Clock, publisher: Publisher | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        publisher: Publisher | None = None,
+        *,
+        before_commit: tuple[CommitHook, ...] = CORE_BEFORE_COMMIT,
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.publisher: Publisher = publisher or (lambda events: None)
+        self.before_commit = list(before_commit)
+        self.after_commit: list[CommitHook] = []
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         # SQLite has one writer at a time. Threads of this process queue on a lock, in order,
         # instead of in SQLite's busy handler, which polls with sleeps of up to 100 ms and so
@@ -182,11 +161,13 @@ class Database:
             uow = UnitOfWork(session, self.clock)
             try:
                 yield uow
-                uow._snapshot_touched()
-                audit.append_for(uow)
+                for hook in self.before_commit:
+                    hook(uow)
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
         # Only here, after a successful commit: a rolled-back change pushes nothing.
         self.publisher(tuple(uow.events))
+        for hook in self.after_commit:
+            hook(uow)

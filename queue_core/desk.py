@@ -13,7 +13,7 @@ from .models import Hall, Queue, Ticket, TicketEvent, TicketEventKind, TicketSta
 from .numbering import service_day
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)

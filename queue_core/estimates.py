@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, func, select
 from .models import Ticket, TicketStatus, Window, WindowQueue, WindowStatus
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 _MEAN_HANDLING_TODAY = select(func.avg(Ticket.handle_seconds)).where(
     Ticket.queue_id == bindparam("queue_id"),

@@ -38,7 +38,7 @@ from .models import (
 from .spec import LEVELS
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 GOOD_LEVELS = (5, 4)
 BAD_LEVELS = (2, 1)

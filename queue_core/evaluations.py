@@ -25,7 +25,7 @@ from .numbering import local_time
 from .spec import LEVELS, EvaluationSpec
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 BAD_LEVELS = (2, 1)  # 不满意, 非常不满意: a bad rating (差评)
 COMMENT_LIMIT = 500

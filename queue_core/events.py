@@ -115,6 +115,18 @@ class PrintDone(DomainEvent):
 
 
 @dataclass(frozen=True)
+class PrintQueued(DomainEvent):
+    """A print job is waiting for the agent (hall PC) that drives its printer, or for the
+    server (agent ""), to claim it."""
+
+    name: ClassVar[str] = "print_job"
+    job_id: int
+    agent: str
+    kiosk: str
+    printer: str
+
+
+@dataclass(frozen=True)
 class PrinterState(DomainEvent):
     """A printer's state changed (paper low or out, cover open, offline, back online)."""
 

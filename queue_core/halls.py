@@ -10,7 +10,7 @@ from .errors import NotFound
 from .models import Department, Hall, Queue, ServiceItem, Ticket, Window
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 
 def hall_by_id(uow: UnitOfWork, hall_id: int) -> Hall:

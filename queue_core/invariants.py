@@ -20,7 +20,7 @@ from .models import Hall, Ticket, TicketStatus, Window
 from .numbering import service_day
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 AT_A_WINDOW = (TicketStatus.CALLED, TicketStatus.SERVING)
 # A ticket's status in the hall's words, for the alarm's message (its detail keeps the code).

@@ -450,7 +450,9 @@ class ApiToken(Base):
 
 
 class PrintStatus(StrEnum):
-    QUEUED = "queued"
+    QUEUED = "queued"  # written with what it prints, waiting for its printer's agent to claim it
+    CLAIMED = "claimed"  # an agent (or the server) took it and is printing it
+    ABANDONED = "abandoned"  # not printed: too late for the citizen, who has gone (the screen showed it)
     PRINTED = "printed"  # the printer took it and reported itself fine afterwards
     SENT = "sent"  # every byte went out; the printer does not report its state
     FAILED = "failed"
@@ -461,7 +463,10 @@ class PrintRecord(Base):
     bytes, and what happened."""
 
     __tablename__ = "print_record"
-    __table_args__ = (Index("ix_print_record_hall_created", "hall_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_print_record_hall_created", "hall_id", "created_at"),
+        Index("ix_print_record_status", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
@@ -472,12 +477,41 @@ class PrintRecord(Base):
     printer: Mapped[str] = mapped_column(String(60), default="")  # the one that printed it, or tried last
     url: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(10), default=PrintStatus.QUEUED)
+    # Where it goes: the agent (hall PC) that drives `printer`, or "" for the server itself.
+    agent: Mapped[str] = mapped_column(String(40), default="")
+    # What it prints: the layout's field values and a label for people ("ticket A012"),
+    # so that any process can deliver it again after a restart.
+    document: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    claimed_by: Mapped[str] = mapped_column(String(60), default="")  # "kiosk-pc-1", "server"
+    claimed_at: Mapped[datetime | None]
     bytes: Mapped[int] = mapped_column(Integer, default=0)
     reprinted: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str] = mapped_column(Text, default="")
     problems: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class AgentState(Base):
+    """A hall PC's agent as the server last heard it: connected or not, since when, and the
+    state of each device it drives (its printers' states are the only ones known)."""
+
+    __tablename__ = "agent_state"
+    __table_args__ = (UniqueConstraint("hall_id", "agent"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    agent: Mapped[str] = mapped_column(String(40))
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    since: Mapped[datetime]  # of being online, or offline
+    version: Mapped[str] = mapped_column(String(40), default="")
+    address: Mapped[str] = mapped_column(String(60), default="")
+    # Its socket now (server process and socket id): only the end of that one takes it offline.
+    connection: Mapped[str] = mapped_column(String(80), default="")
+    # printer name -> {"status": ..., "error": ...}, as the agent reported them
+    printers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_job_id: Mapped[int | None]
+    last_job_at: Mapped[datetime | None]
 
 
 class HallNotice(Base):

@@ -13,7 +13,7 @@ from .events import NoticeChanged
 from .models import Hall, HallNotice
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 
 def post(

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from .models import Hall, NumberCounter
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 
 @lru_cache(maxsize=64)

@@ -66,7 +66,8 @@ from .statistics import (
 )
 
 if TYPE_CHECKING:
-    from .db import Database, UnitOfWork
+    from .db import Database
+    from .unit_of_work import UnitOfWork
 
 BATCH_DAYS = 31  # days computed from one snapshot and written in one transaction
 

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from .models import Department, ServiceItem
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _NOT_LETTERS = re.compile(r"[^a-z]")

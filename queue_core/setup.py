@@ -18,7 +18,7 @@ from .search import pinyin_keys
 from .spec import DepartmentSpec, HallSpec, Hours, ItemSpec, QueueRef, QueueSpec, WindowSpec
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 
 def sync_hall(uow: UnitOfWork, spec: HallSpec) -> Hall:

@@ -13,7 +13,17 @@ from .models import Hall, Queue, Ticket, TicketEvent, TicketEventKind, TicketSta
 from .numbering import day_start, service_day
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
+
+
+def record_touched(uow: UnitOfWork) -> None:
+    """Before the commit: the state of every window and queue the transaction touched, as
+    events, in a fixed order."""
+    uow.session.flush()
+    for _, window in sorted(uow.touched_windows.items()):
+        uow.record(window_state(uow, window))
+    for queue_id in sorted(uow.touched_queues):
+        uow.record(queue_state(uow, queue_id))
 
 
 def window_display_state(window: Window, current: Ticket | None) -> str:

@@ -184,11 +184,24 @@ class WindowSpec(WindowSettings):
     number: int = Field(ge=1, le=LAST_WINDOW)
 
 
+class AgentSpec(Strict):
+    """A hall PC running `hallq agent`: it drives the printers, keypads and LED line that name it."""
+
+    id: Code
+    name: str = ""
+
+
+class HallPrinterSettings(PrinterSettings):
+    """A kiosk's printer, and which hall PC's agent drives it: none, the server itself."""
+
+    agent: str | None = None
+
+
 class KioskSpec(Strict):
     id: Code
     name: str = ""
-    printer: PrinterSettings | None = None  # none: tickets show on screen only (say "dummy:" to test)
-    backup_printer: PrinterSettings | None = None  # takes the tickets when the printer is at fault
+    printer: HallPrinterSettings | None = None  # none: tickets show on screen only (say "dummy:" to test)
+    backup_printer: HallPrinterSettings | None = None  # takes the tickets when the printer is at fault
     rate_limit: str | None = None  # tickets this kiosk may issue, e.g. "30/minute"; none by default
 
     @field_validator("rate_limit")
@@ -219,6 +232,7 @@ class KeypadSpec(Strict):
     window: int
     # A physical keypad: "serial:///dev/ttyUSB3?baudrate=9600" or "input:///dev/input/event3".
     device: str | None = None
+    agent: str | None = None  # the hall PC whose agent reads the physical keypad
     # A physical keypad's key names and the level (5 best .. 1 worst) each one gives.
     keys: dict[str, int] = Field(default_factory=lambda: {str(level): level for level in LEVELS})
 
@@ -327,6 +341,11 @@ class NoticeSpec(Strict):
 class PrintingSpec(Strict):
     layout: str | None = None  # the ticket and notice layout file in the config folder; built-in if none
     font: str | None = None  # the CJK font for image mode; Debian's fonts-wqy-microhei if none
+    # Seconds a job may wait for its printer's agent to take it before it goes to the backup.
+    claim_timeout: float = Field(10, gt=0, le=600)
+    # Seconds after which a ticket not yet printed is abandoned: the citizen has gone, and the
+    # kiosk's screen showed the number. One-time notices are never abandoned.
+    abandon_after: float = Field(120, gt=0, le=86_400)
 
 
 class VoiceSpec(Strict):
@@ -370,6 +389,7 @@ class LedSpec(Strict):
     """Serial LED modules above the windows, driven by `hallq led-bridge`."""
 
     port: str  # the serial device, e.g. /dev/ttyUSB1
+    agent: str | None = None  # the hall PC whose agent drives the line; none: `hallq led-bridge`
     baudrate: int = 9600
     encoding: Literal["gb2312", "gb18030"] = "gb18030"
     framing: str = "plain"  # a built-in framing, or "package.module:Class" for a hall's own
@@ -398,6 +418,7 @@ class HallSpec(Strict):
     departments: list[DepartmentSpec] = Field(min_length=1)
     queues: list[QueueSpec] = Field(min_length=1)
     windows: list[WindowSpec] = Field(min_length=1)
+    agents: list[AgentSpec] = []
     kiosks: list[KioskSpec] = []
     boards: list[BoardSpec] = []
     keypads: list[KeypadSpec] = []
@@ -416,8 +437,20 @@ class HallSpec(Strict):
         problems += _duplicates("department", [d.code for d in self.departments])
         problems += _duplicates("queue", [q.code for q in self.queues])
         problems += _duplicates("window", [w.number for w in self.windows])
-        device_ids = [d.id for d in (*self.kiosks, *self.boards, *self.keypads, *self.callers)]
+        device_ids = [d.id for d in (*self.agents, *self.kiosks, *self.boards, *self.keypads, *self.callers)]
         problems += _duplicates("device id", device_ids)
+        agents = {a.id for a in self.agents}
+        placed = [
+            *((f'kiosk "{k.id}" printer', k.printer) for k in self.kiosks),
+            *((f'kiosk "{k.id}" backup_printer', k.backup_printer) for k in self.kiosks),
+            *((f'keypad "{k.id}"', k) for k in self.keypads),
+            *((("led", self.led),) if self.led else ()),
+        ]
+        problems += [
+            f'{owner}: unknown agent "{device.agent}" (declare it in [[agents]])'
+            for owner, device in placed
+            if device is not None and device.agent is not None and device.agent not in agents
+        ]
         queues = {q.code for q in self.queues}
         windows = {w.number for w in self.windows}
         for window in self.windows:
@@ -456,6 +489,7 @@ class HallSpec(Strict):
 
     def device_kind(self, device_id: str) -> str | None:
         kinds = (
+            ("agent", self.agents),
             ("kiosk", self.kiosks),
             ("board", self.boards),
             ("keypad", self.keypads),

@@ -69,7 +69,7 @@ from .numbering import day_start, service_day
 from .spec import EvaluationSpec
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 GROUPINGS = ("queue", "item", "department", "window", "staff")
 HALL = "hall"  # the grouping of a rollup's whole-hall row

@@ -12,7 +12,7 @@ from .events import TicketChanged
 from .models import Ticket, TicketEvent, TicketEventKind, TicketStatus, Window
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 
 _INSERT_EVENT = insert(TicketEvent.__table__)

@@ -17,7 +17,7 @@ from .models import Hall, Priority, Queue, Ticket, TicketEventKind, TicketStatus
 from .numbering import local_time, next_seq, service_day
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 
 def ticket_for_request(uow: UnitOfWork, hall: Hall, request_id: str) -> Ticket | None:

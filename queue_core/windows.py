@@ -24,7 +24,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from .db import UnitOfWork
+    from .unit_of_work import UnitOfWork
 
 
 def sign_in(uow: UnitOfWork, hall: Hall, window_number: int, staff: Staff) -> Window:

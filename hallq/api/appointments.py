@@ -57,9 +57,8 @@ def check_in_appointment(code: str, body: CheckInRequest) -> tuple[IssuedTicketO
         hall = current_hall(uow)
         ticket, first = check_in(uow, hall, code, kiosk_id=kiosk, request_id=body.request_id)
         answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)  # type: ignore[assignment]
-        pending = print_ticket(uow, hall, answer, kiosk) if first and kiosk else None
+        if first and kiosk:
+            print_ticket(uow, hall, answer, kiosk)  # printed once this commits
         if not first:
             with_latest_print(uow, answer)
-    if pending is not None:
-        state().printing.submit(pending)
     return answer, 201 if first else 200

@@ -13,7 +13,7 @@ from queue_core.models import OVERSIGHT, Hall, PrintRecord, Role
 from ..present.catalog import ItemDetail, item_detail
 from ..present.devices import PrinterOut
 from ..present.tickets import IssuedTicketOut, PrintOut, print_out
-from ..printing import PRIORITY_LABELS, PendingPrint, window_numbers
+from ..printing import PRIORITY_LABELS, window_numbers
 from ..state import current_hall, state
 from . import bp, doc
 from .openapi import PayloadError
@@ -22,9 +22,8 @@ from .schemas import NoticeRequest
 PRINTER_READERS = ("device:kiosk", *OVERSIGHT)
 
 
-def print_ticket(uow: UnitOfWork, hall: Hall, ticket: IssuedTicketOut, kiosk_id: str) -> PendingPrint:
-    """Record the ticket's print job in the ticket's transaction; the caller hands it to
-    `state().printing.submit` after the commit."""
+def print_ticket(uow: UnitOfWork, hall: Hall, ticket: IssuedTicketOut, kiosk_id: str) -> None:
+    """The ticket's print job, in the ticket's transaction: it is delivered once that commits."""
     printing = state().printing
     kiosk = next((k for k in state().spec.kiosks if k.id == kiosk_id), None)
     fields = {
@@ -39,7 +38,7 @@ def print_ticket(uow: UnitOfWork, hall: Hall, ticket: IssuedTicketOut, kiosk_id:
         "kiosk_name": kiosk.name if kiosk else kiosk_id,
         "priority": PRIORITY_LABELS.get(ticket.priority or "", ""),
     }
-    pending = printing.record(
+    record = printing.record(
         uow,
         hall,
         kind="ticket",
@@ -48,8 +47,7 @@ def print_ticket(uow: UnitOfWork, hall: Hall, ticket: IssuedTicketOut, kiosk_id:
         label=f"ticket {ticket.number}",
         ticket_id=ticket.id,
     )
-    ticket.print = print_out(pending.record)
-    return pending
+    ticket.print = print_out(record)
 
 
 def notice_fields(item: ItemDetail, hall_name: str, issued_at: str) -> dict[str, object]:
@@ -99,11 +97,10 @@ def print_notice(item_id: int, body: NoticeRequest) -> tuple[PrintOut, int]:
         hall = current_hall(uow)
         item = item_detail(uow, hall, item_id)
         fields = notice_fields(item, hall.name, printing.local_time(uow.now()))
-        pending = printing.record(
+        record = printing.record(
             uow, hall, kind="notice", kiosk=kiosk, fields=fields, label=f"notice {item.code}", item_id=item_id
         )
-    printing.submit(pending)
-    return print_out(pending.record), 202
+    return print_out(record), 202
 
 
 def acting_kiosk(named: str | None, *, doing: str, required: bool = False) -> str | None:

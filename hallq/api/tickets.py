@@ -15,7 +15,6 @@ from queue_core.ticketing import cancel_ticket, issue_ticket, ticket_for_request
 
 from ..auth import guide_by_pin
 from ..present.tickets import IssuedTicketOut, TicketOut, ticket_out, with_latest_print
-from ..printing import PendingPrint
 from ..state import current_hall, state
 from . import TooManyAttempts, bp, doc
 from .openapi import require
@@ -54,20 +53,17 @@ def create_ticket(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
 
 def _issue(body: TicketRequest) -> tuple[IssuedTicketOut, int]:
     with state().db.write() as uow:
-        answer, status, pending = _issue_in(uow, body)
-    if pending is not None:  # committed: now it may print
-        state().printing.submit(pending)
-    return answer, status
+        return _issue_in(uow, body)
 
 
-def _issue_in(uow: UnitOfWork, body: TicketRequest) -> tuple[IssuedTicketOut, int, PendingPrint | None]:
+def _issue_in(uow: UnitOfWork, body: TicketRequest) -> tuple[IssuedTicketOut, int]:
     hall = current_hall(uow)
     if not (hall.remote_ticketing and not current_user.is_authenticated):
         require(ISSUERS, "Take a ticket")
     kiosk_id = acting_kiosk(body.kiosk, doing="issue tickets as")
     earlier = ticket_for_request(uow, hall, body.request_id) if body.request_id else None
     if earlier is not None:
-        return with_latest_print(uow, ticket_out(uow, earlier, with_key=True)), 200, None  # type: ignore[return-value]
+        return with_latest_print(uow, ticket_out(uow, earlier, with_key=True)), 200  # type: ignore[return-value]
     if is_kiosk():
         _within_rate(current_user.device_id)  # after the replay check: a retry is not a new ticket
     authorised_by = _priority_guide(uow, hall, body)
@@ -85,8 +81,9 @@ def _issue_in(uow: UnitOfWork, body: TicketRequest) -> tuple[IssuedTicketOut, in
         holder=holder,
     )
     answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)  # type: ignore[assignment]
-    pending = print_ticket(uow, hall, answer, kiosk_id) if kiosk_id else None
-    return answer, 201, pending
+    if kiosk_id:
+        print_ticket(uow, hall, answer, kiosk_id)  # printed once this commits
+    return answer, 201
 
 
 PIN_TRIES = 5  # wrong guide PINs a kiosk may send in PIN_LOCK_SECONDS

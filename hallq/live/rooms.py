@@ -5,7 +5,8 @@ bridge), queue:<code> (a citizen's phone page:
 its queue's calls and load), queue_load:<code> (its load alone: the clerks' panels of the
 windows serving it, which show no other window's calls), ticket:<id> (a citizen following a
 ticket), kiosk:<id> (its print jobs and printers), keypad:<n> (the window's evaluation
-keypad), dashboard (managers). Each message carries everything its screen needs, so no client
+keypad), agent:<id> (a hall PC's `hallq agent`: the print jobs for its printers), dashboard
+(managers). Each message carries everything its screen needs, so no client
 re-fetches after an event, and goes only where it is shown: every message costs the server a
 write to each socket in its rooms.
 
@@ -24,6 +25,7 @@ from queue_core.events import (
     NoticeChanged,
     PrintDone,
     PrinterState,
+    PrintQueued,
     QueueState,
     TicketCalled,
     TicketChanged,
@@ -52,6 +54,9 @@ ROUTES: dict[type[DomainEvent], tuple[str, ...]] = {
     TicketIssued: ("dashboard",),
     PrintDone: ("kiosk:{kiosk}",),
     PrinterState: ("kiosk:{kiosk}",),
+    # The agent (hall PC) that drives the job's printer; the server's own jobs ("" agent)
+    # go to its stations instead (hallq.printing), not over a socket.
+    PrintQueued: ("agent:{agent}",),
     NoticeChanged: ("board:hall",),
     EvaluationRequested: ("keypad:{window}",),  # the keypad alone: no board shows who is rating
     # The ticket's phone page hears it too: rated on the keypad, it stops offering to rate.
@@ -62,5 +67,7 @@ ROUTES: dict[type[DomainEvent], tuple[str, ...]] = {
 
 
 def rooms_for(event: DomainEvent) -> list[str]:
+    """The event's rooms; a room whose field is empty ("agent:" for the server) is nobody's."""
     fields = vars(event)
-    return [hall_room(event.hall_id, room.format(**fields)) for room in ROUTES[type(event)]]
+    rooms = [room.format(**fields) for room in ROUTES[type(event)]]
+    return [hall_room(event.hall_id, room) for room in rooms if not room.endswith(":")]

@@ -159,7 +159,8 @@ class LiveServer:
     def publish(self, events: Sequence[DomainEvent]) -> None:
         """The Database's publisher: called after each commit, never for a rollback. Outside a
         serving process (a CLI command) there is nobody to tell."""
-        self.send([(event.name, event.payload(), rooms_for(event)) for event in events])
+        routed = [(event, rooms_for(event)) for event in events]
+        self.send([(event.name, event.payload(), rooms) for event, rooms in routed if rooms])
 
     def send(self, messages: list[Message]) -> None:
         loop, outbox = self.loop, self._outbox

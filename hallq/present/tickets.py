@@ -24,11 +24,13 @@ class WindowBrief(BaseModel):
 class PrintOut(BaseModel):
     job_id: int
     queued: bool = Field(
-        description="Handed to the kiosk's printer; false when every printer of it is out of order"
+        description="Waiting for or being printed (queued or claimed); false when every printer of the kiosk "
+        "is out of order, or once it ended"
     )
-    status: Literal["queued", "printed", "sent", "failed"] = Field(
-        description="printed: the printer reported itself fine afterwards; sent: every byte went out "
-        "but the printer does not report its state; failed: see error"
+    status: Literal["queued", "claimed", "printed", "sent", "failed", "abandoned"] = Field(
+        description="queued: waiting for its printer's agent; claimed: being printed; printed: the printer "
+        "reported itself fine afterwards; sent: every byte went out but the printer does not report its "
+        "state; failed: see error; abandoned: not printed in time (the citizen had gone)"
     )
     printer: str | None
     reprinted: bool = Field(description="Printed a second time (marked 重打) after a printer was interrupted")
@@ -114,7 +116,7 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
 def print_out(record: PrintRecord) -> PrintOut:
     return PrintOut(
         job_id=record.id,
-        queued=record.status == PrintStatus.QUEUED,
+        queued=record.status in (PrintStatus.QUEUED, PrintStatus.CLAIMED),
         status=record.status,  # type: ignore[arg-type]
         printer=record.printer or None,
         reprinted=record.reprinted,

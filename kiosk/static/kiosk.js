@@ -467,7 +467,7 @@ async function followPrinting(ticket, card, note) {
   let job = ticket.print;
   if (!job) return;
   note.textContent = t("printing");
-  if (job.status === "queued") {
+  if (job.queued) {  // queued or claimed: not ended yet
     const ended = await printEnd(job.job_id, 20000);
     if (!card.isConnected) return;  // the citizen has moved on
     if (ended) job = { ...job, status: ended.status };
@@ -476,7 +476,7 @@ async function followPrinting(ticket, card, note) {
       if (response.ok) job = (await response.json()).print || job;
     }
   }
-  if (job.status === "failed" || job.status === "queued") {
+  if (!["printed", "sent"].includes(job.status)) {  // failed, abandoned, or never heard of
     card.classList.add("unprinted");
     note.textContent = t("print_failed");
     note.setAttribute("role", "alert");
