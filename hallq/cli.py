@@ -12,6 +12,7 @@ import click
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, inspect, select
 
+from hall_agent.cli import main as agent_main
 from queue_core import Database, SystemClock, accounts, make_engine, migrate, rollups
 from queue_core.errors import DomainError
 from queue_core.halls import hall_by_code
@@ -62,6 +63,9 @@ class _Commands(click.Group):
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Hallq: queue management for a government service hall."""
+
+
+main.add_command(agent_main, "agent")
 
 
 @main.command("check-config")

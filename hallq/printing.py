@@ -104,12 +104,18 @@ class PrintService:
 
     def printers_of(self, agent: str) -> dict[str, list[Printer]]:
         """Each kiosk's printers that `agent` drives, in the order they are tried."""
-        found = {k: [p for p in ps if self.agent_of[p.name] == agent] for k, ps in self.kiosk_printers.items()}
+        found = {
+            k: [p for p in ps if self.agent_of[p.name] == agent] for k, ps in self.kiosk_printers.items()
+        }
         return {kiosk: printers for kiosk, printers in found.items() if printers}
 
     def described(self, agent: str) -> dict[str, tuple[str, str]]:
         """agent's printers: name → (kiosk, url)."""
-        return {p.name: (self.owner[p.name], p.settings.url) for ps in self.printers_of(agent).values() for p in ps}
+        return {
+            p.name: (self.owner[p.name], p.settings.url)
+            for ps in self.printers_of(agent).values()
+            for p in ps
+        }
 
     def backups(self) -> dict[str, queue.Destination]:
         """Each kiosk's backup printer, where it has one."""
@@ -137,7 +143,9 @@ class PrintService:
         usable = [p for p in printers if PrinterStatus(p.status).can_print]
         refused = ""
         if not usable:
-            refused = "; ".join(f"{p.name}: {p.status}" + (f" ({p.error})" if p.error else "") for p in printers)
+            refused = "; ".join(
+                f"{p.name}: {p.status}" + (f" ({p.error})" if p.error else "") for p in printers
+            )
             refused = refused or f"kiosk {kiosk} has no printer"
         chosen = (usable or printers or [None])[0]
         return queue.enqueue(
@@ -182,7 +190,9 @@ class PrintService:
     def _submit(self, job_id: int, kiosk: str, *, reprint: bool) -> None:
         station = self._station(kiosk)
         if station is not None:
-            station.submit(PrintJob(job_id, f"print job {job_id}", self._lazy_render(job_id), reprint=reprint))
+            station.submit(
+                PrintJob(job_id, f"print job {job_id}", self._lazy_render(job_id), reprint=reprint)
+            )
 
     def _lazy_render(self, job_id: int) -> Any:
         """Renders job `job_id`, read from the database in the station's thread when it prints
@@ -221,7 +231,14 @@ class PrintService:
         with audit.acting_as(self._actor("printing.redeliver")), self.db.write() as uow:
             hall = hall_by_code(uow, self.spec.hall.code)
             claims = [
-                queue.claim(uow, hall, job, agent=queue.SERVER, claimer=queue.SERVER_CLAIMER, abandon_after=abandon_after)
+                queue.claim(
+                    uow,
+                    hall,
+                    job,
+                    agent=queue.SERVER,
+                    claimer=queue.SERVER_CLAIMER,
+                    abandon_after=abandon_after,
+                )
                 for job in queue.pending(uow, hall, queue.SERVER, queue.SERVER_CLAIMER)
             ]
         for claimed in claims:

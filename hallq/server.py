@@ -209,7 +209,9 @@ def run(make_app: Callable[[], Flask], host: str, port: int, threads: int, acces
     # Only the serving process watches the printers (a CLI command must not open them)...
     state.printing.start()
     # ...and ends the keypads' questions when their time is up, and print jobs nobody took.
-    Sweeper(state.db, state.hall_code, print_rules=state.spec.printing, backups=state.printing.backups()).start()
+    Sweeper(
+        state.db, state.hall_code, print_rules=state.spec.printing, backups=state.printing.backups()
+    ).start()
     # What exists now (the app, the catalogue, the libraries) lives as long as the process:
     # keep it out of the collector's full passes, which otherwise stall every request and
     # board for 150-250 ms at a time once hundreds of boards are connected.

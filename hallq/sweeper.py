@@ -94,7 +94,11 @@ class Sweeper:
         with audit.acting_as(actor), self.db.write() as uow:
             hall = hall_by_code(uow, self.hall_code)
             return printing.sweep(
-                uow, hall, backups=self.backups, claim_timeout=rules.claim_timeout, abandon_after=rules.abandon_after
+                uow,
+                hall,
+                backups=self.backups,
+                claim_timeout=rules.claim_timeout,
+                abandon_after=rules.abandon_after,
             )
 
     def scan_alarms(self) -> int:

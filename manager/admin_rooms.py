@@ -99,7 +99,8 @@ def admin_staff() -> Any:
 @login_required
 def admin_devices() -> Any:
     with state().db.read() as uow:
-        found = devices(uow, current_hall(uow), state().spec, state().printing.kiosk_printers)
+        hall = current_hall(uow)
+        found = devices(uow, hall, state().spec, state().printing.views(uow, hall))
     return admin_page("manager/admin/devices.html", devices=found, local=_local_time())
 
 

@@ -89,13 +89,17 @@ class Claim:
         return self.record.status == PrintStatus.ABANDONED
 
 
-def claim(uow: UnitOfWork, hall: Hall, job_id: int, *, agent: str, claimer: str, abandon_after: float) -> Claim:
+def claim(
+    uow: UnitOfWork, hall: Hall, job_id: int, *, agent: str, claimer: str, abandon_after: float
+) -> Claim:
     """`claimer` takes job `job_id` of `agent`'s printers. Refused (InvalidState) when someone
     else holds it or it has ended; abandoned instead when it is a ticket older than
     `abandon_after` seconds."""
     record = _locked(uow, hall, job_id)
     if record.agent != agent:
-        raise NotPermitted(f"print job {job_id} goes to {_agent_name(record.agent)}, not {_agent_name(agent)}")
+        raise NotPermitted(
+            f"print job {job_id} goes to {_agent_name(record.agent)}, not {_agent_name(agent)}"
+        )
     if record.status in FINISHED:
         raise InvalidState(f"print job {job_id} has ended: {record.status}")
     if record.status == PrintStatus.CLAIMED and record.claimed_by != claimer:
@@ -159,18 +163,27 @@ def pending(uow: UnitOfWork, hall: Hall, agent: str, claimer: str) -> list[int]:
 
 def _waiting_since(hall: Hall, moment: datetime) -> Any:
     return select(PrintRecord).where(
-        PrintRecord.hall_id == hall.id, PrintRecord.status == PrintStatus.QUEUED, PrintRecord.created_at <= moment
+        PrintRecord.hall_id == hall.id,
+        PrintRecord.status == PrintStatus.QUEUED,
+        PrintRecord.created_at <= moment,
     )
 
 
 def anything_overdue(uow: UnitOfWork, hall: Hall, claim_timeout: float, abandon_after: float) -> bool:
     """Whether `sweep` has a job to move or abandon (a read suffices)."""
     stale = uow.now() - timedelta(seconds=min(claim_timeout, abandon_after))
-    return uow.session.scalar(_waiting_since(hall, stale).with_only_columns(PrintRecord.id).limit(1)) is not None
+    return (
+        uow.session.scalar(_waiting_since(hall, stale).with_only_columns(PrintRecord.id).limit(1)) is not None
+    )
 
 
 def sweep(
-    uow: UnitOfWork, hall: Hall, *, backups: Mapping[str, Destination], claim_timeout: float, abandon_after: float
+    uow: UnitOfWork,
+    hall: Hall,
+    *,
+    backups: Mapping[str, Destination],
+    claim_timeout: float,
+    abandon_after: float,
 ) -> int:
     """The sweeper's round: tickets waiting past `abandon_after` are abandoned; a job nobody
     claimed within `claim_timeout` goes to its kiosk's backup printer (`backups`: kiosk → its
@@ -184,7 +197,12 @@ def sweep(
             _finish(uow, record, PrintStatus.ABANDONED, error=f"not printed within {abandon_after:g} s")
         elif backup is not None and record.printer != backup.printer:
             waited = (now - record.created_at).total_seconds()
-            _send_on(uow, record, backup, f"{record.printer}: not taken within {waited:.0f} s; sent to {backup.printer}")
+            _send_on(
+                uow,
+                record,
+                backup,
+                f"{record.printer}: not taken within {waited:.0f} s; sent to {backup.printer}",
+            )
         else:
             continue
         changed += 1
@@ -199,10 +217,19 @@ def latest_print_job(uow: UnitOfWork, ticket_id: int) -> PrintRecord | None:
 
 
 def agent_state(uow: UnitOfWork, hall: Hall, agent: str) -> AgentState:
-    found = uow.session.scalar(select(AgentState).where(AgentState.hall_id == hall.id, AgentState.agent == agent))
+    found = uow.session.scalar(
+        select(AgentState).where(AgentState.hall_id == hall.id, AgentState.agent == agent)
+    )
     if found is None:
         found = AgentState(
-            hall_id=hall.id, agent=agent, online=False, since=uow.now(), version="", address="", connection="", printers={}
+            hall_id=hall.id,
+            agent=agent,
+            online=False,
+            since=uow.now(),
+            version="",
+            address="",
+            connection="",
+            printers={},
         )
         uow.session.add(found)
         uow.session.flush()
@@ -265,11 +292,21 @@ _FAULTS = ("paper_low", "paper_out", "cover_open", "offline")
 
 
 def _printer_changed(
-    uow: UnitOfWork, hall: Hall, name: str, kiosk: str, url: str, status: str, error: str | None, *, fault: bool
+    uow: UnitOfWork,
+    hall: Hall,
+    name: str,
+    kiosk: str,
+    url: str,
+    status: str,
+    error: str | None,
+    *,
+    fault: bool,
 ) -> None:
     alarms.printer_changed(uow, hall, name, kiosk, status, fault, error)
     uow.record(
-        PrinterState(hall_id=hall.id, printer=name, kiosk=kiosk, url=url, status=status, alarm=fault, error=error)
+        PrinterState(
+            hall_id=hall.id, printer=name, kiosk=kiosk, url=url, status=status, alarm=fault, error=error
+        )
     )
 
 
@@ -309,7 +346,11 @@ def _agent_name(agent: str) -> str:
 
 def _queued(record: PrintRecord) -> PrintQueued:
     return PrintQueued(
-        hall_id=record.hall_id, job_id=record.id, agent=record.agent, kiosk=record.kiosk, printer=record.printer
+        hall_id=record.hall_id,
+        job_id=record.id,
+        agent=record.agent,
+        kiosk=record.kiosk,
+        printer=record.printer,
     )
 
 
@@ -325,4 +366,3 @@ def _done(record: PrintRecord) -> PrintDone:
         reprinted=record.reprinted,
         error=record.error,
     )
-

@@ -43,7 +43,7 @@ def _refuse_staff() -> None:
     "POST",
     summary="Rate the service just finished at the window (the window's keypad)",
     tag="evaluations",
-    roles=("device:keypad",),
+    roles=("device:keypad", "device:agent"),
     body=RatingRequest,
     responses={
         201: ("The rating, stored", EvaluationOut),
@@ -52,9 +52,13 @@ def _refuse_staff() -> None:
     },
 )
 def rate_at_window(number: int, body: RatingRequest) -> tuple[EvaluationOut, int]:
-    keypad = next((k for k in state().spec.keypads if k.id == current_user.device_id), None)
+    me = current_user.device_id
+    if current_user.device_kind == "agent":  # a physical keypad on a hall PC, read by its agent
+        keypad = next((k for k in state().spec.keypads if k.window == number and k.agent == me), None)
+    else:
+        keypad = next((k for k in state().spec.keypads if k.id == me), None)
     if keypad is None or keypad.window != number:
-        raise NotPermitted(f"{current_user.device_id} is not the keypad of window {number}")
+        raise NotPermitted(f"{me} is not the keypad of window {number}, nor the agent of its PC")
     with state().db.write() as uow:
         evaluation = evaluations.rate_at_window(
             uow,

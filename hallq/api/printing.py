@@ -6,6 +6,7 @@ from flask import url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from printer_driver import PrinterStatus
 from queue_core import UnitOfWork
 from queue_core.errors import NotPermitted
 from queue_core.models import OVERSIGHT, Hall, PrintRecord, Role
@@ -142,9 +143,10 @@ def list_printers() -> list[PrinterOut]:
     own = current_user.device_id if is_kiosk() else None
     answer = []
     with state().db.read() as uow:
+        hall = current_hall(uow)
         # Kiosk and printer names are the hall's own: another hall may have a K1 too.
-        latest = _LATEST_BY_PRINTER.where(PrintRecord.hall_id == current_hall(uow).id)
-        for kiosk, printers in printing.kiosk_printers.items():
+        latest = _LATEST_BY_PRINTER.where(PrintRecord.hall_id == hall.id)
+        for kiosk, printers in printing.views(uow, hall).items():
             if own is not None and kiosk != own:
                 continue
             for printer in printers:
@@ -155,11 +157,12 @@ def list_printers() -> list[PrinterOut]:
                     PrinterOut(
                         name=printer.name,
                         kiosk=kiosk,
+                        agent=printer.agent or None,
                         url=printer.settings.url,
                         mode=printer.settings.mode,
                         paper=printer.settings.paper,
                         status=printer.status,  # type: ignore[arg-type]
-                        alarm=printer.status.alarm,
+                        alarm=PrinterStatus(printer.status).alarm,
                         error=printer.error,
                         last_job=print_out(last) if last else None,
                     )

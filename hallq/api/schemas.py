@@ -265,3 +265,30 @@ class AuditQuery(Payload):
 class AlarmQuery(Payload):
     open: bool = Field(False, description="only the open ones (not cleared); newest first either way")
     limit: int = Field(200, ge=1, le=1000)
+
+
+class AgentPrinterReport(Payload):
+    status: Literal["online", "paper_low", "paper_out", "cover_open", "offline", "unknown"]
+    error: str | None = Field(None, max_length=300)
+
+
+class AgentReport(Payload):
+    version: str = Field("", max_length=40, description="The agent's Hallq version")
+    printers: dict[str, AgentPrinterReport] = Field(
+        default_factory=dict, max_length=64, description="Each of its printers by name, as it found them"
+    )
+
+
+class PrintResult(Payload):
+    status: Literal["printed", "sent", "failed"]
+    printer: str = Field(max_length=60, description="The printer that printed it, or tried last")
+    url: str = Field("", max_length=300)
+    bytes: int = Field(0, ge=0, le=10_000_000)
+    reprinted: bool = False
+    error: str = Field("", max_length=2000)
+    problems: list[str] = Field(default_factory=list, max_length=50)
+
+
+class DocumentQuery(Payload):
+    printer: str = Field(max_length=60, description="The printer to draw it for: one of the agent's")
+    reprint: bool = Field(False, description="Marked 重打: printed again after a fault mid-job")

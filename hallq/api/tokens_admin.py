@@ -35,7 +35,8 @@ def forget_cached_tokens() -> None:
 )
 def list_devices() -> list[DeviceOut]:
     with state().db.read() as uow:
-        return devices(uow, current_hall(uow), state().spec, state().printing.kiosk_printers)
+        hall = current_hall(uow)
+        return devices(uow, hall, state().spec, state().printing.views(uow, hall))
 
 
 @doc.operation(

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from socket import gethostname
 from typing import Any, TypeVar
 
 import socketio
@@ -151,6 +153,8 @@ class LiveServer:
         self._principals: dict[str, Any] = {}
         self._subscribed: set[str] = set()
         self._anonymous: dict[str, str] = {}  # sid → address
+        self._addresses: dict[str, str] = {}  # sid → address
+        self._present: dict[str, tuple[Kind, Any]] = {}  # sid → what it joined, for kinds with presence
         self._per_address: Counter[str] = Counter()
         self._refusal_logged: dict[str, float] = {}
 
@@ -225,12 +229,13 @@ class LiveServer:
         token = auth.get("token") if isinstance(auth, dict) else None
         cookie = environ.get("HTTP_COOKIE")
         principal = None
+        address = client_address(environ, self.proxies)
+        self._addresses[sid] = address
         if isinstance(token, str) and token:
             principal = await self._in_thread(user_for_token, token)
         elif cookie:  # a staff page: the person logged in, from the cookie sent with the handshake
             principal = await self._in_thread(self._logged_in, cookie)
         if principal is None:
-            address = client_address(environ, self.proxies)
             if self._per_address[address] >= self.limits.anonymous_sockets_per_address:
                 self._log_refusal(address)
                 raise socketio.exceptions.ConnectionRefusedError(
@@ -258,6 +263,14 @@ class LiveServer:
             )
 
     async def _disconnect(self, sid: str, *_reason: Any) -> None:
+        present = self._present.pop(sid, None)
+        if present is not None and present[0].left is not None:
+            kind, value = present
+            try:
+                await self._in_thread(kind.left, value, self._connection(sid), self._addresses.get(sid, ""))
+            except Exception:  # the database is away: the sweeper's view stays until it is back
+                log.exception("could not record that %s left", value)
+        self._addresses.pop(sid, None)
         self._principals.pop(sid, None)
         self._subscribed.discard(sid)
         address = self._anonymous.pop(sid, None)
@@ -277,9 +290,17 @@ class LiveServer:
         room = kind.room(value)
         await self.sio.enter_room(sid, self._room(kind, room), namespace=NAMESPACE)
         self._subscribed.add(sid)
+        if kind.joined is not None:
+            self._present[sid] = (kind, value)
+            await self._in_thread(kind.joined, value, self._connection(sid), self._addresses.get(sid, ""))
         # Read after joining: an event committed meanwhile is both in the state and sent.
         now = await self._in_thread(current_state, kind, value) if kind.state else None
         return {"ok": True, "room": room, "state": now}
+
+    @staticmethod
+    def _connection(sid: str) -> str:
+        """The socket, named across the hall's processes and hosts."""
+        return f"{gethostname()}:{os.getpid()}:{sid}"
 
     def _room(self, kind: Kind, room: str) -> str:
         assert self._hall_id is not None

@@ -18,8 +18,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from hallq.acting import hall_id
 from hallq.state import current_hall, state
-from queue_core import UnitOfWork, city, dashboard, evaluations, notices
+from queue_core import UnitOfWork, audit, city, dashboard, evaluations, notices, printing
 from queue_core.errors import NotFound
 from queue_core.halls import window_by_number
 from queue_core.models import OVERSIGHT, Hall, Queue, Role
@@ -29,7 +30,7 @@ from .rooms import CITY_ROOM
 
 USAGE = (
     'send one of {"window": 3}, {"board": "hall"}, {"queue": "A"}, {"queue_load": "A"}, {"ticket": 12}, '
-    '{"keypad": 3}, {"kiosk": "K1"}, {"dashboard": true}, {"city": true}'
+    '{"keypad": 3}, {"kiosk": "K1"}, {"agent": "kiosk-pc-1"}, {"dashboard": true}, {"city": true}'
 )
 
 
@@ -60,6 +61,15 @@ def _the_kiosk(principal: Any, value: str) -> None:
         or principal.device_id != value
     ):
         raise Refused(f"only kiosk {value} itself, with its device token, hears its printing")
+
+
+def _the_agent(principal: Any, value: str) -> None:
+    if (
+        principal is None
+        or getattr(principal, "device_kind", None) != "agent"
+        or principal.device_id != value
+    ):
+        raise Refused(f"only agent {value} itself, with its device token, takes its print jobs")
 
 
 def _oversight(principal: Any, value: Any) -> None:
@@ -98,9 +108,30 @@ def _queue_state(uow: UnitOfWork, hall: Hall, value: str) -> dict[str, Any]:
 
 
 def _kiosk_state(uow: UnitOfWork, hall: Hall, value: str) -> dict[str, Any]:
-    """Its printers as this process last found them; printer_state then tells each change."""
-    printers = state().printing.kiosk_printers.get(value, [])
-    return {"printers": [{"printer": p.name, "status": str(p.status)} for p in printers]}
+    """Its printers as the hall knows them now; printer_state then tells each change."""
+    printers = state().printing.views(uow, hall).get(value, [])
+    return {"printers": [{"printer": p.name, "status": p.status} for p in printers]}
+
+
+def _agent_state(uow: UnitOfWork, hall: Hall, value: str) -> dict[str, Any]:
+    """The jobs waiting for it, and those it claimed and never reported (it restarted)."""
+    return {"jobs": printing.pending(uow, hall, value, value)}
+
+
+def _agent_joined(value: str, connection: str, address: str) -> None:
+    actor = audit.Actor(hall_id=hall_id(), kind="agent", id=value, address=address, action="agents.connected")
+    with audit.acting_as(actor), state().db.write() as uow:
+        printing.agent_connected(uow, current_hall(uow), value, connection=connection, address=address)
+
+
+def _agent_left(value: str, connection: str, address: str) -> None:
+    """Its printers become unknown, each with its alarm, unless it is connected again."""
+    actor = audit.Actor(
+        hall_id=hall_id(), kind="agent", id=value, address=address, action="agents.disconnected"
+    )
+    printers = state().printing.described(value)
+    with audit.acting_as(actor), state().db.write() as uow:
+        printing.agent_disconnected(uow, current_hall(uow), value, connection=connection, printers=printers)
 
 
 def _dashboard_state(uow: UnitOfWork, hall: Hall, value: Any) -> dict[str, Any]:
@@ -131,6 +162,11 @@ class Kind:
     # a phone page reads its ticket over the API once, then follows the events.
     state: Callable[[UnitOfWork, Hall, Any], dict[str, Any]] | None = None
     hall_wide: bool = False  # False: the hall's own room; True: heard across halls (the city)
+    # Presence, for a kind whose comings and goings matter (an agent: its printers): called in
+    # a worker thread with (value, connection, client address) after joining, and after its
+    # socket ended.
+    joined: Callable[[Any, str, str], None] | None = None
+    left: Callable[[Any, str, str], None] | None = None
 
     @property
     def checked(self) -> bool:
@@ -146,6 +182,10 @@ KINDS: dict[str, Kind] = {
     "ticket": Kind(_is_int, lambda t: f"ticket:{t}"),
     "keypad": Kind(_is_int, lambda n: f"keypad:{n}", _the_keypad, _window_exists, _keypad_state),
     "kiosk": Kind(lambda v: isinstance(v, str), lambda k: f"kiosk:{k}", _the_kiosk, state=_kiosk_state),
+    "agent": Kind(
+        lambda v: isinstance(v, str), lambda a: f"agent:{a}", _the_agent, state=_agent_state,
+        joined=_agent_joined, left=_agent_left,
+    ),
     "dashboard": Kind(lambda v: v is True, lambda _: "dashboard", _oversight, state=_dashboard_state),
     "city": Kind(
         lambda v: v is True, lambda _: CITY_ROOM, _city_supervisor, state=lambda uow, hall, _: city.state(uow), hall_wide=True

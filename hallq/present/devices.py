@@ -11,9 +11,9 @@ from flask import url_for
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from printer_driver import Printer
 from queue_core import UnitOfWork
-from queue_core.models import ApiToken, Hall
+from queue_core.models import AgentState, ApiToken, Hall
+from queue_core.printing import agents
 from queue_core.spec import HallSpec
 
 from .tickets import PrintOut
@@ -22,6 +22,7 @@ from .tickets import PrintOut
 class PrinterOut(BaseModel):
     name: str = Field(description='The kiosk\'s id, or "<kiosk> backup"')
     kiosk: str
+    agent: str | None = Field(description="The hall PC whose agent drives it; none: the server itself")
     url: str
     mode: Literal["text", "image"]
     paper: int
@@ -50,14 +51,27 @@ class PrinterBrief(BaseModel):
     error: str | None
 
 
+class AgentOut(BaseModel):
+    online: bool
+    since: datetime = Field(description="Online, or offline, since then")
+    version: str
+    address: str = Field(description="Where it connected from")
+    last_job_id: int | None
+    last_job_at: datetime | None
+    devices: list[str] = Field(
+        description='What hall.toml places on it: "printer:K1", "printer:K1 backup", "keypad:KP3", "led"'
+    )
+
+
 class DeviceOut(BaseModel):
     id: str
-    kind: str = Field(description="kiosk, board, keypad or caller")
+    kind: str = Field(description="agent, kiosk, board, keypad or caller")
     name: str = Field(description="The kiosk's name, or the board's kind")
     window: int | None
     page: str | None = Field(description="The page the device shows, where it has one")
     printers: list[PrinterBrief]
     tokens: list[TokenOut] = Field(description="Its tokens, newest first, revoked ones too")
+    agent: AgentOut | None = Field(None, description="An agent's state, as the server last heard it")
 
 
 def tokens_of(uow: UnitOfWork, hall: Hall, **owner: object) -> list[TokenOut]:
@@ -68,12 +82,14 @@ def tokens_of(uow: UnitOfWork, hall: Hall, **owner: object) -> list[TokenOut]:
 
 
 def devices(
-    uow: UnitOfWork, hall: Hall, spec: HallSpec, kiosk_printers: Mapping[str, Sequence[Printer]]
+    uow: UnitOfWork, hall: Hall, spec: HallSpec, kiosk_printers: Mapping[str, Sequence[Any]]
 ) -> list[DeviceOut]:
-    """kiosk_printers: each kiosk's printers as the print service watches them
-    (hallq.printing's PrintService.kiosk_printers)."""
+    """kiosk_printers: each kiosk's printers and their state now (hallq.printing's
+    PrintService.views: name, settings, status, error)."""
     found = []
+    states = agents(uow, hall)
     for kind, declared in (
+        ("agent", spec.agents),
         ("kiosk", spec.kiosks),
         ("board", spec.boards),
         ("keypad", spec.keypads),
@@ -93,9 +109,30 @@ def devices(
                         for p in printers
                     ],
                     tokens=tokens_of(uow, hall, device_id=device.id, staff_id=None),
+                    agent=_agent_out(states.get(device.id), spec, device.id) if kind == "agent" else None,
                 )
             )
     return found
+
+
+def _agent_out(found: AgentState | None, spec: HallSpec, agent: str) -> AgentOut | None:
+    if found is None:
+        return None
+    placed = [
+        *(f"printer:{k.id}" for k in spec.kiosks if k.printer and k.printer.agent == agent),
+        *(f"printer:{k.id} backup" for k in spec.kiosks if k.backup_printer and k.backup_printer.agent == agent),
+        *(f"keypad:{k.id}" for k in spec.keypads if k.agent == agent),
+        *(["led"] if spec.led and spec.led.agent == agent else []),
+    ]
+    return AgentOut(
+        online=found.online,
+        since=found.since,
+        version=found.version,
+        address=found.address,
+        last_job_id=found.last_job_id,
+        last_job_at=found.last_job_at,
+        devices=placed,
+    )
 
 
 def device_page(kind: str, device: Any, **query: str) -> str | None:
