@@ -23,6 +23,13 @@ submit() until the listener's job_done, which includes the DLE EOT status querie
 after the job (0.5 s at most each; the fake answers as soon as it reads them), and until the
 fake has the whole ticket: the two differ when the check after the job gives up first.
 
+Then, through a hall PC's agent (issue 18): a real `hallq serve` (SQLite) and a real `hallq
+agent` driving 10 kiosks' TCP printers (the tests' fake, which has no line time), while each
+kiosk issues 1 ticket a second for --agent-seconds (600 by default; 0 leaves it out). Commit →
+printer is from the kiosk's 201 answer (the ticket committed just before) until the printer has
+received the ticket's number; every ticket's job must end printed, with its number exactly once
+on its own kiosk's printer and no 重打 mark (0 lost, 0 unmarked duplicates).
+
 Prints Markdown tables (they go into docs/benchmarks.md as they are) and the issue's budget
 with PASS or FAIL against the measured figures. Nothing here is a test assertion.
 """
@@ -302,13 +309,155 @@ def print_budget(rows: list[Row], trips: list[RoundTrip]) -> None:
             )
 
 
+AGENT_KIOSKS = 10
+AGENT_GOAL_MS = 300.0
+
+
+@dataclass
+class AgentRun:
+    seconds: int
+    latencies: list[float]  # commit → printer, ms
+    issued: int
+    printed: int
+    lost: list[str]
+    duplicates: list[str]
+    marked: int
+
+
+def agent_run(seconds: int) -> AgentRun:
+    """10 kiosks on one agent's TCP printers, 1 ticket a second each, for `seconds`."""
+    import re
+    import shutil
+    import signal
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from tests.conftest import DEMO_CONFIG
+    from tests.live.conftest import new_hall
+    from tests.printer.escpos_decode import decode
+    from tests.printer.fake_printer import PrinterState, TcpPrinter
+
+    printers = [TcpPrinter(state=PrinterState()) for _ in range(AGENT_KIOSKS)]
+    for printer in printers:
+        printer.__enter__()
+    root = Path(tempfile.mkdtemp(prefix="agent-bench-"))
+    shutil.copytree(DEMO_CONFIG, root / "config")
+    hall_toml = root / "config" / "hall.toml"
+    blocks = re.split(r"(?m)^(?=\[)", hall_toml.read_text(encoding="utf-8"))
+    kept = re.sub(
+        r"(?m)^daily_quota = .*\n", "", "".join(b for b in blocks if not b.startswith("[[kiosks]]"))
+    )
+    kiosks = "".join(
+        f'[[kiosks]]\nid = "K{n}"\nprinter = {{ url = "{p.url}", agent = "bench-pc" }}\n\n'
+        for n, p in enumerate(printers, 1)
+    )
+    hall_toml.write_text(kept.rstrip() + '\n\n[[agents]]\nid = "bench-pc"\n\n' + kiosks, encoding="utf-8")
+    hall = new_hall(root)
+    tokens = {
+        f"K{n}": hall.hallq("token", "issue", "--device", f"K{n}").strip() for n in range(1, AGENT_KIOSKS + 1)
+    }
+    agent_token = hall.hallq("token", "issue", "--device", "bench-pc").strip()
+    server = hall.serve(root / "server.log", ["serve"])
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "hallq", "agent", "--server", hall.url, "--token", agent_token],
+        env=hall.env, stdout=(root / "agent.log").open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    latencies: list[float] = []
+    issued: list[tuple[str, dict]] = []
+    lock = threading.Lock()
+
+    def watch(printer: TcpPrinter, number: bytes, answered: float) -> None:
+        printer.wait_for(number, timeout=60)
+        with lock:
+            latencies.append((time.perf_counter() - answered) * 1000)
+
+    def kiosk(n: int, pool: ThreadPoolExecutor) -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {tokens[f'K{n}']}"
+        start = time.perf_counter() + n / AGENT_KIOSKS  # spread over the second
+        for tick in range(seconds):
+            time.sleep(max(0.0, start + tick - time.perf_counter()))
+            answer = session.post(f"{hall.url}/api/v1/tickets", json={"queue": "A"}, timeout=30)
+            answered = time.perf_counter()
+            ticket = answer.json()
+            with lock:
+                issued.append((f"K{n}", ticket))
+            pool.submit(watch, printers[n - 1], ticket["number"].encode(), answered)
+
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "connected to" not in (root / "agent.log").read_text():
+            time.sleep(0.2)
+        time.sleep(1)  # its printers' first status report
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            kiosks = [threading.Thread(target=kiosk, args=(n, pool)) for n in range(1, AGENT_KIOSKS + 1)]
+            for thread in kiosks:
+                thread.start()
+            for thread in kiosks:
+                thread.join()
+        manager = requests.Session()
+        status = {}
+        for kiosk_id, ticket in issued:
+            found = manager.get(
+                f"{hall.url}/api/v1/tickets/{ticket['id']}",
+                headers={"Authorization": f"Bearer {tokens[kiosk_id]}"},
+            )
+            status[ticket["number"]] = (found.json().get("print") or {}).get("status")
+        texts = {f"K{n}": decode(p.payload()).text for n, p in enumerate(printers, 1)}
+        lost = [number for number, s in status.items() if s != "printed"]
+        duplicates = [t["number"] for k, t in issued if texts[k].count(t["number"]) > 1]
+        return AgentRun(
+            seconds, latencies, len(issued), len(issued) - len(lost), lost, duplicates,
+            sum(text.count("重打") for text in texts.values()),
+        )  # fmt: skip
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(timeout=15)
+        server.terminate()
+        server.wait(timeout=15)
+        for printer in printers:
+            printer.__exit__(None, None, None)
+
+
+def print_agent_run(run: AgentRun) -> None:
+    values = sorted(run.latencies)
+    p50, p99 = percentile(values, 50), percentile(values, 99)
+    print(
+        f"Through an agent: {AGENT_KIOSKS} kiosks × 1 ticket/s for {run.seconds} s, "
+        "one `hallq serve` (SQLite) and one `hallq agent`, TCP printers without line time"
+    )
+    print()
+    print(
+        "| tickets | printed | lost | unmarked duplicates | 重打 marks | commit → printer p50 | p99 | max |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    print(
+        f"| {run.issued:,} | {run.printed:,} | {len(run.lost)} | {len(run.duplicates)} | {run.marked} | "
+        f"{p50:.0f} ms | {p99:.0f} ms | {values[-1]:.0f} ms |"
+    )
+    print()
+    ok = p99 < AGENT_GOAL_MS and not run.lost and not run.duplicates and not run.marked
+    print(
+        f"  goal (issue 18): p99 < {AGENT_GOAL_MS:g} ms, 0 lost, 0 unmarked duplicates: {'PASS' if ok else 'FAIL'}"
+    )
+    if run.lost:
+        print(f"  not printed: {', '.join(run.lost[:20])}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the image-mode transfers at 9600 baud")
     parser.add_argument("--text-runs", type=int, default=50, help="render runs per text-mode document")
     parser.add_argument("--image-runs", type=int, default=10, help="render runs per image-mode document")
     parser.add_argument("--round-trips", type=int, default=5, help="tickets through the station per baud")
+    parser.add_argument("--agent-seconds", type=int, default=600, help="the agent run's length; 0: none")
+    parser.add_argument("--agent-only", action="store_true", help="only the agent run")
     args = parser.parse_args()
+    if args.agent_only:
+        print_agent_run(agent_run(args.agent_seconds))
+        return
 
     layout = load_layout()
     started = time.perf_counter()
@@ -356,6 +505,9 @@ def main() -> None:
     print_round_trips(trips)
     print()
     print_budget(rows, trips)
+    if args.agent_seconds:
+        print()
+        print_agent_run(agent_run(args.agent_seconds))
     print()
     print(f"whole run: {time.perf_counter() - started:.0f} s")
 

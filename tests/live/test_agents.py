@@ -46,7 +46,9 @@ class Pc:
         self.process = None
 
 
-def agents_hall(root: Path, pcs: list[Pc], *, printing: str = "", baud: int = 115200) -> LiveHall:
+def agents_hall(
+    root: Path, pcs: list[Pc], *, printing: str = "", baud: int = 115200, database_url: str | None = None
+) -> LiveHall:
     """The demo hall whose kiosk K1 prints on the first PC (serial, backup TCP) and K2 on the
     second (TCP, backup serial)."""
     config = root / "config"
@@ -76,7 +78,7 @@ def agents_hall(root: Path, pcs: list[Pc], *, printing: str = "", baud: int = 11
             else text + f"\n[printing]\n{printing}\n"
         )
     hall_toml.write_text(text, encoding="utf-8")
-    hall = new_hall(root)
+    hall = new_hall(root, database_url=database_url)
     hall.hallq("user", "add", "boss", "--role", "manager", "--password-stdin", input="password-123\n")
     hall.tokens["boss"] = hall.hallq("token", "issue", "boss").strip()
     for kiosk in ("K1", "K2"):
@@ -180,3 +182,74 @@ def test_an_agent_killed_mid_job_prints_it_once_more_marked_and_its_printers_wer
         finally:
             server.terminate()
             server.wait(timeout=15)
+
+
+def test_a_network_cut_loses_nothing_and_late_tickets_are_abandoned_not_printed(tmp_path, pcs):
+    """The agent's line to the server is cut for 30 s while the kiosk issues tickets."""
+    from tests.tcp_proxy import TcpProxy
+
+    pc = pcs[0]
+    hall = agents_hall(tmp_path / "hall", pcs[:1], printing="abandon_after = 15")
+    server = hall.serve(tmp_path / "server.log")
+    line = TcpProxy("127.0.0.1", hall.port)
+    try:
+        through = LiveHall(url=f"http://127.0.0.1:{line.port}", env=hall.env)
+        pc.start(through, tmp_path / "agent.log")
+        wait_until(lambda: printer_status(hall, "K1") == "online", what="the agent reports K1")
+        before = issue(hall, "K1")
+        wait_until(lambda: print_status(hall, before) == "printed", what="printed before the cut")
+        line.cut()
+        during = []
+        for _ in range(10):
+            during.append(issue(hall, "K1"))  # the kiosk goes on issuing: every ticket is there
+            time.sleep(3)
+        line.restore()
+        ended = ("printed", "abandoned")
+        wait_until(
+            lambda: all(print_status(hall, t) in ended for t in during), timeout=90, what="every job ended"
+        )
+        after = issue(hall, "K1")
+        wait_until(lambda: print_status(hall, after) == "printed", what="printed after the cut")
+        outcome = {t["number"]: print_status(hall, t) for t in during}
+        assert "abandoned" in outcome.values()  # the first of the cut waited over 15 s
+        printed = decode(pc.serial.payload() + pc.tcp.payload()).text
+        for number, status in outcome.items():
+            assert printed.count(number) == (1 if status == "printed" else 0), (number, status)
+        assert REPRINT not in printed
+        assert printed.count(before["number"]) == 1 and printed.count(after["number"]) == 1
+    finally:
+        line.close()
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def test_two_processes_on_postgresql_and_redis_print_every_ticket_exactly_once(tmp_path, pcs):
+    """Each agent on another `hallq serve` process; the kiosks issue through both."""
+    from tests.conftest import new_postgres_database
+    from tests.live.conftest import free_port
+    from tests.live.test_scale_out import REDIS_URL, require_redis
+
+    require_redis()
+    with new_postgres_database() as database:
+        hall = agents_hall(
+            tmp_path / "hall", pcs, database_url=database.render_as_string(hide_password=False)
+        )
+        hall.env["SOCKETIO_MESSAGE_QUEUE"] = REDIS_URL
+        other = LiveHall(url=f"http://127.0.0.1:{free_port()}", env=hall.env, tokens=hall.tokens)
+        servers = [hall.serve(tmp_path / "first.log"), other.serve(tmp_path / "second.log")]
+        try:
+            pcs[0].start(hall, tmp_path / "pc-1.log")
+            pcs[1].start(other, tmp_path / "pc-2.log")
+            wait_until(lambda: printer_status(hall, "K1") == "online" and printer_status(other, "K2") == "online",
+                       what="both agents report their printers")  # fmt: skip
+            tickets = [issue((hall, other)[n % 2], kiosk) for n in range(10) for kiosk in ("K1", "K2")]
+            wait_until(lambda: all(print_status(hall, t) == "printed" for t in tickets), timeout=60,
+                       what="every ticket printed")  # fmt: skip
+            on = {"K1": decode(pcs[0].serial.payload()).text, "K2": decode(pcs[1].tcp.payload()).text}
+            for ticket, kiosk in zip(tickets, ["K1", "K2"] * 10, strict=True):
+                assert on[kiosk].count(ticket["number"]) == 1, (ticket["number"], kiosk)
+            assert REPRINT not in on["K1"] + on["K2"]
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=15)

@@ -43,14 +43,19 @@ def thirty_window_config(target: Path) -> None:
     path.write_text(kept.rstrip() + "\n\n" + windows + last, encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def two_servers(tmp_path_factory):
+def require_redis() -> None:
+    """Skips the test, saying why, where Redis is not running."""
     try:
         import redis
 
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except Exception as exc:  # noqa: BLE001 - any failure means "not here"
         pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc.__class__.__name__}")
+
+
+@pytest.fixture(scope="module")
+def two_servers(tmp_path_factory):
+    require_redis()
     with new_postgres_database() as database:
         yield from _serve_twice(tmp_path_factory, database.render_as_string(hide_password=False))
 
