@@ -218,3 +218,22 @@ def test_the_core_and_the_printer_driver_know_no_flask():
         and (found.target.split(".")[0] == "flask" or found.target.startswith("flask_"))
     ]
     assert not wrong, "no Flask in the core or the printer driver:\n" + "\n".join(wrong)
+
+
+def test_the_agent_reaches_the_server_over_the_network_only():
+    """hall_agent runs on a hall PC: it imports no Flask and no part of the server (hallq), only
+    the printer driver, and the keypad and LED bridges' own modules where a PC has them."""
+    bridges = ("evaluation.keypad_bridge", "hall_display.led_bridge", "queue_core.spec")
+    found_in_agent = [found for found in imports() if found.module.split(".")[0] == "hall_agent"]
+    wrong = [
+        str(found)
+        for found in found_in_agent
+        if (
+            in_project(found.target)
+            and not found.target.startswith(("hall_agent", "printer_driver", *bridges))
+        )
+        or found.target.split(".")[0] == "flask"
+        or found.target.startswith("flask_")
+    ]
+    assert found_in_agent, "the agent's imports are read"
+    assert not wrong, "the agent talks to the server over its API only:\n" + "\n".join(wrong)
