@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
@@ -16,6 +17,7 @@ from queue_core.db import Database, unavailable
 from queue_core.models import Window
 
 from . import faults
+from .present import API_PREFIX
 from .present.catalog import queues_out
 from .present.windows import windows_out
 from .state import current_hall, state
@@ -47,6 +49,22 @@ def index() -> Any:
         return render_template(
             "index.html", hall_name=hall.name, queues=queues_out(uow, hall), windows=windows_out(uow, rows)
         )
+
+
+@bp.get("/pair")
+def pair() -> Any:
+    """A kiosk's, keypad's or board's browser pairs here with the code a manager made."""
+    strings = {
+        "six_digits": _("The code has six digits."),
+        "wrong": _("This code is wrong, used, or more than 10 minutes old: ask for a new one."),
+        "too_many": _("Too many tries: wait a minute, then try again."),
+        "not_a_screen": _("This code is for a hall PC: run hallq agent pair on that PC."),
+        "unreachable": _("The server cannot be reached: check the network and try again."),
+    }
+    code = request.args.get("code", "")
+    return render_template(
+        "pair.html", code=code if code.isdigit() else "", api=API_PREFIX, strings=strings, hall_name=None
+    )
 
 
 @bp.get("/healthz")

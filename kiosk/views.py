@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
 from flask import Response, abort, render_template, request, url_for
 from sqlalchemy import select
 
@@ -15,6 +12,7 @@ from evaluation.strings import rating_strings_for
 from hallq.present import API_PREFIX
 from hallq.present.catalog import departments_out, topics_out
 from hallq.present.hall_map import floor_plan
+from hallq.present.qr import qr_svg
 from hallq.present.tickets import ticket_out
 from hallq.state import current_hall, state
 from queue_core.appointments import CODE_ALPHABET
@@ -96,12 +94,5 @@ def phone_qr(key: str) -> Response:
         found = select(Ticket.id).where(Ticket.key == key, Ticket.hall_id == current_hall(uow).id)
         if uow.session.scalar(found) is None:
             abort(404)
-    image = qrcode.make(
-        url_for("kiosk.phone", key=key, _external=True),
-        image_factory=qrcode.image.svg.SvgPathImage,
-        box_size=10,
-        border=2,
-    )
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return Response(buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+    svg = qr_svg(url_for("kiosk.phone", key=key, _external=True))
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "max-age=86400"})

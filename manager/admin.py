@@ -63,6 +63,7 @@ def _strings() -> dict[str, str]:
         "withdrawn": _("Withdrawn: the kiosks no longer show %(name)s."),
         "published": _("Published: the kiosks show %(name)s again."),
         "token_issued": _("Token issued: copy it now, it is shown only once."),
+        "paired": _("Pairing code made: valid for 10 minutes, once."),
         "password_reset": _("Password of %(username)s set."),
     }
 

@@ -514,6 +514,26 @@ class AgentState(Base):
     last_job_at: Mapped[datetime | None]
 
 
+class PairingCode(Base):
+    """A one-time code (配对码) that sets a device up without a terminal: a manager makes it for
+    one device of hall.toml, the device sends it once within its minutes and gets its token."""
+
+    __tablename__ = "pairing_code"
+    __table_args__ = (Index("ix_pairing_code_hall_digest", "hall_id", "code_digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    device_id: Mapped[str] = mapped_column(String(40))
+    device_kind: Mapped[str] = mapped_column(String(20))
+    code_digest: Mapped[str] = mapped_column(String(64))  # keyed: the six digits are not kept
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"))  # the token it gave
+
+
 class HallNotice(Base):
     """A notice a manager posts to the hall boards (信息发布), until it expires or is withdrawn."""
 

@@ -4,6 +4,8 @@ here a manager sees them with their printers' state and issues or revokes their 
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_login import current_user
 
 from queue_core import UnitOfWork, accounts
@@ -54,13 +56,9 @@ def list_devices() -> list[DeviceOut]:
 def issue_device_token(device_id: str) -> tuple[IssuedToken, int]:
     """The device's older tokens keep working until revoked: revoke them once the new one is
     in place."""
-    spec = state().spec
-    kind = spec.device_kind(device_id)
-    if kind is None:
-        raise NotFound(f'hall.toml declares no kiosk, board, keypad or caller "{device_id}"')
-    device = next(d for d in (*spec.kiosks, *spec.boards, *spec.keypads, *spec.callers) if d.id == device_id)
+    kind, device = declared_device(device_id)
     with state().db.write() as uow:
-        token_id, token = _issue(uow, current_hall(uow).id, device=(kind, device_id))
+        token_id, token = issue_token(uow, current_hall(uow).id, device=(kind, device_id))
     return IssuedToken(id=token_id, token=token, url=device_page(kind, device, token=token)), 201
 
 
@@ -84,11 +82,21 @@ def issue_staff_token(username: str) -> tuple[IssuedToken, int]:
         hall = current_hall(uow)
         staff = accounts.account(uow, hall, username)
         accounts.may_act_for(uow.session.get_one(Staff, current_user.id), staff)
-        token_id, token = _issue(uow, hall.id, staff=staff)
+        token_id, token = issue_token(uow, hall.id, staff=staff)
         return IssuedToken(id=token_id, token=token, url=None), 201
 
 
-def _issue(uow: UnitOfWork, hall_id: int, **owner: Staff | tuple[str, str]) -> tuple[int, str]:
+def declared_device(device_id: str) -> tuple[str, Any]:
+    """The device's kind and its hall.toml entry; NotFound when hall.toml has none."""
+    spec = state().spec
+    kind = spec.device_kind(device_id)
+    if kind is None:
+        raise NotFound(f'hall.toml declares no agent, kiosk, board, keypad or caller "{device_id}"')
+    declared = (*spec.agents, *spec.kiosks, *spec.boards, *spec.keypads, *spec.callers)
+    return kind, next(d for d in declared if d.id == device_id)
+
+
+def issue_token(uow: UnitOfWork, hall_id: int, **owner: Staff | tuple[str, str]) -> tuple[int, str]:
     """A new token and its row's id (new_token only adds the row)."""
     token = new_token(uow, hall_id, **owner)  # type: ignore[arg-type]
     [row] = [added for added in uow.session.new if isinstance(added, ApiToken)]

@@ -120,7 +120,11 @@ def _agent_out(found: AgentState | None, spec: HallSpec, agent: str) -> AgentOut
         return None
     placed = [
         *(f"printer:{k.id}" for k in spec.kiosks if k.printer and k.printer.agent == agent),
-        *(f"printer:{k.id} backup" for k in spec.kiosks if k.backup_printer and k.backup_printer.agent == agent),
+        *(
+            f"printer:{k.id} backup"
+            for k in spec.kiosks
+            if k.backup_printer and k.backup_printer.agent == agent
+        ),
         *(f"keypad:{k.id}" for k in spec.keypads if k.agent == agent),
         *(["led"] if spec.led and spec.led.agent == agent else []),
     ]

@@ -108,7 +108,8 @@
     for (const field of box.querySelectorAll("[data-field]")) {
       const value = answer[field.dataset.field] ?? "";
       if (field.tagName === "A") field.href = value;
-      field.textContent = value;
+      if (field.tagName === "IMG") field.src = value;
+      else field.textContent = value;
       field.hidden = value === "";
     }
     box.hidden = false;

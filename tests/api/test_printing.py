@@ -41,7 +41,9 @@ def paper(app, name: str = "K1") -> str:
 def test_a_kiosk_ticket_is_queued_then_printed_on_its_own_printer(api, app):
     item = api.get("/items?q=结婚登记").get_json()[0]
     answer = api.post("/tickets", "device:K2", {"item_id": item["id"]}).get_json()
-    assert answer["print"]["queued"] is True and answer["print"]["status"] == "claimed"  # the server drives K2 itself
+    assert (
+        answer["print"]["queued"] is True and answer["print"]["status"] == "claimed"
+    )  # the server drives K2 itself
     job = print_result(api, answer["id"])
     assert job["status"] == "printed" and job["printer"] == "K2" and job["error"] is None
     printed = paper(app, "K2").replace("\n", "")  # long lines are wrapped on the paper

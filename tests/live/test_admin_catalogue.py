@@ -2,7 +2,8 @@
 `hallq serve`: an item edited in the browser shows on the kiosk and a withdrawn one is gone
 from it; an import is all or nothing; the XLSX download imports again with nothing added; a
 supervisor reads the pages and is refused a change; an account added in the browser logs in;
-a device token issued in the browser works until it is revoked.
+a device token issued in the browser works until it is revoked; a kiosk and a keypad pair from
+the devices page with a code, with no command line.
 
 The live hall is shared with the other modules: this module's items are TEST-ADMIN-*, its
 accounts admin_*, its device token K2's newest; it withdraws its items when done."""
@@ -223,3 +224,51 @@ def test_a_notice_posted_in_the_browser_is_listed_until_withdrawn(hall, page):
     row.get_by_role("button", name="Withdraw").click()
     expect(row).to_have_count(0)
     assert all(n["title"] != "测试通知" for n in hall.api("GET", "/notices").json())
+
+
+@pytest.mark.parametrize(("device", "page_path", "storage_key"), [
+    ("K1", "/kiosk/K1", "hallq.kiosk.K1.token"),
+    ("P3", "/keypad/3", "hallq.keypad.3.token"),
+])  # fmt: skip
+def test_a_device_pairs_from_the_devices_page_with_no_command_line(
+    hall, page, browser, device, page_path, storage_key
+):
+    log_in_en(page, hall.url, "/manager/admin/devices")
+    page.locator(f"tr[data-device={device}]").get_by_role("button", name="Pair").click()
+    expect(toast(page)).to_contain_text("valid for 10 minutes")
+    code = page.get_by_test_id("pairing-code").inner_text()
+    assert re.fullmatch(r"\d{6}", code)
+    expect(page.get_by_test_id("paired").locator("img")).to_have_attribute(
+        "src", re.compile("^data:image/svg")
+    )
+
+    screen = browser.new_context(locale="zh-CN").new_page()  # the device's own browser
+    try:
+        screen.goto(f"{hall.url}/pair")
+        screen.get_by_test_id("pair-code").fill("000000" if code != "000000" else "111111")
+        screen.get_by_test_id("pair-submit").click()
+        expect(screen.get_by_test_id("pair-problem")).to_contain_text("配对码")  # wrong: said in Chinese
+        screen.get_by_test_id("pair-code").fill(code)
+        screen.get_by_test_id("pair-submit").click()
+        expect(screen).to_have_url(
+            f"{hall.url}{page_path}"
+        )  # its page, the token kept and out of the address
+        token = screen.evaluate(f"localStorage.getItem({storage_key!r})")
+        assert token
+        hall.tokens[f"{device} paired"] = token
+        if device == "K1":
+            printers = hall.api("GET", "/printers", f"{device} paired").json()
+            assert {p["kiosk"] for p in printers} == {"K1"}
+        else:
+            assert (
+                hall.api("GET", "/printers", f"{device} paired").status_code == 403
+            )  # a keypad, not a kiosk
+        # Single-use: the same code again is refused.
+        screen.goto(f"{hall.url}/pair?code={code}")
+        screen.get_by_test_id("pair-submit").click()
+        expect(screen.get_by_test_id("pair-problem")).to_be_visible()
+    finally:
+        screen.context.close()
+    entries = hall.api("GET", "/audit?action=api.pair", "manager").json()
+    assert any(e["detail"].get("device") == device for e in entries)
+    assert all(code not in str(e["detail"]) for e in entries)

@@ -253,3 +253,34 @@ def test_two_processes_on_postgresql_and_redis_print_every_ticket_exactly_once(t
             for server in servers:
                 server.terminate()
                 server.wait(timeout=15)
+
+
+def test_an_agent_pairs_with_a_code_and_runs_from_its_env_file(tmp_path, pcs):
+    hall = agents_hall(tmp_path / "hall", pcs[:1])
+    server = hall.serve(tmp_path / "server.log")
+    home = tmp_path / "etc-hallq-agent"
+    home.mkdir()
+    env = {k: v for k, v in hall.env.items() if not k.startswith("HALLQ_AGENT_")}
+    agent = None
+    try:
+        made = hall.api("POST", "/devices/pc-1/pairing", "boss")
+        assert made.status_code == 201, made.text
+        command = [sys.executable, "-m", "hallq", "agent", "pair", made.json()["code"], "--server", hall.url]
+        done = subprocess.run(command, cwd=home, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "paired as agent pc-1" in done.stdout
+        assert (home / ".env").stat().st_mode & 0o077 == 0  # the token is the PC's secret
+        agent = subprocess.Popen(
+            [sys.executable, "-m", "hallq", "agent"], cwd=home, env=env,
+            stdout=(tmp_path / "agent.log").open("w"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_until(lambda: printer_status(hall, "K1") == "online", what="the paired agent reports K1")
+        devices = {d["id"]: d for d in hall.api("GET", "/devices", "boss").json()}
+        assert devices["pc-1"]["agent"]["online"] is True
+        assert "printer:K1" in devices["pc-1"]["agent"]["devices"]
+    finally:
+        if agent is not None:
+            agent.terminate()
+            agent.wait(timeout=15)
+        server.terminate()
+        server.wait(timeout=15)

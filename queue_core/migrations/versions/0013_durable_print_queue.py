@@ -1,5 +1,6 @@
 """durable print queue: a print job carries what it prints and where it goes (the agent of its
-printer), is claimed before it is printed, and may be abandoned; hall PCs' agents and their state
+printer), is claimed before it is printed, and may be abandoned; hall PCs' agents and their state;
+pairing codes that set a device up without a terminal
 
 Revision ID: 7c3d2e1f0a58
 Revises: 5b1e0c2a9d47
@@ -37,9 +38,26 @@ def upgrade() -> None:
         sa.Column("last_job_at", sa.DateTime(), nullable=True),
         sa.UniqueConstraint("hall_id", "agent"),
     )
+    op.create_table(
+        "pairing_code",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("hall_id", sa.Integer(), sa.ForeignKey("hall.id"), nullable=False),
+        sa.Column("device_id", sa.String(40), nullable=False),
+        sa.Column("device_kind", sa.String(20), nullable=False),
+        sa.Column("code_digest", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.Integer(), sa.ForeignKey("staff.id"), nullable=True),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        sa.Column("token_id", sa.Integer(), sa.ForeignKey("api_token.id"), nullable=True),
+    )
+    op.create_index("ix_pairing_code_hall_digest", "pairing_code", ["hall_id", "code_digest"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_pairing_code_hall_digest", "pairing_code")
+    op.drop_table("pairing_code")
     op.drop_table("agent_state")
     op.drop_index("ix_print_record_status", "print_record")
     for column in ("claimed_at", "claimed_by", "document", "agent"):
