@@ -63,6 +63,7 @@ class PrinterView:
     settings: PrinterSettings
     status: str
     error: str | None
+    away: bool = False  # its agent is offline
 
 
 class PrintService:
@@ -169,13 +170,16 @@ class PrintService:
             answer[kiosk] = []
             for printer in printers:
                 agent = self.agent_of[printer.name]
-                status, error = str(printer.status), printer.error
+                status, error, away = str(printer.status), printer.error, False
                 if agent:
                     found = remote.get(agent)
-                    reported = found.printers.get(printer.name, {}) if found and found.online else {}
+                    away = found is None or not found.online
+                    reported = {} if away else found.printers.get(printer.name, {})  # type: ignore[union-attr]
                     status = reported.get("status", "unknown")
-                    error = reported.get("error") if found and found.online else f"agent {agent} is offline"
-                answer[kiosk].append(PrinterView(printer.name, kiosk, agent, printer.settings, status, error))
+                    error = f"agent {agent} is offline" if away else reported.get("error")
+                answer[kiosk].append(
+                    PrinterView(printer.name, kiosk, agent, printer.settings, status, error, away)
+                )
         return answer
 
     # -- after the commit ---------------------------------------------------------------

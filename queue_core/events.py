@@ -137,6 +137,7 @@ class PrinterState(DomainEvent):
     status: str
     alarm: bool
     error: str | None
+    away: bool = False  # the hall PC's agent that drives it is offline: nothing can reach it
 
 
 @dataclass(frozen=True)

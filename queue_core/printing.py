@@ -260,7 +260,7 @@ def agent_disconnected(
     error = f"agent {agent} is offline"
     report = {name: {"status": "unknown", "error": error} for name in printers}
     for name, (kiosk, url) in printers.items():
-        _printer_changed(uow, hall, name, kiosk, url, "unknown", error, fault=True)
+        _printer_changed(uow, hall, name, kiosk, url, "unknown", error, fault=True, away=True)
     found.printers = report
     return True
 
@@ -301,11 +301,19 @@ def _printer_changed(
     error: str | None,
     *,
     fault: bool,
+    away: bool = False,
 ) -> None:
     alarms.printer_changed(uow, hall, name, kiosk, status, fault, error)
     uow.record(
         PrinterState(
-            hall_id=hall.id, printer=name, kiosk=kiosk, url=url, status=status, alarm=fault, error=error
+            hall_id=hall.id,
+            printer=name,
+            kiosk=kiosk,
+            url=url,
+            status=status,
+            alarm=fault,
+            error=error,
+            away=away,
         )
     )
 

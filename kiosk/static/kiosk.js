@@ -75,12 +75,12 @@ async function api(method, path, body) {
 // The kiosk hears its own printing over /hall (kiosk:<id>, with its device token): the state
 // of its printers, and each print job's end. A kiosk whose every printer is out of order says
 // so, so nobody waits at the slot.
-const PRINTER_FAULTS = ["paper_out", "cover_open", "offline"];
+const PRINTER_FAULTS = ["paper_out", "cover_open", "offline", "away"];  // away: its PC's agent is offline
 const printers = new Map(); // printer name → status
 const printWaiters = new Map(); // print job id → resolve(the job's print_done)
 const printsEnded = new Map(); // print job id → its print_done, when it came before anyone waited
 function printerChanged(p) {
-  printers.set(p.printer, p.status);
+  printers.set(p.printer, p.away ? "away" : p.status);
   state.printerOut = printers.size > 0 && [...printers.values()].every((s) => PRINTER_FAULTS.includes(s));
   showBanner(null);
 }
@@ -467,6 +467,14 @@ async function followPrinting(ticket, card, note) {
   let job = ticket.print;
   if (!job) return;
   note.textContent = t("printing");
+  const unprinted = () => {
+    card.classList.add("unprinted");
+    note.textContent = t("print_failed");
+    note.setAttribute("role", "alert");
+  };
+  // Every printer of the kiosk is out, or its PC is away: the screen is the ticket now. The
+  // job still waits, and the note changes if it prints after all.
+  if (job.queued && state.printerOut) unprinted();
   if (job.queued) {  // queued or claimed: not ended yet
     const ended = await printEnd(job.job_id, 20000);
     if (!card.isConnected) return;  // the citizen has moved on
@@ -476,11 +484,10 @@ async function followPrinting(ticket, card, note) {
       if (response.ok) job = (await response.json()).print || job;
     }
   }
-  if (!["printed", "sent"].includes(job.status)) {  // failed, abandoned, or never heard of
-    card.classList.add("unprinted");
-    note.textContent = t("print_failed");
-    note.setAttribute("role", "alert");
-  } else {
+  if (!["printed", "sent"].includes(job.status)) unprinted();  // failed, abandoned, or never heard of
+  else {
+    card.classList.remove("unprinted");
+    note.removeAttribute("role");
     note.textContent = t("printed");
   }
 }
