@@ -66,6 +66,10 @@ def test_the_shipped_demo_config_is_valid():
         ('id = "P1"\nwindow = 1', 'id = "P1"\nwindow = 1\nkeys = { "1" = 6 }', "hall.toml: keypad 'P1': keys: levels go from 1 (非常不满意) to 5 (非常满意)"),
         ('id = "P2"\nwindow = 2', 'id = "P2"\nwindow = 1', "hall.toml: keypads: keypad for window 1 is declared more than once"),
         ('id = "C3"\nwindow = 3', 'id = "C3"\nwindow = 63', 'hall.toml: caller "C3": unknown window 63'),
+        ('printer = "dummy:"', 'printer = { url = "usb://0x0416:0x5011", agent = "pc-9" }',
+         'hall.toml: kiosk "K1" printer: unknown agent "pc-9" (declare it in [[agents]])'),
+        ('id = "P1"\nwindow = 1', 'id = "P1"\nwindow = 1\nagent = "pc-9"', 'hall.toml: keypad "P1": unknown agent "pc-9"'),
+        ("[[notices]]", '[[agents]]\nid = "K1"\n\n[[notices]]', "hall.toml: device id 'K1' is declared more than once"),
         ('name = "青山县政务服务中心"', 'name = "青山县政务服务中心', "hall.toml: Illegal character '\\n' (at line 6, column 18)"),
     ],
 )  # fmt: skip

@@ -22,6 +22,7 @@ SUBSCRIBERS = {
     "hall_display/static/hall_board.js": {"board"},
     "hall_display/static/window_board.js": {"window"},
     "hall_display/led_bridge.py": {"board"},
+    "hall_agent/agent.py": {"agent"},
     "evaluation/static/keypad.js": {"window", "keypad"},
     "window_panel/static/panel.js": {"window", "queue_load"},
     "kiosk/static/kiosk.js": {"kiosk"},
