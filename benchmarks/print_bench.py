@@ -407,7 +407,8 @@ def agent_run(seconds: int) -> AgentRun:
             status[ticket["number"]] = (found.json().get("print") or {}).get("status")
         texts = {f"K{n}": decode(p.payload()).text for n, p in enumerate(printers, 1)}
         lost = [number for number, s in status.items() if s != "printed"]
-        duplicates = [t["number"] for k, t in issued if texts[k].count(t["number"]) > 1]
+        # A100 must not count inside A1000: a number ends where the next character is no digit.
+        duplicates = [t["number"] for k, t in issued if len(re.findall(rf"{t['number']}(?!\d)", texts[k])) > 1]
         return AgentRun(
             seconds, latencies, len(issued), len(issued) - len(lost), lost, duplicates,
             sum(text.count("重打") for text in texts.values()),
