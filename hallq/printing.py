@@ -231,20 +231,25 @@ class PrintService:
         jobs a stop left pending (claimed ones are printed again marked 重打, or abandoned)."""
         for kiosk in self.printers_of(queue.SERVER):
             self._station(kiosk)
-        abandon_after = self.spec.printing.abandon_after
-        with audit.acting_as(self._actor("printing.redeliver")), self.db.write() as uow:
-            hall = hall_by_code(uow, self.spec.hall.code)
-            claims = [
-                queue.claim(
-                    uow,
-                    hall,
-                    job,
-                    agent=queue.SERVER,
-                    claimer=queue.SERVER_CLAIMER,
-                    abandon_after=abandon_after,
-                )
-                for job in queue.pending(uow, hall, queue.SERVER, queue.SERVER_CLAIMER)
-            ]
+        rules = self.spec.printing
+        try:
+            with audit.acting_as(self._actor("printing.redeliver")), self.db.write() as uow:
+                hall = hall_by_code(uow, self.spec.hall.code)
+                mine = queue.pending(uow, hall, queue.SERVER, queue.SERVER_CLAIMER)
+                claims = [
+                    queue.claim(
+                        uow,
+                        hall,
+                        job,
+                        agent=queue.SERVER,
+                        claimer=queue.SERVER_CLAIMER,
+                        abandon_after=rules.abandon_after,
+                    )
+                    for job in mine
+                ]
+        except Exception:  # the database is away: serve anyway; the jobs wait for the next start
+            log.exception("could not take up the print jobs left pending")
+            return
         for claimed in claims:
             if not claimed.abandoned:
                 self._submit(claimed.record.id, claimed.record.kiosk, reprint=claimed.reprint)

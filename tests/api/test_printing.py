@@ -134,3 +134,45 @@ def test_a_ticket_a_guide_takes_for_a_kiosk_prints_there(api):
     answer = api.post("/tickets", "guide", {"queue": "A", "kiosk": "K2"}).get_json()
     assert answer["print"]["queued"] is True
     assert print_result(api, answer["id"])["printer"] == "K2"
+
+
+def test_a_restarted_server_prints_what_it_left_marked_and_abandons_tickets_too_late(app, api, clock):
+    """A kill -9 between the commit and the printer: the jobs are rows, claimed by the server;
+    the next start prints the fresh one again, marked 重打, and abandons the one too old."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from hallq.printing import PrintService
+    from queue_core import printing as queue
+    from queue_core.halls import hall_by_code
+    from queue_core.models import PrintRecord
+
+    state = app.extensions["hallq"]
+    db = state.db
+    db.after_commit.clear()  # this process "dies" after the commits: nothing is handed on
+    old = api.post("/tickets", "device:K1", {"queue": "A"}).get_json()
+    clock.set(clock.now() + timedelta(minutes=3))
+    fresh = api.post("/tickets", "device:K1", {"queue": "A"}).get_json()
+    with db.read() as uow:
+        hall = hall_by_code(uow, state.spec.hall.code)
+        assert queue.pending(uow, hall, queue.SERVER, queue.SERVER_CLAIMER) == [
+            old["print"]["job_id"],
+            fresh["print"]["job_id"],
+        ]
+
+    restarted = PrintService(state.spec, Path(state.settings.HALLQ_CONFIG), db)
+    try:
+        restarted.start()
+        with db.read() as uow:
+            assert uow.session.get(PrintRecord, old["print"]["job_id"]).status == "abandoned"
+        for _ in range(100):
+            job = api.get(f"/tickets/{fresh['id']}").get_json()["print"]
+            if job["status"] == "printed":
+                break
+            time.sleep(0.05)
+        assert (job["status"], job["reprinted"]) == ("printed", True)
+        out = next(p for p in restarted.printers.values() if p.name == "K1").transport.output
+        text = "\n".join(line.text for line in decode(bytes(out)).lines)
+        assert fresh["number"] in text and "重打" in text and old["number"] not in text
+    finally:
+        restarted.close()
