@@ -208,6 +208,12 @@ class Agent:
         if claim["abandoned"]:
             log.info("%s abandoned: too late, the citizen has gone", claim["label"])
             return
+        log.info(
+            "%s (job %s): claimed%s",
+            claim["label"],
+            job_id,
+            ", printed again marked 重打" if claim["reprint"] else "",
+        )
         with self._lock:
             station = self.stations.get(claim["kiosk"])
         if station is None:
@@ -236,6 +242,13 @@ class Agent:
     # -- printer_driver's PrintListener (the stations' threads) -------------------------------
 
     def job_done(self, report: JobReport) -> None:
+        log.info(
+            "job %s: %s on %s%s",
+            report.job_id,
+            report.result.value,
+            report.printer,
+            f" ({report.error})" if report.error else "",
+        )
         body = {
             "status": report.result.value,
             "printer": report.printer,
