@@ -98,3 +98,20 @@ def test_a_persons_token_is_theirs_or_an_admins_to_issue(api):
     assert api.get("/staff", "supervisor again").status_code == 200
     assert api.request("DELETE", f"/tokens/{issued['id']}", "admin").status_code == 200
     assert api.get("/staff", "supervisor again").status_code == 401
+
+
+class _ExpiringBetweenLooks(dict):
+    """A token cache whose entry is there when asked with `in` and has expired when read: what
+    a TTL cache does when its time runs out between the two looks."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __getitem__(self, key: str) -> object:
+        raise KeyError(key)
+
+
+def test_a_cached_token_expiring_as_it_is_read_still_authenticates(app, api):
+    api.token("device:K1")
+    app.extensions["hallq"].token_cache = _ExpiringBetweenLooks()
+    assert api.get("/printers", "device:K1").status_code == 200
