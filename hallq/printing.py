@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from printer_driver import (
@@ -91,6 +91,7 @@ class PrintService:
         self._stations: dict[str, Station] = {}
         self._lock = threading.Lock()
         self._hall_id: int | None = None
+        self._recorded: WeakKeyDictionary[UnitOfWork, list[PrintRecord]] = WeakKeyDictionary()
         db.after_commit.append(self._deliver_committed)
 
     def _printer(self, name: str, settings: PrinterSettings, kiosk: str, agent: str) -> Printer:
@@ -149,7 +150,7 @@ class PrintService:
             )
             refused = refused or f"kiosk {kiosk} has no printer"
         chosen = (usable or printers or [None])[0]
-        return queue.enqueue(
+        record = queue.enqueue(
             uow,
             hall,
             kind=kind,
@@ -160,6 +161,10 @@ class PrintService:
             item_id=item_id,
             refused=refused,
         )
+        # At hand for the after-commit hook, which then need not read it back; a rolled-back
+        # transaction's list goes with its unit of work.
+        self._recorded.setdefault(uow, []).append(record)
+        return record
 
     def views(self, uow: UnitOfWork, hall: Hall) -> dict[str, list[PrinterView]]:
         """Every kiosk's printers and their state: the server's own as its stations found
@@ -187,29 +192,26 @@ class PrintService:
     def _deliver_committed(self, uow: UnitOfWork) -> None:
         """The Database's after-commit hook: the server's own jobs go to their stations (an
         agent's job went out with the events, to the agent's room)."""
+        recorded = {record.id: record for record in self._recorded.pop(uow, ())}
         for event in uow.events:
             if isinstance(event, PrintQueued) and event.agent == queue.SERVER:
-                self._submit(event.job_id, event.kiosk, reprint=False)
+                self._submit(event.job_id, event.kiosk, recorded.get(event.job_id), reprint=False)
 
-    def _submit(self, job_id: int, kiosk: str, *, reprint: bool) -> None:
+    def _submit(self, job_id: int, kiosk: str, record: PrintRecord | None, *, reprint: bool) -> None:
+        """To the kiosk's station; a job not at hand (moved here by another transaction) is
+        read when it prints, in the station's thread."""
         station = self._station(kiosk)
-        if station is not None:
-            station.submit(
-                PrintJob(job_id, f"print job {job_id}", self._lazy_render(job_id), reprint=reprint)
-            )
+        if station is None:
+            return
+        loaded = [record] if record is not None else []
 
-    def _lazy_render(self, job_id: int) -> Any:
-        """Renders job `job_id`, read from the database in the station's thread when it prints
-        (not in the request's)."""
-        loaded: list[PrintRecord] = []
-
-        def render(settings: PrinterSettings, reprint: bool) -> Rendered:
+        def render(settings: PrinterSettings, again: bool) -> Rendered:
             if not loaded:
                 with self.db.read() as uow:
                     loaded.append(uow.session.get(PrintRecord, job_id))  # type: ignore[arg-type]
-            return self.render(loaded[0], settings, reprint)
+            return self.render(loaded[0], settings, again)
 
-        return render
+        station.submit(PrintJob(job_id, f"print job {job_id}", render, reprint=reprint))
 
     def render(self, record: PrintRecord, settings: PrinterSettings, reprint: bool) -> Rendered:
         """The job's document drawn for a printer, marked 重打 when printed again."""
@@ -252,7 +254,7 @@ class PrintService:
             return
         for claimed in claims:
             if not claimed.abandoned:
-                self._submit(claimed.record.id, claimed.record.kiosk, reprint=claimed.reprint)
+                self._submit(claimed.record.id, claimed.record.kiosk, claimed.record, reprint=claimed.reprint)
 
     def close(self) -> None:
         with self._lock:
