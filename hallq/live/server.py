@@ -268,7 +268,7 @@ class LiveServer:
             kind, value = present
             try:
                 await self._in_thread(kind.left, value, self._connection(sid), self._addresses.get(sid, ""))
-            except Exception:  # the database is away: the sweeper's view stays until it is back
+            except Exception:  # the database is away: the presence stays as it was until it joins again
                 log.exception("could not record that %s left", value)
         self._addresses.pop(sid, None)
         self._principals.pop(sid, None)
