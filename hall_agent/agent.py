@@ -49,6 +49,7 @@ class Agent:
         self._taken: set[int] = set()  # jobs claimed in this run: a push and a listing may both name one
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._reporting = threading.Lock()
         self._sidecars: list[tuple[threading.Event, threading.Thread]] = []
         # python-socketio reconnects by itself, with backoff and jitter, after a cut or a restart.
         self.client = socketio.Client(
@@ -272,15 +273,18 @@ class Agent:
             log.warning("the server did not take the result of print job %s: %s", job_id, exc)
 
     def _report(self) -> None:
-        with self._lock:
-            printers = {
-                name: {"status": str(p.status), "error": (p.error or None) and p.error[:300]}
-                for name, p in self.printers.items()
-            }
-        try:
-            self.api.post("/agents/me/state", {"version": self.version, "printers": printers})
-        except (Unreachable, Refused) as exc:
-            log.warning("could not report the printers' state: %s", exc)
+        """Every printer's state now. One report at a time, each read when its turn comes: an
+        older state never arrives after a newer one."""
+        with self._reporting:
+            with self._lock:
+                printers = {
+                    name: {"status": str(p.status), "error": (p.error or None) and p.error[:300]}
+                    for name, p in self.printers.items()
+                }
+            try:
+                self.api.post("/agents/me/state", {"version": self.version, "printers": printers})
+            except (Unreachable, Refused) as exc:
+                log.warning("could not report the printers' state: %s", exc)
 
     def _retrying(self, call: Any) -> Any:
         pause = RETRY_SECONDS
