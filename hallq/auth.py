@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import limits
 from flask import (
@@ -262,10 +264,7 @@ def login() -> Any:
             _count_failure(form.username.data or "")
         if user is not None:
             login_user(user)
-            target = request.args.get("next", "")
-            return redirect(
-                target if target.startswith("/") and not target.startswith("//") else url_for("pages.index")
-            )
+            return redirect(_local(request.args.get("next", "")) or url_for("pages.index"))
         flash(_l("Wrong username or password."), "error")
     return render_template("login.html", form=form), 200 if request.method == "GET" else 401
 
@@ -297,8 +296,16 @@ def set_language(code: str) -> Any:
 
 
 def _local(target: str) -> str:
-    """Only same-site paths may be redirected to (no open redirect)."""
-    return target if target.startswith("/") and not target.startswith("//") else ""
+    """Only same-site paths may be redirected to (no open redirect). Read as a browser reads
+    it, tabs and line breaks dropped and backslashes taken as slashes: "/%09/evil.example/"
+    and "/%5Cevil.example" must not become "//evil.example"."""
+    cleaned = re.sub(r"[\t\r\n]", "", target).replace("\\", "/")
+    parts = urlsplit(cleaned)
+    if parts.scheme or parts.netloc or not cleaned.startswith("/") or cleaned.startswith("//"):
+        return ""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in cleaned):
+        return ""
+    return cleaned
 
 
 login_manager.login_view = "auth.login"
