@@ -89,8 +89,10 @@ def admin_staff() -> Any:
         "manager/admin/staff.html",
         people=people,
         # The roles this person may give (queue_core.accounts decides; the page only hides).
-        roles=[r for r in Role if is_admin or r not in accounts.ADMIN_ONLY],
+        roles=[r for r in Role if is_admin or r not in accounts.BEYOND_MANAGERS],
         is_admin=is_admin,
+        # Whose passwords an admin may reset (below an admin's standing).
+        resettable=[r.value for r, rank in accounts.STANDING.items() if rank < accounts.STANDING[Role.ADMIN]],
         local=_local_time(),
     )
 

@@ -20,6 +20,15 @@ from .models import Hall, Role, Staff
 
 # The roles only an admin gives or changes: they reach beyond what a manager may do.
 ADMIN_ONLY = (Role.ADMIN, Role.CITY)
+# Beyond a manager's reach: the accounts that watch the managers (a supervisor, 电子监察) or
+# run the system.
+BEYOND_MANAGERS = (*ADMIN_ONLY, Role.SUPERVISOR)
+# Standing, for password resets: nobody resets an account of equal or higher standing, since
+# whoever sets a password can log in as its owner. The supervisor who audits the admins
+# stands with them (separation of duties, 三员分立).
+STANDING = {
+    Role.CLERK: 1, Role.GUIDE: 1, Role.MANAGER: 2, Role.SUPERVISOR: 3, Role.ADMIN: 3, Role.CITY: 4,
+}  # fmt: skip
 
 if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
@@ -65,8 +74,17 @@ def save_account(
 
 
 def set_password(uow: UnitOfWork, hall: Hall, acting: Staff, username: str, password_hash: str) -> Staff:
+    """One's own password, or an admin resetting that of an account of lower standing (an
+    admin's, a supervisor's or a city account's is reset on the server: hallq user passwd)."""
     staff = account(uow, hall, username)
-    _may_change(acting, staff, Role(staff.role))
+    if staff.id != acting.id:
+        if acting.role != Role.ADMIN:
+            raise NotPermitted(f"only an admin may reset another person's password ({staff.username}'s)")
+        if STANDING[Role(staff.role)] >= STANDING[Role.ADMIN]:
+            raise NotPermitted(
+                f"nobody resets the password of an account of equal or higher standing ({staff.username}, "
+                f"{staff.role}): its owner changes it, or it is reset on the server"
+            )
     staff.password_hash = password_hash
     uow.session.flush()
     return staff
@@ -93,3 +111,5 @@ def _may_change(acting: Staff, staff: Staff | None, role: Role) -> None:
     touched = {role, staff.role if staff else role}
     if acting.role != Role.ADMIN and touched & set(ADMIN_ONLY):
         raise NotPermitted(f"only an admin may create or change an {' or '.join(ADMIN_ONLY)} account")
+    if acting.role != Role.ADMIN and touched & set(BEYOND_MANAGERS):
+        raise NotPermitted("only an admin may create or change a supervisor's account")

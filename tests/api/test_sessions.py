@@ -23,7 +23,9 @@ LEAVING = [
 
 def stays_here(location: str) -> bool:
     parts = urlsplit(location)
-    return parts.scheme in ("", "http") and parts.netloc in ("", "localhost") and not location.startswith("//")
+    return (
+        parts.scheme in ("", "http") and parts.netloc in ("", "localhost") and not location.startswith("//")
+    )
 
 
 @pytest.mark.parametrize("target", LEAVING)

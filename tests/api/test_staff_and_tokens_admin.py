@@ -26,7 +26,9 @@ def test_a_manager_adds_an_account_that_logs_in_then_resets_and_deactivates_it(a
     }
     assert log_in(app, "newclerk", "new-password-1") == 302
 
-    reset = api.request("PUT", "/staff/newclerk/password", "manager", {"password": "another-one-2"})
+    refused = api.request("PUT", "/staff/newclerk/password", "manager", {"password": "another-one-2"})
+    assert refused.status_code == 403  # only an admin resets another person's password
+    reset = api.request("PUT", "/staff/newclerk/password", "admin", {"password": "another-one-2"})
     assert reset.status_code == 200
     assert log_in(app, "newclerk", "new-password-1") == 401
     assert log_in(app, "newclerk", "another-one-2") == 302
@@ -51,7 +53,6 @@ def test_nobody_locks_themselves_out_and_only_admins_touch_admins(api):
     admin = {"name": "admin名", "badge": "0003", "role": "admin"}
     for path, body in (
         ("/staff/admin", {**admin, "active": False}),
-        ("/staff/admin/password", {"password": "taken-over-1"}),
         ("/staff/newadmin", {**admin, "password": "password-123"}),
         ("/staff/clerk1", {"name": "clerk1名", "role": "admin"}),
         ("/staff/clerk1", {"name": "clerk1名", "role": "city"}),
@@ -115,3 +116,30 @@ def test_a_cached_token_expiring_as_it_is_read_still_authenticates(app, api):
     api.token("device:K1")
     app.extensions["hallq"].token_cache = _ExpiringBetweenLooks()
     assert api.get("/printers", "device:K1").status_code == 200
+
+
+def test_nobody_resets_the_password_of_an_equal_or_higher_and_managers_leave_supervisors_alone(api):
+    """Whoever sets a password can log in as its owner."""
+    cases = [
+        ("manager", "clerk1", "only an admin may reset another person's password"),
+        ("manager", "supervisor", "only an admin may reset another person's password"),
+        ("manager", "admin", "only an admin may reset another person's password"),
+        ("admin", "supervisor", "nobody resets the password of an account of equal or higher standing"),
+        ("supervisor", "clerk1", "not allowed for supervisor"),  # a supervisor reads, never changes
+    ]
+    for who, whose, message in cases:
+        refused = api.request("PUT", f"/staff/{whose}/password", who, {"password": "taken-over-12"})
+        assert refused.status_code == 403 and message in refused.get_json()["message"], (who, whose)
+    assert (
+        api.request("PUT", "/staff/clerk1/password", "admin", {"password": "reset-by-admin-1"}).status_code
+        == 200
+    )
+    assert (
+        api.request("PUT", "/staff/manager/password", "manager", {"password": "my-own-new-1"}).status_code
+        == 200
+    )
+    supervisor = {"name": "supervisor名", "role": "supervisor", "active": False}
+    refused = api.request("PUT", "/staff/supervisor", "manager", supervisor)
+    assert refused.status_code == 403 and "supervisor" in refused.get_json()["message"]
+    made = api.request("PUT", "/staff/newsupervisor", "manager", {**supervisor, "password": "password-123"})
+    assert made.status_code == 403
