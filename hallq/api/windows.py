@@ -136,12 +136,16 @@ def _window_action(rule: str, summary: str, **kwargs):
     responses={200: ("The window, its ticket, its queues' load and the clerk's day", PanelOut)},
 )
 def panel(number: int) -> PanelOut:
+    """Another clerk's window, to a clerk, is what its board shows (to relieve a colleague,
+    say): not the citizen's ticket and its transfer note, nor the colleague's day. Its clerk,
+    managers, admins and the window's caller read all of it."""
     with state().db.read() as uow:
         hall = current_hall(uow)
         found = _window_row(uow, hall, number)
+        others = current_user.role == Role.CLERK and found.clerk_id not in (None, current_user.id)
         window = uow.session.get(Window, found.id)
         assert window is not None
-        return panel_out(uow, hall, window, yours=_may_act(number, found.clerk_id))
+        return panel_out(uow, hall, window, yours=_may_act(number, found.clerk_id), private=not others)
 
 
 @_window_action("sign-in", "Sign in at a window (挂牌上岗)", roles=STAFF)

@@ -98,9 +98,12 @@ def windows_out(uow: UnitOfWork, windows: list[Window]) -> list[WindowOut]:
     return [WindowOut.model_validate(window_state(uow, window).payload()) for window in windows]
 
 
-def panel_out(uow: UnitOfWork, hall: Hall, window: Window, *, yours: bool) -> PanelOut:
-    """yours: whether the one asking may act at the window now (the caller decides)."""
-    ticket = uow.session.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
+def panel_out(uow: UnitOfWork, hall: Hall, window: Window, *, yours: bool, private: bool = True) -> PanelOut:
+    """yours: whether the one asking may act at the window now (the caller decides).
+    private=False: only what the window's board shows too, for another clerk."""
+    ticket = (
+        uow.session.get(Ticket, window.current_ticket_id) if window.current_ticket_id and private else None
+    )
     return PanelOut(
         window=windows_out(uow, [window])[0],
         yours=yours,
@@ -108,5 +111,7 @@ def panel_out(uow: UnitOfWork, hall: Hall, window: Window, *, yours: bool) -> Pa
         transfer_note=desk.transfer_note(uow, ticket) if ticket else None,
         queues=[QueueLoadOut(**vars(load)) for load in desk.queue_loads(uow, hall, window)],
         waiting_here=desk.waiting_at_window(uow, hall, window),
-        today=ClerkDayOut(**vars(desk.clerk_day(uow, hall, window.clerk_id))) if window.clerk_id else None,
+        today=ClerkDayOut(**vars(desk.clerk_day(uow, hall, window.clerk_id)))
+        if window.clerk_id and private
+        else None,
     )

@@ -49,3 +49,17 @@ def test_logging_in_never_redirects_off_the_hall(app, target):
 def test_a_path_of_the_hall_is_still_followed(app):
     answer = app.test_client().get("/lang/en?next=/kiosk/K1%3Fx%3D1")
     assert answer.headers["Location"] == "/kiosk/K1?x=1"
+
+
+def test_a_clerk_reads_of_another_clerks_window_only_what_its_board_shows(api):
+    assert api.post("/windows/1/sign-in", "clerk1").status_code == 200
+    queue = api.get("/windows").get_json()[0]["queues"][0]
+    api.post("/tickets", "guide", {"queue": queue})
+    called = api.post("/windows/1/call-next", "clerk1").get_json()
+    own = api.get("/windows/1/panel", "clerk1").get_json()
+    assert own["ticket"]["number"] == called["ticket"]["number"] and own["today"] is not None
+    other = api.get("/windows/1/panel", "clerk2").get_json()
+    assert other["yours"] is False and other["ticket"] is None and other["today"] is None
+    assert other["transfer_note"] is None
+    assert other["window"]["current"]["number"] == called["ticket"]["number"]  # as its board shows
+    assert api.get("/windows/1/panel", "manager").get_json()["ticket"] is not None
