@@ -261,5 +261,4 @@ def _closed_event(evaluation: Evaluation, window: Window, reason: str) -> Evalua
         ticket_id=evaluation.ticket_id,
         number=evaluation.ticket.number,
         reason=reason,
-        score=evaluation.score,
     )

@@ -172,7 +172,8 @@ class EvaluationRequested(DomainEvent):
 @dataclass(frozen=True)
 class EvaluationClosed(DomainEvent):
     """The keypad's question is over: rated (on the keypad or the phone page), expired (not
-    rated in time), or superseded (the window finished its next service first)."""
+    rated in time), or superseded (the window finished its next service first). Without the
+    score: the ticket's room hears it, and ratings are for managers (the API)."""
 
     name: ClassVar[str] = "evaluation_closed"
     evaluation_id: int
@@ -180,7 +181,6 @@ class EvaluationClosed(DomainEvent):
     ticket_id: int
     number: str
     reason: str
-    score: int | None
 
 
 @dataclass(frozen=True)
