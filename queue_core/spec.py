@@ -25,7 +25,7 @@ from .models import Hall, ItemKind
 
 # A queue's numbers: at most 99,999 a day, and as printed they fit the ticket's column.
 LAST_NUMBER = 99_999
-NUMBER_LENGTH = 16
+NUMBER_LENGTH = 8  # a ticket's number, as printed and called: A012, GA0315
 LAST_WINDOW = 9999  # window numbers run from 1 to this
 TOPICS = (
     "出生", "户籍", "入学", "就业创业", "婚姻", "生育", "住房", "不动产", "开办企业", "纳税",
@@ -143,8 +143,8 @@ class QueueSettings(Strict):
 
     @model_validator(mode="after")
     def _numbers_fit(self) -> QueueSettings:
-        """The longest number this queue prints must fit where tickets keep it."""
-        longest = self.number_format.format(code="XX", n=self.range[1])
+        """The longest number this queue prints must be short enough to print large and to call."""
+        longest = self.number_format.format(code=getattr(self, "code", "XX"), n=self.range[1])
         if len(longest) > NUMBER_LENGTH:
             raise ValueError(
                 f"number_format and range make numbers like {longest!r}: at most {NUMBER_LENGTH} characters"

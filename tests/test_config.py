@@ -52,6 +52,7 @@ def test_the_shipped_demo_config_is_valid():
         ('code = "A"\nname = "户籍业务"', 'code = "a"\nname = "户籍业务"', "hall.toml: queue 'a': code: String should match pattern"),
         ("range = [1, 999]", "range = [999, 1]", "hall.toml: queue 'A': range: must be [first, last]"),
         ('number_format = "{code}{n:03d}"', 'number_format = "{code}{num}"', "hall.toml: queue 'A': number_format: must use {n}"),
+        ('number_format = "{code}{n:03d}"', 'number_format = "{code}-No.{n:04d}"', "hall.toml: queue 'A': number_format and range make numbers like 'A-No.0999': at most 8 characters"),
         ("hours = { open = 08:30:00, close = 17:30:00 }", "hours = { open = 17:30:00, close = 08:30:00 }", "hall.toml: [hall]: hours: opens at 17:30 but closes at 08:30"),
         ("[[keypads]]\nid = \"P1\"\nwindow = 1", "[[keypads]]\nid = \"P1\"\nwindow = 61", 'hall.toml: keypad "P1": unknown window 61'),
         ("number = 2\n", "number = 1\n", "hall.toml: window 1 is declared more than once"),
