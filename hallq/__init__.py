@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # (it is bound to it), not Flask-WTF's default hour.
         WTF_CSRF_TIME_LIMIT=None,
         JSON_AS_ASCII=False,
+        MAX_CONTENT_LENGTH=faults.LARGEST_BODY,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

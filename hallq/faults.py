@@ -32,6 +32,9 @@ from .present import API_PREFIX
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
+# The largest request body: a catalogue workbook or a floor plan is far smaller. The server
+# refuses a longer one before a thread reads it (hallq.server); Flask too, whoever serves it.
+LARGEST_BODY = 32 * 1024 * 1024
 REDIS_TIMEOUT = 2.0  # seconds to connect to Redis or hear its answer: a lost one must not hold requests
 REDIS_PAUSE_AFTER_FAILURE = 30.0  # seconds the limits are counted locally before Redis is tried again
 

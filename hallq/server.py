@@ -34,12 +34,10 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from queue_core.spec import ConnectionSpec
 
+from .faults import LARGEST_BODY
 from .sweeper import Sweeper
 
 log = logging.getLogger(__name__)
-
-# The largest request body: a catalogue workbook or a floor plan is far smaller.
-LARGEST_BODY = 32 * 1024 * 1024
 
 
 def guarded_http(limits: ConnectionSpec, behind_proxy: bool) -> type[asyncio.Protocol]:

@@ -58,3 +58,13 @@ def test_a_moment_out_of_any_halls_years_is_refused(api):
     answer = api.post("/appointments", "guide", {"item_id": 1, "slot_start": "0001-01-01T09:00:00+08:00"})
     assert answer.status_code == 422, answer.get_data(as_text=True)
     assert "between 2000-01-01 and 2099-12-31" in answer.get_json()["message"]
+
+
+def test_a_body_over_the_limit_is_refused_by_flask_itself(api):
+    """Whoever serves the app (hallq serve refuses it earlier, before a thread reads it)."""
+    from hallq.faults import LARGEST_BODY
+
+    answer = api.client.post(
+        "/api/v1/tickets", data=b"{" + b" " * LARGEST_BODY + b"}", content_type="application/json"
+    )
+    assert answer.status_code == 413 and answer.get_json()["error"] == "request_entity_too_large"
