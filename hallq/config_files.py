@@ -19,6 +19,8 @@ from printer_driver.fonts import FontMissing, find_cjk_font
 from printer_driver.layout import DEFAULT_LAYOUT, LayoutError, load_layout
 from queue_core.spec import HallSpec, ItemSpec
 
+from .present.spreadsheet import csv_cell, from_csv_cell, xlsx_as_text
+
 HALL_FILE = "hall.toml"
 
 # Catalogue column headers (Chinese, as managers keep them in Excel) → ItemSpec fields.
@@ -236,7 +238,7 @@ def _csv_rows(path: Path) -> list[tuple[str, dict[str, str]]]:
     rows = []
     first_line = reader.line_num + 1  # a quoted cell may span lines: name the row's first
     for record in reader:
-        rows.append((f"line {first_line}", {k: v for k, v in record.items() if k is not None}))
+        rows.append((f"line {first_line}", {k: from_csv_cell(v) for k, v in record.items() if k is not None}))
         first_line = reader.line_num + 1
     return rows
 
@@ -328,7 +330,7 @@ def _csv_bytes(records: list[list[str | int]]) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(CATALOG_COLUMNS)
-    writer.writerows(records)
+    writer.writerows([[csv_cell(value) for value in record] for record in records])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -340,10 +342,7 @@ def _xlsx_bytes(records: list[list[str | int]]) -> bytes:
     sheet.append(list(CATALOG_COLUMNS))
     for record in records:
         sheet.append(record)
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # text a manager typed, never a formula Excel would run
+    xlsx_as_text(sheet)  # text a manager typed, never a formula Excel would run
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

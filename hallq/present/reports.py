@@ -8,6 +8,8 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from .spreadsheet import csv_cell, xlsx_as_text
+
 # (header, how to read it from a summary or group row)
 COLUMNS: list[tuple[str, Any]] = [
     ("取号数", lambda r: r["issued"]),
@@ -58,7 +60,7 @@ def as_csv(summary: dict[str, Any]) -> str:
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
     for row in rows(summary):
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow(["" if value is None else csv_cell(value) for value in row])
     return buffer.getvalue()
 
 
@@ -76,6 +78,7 @@ def as_xlsx(summaries: dict[str, dict[str, Any]], title: str) -> bytes:
         sheet = book.create_sheet(sheet_name)
         for row in rows(summary):
             sheet.append(row)
+        xlsx_as_text(sheet)
         sheet.freeze_panes = "A2"
         for cell in sheet[1]:
             cell.font = Font(bold=True)

