@@ -361,7 +361,7 @@ def client_mix(
     total: int,
     hall_boards: int,
     tokens: dict[str, str],
-    phone_tickets: list[int],
+    phone_tickets: list[str],
 ) -> list[ClientSpec]:
     specs: list[ClientSpec] = []
 
@@ -378,8 +378,8 @@ def client_mix(
         add("queue board", [{"queue": queue}])
     for _ in range(2):
         add("dashboard", [{"dashboard": True}], tokens["manager"])
-    for ticket_id in phone_tickets[: total - len(specs)]:
-        add("phone", [{"ticket": ticket_id}])
+    for key in phone_tickets[: total - len(specs)]:
+        add("phone", [{"ticket": key}])
     if len(specs) != total:
         raise SystemExit(f"{total} clients are too few for this mix, or tickets too few for the phones")
     return specs
@@ -447,13 +447,13 @@ def run(windows: int, clients: int, hall_boards: int, rate: float, processes: in
         # serves a queue, issued round the queues in turn as a morning's arrivals would be.
         left = Counter(q for queues in served.values() for q in queues for _ in range(CALLS_PER_WINDOW))
         kiosk = Api(hall.port, tokens["K1"])
-        issued: list[int] = []
+        issued: list[str] = []
         while +left:
             for queue in sorted(+left):
                 status, ticket = kiosk.post("/tickets", {"queue": queue})
                 if status != 201 or ticket is None:
                     raise SystemExit(f"ticket in {queue} refused: {status} {ticket}")
-                issued.append(ticket["id"])
+                issued.append(ticket["key"])  # a phone joins its ticket's room with the key
                 left[queue] -= 1
         specs = client_mix(served, clients, hall_boards, tokens, issued)
 

@@ -32,7 +32,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from queue_core import UnitOfWork, audit
+from queue_core import UnitOfWork, accounts, audit
 from queue_core.halls import hall_by_id
 from queue_core.models import ApiToken, Hall, Role, Staff
 
@@ -54,12 +54,15 @@ class StaffUser:
     badge: str
     role: str
     via_token: bool = False
+    session_version: int = 0
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the login session keeps: the account and the version it began with (a
+        logout, a new password or deactivation raises the account's, ending the session)."""
+        return f"{self.id}.{self.session_version}"
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
@@ -127,7 +130,9 @@ def _digest(token: str) -> str:
 
 
 def _staff_user(staff: Staff, via_token: bool = False) -> StaffUser:
-    return StaffUser(staff.id, staff.username, staff.name, staff.badge, staff.role, via_token)
+    return StaffUser(
+        staff.id, staff.username, staff.name, staff.badge, staff.role, via_token, staff.session_version or 0
+    )
 
 
 def _works_here(staff: Staff) -> bool:
@@ -145,9 +150,15 @@ class OtherHallToken:
 
 @login_manager.user_loader
 def _load_session_user(user_id: str) -> StaffUser | None:
+    """The session's person, unless the session has ended since (its version is old)."""
+    staff_id, _, version = user_id.partition(".")
+    if not (staff_id.isdigit() and version.isdigit()):
+        return None
     with state().db.read() as uow:
-        staff = uow.session.get(Staff, int(user_id)) if user_id.isdigit() else None
-        return _staff_user(staff) if staff and staff.active and _works_here(staff) else None
+        staff = uow.session.get(Staff, int(staff_id))
+        if staff is None or not staff.active or not _works_here(staff):
+            return None
+        return _staff_user(staff) if (staff.session_version or 0) == int(version) else None
 
 
 @login_manager.request_loader
@@ -269,6 +280,15 @@ def login() -> Any:
     return render_template("login.html", form=form), 200 if request.method == "GET" else 401
 
 
+def end_every_session(staff_id: int, actor: audit.Actor) -> None:
+    """Logging out ends the account's every session, on every device and process: a copied
+    cookie is no good afterwards."""
+    with audit.acting_as(actor), state().db.write() as uow:
+        staff = uow.session.get(Staff, staff_id)
+        if staff is not None:
+            accounts.end_sessions(staff)
+
+
 def _audit_login(user: StaffUser | None, username: str, result: str | None = None) -> None:
     """Every login, and every failed or locked-out attempt with the name it tried, is in the
     audit trail."""
@@ -283,7 +303,7 @@ def logout() -> Any:
     from .acting import actor_for
 
     if current_user.is_authenticated:
-        audit.write_entry(state().db, actor_for(current_user, "auth.logout"), {})
+        end_every_session(current_user.id, actor_for(current_user, "auth.logout"))
     logout_user()
     return redirect(url_for("pages.index"))
 

@@ -80,6 +80,7 @@ def phone(key: str) -> Any:
     }
     setup = {
         "ticket": data,
+        "key": key,  # its room is joined with the key, which only its paper and this page hold
         "strings": strings,
         "api": API_PREFIX,
         "rating": url_for("api.phone_rating", key=key),

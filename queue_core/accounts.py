@@ -66,11 +66,18 @@ def save_account(
             "you cannot deactivate your own account or change your own role: you would lock "
             "yourself out. Ask another manager or admin."
         )
+    if not created and ((staff.active and not active) or password_hash is not None):
+        end_sessions(staff)  # deactivated, or given a new password: no old login goes on
     staff.name, staff.badge, staff.role, staff.active = name, badge, role, active
     if password_hash is not None:
         staff.password_hash = password_hash
     uow.session.flush()
     return staff
+
+
+def end_sessions(staff: Staff) -> None:
+    """Every login session of the account ends (each carries the version it began with)."""
+    staff.session_version = (staff.session_version or 0) + 1
 
 
 def set_password(uow: UnitOfWork, hall: Hall, acting: Staff, username: str, password_hash: str) -> Staff:
@@ -86,6 +93,7 @@ def set_password(uow: UnitOfWork, hall: Hall, acting: Staff, username: str, pass
                 f"{staff.role}): its owner changes it, or it is reset on the server"
             )
     staff.password_hash = password_hash
+    end_sessions(staff)
     uow.session.flush()
     return staff
 

@@ -245,6 +245,9 @@ class Staff(Base):
     # at a kiosk finds its guide in one look-up.
     pin_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Every login session carries the version it began with; logging out, a new password and
+    # deactivation raise it, which ends every session of the account at once, on every process.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Window(Base):

@@ -1,14 +1,13 @@
 """Which rooms of /hall hear each committed domain event.
 
 Rooms: window:<n> (that window's board, panel and keypad), board:hall (hall boards and the LED
-bridge), queue:<code> (a citizen's phone page:
-its queue's calls and load), queue_load:<code> (its load alone: the clerks' panels of the
-windows serving it, which show no other window's calls), ticket:<id> (a citizen following a
-ticket), kiosk:<id> (its print jobs and printers), keypad:<n> (the window's evaluation
-keypad), agent:<id> (a hall PC's `hallq agent`: the print jobs for its printers), dashboard
-(managers). Each message carries everything its screen needs, so no client
-re-fetches after an event, and goes only where it is shown: every message costs the server a
-write to each socket in its rooms.
+bridge), queue:<code> (a citizen's phone page: its queue's calls and load), queue_load:<code>
+(its load alone: the clerks' panels of the windows serving it, which show no other window's
+calls), ticket:<id> (a citizen following a ticket, joined with its key), kiosk:<id> (its print
+jobs and printers), keypad:<n> (the window's evaluation keypad), agent:<id> (a hall PC's
+`hallq agent`: the print jobs for its printers), dashboard (managers). Each message carries
+everything its screen needs, so no client re-fetches after an event, and goes only where it
+is shown: every message costs the server a write to each socket in its rooms.
 
 Several halls may share one database and one Redis message queue (a city's centres): each
 room is its hall's, named "<hall id>/window:3", so that hall A's boards never hear hall B's

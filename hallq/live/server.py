@@ -284,7 +284,7 @@ class LiveServer:
         try:
             _name, value, kind = parse(what)
             if kind.checked:
-                await self._in_thread(admit, kind, self._principals.get(sid), value)
+                value = await self._in_thread(admit, kind, self._principals.get(sid), value)
         except Refused as refused:
             return {"ok": False, "error": str(refused)}
         room = kind.room(value)

@@ -23,13 +23,13 @@ from hallq.state import current_hall, state
 from queue_core import UnitOfWork, audit, city, dashboard, evaluations, notices, printing
 from queue_core.errors import NotFound
 from queue_core.halls import window_by_number
-from queue_core.models import OVERSIGHT, Hall, Queue, Role
+from queue_core.models import OVERSIGHT, Hall, Queue, Role, Ticket
 from queue_core.snapshots import queue_state, queue_states, recent_calls, window_state, window_states
 
 from .rooms import CITY_ROOM
 
 USAGE = (
-    'send one of {"window": 3}, {"board": "hall"}, {"queue": "A"}, {"queue_load": "A"}, {"ticket": 12}, '
+    'send one of {"window": 3}, {"board": "hall"}, {"queue": "A"}, {"queue_load": "A"}, {"ticket": "<key>"}, '
     '{"keypad": 3}, {"kiosk": "K1"}, {"agent": "kiosk-pc-1"}, {"dashboard": true}, {"city": true}'
 )
 
@@ -40,6 +40,10 @@ class Refused(Exception):
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_key(value: Any) -> bool:
+    return isinstance(value, str) and 8 <= len(value) <= 64
 
 
 def _anyone(principal: Any, value: Any) -> None:
@@ -87,6 +91,15 @@ def _window_exists(uow: UnitOfWork, hall: Hall, value: int) -> None:
         window_by_number(uow, hall.id, value)
     except NotFound:
         raise Refused(f"the hall has no window {value}") from None
+
+
+def _ticket_by_key(uow: UnitOfWork, hall: Hall, key: str) -> int:
+    """A ticket's room is joined with its unguessable key (on its paper and its phone page),
+    never its number or id, which anyone can count through."""
+    found = uow.session.scalar(select(Ticket.id).where(Ticket.hall_id == hall.id, Ticket.key == key))
+    if found is None:
+        raise Refused("no such ticket")
+    return found
 
 
 def _window_state(uow: UnitOfWork, hall: Hall, value: int) -> dict[str, Any]:
@@ -167,11 +180,14 @@ class Kind:
     # socket ended.
     joined: Callable[[Any, str, str], None] | None = None
     left: Callable[[Any, str, str], None] | None = None
+    # The room's value from the one the client sent (a ticket's key → its id), read in a
+    # worker thread; Refused when there is none.
+    resolve: Callable[[UnitOfWork, Hall, Any], Any] | None = None
 
     @property
     def checked(self) -> bool:
         """Whether joining needs admit() (in a worker thread): boards and phones do not."""
-        return self.may_join is not _anyone or self.exists is not None
+        return self.may_join is not _anyone or self.exists is not None or self.resolve is not None
 
 
 KINDS: dict[str, Kind] = {
@@ -179,7 +195,7 @@ KINDS: dict[str, Kind] = {
     "board": Kind(lambda v: v == "hall", lambda _: "board:hall", state=_hall_state),
     "queue": Kind(lambda v: isinstance(v, str), lambda q: f"queue:{q}", state=_queue_state),
     "queue_load": Kind(lambda v: isinstance(v, str), lambda q: f"queue_load:{q}", state=_queue_state),
-    "ticket": Kind(_is_int, lambda t: f"ticket:{t}"),
+    "ticket": Kind(_is_key, lambda t: f"ticket:{t}", resolve=_ticket_by_key),
     "keypad": Kind(_is_int, lambda n: f"keypad:{n}", _the_keypad, _window_exists, _keypad_state),
     "kiosk": Kind(lambda v: isinstance(v, str), lambda k: f"kiosk:{k}", _the_kiosk, state=_kiosk_state),
     "agent": Kind(
@@ -204,12 +220,17 @@ def parse(what: Any) -> tuple[str, Any, Kind]:
     return name, value, kind
 
 
-def admit(kind: Kind, principal: Any, value: Any) -> None:
-    """Raises Refused unless `principal` may join and the thing exists (reads the database)."""
+def admit(kind: Kind, principal: Any, value: Any) -> Any:
+    """The room's value; raises Refused unless `principal` may join and the thing exists
+    (reads the database)."""
     kind.may_join(principal, value)
-    if kind.exists is not None:
-        with state().db.read() as uow:
-            kind.exists(uow, current_hall(uow), value)
+    if kind.exists is None and kind.resolve is None:
+        return value
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        if kind.exists is not None:
+            kind.exists(uow, hall, value)
+        return kind.resolve(uow, hall, value) if kind.resolve is not None else value
 
 
 def current_state(kind: Kind, value: Any) -> dict[str, Any] | None:

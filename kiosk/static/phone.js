@@ -151,7 +151,7 @@ socket.on("connect", () => {
   socket.emit("subscribe", { queue: ticket.queue }); // its line moves with every call in it
   // Once the server has us in the ticket's room, read whatever happened before (or while we
   // were disconnected): from then on no step of the ticket can fall between the two.
-  socket.emit("subscribe", { ticket: ticket.id }, refresh);
+  socket.emit("subscribe", { ticket: setup.key }, refresh);
 });
 socket.on("queue_state", onQueueState);
 socket.on("ticket_called", onCalled);

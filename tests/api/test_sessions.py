@@ -63,3 +63,40 @@ def test_a_clerk_reads_of_another_clerks_window_only_what_its_board_shows(api):
     assert other["transfer_note"] is None
     assert other["window"]["current"]["number"] == called["ticket"]["number"]  # as its board shows
     assert api.get("/windows/1/panel", "manager").get_json()["ticket"] is not None
+
+
+def logged_in(app, username: str = "manager"):
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    assert client.post("/login", data={"username": username, "password": "password-123"}).status_code == 302
+    return client
+
+
+def copy_of(app, client):
+    """Another browser holding the same session cookie (a replay)."""
+    other = app.test_client()
+    cookie = client.get_cookie("session")
+    other.set_cookie(cookie.key, cookie.value)
+    return other
+
+
+def test_a_session_cookie_replayed_after_logout_is_refused(app):
+    client = logged_in(app)
+    replay = copy_of(app, client)
+    assert replay.get("/api/v1/staff").status_code == 200
+    assert client.post("/logout").status_code == 302
+    assert replay.get("/api/v1/staff").status_code == 401
+    assert replay.get("/manager/").status_code == 302  # to the login page
+
+
+def test_a_new_password_or_deactivation_ends_every_session_of_the_account(app, api):
+    clerk = logged_in(app, "clerk2")
+    assert clerk.get("/api/v1/windows/2/panel").status_code == 200
+    assert api.request("PUT", "/staff/clerk2/password", "admin", {"password": "a-new-one-123"}).status_code == 200
+    assert clerk.get("/api/v1/windows/2/panel").status_code == 401
+
+    manager = logged_in(app, "manager")
+    assert manager.get("/api/v1/staff").status_code == 200
+    body = {"name": "manager名", "badge": "0001", "role": "manager", "active": False}
+    assert api.request("PUT", "/staff/manager", "admin", body).status_code == 200
+    assert manager.get("/api/v1/staff").status_code == 401

@@ -128,7 +128,11 @@ def test_a_refused_action_pushes_nothing(live, boards):
 
 def test_a_citizen_follows_their_ticket(live, boards):
     ticket = live.api("POST", "/tickets", "K1", json={"queue": "A"}).json()
-    phone = boards({"ticket": ticket["id"]})
+    phone = boards({"ticket": ticket["key"]})
+    assert phone.ack["room"] == f"ticket:{ticket['id']}"
+    for guess in (ticket["id"], str(ticket["id"]), ticket["number"], "0" * 16):  # counted, not known
+        refused = boards({"ticket": guess}).ack
+        assert refused["ok"] is False, guess
     live.api("POST", "/windows/1/sign-in", "clerk1")
     # By number: other tests of this shared hall may have left earlier or priority tickets in A.
     assert live.api("POST", "/windows/1/call", "clerk1", json={"number": ticket["number"]}).ok
@@ -145,7 +149,7 @@ def test_fifty_phones_find_their_place_in_the_call_alone(live, boards):
     phones = []
     for ticket in tickets:
         phone = boards({"queue": "A"})
-        phone.client.call("subscribe", {"ticket": ticket["id"]}, namespace="/hall", timeout=5)
+        phone.client.call("subscribe", {"ticket": ticket["key"]}, namespace="/hall", timeout=5)
         phones.append(phone)
     first = tickets[0]
     assert live.api("POST", "/windows/1/call", "clerk1", json={"number": first["number"]}).ok
