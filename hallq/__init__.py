@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from queue_core import Clock, Database, SystemClock, make_engine
 
-from . import acting, faults
+from . import acting, faults, headers
 from .api import PREFIX, error, json_http_error
 from .api.openapi import DbIntConverter
 from .config_files import load_hall
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.teardown_request(acting.end_request)
     app.register_error_handler(HTTPException, _http_error)
     faults.init_app(app, api_error=error)
+    headers.init_app(app)
     return app
 
 

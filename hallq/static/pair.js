@@ -3,7 +3,7 @@
 (() => {
   const form = document.getElementById("pair");
   const problem = form.querySelector("[role=alert]");
-  const S = window.pairStrings;
+  const S = JSON.parse(document.getElementById("pair-strings").textContent);
 
   function say(text) {
     problem.textContent = text;

@@ -92,7 +92,10 @@ def test_a_session_cookie_replayed_after_logout_is_refused(app):
 def test_a_new_password_or_deactivation_ends_every_session_of_the_account(app, api):
     clerk = logged_in(app, "clerk2")
     assert clerk.get("/api/v1/windows/2/panel").status_code == 200
-    assert api.request("PUT", "/staff/clerk2/password", "admin", {"password": "a-new-one-123"}).status_code == 200
+    assert (
+        api.request("PUT", "/staff/clerk2/password", "admin", {"password": "a-new-one-123"}).status_code
+        == 200
+    )
     assert clerk.get("/api/v1/windows/2/panel").status_code == 401
 
     manager = logged_in(app, "manager")
