@@ -487,7 +487,7 @@ async function followPrinting(ticket, card, note) {
   if (!["printed", "sent"].includes(job.status)) unprinted();  // failed, abandoned, or never heard of
   else {
     card.classList.remove("unprinted");
-    note.removeAttribute("role");
+    note.setAttribute("role", "status");
     note.textContent = t("printed");
   }
 }

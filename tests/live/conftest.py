@@ -176,6 +176,11 @@ def browser():
                 "--autoplay-policy=no-user-gesture-required",
             ],
         )
+        # The tests' own probes (wait_for_function with an expression) are evaluated in the
+        # page, which the hall's Content Security Policy forbids: contexts bypass it unless a
+        # test asks otherwise. tests/live/test_csp.py opens every page under the policy.
+        new_context = browser.new_context
+        browser.new_context = lambda **options: new_context(**{"bypass_csp": True, **options})
         yield browser
         browser.close()
 

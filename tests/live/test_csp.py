@@ -26,6 +26,14 @@ STAFF = [
 ]
 
 
+@pytest.fixture
+def page(browser):
+    """A page that keeps the policy (the other tests' contexts bypass it for their probes)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US", bypass_csp=False)
+    yield context.new_page()
+    context.close()
+
+
 def violations(page) -> list[str]:
     found: list[str] = []
     page.on("console", lambda m: found.append(m.text) if "Content Security Policy" in m.text else None)
