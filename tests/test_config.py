@@ -202,3 +202,13 @@ def test_a_bad_kiosk_rate_is_named(config):
     assert found == [
         'hall.toml: kiosk \'K1\': rate_limit: "lots" is not a rate such as "30/minute" or "5 per second"'
     ]
+
+
+def test_a_csv_cell_written_inert_reads_back_as_typed():
+    from hallq.present.spreadsheet import csv_cell, from_csv_cell
+
+    for typed in ("=1+1", "-身份证原件", "+86 电话", "@备注", "普通文本", "'引号开头"):
+        written = csv_cell(typed)
+        assert not str(written).startswith(("=", "+", "-", "@"))
+        assert from_csv_cell(written) == typed
+    assert from_csv_cell(None) is None  # a short row's missing cell

@@ -17,9 +17,11 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def from_csv_cell(value: str) -> str:
-    """What csv_cell wrote, as it was typed."""
-    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
+def from_csv_cell(value: str | None) -> str | None:
+    """What csv_cell wrote, as it was typed (None: a short row's missing cell, as csv reads it)."""
+    if value is not None and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
 
 
 def xlsx_as_text(sheet: Any) -> None:
