@@ -22,6 +22,7 @@
 
   let panel = null; // the latest panel the server answered: GET /panel or an action's POST
   let busy = false; // one request at a time: a double press sends nothing twice
+  let acted = 0; // actions answered: a read sent before the latest of them is out of date
 
   function format(text, values = {}) {
     return text.replace(/%\((\w+)\)(0?\d*)([sd])/g, (_m, name, width, kind) => {
@@ -59,11 +60,17 @@
     followQueues();
   }
 
+  // Read the whole panel. An action answered while the read was out, or one still in flight
+  // when it was sent, is newer than what the read may say (the read can be served before the
+  // action commits): its answer stands, and the read's is dropped.
   async function refresh() {
-    pushes.reset();
+    const actedBefore = acted;
+    const acting = busy;
+    if (!acting) pushes.reset();
     try {
       const answer = await request("GET", `/windows/${setup.window}/panel`);
       if (!answer.ok) return say(format(S.failed, { message: answer.data.message }));
+      if (acting || busy || acted !== actedBefore) return;
       apply(answer.data);
     } catch {
       say(S.offline);
@@ -146,6 +153,7 @@
       if (answer.status === 204) say(S.nobody, "info");
       else if (answer.ok) {
         say("");
+        acted += 1;
         pushes.answered(answer.data);
         apply(answer.data);
       } else if (answer.status === 409 && panel.ticket && ["call-next", "call"].includes(action))
