@@ -141,7 +141,7 @@ class PrintService:
         """The job, in the caller's transaction, for the kiosk's first printer that can take
         it; failed at once when none can (every one out of order, or its agent away: the kiosk
         then shows its screen fallback). It is delivered once the transaction commits."""
-        printers = self.views(uow, hall).get(kiosk, [])
+        printers = self.views(uow, hall, kiosk)[kiosk]
         usable = [p for p in printers if PrinterStatus(p.status).can_print]
         refused = ""
         if not usable:
@@ -166,13 +166,17 @@ class PrintService:
         self._recorded.setdefault(uow, []).append(record)
         return record
 
-    def views(self, uow: UnitOfWork, hall: Hall) -> dict[str, list[PrinterView]]:
-        """Every kiosk's printers and their state: the server's own as its stations found
-        them, an agent's as the agent last reported them (unknown while it is away)."""
-        remote = queue.agents(uow, hall) if any(self.agent_of.values()) else {}
+    def views(self, uow: UnitOfWork, hall: Hall, kiosk: str | None = None) -> dict[str, list[PrinterView]]:
+        """Every kiosk's printers (or one kiosk's) and their state: the server's own as its
+        stations found them, an agent's as the agent last reported them (unknown while it is
+        away). The agents are read only when one of those printers is on an agent: a
+        ticket's request pays nothing for a hall without agents."""
+        wanted = {kiosk: self.kiosk_printers.get(kiosk, [])} if kiosk is not None else self.kiosk_printers
+        on_agents = any(self.agent_of[p.name] for printers in wanted.values() for p in printers)
+        remote = queue.agents(uow, hall) if on_agents else {}
         answer: dict[str, list[PrinterView]] = {}
-        for kiosk, printers in self.kiosk_printers.items():
-            answer[kiosk] = []
+        for name, printers in wanted.items():
+            answer[name] = []
             for printer in printers:
                 agent = self.agent_of[printer.name]
                 status, error, away = str(printer.status), printer.error, False
@@ -182,10 +186,14 @@ class PrintService:
                     reported = {} if away else found.printers.get(printer.name, {})  # type: ignore[union-attr]
                     status = reported.get("status", "unknown")
                     error = f"agent {agent} is offline" if away else reported.get("error")
-                answer[kiosk].append(
-                    PrinterView(printer.name, kiosk, agent, printer.settings, status, error, away)
+                answer[name].append(
+                    PrinterView(printer.name, name, agent, printer.settings, status, error, away)
                 )
         return answer
+
+    def agent_printer(self, agent: str, name: str) -> Printer | None:
+        """The printer of that name that `agent` drives, if it drives one."""
+        return next((p for ps in self.printers_of(agent).values() for p in ps if p.name == name), None)
 
     # -- after the commit ---------------------------------------------------------------
 

@@ -121,9 +121,7 @@ def job_document(job_id: int, query: DocumentQuery) -> Response:
     printing: PrintService = state().printing
     with state().db.read() as uow:
         record = _claimed_here(uow.session.get(PrintRecord, job_id), job_id, current_hall(uow).id)
-    printer = next(
-        (p for ps in printing.printers_of(_agent()).values() for p in ps if p.name == query.printer), None
-    )
+    printer = printing.agent_printer(_agent(), query.printer)
     if printer is None:
         raise NotPermitted(f'printer "{query.printer}" is not on agent {_agent()}')
     rendered = printing.render(record, printer.settings, query.reprint)

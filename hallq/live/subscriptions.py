@@ -122,7 +122,7 @@ def _queue_state(uow: UnitOfWork, hall: Hall, value: str) -> dict[str, Any]:
 
 def _kiosk_state(uow: UnitOfWork, hall: Hall, value: str) -> dict[str, Any]:
     """Its printers as the hall knows them now; printer_state then tells each change."""
-    printers = state().printing.views(uow, hall).get(value, [])
+    printers = state().printing.views(uow, hall, value)[value]
     return {"printers": [{"printer": p.name, "status": p.status, "away": p.away} for p in printers]}
 
 
