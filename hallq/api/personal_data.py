@@ -10,16 +10,22 @@ anonymised, never the number nor what the rows held."""
 
 from __future__ import annotations
 
-from queue_core import audit, retention
-from queue_core.identity import holder_digest
+from queue_core import audit
 from queue_core.models import MANAGERS
 
-from ..present.personal_data import ErasedOut, PersonalDataOut, erased_out, personal_data_out
-from ..state import current_hall, state
+from .. import personal_data
+from ..present.personal_data import ErasedOut, PersonalDataOut
+from ..state import state
 from . import bp, doc
 from .schemas import PersonalDataRequest
 
 RESPONSES_422 = ("Not a valid resident ID number", None)
+
+
+def _caller() -> audit.Actor:
+    actor = audit.current_actor()
+    assert actor is not None  # every POST acts as its caller (hallq.acting)
+    return actor
 
 
 @doc.operation(
@@ -35,15 +41,10 @@ RESPONSES_422 = ("Not a valid resident ID number", None)
 def export_personal_data(body: PersonalDataRequest) -> PersonalDataOut:
     """Their tickets (taken with the ID number or for their appointments), their appointments
     (booked with it) and the ratings of those tickets, as they are now."""
-    holder = holder_digest(state().settings.secret_key(), body.id_number)
-    with state().db.read() as uow:
-        held = retention.held_by(uow, current_hall(uow), holder)
-        answer = personal_data_out(uow, held)
-        shown = held.reference()
-    actor = audit.current_actor()
-    assert actor is not None  # every write method's request acts as its caller (hallq.acting)
-    audit.write_entry(state().db, actor, {"exported": shown})  # before the answer leaves
-    return answer
+    app_state = state()
+    return personal_data.export(
+        app_state.db, app_state.hall_code, app_state.settings.secret_key(), body.id_number, _caller()
+    )
 
 
 @doc.operation(
@@ -60,7 +61,7 @@ def erase_personal_data(body: PersonalDataRequest) -> ErasedOut:
     """Anonymises what the export shows: names, ID hashes, comments and follow-up notes are
     blanked; the rows stay (times, queues, scores, reasons), so the statistics do not change.
     Afterwards nothing is found by the number any more."""
-    holder = holder_digest(state().settings.secret_key(), body.id_number)
-    with state().db.write() as uow:
-        held = retention.held_by(uow, current_hall(uow), holder)
-        return erased_out(retention.erase(uow, held))
+    app_state = state()
+    return personal_data.erase(
+        app_state.db, app_state.hall_code, app_state.settings.secret_key(), body.id_number, _caller()
+    )
