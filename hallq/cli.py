@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import click
+from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, inspect, select
 
@@ -16,10 +19,12 @@ from hall_agent.cli import main as agent_main
 from queue_core import Database, SystemClock, accounts, make_engine, migrate, rollups
 from queue_core.errors import DomainError
 from queue_core.halls import hall_by_code
+from queue_core.identity import normalise_id_number
 from queue_core.models import Hall, Role, Staff, Ticket
 from queue_core.numbering import service_day
 from queue_core.setup import import_items, sync_hall
 
+from . import personal_data
 from .config_files import ConfigError, load_catalog, load_config, load_hall
 from .faults import problem
 from .settings import Settings, load_settings
@@ -326,6 +331,50 @@ def audit_verify() -> None:
             f"{entry.action}) {verdict.problem}; the {verdict.entries} entries before it hold"
         )
     click.echo(f"{verdict.entries} entries hold; the last hash is {verdict.last_hash}")
+
+
+@main.group("personal-data")
+def personal_data_group() -> None:
+    """A citizen's personal data (PIPL), found by their ID number: asked for without echo, or
+    read from standard input, never given on the command line (which `ps` and the shell's
+    history show). Audited as the system account `cli`, with your login name."""
+
+
+@personal_data_group.command("export")
+def personal_data_export() -> None:
+    """Print, as JSON, what the hall holds about the person."""
+    click.echo(_on_personal_data("export").model_dump_json(indent=2))
+
+
+@personal_data_group.command("erase")
+def personal_data_erase() -> None:
+    """Anonymise what the hall holds about the person; print how many rows gave it up."""
+    click.echo(_on_personal_data("erase").model_dump_json())
+
+
+def _on_personal_data(what: Literal["export", "erase"]) -> BaseModel:
+    from queue_core import audit as trail
+
+    number = click.prompt("Resident ID number", hide_input=True, err=True)
+    try:
+        number = normalise_id_number(number)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    settings = _settings()
+    database = _require_initialised(settings)
+    code = load_hall(settings.HALLQ_CONFIG).hall.code
+    with database.read() as uow:
+        hall_id = hall_by_code(uow, code).id
+    actor = trail.Actor(
+        hall_id,
+        "system",
+        "cli",
+        getpass.getuser(),
+        action=f"cli.personal_data_{what}",
+        subject="personal-data",
+    )
+    run = personal_data.export if what == "export" else personal_data.erase
+    return run(database, code, settings.secret_key(), number, actor)
 
 
 @main.command()

@@ -208,7 +208,11 @@ def run(make_app: Callable[[], Flask], host: str, port: int, threads: int, acces
     state.printing.start()
     # ...and ends the keypads' questions when their time is up, and print jobs nobody took.
     Sweeper(
-        state.db, state.hall_code, print_rules=state.spec.printing, backups=state.printing.backups()
+        state.db,
+        state.hall_code,
+        print_rules=state.spec.printing,
+        backups=state.printing.backups(),
+        retention_rules=state.spec.retention,
     ).start()
     # What exists now (the app, the catalogue, the libraries) lives as long as the process:
     # keep it out of the collector's full passes, which otherwise stall every request and

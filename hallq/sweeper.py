@@ -3,9 +3,11 @@ rated (and the keypad hears so), and where the hall gives one, services never ra
 default level. Every `scan_seconds` of the hall's [alarms] (15 s by default) it raises and
 clears the alarms that depend on time (waits, pauses, long services). Every minute it rolls up
 the statistics of closed days that have no rollup yet (queue_core.rollups: the day just ended,
-and older days a few at a time), so that reports find them ready. Several processes may sweep
-the same hall: the core's status-checked updates let only one of them close each question,
-raise each alarm once, and move or abandon each print job nobody took in time; two that roll up the same day write the same figures."""
+and older days a few at a time), so that reports find them ready. Every hour it anonymises the
+citizens' personal data past the days of hall.toml's [retention] (queue_core.retention).
+Several processes may sweep the same hall: the core's status-checked updates let only one of them close each question,
+raise each alarm once, and move or abandon each print job nobody took in time; two that roll up the same day write the same figures;
+two that anonymise blank the same fields."""
 
 from __future__ import annotations
 
@@ -17,17 +19,18 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from queue_core import Database, alarms, audit, evaluations, printing, rollups
+from queue_core import Database, alarms, audit, evaluations, printing, retention, rollups
 from queue_core.halls import hall_by_code
 from queue_core.models import Ticket
 from queue_core.numbering import service_day
-from queue_core.spec import AlarmSpec, PrintingSpec
+from queue_core.spec import AlarmSpec, PrintingSpec, RetentionSpec
 
 log = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 1.0  # a keypad's countdown ends on screen; the server follows within this
 ROLLUP_SECONDS = 60.0
 ROLLUP_DAYS = 7  # at most this many days rolled up per minute: a pass stays short
+RETENTION_SECONDS = 3600.0  # retention is counted in days: an hour late is on time
 
 
 class Sweeper:
@@ -39,16 +42,19 @@ class Sweeper:
         *,
         print_rules: PrintingSpec | None = None,
         backups: Mapping[str, printing.Destination] | None = None,
+        retention_rules: RetentionSpec | None = None,
     ) -> None:
         self.db = db
         self.hall_code = hall_code
         self.interval = interval
         self.print_rules = print_rules or PrintingSpec()
         self.backups = backups or {}  # each kiosk's backup printer
+        self.retention_rules = retention_rules or RetentionSpec()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_alarm_scan = 0.0  # time.monotonic() of the next alarm scan
         self._next_rollup = 0.0  # time.monotonic() of the next rollup pass
+        self._next_retention = 0.0  # time.monotonic() of the next retention pass
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="hallq-sweeper", daemon=True)
@@ -68,6 +74,8 @@ class Sweeper:
             self.scan_alarms()
         if time.monotonic() >= self._next_rollup:
             self.roll_up()
+        if time.monotonic() >= self._next_retention:
+            self.anonymise()
         return closed
 
     def sweep_ratings(self) -> int:
@@ -128,9 +136,24 @@ class Sweeper:
             return 0
         return rollups.ensure(self.db, hall_id, first, yesterday, at_most=ROLLUP_DAYS)
 
+    def anonymise(self) -> retention.Anonymised:
+        """Anonymise the personal data past its days; what it blanked. A read first: the
+        write (and its audit entry) only when something is due."""
+        self._next_retention = time.monotonic() + RETENTION_SECONDS
+        with self.db.read() as uow:
+            hall = hall_by_code(uow, self.hall_code)
+            hall_id = hall.id
+            if not retention.anything_due(uow, hall, self.retention_rules):
+                return retention.Anonymised()
+        actor = audit.Actor(hall_id=hall_id, kind="system", id="sweeper", action="retention.anonymise")
+        with audit.acting_as(actor), self.db.write() as uow:
+            return retention.anonymise_due(uow, hall_by_code(uow, self.hall_code), self.retention_rules)
+
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
                 self.sweep()
             except Exception:  # a database hiccup must not end the sweeping for good
-                log.exception("could not close expired ratings, scan the alarms or roll up statistics")
+                log.exception(
+                    "could not close expired ratings, scan the alarms, roll up statistics or anonymise"
+                )

@@ -25,8 +25,15 @@ DEFAULT_SLOT = timedelta(minutes=30)
 
 
 def book(
-    uow: UnitOfWork, hall: Hall, item_id: int, start: datetime, end: datetime | None = None, name: str = ""
+    uow: UnitOfWork,
+    hall: Hall,
+    item_id: int,
+    start: datetime,
+    end: datetime | None = None,
+    name: str = "",
+    holder: str | None = None,
 ) -> Appointment:
+    """holder: the keyed hash of the booker's ID number (queue_core.identity), if given."""
     item = item_by_id(uow, hall.id, item_id)
     end = end or start + DEFAULT_SLOT
     if end <= start:
@@ -35,7 +42,7 @@ def book(
         raise InvalidState("the slot is already over")
     appointment = Appointment(
         hall_id=hall.id, code=_new_code(uow, hall), item_id=item.id, slot_start=start, slot_end=end,
-        name=name, status=AppointmentStatus.BOOKED, created_at=uow.now(),
+        name=name, holder_digest=holder, status=AppointmentStatus.BOOKED, created_at=uow.now(),
     )  # fmt: skip
     uow.session.add(appointment)
     uow.session.flush()

@@ -71,7 +71,7 @@ def append_for(uow: UnitOfWork) -> None:
     if actor is None:
         return
     events = [e for e in uow.events if not isinstance(e, (WindowState, QueueState))]
-    detail: dict[str, Any] = {"events": [{"event": e.name, **e.payload()} for e in events]}
+    detail: dict[str, Any] = {"events": [{"event": e.name, **e.audit_payload()} for e in events]}
     detail |= uow.audit_detail
     append(uow, actor, actor.action, actor.subject, detail)
 

@@ -17,6 +17,11 @@ class DomainEvent:
         """JSON-ready fields (times as ISO 8601 UTC), without the hall id."""
         return {f.name: _json_ready(getattr(self, f.name)) for f in fields(self) if f.name != "hall_id"}
 
+    def audit_payload(self) -> dict[str, Any]:
+        """What the audit trail keeps of it: the payload, less any personal value (the
+        trail is kept for ever, personal data only for its days: queue_core.retention)."""
+        return self.payload()
+
 
 def _json_ready(value: Any) -> Any:
     if isinstance(value, datetime):
@@ -214,3 +219,11 @@ class AlarmChanged(DomainEvent):
     acknowledged_at: datetime | None
     acknowledged_by: str | None  # the manager's name
     cleared_at: datetime | None
+
+    def audit_payload(self) -> dict[str, Any]:
+        """A bad rating's alarm carries the citizen's comment for the dashboard; the trail
+        keeps the rating's id (in the detail) instead."""
+        payload = self.payload()
+        if "comment" in self.detail:
+            payload["detail"] = {key: value for key, value in payload["detail"].items() if key != "comment"}
+        return payload

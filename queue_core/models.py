@@ -319,6 +319,14 @@ class Ticket(Base):
             "queued_at",
         ),
         Index("ix_ticket_window_line", "target_window_id", "service_day", "status", "priority", "queued_at"),
+        # The tickets still holding a holder's hash, by day: what the retention sweep reads.
+        Index(
+            "ix_ticket_holder_kept",
+            "hall_id",
+            "service_day",
+            sqlite_where=sql_text("holder_digest IS NOT NULL"),
+            postgresql_where=sql_text("holder_digest IS NOT NULL"),
+        ),
         # Covers the statistics' grouped queries: a year of tickets is read from the index alone.
         Index(
             "ix_ticket_statistics",
@@ -385,7 +393,17 @@ class Appointment(Base):
     ticket with appointment priority."""
 
     __tablename__ = "appointment"
-    __table_args__ = (UniqueConstraint("hall_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("hall_id", "code"),
+        # The appointments still holding a name or an ID hash: what the retention sweep reads.
+        Index(
+            "ix_appointment_personal_kept",
+            "hall_id",
+            "slot_end",
+            sqlite_where=sql_text("name <> '' OR holder_digest IS NOT NULL"),
+            postgresql_where=sql_text("name <> '' OR holder_digest IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
@@ -394,6 +412,9 @@ class Appointment(Base):
     slot_start: Mapped[datetime]
     slot_end: Mapped[datetime]
     name: Mapped[str] = mapped_column(String(60), default="")
+    # Keyed hash of the booker's ID number (queue_core.identity), when the booking gave one:
+    # what finds the appointment for the person's export or erasure (queue_core.retention).
+    holder_digest: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(12), default=AppointmentStatus.BOOKED)
     created_at: Mapped[datetime]
     checked_in_at: Mapped[datetime | None]
@@ -587,6 +608,14 @@ class Evaluation(Base):
             "queue_id",
             "status",
             "score",
+        ),
+        # The ratings still holding a comment, by day: what the retention sweep reads.
+        Index(
+            "ix_evaluation_comment_kept",
+            "hall_id",
+            "service_day",
+            sqlite_where=sql_text("comment <> ''"),
+            postgresql_where=sql_text("comment <> ''"),
         ),
     )
 

@@ -331,6 +331,16 @@ class AlarmSpec(Strict):
         return value
 
 
+class RetentionSpec(Strict):
+    """How long citizens' personal data is kept before the sweeper anonymises it, in days
+    (docs/personal-data.md). What it leaves (counts, scores, reasons, times) keeps the
+    statistics whole."""
+
+    appointment_days: int = Field(90, ge=1, le=3650)  # names and ID hashes, after the slot's end
+    comment_days: int = Field(365, ge=1, le=3650)  # rating comments, cases' notes: after the day
+    holder_days: int = Field(30, ge=1, le=3650)  # tickets' ID hashes, after the service day
+
+
 class NoticeSpec(Strict):
     """Public information (信息发布) the kiosks show while nobody uses them."""
 
@@ -429,6 +439,7 @@ class HallSpec(Strict):
     led: LedSpec | None = None
     evaluation: EvaluationSpec = EvaluationSpec()
     alarms: AlarmSpec = AlarmSpec()
+    retention: RetentionSpec = RetentionSpec()
     connections: ConnectionSpec = ConnectionSpec()
 
     def reference_problems(self) -> list[str]:

@@ -206,3 +206,51 @@ def test_start_up_problems_are_one_line_not_a_traceback(hallq, monkeypatch):
     output = hallq("serve", ok=False)
     assert output.startswith("Error: the database failed: OperationalError: connection failed")
     assert "Traceback" not in output and output.count("\n") == 1
+
+
+def test_personal_data_export_and_erase_read_the_number_from_standard_input(hallq, tmp_path):
+    import json
+
+    from sqlalchemy import select
+
+    from queue_core import Database, SystemClock, make_engine
+    from queue_core.identity import holder_digest
+    from queue_core.models import AuditEntry, Hall, Ticket
+    from queue_core.ticketing import issue_ticket
+
+    number = "11010519491231002X"
+    hallq("init")
+    database = Database(make_engine(f"sqlite:///{tmp_path / 'cli.sqlite'}"), SystemClock())
+    with database.write() as uow:
+        hall = uow.session.scalar(select(Hall))
+        issue_ticket(uow, hall, queue_code="A", holder=holder_digest("cli-test", number))
+        issue_ticket(uow, hall, queue_code="A")
+
+    exported = hallq("personal-data", "export", input=number.lower() + "\n")
+    assert number not in exported  # the prompt does not echo it
+    held = json.loads(exported[exported.index("{") :])
+    assert [(t["number"], t["status"]) for t in held["tickets"]] == [("A001", "waiting")]
+    erased = hallq("personal-data", "erase", input=number + "\n")
+    assert json.loads(erased[erased.index("{") :]) == {
+        "tickets": 1,
+        "appointments": 0,
+        "comments": 0,
+        "notes": 0,
+    }
+    again = hallq("personal-data", "export", input=number + "\n")
+    assert json.loads(again[again.index("{") :])["tickets"] == []
+    assert "the check digit does not match" in hallq(
+        "personal-data", "erase", input="110105194912310021\n", ok=False
+    )
+
+    with database.read() as uow:
+        assert uow.session.scalars(select(Ticket.holder_digest)).all() == [None, None]
+        entries = uow.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.actor_kind, e.actor_id, e.action) for e in entries] == [
+        ("system", "cli", "cli.personal_data_export"),
+        ("system", "cli", "cli.personal_data_erase"),
+        ("system", "cli", "cli.personal_data_export"),
+    ]
+    assert entries[1].detail["anonymised"]["tickets"] == 1
+    assert number not in str([e.detail for e in entries])
+    assert holder_digest("cli-test", number) not in str([e.detail for e in entries])

@@ -71,6 +71,9 @@ def test_the_shipped_demo_config_is_valid():
          'hall.toml: kiosk "K1" printer: unknown agent "pc-9" (declare it in [[agents]])'),
         ('id = "P1"\nwindow = 1', 'id = "P1"\nwindow = 1\nagent = "pc-9"', 'hall.toml: keypad "P1": unknown agent "pc-9"'),
         ("[[notices]]", '[[agents]]\nid = "K1"\n\n[[notices]]', "hall.toml: device id 'K1' is declared more than once"),
+        ("appointment_days = 90", "appointment_days = 0", "hall.toml: retention: appointment_days: Input should be greater than or equal to 1"),
+        ("comment_days = 365", "comment_days = 365.5", "hall.toml: retention: comment_days: Input should be a valid integer"),
+        ("holder_days = 30", "holder_days = 30\nname_days = 30", "hall.toml: retention: name_days: is not a known setting"),
         ('name = "青山县政务服务中心"', 'name = "青山县政务服务中心', "hall.toml: Illegal character '\\n' (at line 6, column 18)"),
     ],
 )  # fmt: skip

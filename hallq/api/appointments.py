@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_login import current_user
 
 from queue_core.appointments import book, check_in
+from queue_core.identity import holder_digest
 from queue_core.models import Role
 
 from ..present.tickets import AppointmentOut, IssuedTicketOut, appointment_out, ticket_out, with_latest_print
@@ -31,7 +32,10 @@ from .schemas import AppointmentRequest, CheckInRequest
 def create_appointment(body: AppointmentRequest) -> tuple[AppointmentOut, int]:
     """Other systems (an online booking site) book with a manager's or admin's token."""
     with state().db.write() as uow:
-        appointment = book(uow, current_hall(uow), body.item_id, body.slot_start, body.slot_end, body.name)
+        holder = holder_digest(state().settings.secret_key(), body.id_number) if body.id_number else None
+        appointment = book(
+            uow, current_hall(uow), body.item_id, body.slot_start, body.slot_end, body.name, holder
+        )
         return appointment_out(appointment), 201
 
 

@@ -12,7 +12,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    field_validator,
     model_validator,
 )
 
@@ -31,6 +30,8 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 # An id or a window's number, as the databases can hold it.
 DbInt = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+# A resident ID number, normalised (18 characters, upper case X) once its check digit holds.
+IdNumber = Annotated[str, AfterValidator(normalise_id_number)]
 
 
 class Payload(BaseModel):
@@ -72,7 +73,7 @@ class TicketRequest(Payload):
     guide_pin: str | None = Field(
         None, pattern=r"^[0-9]{4,8}$", description="A kiosk's priority ticket, where the hall requires it"
     )
-    id_number: str | None = Field(
+    id_number: IdNumber | None = Field(
         None,
         description="The holder's resident ID number, where the queue limits tickets per person; never stored",
     )
@@ -83,11 +84,6 @@ class TicketRequest(Payload):
     )
 
     _one_target = exactly_one("item_id", "queue")
-
-    @field_validator("id_number")
-    @classmethod
-    def _valid_id(cls, value: str | None) -> str | None:
-        return None if value is None else normalise_id_number(value)
 
 
 def _within_the_halls_years(moment: datetime) -> datetime:
@@ -105,6 +101,17 @@ class AppointmentRequest(Payload):
     slot_start: HallTime = Field(description="With its time zone, e.g. 2026-11-23T09:00:00+08:00")
     slot_end: HallTime | None = Field(None, description="Default: 30 minutes after the start")
     name: str = Field("", max_length=60)
+    id_number: IdNumber | None = Field(
+        None,
+        description="The booker's resident ID number, to find the booking for their export or erasure "
+        "(/personal-data); only a keyed hash is stored",
+    )
+
+
+class PersonalDataRequest(Payload):
+    id_number: IdNumber = Field(
+        description="The citizen's resident ID number; hashed, never stored or logged"
+    )
 
 
 class CheckInRequest(Payload):
