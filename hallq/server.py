@@ -34,6 +34,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from queue_core.spec import ConnectionSpec
 
+from .anchoring import audit_anchoring
 from .faults import LARGEST_BODY
 from .sweeper import Sweeper
 
@@ -206,10 +207,16 @@ def run(make_app: Callable[[], Flask], host: str, port: int, threads: int, acces
     state = app.extensions["hallq"]
     # Only the serving process watches the printers (a CLI command must not open them)...
     state.printing.start()
-    # ...and ends the keypads' questions when their time is up, and print jobs nobody took.
-    Sweeper(
-        state.db, state.hall_code, print_rules=state.spec.printing, backups=state.printing.backups()
-    ).start()
+    # ...and ends the keypads' questions when their time is up, and print jobs nobody took, and
+    # anchors the audit trail (a signed checkpoint every few minutes and one at shutdown).
+    sweeper = Sweeper(
+        state.db,
+        state.hall_code,
+        print_rules=state.spec.printing,
+        backups=state.printing.backups(),
+        anchoring=audit_anchoring(state.settings, state.db, state.hall_code),
+    )
+    sweeper.start()
     # What exists now (the app, the catalogue, the libraries) lives as long as the process:
     # keep it out of the collector's full passes, which otherwise stall every request and
     # board for 150-250 ms at a time once hundreds of boards are connected.
@@ -239,3 +246,4 @@ def run(make_app: Callable[[], Flask], host: str, port: int, threads: int, acces
         proxy_headers=False,  # the Flask app's ProxyFix reads them, as many as HALLQ_PROXIES trusts
     )
     uvicorn.Server(config).run()
+    sweeper.stop()

@@ -68,7 +68,10 @@ class Sweeper:
         if self._thread is not None:
             self._thread.join(timeout=5)
         if self.anchoring is not None:
-            self.anchoring.write("shutdown")
+            try:
+                self.anchoring.write("shutdown")
+            except Exception:  # the database may be gone by now: the last periodic checkpoint stands
+                log.exception("could not anchor the audit trail at shutdown")
 
     def sweep(self) -> int:
         """One pass; how many ratings it closed or defaulted (the alarms are scanned too, when

@@ -211,11 +211,13 @@ def when(checkpoint: Checkpoint) -> str:
 
 @dataclass(frozen=True)
 class Finding:
-    """What the checkpoints say of the chain: the problems (none: every checkpoint agrees),
-    the newest checkpoint that holds, and how many entries came after it."""
+    """What the checkpoints say of the chain: the problems (none: every checkpoint agrees), the
+    newest checkpoint the chain agrees with, the newest signed one (agreeing or not), and how
+    many entries came after that one: those no checkpoint has seen, not yet anchored."""
 
     problems: list[str] = field(default_factory=list)
     anchored: Checkpoint | None = None
+    newest: Checkpoint | None = None
     unanchored: int = 0
     checkpoints: int = 0  # the signed checkpoints compared
 
@@ -253,9 +255,20 @@ def check(verdict: Verdict, anchors: Iterable[Anchor]) -> Finding:
         )
     if rewritten:
         problems.append(_rewritten(verdict, rewritten, agreed))
-    newest = max(agreed, key=lambda c: c.last_id, default=None)
-    unanchored = verdict.total - newest.entries if newest else verdict.total
-    return Finding(problems, newest, max(unanchored, 0), compared)
+    anchored = max(agreed, key=lambda c: c.last_id, default=None)
+    newest = max([*agreed, *rewritten, *([cut] if cut else [])], key=lambda c: c.last_id, default=None)
+    return Finding(problems, anchored, newest, _unanchored(verdict, newest), compared)
+
+
+def _unanchored(verdict: Verdict, newest: Checkpoint | None) -> int:
+    """How many entries come after the newest checkpoint, agreeing with the chain or not: the
+    ones no checkpoint has seen."""
+    if newest is None:
+        return verdict.total
+    if verdict.head is None or newest.last_id >= verdict.head.id:
+        return 0
+    mark = verdict.seen.get(newest.last_id)
+    return verdict.total - (mark.position if mark else newest.entries)
 
 
 def _rewritten(verdict: Verdict, rewritten: list[Checkpoint], agreed: list[Checkpoint]) -> str:
