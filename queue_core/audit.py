@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
 
 GENESIS = "0" * 64
+# What a walk finds wrong with an entry (Verdict.problem).
+NOT_FOLLOWING = "does not follow the entry before it: an entry was deleted or reordered"
+EDITED = "does not match its hash: it was edited"
 
 
 @dataclass(frozen=True)
@@ -163,12 +166,9 @@ def verify(uow: UnitOfWork, hall_id: int, since: Mark | None = None, watch: Coll
     for entry in rows:
         if broken is None:
             if entry.prev_hash != previous:
-                broken, problem = (
-                    entry,
-                    "does not follow the entry before it: an entry was deleted or reordered",
-                )
+                broken, problem = entry, NOT_FOLLOWING
             elif entry_hash(entry) != entry.hash:
-                broken, problem = entry, "does not match its hash: it was edited"
+                broken, problem = entry, EDITED
         previous, count = entry.hash, count + 1
         head = Mark(entry.id, count, entry.hash)
         if broken is None:

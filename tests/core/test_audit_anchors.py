@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from hallq.present.audit import VerifiedHeads
 from hallq.sweeper import Sweeper
 from queue_core import audit, audit_anchors
 from queue_core.models import AuditEntry
@@ -198,3 +199,26 @@ def test_a_walk_from_the_last_mark_still_finds_an_edit_made_after_it(db, hall):
         uow.session.execute(update(AuditEntry).where(AuditEntry.id == mark.id).values(address="10.6.6.6"))
     with db.read() as uow:
         assert not audit.still_holds(uow, hall.id, mark)
+
+
+@both_databases
+def test_the_page_walks_only_what_was_appended_since_its_last_walk(db, hall):
+    heads = VerifiedHeads()
+    act(db, hall, 3)
+    with db.read() as uow:
+        assert heads.verify(uow, hall.id).entries == 3
+    first = ids(db, hall)[0]
+    with tampering(db) as uow:  # an entry before the mark: left to `hallq audit verify`
+        uow.session.execute(update(AuditEntry).where(AuditEntry.id == first).values(address="10.6.6.6"))
+    act(db, hall, 2)
+    with db.read() as uow:
+        again = heads.verify(uow, hall.id)
+        whole = audit.verify(uow, hall.id)
+    assert (again.broken, again.entries, again.total) == (None, 5, 5)  # it walked the two new ones only
+    assert whole.broken.id == first
+
+    newest = ids(db, hall)[-1]
+    with tampering(db) as uow:  # the entry it left off at: it starts again from the first
+        uow.session.execute(update(AuditEntry).where(AuditEntry.id == newest).values(address="10.6.6.6"))
+    with db.read() as uow:
+        assert heads.verify(uow, hall.id).broken.id == first
