@@ -183,12 +183,20 @@ async def _refuse(send: Callable[..., Any], status: int, code: str, message: str
     await send({"type": "http.response.body", "body": body})
 
 
-def asgi_app(app: Flask, threads: int) -> Any:
-    """The whole server as one ASGI app: /socket.io/ to the live server, the rest to Flask."""
+def asgi_app(app: Flask, threads: int, at_shutdown: Callable[[], None] | None = None) -> Any:
+    """The whole server as one ASGI app: /socket.io/ to the live server, the rest to Flask.
+    `at_shutdown` runs (in a thread) as the server stops: uvicorn ends the process with the
+    signal it was stopped by, so code after its run() never runs."""
     state = app.extensions["hallq"]
     flask = BodyDeadline(WSGIMiddleware(app, workers=threads), state.spec.connections.body_timeout)
+
+    async def shutdown() -> None:
+        await state.live.stop()
+        if at_shutdown is not None:
+            await asyncio.to_thread(at_shutdown)
+
     return socketio.ASGIApp(
-        state.live.sio, other_asgi_app=flask, on_startup=state.live.start, on_shutdown=state.live.stop
+        state.live.sio, other_asgi_app=flask, on_startup=state.live.start, on_shutdown=shutdown
     )
 
 
@@ -227,7 +235,7 @@ def run(make_app: Callable[[], Flask], host: str, port: int, threads: int, acces
     # instead of piling into the old generation, whose growth is what triggers a full pass.
     gc.set_threshold(700, 50, 10)
     config = uvicorn.Config(
-        asgi_app(app, threads),
+        asgi_app(app, threads, at_shutdown=sweeper.stop),
         host=host,
         port=port,
         http=guarded_http(state.spec.connections, behind_proxy=bool(state.settings.HALLQ_PROXIES)),
@@ -246,4 +254,3 @@ def run(make_app: Callable[[], Flask], host: str, port: int, threads: int, acces
         proxy_headers=False,  # the Flask app's ProxyFix reads them, as many as HALLQ_PROXIES trusts
     )
     uvicorn.Server(config).run()
-    sweeper.stop()
