@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -317,7 +317,12 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]),
+    help="Compare only the checkpoints written until then (UTC): for a backup copy, the time it was taken",
+)
+def audit_verify(until: datetime | None) -> None:
     """Check the audit trail's hash chain against the signed checkpoints of the anchors file:
     name an edited or removed entry, a cut tail, a rewritten stretch and a checkpoint whose
     signature fails (exit 1); say which entries are not yet anchored."""
@@ -329,6 +334,8 @@ def audit_verify() -> None:
     spec = load_hall(settings.HALLQ_CONFIG)
     key = audit_anchors.ensure_key(settings.audit_key_file())
     anchors = audit_anchors.read(settings.audit_anchors_file(), key, spec.hall.code)
+    if until is not None:
+        anchors = [a for a in anchors if a.checkpoint is None or a.checkpoint.at <= until.replace(tzinfo=UTC)]
     watch = {a.checkpoint.last_id for a in anchors if a.checkpoint is not None}
     with database.read() as uow:
         verdict = trail.verify(uow, hall_by_code(uow, spec.hall.code).id, watch=watch)

@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from hallq.anchoring import audit_anchoring
 from hallq.cli import main
-from queue_core import Database, SystemClock, audit, make_engine
+from hallq.settings import load_settings
+from queue_core import Database, ManualClock, SystemClock, audit, make_engine
 from queue_core.models import AuditEntry, Hall
 from queue_core.ticketing import issue_ticket
 from tests.conftest import DEMO_CONFIG, new_postgres_database
@@ -118,3 +121,19 @@ def test_verify_names_a_rewritten_stretch_and_a_forged_checkpoint(hallq):
     message = hallq("audit", "verify", ok=False)
     assert "its content was changed after it was signed: it is not trusted" in message
     assert f"3 entries after #{entry[2]} are not yet anchored" in message
+
+
+def test_a_backup_copy_is_verified_against_the_checkpoints_until_it_was_taken(hallq):
+    hallq("init")
+    hallq.act(3)
+    then = Database(hallq.database.engine, ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC)))
+    settings = load_settings()
+    audit_anchoring(settings, then, "qingshan").write("command")  # the copy was taken after this
+    hallq.act(2)
+    hallq("audit", "checkpoint")
+    with hallq.database.read() as uow:
+        hall_id = uow.session.scalar(select(Hall.id))
+    cut_tail(hallq.database, hall_id, keep=3)  # the database is now the copy
+    assert "entries after #" in hallq("audit", "verify", ok=False)
+    verified = hallq("audit", "verify", "--until", "2026-11-23 09:30")
+    assert "3 entries hold" in verified and "saw 3 entries" in verified

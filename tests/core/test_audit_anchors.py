@@ -6,16 +6,20 @@ left off."""
 from __future__ import annotations
 
 import json
+import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from hallq.present.audit import VerifiedHeads
 from hallq.sweeper import Sweeper
-from queue_core import audit, audit_anchors
+from queue_core import Database, audit, audit_anchors, make_engine
 from queue_core.models import AuditEntry
 from queue_core.ticketing import issue_ticket
+from tests.conftest import POSTGRES_URL
 from tests.tampering import cut_tail, rewrite_from, tampering
 
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
@@ -222,3 +226,49 @@ def test_the_page_walks_only_what_was_appended_since_its_last_walk(db, hall):
         uow.session.execute(update(AuditEntry).where(AuditEntry.id == newest).values(address="10.6.6.6"))
     with db.read() as uow:
         assert heads.verify(uow, hall.id).broken.id == first
+
+
+def documented_grants(role: str, schema: str) -> list[str]:
+    """The SQL docs/audit.md gives for the application's role, for this role and schema."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text(encoding="utf-8")
+    block = doc.split("## On PostgreSQL", 1)[1].split("```sql\n", 1)[1].split("```", 1)[0]
+    return [
+        line.rstrip(";").replace("hallq_app", role).replace("SCHEMA public", f"SCHEMA {schema}")
+        for line in block.splitlines()
+        if line.strip()
+    ]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_the_documented_application_role_appends_but_cannot_change_the_trail_or_its_trigger(
+    engine, db, hall, clock
+):
+    with engine.connect() as connection:
+        schema = connection.scalar(text("SELECT current_schema()"))
+    role = f"hallq_app_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as connection:
+        for statement in documented_grants(role, schema):
+            connection.execute(text(statement))
+    url = make_url(POSTGRES_URL).set(username=role, password="change-me")
+    app_engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        as_app = Database(app_engine, clock)
+        act(as_app, hall, 2)  # the application appends as before
+        with as_app.read() as uow:
+            assert audit.verify(uow, hall.id).entries == 2
+        first = ids(db, hall)[0]
+        for statement, refusal in (
+            (f"UPDATE audit_entry SET actor_id = 'K9' WHERE id = {first}", "permission denied"),
+            (f"DELETE FROM audit_entry WHERE id = {first}", "permission denied"),
+            ("TRUNCATE audit_entry", "permission denied"),
+            ("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_no_change", "must be owner"),
+            ("DROP TRIGGER audit_entry_no_change ON audit_entry", "must be owner"),
+            ("SET session_replication_role = replica", "permission denied"),
+        ):
+            with pytest.raises(DBAPIError, match=refusal), app_engine.begin() as connection:
+                connection.execute(text(statement))
+    finally:
+        app_engine.dispose()
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP OWNED BY {role}"))
+            connection.execute(text(f"DROP ROLE {role}"))
