@@ -12,6 +12,9 @@ not read the key cannot make a checkpoint that agrees with a rewritten or shorte
 head the chain no longer reaches means the tail was cut; one whose head the chain has with
 another hash means the chain was rewritten up to there; a line whose signature fails is
 named and trusted for nothing. Entries after the newest checkpoint are "not yet anchored".
+
+Each checkpoint is copied into the database too (audit_checkpoint), for the city dashboard,
+which reads every hall from there; nothing checks the chain against that copy.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from sqlalchemy import func, select
 
 from .audit import Verdict
 from .halls import hall_by_code
-from .models import AuditEntry
+from .models import AuditCheckpoint, AuditEntry
 from .numbering import service_day
 
 if TYPE_CHECKING:
@@ -200,8 +203,12 @@ class Anchoring:
         return self._publish(checkpoint)
 
     def _publish(self, checkpoint: Checkpoint) -> Checkpoint:
-        publish(self.anchors_file, self.key, checkpoint)
+        publish(self.anchors_file, self.key, checkpoint)  # first the one verify trusts
         self._last = checkpoint
+        with self.db.write() as uow:  # then the copy the city reads
+            content = asdict(checkpoint)
+            del content["hall"]
+            uow.session.add(AuditCheckpoint(hall_id=hall_by_code(uow, self.hall_code).id, **content))
         return checkpoint
 
 

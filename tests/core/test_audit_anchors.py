@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from hallq.present.audit import VerifiedHeads
 from hallq.sweeper import Sweeper
-from queue_core import Database, audit, audit_anchors, make_engine
+from queue_core import Database, audit, audit_anchors, city, make_engine
 from queue_core.models import AuditEntry
 from queue_core.ticketing import issue_ticket
 from tests.conftest import POSTGRES_URL
@@ -272,3 +272,18 @@ def test_the_documented_application_role_appends_but_cannot_change_the_trail_or_
         with engine.begin() as connection:
             connection.execute(text(f"DROP OWNED BY {role}"))
             connection.execute(text(f"DROP ROLE {role}"))
+
+
+@both_databases
+def test_the_city_reads_each_halls_newest_checkpoint_from_its_copy_in_the_database(
+    db, hall, anchoring, clock
+):
+    with db.read() as uow:
+        assert city.figures(uow, hall)["audit_checkpoint"] is None
+    act(db, hall, 2)
+    anchoring.write("periodic")
+    clock.advance(minutes=5)
+    act(db, hall)
+    newest = anchoring.write("periodic")
+    with db.read() as uow:
+        assert city.figures(uow, hall)["audit_checkpoint"] == {"at": newest.at.isoformat(), "entries": 3}
