@@ -332,7 +332,10 @@ def audit_verify(until: datetime | None) -> None:
     settings = _settings()
     database = _require_initialised(settings)
     spec = load_hall(settings.HALLQ_CONFIG)
-    key = audit_anchors.ensure_key(settings.audit_key_file())
+    try:
+        key = audit_anchors.load_key(settings.audit_key_file())
+    except ValueError as exc:
+        raise click.ClickException(f"{exc}: the checkpoints cannot be checked without it") from exc
     anchors = audit_anchors.read(settings.audit_anchors_file(), key, spec.hall.code)
     if until is not None:
         anchors = [a for a in anchors if a.checkpoint is None or a.checkpoint.at <= until.replace(tzinfo=UTC)]

@@ -87,7 +87,20 @@ def ensure_key(path: Path) -> bytes:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:
             file.write(secrets.token_hex(KEY_BYTES) + "\n")
-    return bytes.fromhex(path.read_text().strip())
+    return load_key(path)
+
+
+def load_key(path: Path) -> bytes:
+    """The signing key in `path`; a ValueError that says why where there is none to use."""
+    try:
+        key = bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError as exc:
+        raise ValueError(f"there is no audit key at {path}") from exc
+    except ValueError as exc:
+        raise ValueError(f"{path} does not hold an audit key (64 hexadecimal digits)") from exc
+    if len(key) < KEY_BYTES:
+        raise ValueError(f"{path} does not hold an audit key (64 hexadecimal digits)")
+    return key
 
 
 def _signature(key: bytes, content: dict[str, object]) -> str:

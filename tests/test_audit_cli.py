@@ -137,3 +137,13 @@ def test_a_backup_copy_is_verified_against_the_checkpoints_until_it_was_taken(ha
     assert "entries after #" in hallq("audit", "verify", ok=False)
     verified = hallq("audit", "verify", "--until", "2026-11-23 09:30")
     assert "3 entries hold" in verified and "saw 3 entries" in verified
+
+
+def test_verify_without_the_key_says_so_and_makes_none(hallq):
+    hallq("init")
+    key = hallq.instance / "audit-key"
+    key.unlink()
+    assert "there is no audit key at" in hallq("audit", "verify", ok=False)
+    assert not key.exists()  # a new key would only make every checkpoint fail
+    key.write_text("not a key\n")
+    assert "does not hold an audit key" in hallq("audit", "verify", ok=False)
