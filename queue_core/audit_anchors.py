@@ -109,18 +109,15 @@ def _signature(key: bytes, content: dict[str, object]) -> str:
 
 
 def take(uow: UnitOfWork, hall: Hall, reason: str) -> Checkpoint:
-    """The chain's head as the database has it now."""
-    newest = uow.session.execute(
-        select(AuditEntry.id, AuditEntry.hash)
-        .where(AuditEntry.hall_id == hall.id)
-        .order_by(AuditEntry.id.desc())
-        .limit(1)
-    ).first()
-    count = uow.session.scalar(
-        select(func.count()).select_from(AuditEntry).where(AuditEntry.hall_id == hall.id)
-    )
-    last_id, head = newest if newest else (0, "")
-    return Checkpoint(hall.code, count or 0, last_id, head, uow.now(), reason)
+    """The chain's head as the database has it now. The count and the newest id come from one
+    statement (one snapshot, also under PostgreSQL's read committed); the newest entry's hash
+    cannot change after."""
+    count, last_id = uow.session.execute(
+        select(func.count(), func.max(AuditEntry.id)).where(AuditEntry.hall_id == hall.id)
+    ).one()
+    head = uow.session.scalar(select(AuditEntry.hash).where(AuditEntry.id == last_id)) if last_id else ""
+    # to the second, as the anchors file writes it (and the signature covers)
+    return Checkpoint(hall.code, count, last_id or 0, head or "", uow.now().replace(microsecond=0), reason)
 
 
 def publish(path: Path, key: bytes, checkpoint: Checkpoint) -> None:
