@@ -133,7 +133,8 @@ def publish(path: Path, key: bytes, checkpoint: Checkpoint) -> None:
 
 
 def _anchor(number: int, line: str, key: bytes, hall_code: str) -> Anchor | None:
-    """The line's anchor; None for another hall's line."""
+    """The line's anchor; None for another hall's line (another hall, another key: a line
+    moved to another hall under this hall's key fails its signature instead)."""
     try:
         content = json.loads(line)
         signature = content.pop("signature")
@@ -147,7 +148,7 @@ def _anchor(number: int, line: str, key: bytes, hall_code: str) -> Anchor | None
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         return Anchor(number, None, False, f"line {number} is not a checkpoint ({exc.__class__.__name__})")
-    if checkpoint.hall != hall_code:
+    if checkpoint.hall != hall_code and content.get("key") != key_id(key):
         return None
     if hmac.compare_digest(str(signature), _signature(key, content)):
         return Anchor(number, checkpoint, True)

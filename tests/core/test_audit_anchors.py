@@ -287,3 +287,20 @@ def test_the_city_reads_each_halls_newest_checkpoint_from_its_copy_in_the_databa
     newest = anchoring.write("periodic")
     with db.read() as uow:
         assert city.figures(uow, hall)["audit_checkpoint"] == {"at": newest.at.isoformat(), "entries": 3}
+
+
+@both_databases
+def test_a_checkpoint_moved_to_another_hall_fails_its_signature_and_another_halls_line_is_skipped(
+    db, hall, anchoring, key
+):
+    act(db, hall, 2)
+    anchoring.write("command")
+    line = json.loads(anchoring.anchors_file.read_text())
+    other_hall = audit_anchors.Anchoring(db, hall.code, b"o" * 32, anchoring.anchors_file)
+    other_hall.write("command")  # a line of another hall's own key and code...
+    lines = anchoring.anchors_file.read_text().splitlines()
+    lines[1] = json.dumps(json.loads(lines[1]) | {"hall": "baishui"})
+    # ...and this hall's line moved to that hall, to hide it
+    anchoring.anchors_file.write_text("\n".join([json.dumps(line | {"hall": "baishui"}), lines[1]]) + "\n")
+    [moved] = audit_anchors.read(anchoring.anchors_file, key, hall.code)
+    assert not moved.signed and "its content was changed after it was signed" in moved.problem
