@@ -81,12 +81,20 @@ def key_id(key: bytes) -> str:
 
 def ensure_key(path: Path) -> bytes:
     """The signing key in `path`, created there first (random, readable by its owner only)
-    where there is none."""
+    where there is none. Written whole beside it, then linked in place: a process that starts
+    at the same moment finds either no key or the whole one, never half of it."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:
             file.write(secrets.token_hex(KEY_BYTES) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:  # another process of the hall made one just now: theirs it is
+            pass
+        finally:
+            draft.unlink()
     return load_key(path)
 
 

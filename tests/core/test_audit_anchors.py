@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -163,9 +164,12 @@ def test_the_sweeper_anchors_a_grown_trail_a_new_day_and_its_stop(db, hall, anch
 
 def test_the_key_file_is_made_once_and_readable_by_its_owner_only(tmp_path):
     path = tmp_path / "keys" / "audit-key"
-    key = audit_anchors.ensure_key(path)
+    with ThreadPoolExecutor(8) as pool:  # processes of one hall starting at once get one key
+        keys = set(pool.map(lambda _: audit_anchors.ensure_key(path), range(8)))
+    [key] = keys
     assert len(key) == 32 and path.stat().st_mode & 0o777 == 0o600
     assert audit_anchors.ensure_key(path) == key
+    assert [p.name for p in path.parent.iterdir()] == ["audit-key"]
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
