@@ -6,8 +6,11 @@ work; every write transaction done while someone is acting appends one entry, in
 transaction, naming the action and what it did (its domain events). Each entry's hash covers
 its content and the previous entry's hash, so an edited entry no longer matches its hash and a
 deleted one breaks the link of the entry after it: ``verify`` names the first broken entry.
-Deleting the newest entries leaves no gap behind; note the last hash ``verify`` prints (or
-export the log) to be able to tell.
+Deleting the newest entries leaves no gap behind, and a chain rewritten from some entry on
+holds again: the signed checkpoints outside the database (queue_core.audit_anchors) show both.
+``verify`` may start from a mark an earlier walk left (the audit page does, so that its cost
+does not grow with the trail). On PostgreSQL the table refuses UPDATE, DELETE and TRUNCATE
+(migration 0015).
 
 Work without an actor (the CLI's set-up, the simulator's generated days) writes no entries.
 """
