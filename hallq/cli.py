@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -109,8 +109,15 @@ def initialise(settings: Settings, *, keep_administered: bool = False) -> Databa
 
 @main.command()
 def init() -> None:
-    """Create or upgrade the database and load the hall and catalogue from HALLQ_CONFIG."""
-    initialise(_settings()).engine.dispose()
+    """Create or upgrade the database and load the hall and catalogue from HALLQ_CONFIG, and
+    make the audit trail's signing key where there is none (HALLQ_AUDIT_KEY_FILE)."""
+    from queue_core.audit_anchors import ensure_key
+
+    settings = _settings()
+    initialise(settings).engine.dispose()
+    key_file = settings.audit_key_file()
+    ensure_key(key_file)
+    click.echo(f"audit trail signing key: {key_file} (keep it where only the supervisor can change it)")
 
 
 @main.group()
@@ -315,22 +322,71 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Check the audit trail's hash chain; name the first entry that was edited or removed."""
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]),
+    help="Compare only the checkpoints written until then (UTC): for a backup copy, the time it was taken",
+)
+def audit_verify(until: datetime | None) -> None:
+    """Check the audit trail's hash chain against the signed checkpoints of the anchors file:
+    name an edited or removed entry, a cut tail, a rewritten stretch and a checkpoint whose
+    signature fails (exit 1); say which entries are not yet anchored."""
     from queue_core import audit as trail
+    from queue_core import audit_anchors
 
     settings = _settings()
     database = _require_initialised(settings)
     spec = load_hall(settings.HALLQ_CONFIG)
+    try:
+        key = audit_anchors.load_key(settings.audit_key_file())
+    except ValueError as exc:
+        raise click.ClickException(f"{exc}: the checkpoints cannot be checked without it") from exc
+    anchors = audit_anchors.read(settings.audit_anchors_file(), key, spec.hall.code)
+    if until is not None:
+        anchors = [a for a in anchors if a.checkpoint is None or a.checkpoint.at <= until.replace(tzinfo=UTC)]
+    watch = {a.checkpoint.last_id for a in anchors if a.checkpoint is not None}
     with database.read() as uow:
-        verdict = trail.verify(uow, hall_by_code(uow, spec.hall.code).id)
+        verdict = trail.verify(uow, hall_by_code(uow, spec.hall.code).id, watch=watch)
+    finding = audit_anchors.check(verdict, anchors)
+    problems = list(finding.problems)
     if verdict.broken is not None:
         entry = verdict.broken
-        raise click.ClickException(
+        problems.insert(
+            0,
             f"entry {entry.id} ({entry.at:%Y-%m-%d %H:%M:%S} UTC, {entry.actor_kind} {entry.actor_id}, "
-            f"{entry.action}) {verdict.problem}; the {verdict.entries} entries before it hold"
+            f"{entry.action}) {verdict.problem}; the {verdict.entries} entries before it hold",
         )
-    click.echo(f"{verdict.entries} entries hold; the last hash is {verdict.last_hash}")
+    else:
+        click.echo(f"{verdict.entries} entries hold; the last hash is {verdict.last_hash}")
+    if finding.anchored is not None:
+        newest = finding.anchored
+        click.echo(
+            f"{finding.checkpoints} checkpoints in {settings.audit_anchors_file()}; the newest the chain agrees "
+            f"with, of {audit_anchors.when(newest)}, saw {newest.entries} entries up to #{newest.last_id}"
+        )
+    if finding.unanchored:
+        since = f"after #{finding.newest.last_id} " if finding.newest else ""
+        click.echo(f"{finding.unanchored} entries {since}are not yet anchored (no checkpoint has seen them)")
+    if problems:
+        raise click.ClickException("\n".join(problems))
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the audit trail's head now and append it to the anchors file (the server does so
+    every few minutes, at the day's end and when it stops)."""
+    from queue_core import audit_anchors
+
+    from .anchoring import audit_anchoring
+
+    settings = _settings()
+    database = _require_initialised(settings)
+    anchoring = audit_anchoring(settings, database, load_hall(settings.HALLQ_CONFIG).hall.code)
+    checkpoint = anchoring.write("command")
+    click.echo(
+        f"checkpoint of {audit_anchors.when(checkpoint)}: {checkpoint.entries} entries up to #{checkpoint.last_id}, "
+        f"head {checkpoint.head or '(none)'}; appended to {settings.audit_anchors_file()}"
+    )
 
 
 @main.group("personal-data")

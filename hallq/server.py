@@ -34,6 +34,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from queue_core.spec import ConnectionSpec
 
+from .anchoring import audit_anchoring
 from .faults import LARGEST_BODY
 from .sweeper import Sweeper
 
@@ -182,12 +183,20 @@ async def _refuse(send: Callable[..., Any], status: int, code: str, message: str
     await send({"type": "http.response.body", "body": body})
 
 
-def asgi_app(app: Flask, threads: int) -> Any:
-    """The whole server as one ASGI app: /socket.io/ to the live server, the rest to Flask."""
+def asgi_app(app: Flask, threads: int, at_shutdown: Callable[[], None] | None = None) -> Any:
+    """The whole server as one ASGI app: /socket.io/ to the live server, the rest to Flask.
+    `at_shutdown` runs (in a thread) as the server stops: uvicorn ends the process with the
+    signal it was stopped by, so code after its run() never runs."""
     state = app.extensions["hallq"]
     flask = BodyDeadline(WSGIMiddleware(app, workers=threads), state.spec.connections.body_timeout)
+
+    async def shutdown() -> None:
+        await state.live.stop()
+        if at_shutdown is not None:
+            await asyncio.to_thread(at_shutdown)
+
     return socketio.ASGIApp(
-        state.live.sio, other_asgi_app=flask, on_startup=state.live.start, on_shutdown=state.live.stop
+        state.live.sio, other_asgi_app=flask, on_startup=state.live.start, on_shutdown=shutdown
     )
 
 
@@ -206,14 +215,17 @@ def run(make_app: Callable[[], Flask], host: str, port: int, threads: int, acces
     state = app.extensions["hallq"]
     # Only the serving process watches the printers (a CLI command must not open them)...
     state.printing.start()
-    # ...and ends the keypads' questions when their time is up, and print jobs nobody took.
-    Sweeper(
+    # ...and ends the keypads' questions when their time is up, and print jobs nobody took, and
+    # anchors the audit trail (a signed checkpoint every few minutes and one at shutdown).
+    sweeper = Sweeper(
         state.db,
         state.hall_code,
         print_rules=state.spec.printing,
         backups=state.printing.backups(),
         retention_rules=state.spec.retention,
-    ).start()
+        anchoring=audit_anchoring(state.settings, state.db, state.hall_code),
+    )
+    sweeper.start()
     # What exists now (the app, the catalogue, the libraries) lives as long as the process:
     # keep it out of the collector's full passes, which otherwise stall every request and
     # board for 150-250 ms at a time once hundreds of boards are connected.
@@ -224,7 +236,7 @@ def run(make_app: Callable[[], Flask], host: str, port: int, threads: int, acces
     # instead of piling into the old generation, whose growth is what triggers a full pass.
     gc.set_threshold(700, 50, 10)
     config = uvicorn.Config(
-        asgi_app(app, threads),
+        asgi_app(app, threads, at_shutdown=sweeper.stop),
         host=host,
         port=port,
         http=guarded_http(state.spec.connections, behind_proxy=bool(state.settings.HALLQ_PROXIES)),

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # -Proto and -Host headers are then believed, so the audit trail and the login lockout see
     # the client's address and HTTPS is recognised. 0: the headers are ignored (anyone can forge them).
     HALLQ_PROXIES: int = Field(0, ge=0, le=5)
+    # The audit trail's signing key and the file its signed checkpoints are appended to
+    # (queue_core.audit_anchors): outside the database, best where the supervisor controls them.
+    HALLQ_AUDIT_KEY_FILE: Path | None = None  # default: the instance folder's audit-key
+    HALLQ_AUDIT_ANCHORS: Path | None = None  # default: the instance folder's audit-anchors.jsonl
 
     @field_validator("DATABASE_URL")
     @classmethod
@@ -38,6 +42,12 @@ class Settings(BaseSettings):
 
     def database_url(self) -> str:
         return self.DATABASE_URL or f"sqlite:///{self.HALLQ_INSTANCE / 'hallq.sqlite'}"
+
+    def audit_key_file(self) -> Path:
+        return self.HALLQ_AUDIT_KEY_FILE or self.HALLQ_INSTANCE / "audit-key"
+
+    def audit_anchors_file(self) -> Path:
+        return self.HALLQ_AUDIT_ANCHORS or self.HALLQ_INSTANCE / "audit-anchors.jsonl"
 
     def secret_key(self) -> str:
         """SECRET_KEY, or one generated once and kept in the instance folder (mode 0600)."""

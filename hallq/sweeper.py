@@ -5,9 +5,14 @@ clears the alarms that depend on time (waits, pauses, long services). Every minu
 the statistics of closed days that have no rollup yet (queue_core.rollups: the day just ended,
 and older days a few at a time), so that reports find them ready. Every hour it anonymises the
 citizens' personal data past the days of hall.toml's [retention] (queue_core.retention).
-Several processes may sweep the same hall: the core's status-checked updates let only one of them close each question,
-raise each alarm once, and move or abandon each print job nobody took in time; two that roll up the same day write the same figures;
-two that anonymise blank the same fields."""
+Several processes may sweep the same hall: the core's status-checked updates let only one of
+them close each question, raise each alarm once, and move or abandon each print job nobody took
+in time; two that roll up the same day write the same figures; two that anonymise blank the same
+fields.
+
+Given an Anchoring, it also writes a signed checkpoint of the audit trail's head every
+CHECKPOINT_SECONDS when the trail has grown (and the first after the day ended), and one more
+when it stops (queue_core.audit_anchors)."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from queue_core import Database, alarms, audit, evaluations, printing, retention, rollups
+from queue_core.audit_anchors import Anchoring
 from queue_core.halls import hall_by_code
 from queue_core.models import Ticket
 from queue_core.numbering import service_day
@@ -31,6 +37,7 @@ INTERVAL_SECONDS = 1.0  # a keypad's countdown ends on screen; the server follow
 ROLLUP_SECONDS = 60.0
 ROLLUP_DAYS = 7  # at most this many days rolled up per minute: a pass stays short
 RETENTION_SECONDS = 3600.0  # retention is counted in days: an hour late is on time
+CHECKPOINT_SECONDS = 300.0
 
 
 class Sweeper:
@@ -43,6 +50,7 @@ class Sweeper:
         print_rules: PrintingSpec | None = None,
         backups: Mapping[str, printing.Destination] | None = None,
         retention_rules: RetentionSpec | None = None,
+        anchoring: Anchoring | None = None,
     ) -> None:
         self.db = db
         self.hall_code = hall_code
@@ -55,6 +63,8 @@ class Sweeper:
         self._next_alarm_scan = 0.0  # time.monotonic() of the next alarm scan
         self._next_rollup = 0.0  # time.monotonic() of the next rollup pass
         self._next_retention = 0.0  # time.monotonic() of the next retention pass
+        self.anchoring = anchoring
+        self._next_checkpoint = 0.0  # time.monotonic() of the next audit checkpoint
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="hallq-sweeper", daemon=True)
@@ -64,6 +74,11 @@ class Sweeper:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self.anchoring is not None:
+            try:
+                self.anchoring.write("shutdown")
+            except Exception:  # the database may be gone by now: the last periodic checkpoint stands
+                log.exception("could not anchor the audit trail at shutdown")
 
     def sweep(self) -> int:
         """One pass; how many ratings it closed or defaulted (the alarms are scanned too, when
@@ -76,6 +91,9 @@ class Sweeper:
             self.roll_up()
         if time.monotonic() >= self._next_retention:
             self.anonymise()
+        if self.anchoring is not None and time.monotonic() >= self._next_checkpoint:
+            self._next_checkpoint = time.monotonic() + CHECKPOINT_SECONDS
+            self.anchoring.periodic()
         return closed
 
     def sweep_ratings(self) -> int:

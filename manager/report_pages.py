@@ -12,17 +12,18 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from evaluation.cases import require_manager
-from hallq.present.audit import find_entries
+from hallq.anchoring import newest_anchor
+from hallq.present.audit import VerifiedHeads, anchor_state, find_entries
 from hallq.present.reports import COLUMNS, rows
 from hallq.state import current_hall, state
 from queue_core import statistics
-from queue_core.audit import verify
+from queue_core.audit import EDITED, NOT_FOLLOWING
 from queue_core.errors import DomainError, Invalid
 from queue_core.numbering import service_day
 
@@ -37,6 +38,11 @@ GROUPINGS = {
     "staff": _l("Clerk"),
 }
 AUDIT_LIMIT = 200  # entries on the page; the filters narrow it down
+# What the chain's check (queue_core.audit.verify) found wrong with an entry, as the page says it.
+CHAIN_PROBLEMS = {
+    NOT_FOLLOWING: _l("it does not follow the entry before it: an entry was deleted or reordered"),
+    EDITED: _l("it does not match its hash: it was edited"),
+}
 RATE_COLUMNS = frozenset(header for header, _read in COLUMNS if header.endswith("率"))
 
 
@@ -158,7 +164,9 @@ def audit() -> Any:
     with state().db.read() as uow:
         hall = current_hall(uow)
         zone = ZoneInfo(hall.timezone)
-        verdict = verify(uow, hall.id)
+        heads = current_app.extensions.setdefault("hallq.audit_heads", VerifiedHeads())
+        verdict = heads.verify(uow, hall.id)
+        anchor = anchor_state(uow, hall.id, verdict, newest_anchor(state().settings, hall.code))
         error, entries = None, []
         try:
             entries = find_entries(
@@ -176,6 +184,8 @@ def audit() -> Any:
             "manager/audit.html",
             hall_name=hall.name,
             verdict=verdict,
+            problem=CHAIN_PROBLEMS.get(verdict.problem, verdict.problem),
+            anchor=anchor,
             broken_at=verdict.broken.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
             if verdict.broken
             else "",

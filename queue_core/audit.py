@@ -6,8 +6,11 @@ work; every write transaction done while someone is acting appends one entry, in
 transaction, naming the action and what it did (its domain events). Each entry's hash covers
 its content and the previous entry's hash, so an edited entry no longer matches its hash and a
 deleted one breaks the link of the entry after it: ``verify`` names the first broken entry.
-Deleting the newest entries leaves no gap behind; note the last hash ``verify`` prints (or
-export the log) to be able to tell.
+Deleting the newest entries leaves no gap behind, and a chain rewritten from some entry on
+holds again: the signed checkpoints outside the database (queue_core.audit_anchors) show both.
+``verify`` may start from a mark an earlier walk left (the audit page does, so that its cost
+does not grow with the trail). On PostgreSQL the table refuses UPDATE, DELETE and TRUNCATE
+(migration 0015).
 
 Work without an actor (the CLI's set-up, the simulator's generated days) writes no entries.
 """
@@ -16,10 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, text
@@ -32,6 +35,9 @@ if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
 
 GENESIS = "0" * 64
+# What a walk finds wrong with an entry (Verdict.problem).
+NOT_FOLLOWING = "does not follow the entry before it: an entry was deleted or reordered"
+EDITED = "does not match its hash: it was edited"
 
 
 @dataclass(frozen=True)
@@ -124,31 +130,67 @@ def entry_hash(entry: AuditEntry) -> str:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """An entry of the chain as a walk found it: its id, how many entries the chain has up to
+    and including it, and its hash."""
+
+    id: int
+    position: int
+    hash: str
+
+
+@dataclass(frozen=True)
 class Verdict:
+    """What a walk found. `entries` hold (up to the first broken one, if any); the walk goes on
+    past a break to the end, so `total`, `head` and `seen` describe the chain as it now is."""
+
     entries: int
     last_hash: str
     broken: AuditEntry | None = None
     problem: str = ""
+    total: int = 0  # entries in the chain, broken or not
+    head: Mark | None = None  # the newest entry
+    held: Mark | None = None  # the newest entry before the first break (where a next walk may start)
+    seen: dict[int, Mark] = field(default_factory=dict)  # the watched ids that exist
 
 
-def verify(uow: UnitOfWork, hall_id: int) -> Verdict:
-    """Walk the chain from the first entry; stop at the first that does not hold."""
-    previous, count = GENESIS, 0
-    rows = uow.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.hall_id == hall_id)
-        .order_by(AuditEntry.id)
-        .execution_options(yield_per=2000)
-    )
+def verify(uow: UnitOfWork, hall_id: int, since: Mark | None = None, watch: Collection[int] = ()) -> Verdict:
+    """Walk the chain from the first entry, or from the entry after `since` (a mark an earlier
+    walk found holding); name the first entry that does not hold. The entries whose ids are in
+    `watch` are noted as they are found (the checkpoints' heads, queue_core.audit_anchors)."""
+    previous, count = (since.hash, since.position) if since else (GENESIS, 0)
+    held, head, broken, problem = since, since, None, ""
+    seen: dict[int, Mark] = {}
+    watched = set(watch)
+    query = select(AuditEntry).where(AuditEntry.hall_id == hall_id)
+    if since is not None:
+        query = query.where(AuditEntry.id > since.id)
+    rows = uow.session.scalars(query.order_by(AuditEntry.id).execution_options(yield_per=2000))
     for entry in rows:
-        if entry.prev_hash != previous:
-            return Verdict(
-                count,
-                previous,
-                entry,
-                "does not follow the entry before it: an entry was deleted or reordered",
-            )
-        if entry_hash(entry) != entry.hash:
-            return Verdict(count, previous, entry, "does not match its hash: it was edited")
+        if broken is None:
+            if entry.prev_hash != previous:
+                broken, problem = entry, NOT_FOLLOWING
+            elif entry_hash(entry) != entry.hash:
+                broken, problem = entry, EDITED
         previous, count = entry.hash, count + 1
-    return Verdict(count, previous)
+        head = Mark(entry.id, count, entry.hash)
+        if broken is None:
+            held = head
+        if entry.id in watched:
+            seen[entry.id] = head
+    return Verdict(
+        held.position if held else 0,
+        held.hash if held else GENESIS,
+        broken,
+        problem,
+        total=count,
+        head=head,
+        held=held,
+        seen=seen,
+    )
+
+
+def still_holds(uow: UnitOfWork, hall_id: int, mark: Mark) -> bool:
+    """Whether the entry a walk left off at is still there, unchanged: a walk may go on from it."""
+    entry = uow.session.get(AuditEntry, mark.id)
+    return entry is not None and entry.hall_id == hall_id and entry.hash == mark.hash == entry_hash(entry)

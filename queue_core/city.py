@@ -21,7 +21,7 @@ from .events import (
     WindowState,
 )
 from .halls import windows_of
-from .models import Alarm, Hall, WindowStatus
+from .models import Alarm, AuditCheckpoint, Hall, WindowStatus
 from .numbering import service_day
 from .snapshots import waiting_counts
 
@@ -61,6 +61,12 @@ def figures(uow: UnitOfWork, hall: Hall) -> dict[str, Any]:
     windows = windows_of(uow, hall.id)
     oldest = min((since for _, since in waiting_counts(uow, hall.id).values()), default=None)
     ratings, _ = evaluation_figures.tally(uow, hall, today, today, by=())
+    checkpoint = uow.session.scalars(
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.hall_id == hall.id)
+        .order_by(AuditCheckpoint.id.desc())
+        .limit(1)
+    ).first()
     open_alarms = uow.session.scalar(
         select(func.count())
         .select_from(Alarm)
@@ -80,4 +86,9 @@ def figures(uow: UnitOfWork, hall: Hall) -> dict[str, Any]:
         "longest_waiting_since": oldest.isoformat() if oldest else None,
         "open_alarms": open_alarms or 0,
         "bad_ratings": ratings.as_dict()["bad_count"],
+        # The newest signed checkpoint of its audit trail (queue_core.audit_anchors): a hall whose
+        # server stopped anchoring shows an old time.
+        "audit_checkpoint": {"at": checkpoint.at.isoformat(), "entries": checkpoint.entries}
+        if checkpoint
+        else None,
     }

@@ -722,6 +722,22 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class AuditCheckpoint(Base):
+    """A copy of a signed checkpoint of the audit trail's head (queue_core.audit_anchors), kept
+    for the city's view of every hall. `hallq audit verify` trusts only the anchors file."""
+
+    __tablename__ = "audit_checkpoint"
+    __table_args__ = (Index("ix_audit_checkpoint_hall_id", "hall_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(10))  # periodic, day-end, shutdown, command
+    entries: Mapped[int]
+    last_id: Mapped[int]
+    head: Mapped[str] = mapped_column(String(64))
+
+
 class AlarmKind(StrEnum):
     """What an alarm (超时预警) warns of; queue_core.alarms raises and clears them."""
 

@@ -14,6 +14,17 @@
   const minutes = (seconds) =>
     seconds === null || seconds === undefined ? S.none : S.minutes.replace("%(n)s", Math.floor(seconds / 60));
 
+  // When the hall's server last signed its audit trail's head: a day and a time of this browser.
+  const anchored = (checkpoint) =>
+    checkpoint
+      ? new Date(checkpoint.at).toLocaleString(setup.language, {
+          month: "numeric",
+          day: "numeric",
+          hour: "2-digit",
+          minute: "2-digit",
+        })
+      : S.none;
+
   function draw() {
     const rows = [...halls.values()].sort((a, b) => a.name.localeCompare(b.name, setup.language));
     body.replaceChildren(
@@ -32,12 +43,13 @@
           ["longest", minutes(since === null ? null : Math.max(0, since))],
           ["alarms", h.open_alarms],
           ["bad", h.bad_ratings],
+          ["anchored", anchored(h.audit_checkpoint)],
         ];
         for (const [testid, text] of cells) {
           const td = document.createElement("td");
           td.dataset.testid = testid;
           td.textContent = text;
-          if (testid !== "name") td.className = "num";
+          if (testid !== "name" && testid !== "anchored") td.className = "num";
           if ((testid === "alarms" || testid === "bad") && text > 0) td.classList.add("alert");
           row.append(td);
         }

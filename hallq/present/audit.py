@@ -1,9 +1,15 @@
 """The audit trail (电子监察) as the API answers it and its page lists it: the entries that match
 a filter, newest first, with who acted, from where, what, and the hash chain. Reading only: the
-trail is appended by the server as people and devices act."""
+trail is appended by the server as people and devices act.
+
+The page checks the chain on every view, from where this process last found it holding
+(VerifiedHeads), so a view costs what was appended since, not the whole trail; and it compares
+the newest signed checkpoint (queue_core.audit_anchors) with the chain by one look-up."""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +18,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from queue_core import UnitOfWork
+from queue_core.audit import Mark, Verdict, still_holds, verify
+from queue_core.audit_anchors import Anchor, Checkpoint
 from queue_core.errors import Invalid
 from queue_core.models import AuditEntry, Hall
 
@@ -87,3 +95,52 @@ def entry_out(entry: AuditEntry) -> AuditEntryOut:
         hash=entry.hash,
         prev_hash=entry.prev_hash,
     )
+
+
+class VerifiedHeads:
+    """Per hall, the newest entry this process found holding: the next check walks on from it
+    (after making sure it is still there, unchanged), or from the first entry when it is not.
+    An edit to an entry before it is left to `hallq audit verify`, which walks the whole trail."""
+
+    def __init__(self) -> None:
+        self._marks: dict[int, Mark] = {}
+        self._lock = threading.Lock()
+
+    def verify(self, uow: UnitOfWork, hall_id: int) -> Verdict:
+        with self._lock:
+            mark = self._marks.get(hall_id)
+        if mark is not None and not still_holds(uow, hall_id, mark):
+            mark = None
+        verdict = verify(uow, hall_id, since=mark)
+        if verdict.held is not None:
+            with self._lock:
+                self._marks[hall_id] = verdict.held
+        return verdict
+
+
+@dataclass(frozen=True)
+class AnchorState:
+    """The newest checkpoint against the chain. `kind`: none (no checkpoint yet), forged (its
+    signature fails), cut (the chain no longer reaches its last entry), rewritten (that entry
+    is gone or has another hash) or holds; `unanchored`: the entries after it."""
+
+    kind: str
+    checkpoint: Checkpoint | None = None
+    unanchored: int = 0
+
+
+def anchor_state(uow: UnitOfWork, hall_id: int, verdict: Verdict, anchor: Anchor | None) -> AnchorState:
+    if anchor is None or anchor.checkpoint is None:
+        return AnchorState("none" if anchor is None else "forged", unanchored=verdict.total)
+    checkpoint, head = anchor.checkpoint, verdict.head
+    if not anchor.signed:
+        return AnchorState("forged", checkpoint)
+    if checkpoint.entries == 0:
+        return AnchorState("holds", checkpoint, verdict.total)
+    if head is None or head.id < checkpoint.last_id:
+        return AnchorState("cut", checkpoint)
+    entry = uow.session.get(AuditEntry, checkpoint.last_id)
+    if entry is None or entry.hall_id != hall_id or entry.hash != checkpoint.head:
+        return AnchorState("rewritten", checkpoint)
+    # Its hash vouches for everything up to it: the chain has as many entries there as it saw.
+    return AnchorState("holds", checkpoint, verdict.total - checkpoint.entries)

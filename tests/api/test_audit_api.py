@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 
 from sqlalchemy import select
 
+from hallq.anchoring import audit_anchoring
 from queue_core.audit import GENESIS
-from queue_core.models import AuditEntry
+from queue_core.audit_anchors import Anchoring
+from queue_core.models import AuditEntry, Hall
+from tests.tampering import cut_tail, tampering
 
 
 def test_the_trail_newest_first_with_its_chain(api):
@@ -67,10 +71,56 @@ def test_the_pages_for_supervisors_and_a_broken_chain_in_red(api, app):
     assert 'class="chain holds"' in holds and "api.pause" in holds
     assert 'class="chain broken"' not in holds
 
-    # Someone edits the sign-in's entry in the database: the page names it in red.
-    with app.extensions["hallq"].db.write() as uow:
-        entry = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "api.sign_in")).one()
+    # The page walks on from the newest entry it found holding: a clerk resumes, and someone
+    # edits that new entry in the database; the next view names it in red.
+    api.post("/windows/3/resume", "clerk3")
+    with tampering(app.extensions["hallq"].db) as uow:
+        entry = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "api.resume")).one()
         entry.address = "10.6.6.6"
     broken = page("/manager/audit", "manager").get_data(as_text=True)
-    assert 'class="chain broken"' in broken and "api.sign_in" in broken
-    assert page("/manager/reports?from=2026-13-01", "manager").status_code == 200  # says why, in the page
+    assert 'class="chain broken"' in broken and "api.resume" in broken
+    assert "它与自身的哈希值不符：内容被改动过" in broken
+    assert f'<tr data-entry="{entry.id}" class="unverified">' in broken
+
+
+def test_the_page_compares_the_newest_signed_checkpoint_with_the_chain(api, app):
+    hallq = app.extensions["hallq"]
+    anchoring = audit_anchoring(hallq.settings, hallq.db, hallq.hall_code)
+
+    def chain_and_anchor() -> tuple[str, str]:
+        html = api.client.get(
+            "/manager/audit", headers={"Authorization": f"Bearer {api.token('supervisor')}"}
+        )
+        page = html.get_data(as_text=True)
+        found = re.findall(
+            r'<p class="chain (\w+)"[^>]*data-testid="(chain|anchor)">\s*(.*?)\s*</p>', page, re.S
+        )
+        return {testid: (kind, re.sub(r"\s+", " ", text)) for kind, testid, text in found}
+
+    api.post("/windows/3/sign-in", "clerk3")
+    assert chain_and_anchor()["anchor"][0] == "unanchored"
+    assert "尚无签名检查点" in chain_and_anchor()["anchor"][1]
+
+    api.post("/windows/3/pause", "clerk3", {"reason": "会议"})
+    checkpoint = anchoring.write("periodic")
+    api.post("/windows/3/resume", "clerk3")
+    kind, text = chain_and_anchor()["anchor"]
+    assert (
+        kind == "holds"
+        and f"记录了 {checkpoint.entries} 条记录（至第 {checkpoint.last_id} 条）：哈希链与之一致" in text
+    )
+    assert "其后的 1 条新记录尚未锚定" in text
+
+    cut_tail(hallq.db, uow_hall_id(hallq), keep=checkpoint.entries - 1)  # the pause and resume gone
+    kind, text = chain_and_anchor()["anchor"]
+    assert kind == "broken" and "条之后的记录缺失：" in text and f"记录了 {checkpoint.entries} 条记录" in text
+
+    # A checkpoint written with another key (the intruder's) to match the shortened chain.
+    Anchoring(hallq.db, hallq.hall_code, b"k" * 32, hallq.settings.audit_anchors_file()).write("command")
+    kind, text = chain_and_anchor()["anchor"]
+    assert kind == "broken" and "最新检查点的签名无效" in text
+
+
+def uow_hall_id(hallq) -> int:
+    with hallq.db.read() as uow:
+        return uow.session.scalar(select(Hall.id))

@@ -13,6 +13,7 @@ from queue_core.calling import call_next
 from queue_core.models import AuditEntry
 from queue_core.ticketing import issue_ticket
 from tests.core.helpers import issue, open_windows
+from tests.tampering import tampering
 
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
@@ -62,13 +63,13 @@ def test_verify_finds_the_first_edited_or_deleted_entry(db, hall):
     ids = [e.id for e in entries(db, hall)]
     assert (verdict.entries, verdict.broken) == (5, None) and verdict.last_hash == entries(db, hall)[-1].hash
 
-    with db.write() as uow:  # someone changes who did the third
+    with tampering(db) as uow:  # someone changes who did the third
         uow.session.execute(update(AuditEntry).where(AuditEntry.id == ids[2]).values(actor_id="clerk9"))
     with db.read() as uow:
         verdict = audit.verify(uow, hall.id)
     assert (verdict.broken.id, verdict.entries) == (ids[2], 2) and "edited" in verdict.problem
 
-    with db.write() as uow:  # ...and then removes it instead
+    with tampering(db) as uow:  # ...and then removes it instead
         uow.session.execute(delete(AuditEntry).where(AuditEntry.id == ids[2]))
     with db.read() as uow:
         verdict = audit.verify(uow, hall.id)

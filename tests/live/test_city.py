@@ -192,4 +192,6 @@ def test_the_city_dashboard_lists_both_halls_and_follows_a_ticket_of_hall_b(city
     ok(b, "POST", "/tickets", "K1", json={"queue": "C"})
     expect(row_b.get_by_test_id("waiting")).to_have_text(str(waiting_b + 1))
     expect(row_b.get_by_test_id("longest")).not_to_have_text("—")
+    # When hall B's server last signed its audit trail's head (it does as it starts).
+    expect(row_b.get_by_test_id("anchored")).to_have_text(re.compile(r"\d{1,2}:\d{2}"))
     expect(row_a.get_by_test_id("waiting")).to_have_text(waiting_a)

@@ -1,6 +1,7 @@
 """The manager's report page and audit trail in Chromium against a real `hallq serve`: the page's
 table is the API's JSON, its charts are drawn, its CSV and XLSX downloads say the same; the
-audit page lists what a clerk did, from where, and says the chain holds; clerks are refused.
+audit page lists what a clerk did, from where, and says the chain holds and agrees with the
+server's signed checkpoint; clerks are refused.
 
 Window 12 (queue G), its keypad P12 and the clerk reports_clerk are this module's: the live hall
 is shared with the other modules, so the comparisons are about window 12's row."""
@@ -138,6 +139,10 @@ def test_the_audit_page_lists_the_clerks_actions_and_the_chain_holds(hall, page)
     live = hall
     log_in(page, live.url, f"/manager/audit?actor={CLERK}")
     expect(page.get_by_test_id("chain")).to_have_class(re.compile(r"\bholds\b"))
+    # The server signed the chain's head as it started: the newest checkpoint agrees with it.
+    anchor = page.get_by_test_id("anchor")
+    expect(anchor).to_have_class(re.compile(r"\bholds\b"))
+    expect(anchor).to_contain_text("哈希链与之一致")
     entries = page.get_by_test_id("audit").locator("tbody tr")
     # Sign-in, three calls, starts and finishes, the sign-out: newest first.
     expect(entries).to_have_count(1 + 3 * 3 + 1)

@@ -2,7 +2,7 @@
 holding personal data (queue_core.retention)
 
 Revision ID: 2f6b9c1d7e30
-Revises: 8d4e3f2a1b69
+Revises: 9e5f4a3b2c7d
 Create Date: 2026-12-06 15:30:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "2f6b9c1d7e30"
-down_revision = "8d4e3f2a1b69"
+down_revision = "9e5f4a3b2c7d"
 branch_labels = None
 depends_on = None
 
