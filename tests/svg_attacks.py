@@ -28,8 +28,10 @@ class Attack:
         added = self.added.replace("{evil}", evil).replace("{run}", RUN.replace("{evil}", evil))
         if added.startswith("<svg"):
             return DEMO_PLAN.replace("<svg", added, 1)
-        if added.startswith("<!"):  # a DOCTYPE, and the entity it declares used
+        if added.startswith("<!") and "ENTITY" in added:  # a DOCTYPE, and the entity it declares used
             return added + DEMO_PLAN.replace("<title", "<title>&xx;</title><title", 1)
+        if added.startswith("<!"):
+            return added + DEMO_PLAN.replace("<rect", f'<rect id="bait" {BAIT}/><rect', 1)
         if added.startswith("<?"):
             return added + DEMO_PLAN
         return DEMO_PLAN.replace("</svg>", added + "</svg>")
@@ -152,6 +154,11 @@ ATTACKS = [
     ),
     Attack(
         "stylesheet-pi", '<?xml-stylesheet type="text/css" href="{evil}/pi.css"?>', ("<?xml-stylesheet?>",)
+    ),
+    Attack(
+        "dtd-default-attribute",
+        '<!DOCTYPE svg [<!ATTLIST rect onclick CDATA "{run}"><!ATTLIST svg onload CDATA "{run}">]>',
+        ("<rect onclick>", "<svg onload>"),
     ),
     Attack(
         "billion-laughs",

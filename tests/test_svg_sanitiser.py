@@ -107,6 +107,7 @@ def test_lit_windows_and_the_kiosks_style_are_drawn_into_a_copy():
     ("data", "problem"),
     [
         (b"<svg xmlns='http://www.w3.org/2000/svg'>", "plan.svg: not well-formed SVG: no element found"),
+        (b"<?xml version='1.0' encoding='x-evil'?><svg/>", "plan.svg: not well-formed SVG: unknown encoding: x-evil"),
         (b"<svg><rect/></svg>", "plan.svg: the root element is not <svg> in the SVG namespace; it is <svg>"),
         (b"<html xmlns='http://www.w3.org/1999/xhtml'/>", "plan.svg: the root element is not <svg> in the SVG namespace; it is <html:html>"),
         (DEMO_PLAN.replace('id="window-16"', 'id="window-61"').encode(), 'plan.svg: id="window-61": the hall has no window 61'),

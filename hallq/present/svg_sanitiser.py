@@ -134,7 +134,7 @@ def sanitise(data: bytes) -> CleanPlan:
         source = parser.close()
     except DefusedXmlException as exc:
         raise PlanRefused("entities", type(exc).__name__) from exc
-    except ET.ParseError as exc:
+    except (ET.ParseError, LookupError) as exc:  # LookupError: an encoding Python does not know
         raise PlanRefused("not_xml", str(exc)) from exc
     if source.tag != f"{{{SVG}}}svg":
         raise PlanRefused("not_svg", _name(source.tag))
