@@ -25,7 +25,7 @@ from queue_core.numbering import service_day
 from queue_core.setup import import_items, sync_hall
 
 from . import personal_data
-from .config_files import ConfigError, load_catalog, load_config, load_hall
+from .config_files import ConfigError, load_catalog, load_config, load_hall, map_removals
 from .faults import problem
 from .settings import Settings, load_settings
 
@@ -83,6 +83,8 @@ def check_config(directory: Path | None) -> None:
         f"{directory}: OK: {hall.hall.name}, {len(hall.departments)} departments, {len(hall.queues)} queues, "
         f"{len(hall.windows)} windows, {len(hall.kiosks)} kiosks, {len(items)} service items"
     )
+    for note in map_removals(directory, hall):  # the kiosks show the plan without these
+        click.echo(note)
 
 
 def initialise(settings: Settings, *, keep_administered: bool = False) -> Database:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,10 @@ from printer_driver.fonts import FontMissing, find_cjk_font
 from printer_driver.layout import DEFAULT_LAYOUT, LayoutError, load_layout
 from queue_core.spec import HallSpec, ItemSpec
 
+from .i18n import _n
+from .present.hall_map import REASONS
 from .present.spreadsheet import csv_cell, from_csv_cell, xlsx_as_text
+from .present.svg_sanitiser import PlanRefused, sanitise
 
 HALL_FILE = "hall.toml"
 
@@ -121,48 +125,51 @@ def printing_problems(spec: HallSpec, config_dir: Path) -> list[str]:
     return problems
 
 
-# What a floor plan may not contain: it is inlined into the kiosk's page.
-_ACTIVE_SVG = {"script", "foreignObject", "iframe", "object", "embed"}
-
-
 def map_problems(path: Path, windows: set[int]) -> list[str]:
-    """The floor plan must be a plain SVG whose window shapes name real windows."""
+    """The floor plan must be an SVG drawing whose window shapes name real windows."""
     if not path.is_file():
         return [f"{HALL_FILE}: [hall]: map: {path.name} not found in the config folder"]
     return svg_problems(path.name, path.read_bytes(), windows)
 
 
-def svg_problems(name: str, data: bytes, windows: set[int]) -> list[str]:
-    """The checks of map_problems on a floor plan's bytes (a file uploaded in the browser)."""
-    import xml.etree.ElementTree as ET
-
+def svg_problems(
+    name: str, data: bytes, windows: set[int], translate: Callable[[str], str] = str
+) -> list[str]:
+    """Why a floor plan cannot be taken (check-config's, in English, and an upload's, in the
+    manager's language with translate=gettext). Scripts and the like are no reason: the kiosks
+    show the plan as hallq.present.svg_sanitiser rebuilds it, without them (map_removals)."""
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        return [f"{name}: not well-formed SVG: {exc}"]
-    if root.tag.rsplit("}", 1)[-1] != "svg":
-        return [f"{name}: the root element is not <svg>"]
+        plan = sanitise(data)
+    except PlanRefused as exc:
+        return [translate(PLAN_REFUSALS[exc.reason]) % {"name": name, "detail": exc.detail}]
     problems = []
-    for element in root.iter():
-        tag = element.tag.rsplit("}", 1)[-1]
-        if tag in _ACTIVE_SVG:
-            problems.append(f"{name}: <{tag}> is not allowed in a floor plan")
-        problems += [
-            f"{name}: <{tag} {a}=…>: event handlers are not allowed"
-            for a in element.attrib
-            if a.lower().startswith("on")
-        ]
-        problems += [
-            f"{name}: <{tag}>: links to scripts are not allowed"
-            for v in element.attrib.values()
-            if "javascript:" in v.lower()
-        ]
-        ident = element.get("id", "")
+    for ident in sorted(plan.ids):
         if ident.startswith("window-"):
             number = ident.removeprefix("window-")
             if not number.isdigit() or int(number) not in windows:
-                problems.append(f'{name}: id="{ident}": the hall has no window {number}')
+                problems.append(
+                    translate(_n('%(name)s: id="%(id)s": the hall has no window %(number)s'))
+                    % {"name": name, "id": ident, "number": number}
+                )
     return problems
+
+
+PLAN_REFUSALS = {
+    "not_xml": _n("%(name)s: not well-formed SVG: %(detail)s"),
+    "entities": _n("%(name)s: XML entities and external references are not allowed (%(detail)s)"),
+    "not_svg": _n("%(name)s: the root element is not <svg> in the SVG namespace; it is <%(detail)s>"),
+}
+
+
+def map_removals(config_dir: Path, spec: HallSpec) -> list[str]:
+    """What the kiosks leave out of the config folder's floor plan, for `hallq check-config`."""
+    if not spec.hall.map:
+        return []
+    path = Path(config_dir) / spec.hall.map
+    return [
+        f"{path.name}: left out {r.what}" + (f" ×{r.count}" if r.count > 1 else "") + f": {REASONS[r.kind]}"
+        for r in sanitise(path.read_bytes()).removed
+    ]
 
 
 def _where(data: dict[str, Any], loc: tuple[int | str, ...]) -> str:

@@ -3,8 +3,8 @@ hall's own scripts and styles and talks only to its own server, no MIME sniffing
 to other sites, no framing, and HSTS where the hall is served over HTTPS.
 
 The pages are made for it: no inline script (a page's data is a <script type="application/json">,
-which is never run) and no inline style; the kiosk's floor plan is parsed by DOMParser and
-imported, so a <style> or a script in an uploaded plan does nothing either."""
+which is never run) and no inline style. The floor plan (/kiosk/map.svg) is an image with a
+stricter policy of its own: kiosk/views.py."""
 
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ STRINGS = {
     "fee_basis": _n("Basis of the fees"),
     "authority": _n("Window's authority"),
     "windows": _n("Windows that handle it"),
+    "floor_plan": _n("Floor plan with these windows lit"),
     "applicant": _n("For"),
     "your_number": _n("Your number"),
     "queue": _n("Service"),

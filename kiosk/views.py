@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from flask import Response, abort, render_template, request, url_for
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from evaluation.strings import rating_strings_for
 from hallq.present import API_PREFIX
 from hallq.present.catalog import departments_out, topics_out
-from hallq.present.hall_map import floor_plan
+from hallq.present.hall_map import clean_floor_plan, lit_plan
 from hallq.present.qr import qr_svg
 from hallq.present.tickets import ticket_out
 from hallq.state import current_hall, state
@@ -23,6 +24,11 @@ from .strings import strings_for
 
 IDLE_SECONDS = 60  # back to the home screen after this long without a touch
 NOTICE_SECONDS = 8  # each notice of the idle slideshow
+PLAN_STYLE = (Path(__file__).parent / "static" / "hall-map.css").read_text(encoding="utf-8")
+# The plan opened on its own (not as an <img>) is a document of its own: it may draw with its
+# own inline style and nothing else. No script runs in it, it fetches nothing (default-src
+# 'none'), and `sandbox` gives it an origin of its own, away from the hall's cookies and storage.
+PLAN_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'"
 
 
 @bp.get("/kiosk/<kiosk_id>")
@@ -51,14 +57,22 @@ def kiosk(kiosk_id: str) -> Any:
 
 @bp.get("/kiosk/map.svg")
 def hall_map() -> Response:
-    """The floor plan: uploaded by a manager or the config folder's (both checked: no scripts in
-    it). Revalidated on every fetch: a kiosk asks again after each idle return."""
+    """The floor plan as hallq.present.svg_sanitiser rebuilt it, with the kiosk's stylesheet
+    and the windows in ?lit=4,16 lit. Revalidated on every fetch: a manager may replace it.
+
+    The kiosk (and the manager's page) show it as an <img>, not inlined and not in a frame: an
+    image runs no script, fetches nothing and is reached by no stylesheet of the page, so even
+    something the sanitiser let through could not re-base, restyle or navigate the kiosk. The
+    lit windows are therefore drawn here, into the image, rather than by the page."""
     with state().db.read() as uow:
-        plan = floor_plan(current_hall(uow), state().map_file)
+        plan = clean_floor_plan(current_hall(uow), state().map_file)
     if plan is None:
         abort(404)
-    response = Response(plan, mimetype="image/svg+xml", headers={"Cache-Control": "no-cache"})
-    response.set_etag(hashlib.sha256(plan).hexdigest())
+    lit = {int(n) for n in request.args.get("lit", "").split(",") if n.isdigit()}
+    svg = lit_plan(plan, lit, PLAN_STYLE)
+    headers = {"Cache-Control": "no-cache", "Content-Security-Policy": PLAN_POLICY}
+    response = Response(svg, mimetype="image/svg+xml", headers=headers)
+    response.set_etag(hashlib.sha256(svg).hexdigest())
     return response.make_conditional(request)
 
 

@@ -5,6 +5,7 @@ database so that every process and host shows the same plan. `hallq init` goes b
 from __future__ import annotations
 
 from flask import request
+from flask_babel import gettext
 
 from queue_core.errors import Invalid
 from queue_core.halls import windows_of
@@ -27,12 +28,13 @@ MAX_MAP_BYTES = 2 * 2**20
     roles=MANAGERS,
     responses={
         200: ("The plan is the kiosks' now: which windows it draws", HallMapOut),
-        422: ("Not a plain SVG, or a window shape names no window: `problems` lists each", None),
+        422: ("Not an SVG drawing, or a window shape names no window: `problems` lists each", None),
     },
 )
 def put_hall_map() -> HallMapOut:
-    """A plain SVG (no scripts, event handlers or embedded documents: the kiosk inlines it)
-    whose window shapes have id="window-N" for the hall's windows."""
+    """An SVG whose window shapes have id="window-N" for the hall's windows. It is kept as sent;
+    the kiosks show it without scripts, event handlers, styles, links out and anything else not
+    on hallq.present.svg_sanitiser's lists, and `removed` names what that leaves out."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise Invalid("send the floor plan as the multipart field 'file'")
@@ -41,11 +43,12 @@ def put_hall_map() -> HallMapOut:
         raise Invalid(f"{upload.filename}: larger than {MAX_MAP_BYTES // 2**20} MB")
     with state().db.write() as uow:
         hall = current_hall(uow)
-        problems = svg_problems(upload.filename, data, {w.number for w in windows_of(uow, hall.id)})
+        windows = {w.number for w in windows_of(uow, hall.id)}
+        problems = svg_problems(upload.filename, data, windows, translate=gettext)
         try:
             text = data.decode()
         except UnicodeDecodeError:
-            problems.append(f"{upload.filename}: not UTF-8 text")
+            problems.append(gettext("%(name)s: not UTF-8 text", name=upload.filename))
         if problems:
             raise Invalid(f"{upload.filename}: not taken, {len(problems)} problem(s)", problems=problems)
         hall.map_svg = text

@@ -1,10 +1,13 @@
 """The hall's floor plan (the kiosk shows it with an item's windows lit): the one a manager
-uploaded, kept with the hall in the database, else the config folder's `map` file."""
+uploaded, kept with the hall in the database as sent, else the config folder's `map` file. Either
+is shown only as hallq.present.svg_sanitiser rebuilds it, and the page says what that left out."""
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 from pydantic import BaseModel, Field
 
@@ -12,28 +15,81 @@ from queue_core import UnitOfWork
 from queue_core.halls import windows_of
 from queue_core.models import Hall
 
+from ..i18n import _n
+from .svg_sanitiser import CleanPlan, PlanRefused, sanitise
+
+WINDOW_ID = re.compile(r"window-(\d+)")
+# Why each kind of thing was left out (hallq.present.svg_sanitiser.Removal.kind), in words for
+# the manager's page; the API answers them in English, the page translates them.
+REASONS = {
+    "element": _n("element not kept: a plan keeps only shapes, text, groups, gradients, clips and filters"),
+    "attribute": _n(
+        "attribute not kept: event handlers, other namespaces and unknown attributes are left out"
+    ),
+    "link": _n("link not kept: a plan may link only to a part of itself (#id)"),
+    "value": _n("value not kept: it could load or run something"),
+}
+
+
+class RemovalOut(BaseModel):
+    what: str = Field(description="The element, attribute or style left out, e.g. <script> or <rect onclick>")
+    count: int = Field(description="How many times the plan has it")
+    reason: str = Field(description="Why it is not shown")
+
 
 class HallMapOut(BaseModel):
     source: str = Field(description="uploaded (in the browser), config (the config folder's file) or none")
     drawn: list[int] = Field(description='Windows the plan has a shape for (id="window-N")')
     missing: list[int] = Field(description="Windows of the hall the plan has no shape for")
+    removed: list[RemovalOut] = Field(
+        description="What the kiosks leave out of the plan, as unsafe or unknown"
+    )
 
 
 def floor_plan(hall: Hall, config_map: Path | None) -> bytes | None:
-    """The plan the kiosks show: the uploaded one, else the config folder's file
-    (`config_map`, hallq.state's HallqState.map_file), else none."""
+    """The plan as sent: the uploaded one, else the config folder's file (`config_map`,
+    hallq.state's HallqState.map_file), else none."""
     if hall.map_svg is not None:
         return hall.map_svg.encode()
     return config_map.read_bytes() if config_map else None
 
 
-def map_out(uow: UnitOfWork, hall: Hall, config_map: Path | None) -> HallMapOut:
+def clean_floor_plan(hall: Hall, config_map: Path | None) -> CleanPlan | None:
+    """The plan the kiosks show; None when there is none or it is no drawing (a config file
+    broken since `hallq check-config` passed it)."""
     plan = floor_plan(hall, config_map)
-    drawn = {int(n) for n in re.findall(rb'id="window-(\d+)"', plan or b"")}
+    try:
+        return None if plan is None else sanitise(plan)
+    except PlanRefused:
+        return None
+
+
+def drawn_windows(plan: CleanPlan) -> set[int]:
+    return {int(m[1]) for ident in plan.ids if (m := WINDOW_ID.fullmatch(ident))}
+
+
+def lit_plan(plan: CleanPlan, lit: set[int], style: str) -> bytes:
+    """The plan drawn with the kiosk's own stylesheet and these windows' shapes in class "lit"."""
+    root = copy.deepcopy(plan.root)
+    sheet = ET.Element("style")
+    sheet.text = style
+    root.insert(0, sheet)
+    for element in root.iter():
+        if (m := WINDOW_ID.fullmatch(element.get("id", ""))) and int(m[1]) in lit:
+            element.set("class", f"{element.get('class', '')} lit".strip())
+    return plan.serialised(root)
+
+
+def map_out(uow: UnitOfWork, hall: Hall, config_map: Path | None) -> HallMapOut:
+    plan = clean_floor_plan(hall, config_map)
+    drawn = drawn_windows(plan) if plan else set()
     numbers = [w.number for w in windows_of(uow, hall.id)]
     source = "none" if plan is None else "uploaded" if hall.map_svg is not None else "config"
     return HallMapOut(
         source=source,
         drawn=[n for n in numbers if n in drawn],
         missing=[n for n in numbers if n not in drawn],
+        removed=[RemovalOut(what=r.what, count=r.count, reason=REASONS[r.kind]) for r in plan.removed]
+        if plan
+        else [],
     )

@@ -214,23 +214,16 @@ async function openItem(id) {
   show(() => itemScreen(item));
 }
 
-// The floor plan with these windows lit. It is the hall's own file (check-config refuses
-// scripts in it); DOMParser's scripts never run, and the nodes are imported, not parsed as HTML.
-let mapDocument = null;
+// The floor plan with these windows lit, drawn by the server (kiosk/views.py hall_map) as an
+// image: nothing in a plan can run, fetch or restyle the kiosk from inside an <img>. A new
+// visit asks for it again (a manager may have replaced it): a page may reuse an image by address.
+let planVisit = 0;
 function hallMap(windows) {
   if (!setup.map) return null;
-  const holder = el("div", { class: "hall-map", "data-testid": "map" });
-  const draw = () => {
-    const svg = document.importNode(mapDocument.documentElement, true);
-    for (const w of windows) svg.querySelector(`#window-${w.number}`)?.classList.add("lit");
-    holder.replaceChildren(svg);
-  };
-  if (mapDocument) draw();
-  else fetch(setup.map).then((r) => r.text()).then((text) => {
-    mapDocument = new DOMParser().parseFromString(text, "image/svg+xml");
-    draw();
-  });
-  return holder;
+  const lit = windows.map((w) => w.number).join(",");
+  const plan = el("img", { src: `${setup.map}?lit=${lit}&visit=${planVisit}`, alt: t("floor_plan") });
+  plan.addEventListener("error", () => plan.remove()); // a plan broken since the page loaded
+  return el("div", { class: "hall-map", "data-testid": "map" }, plan);
 }
 
 function section(title, ...content) {
@@ -568,7 +561,7 @@ function resetIdle() {
   state.idleTimer = setTimeout(() => {
     document.documentElement.classList.remove("elderly");
     if (state.lang !== "zh") setLanguage("zh");
-    mapDocument = null; // the next item asks for the plan again: a manager may have replaced it
+    planVisit += 1;
     goHome();
     notices.hidden = false;
     showNotice(0);

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 import requests
+from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
@@ -70,6 +73,12 @@ def open_item(page, department: str, item_text: str) -> None:
     page.wait_for_selector(".detail", timeout=TIMEOUT)
 
 
+def gold_pixels(png: bytes) -> int:
+    """Pixels of a lit window (#f4c542, pulsing down to 55 % over the plan's near-white floor)."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    return sum(1 for r, g, b in image.get_flattened_data() if r > 230 and g > 180 and b < 160)
+
+
 def waiting_in(live: LiveHall, queue: str) -> int:
     return next(q["waiting"] for q in live.api("GET", "/queues").json() if q["code"] == queue)
 
@@ -87,9 +96,12 @@ def test_browse_by_department_and_read_the_eight_disclosures(kiosk, live):
     assert kiosk.locator(".checklist li").all_inner_texts() == item["materials"]
     assert kiosk.locator(".steps li").count() == len(item["procedure"])
     assert "4号婚姻登记窗口" in kiosk.locator(".section", has_text="办理窗口").inner_text()
-    kiosk.wait_for_selector(".hall-map svg", timeout=TIMEOUT)
-    lit = kiosk.locator(".hall-map .window.lit").evaluate_all("nodes => nodes.map((n) => n.id)")
-    assert lit == ["window-4", "window-16"]  # where to go, lit on the floor plan
+    plan = kiosk.locator(".hall-map img")
+    assert loaded_image_width(plan) > 0
+    served = ET.fromstring(requests.get(plan.evaluate("img => img.src"), timeout=10).content)
+    lit = [e.get("id") for e in served.iter() if "lit" in e.get("class", "").split()]
+    assert lit == ["window-4", "window-16"]  # where to go, lit on the floor plan...
+    assert gold_pixels(plan.screenshot()) > 2000  # ...in the kiosk's gold, drawn inside the image
     kiosk.locator('[data-action="back"]').tap()
     kiosk.wait_for_selector(".list .item", timeout=TIMEOUT)  # back to the department's list
     assert "内地居民婚姻登记（结婚登记）" in kiosk.locator(".list .item .name").all_inner_texts()
