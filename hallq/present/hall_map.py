@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -68,8 +70,16 @@ def drawn_windows(plan: CleanPlan) -> set[int]:
     return {int(m[1]) for ident in plan.ids if (m := WINDOW_ID.fullmatch(ident))}
 
 
-def lit_plan(plan: CleanPlan, lit: set[int], style: str) -> bytes:
-    """The plan drawn with the kiosk's own stylesheet and these windows' shapes in class "lit"."""
+def lit_plan(plan: CleanPlan, lit: Iterable[int], style: str) -> bytes:
+    """The plan drawn with the kiosk's own stylesheet and these windows' shapes in class "lit"
+    (numbers it has no shape for change nothing)."""
+    return _drawn_lit(plan, frozenset(lit) & frozenset(drawn_windows(plan)), style)
+
+
+# The kiosks ask for the same few drawings over and over (one per item's set of windows), and
+# a plan near the upload limit takes half a second to draw: each set is drawn once.
+@lru_cache(maxsize=64)
+def _drawn_lit(plan: CleanPlan, lit: frozenset[int], style: str) -> bytes:
     root = copy.deepcopy(plan.root)
     sheet = ET.Element("style")
     sheet.text = style
