@@ -175,17 +175,35 @@ def user() -> None:
 @click.option("--name", default=None, help="Full name shown on the window board (default: USERNAME)")
 @click.option("--badge", default="", help="Badge number (工号)")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
-def user_add(username: str, role: str, name: str | None, badge: str, password_stdin: bool) -> None:
+@click.option(
+    "--force-change",
+    is_flag=True,
+    help="The owner must choose a new password at their next login (you are giving them this one)",
+)
+def user_add(
+    username: str, role: str, name: str | None, badge: str, password_stdin: bool, force_change: bool
+) -> None:
     """Add a clerk, guide, manager, admin, supervisor or city supervisor (city: reads every hall
-    of the database on /city/), or reset their password and details."""
+    of the database on /city/), or reset their password and details. A reset ends the account's
+    sessions and tokens' cached logins.
+
+    Unlike an account made in the manager pages, one made here need not change its password:
+    this command is how the hall's IT makes the first admin, often their own, and resets on the
+    server the accounts nobody else may reset. Give --force-change when handing the password to
+    someone else."""
+    from queue_core import passwords
+
     from .auth import hash_password
+    from .revocation import announce_staff_change
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        raise click.ClickException("the password must have at least 8 characters")
+    try:
+        passwords.require_strong(password, username)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
     settings = _settings()
     database = _require_initialised(settings)
     with database.write() as uow:
@@ -196,8 +214,13 @@ def user_add(username: str, role: str, name: str | None, badge: str, password_st
         if staff.hall_id not in (None, hall.id):  # usernames are unique across a city's halls
             raise click.ClickException(f'the username "{username}" is taken in another hall')
         staff.hall_id, staff.name, staff.badge, staff.role = hall.id, name or username, badge, role
-        staff.password_hash = hash_password(password)
+        accounts.give_password(staff, hash_password(password), to_be_changed=force_change)
+        if staff.id is not None:
+            accounts.end_sessions(staff)  # a reset: nobody goes on with the old password
         uow.session.add(staff)
+        uow.session.flush()
+        staff_id = staff.id
+    announce_staff_change(settings, staff_id)
     click.echo(f"{role} {username} saved")
 
 
