@@ -249,7 +249,10 @@ class LiveServer:
     def _logged_in(self, cookie: str) -> Any:
         environ = EnvironBuilder(path="/socket.io/", headers={"Cookie": cookie}).get_environ()
         with self.app.request_context(environ):
-            return current_user._get_current_object() if current_user.is_authenticated else None
+            # A session left idle too long loads as nobody (hallq.auth); one whose password
+            # must first be changed reaches only that page, and no socket either.
+            user = current_user._get_current_object()
+            return user if user.is_authenticated and not user.must_change_password else None
 
     def _log_refusal(self, address: str) -> None:
         now = time.monotonic()

@@ -13,7 +13,15 @@ from sqlalchemy import select, text
 from queue_core.models import Role, Staff
 from queue_core.passwords import Weakness, weaknesses
 from queue_core.spec import AccountSpec
-from tests.conftest import Api, app_settings, initialise_database, new_postgres_database, staff_by_username
+from tests.api.test_alarms_api import dashboard_client
+from tests.conftest import (
+    Api,
+    SocketClient,
+    app_settings,
+    initialise_database,
+    new_postgres_database,
+    staff_by_username,
+)
 from tests.test_cli import hallq  # noqa: F401 - the fixture, for `hallq user add`
 
 REDIS_URL = os.environ.get("HALLQ_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -190,6 +198,27 @@ def test_a_change_sent_from_a_page_is_activity_and_the_limit_is_the_halls(app, a
     # Devices and other systems with tokens never time out.
     clock.advance(hours=3)
     assert api.get("/windows/1/panel", "clerk1").status_code == 200
+
+
+def test_a_socket_opened_with_an_idle_session_or_before_the_password_is_changed_is_nobodys(
+    app, api, clock, served
+):
+    app.config["WTF_CSRF_ENABLED"] = False
+    assert dashboard_client(app, served, "manager").subscribe({"dashboard": True})["ok"] is True
+    body = {"name": "经理", "role": "manager", "password": "Given-by-admin-1"}
+    assert api.request("PUT", "/staff/boss2", "admin", body).status_code == 200
+    forced = app.test_client()
+    assert (
+        forced.post("/login", data={"username": "boss2", "password": "Given-by-admin-1"}).status_code == 302
+    )
+    cookie = f"session={forced.get_cookie('session').value}"
+    assert SocketClient(served, cookie=cookie).subscribe({"dashboard": True})["ok"] is False
+
+    idle = app.test_client()
+    assert idle.post("/login", data={"username": "manager", "password": "password-123"}).status_code == 302
+    cookie = f"session={idle.get_cookie('session').value}"
+    clock.advance(minutes=31)
+    assert SocketClient(served, cookie=cookie).subscribe({"dashboard": True})["ok"] is False
 
 
 # -- revocation across processes ----------------------------------------------------------------
