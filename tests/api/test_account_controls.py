@@ -184,6 +184,21 @@ def test_a_staff_page_left_idle_asks_for_the_login_again_and_returns(app, clock)
     assert manager.get("/manager/").status_code == 200
 
 
+def test_the_idle_limit_is_checked_with_the_halls_configuration(hallq):  # noqa: F811
+    hall_toml = hallq.config / "hall.toml"
+    hall_toml.write_text(
+        hall_toml.read_text(encoding="utf-8") + "\n[accounts]\nidle_minutes = 0\n", encoding="utf-8"
+    )
+    assert "hall.toml: accounts: idle_minutes: Input should be greater than or equal to 1" in hallq(
+        "check-config", ok=False
+    )
+    hall_toml.write_text(
+        hall_toml.read_text(encoding="utf-8").replace("idle_minutes = 0", "idle_minutes = 15"),
+        encoding="utf-8",
+    )
+    assert "OK:" in hallq("check-config")
+
+
 def test_a_change_sent_from_a_page_is_activity_and_the_limit_is_the_halls(app, api, clock):
     clerk = logged_in(app, "clerk1")
     csrf = {"X-CSRFToken": form_token(clerk, "/password")}
