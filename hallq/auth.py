@@ -259,7 +259,7 @@ def _log_in(user: StaffUser) -> None:
 
 
 # While its password must be changed, a session reaches nothing but these.
-WHILE_PASSWORD_MUST_CHANGE = ("auth.change_password", "auth.logout", "auth.set_language", "static")
+WHILE_PASSWORD_MUST_CHANGE = ("auth.change_password", "auth.logout", "auth.set_language")
 
 
 @bp.before_app_request
@@ -271,6 +271,8 @@ def _session_rules() -> Any:
     Bearer tokens are not held back: a token is not the password, and is held by another
     system acting for the person, which has no password to change; the admin who set the
     password could issue a token for the account anyway (queue_core.accounts.may_act_for)."""
+    if (request.endpoint or "").endswith("static"):
+        return None  # a page's styles and scripts: neither activity nor worth a look-up
     if not current_user.is_authenticated or current_user.via_token:
         return None
     if current_user.must_change_password and request.endpoint not in WHILE_PASSWORD_MUST_CHANGE:

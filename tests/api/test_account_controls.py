@@ -314,3 +314,30 @@ def test_a_revoked_token_and_a_deactivated_account_are_refused_by_the_other_proc
     print(f"deactivated account's token refused by the other process after {took * 1000:.0f} ms")
     with second.app.extensions["hallq"].db.read() as uow:
         assert uow.session.scalar(select(Staff.active).where(Staff.username == "clerk1")) is False
+
+
+def test_an_account_changed_with_hallq_user_add_is_seen_by_the_serving_processes_within_a_second(
+    two_processes, tmp_path
+):
+    from click.testing import CliRunner
+
+    from hallq.cli import main
+
+    first, second = (Api(app) for app in two_processes)
+    second.tokens["clerk1"] = first.token("clerk1")
+    assert second.get("/staff", "clerk1").status_code == 403  # a clerk, cached so
+    settings = second.app.extensions["hallq"].settings
+    env = {
+        "DATABASE_URL": settings.DATABASE_URL,
+        "SOCKETIO_MESSAGE_QUEUE": settings.SOCKETIO_MESSAGE_QUEUE,
+        "HALLQ_CONFIG": str(settings.HALLQ_CONFIG),
+        "HALLQ_INSTANCE": str(tmp_path / "cli"),
+        "SECRET_KEY": "test-secret",
+    }
+    args = ["user", "add", "clerk1", "--role", "manager", "--password-stdin"]
+    done = CliRunner().invoke(main, args, input="Promoted-now-1\n", env=env)
+    assert done.exit_code == 0, done.output
+    start = time.monotonic()
+    while second.get("/staff", "clerk1").status_code != 200:
+        assert time.monotonic() - start < 1.0, "the second process still has clerk1 as a clerk"
+        time.sleep(0.01)
