@@ -395,24 +395,34 @@ def change_password() -> Any:
         if form.new.data == form.current.data:
             form.new.errors = [*form.new.errors, _l("The new password must differ from the current one.")]
         elif not weaknesses:
-            with state().db.write() as uow:
+            with state().db.read() as uow:
                 staff = uow.session.get_one(Staff, current_user.id)
-                if check_password_hash(staff.password_hash, form.current.data or ""):
-                    staff = accounts.set_password(
-                        uow, current_hall(uow), staff, staff.username, hash_password(form.new.data or "")
-                    )
-                    user: StaffUser | None = _staff_user(staff)
-                else:
-                    user = None
-            if user is not None:
-                state().revocations.staff_changed(user.id)
-                _log_in(user)  # the session, under the account's new session version
+                right = check_password_hash(staff.password_hash, form.current.data or "")
+            if right:
+                _log_in(_new_own_password(form.new.data or ""))  # under the new session version
                 flash(_l("Your password has been changed."), "ok")
                 return redirect(_local(request.args.get("next", "")) or url_for("pages.index"))
+            # Guessing the password with a session left open counts as guessing it at the login.
             _count_failure(current_user.username)
+            _audit_password_refused()
             form.current.errors = [*form.current.errors, _l("The current password is wrong.")]
     status = 200 if request.method == "GET" else 422
     return render_template("password.html", form=form, weaknesses=weaknesses, **_RULE), status
+
+
+def _new_own_password(password: str) -> StaffUser:
+    with state().db.write() as uow:
+        staff = uow.session.get_one(Staff, current_user.id)
+        accounts.set_password(uow, current_hall(uow), staff, staff.username, hash_password(password))
+        user = _staff_user(staff)
+    state().revocations.staff_changed(user.id)
+    return user
+
+
+def _audit_password_refused() -> None:
+    from .acting import actor_for
+
+    audit.write_entry(state().db, actor_for(current_user), {"result": "wrong_current_password"})
 
 
 def end_every_session(staff_id: int, actor: audit.Actor) -> None:

@@ -10,7 +10,7 @@ import time
 import pytest
 from sqlalchemy import select, text
 
-from queue_core.models import Role, Staff
+from queue_core.models import AuditEntry, Role, Staff
 from queue_core.passwords import Weakness, weaknesses
 from queue_core.spec import AccountSpec
 from tests.api.test_alarms_api import dashboard_client
@@ -121,6 +121,14 @@ def test_an_account_made_by_a_manager_reaches_only_the_change_password_page_unti
     assert clerk.get("/api/v1/windows/1/panel").status_code == 200  # this session goes on
     assert other_copy.get("/api/v1/windows/1/panel").status_code == 401  # the other one ended
     assert logged_in(app, "newclerk", "Mine-and-only-1").get("/api/v1/windows/1/panel").status_code == 200
+    with app.extensions["hallq"].db.read() as uow:
+        trail = uow.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "auth.change_password", AuditEntry.actor_id == "newclerk"
+            )
+        ).all()
+    assert [entry.detail.get("result") for entry in trail] == ["wrong_current_password", None]
+    assert "password_hash" not in str(trail[1].detail) and "Mine-and-only-1" not in str(trail[1].detail)
 
     # An admin's reset gives the account a password someone else knows: changed again.
     assert (
