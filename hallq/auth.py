@@ -42,6 +42,7 @@ from .acting import hall_id
 from .extensions import login_manager
 from .i18n import LOCALES
 from .present import API_PREFIX
+from .revocation import CLOSES_SESSIONS
 from .state import current_hall, state
 
 bp = Blueprint("auth", __name__)
@@ -104,7 +105,7 @@ def new_token(
     uow.session.add(
         ApiToken(
             hall_id=hall_id,
-            token_hash=_digest(token),
+            token_hash=token_digest(token),
             staff_id=staff.id if staff else None,
             device_kind=kind,
             device_id=device_id,
@@ -129,7 +130,8 @@ def guide_by_pin(uow: UnitOfWork, hall: Hall, secret_key: str, pin: str) -> Staf
     return staff if staff.hall_id == hall.id else None
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What is stored of a token, and what a revocation names (hallq.revocation)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -191,7 +193,7 @@ def user_for_token(token: str) -> StaffUser | DeviceUser | None:
 
 
 def _token_principal(token: str) -> StaffUser | DeviceUser | OtherHallToken | None:
-    app_state, digest = state(), _digest(token)
+    app_state, digest = state(), token_digest(token)
     with app_state.cache_lock:
         # One look: an entry can expire between `in` and `[]`, and TTLCache.get is those two
         # looks (a kiosk's 500, seen once in 6,000 tickets).
@@ -415,7 +417,7 @@ def _new_own_password(password: str) -> StaffUser:
         staff = uow.session.get_one(Staff, current_user.id)
         accounts.set_password(uow, current_hall(uow), staff, staff.username, hash_password(password))
         user = _staff_user(staff)
-    state().revocations.staff_changed(user.id)
+    state().revocations.staff_changed(user.id, CLOSES_SESSIONS)
     return user
 
 
@@ -432,7 +434,7 @@ def end_every_session(staff_id: int, actor: audit.Actor) -> None:
         staff = uow.session.get(Staff, staff_id)
         if staff is not None:
             accounts.end_sessions(staff)
-    state().revocations.staff_changed(staff_id)
+    state().revocations.staff_changed(staff_id, CLOSES_SESSIONS)
 
 
 def _audit_login(user: StaffUser | None, username: str, result: str | None = None) -> None:

@@ -194,7 +194,7 @@ def user_add(
     from queue_core import passwords
 
     from .auth import hash_password
-    from .revocation import announce_staff_change
+    from .revocation import CLOSES_SESSIONS, announce_staff_change
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -220,7 +220,7 @@ def user_add(
         uow.session.add(staff)
         uow.session.flush()
         staff_id = staff.id
-    announce_staff_change(settings, staff_id)
+    announce_staff_change(settings, staff_id, CLOSES_SESSIONS)
     click.echo(f"{role} {username} saved")
 
 

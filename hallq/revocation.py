@@ -31,6 +31,13 @@ log = logging.getLogger(__name__)
 # elsewhere dropping a stranger's entry only costs one look-up).
 CHANNEL = "hallq-revocations"
 
+# Which of the person's open sockets a change closes (hallq.live.server): a new password or a
+# logout ends their login sessions, so the sockets opened with one; deactivation ends all.
+# Other changes (a new badge) close none: a browser does not reconnect a socket the server
+# closed, and the person's pages would go offline for nothing.
+CLOSES_SESSIONS = "sessions"
+CLOSES_ALL = "all"
+
 
 class Revocations:
     """Drops revoked logins from the token caches of every process (this one first)."""
@@ -48,9 +55,10 @@ class Revocations:
     def token_revoked(self, digest: str) -> None:
         self._announce({"token": digest})
 
-    def staff_changed(self, staff_id: int) -> None:
-        """The account was deactivated, its role or password changed, or its sessions ended."""
-        self._announce({"staff": staff_id})
+    def staff_changed(self, staff_id: int, closes: str | None = None) -> None:
+        """The account was changed (its cached tokens are read afresh); `closes` says which of
+        its open sockets close: CLOSES_SESSIONS or CLOSES_ALL."""
+        self._announce({"staff": staff_id, "closes": closes})
 
     def start(self) -> None:
         """Listen for the other processes' revocations (where there is a Redis)."""
@@ -72,8 +80,10 @@ class Revocations:
                 self.queue.failed(exc)
 
     def forget(self, change: dict[str, Any]) -> None:
-        """Drops the cache entries the change makes stale."""
+        """Drops the cache entries the change makes stale, and closes the sockets it names."""
         app_state = self.app_state
+        if app_state.live is not None:
+            app_state.live.drop_revoked(change)
         token, staff_id = change.get("token"), change.get("staff")
         with app_state.cache_lock:
             self.generation += 1
@@ -140,11 +150,11 @@ def publish(url: str, change: dict[str, Any]) -> None:
         client.close()
 
 
-def announce_staff_change(settings: Settings, staff_id: int) -> None:
+def announce_staff_change(settings: Settings, staff_id: int, closes: str | None = None) -> None:
     """From a command run beside the server (hallq user add): the serving processes hear it
     where they share a Redis; otherwise their cached tokens expire within 30 s."""
     if settings.SOCKETIO_MESSAGE_QUEUE:
         try:
-            publish(settings.SOCKETIO_MESSAGE_QUEUE, {"staff": staff_id})
+            publish(settings.SOCKETIO_MESSAGE_QUEUE, {"staff": staff_id, "closes": closes})
         except Exception as exc:  # noqa: BLE001 - Redis away: the expiry bounds it
             log.warning("could not announce the change on %s: %s", CHANNEL, exc)

@@ -14,6 +14,7 @@ from queue_core.models import MANAGERS, OVERSIGHT, Role, Staff
 
 from ..auth import hash_password
 from ..present.administration import StaffOut, staff_out
+from ..revocation import CLOSES_ALL, CLOSES_SESSIONS
 from ..state import current_hall, state
 from . import bp, doc
 from .schemas import Payload
@@ -100,7 +101,8 @@ def put_staff(username: str, body: StaffSettings) -> StaffOut:
         )
         answer, staff_id = staff_out(staff), staff.id
     # A token of a deactivated or changed account stops at once, in every process.
-    state().revocations.staff_changed(staff_id)
+    closes = CLOSES_ALL if not body.active else CLOSES_SESSIONS if password_hash else None
+    state().revocations.staff_changed(staff_id, closes)
     return answer
 
 
@@ -127,5 +129,5 @@ def put_staff_password(username: str, body: Password) -> StaffOut:
     with state().db.write() as uow:
         staff = accounts.set_password(uow, current_hall(uow), acting_staff(uow), username, password_hash)
         answer, staff_id = staff_out(staff), staff.id
-    state().revocations.staff_changed(staff_id)
+    state().revocations.staff_changed(staff_id, CLOSES_SESSIONS)
     return answer

@@ -244,6 +244,31 @@ def test_a_socket_opened_with_an_idle_session_or_before_the_password_is_changed_
     assert SocketClient(served, cookie=cookie).subscribe({"dashboard": True})["ok"] is False
 
 
+def disconnected_within(socket: SocketClient, seconds: float) -> None:
+    start = time.monotonic()
+    while socket.client.connected:
+        assert time.monotonic() - start < seconds, f"still connected after {seconds} s"
+        time.sleep(0.01)
+
+
+def test_a_revocation_closes_the_open_sockets_it_names(api, served):
+    issued = api.post("/devices/K1/tokens", "admin").get_json()
+    kiosk = SocketClient(served, token=issued["token"])
+    assert kiosk.subscribe({"kiosk": "K1"})["ok"] is True
+    dashboard = SocketClient(served, token=api.token("manager"))
+    assert dashboard.subscribe({"dashboard": True})["ok"] is True
+
+    assert api.request("DELETE", f"/tokens/{issued['id']}", "admin").status_code == 200
+    disconnected_within(kiosk, 1.0)
+    assert dashboard.client.connected  # another's token: untouched
+    assert SocketClient(served, token=issued["token"]).subscribe({"kiosk": "K1"})["ok"] is False
+
+    body = {"name": "manager名", "role": "manager", "active": False}
+    assert api.request("PUT", "/staff/manager", "admin", body).status_code == 200
+    disconnected_within(dashboard, 1.0)
+    assert SocketClient(served, token=api.token("manager")).subscribe({"dashboard": True})["ok"] is False
+
+
 # -- revocation across processes ----------------------------------------------------------------
 
 
