@@ -91,14 +91,21 @@ class Revocations:
             if isinstance(token, str):
                 cache.pop(token, None)
             elif isinstance(staff_id, int):
-                # Only a person's entry has an id (a device's, or a refusal's, has none).
-                for digest in [d for d, who in list(cache.items()) if getattr(who, "id", None) == staff_id]:
-                    cache.pop(digest, None)
+                for digest in list(cache.keys()):
+                    if _person_of(cache, digest) == staff_id:
+                        cache.pop(digest, None)
 
     def _forget_all(self) -> None:
         with self.app_state.cache_lock:
             self.generation += 1
             self.app_state.token_cache.clear()
+
+    def _heard(self, data: bytes) -> None:
+        try:
+            self.forget(_parsed(data))
+        except Exception:  # one message's failure must not end the listening
+            log.exception("could not apply the revocation %r", data[:100])
+            self._forget_all()
 
     def _listen(self) -> None:
         import redis
@@ -119,7 +126,7 @@ class Revocations:
                 while not self._stopped.is_set():
                     message = subscription.get_message(timeout=0.5)
                     if message is not None:
-                        self.forget(_parsed(message["data"]))
+                        self._heard(message["data"])
             except redis.RedisError as exc:
                 self.listening.clear()
                 self.queue.failed(exc)
@@ -127,6 +134,15 @@ class Revocations:
             finally:
                 subscription.close()
                 client.close()
+
+
+def _person_of(cache: Any, digest: str) -> int | None:
+    """The staff id a cache entry stands for (a device's, or a refusal's, has none). One look:
+    an entry may expire between two (see hallq.auth._token_principal)."""
+    try:
+        return getattr(cache[digest], "id", None)
+    except KeyError:
+        return None
 
 
 def _parsed(data: bytes) -> dict[str, Any]:
