@@ -316,6 +316,21 @@ def two_processes(tmp_path, clock, password_hash):
             app.extensions["hallq"].db.engine.dispose()
 
 
+def test_without_its_redis_a_process_still_drops_what_it_revoked_and_says_redis_is_away(app, api):
+    from hallq.faults import MessageQueue
+    from hallq.revocation import Revocations
+    from tests.live.conftest import free_port
+
+    app_state = app.extensions["hallq"]
+    away = MessageQueue(f"redis://127.0.0.1:{free_port()}/0")  # nobody listens there
+    app_state.revocations = Revocations(app_state, away)
+    assert api.get("/windows/1/panel", "clerk1").status_code == 200  # cached
+    body = {"name": "clerk1名", "role": "clerk", "active": False}
+    assert api.request("PUT", "/staff/clerk1", "admin", body).status_code == 200
+    assert api.get("/windows/1/panel", "clerk1").status_code == 401  # at once, here
+    assert away.problem is not None  # and /healthz says Redis is away
+
+
 def refused_within(api: Api, path: str, who: str, seconds: float) -> float:
     """How long until `who` is refused on `path` (asserting it is, within `seconds`)."""
     start = time.monotonic()
