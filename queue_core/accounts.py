@@ -85,7 +85,7 @@ def end_sessions(staff: Staff) -> None:
 
 def set_password(uow: UnitOfWork, hall: Hall, acting: Staff, username: str, password_hash: str) -> Staff:
     """One's own password, or an admin resetting that of an account of lower standing (an
-    admin's, a supervisor's or a city account's is reset on the server: hallq user passwd)."""
+    admin's, a supervisor's or a city account's is reset on the server: `hallq user passwd`)."""
     staff = account(uow, hall, username)
     if staff.id != acting.id:
         if acting.role != Role.ADMIN:

@@ -166,6 +166,36 @@ def test_hallq_user_add_applies_the_rule_and_forces_a_change_when_asked(hallq, t
     hallq("user", "add", "wu", "--role", "clerk", "--password-stdin", input="Wu-reset-pass-2\n")
     with database.read() as uow:
         assert staff_by_username(uow, "wu").session_version == before + 1  # its sessions ended
+
+    # `passwd` resets the password only (an admin's, which nobody resets in the browser).
+    hallq(
+        "user",
+        "add",
+        "wangju",
+        "--role",
+        "admin",
+        "--name",
+        "王局",
+        "--password-stdin",
+        input="Head-own-pass-1\n",
+    )
+    assert "not containing the username" in hallq(
+        "user", "passwd", "wangju", "--password-stdin", input="Wangju-2026!\n", ok=False
+    )
+    assert 'no user "nobody"' in hallq(
+        "user", "passwd", "nobody", "--password-stdin", input="Any-pass-12\n", ok=False
+    )
+    assert "password of wangju saved" in hallq(
+        "user", "passwd", "wangju", "--password-stdin", "--force-change", input="Reset-by-IT-3\n"
+    )
+    with database.read() as uow:
+        head = staff_by_username(uow, "wangju")
+        assert (head.role, head.name, head.must_change_password, head.session_version) == (
+            "admin",
+            "王局",
+            True,
+            1,
+        )
     database.engine.dispose()
 
 
