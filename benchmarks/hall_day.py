@@ -93,7 +93,7 @@ def halls(root: Path, setup: str, database_url: str | None) -> list[LiveHall]:
         served = [LiveHall(url=f"http://127.0.0.1:{free_port()}", env=env) for _ in range(2)]
         served[0].hallq("init")
     served[0].hallq(
-        "user", "add", "bench-admin", "--role", "admin", "--password-stdin", input="bench-admin-pw\n"
+        "user", "add", "bench-admin", "--role", "admin", "--password-stdin", input="Bench-day-pw-1\n"
     )
     served[0].tokens["admin"] = served[0].hallq("token", "issue", "bench-admin").strip()
     return served

@@ -22,6 +22,7 @@ from .i18n import LOCALES
 from .live import LiveServer
 from .live.city import CityFigures
 from .printing import PrintService
+from .revocation import Revocations
 from .settings import Settings, load_settings
 from .state import HallqState
 
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         storage=faults.StorageWatch(database.clock.now, live.tell_dashboards),
     )
     app.extensions["hallq"].storage.watch(database.engine)
+    app.extensions["hallq"].revocations = Revocations(app.extensions["hallq"], queue)
+    app.extensions["hallq"].revocations.start()
 
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: spec.hall.timezone)
     csrf.init_app(app)

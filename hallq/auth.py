@@ -9,6 +9,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -30,16 +32,18 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, EqualTo
 
-from queue_core import UnitOfWork, accounts, audit
+from queue_core import UnitOfWork, accounts, audit, passwords
 from queue_core.halls import hall_by_id
 from queue_core.models import ApiToken, Hall, Role, Staff
 
 from .acting import hall_id
 from .extensions import login_manager
 from .i18n import LOCALES
-from .state import state
+from .present import API_PREFIX
+from .revocation import CLOSES_SESSIONS
+from .state import current_hall, state
 
 bp = Blueprint("auth", __name__)
 
@@ -55,6 +59,7 @@ class StaffUser:
     role: str
     via_token: bool = False
     session_version: int = 0
+    must_change_password: bool = False
     is_authenticated = True
     is_active = True
     is_anonymous = False
@@ -100,7 +105,7 @@ def new_token(
     uow.session.add(
         ApiToken(
             hall_id=hall_id,
-            token_hash=_digest(token),
+            token_hash=token_digest(token),
             staff_id=staff.id if staff else None,
             device_kind=kind,
             device_id=device_id,
@@ -125,13 +130,21 @@ def guide_by_pin(uow: UnitOfWork, hall: Hall, secret_key: str, pin: str) -> Staf
     return staff if staff.hall_id == hall.id else None
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What is stored of a token, and what a revocation names (hallq.revocation)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _staff_user(staff: Staff, via_token: bool = False) -> StaffUser:
     return StaffUser(
-        staff.id, staff.username, staff.name, staff.badge, staff.role, via_token, staff.session_version or 0
+        staff.id,
+        staff.username,
+        staff.name,
+        staff.badge,
+        staff.role,
+        via_token,
+        staff.session_version or 0,
+        bool(staff.must_change_password),
     )
 
 
@@ -150,9 +163,10 @@ class OtherHallToken:
 
 @login_manager.user_loader
 def _load_session_user(user_id: str) -> StaffUser | None:
-    """The session's person, unless the session has ended since (its version is old)."""
+    """The session's person, unless the session has ended since (its version is old) or has
+    been left idle too long (also for a socket opened with the session's cookie)."""
     staff_id, _, version = user_id.partition(".")
-    if not (staff_id.isdigit() and version.isdigit()):
+    if not (staff_id.isdigit() and version.isdigit()) or _idle_too_long():
         return None
     with state().db.read() as uow:
         staff = uow.session.get(Staff, int(staff_id))
@@ -179,17 +193,18 @@ def user_for_token(token: str) -> StaffUser | DeviceUser | None:
 
 
 def _token_principal(token: str) -> StaffUser | DeviceUser | OtherHallToken | None:
-    app_state, digest = state(), _digest(token)
+    app_state, digest = state(), token_digest(token)
     with app_state.cache_lock:
         # One look: an entry can expire between `in` and `[]`, and TTLCache.get is those two
         # looks (a kiosk's 500, seen once in 6,000 tickets).
         try:
             return app_state.token_cache[digest]  # type: ignore[no-any-return]
         except KeyError:
-            pass
+            generation = app_state.revocations.generation
     principal = _lookup_token(digest)
     with app_state.cache_lock:
-        app_state.token_cache[digest] = principal
+        if app_state.revocations.generation == generation:  # else it may be revoked already
+            app_state.token_cache[digest] = principal
     return principal
 
 
@@ -209,6 +224,67 @@ def _lookup_token(digest: str) -> StaffUser | DeviceUser | OtherHallToken | None
         if row.hall_id != hall_id():  # a device declared in another hall's hall.toml
             return OtherHallToken(hall_by_id(uow, row.hall_id).name)
         return DeviceUser(row.device_kind or "", row.device_id or "")
+
+
+# -- idle sessions -----------------------------------------------------------------------
+# The session keeps when its person last did something (SEEN, by the app's clock). What counts
+# is what a person does: opening a page, or a change sent from one (a clerk's call, a manager's
+# save). A page's reads of the API do not count, nor its socket: the clerk's panel and the
+# dashboard read whenever the hall's events tell them to, all day, and would keep a screen
+# nobody sits at logged in for ever. A clerk serving one long case for more than the limit logs
+# in again at the next call: that is the control (hall.toml [accounts] idle_minutes).
+SEEN = "seen"
+
+
+def _idle_too_long() -> bool:
+    seen = session.get(SEEN)
+    if not isinstance(seen, str):
+        return True  # a session from before the limit, or a forged one
+    try:
+        last = datetime.fromisoformat(seen)
+    except ValueError:
+        return True
+    return _now() - last > timedelta(minutes=state().spec.accounts.idle_minutes)
+
+
+def _now() -> datetime:
+    return state().db.clock.now()
+
+
+def _is_activity() -> bool:
+    return not (request.path.startswith(API_PREFIX + "/") and request.method in ("GET", "HEAD"))
+
+
+def _log_in(user: StaffUser) -> None:
+    login_user(user)
+    session[SEEN] = _now().isoformat()
+
+
+# While its password must be changed, a session reaches nothing but these.
+WHILE_PASSWORD_MUST_CHANGE = ("auth.change_password", "auth.logout", "auth.set_language")
+
+
+@bp.before_app_request
+def _session_rules() -> Any:
+    """A logged-in person's activity keeps the session alive; and a person whose password was
+    set by someone else reaches only the change-password page until they have chosen one
+    (pages redirect there, the API answers 403 password_change_required).
+
+    Bearer tokens are not held back: a token is not the password, and is held by another
+    system acting for the person, which has no password to change; the admin who set the
+    password could issue a token for the account anyway (queue_core.accounts.may_act_for)."""
+    if (request.endpoint or "").endswith("static"):
+        return None  # a page's styles and scripts: neither activity nor worth a look-up
+    if not current_user.is_authenticated or current_user.via_token:
+        return None
+    if current_user.must_change_password and request.endpoint not in WHILE_PASSWORD_MUST_CHANGE:
+        if request.path.startswith(API_PREFIX + "/"):
+            message = "this account's password was set by someone else: change it first at /password"
+            return jsonify({"error": "password_change_required", "message": message}), 403
+        return redirect(url_for("auth.change_password", next=request.full_path.rstrip("?")))
+    if _is_activity():
+        session[SEEN] = _now().isoformat()
+    return None
 
 
 class LoginForm(FlaskForm):
@@ -274,10 +350,81 @@ def login() -> Any:
         if user is None:
             _count_failure(form.username.data or "")
         if user is not None:
-            login_user(user)
+            _log_in(user)
             return redirect(_local(request.args.get("next", "")) or url_for("pages.index"))
         flash(_l("Wrong username or password."), "error")
     return render_template("login.html", form=form), 200 if request.method == "GET" else 401
+
+
+# What each part of the password rule is called on the screens (queue_core.passwords).
+WEAKNESS_TEXT = {
+    passwords.Weakness.TOO_SHORT: _l("at least %(n)s characters", n=passwords.MIN_LENGTH),
+    passwords.Weakness.FEW_CLASSES: _l(
+        "at least %(n)s of: lower case letters, upper case letters, digits, symbols", n=passwords.MIN_CLASSES
+    ),
+    passwords.Weakness.HAS_USERNAME: _l("not containing the username"),
+    passwords.Weakness.COMMON: _l("not a commonly used password"),
+}
+
+
+_RULE = {"min_length": passwords.MIN_LENGTH, "min_classes": passwords.MIN_CLASSES}
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"), validators=[DataRequired()])
+    repeated = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new", _l("The two new passwords differ."))],
+    )
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password() -> Any:
+    """One's own password, for every role (a clerk has no other way to change it). The new one
+    ends the account's other sessions; this one goes on."""
+    if not current_user.is_authenticated or current_user.via_token:
+        return login_manager.unauthorized()
+    form = PasswordForm()
+    weaknesses: list[Any] = []
+    if form.validate_on_submit() and _locked_out(current_user.username):
+        flash(_l("Too many failed logins: try again in 15 minutes."), "error")
+        return render_template("password.html", form=form, weaknesses=weaknesses, **_RULE), 429
+    if form.validate_on_submit():
+        weaknesses = [
+            WEAKNESS_TEXT[w] for w in passwords.weaknesses(form.new.data or "", current_user.username)
+        ]
+        if form.new.data == form.current.data:
+            form.new.errors = [*form.new.errors, _l("The new password must differ from the current one.")]
+        elif not weaknesses:
+            with state().db.read() as uow:
+                staff = uow.session.get_one(Staff, current_user.id)
+                right = check_password_hash(staff.password_hash, form.current.data or "")
+            if right:
+                _log_in(_new_own_password(form.new.data or ""))  # under the new session version
+                flash(_l("Your password has been changed."), "ok")
+                return redirect(_local(request.args.get("next", "")) or url_for("pages.index"))
+            # Guessing the password with a session left open counts as guessing it at the login.
+            _count_failure(current_user.username)
+            _audit_password_refused()
+            form.current.errors = [*form.current.errors, _l("The current password is wrong.")]
+    status = 200 if request.method == "GET" else 422
+    return render_template("password.html", form=form, weaknesses=weaknesses, **_RULE), status
+
+
+def _new_own_password(password: str) -> StaffUser:
+    with state().db.write() as uow:
+        staff = uow.session.get_one(Staff, current_user.id)
+        accounts.set_password(uow, current_hall(uow), staff, staff.username, hash_password(password))
+        user = _staff_user(staff)
+    state().revocations.staff_changed(user.id, CLOSES_SESSIONS)
+    return user
+
+
+def _audit_password_refused() -> None:
+    from .acting import actor_for
+
+    audit.write_entry(state().db, actor_for(current_user), {"result": "wrong_current_password"})
 
 
 def end_every_session(staff_id: int, actor: audit.Actor) -> None:
@@ -287,6 +434,7 @@ def end_every_session(staff_id: int, actor: audit.Actor) -> None:
         staff = uow.session.get(Staff, staff_id)
         if staff is not None:
             accounts.end_sessions(staff)
+    state().revocations.staff_changed(staff_id, CLOSES_SESSIONS)
 
 
 def _audit_login(user: StaffUser | None, username: str, result: str | None = None) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, inspect, select
 
 from hall_agent.cli import main as agent_main
-from queue_core import Database, SystemClock, accounts, make_engine, migrate, rollups
+from queue_core import Database, SystemClock, UnitOfWork, accounts, make_engine, migrate, rollups
 from queue_core.errors import DomainError
 from queue_core.halls import hall_by_code
 from queue_core.identity import normalise_id_number
@@ -183,23 +183,33 @@ def user() -> None:
     """Staff accounts."""
 
 
+PASSWORD_STDIN = click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
+FORCE_CHANGE = click.option(
+    "--force-change",
+    is_flag=True,
+    help="The owner must choose a new password at their next login (you are giving them this one)",
+)
+
+
 @user.command("add")
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--name", default=None, help="Full name shown on the window board (default: USERNAME)")
 @click.option("--badge", default="", help="Badge number (工号)")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
-def user_add(username: str, role: str, name: str | None, badge: str, password_stdin: bool) -> None:
+@PASSWORD_STDIN
+@FORCE_CHANGE
+def user_add(
+    username: str, role: str, name: str | None, badge: str, password_stdin: bool, force_change: bool
+) -> None:
     """Add a clerk, guide, manager, admin, supervisor or city supervisor (city: reads every hall
-    of the database on /city/), or reset their password and details."""
-    from .auth import hash_password
+    of the database on /city/), or reset their password and details. A reset ends the account's
+    sessions.
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        raise click.ClickException("the password must have at least 8 characters")
+    Unlike an account made in the manager pages, one made here need not change its password:
+    this command is how the hall's IT makes the first admin, often their own, and resets on the
+    server the accounts nobody else may reset. Give --force-change when handing the password to
+    someone else."""
+    password = _new_password(username, password_stdin)
     settings = _settings()
     database = _require_initialised(settings)
     with database.write() as uow:
@@ -210,9 +220,66 @@ def user_add(username: str, role: str, name: str | None, badge: str, password_st
         if staff.hall_id not in (None, hall.id):  # usernames are unique across a city's halls
             raise click.ClickException(f'the username "{username}" is taken in another hall')
         staff.hall_id, staff.name, staff.badge, staff.role = hall.id, name or username, badge, role
-        staff.password_hash = hash_password(password)
         uow.session.add(staff)
+        staff_id = _give_password(uow, staff, password, force_change)
+    _announce_password(settings, staff_id)
     click.echo(f"{role} {username} saved")
+
+
+@user.command("passwd")
+@click.argument("username")
+@PASSWORD_STDIN
+@FORCE_CHANGE
+def user_passwd(username: str, password_stdin: bool, force_change: bool) -> None:
+    """Set a person's password on the server, the rest of the account unchanged: how an admin's,
+    a supervisor's or a city supervisor's password is reset, which nobody may do in the browser.
+    The account's sessions end."""
+    password = _new_password(username, password_stdin)
+    settings = _settings()
+    database = _require_initialised(settings)
+    with database.write() as uow:
+        try:
+            staff = accounts.account(
+                uow, hall_by_code(uow, load_hall(settings.HALLQ_CONFIG).hall.code), username
+            )
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        staff_id = _give_password(uow, staff, password, force_change)
+    _announce_password(settings, staff_id)
+    click.echo(f"password of {username} saved")
+
+
+def _new_password(username: str, password_stdin: bool) -> str:
+    """The password typed (or piped in), if it meets the rule (queue_core.passwords)."""
+    from queue_core import passwords
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        passwords.require_strong(password, username)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    return password
+
+
+def _give_password(uow: UnitOfWork, staff: Staff, password: str, force_change: bool) -> int:
+    from .auth import hash_password
+
+    accounts.give_password(staff, hash_password(password), to_be_changed=force_change)
+    if staff.id is not None:
+        accounts.end_sessions(staff)  # a reset: nobody goes on with the old password
+    uow.session.flush()
+    return staff.id
+
+
+def _announce_password(settings: Settings, staff_id: int) -> None:
+    """The serving processes drop what they cached of the account and close the sockets of
+    its ended sessions (hallq.revocation)."""
+    from .revocation import CLOSES_SESSIONS, announce_staff_change
+
+    announce_staff_change(settings, staff_id, CLOSES_SESSIONS)
 
 
 @user.command("pin")

@@ -24,7 +24,7 @@ It needs one token: an admin's. With it the driver reads the hall (windows, queu
 devices), creates its clerks ``sim-clerk<n>`` where missing, issues the tokens of those clerks
 and of the kiosks and keypads, and revokes them at the end. Make one with the CLI::
 
-    echo 'a-long-password' | hallq user add sim-admin --role admin --password-stdin
+    echo 'A-long-password-1' | hallq user add sim-admin --role admin --password-stdin
     hallq token issue sim-admin      # then: hallq simulate-live URL --token <it>
 
 Several URLs (processes sharing one database and a Socket.IO message queue) share the
@@ -324,7 +324,7 @@ def issue_tokens(admin: Device, hall: HallView) -> Tokens:
                 "name": f"模拟办事员{rank}",
                 "badge": f"S{rank:04d}",
                 "role": "clerk",
-                "password": uuid.uuid4().hex,  # nobody logs in as them
+                "password": f"Sim-{uuid.uuid4().hex}",  # nobody logs in as them (4 kinds of characters)
             }
             if admin.request("PUT", f"/staff/{username}", account, action="set-up")[1] is None:
                 raise RuntimeError(f"could not create {username}: see the errors")

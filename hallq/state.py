@@ -24,7 +24,8 @@ class HallqState:
     db: Database
     spec: HallSpec
     # Bearer token digest → who it stands for. Every device request would otherwise cost a
-    # read transaction; the price is that a revoked token may work for up to 30 s more.
+    # read transaction. A revocation drops its entries at once in every process
+    # (hallq.revocation); the 30 s expiry bounds what a process misses while Redis is away.
     token_cache: TTLCache[str, Any] = field(default_factory=lambda: TTLCache(maxsize=4096, ttl=30))
     cache_lock: threading.Lock = field(default_factory=threading.Lock)
     hall_id: int | None = None
@@ -36,6 +37,7 @@ class HallqState:
     printing: Any = None  # hallq.printing.PrintService, set by create_app
     live: Any = None  # hallq.live.LiveServer, set by create_app
     storage: Any = None  # hallq.faults.StorageWatch, set by create_app
+    revocations: Any = None  # hallq.revocation.Revocations, set by create_app
 
     @property
     def hall_code(self) -> str:

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from evaluation.cases import require_manager
+from hallq.auth import WEAKNESS_TEXT
 from hallq.present import API_PREFIX
 from hallq.present.administration import department_specs, queue_specs, window_spec
 from hallq.present.hall_map import map_out
@@ -50,7 +51,7 @@ def admin_page(template: str, **context: Any) -> Any:
     )
 
 
-def _strings() -> dict[str, str]:
+def _strings() -> dict[str, Any]:
     """The texts admin.js shows, in the manager's language."""
     return {
         "saved": _("Saved."),
@@ -65,6 +66,8 @@ def _strings() -> dict[str, str]:
         "token_issued": _("Token issued: copy it now, it is shown only once."),
         "paired": _("Pairing code made: valid for 10 minutes, once."),
         "password_reset": _("Password of %(username)s set."),
+        "weak_password": _("Not saved: the password is too weak. It needs:"),
+        "weaknesses": {weakness.value: str(text) for weakness, text in WEAKNESS_TEXT.items()},
     }
 
 

@@ -16,7 +16,7 @@ from hallq.present.administration import department_specs, queue_specs, staff_ou
 from hallq.present.catalogue import CatalogueQuery, catalogue, catalogue_item
 from hallq.present.devices import devices, tokens_of
 from hallq.state import current_hall, state
-from queue_core import accounts, notices, setup
+from queue_core import accounts, notices, passwords, setup
 from queue_core.errors import NotFound
 from queue_core.models import ItemKind, Role
 from queue_core.spec import TOPICS
@@ -94,6 +94,8 @@ def admin_staff() -> Any:
         # Whose passwords an admin may reset (below an admin's standing).
         resettable=[r.value for r, rank in accounts.STANDING.items() if rank < accounts.STANDING[Role.ADMIN]],
         local=_local_time(),
+        min_length=passwords.MIN_LENGTH,
+        min_classes=passwords.MIN_CLASSES,
     )
 
 

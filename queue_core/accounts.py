@@ -5,9 +5,12 @@
   its password (a manager cannot raise anyone, themselves included, above the manager they
   are, nor take over such an account by resetting it);
 - nobody deactivates their own account or changes their own role: the hall would risk having
-  nobody left who can undo it.
+  nobody left who can undo it;
+- a password set by someone other than its owner (a new account, a reset) is the owner's to
+  replace: their next login leads only to the change-password page (等保: an initial password
+  is changed at first use). Whoever set it knows it, and could otherwise act in their name.
 
-Passwords arrive already hashed: hashing belongs to the web layer (hallq.auth)."""
+Passwords are checked against queue_core.passwords and arrive already hashed: hashing belongs to the web layer (hallq.auth)."""
 
 from __future__ import annotations
 
@@ -70,7 +73,7 @@ def save_account(
         end_sessions(staff)  # deactivated, or given a new password: no old login goes on
     staff.name, staff.badge, staff.role, staff.active = name, badge, role, active
     if password_hash is not None:
-        staff.password_hash = password_hash
+        give_password(staff, password_hash, to_be_changed=staff.id != acting.id)
     uow.session.flush()
     return staff
 
@@ -82,7 +85,7 @@ def end_sessions(staff: Staff) -> None:
 
 def set_password(uow: UnitOfWork, hall: Hall, acting: Staff, username: str, password_hash: str) -> Staff:
     """One's own password, or an admin resetting that of an account of lower standing (an
-    admin's, a supervisor's or a city account's is reset on the server: hallq user passwd)."""
+    admin's, a supervisor's or a city account's is reset on the server: `hallq user passwd`)."""
     staff = account(uow, hall, username)
     if staff.id != acting.id:
         if acting.role != Role.ADMIN:
@@ -92,10 +95,17 @@ def set_password(uow: UnitOfWork, hall: Hall, acting: Staff, username: str, pass
                 f"nobody resets the password of an account of equal or higher standing ({staff.username}, "
                 f"{staff.role}): its owner changes it, or it is reset on the server"
             )
-    staff.password_hash = password_hash
+    give_password(staff, password_hash, to_be_changed=staff.id != acting.id)
     end_sessions(staff)
     uow.session.flush()
     return staff
+
+
+def give_password(staff: Staff, password_hash: str, *, to_be_changed: bool) -> None:
+    """The new password; one chosen by anyone but its owner is to be changed at the owner's
+    next login."""
+    staff.password_hash = password_hash
+    staff.must_change_password = to_be_changed
 
 
 def account(uow: UnitOfWork, hall: Hall, username: str) -> Staff:

@@ -248,6 +248,9 @@ class Staff(Base):
     # Every login session carries the version it began with; logging out, a new password and
     # deactivation raise it, which ends every session of the account at once, on every process.
     session_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The password was set by someone else (an account created or reset by a manager or an
+    # admin): its owner's login leads only to the change-password page until they choose one.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Window(Base):

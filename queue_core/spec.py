@@ -423,6 +423,14 @@ class ConnectionSpec(Strict):
     subscribe_timeout: float = Field(10, gt=0, le=300)
 
 
+class AccountSpec(Strict):
+    """Staff logins ([accounts] in hall.toml). A staff page left idle this long asks for the
+    login again (等保 2.0: a session ends after a period without activity). Devices (kiosks,
+    boards, keypads) use tokens or no login and never time out."""
+
+    idle_minutes: int = Field(30, ge=1, le=24 * 60)
+
+
 class HallSpec(Strict):
     hall: HallInfo
     departments: list[DepartmentSpec] = Field(min_length=1)
@@ -441,6 +449,7 @@ class HallSpec(Strict):
     alarms: AlarmSpec = AlarmSpec()
     retention: RetentionSpec = RetentionSpec()
     connections: ConnectionSpec = ConnectionSpec()
+    accounts: AccountSpec = AccountSpec()
 
     def reference_problems(self) -> list[str]:
         """Cross-references the field validators cannot see, each named by its owner."""

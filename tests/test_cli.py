@@ -60,7 +60,7 @@ def test_init_users_and_tokens(hallq):
         "--badge",
         "1001",
         "--password-stdin",
-        input="correct-horse\n",
+        input="correct-horse-9\n",
     )
     assert "at least 8 characters" in hallq(
         "user", "add", "li", "--role", "guide", "--password-stdin", input="short\n", ok=False
@@ -111,9 +111,9 @@ def test_a_bad_environment_setting_is_named(hallq, monkeypatch):
 
 def test_guide_pins(hallq):
     hallq("init")
-    hallq("user", "add", "li", "--role", "guide", "--password-stdin", input="long-password\n")
-    hallq("user", "add", "wang", "--role", "clerk", "--password-stdin", input="long-password\n")
-    hallq("user", "add", "zhao", "--role", "guide", "--password-stdin", input="long-password\n")
+    hallq("user", "add", "li", "--role", "guide", "--password-stdin", input="long-password-1\n")
+    hallq("user", "add", "wang", "--role", "clerk", "--password-stdin", input="long-password-1\n")
+    hallq("user", "add", "zhao", "--role", "guide", "--password-stdin", input="long-password-1\n")
     assert "PIN of li saved" in hallq("user", "pin", "li", "--pin-stdin", input="2468\n")
     assert "another person has this PIN" in hallq(
         "user", "pin", "zhao", "--pin-stdin", input="2468\n", ok=False

@@ -8,16 +8,16 @@ import re
 from flask_login import current_user
 from pydantic import Field
 
-from queue_core import UnitOfWork, accounts
+from queue_core import UnitOfWork, accounts, passwords
 from queue_core.errors import Invalid
 from queue_core.models import MANAGERS, OVERSIGHT, Role, Staff
 
 from ..auth import hash_password
 from ..present.administration import StaffOut, staff_out
+from ..revocation import CLOSES_ALL, CLOSES_SESSIONS
 from ..state import current_hall, state
 from . import bp, doc
 from .schemas import Payload
-from .tokens_admin import forget_cached_tokens
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
 RULES = (
@@ -26,8 +26,10 @@ RULES = (
 )
 
 
+# The rule a password must meet is queue_core.passwords' (422 weak_password naming each part
+# missing); the models only bound the size.
 class Password(Payload):
-    password: str = Field(min_length=8, max_length=200)
+    password: str = Field(min_length=1, max_length=200)
 
 
 class StaffSettings(Payload):
@@ -36,7 +38,10 @@ class StaffSettings(Payload):
     role: Role
     active: bool = Field(True, description="false: the person can no longer log in")
     password: str | None = Field(
-        None, min_length=8, max_length=200, description="Required for a new account; else unchanged"
+        None,
+        min_length=1,
+        max_length=200,
+        description="Required for a new account; else unchanged. The owner must change it at their next login",
     )
 
 
@@ -69,15 +74,19 @@ def list_staff() -> list[StaffOut]:
     responses={
         200: ("The account as it is now", StaffOut),
         403: (RULES, None),
-        422: ("Not valid: the message names the field", None),
+        422: ("Not valid: the message names the field; weak_password names what the password lacks", None),
     },
 )
 def put_staff(username: str, body: StaffSettings) -> StaffOut:
-    """A new account needs a password (8 characters or more); an existing one keeps its own
-    unless one is given."""
+    """A new account needs a password (8 characters or more, of three kinds of lower case,
+    upper case, digits and symbols, without the username); an existing one keeps its own
+    unless one is given. A password given here is its owner's to change at their next login."""
     if not USERNAME.match(username):
         raise Invalid(f'"{username}" is not a valid username: letters, digits, "_", "." and "-", at most 60')
-    password_hash = hash_password(body.password) if body.password is not None else None
+    password_hash = None
+    if body.password is not None:
+        passwords.require_strong(body.password, username)
+        password_hash = hash_password(body.password)
     with state().db.write() as uow:
         staff = accounts.save_account(
             uow,
@@ -90,8 +99,10 @@ def put_staff(username: str, body: StaffSettings) -> StaffOut:
             active=body.active,
             password_hash=password_hash,
         )
-        answer = staff_out(staff)
-    forget_cached_tokens()  # a token of a deactivated or changed account stops at once
+        answer, staff_id = staff_out(staff), staff.id
+    # A token of a deactivated or changed account stops at once, in every process.
+    closes = CLOSES_ALL if not body.active else CLOSES_SESSIONS if password_hash else None
+    state().revocations.staff_changed(staff_id, closes)
     return answer
 
 
@@ -103,10 +114,20 @@ def put_staff(username: str, body: StaffSettings) -> StaffOut:
     tag="administration",
     body=Password,
     roles=MANAGERS,
-    responses={200: ("The account", StaffOut), 403: (RULES, None), 404: ("No such account", None)},
+    responses={
+        200: ("The account", StaffOut),
+        403: (RULES, None),
+        404: ("No such account", None),
+        422: ("weak_password: `weaknesses` names what the password lacks", None),
+    },
 )
 def put_staff_password(username: str, body: Password) -> StaffOut:
+    """Another person's, by an admin: its owner must change it at their next login. One's own:
+    it ends one's other sessions."""
+    passwords.require_strong(body.password, username)
     password_hash = hash_password(body.password)
     with state().db.write() as uow:
         staff = accounts.set_password(uow, current_hall(uow), acting_staff(uow), username, password_hash)
-        return staff_out(staff)
+        answer, staff_id = staff_out(staff), staff.id
+    state().revocations.staff_changed(staff_id, CLOSES_SESSIONS)
+    return answer

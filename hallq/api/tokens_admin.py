@@ -19,8 +19,8 @@ from . import bp, doc
 
 
 def forget_cached_tokens() -> None:
-    """Tokens are cached for 30 s (hallq.state); a change made here takes effect at once in
-    this process."""
+    """Tokens are cached for 30 s (hallq.state): a token just issued is read afresh, not as
+    the unknown one it was a moment ago."""
     app_state = state()
     with app_state.cache_lock:
         app_state.token_cache.clear()
@@ -129,5 +129,6 @@ def revoke_token(token_id: int) -> TokenOut:
             raise InvalidState(f"token {token_id} was already revoked")
         row.revoked_at = uow.now()
         answer = TokenOut(id=row.id, created_at=row.created_at, revoked_at=row.revoked_at)
-    forget_cached_tokens()
+        digest = row.token_hash
+    state().revocations.token_revoked(digest)  # refused by every process from now on
     return answer

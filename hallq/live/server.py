@@ -33,7 +33,8 @@ from socketio import packet
 from werkzeug.test import EnvironBuilder
 
 from hallq.acting import hall_id
-from hallq.auth import user_for_token
+from hallq.auth import token_digest, user_for_token
+from hallq.revocation import CLOSES_ALL, CLOSES_SESSIONS
 from queue_core.events import DomainEvent
 from queue_core.spec import ConnectionSpec
 
@@ -151,6 +152,7 @@ class LiveServer:
         self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="live")
         self._hall_id: int | None = None
         self._principals: dict[str, Any] = {}
+        self._token_digests: dict[str, str] = {}  # sid → its token's digest, for revocations
         self._subscribed: set[str] = set()
         self._anonymous: dict[str, str] = {}  # sid → address
         self._addresses: dict[str, str] = {}  # sid → address
@@ -183,6 +185,18 @@ class LiveServer:
     def has_listeners(self, room: str) -> bool:
         return bool(self.sio.manager.rooms.get(NAMESPACE, {}).get(room))
 
+    def drop_revoked(self, change: dict[str, Any]) -> None:
+        """Disconnects this process's sockets a revocation names (hallq.revocation): those of
+        a revoked token, those opened with the sessions of a person whose sessions ended, and
+        every one of a person deactivated."""
+        loop = self.loop
+        if loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(self._drop_revoked, change)
+        except RuntimeError:  # the loop has closed: the server is stopping
+            return
+
     # -- on the event loop -----------------------------------------------------------------
 
     async def start(self) -> None:
@@ -196,6 +210,17 @@ class LiveServer:
             self._sender.cancel()
         self.loop = None
         self._readers.shutdown(wait=False, cancel_futures=True)
+
+    def _drop_revoked(self, change: dict[str, Any]) -> None:
+        token, staff_id, closes = change.get("token"), change.get("staff"), change.get("closes")
+        for sid, principal in list(self._principals.items()):
+            theirs = isinstance(staff_id, int) and getattr(principal, "id", None) == staff_id
+            if (
+                (isinstance(token, str) and self._token_digests.get(sid) == token)
+                or (theirs and closes == CLOSES_ALL)
+                or (theirs and closes == CLOSES_SESSIONS and not principal.via_token)
+            ):
+                self.sio.start_background_task(self.sio.disconnect, sid, namespace=NAMESPACE)
 
     async def _send_in_order(self) -> None:
         assert self._outbox is not None
@@ -233,6 +258,7 @@ class LiveServer:
         self._addresses[sid] = address
         if isinstance(token, str) and token:
             principal = await self._in_thread(user_for_token, token)
+            self._token_digests[sid] = token_digest(token)
         elif cookie:  # a staff page: the person logged in, from the cookie sent with the handshake
             principal = await self._in_thread(self._logged_in, cookie)
         if principal is None:
@@ -249,7 +275,10 @@ class LiveServer:
     def _logged_in(self, cookie: str) -> Any:
         environ = EnvironBuilder(path="/socket.io/", headers={"Cookie": cookie}).get_environ()
         with self.app.request_context(environ):
-            return current_user._get_current_object() if current_user.is_authenticated else None
+            # A session left idle too long loads as nobody (hallq.auth); one whose password
+            # must first be changed reaches only that page, and no socket either.
+            user = current_user._get_current_object()
+            return user if user.is_authenticated and not user.must_change_password else None
 
     def _log_refusal(self, address: str) -> None:
         now = time.monotonic()
@@ -272,6 +301,7 @@ class LiveServer:
                 log.exception("could not record that %s left", value)
         self._addresses.pop(sid, None)
         self._principals.pop(sid, None)
+        self._token_digests.pop(sid, None)
         self._subscribed.discard(sid)
         address = self._anonymous.pop(sid, None)
         if address is not None:

@@ -46,6 +46,10 @@
       say(S.offline, false);
       return null;
     }
+    if (answer.data.error === "weak_password") {
+      say(S.weak_password, false, answer.data.weaknesses.map((weakness) => S.weaknesses[weakness]));
+      return null;
+    }
     if (!answer.ok) {
       say(format(S.failed, { message: answer.data.message }), false, answer.data.problems);
       return null;

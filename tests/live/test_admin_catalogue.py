@@ -1,7 +1,8 @@
 """The administration's catalogue, staff, devices and notices in Chromium against a real
 `hallq serve`: an item edited in the browser shows on the kiosk and a withdrawn one is gone
 from it; an import is all or nothing; the XLSX download imports again with nothing added; a
-supervisor reads the pages and is refused a change; an account added in the browser logs in;
+supervisor reads the pages and is refused a change; an account added in the browser (a weak
+password refused, saying why) logs in and first replaces the password the manager gave it;
 a device token issued in the browser works until it is revoked; a kiosk and a keypad pair from
 the devices page with a code, with no command line.
 
@@ -173,6 +174,11 @@ def test_an_account_added_in_the_browser_logs_in_and_nobody_locks_themselves_out
     form.get_by_label("Username").fill("admin_new_clerk")
     form.get_by_label("Name", exact=True).fill("测试员")
     form.get_by_label("Badge").fill("T0001")
+    form.get_by_label("Password").fill("12345678")
+    form.get_by_role("button", name="Add").click()
+    expect(toast(page)).to_contain_text("the password is too weak")
+    expect(page.get_by_test_id("problems")).to_contain_text("not a commonly used password")
+    expect(page.get_by_test_id("problems")).to_contain_text("at least 3 of: lower case letters")
     form.get_by_label("Password").fill("password-123")
     form.get_by_role("button", name="Add").click()
     row = page.locator("tr[data-username=admin_new_clerk]")
@@ -183,9 +189,23 @@ def test_an_account_added_in_the_browser_logs_in_and_nobody_locks_themselves_out
     own.get_by_role("button", name="Save").click()
     expect(toast(page)).to_contain_text("you cannot deactivate your own account or change your own role")
 
+    # The password the manager chose is the clerk's to replace before anything else.
     context = browser.new_context(locale="en-US")
     try:
-        log_in(context.new_page(), hall.url, "/panel/", username="admin_new_clerk")
+        clerk = context.new_page()
+        clerk.set_default_timeout(10_000)
+        clerk.goto(f"{hall.url}/panel/")
+        clerk.get_by_label("用户名").fill("admin_new_clerk")
+        clerk.get_by_label("密码").fill("password-123")
+        clerk.get_by_role("button", name="登录").click()
+        expect(clerk).to_have_url(f"{hall.url}/password?next=/panel/")
+        expect(clerk.get_by_test_id("must-change")).to_contain_text("您的密码由他人设置")
+        clerk.get_by_label("当前密码").fill("password-123")
+        clerk.get_by_label("新密码", exact=True).fill("Clerk-chosen-7")
+        clerk.get_by_label("再次输入新密码").fill("Clerk-chosen-7")
+        clerk.get_by_role("button", name="修改密码").click()
+        expect(clerk).to_have_url(f"{hall.url}/panel/")
+        expect(clerk.locator("p.flash")).to_contain_text("密码已修改")
     finally:
         context.close()
 

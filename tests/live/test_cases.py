@@ -277,13 +277,13 @@ def test_only_managers_and_admins_open_the_follow_up(hall, browser):
 
     live.hallq(
         "user", "add", "cases_clerk", "--role", "clerk", "--name", "李静",
-        "--password-stdin", input="clerk-password\n",
+        "--password-stdin", input="clerk-password-1\n",
     )  # fmt: skip
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
     page.goto(f"{live.url}/login")
     page.get_by_label("用户名").fill("cases_clerk")
-    page.get_by_label("密码").fill("clerk-password")
+    page.get_by_label("密码").fill("clerk-password-1")
     page.get_by_role("button", name="登录").click()
     expect(page.locator(".who")).to_have_text("李静")
     for path in ("/evaluation/cases", "/manager/"):

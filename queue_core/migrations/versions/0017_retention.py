@@ -2,7 +2,7 @@
 holding personal data (queue_core.retention)
 
 Revision ID: 2f6b9c1d7e30
-Revises: 9e5f4a3b2c7d
+Revises: a1f6c0d4e2b7
 Create Date: 2026-12-06 15:30:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "2f6b9c1d7e30"
-down_revision = "9e5f4a3b2c7d"
+down_revision = "a1f6c0d4e2b7"
 branch_labels = None
 depends_on = None
 
