@@ -75,7 +75,7 @@ def main() -> None:
         page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
         page.goto(f"{URL}/login?next=/panel/")
         page.fill("input[name=username]", f"clerk{window['number']}")
-        page.fill("input[name=password]", "hallq-demo")
+        page.fill("input[name=password]", "Hallq-demo")
         page.click("button[type=submit]")
         page.wait_for_selector(".panel[data-yours=true]")
         page.screenshot(path=out / "panel.png")
@@ -110,7 +110,7 @@ def manager_desk() -> None:
         page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
         page.goto(f"{URL}/login?next=/manager/")
         page.fill("input[name=username]", "manager")
-        page.fill("input[name=password]", "hallq-demo")
+        page.fill("input[name=password]", "Hallq-demo")
         page.click("button[type=submit]")
         page.wait_for_selector("[data-live=true]")
         page.wait_for_timeout(1500)  # the charts' animation

@@ -613,7 +613,7 @@ def demo(host: str, port: int) -> None:
     database = initialise(settings, keep_administered=True)
     seed(database, load_hall(settings.HALLQ_CONFIG))
     database.engine.dispose()
-    click.echo(f"\nDemo hall: http://{host}:{port}/   (staff passwords: hallq-demo)")
+    click.echo(f"\nDemo hall: http://{host}:{port}/   (staff passwords: Hallq-demo)")
     run(create_app, host, port, DEFAULT_THREADS)
 
 

@@ -16,7 +16,7 @@ from queue_core.spec import HallSpec
 from .auth import hash_password
 from .simulate import DayPlan, simulate_day
 
-DEMO_PASSWORD = "hallq-demo"
+DEMO_PASSWORD = "Hallq-demo"
 CLERKS = [
     "王芳", "李静", "张伟", "刘洋", "陈晨", "杨帆", "赵丽", "黄磊",
     "周敏", "吴强", "徐婷", "孙浩", "马琳", "朱军", "胡悦", "郭峰",

@@ -10,6 +10,7 @@ import time
 import pytest
 from sqlalchemy import select, text
 
+from hallq.demo import DEMO_PASSWORD
 from queue_core.models import AuditEntry, Role, Staff
 from queue_core.passwords import Weakness, weaknesses
 from queue_core.spec import AccountSpec
@@ -69,6 +70,10 @@ def change_password(client, current: str, new: str, repeated: str | None = None,
 )
 def test_the_password_rule_names_what_is_missing(password, lacks):
     assert weaknesses(password, "zhangsan") == lacks
+
+
+def test_the_demo_hall_shows_a_password_the_rule_takes():
+    assert all(weaknesses(DEMO_PASSWORD, name) == [] for name in ("admin", "manager", "guide", "clerk1"))
 
 
 def test_the_api_refuses_a_weak_password_naming_what_it_lacks(api):

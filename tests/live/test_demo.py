@@ -40,7 +40,7 @@ def test_demo_serves_a_lively_hall(tmp_path):
         assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o777 == 0o600
         waiting_before = {q["code"]: q["waiting"] for q in requests.get(f"{url}/queues", timeout=5).json()}
         # The demo is plain HTTP: its staff log in there (the cookie is not HTTPS-only).
-        login = form_log_in(f"http://127.0.0.1:{port}", {}, password="hallq-demo")
+        login = form_log_in(f"http://127.0.0.1:{port}", {}, password="Hallq-demo")
         assert login.status_code == 302 and "Secure" not in session_cookie(login)
     finally:
         server.terminate()
