@@ -21,6 +21,7 @@ from queue_core.errors import Invalid
 from queue_core.identity import normalise_id_number
 from queue_core.models import Hall, Outcome, Priority
 from queue_core.numbering import service_day
+from queue_core.spec import QUEUE_CODE_LENGTH, Reason
 
 from .openapi import DB_INT_MAX
 
@@ -31,6 +32,10 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 # An id or a window's number, as the databases can hold it.
 DbInt = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+QueueCode = Annotated[str, Field(pattern=r"^[A-Z]{1,2}$", max_length=QUEUE_CODE_LENGTH)]
+# Chosen by the client per tap, so that a tap sent twice does one thing.
+RequestId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", max_length=64)]
+Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", max_length=10)]
 
 
 class Payload(BaseModel):
@@ -66,20 +71,22 @@ class TicketRequest(Payload):
     """Give the item the citizen chose (its queue is taken) or a queue code."""
 
     item_id: DbInt | None = None
-    queue: str | None = Field(None, pattern=r"^[A-Z]{1,2}$")
+    queue: QueueCode | None = None
     priority: RequestedPriority | None = None
     kiosk: str | None = Field(None, max_length=40)
     guide_pin: str | None = Field(
-        None, pattern=r"^[0-9]{4,8}$", description="A kiosk's priority ticket, where the hall requires it"
+        None,
+        pattern=r"^[0-9]{4,8}$",
+        max_length=8,
+        description="A kiosk's priority ticket, where the hall requires it",
     )
     id_number: str | None = Field(
         None,
+        max_length=18,
         description="The holder's resident ID number, where the queue limits tickets per person; never stored",
     )
-    request_id: str | None = Field(
-        None,
-        pattern=r"^[A-Za-z0-9_-]{8,64}$",
-        description="Chosen by the client per tap; the same id again returns the same ticket (200)",
+    request_id: RequestId | None = Field(
+        None, description="Chosen by the client per tap; the same id again returns the same ticket (200)"
     )
 
     _one_target = exactly_one("item_id", "queue")
@@ -108,7 +115,7 @@ class AppointmentRequest(Payload):
 
 
 class CheckInRequest(Payload):
-    request_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{8,64}$")
+    request_id: RequestId | None = None
 
 
 class ItemQuery(Payload):
@@ -127,7 +134,7 @@ class NoShowRequest(Payload):
 
 
 class TransferRequest(Payload):
-    queue: str | None = Field(None, pattern=r"^[A-Z]{1,2}$")
+    queue: QueueCode | None = None
     window: DbInt | None = None
     note: str = Field("", max_length=200)
 
@@ -168,7 +175,7 @@ class HallNoticeRequest(Payload):
 
 class RatingRequest(Payload):
     score: int = Field(ge=1, le=5, description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
-    reasons: list[str] = Field(
+    reasons: list[Reason] = Field(
         default_factory=list, max_length=10, description="With a bad rating: reasons from the hall's list"
     )
     comment: str = Field("", max_length=500)
@@ -177,12 +184,8 @@ class RatingRequest(Payload):
 class Period(Payload):
     """A period of service days, today unless given."""
 
-    from_: str | None = Field(
-        None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD; today if none"
-    )
-    to: str | None = Field(
-        None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive; from if none"
-    )
+    from_: Day | None = Field(None, alias="from", description="YYYY-MM-DD; today if none")
+    to: Day | None = Field(None, description="YYYY-MM-DD, inclusive; from if none")
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
@@ -242,10 +245,8 @@ class StatsQuery(Period):
 class AuditQuery(Payload):
     """Entries newest first; every filter is optional (no dates: the whole trail)."""
 
-    from_: str | None = Field(
-        None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, the hall's local day"
-    )
-    to: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive")
+    from_: Day | None = Field(None, alias="from", description="YYYY-MM-DD, the hall's local day")
+    to: Day | None = Field(None, description="YYYY-MM-DD, inclusive")
     actor: str | None = Field(
         None,
         max_length=60,
@@ -274,7 +275,7 @@ class AgentPrinterReport(Payload):
 
 class AgentReport(Payload):
     version: str = Field("", max_length=40, description="The agent's Hallq version")
-    printers: dict[str, AgentPrinterReport] = Field(
+    printers: dict[Annotated[str, Field(max_length=60)], AgentPrinterReport] = Field(
         default_factory=dict, max_length=64, description="Each of its printers by name, as it found them"
     )
 
@@ -286,7 +287,7 @@ class PrintResult(Payload):
     bytes: int = Field(0, ge=0, le=10_000_000)
     reprinted: bool = False
     error: str = Field("", max_length=2000)
-    problems: list[str] = Field(default_factory=list, max_length=50)
+    problems: list[Annotated[str, Field(max_length=300)]] = Field(default_factory=list, max_length=50)
 
 
 class DocumentQuery(Payload):
