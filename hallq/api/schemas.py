@@ -3,7 +3,7 @@ document is made from them. The response models are hallq.present's, shared with
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -103,8 +103,13 @@ def _within_the_halls_years(moment: datetime) -> datetime:
     return moment
 
 
+def _as_utc(moment: datetime) -> datetime:
+    """The hall's convention, as its database keeps moments: UTC, whatever offset came."""
+    return moment.astimezone(UTC)
+
+
 # A moment with its time zone, in the years a hall's records can be about.
-HallTime = Annotated[AwareDatetime, AfterValidator(_within_the_halls_years)]
+HallTime = Annotated[AwareDatetime, AfterValidator(_within_the_halls_years), AfterValidator(_as_utc)]
 
 
 class AppointmentRequest(Payload):
