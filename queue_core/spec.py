@@ -51,8 +51,32 @@ DisclosureLines = Annotated[
 FEES_LENGTH = 2000  # fees and their basis (Text columns): the demo's longest is some 110 characters
 
 
+def nul_byte_at(data: object, where: str = "") -> str | None:
+    """Where a text in data holds a NUL byte: a person types none, and PostgreSQL's text cannot
+    hold one (a 500 there, where SQLite would keep it)."""
+    if isinstance(data, str):
+        return where if "\x00" in data else None
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        here = f"{where}.{key}" if where else str(key)
+        found = here if isinstance(key, str) and "\x00" in key else nul_byte_at(value, here)
+        if found is not None:
+            return found
+    return None
+
+
+def no_nul_bytes(data: object) -> object:
+    """A model validator (mode="before") refusing a NUL byte anywhere in the data, by name."""
+    where = nul_byte_at(data)
+    if where is not None:
+        raise ValueError(f"{where or 'the text'}: contains a NUL byte")
+    return data
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    _no_nul_bytes = model_validator(mode="before")(no_nul_bytes)
 
 
 # A time of day in the hall's own time zone. Its JSON schema says so: JSON Schema's "time"

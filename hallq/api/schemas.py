@@ -21,7 +21,7 @@ from queue_core.errors import Invalid
 from queue_core.identity import normalise_id_number
 from queue_core.models import Hall, Outcome, Priority
 from queue_core.numbering import service_day
-from queue_core.spec import QUEUE_CODE_LENGTH, Reason
+from queue_core.spec import QUEUE_CODE_LENGTH, Reason, no_nul_bytes
 
 from .openapi import DB_INT_MAX
 
@@ -41,15 +41,7 @@ Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", max_length=10)]
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul_bytes(cls, data: Any) -> Any:
-        """A NUL byte is in no text a person types, and PostgreSQL's text cannot hold one."""
-        if isinstance(data, dict):
-            for name, value in data.items():
-                if isinstance(value, str) and "\x00" in value:
-                    raise ValueError(f"{name}: contains a NUL byte")
-        return data
+    _no_nul_bytes = model_validator(mode="before")(no_nul_bytes)
 
 
 def exactly_one(first: str, second: str) -> Any:

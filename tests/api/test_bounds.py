@@ -135,3 +135,18 @@ def test_an_over_long_reason_or_query_is_refused_by_name(api):
     assert searched.get_json()["fields"] == [
         {"field": "q", "message": "String should have at most 60 characters"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "where"),
+    [
+        ("/queues/A", {"name": "户籍\x00业务"}, "name"),
+        ("/catalogue/items/T-3", {**NEW_ITEM, "materials": ["身份证", "户口簿\x00"]}, "materials.1"),
+        ("/windows/3/queues", {"queues": [{"code": "A\x00"}]}, "queues.0.code"),
+    ],
+)
+def test_a_nul_byte_anywhere_in_a_body_is_refused_by_name(api, path, body, where):
+    """PostgreSQL's text cannot hold one: a NUL byte deep in a list would be a 500 there."""
+    answer = api.request("PUT", path, "manager", body)
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    assert answer.get_json()["fields"] == [{"field": "body", "message": f"{where}: contains a NUL byte"}]
