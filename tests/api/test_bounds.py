@@ -4,12 +4,18 @@ PostgreSQL refuses it with a 500). A value over its bound is a 422 that names th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import manager
 from hallq.api import PREFIX, doc
+from hallq.api.schemas import HallNoticeRequest
+from hallq.api.staff_admin import StaffSettings
+from queue_core.spec import DepartmentSpec, ItemSpec, QueueSpec, WindowSpec
 from tests.api.test_catalogue_admin import NEW_ITEM
 
 DOCUMENT = doc.document(PREFIX)
@@ -150,3 +156,34 @@ def test_a_nul_byte_anywhere_in_a_body_is_refused_by_name(api, path, body, where
     answer = api.request("PUT", path, "manager", body)
     assert answer.status_code == 422, answer.get_data(as_text=True)
     assert answer.get_json()["fields"] == [{"field": "body", "message": f"{where}: contains a NUL byte"}]
+
+
+# Each administration page's form and the model its fields are sent to (as JSON, by the page's
+# script): the browser stops at the same length the API refuses beyond.
+FORMS = {
+    "item.html": ItemSpec,
+    "queues.html": QueueSpec,
+    "departments.html": DepartmentSpec,
+    "windows.html": WindowSpec,
+    "notices.html": HallNoticeRequest,
+    "staff.html": StaffSettings,
+}
+FIELD = re.compile(r"<(?:input|textarea)\b[^>]*\bname=\"([a-z_]+)\"[^>]*>")
+
+
+@pytest.mark.parametrize(("page", "model"), FORMS.items())
+def test_a_forms_text_fields_stop_where_the_api_does(page, model):
+    source = (Path(manager.__file__).parent / "templates/manager/admin" / page).read_text(encoding="utf-8")
+    found = {}
+    for element in FIELD.finditer(source):
+        name = element.group(1)
+        field = model.model_fields.get(name)
+        if field is None or field.annotation not in (str, str | None):  # lists are sent line by line
+            continue
+        bound = next((m.max_length for m in field.metadata if getattr(m, "max_length", None)), None)
+        given = re.search(r'\bmaxlength="(\d+)"', element.group(0))
+        found[name] = (int(given.group(1)) if given else None, bound)
+    assert found, f"{page}: no text field of {model.__name__}"
+    assert {name: given for name, (given, _) in found.items()} == {
+        name: bound for name, (_, bound) in found.items()
+    }
