@@ -23,7 +23,9 @@ def pinyin_keys(text: str) -> tuple[str, str]:
     from pypinyin import Style, lazy_pinyin
 
     han = "".join(_HAN.findall(text))
-    full = "".join(lazy_pinyin(han))
+    # Cut to its column: a name of 200 characters may spell out to 1,200 letters (zhuang...),
+    # and a search types the first few.
+    full = "".join(lazy_pinyin(han))[: ServiceItem.search_pinyin.type.length]
     initials = "".join(lazy_pinyin(han, style=Style.FIRST_LETTER))
     return full, initials
 

@@ -12,6 +12,7 @@ import limits
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     WithJsonSchema,
@@ -33,27 +34,79 @@ TOPICS = (
 )  # fmt: skip
 
 Code = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")]
+QUEUE_CODE_LENGTH = 2  # A, B ... GA: what a ticket's number starts with
+# A device's or a person's name as a screen shows it.
+Name = Annotated[str, Field(max_length=60)]
+# A reason a citizen gives for a bad rating: a short phrase from the hall's list.
+REASON_LENGTH = 20
+Reason = Annotated[str, Field(min_length=1, max_length=REASON_LENGTH)]
+# An item's disclosures (八公开), each a list of lines: the demo catalogue's longest line is
+# some 200 characters (a law's article), its longest list 6 lines; these leave room for any
+# real one and keep an item's page and its row a size a kiosk can show.
+DISCLOSURE_LINE_LENGTH = 1000
+DISCLOSURE_LINES = 30
+DisclosureLines = Annotated[
+    list[Annotated[str, Field(max_length=DISCLOSURE_LINE_LENGTH)]], Field(max_length=DISCLOSURE_LINES)
+]
+FEES_LENGTH = 2000  # fees and their basis (Text columns): the demo's longest is some 110 characters
+
+
+def nul_byte_at(data: object, where: str = "") -> str | None:
+    """Where a text in data holds a NUL byte: a person types none, and PostgreSQL's text cannot
+    hold one (a 500 there, where SQLite would keep it)."""
+    if isinstance(data, str):
+        return where if "\x00" in data else None
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        here = f"{where}.{key}" if where else str(key)
+        found = here if isinstance(key, str) and "\x00" in key else nul_byte_at(value, here)
+        if found is not None:
+            return found
+    return None
+
+
+def no_nul_bytes(data: object) -> object:
+    """A model validator (mode="before") refusing a NUL byte anywhere in the data, by name."""
+    where = nul_byte_at(data)
+    if where is not None:
+        raise ValueError(f"{where or 'the text'}: contains a NUL byte")
+    return data
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    _no_nul_bytes = model_validator(mode="before")(no_nul_bytes)
+
 
 # A time of day in the hall's own time zone. Its JSON schema says so: JSON Schema's "time"
 # format would demand a UTC offset, which a hall's opening hours do not have.
+_HH_MM_SS = r"^\d{2}:\d{2}(:\d{2})?$"
+_LOCAL_TIME = "must be a local time of day such as 08:30, without a time zone"
+
+
+def _as_documented(value: object) -> object:
+    """Text as the schema says, so that its pattern and length hold (TOML gives a time)."""
+    if isinstance(value, str) and not re.fullmatch(_HH_MM_SS, value):
+        raise ValueError(_LOCAL_TIME)
+    return value
+
+
 def _local(moment: time) -> time:
     if moment.tzinfo is not None:  # pydantic reads a number as seconds past midnight UTC
-        raise ValueError("must be a local time of day such as 08:30, without a time zone")
+        raise ValueError(_LOCAL_TIME)
     return moment
 
 
 LocalTime = Annotated[
     time,
+    BeforeValidator(_as_documented),
     AfterValidator(_local),
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^\d{2}:\d{2}(:\d{2})?$",
+            "pattern": _HH_MM_SS,
+            "maxLength": len("HH:MM:SS"),
             "description": "local time, HH:MM or HH:MM:SS",
         }
     ),
@@ -73,8 +126,8 @@ class Hours(Strict):
 
 class HallInfo(Strict):
     code: Code
-    name: str = Field(min_length=1)
-    timezone: str = "Asia/Shanghai"
+    name: str = Field(min_length=1, max_length=120)
+    timezone: str = Field("Asia/Shanghai", max_length=64)
     hours: Hours | None = None
     priority_fairness: int = Field(3, ge=1, le=100)
     requeue_no_show: bool = True
@@ -110,8 +163,8 @@ class QueueSettings(Strict):
     """What a queue is besides its code (an administration page edits this)."""
 
     name: str = Field(min_length=1, max_length=80)
-    name_en: str = ""
-    number_format: str = "{code}{n:03d}"
+    name_en: str = Field("", max_length=120)
+    number_format: str = Field("{code}{n:03d}", max_length=40)
     range: tuple[int, int] = (1, 999)
     wrap: bool = True
     daily_quota: int | None = Field(None, ge=1, le=LAST_NUMBER)
@@ -153,18 +206,18 @@ class QueueSettings(Strict):
 
 
 class QueueSpec(QueueSettings):
-    code: str = Field(pattern=r"^[A-Z]{1,2}$")
+    code: str = Field(pattern=r"^[A-Z]{1,2}$", max_length=QUEUE_CODE_LENGTH)
 
 
 class QueueRef(Strict):
-    code: str
+    code: str = Field(max_length=QUEUE_CODE_LENGTH)
     weight: int | None = Field(None, ge=1, le=100)
 
 
 class WindowQueues(Strict):
     """The queues a window serves, in its order of preference."""
 
-    queues: list[QueueRef] = Field(min_length=1)
+    queues: list[QueueRef] = Field(min_length=1, max_length=100)
 
     @field_validator("queues", mode="before")
     @classmethod
@@ -188,18 +241,18 @@ class AgentSpec(Strict):
     """A hall PC running `hallq agent`: it drives the printers, keypads and LED line that name it."""
 
     id: Code
-    name: str = ""
+    name: Name = ""
 
 
 class HallPrinterSettings(PrinterSettings):
     """A kiosk's printer, and which hall PC's agent drives it: none, the server itself."""
 
-    agent: str | None = None
+    agent: Code | None = None
 
 
 class KioskSpec(Strict):
     id: Code
-    name: str = ""
+    name: Name = ""
     printer: HallPrinterSettings | None = None  # none: tickets show on screen only (say "dummy:" to test)
     backup_printer: HallPrinterSettings | None = None  # takes the tickets when the printer is at fault
     rate_limit: str | None = None  # tickets this kiosk may issue, e.g. "30/minute"; none by default
@@ -231,8 +284,8 @@ class KeypadSpec(Strict):
     id: Code
     window: int
     # A physical keypad: "serial:///dev/ttyUSB3?baudrate=9600" or "input:///dev/input/event3".
-    device: str | None = None
-    agent: str | None = None  # the hall PC whose agent reads the physical keypad
+    device: str | None = Field(None, max_length=200)
+    agent: Code | None = None  # the hall PC whose agent reads the physical keypad
     # A physical keypad's key names and the level (5 best .. 1 worst) each one gives.
     keys: dict[str, int] = Field(default_factory=lambda: {str(level): level for level in LEVELS})
 
@@ -281,9 +334,10 @@ class EvaluationSpec(Strict):
     # Unrated services get default_level after this many days (as Guangdong does); none: never.
     default_after_days: int | None = Field(None, ge=1, le=365)
     default_level: int = Field(3, ge=3, le=5)  # a default is never a bad rating
-    reasons: list[str] = Field(
+    reasons: list[Reason] = Field(
         default_factory=lambda: ["服务态度", "服务效率", "服务水平", "办事指南", "服务环境"],
         min_length=1,
+        max_length=20,
     )
     deadlines: CaseDeadlines = CaseDeadlines()
 
@@ -372,15 +426,18 @@ class LedModuleSpec(Strict):
     address: int = Field(ge=0, le=255)  # the module's address on the RS-485 line
 
 
+LedText = Annotated[str, Field(max_length=60)]  # a module shows a line; the rest would scroll
+
+
 class LedTexts(Strict):
     """What a window's module shows in each state; fields: {number} {window} {window_name}
     {clerk} {badge} {reason}."""
 
-    called: str = "请{number}号"
-    serving: str = "{number}正在办理"
-    idle: str = "{window}号窗口"
-    paused: str = "暂停服务 {reason}"
-    closed: str = "暂停服务"
+    called: LedText = "请{number}号"
+    serving: LedText = "{number}正在办理"
+    idle: LedText = "{window}号窗口"
+    paused: LedText = "暂停服务 {reason}"
+    closed: LedText = "暂停服务"
 
     @field_validator("*")
     @classmethod
@@ -399,7 +456,7 @@ class LedSpec(Strict):
     """Serial LED modules above the windows, driven by `hallq led-bridge`."""
 
     port: str  # the serial device, e.g. /dev/ttyUSB1
-    agent: str | None = None  # the hall PC whose agent drives the line; none: `hallq led-bridge`
+    agent: Code | None = None  # the hall PC whose agent drives the line; none: `hallq led-bridge`
     baudrate: int = 9600
     encoding: Literal["gb2312", "gb18030"] = "gb18030"
     framing: str = "plain"  # a built-in framing, or "package.module:Class" for a hall's own
@@ -539,20 +596,20 @@ class ItemSettings(Strict):
 
     name: str = Field(min_length=1, max_length=200)
     name_en: str = Field("", max_length=200)
-    department: str = Field(min_length=1)
-    queue: str = Field(min_length=1)
+    department: str = Field(min_length=1, max_length=20)
+    queue: str = Field(min_length=1, max_length=QUEUE_CODE_LENGTH)
     kind: ItemKind
     legal_limit_days: int = Field(0, ge=0, le=3650)
     promised_limit_days: int = Field(0, ge=0, le=3650)
     applicant: str = Field("", max_length=40)
-    basis: list[str] = Field(min_length=1)
-    materials: list[str] = Field(min_length=1)
-    conditions: list[str] = []
-    procedure: list[str] = Field(min_length=1)
-    fees: str = "不收费"
-    fee_basis: str = ""
+    basis: DisclosureLines = Field(min_length=1)
+    materials: DisclosureLines = Field(min_length=1)
+    conditions: DisclosureLines = []
+    procedure: DisclosureLines = Field(min_length=1)
+    fees: str = Field("不收费", max_length=FEES_LENGTH)
+    fee_basis: str = Field("", max_length=FEES_LENGTH)
     authority: str = Field("", max_length=200)
-    topics: list[str] = []
+    topics: list[Annotated[str, Field(max_length=max(map(len, TOPICS)))]] = Field([], max_length=len(TOPICS))
 
     @field_validator("kind", mode="before")
     @classmethod

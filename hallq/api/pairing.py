@@ -40,7 +40,7 @@ class PairingOut(BaseModel):
 
 
 class PairRequest(Payload):
-    code: str = Field(pattern=r"^\d{6}$", description="The six digits")
+    code: str = Field(pattern=r"^\d{6}$", max_length=6, description="The six digits")
     sent_by: Literal["browser", "agent"] | None = Field(
         None,
         description="The /pair page pairs only a screen, `hallq agent pair` only an agent: another code stays unused",

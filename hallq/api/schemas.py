@@ -3,7 +3,7 @@ document is made from them. The response models are hallq.present's, shared with
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -20,6 +20,7 @@ from queue_core.errors import Invalid
 from queue_core.identity import normalise_id_number
 from queue_core.models import Hall, Outcome, Priority
 from queue_core.numbering import service_day
+from queue_core.spec import QUEUE_CODE_LENGTH, Reason, no_nul_bytes
 
 from .openapi import DB_INT_MAX
 
@@ -32,20 +33,16 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 DbInt = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
 # A resident ID number, normalised (18 characters, upper case X) once its check digit holds.
 IdNumber = Annotated[str, AfterValidator(normalise_id_number)]
+QueueCode = Annotated[str, Field(pattern=r"^[A-Z]{1,2}$", max_length=QUEUE_CODE_LENGTH)]
+# Chosen by the client per tap, so that a tap sent twice does one thing.
+RequestId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", max_length=64)]
+Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", max_length=10)]
 
 
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul_bytes(cls, data: Any) -> Any:
-        """A NUL byte is in no text a person types, and PostgreSQL's text cannot hold one."""
-        if isinstance(data, dict):
-            for name, value in data.items():
-                if isinstance(value, str) and "\x00" in value:
-                    raise ValueError(f"{name}: contains a NUL byte")
-        return data
+    _no_nul_bytes = model_validator(mode="before")(no_nul_bytes)
 
 
 def exactly_one(first: str, second: str) -> Any:
@@ -67,20 +64,22 @@ class TicketRequest(Payload):
     """Give the item the citizen chose (its queue is taken) or a queue code."""
 
     item_id: DbInt | None = None
-    queue: str | None = Field(None, pattern=r"^[A-Z]{1,2}$")
+    queue: QueueCode | None = None
     priority: RequestedPriority | None = None
     kiosk: str | None = Field(None, max_length=40)
     guide_pin: str | None = Field(
-        None, pattern=r"^[0-9]{4,8}$", description="A kiosk's priority ticket, where the hall requires it"
+        None,
+        pattern=r"^[0-9]{4,8}$",
+        max_length=8,
+        description="A kiosk's priority ticket, where the hall requires it",
     )
     id_number: IdNumber | None = Field(
         None,
+        max_length=18,
         description="The holder's resident ID number, where the queue limits tickets per person; never stored",
     )
-    request_id: str | None = Field(
-        None,
-        pattern=r"^[A-Za-z0-9_-]{8,64}$",
-        description="Chosen by the client per tap; the same id again returns the same ticket (200)",
+    request_id: RequestId | None = Field(
+        None, description="Chosen by the client per tap; the same id again returns the same ticket (200)"
     )
 
     _one_target = exactly_one("item_id", "queue")
@@ -92,8 +91,13 @@ def _within_the_halls_years(moment: datetime) -> datetime:
     return moment
 
 
+def _as_utc(moment: datetime) -> datetime:
+    """The hall's convention, as its database keeps moments: UTC, whatever offset came."""
+    return moment.astimezone(UTC)
+
+
 # A moment with its time zone, in the years a hall's records can be about.
-HallTime = Annotated[AwareDatetime, AfterValidator(_within_the_halls_years)]
+HallTime = Annotated[AwareDatetime, AfterValidator(_within_the_halls_years), AfterValidator(_as_utc)]
 
 
 class AppointmentRequest(Payload):
@@ -115,7 +119,7 @@ class PersonalDataRequest(Payload):
 
 
 class CheckInRequest(Payload):
-    request_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{8,64}$")
+    request_id: RequestId | None = None
 
 
 class ItemQuery(Payload):
@@ -134,7 +138,7 @@ class NoShowRequest(Payload):
 
 
 class TransferRequest(Payload):
-    queue: str | None = Field(None, pattern=r"^[A-Z]{1,2}$")
+    queue: QueueCode | None = None
     window: DbInt | None = None
     note: str = Field("", max_length=200)
 
@@ -175,7 +179,7 @@ class HallNoticeRequest(Payload):
 
 class RatingRequest(Payload):
     score: int = Field(ge=1, le=5, description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
-    reasons: list[str] = Field(
+    reasons: list[Reason] = Field(
         default_factory=list, max_length=10, description="With a bad rating: reasons from the hall's list"
     )
     comment: str = Field("", max_length=500)
@@ -184,12 +188,8 @@ class RatingRequest(Payload):
 class Period(Payload):
     """A period of service days, today unless given."""
 
-    from_: str | None = Field(
-        None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD; today if none"
-    )
-    to: str | None = Field(
-        None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive; from if none"
-    )
+    from_: Day | None = Field(None, alias="from", description="YYYY-MM-DD; today if none")
+    to: Day | None = Field(None, description="YYYY-MM-DD, inclusive; from if none")
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
@@ -249,10 +249,8 @@ class StatsQuery(Period):
 class AuditQuery(Payload):
     """Entries newest first; every filter is optional (no dates: the whole trail)."""
 
-    from_: str | None = Field(
-        None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, the hall's local day"
-    )
-    to: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive")
+    from_: Day | None = Field(None, alias="from", description="YYYY-MM-DD, the hall's local day")
+    to: Day | None = Field(None, description="YYYY-MM-DD, inclusive")
     actor: str | None = Field(
         None,
         max_length=60,
@@ -281,7 +279,7 @@ class AgentPrinterReport(Payload):
 
 class AgentReport(Payload):
     version: str = Field("", max_length=40, description="The agent's Hallq version")
-    printers: dict[str, AgentPrinterReport] = Field(
+    printers: dict[Annotated[str, Field(max_length=60)], AgentPrinterReport] = Field(
         default_factory=dict, max_length=64, description="Each of its printers by name, as it found them"
     )
 
@@ -293,7 +291,7 @@ class PrintResult(Payload):
     bytes: int = Field(0, ge=0, le=10_000_000)
     reprinted: bool = False
     error: str = Field("", max_length=2000)
-    problems: list[str] = Field(default_factory=list, max_length=50)
+    problems: list[Annotated[str, Field(max_length=300)]] = Field(default_factory=list, max_length=50)
 
 
 class DocumentQuery(Payload):
