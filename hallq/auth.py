@@ -32,7 +32,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from queue_core import UnitOfWork, accounts, audit, passwords
 from queue_core.halls import hall_by_id
@@ -287,9 +287,12 @@ def _session_rules() -> Any:
     return None
 
 
+USERNAME_LENGTH = Staff.__table__.c.username.type.length
+
+
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired()])
-    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=USERNAME_LENGTH)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)])
 
 
 # Guessing passwords: after this many failed logins an account is locked for the window's
@@ -371,8 +374,10 @@ _RULE = {"min_length": passwords.MIN_LENGTH, "min_classes": passwords.MIN_CLASSE
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new = PasswordField(_l("New password"), validators=[DataRequired()])
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)]
+    )
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)])
     repeated = PasswordField(
         _l("New password again"),
         validators=[DataRequired(), EqualTo("new", _l("The two new passwords differ."))],

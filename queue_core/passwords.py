@@ -15,6 +15,7 @@ from .errors import Invalid
 
 MIN_LENGTH = 8
 MIN_CLASSES = 3
+MAX_LENGTH = 200  # a passphrase fits; a megabyte of "password" is not hashed
 
 # The first lines of every guessing list, as written (compared without case). Most fail the
 # class rule already; these are the ones that pass it and are still guessed first, and the

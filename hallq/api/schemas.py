@@ -32,7 +32,7 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 # An id or a window's number, as the databases can hold it.
 DbInt = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
 # A resident ID number, normalised (18 characters, upper case X) once its check digit holds.
-IdNumber = Annotated[str, AfterValidator(normalise_id_number)]
+IdNumber = Annotated[str, Field(max_length=18), AfterValidator(normalise_id_number)]
 QueueCode = Annotated[str, Field(pattern=r"^[A-Z]{1,2}$", max_length=QUEUE_CODE_LENGTH)]
 # Chosen by the client per tap, so that a tap sent twice does one thing.
 RequestId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", max_length=64)]
@@ -75,7 +75,6 @@ class TicketRequest(Payload):
     )
     id_number: IdNumber | None = Field(
         None,
-        max_length=18,
         description="The holder's resident ID number, where the queue limits tickets per person; never stored",
     )
     request_id: RequestId | None = Field(

@@ -29,7 +29,7 @@ RULES = (
 # The rule a password must meet is queue_core.passwords' (422 weak_password naming each part
 # missing); the models only bound the size.
 class Password(Payload):
-    password: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=passwords.MAX_LENGTH)
 
 
 class StaffSettings(Payload):
@@ -40,7 +40,7 @@ class StaffSettings(Payload):
     password: str | None = Field(
         None,
         min_length=1,
-        max_length=200,
+        max_length=passwords.MAX_LENGTH,
         description="Required for a new account; else unchanged. The owner must change it at their next login",
     )
 

@@ -103,3 +103,14 @@ def test_a_new_password_or_deactivation_ends_every_session_of_the_account(app, a
     body = {"name": "manager名", "badge": "0001", "role": "manager", "active": False}
     assert api.request("PUT", "/staff/manager", "admin", body).status_code == 200
     assert manager.get("/api/v1/staff").status_code == 401
+
+
+def test_an_overlong_login_is_refused_on_the_form_and_counts_as_no_try(app):
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    overlong = [{"username": "m" * 61, "password": "x"}] + [
+        {"username": "manager", "password": "x" * 201}
+    ] * 6
+    for form in overlong:  # more than the 5 failures that lock a name
+        assert client.post("/login", data=form).status_code == 401
+    assert client.post("/login", data={"username": "manager", "password": "password-123"}).status_code == 302
