@@ -238,15 +238,18 @@ def user_passwd(username: str, password_stdin: bool, force_change: bool) -> None
     settings = _settings()
     database = _require_initialised(settings)
     with database.write() as uow:
-        try:
-            staff = accounts.account(
-                uow, hall_by_code(uow, load_hall(settings.HALLQ_CONFIG).hall.code), username
-            )
-        except DomainError as exc:
-            raise click.ClickException(exc.message) from exc
+        staff = _account(uow, settings, username)
         staff_id = _give_password(uow, staff, password, force_change)
     _announce_password(settings, staff_id)
     click.echo(f"password of {username} saved")
+
+
+def _account(uow: UnitOfWork, settings: Settings, username: str) -> Staff:
+    """The account of this server's hall, or the reason there is none."""
+    try:
+        return accounts.account(uow, hall_by_code(uow, load_hall(settings.HALLQ_CONFIG).hall.code), username)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
 
 
 def _new_password(username: str, password_stdin: bool) -> str:
@@ -300,12 +303,7 @@ def user_pin(username: str, pin_stdin: bool) -> None:
     database = _require_initialised(settings)
     digest = pin_digest(settings.secret_key(), pin)
     with database.write() as uow:
-        try:
-            staff = accounts.account(
-                uow, hall_by_code(uow, load_hall(settings.HALLQ_CONFIG).hall.code), username
-            )
-        except DomainError as exc:
-            raise click.ClickException(exc.message) from exc
+        staff = _account(uow, settings, username)
         if staff.role not in (Role.GUIDE, Role.MANAGER, Role.ADMIN):
             raise click.ClickException(
                 f"{username} is a {staff.role}: only guides, managers and admins have PINs"
