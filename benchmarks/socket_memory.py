@@ -10,8 +10,8 @@ clerk's token) and its keypad (with the keypad's token), 4 hall boards, 2 manage
 the kiosk, and citizens' phones following their queue or their ticket (by its key), anonymous
 ones at most 40 to a loopback address (under the default cap of 50). Each subscribes and gets
 its screen's state; they stay --stay seconds while the kiosk issues tickets and every window
-calls, starts and finishes one. Then --reloads pages are reloaded during their socket's
-handshake (they ask to join and close at once), and all the screens disconnect. Once the
+calls, starts and finishes one; then all disconnect. While they arrive, --reloads pages are
+reloaded during their socket's handshake (they ask to join /hall and close at once). Once the
 server has let them go (SETTLE_SECONDS), prints its RSS (VmRSS of it and its children, /proc);
 at the end, the growth from cycle 1 and from cycle 2 to the last (the first cycle also fills
 the process's caches: the catalogue, compiled queries, the allocator's arenas).
@@ -144,8 +144,12 @@ def cycle(
     crowd = Crowd()
     opened = screens(url, sockets, tokens, keys)
     began = time.monotonic()
+    # Pages reloaded while the crowd arrives, as after a restart or a network cut, when the
+    # server's worker threads are busiest checking tokens and reading states.
+    reloading = asyncio.run_coroutine_threadsafe(reloaded(url, reloads, tokens), crowd.loop)
     acks = crowd.open(opened)
     connected_in = time.monotonic() - began
+    reloading.result(60)
     refused = [a for a in acks if not (isinstance(a, dict) and a["ok"])]
     if refused:
         print(f"  {len(refused)} screens not subscribed, e.g. {refused[0]!r}")
@@ -154,7 +158,6 @@ def cycle(
     time.sleep(max(0.0, deadline - time.monotonic()))
     rss_connected = tree_rss_mib(server_pid)
     heard = sum(len(s.heard) for s in opened)
-    crowd.run(reloaded(url, reloads, tokens))
     crowd.close(opened)
     return Cycle(len(acks) - len(refused), heard, connected_in, rss_connected)
 
