@@ -61,6 +61,7 @@ PER_ADDRESS = 40
 # closed socket (its queue, its websocket) until its ping task wakes, up to ping_interval (20 s)
 # later.
 SETTLE_SECONDS = 25
+RELOADS_APART = 0.05  # seconds between two reloaded pages
 
 
 def tree_rss_mib(pid: int) -> float:
@@ -169,6 +170,7 @@ async def reloaded(url: str, count: int, tokens: dict[str, str]) -> None:
     uri = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
 
     async def one(i: int) -> None:
+        await asyncio.sleep(i * RELOADS_APART)  # spread over the crowd's arrival
         token = tokens[f"clerk{i % WINDOWS + 1}"] if i % 2 else None
         headers = None if token else {"Cookie": "session=expired"}
         address = f"127.3.{i // 250}.{i % 250 + 1}"
