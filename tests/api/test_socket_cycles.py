@@ -3,7 +3,8 @@ the real Socket.IO protocol (tests/socket_crowd.py over uvicorn), subscribe, get
 and leave, again and again; afterwards the server holds no entry for any of them, so its
 memory stays flat over a day of screens coming and going (benchmarks/socket_memory.py measures
 it). A screen that leaves while the server is still checking its token or login (a page
-reloaded during the handshake) is forgotten too, and never counts against its address's cap."""
+reloaded during the handshake) is forgotten too, and never counts against its address's cap;
+so is a screen refused over that cap."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 from hallq.live import NAMESPACE
-from tests.socket_crowd import Crowd, Screen
+from tests.socket_crowd import Crowd, Refused, Screen
 
 CYCLES = 3
 ANONYMOUS_CAP = 50  # the demo hall's [connections] anonymous_sockets_per_address (the default)
+REFUSED = 5
 
 
 def per_connection_state(live: Any) -> dict[str, int]:
@@ -104,14 +106,17 @@ def test_a_screen_that_leaves_during_its_token_or_login_check_is_forgotten(api, 
         worker.result(10)
     assert empty(live) == {}
 
-    # The address's cap is whole: as many boards as it allows connect from it.
-    screens = [Screen(served, {"board": "hall"}) for _ in range(ANONYMOUS_CAP)]
+    # The address's cap is whole: as many boards as it allows connect from it, and those over
+    # it are refused, saying why, and leave nothing behind either.
+    screens = [Screen(served, {"board": "hall"}) for _ in range(ANONYMOUS_CAP + REFUSED)]
     crowd = Crowd()
     try:
         acks = crowd.open(screens)
-        assert [a for a in acks if not (isinstance(a, dict) and a["ok"])] == []
     finally:
         crowd.close(screens)
+    assert sum(1 for a in acks if isinstance(a, dict) and a["ok"]) == ANONYMOUS_CAP
+    refusals = [str(a) for a in acks if isinstance(a, Refused)]
+    assert refusals == [f"too many screens from 127.0.0.1: at most {ANONYMOUS_CAP} without a token"] * REFUSED
     assert empty(live) == {}
 
 
