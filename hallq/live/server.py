@@ -289,6 +289,8 @@ class LiveServer:
             self._per_address[address] -= 1
             if self._per_address[address] <= 0:
                 del self._per_address[address]
+                # Kept only while the address has screens: it cannot be refused without them.
+                self._refusal_logged.pop(address, None)
 
     async def _subscribe(self, sid: str, what: Any) -> dict[str, Any]:
         """Returns an acknowledgement: {"ok": true, "room": ..., "state": ...} or {"ok": false, "error": ...}."""

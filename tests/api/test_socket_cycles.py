@@ -35,6 +35,7 @@ def per_connection_state(live: Any) -> dict[str, int]:
         "addresses": len(live._addresses),
         "present": len(live._present),
         "per address": sum(live._per_address.values()),
+        "refusals logged": len(live._refusal_logged),
         "room members": sum(len(members) for members in rooms.values()),
         "pending connects": len(sio.manager.pending_connect.get(NAMESPACE, [])),
         "callbacks": len(sio.manager.callbacks),
