@@ -1,7 +1,7 @@
 """Server memory across cycles of a hall's screens connecting and leaving.
 
     .venv/bin/python benchmarks/socket_memory.py [--cycles 10] [--sockets 1000] [--reloads 50]
-                                                [--stay 5] [--trace]
+                                                [--retries 20] [--stay 5] [--trace]
 
 A default `hallq serve` (as `./dev demo` runs it: uvicorn, every socket on one event loop) on a
 fresh SQLite file with the demo hall. Each cycle, --sockets screens connect to /hall over the
@@ -11,7 +11,8 @@ the kiosk, and citizens' phones following their queue or their ticket (by its ke
 ones at most 40 to a loopback address (under the default cap of 50). Each subscribes and gets
 its screen's state; they stay --stay seconds while the kiosk issues tickets and every window
 calls, starts and finishes one; then all disconnect. While they arrive, --reloads pages are
-reloaded during their socket's handshake (they ask to join /hall and close at once). Once the
+reloaded during their socket's handshake (they ask to join /hall and close at once); once they
+are there, --retries boards try to join from an address at its cap and are refused. Once the
 server has let them go (SETTLE_SECONDS), prints its RSS (VmRSS of it and its children, /proc);
 at the end, the growth from cycle 1 and from cycle 2 to the last (the first cycle also fills
 the process's caches: the catalogue, compiled queries, the allocator's arenas).
@@ -52,16 +53,21 @@ from benchmarks.call_latency import Api  # noqa: E402
 from hallq.live import NAMESPACE  # noqa: E402
 from queue_core.models import Role  # noqa: E402
 from tests.live.conftest import add_device_token, add_staff, new_hall, start_server  # noqa: E402
-from tests.socket_crowd import Crowd, Screen  # noqa: E402
+from tests.socket_crowd import Crowd, Refused, Screen  # noqa: E402
 
 WINDOWS = 16  # the demo hall's
 QUEUES = ["A", "B", "C", "D", "E", "F"]
 PER_ADDRESS = 40
+ANONYMOUS_CAP = 50  # [connections] anonymous_sockets_per_address: the default
 # After the last screen closed, before reading the server's memory: python-engineio keeps each
 # closed socket (its queue, its websocket) until its ping task wakes, up to ping_interval (20 s)
 # later.
 SETTLE_SECONDS = 25
 RELOADS_APART = 0.05  # seconds between two reloaded pages
+
+
+def threads(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/task").iterdir()))
 
 
 def tree_rss_mib(pid: int) -> float:
@@ -136,10 +142,18 @@ class Cycle:
     heard: int  # messages they heard while there
     connected_in: float  # seconds for all of them to connect and subscribe
     rss_connected: float  # the server's RSS while they were there, MiB
+    turned_away: int  # boards refused over their address's cap
 
 
 def cycle(
-    url: str, sockets: int, reloads: int, stay: float, hall: Hall, tokens: dict[str, str], server_pid: int
+    url: str,
+    sockets: int,
+    reloads: int,
+    retries: int,
+    stay: float,
+    hall: Hall,
+    tokens: dict[str, str],
+    server_pid: int,
 ) -> Cycle:
     keys = hall.issue(2 * WINDOWS)
     crowd = Crowd()
@@ -154,13 +168,21 @@ def cycle(
     refused = [a for a in acks if not (isinstance(a, dict) and a["ok"])]
     if refused:
         print(f"  {len(refused)} screens not subscribed, e.g. {refused[0]!r}")
+    # Boards from an address at its cap (the default 50), trying again as they do until a
+    # screen of that address goes: each is refused.
+    over_cap = [
+        Screen(url, {"board": "hall"}, address=opened[0].address)
+        for _ in range(ANONYMOUS_CAP - PER_ADDRESS + retries)
+    ]
+    turned_away = sum(isinstance(a, Refused) for a in crowd.open(over_cap))
+    opened += over_cap
     deadline = time.monotonic() + stay
     hall.call_every_window()
     time.sleep(max(0.0, deadline - time.monotonic()))
     rss_connected = tree_rss_mib(server_pid)
     heard = sum(len(s.heard) for s in opened)
     crowd.close(opened)
-    return Cycle(len(acks) - len(refused), heard, connected_in, rss_connected)
+    return Cycle(len(acks) - len(refused), heard, connected_in, rss_connected, turned_away)
 
 
 async def reloaded(url: str, count: int, tokens: dict[str, str]) -> None:
@@ -329,6 +351,9 @@ def main() -> None:
     parser.add_argument(
         "--reloads", type=int, default=50, help="pages reloaded during the handshake, per cycle"
     )
+    parser.add_argument(
+        "--retries", type=int, default=20, help="boards refused over their address's cap, per cycle"
+    )
     parser.add_argument("--stay", type=float, default=5, help="seconds the screens stay connected")
     parser.add_argument(
         "--trace", action="store_true", help="tracemalloc and /hall's registries in the server"
@@ -352,12 +377,15 @@ def main() -> None:
     rss: list[float] = []
     try:
         for i in range(1, args.cycles + 1):
-            done = cycle(hall.url, args.sockets, args.reloads, args.stay, work, tokens, server.pid)
+            done = cycle(
+                hall.url, args.sockets, args.reloads, args.retries, args.stay, work, tokens, server.pid
+            )
             time.sleep(SETTLE_SECONDS)
             rss.append(tree_rss_mib(server.pid))
             line = (
                 f"cycle {i:2d}: {done.subscribed} screens subscribed in {done.connected_in:.1f} s, heard "
-                f"{done.heard} messages; server RSS with them {done.rss_connected:.1f} MiB, after they left {rss[-1]:.1f} MiB"
+                f"{done.heard} messages, {done.turned_away} refused over the cap; server RSS with them {done.rss_connected:.1f} MiB, after they left {rss[-1]:.1f} MiB, "
+                f"{threads(server.pid)} threads"
             )
             if args.trace:
                 traced = traced_report(server, report, i)
