@@ -250,17 +250,21 @@ class LiveServer:
         if sid is None or sid not in self._subscribed:
             self.sio.start_background_task(self.sio.eio.disconnect, eio_sid)
 
-    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool | None:
         token = auth.get("token") if isinstance(auth, dict) else None
         cookie = environ.get("HTTP_COOKIE")
         principal = None
         address = client_address(environ, self.proxies)
-        self._addresses[sid] = address
         if isinstance(token, str) and token:
             principal = await self._in_thread(user_for_token, token)
             self._token_digests[sid] = token_digest(token)
         elif cookie:  # a staff page: the person logged in, from the cookie sent with the handshake
             principal = await self._in_thread(self._logged_in, cookie)
+        if self._left(sid):
+            # It went while its token or login was checked. python-socketio does not tell a
+            # connecting socket's leaving (no disconnect comes): refusing it is what makes the
+            # library forget it, and nothing of it may be recorded here.
+            return False
         if principal is None:
             if self._per_address[address] >= self.limits.anonymous_sockets_per_address:
                 self._log_refusal(address)
@@ -270,7 +274,14 @@ class LiveServer:
                 )
             self._per_address[address] += 1
             self._anonymous[sid] = address
+        self._addresses[sid] = address
         self._principals[sid] = principal
+        return None
+
+    def _left(self, sid: str) -> bool:
+        """Whether the socket's Engine.IO connection has closed."""
+        socket = self.sio.eio.sockets.get(self.sio.manager.eio_sid_from_sid(sid, NAMESPACE))
+        return socket is None or socket.closing or socket.closed
 
     def _logged_in(self, cookie: str) -> Any:
         environ = EnvironBuilder(path="/socket.io/", headers={"Cookie": cookie}).get_environ()
@@ -308,6 +319,8 @@ class LiveServer:
             self._per_address[address] -= 1
             if self._per_address[address] <= 0:
                 del self._per_address[address]
+                # Kept only while the address has screens: it cannot be refused without them.
+                self._refusal_logged.pop(address, None)
 
     async def _subscribe(self, sid: str, what: Any) -> dict[str, Any]:
         """Returns an acknowledgement: {"ok": true, "room": ..., "state": ...} or {"ok": false, "error": ...}."""
