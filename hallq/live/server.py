@@ -157,6 +157,9 @@ class LiveServer:
         self._anonymous: dict[str, str] = {}  # sid → address
         self._addresses: dict[str, str] = {}  # sid → address
         self._present: dict[str, tuple[Kind, Any]] = {}  # sid → what it joined, for kinds with presence
+        # sid → its presence being recorded: its leaving waits for it, or the two writes, each
+        # in its own worker thread, could commit in the wrong order and leave it present.
+        self._joining: dict[str, asyncio.Future[Any]] = {}
         self._per_address: Counter[str] = Counter()
         self._refusal_logged: dict[str, float] = {}
 
@@ -304,6 +307,9 @@ class LiveServer:
 
     async def _disconnect(self, sid: str, *_reason: Any) -> None:
         present = self._present.pop(sid, None)
+        joining = self._joining.pop(sid, None)
+        if joining is not None:
+            await asyncio.wait([joining])
         if present is not None and present[0].left is not None:
             kind, value = present
             try:
@@ -335,7 +341,14 @@ class LiveServer:
         self._subscribed.add(sid)
         if kind.joined is not None:
             self._present[sid] = (kind, value)
-            await self._in_thread(kind.joined, value, self._connection(sid), self._addresses.get(sid, ""))
+            joining = asyncio.ensure_future(
+                self._in_thread(kind.joined, value, self._connection(sid), self._addresses.get(sid, ""))
+            )
+            self._joining[sid] = joining
+            try:
+                await joining
+            finally:
+                self._joining.pop(sid, None)
         # Read after joining: an event committed meanwhile is both in the state and sent.
         now = await self._in_thread(current_state, kind, value) if kind.state else None
         return {"ok": True, "room": room, "state": now}

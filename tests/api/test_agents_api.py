@@ -3,10 +3,20 @@ their printers' reports, and a keypad read by its PC's agent."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import shutil
+import threading
+import time
+from dataclasses import replace
 
 import pytest
+from sqlalchemy import select
+from websockets.asyncio.client import connect
 
+from hallq.live import NAMESPACE
+from hallq.live.subscriptions import KINDS
+from queue_core.models import AgentState
 from tests.conftest import DEMO_CONFIG, Api, app_settings, initialise_database
 
 
@@ -92,3 +102,48 @@ def test_an_agent_rates_only_at_the_windows_of_its_keypads(api):
     assert answer.status_code == 409  # allowed: nothing awaits a rating at window 3 now
     assert api.post("/windows/4/evaluation", "device:pc-1", {"score": 5}).status_code == 403
     assert api.post("/windows/3/evaluation", "device:pc-2", {"score": 5}).status_code == 403
+
+
+@pytest.fixture
+def app(api):
+    """The agents' hall, for the real server of `served`."""
+    return api.app
+
+
+def test_an_agent_that_leaves_while_its_arrival_is_written_is_offline(api, served, monkeypatch):
+    """Its arrival and its leaving are each written in a worker thread. Here the arrival's
+    write is slow (a busy database) and the agent leaves meanwhile: the leaving must still be
+    written after the arrival, or the hall would show the PC connected for good."""
+    arriving, arrived = threading.Event(), threading.Event()
+    agent = KINDS["agent"]
+
+    def slow_arrival(value: str, connection: str, address: str) -> None:
+        arriving.set()
+        time.sleep(0.5)
+        agent.joined(value, connection, address)
+        arrived.set()
+
+    monkeypatch.setitem(KINDS, "agent", replace(agent, joined=slow_arrival))
+    token = api.token("device:pc-1")
+    uri = served.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+
+    async def arrive_and_leave() -> None:
+        async with connect(uri, compression=None) as ws:
+            assert str(await ws.recv()).startswith("0")
+            await ws.send(f"40{NAMESPACE}," + json.dumps({"token": token}))
+            assert str(await ws.recv()).startswith(f"40{NAMESPACE},")
+            await ws.send(f'42{NAMESPACE},0["subscribe",{{"agent":"pc-1"}}]')
+            await asyncio.to_thread(arriving.wait, 10)
+
+    asyncio.run(arrive_and_leave())
+    assert arrived.wait(10)
+    deadline = time.monotonic() + 5
+    while agent_row(api).online and time.monotonic() < deadline:
+        time.sleep(0.05)
+    row = agent_row(api)
+    assert (row.online, row.connection) == (False, ""), "the PC is shown connected after it left"
+
+
+def agent_row(api):
+    with api.app.extensions["hallq"].db.read() as uow:
+        return uow.session.scalar(select(AgentState).where(AgentState.agent == "pc-1"))

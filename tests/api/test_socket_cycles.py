@@ -34,6 +34,7 @@ def per_connection_state(live: Any) -> dict[str, int]:
         "anonymous": len(live._anonymous),
         "addresses": len(live._addresses),
         "present": len(live._present),
+        "joining": len(live._joining),
         "per address": sum(live._per_address.values()),
         "refusals logged": len(live._refusal_logged),
         "room members": sum(len(members) for members in rooms.values()),
