@@ -21,7 +21,6 @@ from printer_driver.layout import DEFAULT_LAYOUT, LayoutError, load_layout
 from queue_core.spec import HallSpec, ItemSpec
 
 from .i18n import _n
-from .present.hall_map import REASONS
 from .present.spreadsheet import csv_cell, from_csv_cell, xlsx_as_text
 from .present.svg_sanitiser import PlanRefused, sanitise
 
@@ -154,6 +153,18 @@ def svg_problems(
     return problems
 
 
+# Why each kind of thing was left out (hallq.present.svg_sanitiser.Removal.kind), in words for
+# the manager's page; the API answers them in English, the page translates them.
+PLAN_REMOVAL_REASONS = {
+    "element": _n("element not kept: a plan keeps only shapes, text, groups, gradients, clips and filters"),
+    "attribute": _n(
+        "attribute not kept: event handlers, other namespaces and unknown attributes are left out"
+    ),
+    "link": _n("link not kept: a plan may link only to a part of itself (#id)"),
+    "value": _n("value not kept: it could load or run something"),
+}
+
+
 PLAN_REFUSALS = {
     "not_xml": _n("%(name)s: not well-formed SVG: %(detail)s"),
     "entities": _n("%(name)s: XML entities and external references are not allowed (%(detail)s)"),
@@ -167,7 +178,9 @@ def map_removals(config_dir: Path, spec: HallSpec) -> list[str]:
         return []
     path = Path(config_dir) / spec.hall.map
     return [
-        f"{path.name}: left out {r.what}" + (f" ×{r.count}" if r.count > 1 else "") + f": {REASONS[r.kind]}"
+        f"{path.name}: left out {r.what}"
+        + (f" ×{r.count}" if r.count > 1 else "")
+        + f": {PLAN_REMOVAL_REASONS[r.kind]}"
         for r in sanitise(path.read_bytes()).removed
     ]
 

@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 
 from evaluation.cases import require_manager
 from hallq.auth import WEAKNESS_TEXT
+from hallq.config_files import PLAN_REMOVAL_REASONS
 from hallq.present import API_PREFIX
 from hallq.present.administration import department_specs, queue_specs, window_spec
 from hallq.present.hall_map import map_out
@@ -117,5 +118,5 @@ def admin_departments() -> Any:
 def admin_map() -> Any:
     """The floor plan the kiosks show, which windows it draws, and a new one to upload."""
     with state().db.read() as uow:
-        plan = map_out(uow, current_hall(uow), state().map_file)
+        plan = map_out(uow, current_hall(uow), state().map_file, PLAN_REMOVAL_REASONS)
     return admin_page("manager/admin/map.html", plan=plan)

@@ -11,7 +11,7 @@ from queue_core.errors import Invalid
 from queue_core.halls import windows_of
 from queue_core.models import MANAGERS
 
-from ..config_files import svg_problems
+from ..config_files import PLAN_REMOVAL_REASONS, svg_problems
 from ..present.hall_map import HallMapOut, map_out
 from ..state import current_hall, state
 from . import bp, doc
@@ -52,7 +52,7 @@ def put_hall_map() -> HallMapOut:
         if problems:
             raise Invalid(f"{upload.filename}: not taken, {len(problems)} problem(s)", problems=problems)
         hall.map_svg = text
-        return map_out(uow, hall, state().map_file)
+        return map_out(uow, hall, state().map_file, PLAN_REMOVAL_REASONS)
 
 
 @doc.operation(
@@ -68,4 +68,4 @@ def delete_hall_map() -> HallMapOut:
     with state().db.write() as uow:
         hall = current_hall(uow)
         hall.map_svg = None
-        return map_out(uow, hall, state().map_file)
+        return map_out(uow, hall, state().map_file, PLAN_REMOVAL_REASONS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -17,20 +17,9 @@ from queue_core import UnitOfWork
 from queue_core.halls import windows_of
 from queue_core.models import Hall
 
-from ..i18n import _n
 from .svg_sanitiser import CleanPlan, PlanRefused, sanitise
 
 WINDOW_ID = re.compile(r"window-(\d+)")
-# Why each kind of thing was left out (hallq.present.svg_sanitiser.Removal.kind), in words for
-# the manager's page; the API answers them in English, the page translates them.
-REASONS = {
-    "element": _n("element not kept: a plan keeps only shapes, text, groups, gradients, clips and filters"),
-    "attribute": _n(
-        "attribute not kept: event handlers, other namespaces and unknown attributes are left out"
-    ),
-    "link": _n("link not kept: a plan may link only to a part of itself (#id)"),
-    "value": _n("value not kept: it could load or run something"),
-}
 
 
 class RemovalOut(BaseModel):
@@ -90,7 +79,8 @@ def _drawn_lit(plan: CleanPlan, lit: frozenset[int], style: str) -> bytes:
     return plan.serialised(root)
 
 
-def map_out(uow: UnitOfWork, hall: Hall, config_map: Path | None) -> HallMapOut:
+def map_out(uow: UnitOfWork, hall: Hall, config_map: Path | None, reasons: Mapping[str, str]) -> HallMapOut:
+    """`reasons`: why each kind of thing was left out (hallq.config_files.PLAN_REMOVAL_REASONS)."""
     plan = clean_floor_plan(hall, config_map)
     drawn = drawn_windows(plan) if plan else set()
     numbers = [w.number for w in windows_of(uow, hall.id)]
@@ -99,7 +89,7 @@ def map_out(uow: UnitOfWork, hall: Hall, config_map: Path | None) -> HallMapOut:
         source=source,
         drawn=[n for n in numbers if n in drawn],
         missing=[n for n in numbers if n not in drawn],
-        removed=[RemovalOut(what=r.what, count=r.count, reason=REASONS[r.kind]) for r in plan.removed]
+        removed=[RemovalOut(what=r.what, count=r.count, reason=reasons[r.kind]) for r in plan.removed]
         if plan
         else [],
     )

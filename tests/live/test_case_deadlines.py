@@ -62,6 +62,13 @@ def hall_on_the_eve(tmp_path, password_hash):
     app.extensions["hallq"].db.engine.dispose()
 
 
+def log_in(page, url: str, then: str) -> None:
+    page.goto(f"{url}/login?next={then}")
+    page.fill("input[name=username]", "manager")
+    page.fill("input[name=password]", "password-123")
+    page.click("button[type=submit]")
+
+
 def test_deadlines_skip_the_holiday_and_count_the_make_up_saturday(hall_on_the_eve, page):
     url, app, clock = hall_on_the_eve
     api = Api(app)
@@ -73,15 +80,15 @@ def test_deadlines_skip_the_holiday_and_count_the_make_up_saturday(hall_on_the_e
     rated = api.post("/windows/3/evaluation", "device:P3", {"score": 1, "reasons": ["服务效率"]})
     case_id = rated.get_json()["case_id"]
 
-    page.goto(f"{url}/login?next=/evaluation/cases/{case_id}")
-    page.fill("input[name=username]", "manager")
-    page.fill("input[name=password]", "password-123")
-    page.click("button[type=submit]")
+    log_in(page, url, f"/evaluation/cases/{case_id}")
     # Verification takes 3 working days: Thursday 8, Friday 9 and Saturday 10 October.
     expect(page.get_by_test_id("deadline")).to_have_text("2026-10-10")
 
     clock.set(datetime(2026, 10, 12, 1, 0, tzinfo=UTC))  # Monday 12 October, 09:00
+    # The manager comes back on Monday: Wednesday's session has long been idle.
     page.reload()
+    expect(page.get_by_role("heading", name="工作人员登录")).to_be_visible()
+    log_in(page, url, f"/evaluation/cases/{case_id}")
     expect(page.get_by_test_id("overdue")).to_be_visible()
     page.fill("textarea[name=note]", "调取录像，确认等候过久")
     page.get_by_role("button", name="核实完成").click()
