@@ -4,7 +4,6 @@ while idle, and a revocation refused by every process of the hall within a secon
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -23,9 +22,9 @@ from tests.conftest import (
     new_postgres_database,
     staff_by_username,
 )
+from tests.live.test_scale_out import REDIS_URL, require_redis
 from tests.test_cli import hallq  # noqa: F401 - the fixture, for `hallq user add`
 
-REDIS_URL = os.environ.get("HALLQ_TEST_REDIS", "redis://127.0.0.1:6379/0")
 PERSON = {"name": "李新", "badge": "0999", "role": "clerk"}
 
 
@@ -311,14 +310,9 @@ def test_a_revocation_closes_the_open_sockets_it_names(api, served):
 def two_processes(tmp_path, clock, password_hash):
     """Two app instances of one hall, each with its own token cache, sharing a real PostgreSQL
     database and a real Redis: two `hallq serve` processes as the server sees them."""
-    import redis
-
     from hallq import create_app
 
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc.__class__.__name__}")
+    require_redis()
     with new_postgres_database() as url:
         database_url = url.render_as_string(hide_password=False)
         apps = []
