@@ -9,6 +9,7 @@ import tomllib
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -194,6 +195,9 @@ def lay_out(blocks: Sequence[Block], fields: Mapping[str, FieldValue], columns: 
     return elements
 
 
+# Every character of every ticket is measured, a few hundred per ticket: each is looked up in
+# the Unicode tables once per process.
+@lru_cache(maxsize=8192)
 def char_columns(char: str) -> int:
     """Printer columns a character takes: Chinese and full-width forms take two. Ambiguous
     characters (①, —, ·) are full width in the GB fonts Chinese printers carry."""
@@ -203,7 +207,9 @@ def char_columns(char: str) -> int:
 
 
 def text_columns(text: str) -> int:
-    return sum(char_columns(c) for c in text)
+    if text.isascii():
+        return len(text)
+    return sum(map(char_columns, text))
 
 
 def wrap(text: str, columns: int, first_prefix: str = "") -> list[str]:
@@ -216,6 +222,9 @@ def wrap(text: str, columns: int, first_prefix: str = "") -> list[str]:
             first_prefix if not lines else indent,
             text_columns(first_prefix if not lines else indent),
         )
+        if used + text_columns(paragraph) <= columns:  # most lines: nothing to break
+            lines.append((line + paragraph).rstrip())
+            continue
         start = len(line)
         for token in _tokens(paragraph):
             size = text_columns(token)
@@ -275,6 +284,8 @@ def _printable(value: FieldValue) -> str:
     """Control characters would be printer commands: a stray ESC in an item name must not
     reach the printer as one."""
     text = "" if value is None else str(value)
+    if text.isprintable():  # nearly always, and then it holds no control character
+        return text
     return "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
 
 

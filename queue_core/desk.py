@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from .models import Hall, Queue, Ticket, TicketEvent, TicketEventKind, TicketStatus, Window, WindowQueue
 from .numbering import service_day
@@ -30,24 +30,31 @@ class ClerkDay:
     average_handle_seconds: int | None
 
 
+_IN_QUEUE_LINE = (
+    Ticket.queue_id == Queue.id,
+    Ticket.service_day == bindparam("day"),
+    Ticket.status == TicketStatus.WAITING,
+    Ticket.target_window_id.is_(None),
+)
+# Per queue of the window, the count and the oldest from the queue's own indexes (a count of
+# its line, a min seek), not a grouping of every ticket waiting in the hall.
+_QUEUE_LOADS = (
+    select(
+        Queue.code,
+        Queue.name,
+        select(func.count()).where(*_IN_QUEUE_LINE).scalar_subquery(),
+        select(func.min(Ticket.issued_at)).where(*_IN_QUEUE_LINE).scalar_subquery(),
+    )
+    .join(WindowQueue, WindowQueue.queue_id == Queue.id)
+    .where(WindowQueue.window_id == bindparam("window_id"))
+    .order_by(WindowQueue.position)
+)
+
+
 def queue_loads(uow: UnitOfWork, hall: Hall, window: Window) -> list[QueueLoad]:
     """The window's queues in its order, each with how many wait for it and since when."""
-    day = service_day(hall, uow.now())
-    waiting = (
-        select(Ticket.queue_id, func.count().label("n"), func.min(Ticket.issued_at).label("oldest"))
-        .where(Ticket.hall_id == hall.id, Ticket.service_day == day, Ticket.status == TicketStatus.WAITING)
-        .where(Ticket.target_window_id.is_(None))
-        .group_by(Ticket.queue_id)
-        .subquery()
-    )
-    rows = uow.session.execute(
-        select(Queue.code, Queue.name, waiting.c.n, waiting.c.oldest)
-        .join(WindowQueue, WindowQueue.queue_id == Queue.id)
-        .outerjoin(waiting, waiting.c.queue_id == Queue.id)
-        .where(WindowQueue.window_id == window.id)
-        .order_by(WindowQueue.position)
-    )
-    return [QueueLoad(code, name, n or 0, oldest) for code, name, n, oldest in rows]
+    rows = uow.session.execute(_QUEUE_LOADS, {"day": service_day(hall, uow.now()), "window_id": window.id})
+    return [QueueLoad(code, name, n, oldest) for code, name, n, oldest in rows]
 
 
 def waiting_at_window(uow: UnitOfWork, hall: Hall, window: Window) -> int:
@@ -74,8 +81,9 @@ def clerk_day(uow: UnitOfWork, hall: Hall, staff_id: int) -> ClerkDay:
     """Tickets the clerk finished today (at any window) and their average handling time."""
     day = service_day(hall, uow.now())
     served, average = uow.session.execute(
+        # By clerk, not hall (a clerk belongs to one hall): so SQLite reads the clerk's day from
+        # ix_ticket_clerk_day, not the whole hall's day from the statistics index.
         select(func.count(), func.avg(Ticket.handle_seconds)).where(
-            Ticket.hall_id == hall.id,
             Ticket.service_day == day,
             Ticket.clerk_id == staff_id,
             Ticket.status == TicketStatus.FINISHED,

@@ -17,6 +17,7 @@ def hall_by_id(uow: UnitOfWork, hall_id: int) -> Hall:
     hall = uow.session.get(Hall, hall_id)
     if hall is None:
         raise NotFound(f"no hall with id {hall_id}")
+    uow.held.append(hall)
     return hall
 
 
@@ -34,6 +35,7 @@ def queue_by_code(uow: UnitOfWork, hall_id: int, code: str) -> Queue:
     queue = uow.session.scalar(_QUEUE_BY_CODE, {"hall_id": hall_id, "code": code})
     if queue is None:
         raise NotFound(f'no queue "{code}"')
+    uow.held.append(queue)
     return queue
 
 
@@ -45,6 +47,8 @@ def item_by_id(uow: UnitOfWork, hall_id: int, item_id: int) -> ServiceItem:
 
 
 def window_by_number(uow: UnitOfWork, hall_id: int, number: int, *, lock: bool = False) -> Window:
+    if lock and (locked := uow.locked_windows.get((hall_id, number))) is not None:
+        return locked  # locked and read fresh earlier in this transaction: nobody changed it since
     stmt = select(Window).where(Window.hall_id == hall_id, Window.number == number)
     if lock:
         # PostgreSQL serialises a window's actions on its row; SQLite's BEGIN IMMEDIATE
@@ -53,6 +57,8 @@ def window_by_number(uow: UnitOfWork, hall_id: int, number: int, *, lock: bool =
     window = uow.session.scalar(stmt)
     if window is None:
         raise NotFound(f"no window {number}")
+    if lock:
+        uow.locked_windows[(hall_id, number)] = window
     return window
 
 

@@ -155,7 +155,8 @@ class Hall(Base):
     # The hall's alarm thresholds (queue_core.spec.AlarmSpec as JSON; {} means the defaults).
     alarm_rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The floor plan a manager uploaded (SVG text); none: the config folder's `map` file.
-    map_svg: Mapped[str | None] = mapped_column(Text)
+    # Deferred: up to megabytes, read by the plan's pages only, not by every request's hall.
+    map_svg: Mapped[str | None] = mapped_column(Text, deferred=True)
 
 
 class Department(Base):
@@ -322,6 +323,11 @@ class Ticket(Base):
             "queued_at",
         ),
         Index("ix_ticket_window_line", "target_window_id", "service_day", "status", "priority", "queued_at"),
+        # The oldest of a queue's line in one seek, and the day's handling times of a clerk and
+        # of a queue from the index alone (the panel and the wait estimate on every request).
+        Index("ix_ticket_queue_oldest", "queue_id", "service_day", "status", "target_window_id", "issued_at"),
+        Index("ix_ticket_clerk_day", "clerk_id", "service_day", "status", "handle_seconds"),
+        Index("ix_ticket_queue_handled", "queue_id", "service_day", "status", "handle_seconds"),
         # The tickets still holding a holder's hash, by day: what the retention sweep reads.
         Index(
             "ix_ticket_holder_kept",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 
 from .events import QueueState, TicketCalled, WindowState
 from .halls import hall_by_id
@@ -66,30 +66,38 @@ _WAITING_BY_QUEUE = (
 )
 # Waiting tickets in the order their queue's windows call them (priority first, then by
 # queued_at and id, as ticketing.waiting_ahead counts them): of one queue, or of a hall's.
+# Ids only, read from the queue's line index: a line hundreds long costs a few integers each,
+# not a row with a timestamp to parse; the oldest issue time is one aggregate beside it.
 _CALL_ORDER = (Ticket.priority.is_(None), Ticket.queued_at, Ticket.id)
 _WAITING_IN_QUEUE = (
-    select(Ticket.queue_id, Ticket.id, Ticket.issued_at, Ticket.target_window_id)
+    select(Ticket.id, Ticket.target_window_id)
     .where(Ticket.queue_id == bindparam("queue_id"), Ticket.service_day == bindparam("day"))
     .where(Ticket.status == TicketStatus.WAITING)
     .order_by(*_CALL_ORDER)
 )
+_OLDEST_IN_QUEUE = select(func.min(Ticket.issued_at)).where(
+    Ticket.queue_id == bindparam("queue_id"),
+    Ticket.service_day == bindparam("day"),
+    Ticket.status == TicketStatus.WAITING,
+)
 _WAITING_IN_HALL = (
-    select(Ticket.queue_id, Ticket.id, Ticket.issued_at, Ticket.target_window_id)
+    select(Ticket.queue_id, Ticket.id, Ticket.target_window_id)
     .where(Ticket.hall_id == bindparam("hall_id"), Ticket.service_day == bindparam("day"))
     .where(Ticket.status == TicketStatus.WAITING)
     .order_by(Ticket.queue_id, *_CALL_ORDER)
 )
 
 
-def _queue_state(queue: Queue, waiting: list[Row[tuple[int, int, datetime, int | None]]]) -> QueueState:
+def _queue_state(queue: Queue, waiting: list[tuple[int, int | None]], oldest: datetime | None) -> QueueState:
+    """waiting: (ticket id, target window id) in call order."""
     return QueueState(
         hall_id=queue.hall_id,
         queue=queue.code,
         queue_name=queue.name,
         waiting=len(waiting),
-        oldest_issued_at=min((row.issued_at for row in waiting), default=None),
+        oldest_issued_at=oldest,
         # Those transferred to one window wait in that window's line, not the queue's.
-        line=[row.id for row in waiting if row.target_window_id is None],
+        line=[ticket_id for ticket_id, target_window_id in waiting if target_window_id is None],
     )
 
 
@@ -103,10 +111,10 @@ def waiting_counts(uow: UnitOfWork, hall_id: int) -> dict[int, tuple[int, dateti
 def queue_state(uow: UnitOfWork, queue_id: int) -> QueueState:
     queue = uow.session.get(Queue, queue_id)
     assert queue is not None
-    today = service_day(hall_by_id(uow, queue.hall_id), uow.now())
-    return _queue_state(
-        queue, list(uow.session.execute(_WAITING_IN_QUEUE, {"day": today, "queue_id": queue.id}))
-    )
+    line = {"day": service_day(hall_by_id(uow, queue.hall_id), uow.now()), "queue_id": queue.id}
+    waiting = [(row.id, row.target_window_id) for row in uow.session.execute(_WAITING_IN_QUEUE, line)]
+    oldest = uow.session.scalar(_OLDEST_IN_QUEUE, line)
+    return _queue_state(queue, waiting, oldest)
 
 
 # -- what a display is shown when it (re)connects ----------------------------------------
@@ -114,11 +122,14 @@ def queue_state(uow: UnitOfWork, queue_id: int) -> QueueState:
 
 def queue_states(uow: UnitOfWork, hall: Hall) -> list[QueueState]:
     today = service_day(hall, uow.now())
-    waiting: dict[int, list[Row[tuple[int, int, datetime, int | None]]]] = {}
-    for row in uow.session.execute(_WAITING_IN_HALL, {"hall_id": hall.id, "day": today}):
-        waiting.setdefault(row.queue_id, []).append(row)
+    waiting: dict[int, list[tuple[int, int | None]]] = {}
+    for queue_id, ticket_id, target_window_id in uow.session.execute(
+        _WAITING_IN_HALL, {"hall_id": hall.id, "day": today}
+    ):
+        waiting.setdefault(queue_id, []).append((ticket_id, target_window_id))
+    oldest = {queue_id: since for queue_id, (_, since) in waiting_counts(uow, hall.id).items()}
     queues = uow.session.scalars(select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.position))
-    return [_queue_state(q, waiting.get(q.id, [])) for q in queues]
+    return [_queue_state(q, waiting.get(q.id, []), oldest.get(q.id)) for q in queues]
 
 
 def window_states(uow: UnitOfWork, hall: Hall) -> list[WindowState]:

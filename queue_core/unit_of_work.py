@@ -31,6 +31,12 @@ class UnitOfWork:
         # The windows themselves, not their ids: the session's identity map holds instances
         # only weakly, and the snapshot (and the caller's answer) must not reload them.
         self.touched_windows: dict[int, Window] = {}
+        # Rows looked up for the whole transaction (the hall, a queue), held so that the
+        # before-commit snapshot and the answer find them in the identity map, not reload them.
+        self.held: list[object] = []
+        # Windows this transaction locked and read, by (hall id, number): the lock holds until
+        # the commit, so a second look-up (the API's, then the core's) needs no second read.
+        self.locked_windows: dict[tuple[int, int], Window] = {}
         self.is_postgres = session.get_bind().dialect.name == "postgresql"
         # What the audit entry of this transaction says besides its events (queue_core.audit).
         self.audit_detail: dict[str, object] = {}

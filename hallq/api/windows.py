@@ -12,6 +12,7 @@ from sqlalchemy import Row, select
 
 from queue_core import UnitOfWork, accounts, calling, windows
 from queue_core.errors import InvalidState, NotFound, NotPermitted
+from queue_core.halls import window_by_number
 from queue_core.models import Hall, Role, Ticket, Window
 
 from ..present.tickets import ticket_out
@@ -78,13 +79,13 @@ def _act(number: int, action: Action, *, any_clerk: bool = False) -> WindowActio
     this answer and reads nothing more), and the ticket the action moved."""
     with state().db.write() as uow:
         hall = current_hall(uow)
-        found = _window_row(uow, hall, number)
-        result = action(uow, hall, number, _acting_staff(number, found.clerk_id, any_clerk))
+        # Locked here, in the hall's lock order (a window before its ticket), and read once:
+        # the core's own look-up of the window finds this instance.
+        window = window_by_number(uow, hall.id, number, lock=True)
+        result = action(uow, hall, number, _acting_staff(number, window.clerk_id, any_clerk))
         if result is None:
             return None
         uow.session.flush()
-        window = uow.session.get(Window, found.id)  # the core's instance, from the identity map
-        assert window is not None
         panel = panel_out(uow, hall, window, yours=_may_act(number, window.clerk_id))
         moved = None
         if isinstance(result, Ticket):

@@ -36,18 +36,19 @@ from hallq.live.subscriptions import KINDS, current_state
 from queue_core.models import PrintRecord, PrintStatus
 from tests.socket_crowd import Crowd, Screen
 
-# Today's counts (the issue 20 baseline). They are the budgets: a change that adds statements to
+# Today's counts (issue 20: the baseline was issue 16, call-next 19, recall 15, start 15, finish 18,
+# no-show 15, transfer 21, board 8, phone 7). They are the budgets: a change that adds statements to
 # a request must raise its budget here knowingly; one that saves statements lowers it (the test
 # fails either way, naming the count to write).
 BUDGET = {
-    "issue": 16,
+    "issue": 15,
     "call_next": 19,
-    "recall": 15,
-    "start": 15,
-    "finish": 18,
-    "no_show": 15,
-    "transfer": 21,
-    "board": 8,
+    "recall": 14,
+    "start": 14,
+    "finish": 17,
+    "no_show": 14,
+    "transfer": 22,
+    "board": 9,
     "phone": 7,
 }
 
