@@ -18,20 +18,32 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# The code under test: this checkout, or with --compare the side's checkout this script is
+# run in as a child. `hallq init`, `token issue` and `serve` run as `python -m hallq` in
+# subprocesses, which import from their cwd first (and PYTHONPATH next): both are that code.
+ROOT = Path(os.environ.get("HALLQ_BENCH_CODE") or Path(__file__).parent.parent).resolve()
 sys.path.insert(0, str(ROOT))
+os.chdir(ROOT)
+os.environ["PYTHONPATH"] = str(ROOT)
 
 from queue_core.models import Role  # noqa: E402
 from tests.live.conftest import add_staff, new_hall  # noqa: E402
 
 WINDOWS = 60
+QUEUES = "ABCDEFGH"
 
 
 def bench_config(target: Path) -> None:
@@ -123,72 +135,238 @@ def run_clients(
     return latencies, errors[0], time.monotonic() - began
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 50])
-    parser.add_argument("--paced-rate", type=float, default=200, help="tickets/s offered in the paced run")
-    args = parser.parse_args()
+@dataclass
+class Hall:
+    """A served hall: its port, the server's pid and the tokens of kiosk K1 and clerk1..60."""
 
+    port: int
+    pid: int
+    tokens: dict[str, str]
+
+    def cpu(self) -> float:
+        return server_cpu_seconds(self.pid)
+
+
+@contextmanager
+def serving_hall() -> Iterator[Hall]:
+    """A fresh hall (bench_config) on a temporary SQLite file, served by this code's
+    `hallq serve`, with its 60 clerks signed in at their windows."""
     root = Path(tempfile.mkdtemp(prefix="hallq-bench-"))
-    bench_config(root / "config")
-    hall = new_hall(root)
-    port = hall.port
-    tokens = {"K1": hall.hallq("token", "issue", "--device", "K1").strip()}
-    tokens |= add_staff(hall.env["DATABASE_URL"], [(f"clerk{n}", Role.CLERK) for n in range(1, WINDOWS + 1)])
-    server = hall.serve(root / "server.log")
-    worker = server.pid  # hallq serve is one process
-    queues = "ABCDEFGH"
-    rows = []
-
-    def issue(index: int, client: Client, record: list[float]) -> bool:
-        status, ms = client.post(
-            "/api/v1/tickets", tokens["K1"], {"queue": queues[(index + len(record)) % 8]}
-        )
-        record.append(ms)
-        return status == 201
-
-    def call(index: int, client: Client, record: list[float]) -> bool:
-        n, token = index + 1, tokens[f"clerk{index + 1}"]
-        status, ms = client.post(f"/api/v1/windows/{n}/call-next", token)
-        record.append(ms)
-        if status != 200:
-            return False
-        return (
-            client.post(f"/api/v1/windows/{n}/start", token)[0] == 200
-            and client.post(f"/api/v1/windows/{n}/finish", token)[0] == 200
-        )
-
-    def measure(name: str, concurrency: int, work, pace: float = 0) -> None:
-        cpu = server_cpu_seconds(worker)
-        lat, errors, elapsed = run_clients(concurrency, args.seconds, port, work, pace)
-        cpu_ms = (server_cpu_seconds(worker) - cpu) * 1000 / max(len(lat), 1)
-        rows.append((name, concurrency, len(lat), errors, len(lat) / elapsed, lat, cpu_ms))
-
+    server = None
     try:
+        bench_config(root / "config")
+        live = new_hall(root)
+        tokens = {"K1": live.hallq("token", "issue", "--device", "K1").strip()}
+        tokens |= add_staff(
+            live.env["DATABASE_URL"], [(f"clerk{n}", Role.CLERK) for n in range(1, WINDOWS + 1)]
+        )
+        server = live.serve(root / "server.log")  # hallq serve is one process
+        cwd = Path(f"/proc/{server.pid}/cwd").resolve()
+        assert cwd == ROOT, f"the server runs in {cwd}, so it may not import {ROOT}'s hallq"
         for n in range(1, WINDOWS + 1):
-            Client(port).post(f"/api/v1/windows/{n}/sign-in", tokens[f"clerk{n}"])
-        for concurrency in args.concurrency:
-            measure("issue ticket", concurrency, issue)
-        measure(f"issue, paced {args.paced_rate:.0f}/s", 10, issue, pace=10 / args.paced_rate)
-        for concurrency in args.concurrency:
-            measure("call-next", concurrency, call)
-        rss = server_rss_mib(worker)
+            Client(live.port).post(f"/api/v1/windows/{n}/sign-in", tokens[f"clerk{n}"])
+        yield Hall(live.port, server.pid, tokens)
     finally:
-        server.terminate()
-        server.wait(timeout=15)
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=15)
         shutil.rmtree(root, ignore_errors=True)
 
+
+def issue(hall: Hall, client: Client, queue: str) -> tuple[bool, float]:
+    """A kiosk's ticket: whether it was issued, and the latency in ms."""
+    status, ms = client.post("/api/v1/tickets", hall.tokens["K1"], {"queue": queue})
+    return status == 201, ms
+
+
+def call_cycle(hall: Hall, client: Client, window: int) -> tuple[int, float]:
+    """call-next, start, finish at the window: the first status that is not 200 (204 from
+    call-next: nobody waits), else 200; and the call-next's latency in ms."""
+    token = hall.tokens[f"clerk{window}"]
+    status, ms = client.post(f"/api/v1/windows/{window}/call-next", token)
+    for step in ("start", "finish"):
+        if status == 200:
+            status = client.post(f"/api/v1/windows/{window}/{step}", token)[0]
+    return status, ms
+
+
+def throughput(hall: Hall, args: argparse.Namespace) -> tuple[list[dict], list[str]]:
+    """The rows: issuing and call-next at each concurrency, and the paced issuing."""
+    rows = []
+
+    def issuing(index: int, client: Client, record: list[float]) -> bool:
+        ok, ms = issue(hall, client, QUEUES[(index + len(record)) % 8])
+        record.append(ms)
+        return ok
+
+    def calling(index: int, client: Client, record: list[float]) -> bool:
+        status, ms = call_cycle(hall, client, index + 1)
+        record.append(ms)
+        return status == 200
+
+    def measure(name: str, concurrency: int, work, pace: float = 0) -> None:
+        cpu = hall.cpu()
+        lat, errors, elapsed = run_clients(concurrency, args.seconds, hall.port, work, pace)
+        rows.append(
+            {
+                "row": name,
+                "clients": concurrency,
+                "requests": len(lat),
+                "errors": errors,
+                "req/s": len(lat) / elapsed,
+                "p50 ms": statistics.median(lat),
+                "p99 ms": percentile(lat, 99),
+                "cpu ms": (hall.cpu() - cpu) * 1000 / max(len(lat), 1),
+            }
+        )
+
+    for concurrency in args.concurrency:
+        measure("issue ticket", concurrency, issuing)
+    measure(f"issue, paced {args.paced_rate:.0f}/s", 10, issuing, pace=10 / args.paced_rate)
+    for concurrency in args.concurrency:
+        measure("call-next", concurrency, calling)
+    return rows, [f"server worker memory (RSS) at the end: {server_rss_mib(hall.pid):.0f} MiB"]
+
+
+def git(*args: str, cwd: Path = ROOT) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def commit_of(code: Path) -> str:
+    """The checkout's commit, with +dirty if its tracked files have changes."""
+    dirty = git("status", "--porcelain", "--untracked-files=no", cwd=code)
+    return git("rev-parse", "--short", "HEAD", cwd=code) + ("+dirty" if dirty else "")
+
+
+def run_here(args: argparse.Namespace) -> dict:
+    """One side: this code's hall and server, and its figures."""
+    with serving_hall() as hall:
+        rows, notes = throughput(hall, args)
+        return {
+            "commit": commit_of(ROOT),
+            "code": str(ROOT),
+            "server_cwd": str(Path(f"/proc/{hall.pid}/cwd").resolve()),
+            "hallq": sys.modules["hallq"].__file__,
+            "rows": rows,
+            "notes": notes,
+        }
+
+
+def run_side(code: Path, args: argparse.Namespace, out: Path) -> dict:
+    """One side in a child process of this script run on that checkout's code (ROOT)."""
+    argv = ["--seconds", str(args.seconds), "--paced-rate", str(args.paced_rate)]
+    argv += ["--concurrency", *map(str, args.concurrency), "--json-out", str(out)]
+    env = {**os.environ, "HALLQ_BENCH_CODE": str(code)}
+    child = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *argv], env=env)
+    try:
+        if child.wait() != 0:
+            raise SystemExit(f"the run on {code} failed (exit status {child.returncode})")
+    finally:
+        if child.poll() is None:  # interrupted: the child stops its server (a Ctrl-C reached it too)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.send_signal(signal.SIGINT)
+                child.wait()
+    result = json.loads(out.read_text())
+    code = code.resolve()
+    assert Path(result["server_cwd"]) == code and Path(result["hallq"]).is_relative_to(code), result
+    return result
+
+
+def label(row: dict) -> str:
+    return f"{row['row']} ×{row['clients']}" if "clients" in row else row["row"]
+
+
+def number(field: str, value: float) -> str:
+    return f"{value:.1f}" if field == "req/s" else f"{value:.2f}"
+
+
+def print_markdown(header: list[str], lines: list[list[str]]) -> None:
+    print("| " + " | ".join(header) + " |")
+    print("|---" + "|---:" * (len(header) - 1) + "|")
+    for line in lines:
+        print("| " + " | ".join(line) + " |")
+
+
+def print_side(result: dict) -> None:
     print(
         f"{'operation':<22}{'clients':>8}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'server CPU ms/req':>19}"
     )
-    for name, concurrency, count, errors, rate, lat, cpu_ms in rows:
+    for row in result["rows"]:
         print(
-            f"{name:<22}{concurrency:>8}{count:>10}{errors:>8}{rate:>9.1f}"
-            f"{statistics.median(lat):>9.2f}{percentile(lat, 99):>9.2f}{cpu_ms:>19.2f}"
+            f"{row['row']:<22}{row['clients']:>8}{row['requests']:>10}{row['errors']:>8}{row['req/s']:>9.1f}"
+            f"{row['p50 ms']:>9.2f}{row['p99 ms']:>9.2f}{row['cpu ms']:>19.2f}"
         )
-    print(f"server worker memory (RSS) at the end: {rss:.0f} MiB")
+    for note in result["notes"]:
+        print(note)
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def compare(args: argparse.Namespace) -> None:
+    """REF and the working tree in turns, each round on fresh halls; then the medians."""
+    ref = git("rev-parse", "--short", f"{args.compare}^{{commit}}")
+    date, load_start = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), load_average()
+    scratch = Path(tempfile.mkdtemp(prefix="hallq-compare-"))
+    checkout = scratch / "ref"
+    results: dict[str, list[dict]] = {"REF": [], "tree": []}
+    try:
+        git("worktree", "add", "--detach", str(checkout), ref)
+        for round_ in range(1, args.rounds + 1):
+            for side in ("REF", "tree") if round_ % 2 else ("tree", "REF"):
+                result = run_side(checkout if side == "REF" else ROOT, args, scratch / "side.json")
+                print(f"\nround {round_}, {side} {result['commit']}, hallq from {result['hallq']}")
+                print_side(result)
+                results[side].append(result)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], capture_output=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+        subprocess.run(["git", "worktree", "prune"], capture_output=True)
+
+    fields = ["cpu ms", "req/s", "p99 ms"]
+    header = ["row"]
+    for field in fields:
+        header += [f"REF {field}", f"tree {field}"] + (["ratio"] if "cpu" in field else [])
+    lines = []
+    for i, row in enumerate(results["REF"][0]["rows"]):
+        line = [label(row)]
+        for field in fields:
+            ref_value, tree_value = (
+                statistics.median(result["rows"][i][field] for result in results[side])
+                for side in ("REF", "tree")
+            )
+            line += [number(field, ref_value), number(field, tree_value)]
+            line += [f"{tree_value / ref_value:.2f}"] if "cpu" in field else []
+        lines.append(line)
+    print(f"\napi_throughput.py {' '.join(sys.argv[1:])}, {date}")
+    print(
+        f"REF = {ref} ({args.compare}), tree = {results['tree'][0]['commit']}; medians over {args.rounds} round(s);"
+    )
+    print(f"ratio = tree / REF; load average (1, 5, 15 min) {load_start} at start, {load_average()} at end\n")
+    print_markdown(header, lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8, help="length of each row's run")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--paced-rate", type=float, default=200, help="tickets/s offered in the paced run")
+    parser.add_argument("--compare", metavar="REF", help="a git ref to run in turns with the working tree")
+    parser.add_argument("--rounds", type=int, default=2, help="with --compare: runs of each side")
+    parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)  # a --compare side's figures
+    args = parser.parse_args()
+    if args.compare:
+        compare(args)
+        return
+    result = run_here(args)
+    if args.json_out:
+        args.json_out.write_text(json.dumps(result), encoding="utf-8")
+    else:
+        print_side(result)
 
 
 if __name__ == "__main__":
