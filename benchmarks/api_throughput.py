@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import shutil
 import signal
@@ -26,6 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +46,10 @@ from tests.live.conftest import add_staff, new_hall  # noqa: E402
 
 WINDOWS = 60
 QUEUES = "ABCDEFGH"
+SLICE = 1000  # --flatness: tickets per slice of the day
+DEEP = 500  # --flatness: tickets left waiting in queue A
+FLATNESS_FIELDS = ["issue cpu ms", "cycle cpu ms"]  # server CPU ms per ticket, per call cycle
+BATCH, BATCHES = 10, 50  # --flatness: queue A is measured in 50 batches of 10 tickets and 10 cycles
 
 
 def bench_config(target: Path) -> None:
@@ -228,6 +234,88 @@ def throughput(hall: Hall, args: argparse.Namespace) -> tuple[list[dict], list[s
     return rows, [f"server worker memory (RSS) at the end: {server_rss_mib(hall.pid):.0f} MiB"]
 
 
+def in_threads(clients: list[Client], work) -> None:
+    """`work(index, client)` for each client in a thread of its own; re-raises their errors."""
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(work, range(len(clients)), clients))
+
+
+def issue_many(hall: Hall, clients: list[Client], count: int, queues: str) -> float:
+    """`count` tickets from these kiosks, round the queues: the server's CPU ms per ticket."""
+
+    def kiosk(index: int, client: Client) -> None:
+        for k in range(index, count, len(clients)):
+            if not issue(hall, client, queues[k % len(queues)])[0]:
+                raise RuntimeError(f"a ticket into queue {queues[k % len(queues)]} was refused")
+
+    cpu = hall.cpu()
+    in_threads(clients, kiosk)
+    return (hall.cpu() - cpu) * 1000 / count
+
+
+def serve(hall: Hall, clients: list[Client], windows: list[int], limit: float = math.inf) -> float:
+    """The clerks of these windows (one per client) call, start and finish until nobody waits
+    or `limit` cycles are done: the server's CPU ms per cycle."""
+    lock = threading.Lock()
+    left, cycles = limit, 0
+
+    def clerk(index: int, client: Client) -> None:
+        nonlocal left, cycles
+        while True:
+            with lock:
+                if left <= 0:
+                    return
+                left -= 1
+            status = call_cycle(hall, client, windows[index])[0]
+            if status == 204:
+                return
+            if status != 200:
+                raise RuntimeError(f"a call cycle at window {windows[index]} answered {status}")
+            with lock:
+                cycles += 1
+
+    cpu = hall.cpu()
+    in_threads(clients, clerk)
+    return (hall.cpu() - cpu) * 1000 / max(cycles, 1)
+
+
+def flatness(hall: Hall, args: argparse.Namespace) -> tuple[list[dict], list[str]]:
+    """The day in slices, then queue A with ~0 and with 500 waiting (see the docstring)."""
+
+    def clients(n: int) -> list[Client]:  # new connections: idle ones are closed after 5 s
+        return [Client(hall.port) for _ in range(n)]
+
+    def measured(name: str, issue_ms: float, cycle_ms: float) -> dict:
+        return {"row": name, "issue cpu ms": issue_ms, "cycle cpu ms": cycle_ms}
+
+    def ratio(name: str, row: dict, base: dict) -> dict:
+        return measured(name, *(row[field] / base[field] for field in FLATNESS_FIELDS))
+
+    def queue_a(name: str) -> dict:
+        kiosk, clerk = clients(1), clients(1)
+        issue_ms = cycle_ms = 0.0
+        for _ in range(BATCHES):
+            issue_ms += issue_many(hall, kiosk, BATCH, "A") / BATCHES
+            cycle_ms += serve(hall, clerk, [1], limit=BATCH) / BATCHES
+        return measured(name, issue_ms, cycle_ms)
+
+    clerks = list(range(1, 11))
+    issue_many(hall, clients(10), 100, QUEUES)  # warm-up
+    serve(hall, clients(10), clerks)
+    rows = []
+    for first in range(0, args.tickets, SLICE):
+        count = min(SLICE, args.tickets - first)
+        issue_ms = issue_many(hall, clients(10), count, QUEUES)
+        cycle_ms = serve(hall, clients(10), clerks)
+        rows.append(measured(f"tickets {first + 1:,}–{first + count:,}", issue_ms, cycle_ms))
+    rows.append(ratio("last / first slice", rows[-1], rows[0]))
+    shallow = queue_a(f"queue A, 0–{BATCH} waiting")
+    issue_many(hall, clients(10), DEEP, "A")
+    deep = queue_a(f"queue A, {DEEP}–{DEEP + BATCH} waiting")
+    rows += [shallow, deep, ratio(f"{DEEP} / ~0 waiting in A", deep, shallow)]
+    return rows, []
+
+
 def git(*args: str, cwd: Path = ROOT) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
@@ -241,7 +329,7 @@ def commit_of(code: Path) -> str:
 def run_here(args: argparse.Namespace) -> dict:
     """One side: this code's hall and server, and its figures."""
     with serving_hall() as hall:
-        rows, notes = throughput(hall, args)
+        rows, notes = (flatness if args.flatness else throughput)(hall, args)
         return {
             "commit": commit_of(ROOT),
             "code": str(ROOT),
@@ -254,8 +342,9 @@ def run_here(args: argparse.Namespace) -> dict:
 
 def run_side(code: Path, args: argparse.Namespace, out: Path) -> dict:
     """One side in a child process of this script run on that checkout's code (ROOT)."""
-    argv = ["--seconds", str(args.seconds), "--paced-rate", str(args.paced_rate)]
-    argv += ["--concurrency", *map(str, args.concurrency), "--json-out", str(out)]
+    argv = [f"--seconds={args.seconds}", f"--paced-rate={args.paced_rate}", f"--tickets={args.tickets}"]
+    argv += [f"--json-out={out}", "--concurrency", *map(str, args.concurrency)]
+    argv += ["--flatness"] if args.flatness else []
     env = {**os.environ, "HALLQ_BENCH_CODE": str(code)}
     child = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *argv], env=env)
     try:
@@ -290,6 +379,12 @@ def print_markdown(header: list[str], lines: list[list[str]]) -> None:
 
 
 def print_side(result: dict) -> None:
+    if "clients" not in result["rows"][0]:  # --flatness
+        fields = FLATNESS_FIELDS
+        print_markdown(
+            ["row", *fields], [[row["row"], *(number(f, row[f]) for f in fields)] for row in result["rows"]]
+        )
+        return
     print(
         f"{'operation':<22}{'clients':>8}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'server CPU ms/req':>19}"
@@ -327,7 +422,7 @@ def compare(args: argparse.Namespace) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
         subprocess.run(["git", "worktree", "prune"], capture_output=True)
 
-    fields = ["cpu ms", "req/s", "p99 ms"]
+    fields = FLATNESS_FIELDS if args.flatness else ["cpu ms", "req/s", "p99 ms"]
     header = ["row"]
     for field in fields:
         header += [f"REF {field}", f"tree {field}"] + (["ratio"] if "cpu" in field else [])
@@ -355,6 +450,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8, help="length of each row's run")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--paced-rate", type=float, default=200, help="tickets/s offered in the paced run")
+    parser.add_argument("--flatness", action="store_true", help="CPU per ticket and per call through a day")
+    parser.add_argument(
+        "--tickets", type=int, default=20_000, help="with --flatness: tickets through the day"
+    )
     parser.add_argument("--compare", metavar="REF", help="a git ref to run in turns with the working tree")
     parser.add_argument("--rounds", type=int, default=2, help="with --compare: runs of each side")
     parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)  # a --compare side's figures
