@@ -1,14 +1,49 @@
 """Ticket issuing and call-next through the HTTP API of a real `hallq serve` (uvicorn,
 Flask in its request threads) on a SQLite file, at 1, 10 and 50 concurrent clients.
 
-    .venv/bin/python benchmarks/api_throughput.py [--seconds 8] [--concurrency 1 10 50]
+    .venv/bin/python benchmarks/api_throughput.py [--seconds 8] [--concurrency 1 10 50] [--paced-rate 200]
 
-Each client is a thread with its own keep-alive HTTP connection. Issuing: clients POST
-/api/v1/tickets as kiosks. Calling: each client is the clerk of its own window and repeats
-call-next → start → finish; the call-next requests are what is timed and counted. Prints
-requests/s, latency p50/p99 (ms) and the server's CPU time per request. The clients run on
-the same 2 cores as the server, so the figures include their cost too. The saturating runs
-send as fast as answers come back; the paced run offers a fixed rate (open loop).
+Each run starts a fresh hall (the demo config with 60 windows each serving the 8 queues A–H,
+no daily quotas) and one `hallq serve` process on a temporary SQLite file. Each client is a
+thread with its own keep-alive HTTP connection. Issuing: clients POST /api/v1/tickets as
+kiosks. Calling: each client is the clerk of its own window and repeats call-next → start →
+finish; the call-next requests are what is timed and counted. Prints requests/s, latency
+p50/p99 (ms) and the server's CPU time per request: user + system time of the server process
+(/proc/<pid>/stat) over the row, not wall time; for call-next, per whole cycle. The clients
+run on the same 2 cores as the server, so the figures include their cost too. The saturating
+runs send as fast as answers come back; the paced run offers a fixed rate (open loop).
+--seconds is each row's length, --concurrency the client counts of the saturating rows,
+--paced-rate the tickets/s that 10 clients offer in the paced row.
+
+--flatness: does server CPU per ticket and per call cycle stay flat through a long day and
+with a deep queue? (The issue asks for within ±10%.)
+
+    .venv/bin/python benchmarks/api_throughput.py --flatness [--tickets 20000]
+
+On one server: a warm-up of 100 tickets, issued and served, not measured. Then the day in
+slices of 1,000 of --tickets: 10 kiosk clients issue the slice round the 8 queues (125 a
+queue), then the clerks of windows 1–10 call, start and finish until nobody waits; so no queue
+is ever longer than 125 and the served tickets pile up through the day. Per slice: server CPU
+ms per ticket issued ("issue cpu ms") and per call cycle ("cycle cpu ms"), and last / first
+slice. Then queue A with one kiosk and one clerk (window 1): 50 times, issue 10 tickets into A
+and serve 10 with A otherwise empty (0–10 waiting); then 500 tickets are put in A and left
+waiting, and the same is measured on top of them (500–510 waiting); the ratio 500 / ~0. The
+default day takes several minutes (each cycle is 3 requests); try --tickets 2000 first.
+
+--compare REF: the same figures for a git ref and for the working tree, in turns.
+
+    .venv/bin/python benchmarks/api_throughput.py --compare HEAD~3 [--rounds 2] [--seconds 8 ...]
+    .venv/bin/python benchmarks/api_throughput.py --compare 1a2b3c4 --flatness --tickets 2000 --rounds 1
+
+REF is checked out with `git worktree add --detach` in a temporary folder, removed at the end
+(also on an error or Ctrl-C). Each round runs each side once, the side that goes first taking
+turns: this script runs itself as a child process with that side's checkout as its code (its
+cwd, PYTHONPATH and sys.path), so that side's code makes the hall (`hallq init`, tokens) and
+serves it, on a fresh database of its own; the load driver is this file for both. Each side
+checks that its server's cwd is its checkout (`python -m hallq` imports from there) and
+reports where its hallq was imported from. Prints each round's figures, then the medians over
+the rounds of each side and the ratio tree / REF of server CPU per request as a Markdown table
+for docs/benchmarks.md, with both commits, the date (UTC) and the load average at start and end.
 """
 
 from __future__ import annotations
