@@ -1,14 +1,49 @@
 """Ticket issuing and call-next through the HTTP API of a real `hallq serve` (uvicorn,
 Flask in its request threads) on a SQLite file, at 1, 10 and 50 concurrent clients.
 
-    .venv/bin/python benchmarks/api_throughput.py [--seconds 8] [--concurrency 1 10 50]
+    .venv/bin/python benchmarks/api_throughput.py [--seconds 8] [--concurrency 1 10 50] [--paced-rate 200]
 
-Each client is a thread with its own keep-alive HTTP connection. Issuing: clients POST
-/api/v1/tickets as kiosks. Calling: each client is the clerk of its own window and repeats
-call-next → start → finish; the call-next requests are what is timed and counted. Prints
-requests/s, latency p50/p99 (ms) and the server's CPU time per request. The clients run on
-the same 2 cores as the server, so the figures include their cost too. The saturating runs
-send as fast as answers come back; the paced run offers a fixed rate (open loop).
+Each run starts a fresh hall (the demo config with 60 windows each serving the 8 queues A–H,
+no daily quotas) and one `hallq serve` process on a temporary SQLite file. Each client is a
+thread with its own keep-alive HTTP connection. Issuing: clients POST /api/v1/tickets as
+kiosks. Calling: each client is the clerk of its own window and repeats call-next → start →
+finish; the call-next requests are what is timed and counted. Prints requests/s, latency
+p50/p99 (ms) and the server's CPU time per request: user + system time of the server process
+(/proc/<pid>/stat) over the row, not wall time; for call-next, per whole cycle. The clients
+run on the same 2 cores as the server, so the figures include their cost too. The saturating
+runs send as fast as answers come back; the paced run offers a fixed rate (open loop).
+--seconds is each row's length, --concurrency the client counts of the saturating rows,
+--paced-rate the tickets/s that 10 clients offer in the paced row.
+
+--flatness: does server CPU per ticket and per call cycle stay flat through a long day and
+with a deep queue? (The issue asks for within ±10%.)
+
+    .venv/bin/python benchmarks/api_throughput.py --flatness [--tickets 20000]
+
+On one server: a warm-up of 100 tickets, issued and served, not measured. Then the day in
+slices of 1,000 of --tickets: 10 kiosk clients issue the slice round the 8 queues (125 a
+queue), then the clerks of windows 1–10 call, start and finish until nobody waits; so no queue
+is ever longer than 125 and the served tickets pile up through the day. Per slice: server CPU
+ms per ticket issued ("issue cpu ms") and per call cycle ("cycle cpu ms"), and last / first
+slice. Then queue A with one kiosk and one clerk (window 1): 50 times, issue 10 tickets into A
+and serve 10 with A otherwise empty (0–10 waiting); then 500 tickets are put in A and left
+waiting, and the same is measured on top of them (500–510 waiting); the ratio 500 / ~0. The
+default day takes several minutes (each cycle is 3 requests); try --tickets 2000 first.
+
+--compare REF: the same figures for a git ref and for the working tree, in turns.
+
+    .venv/bin/python benchmarks/api_throughput.py --compare HEAD~3 [--rounds 2] [--seconds 8 ...]
+    .venv/bin/python benchmarks/api_throughput.py --compare 1a2b3c4 --flatness --tickets 2000 --rounds 1
+
+REF is checked out with `git worktree add --detach` in a temporary folder, removed at the end
+(also on an error or Ctrl-C). Each round runs each side once, the side that goes first taking
+turns: this script runs itself as a child process with that side's checkout as its code (its
+cwd, PYTHONPATH and sys.path), so that side's code makes the hall (`hallq init`, tokens) and
+serves it, on a fresh database of its own; the load driver is this file for both. Each side
+checks that its server's cwd is its checkout (`python -m hallq` imports from there) and
+reports where its hallq was imported from. Prints each round's figures, then the medians over
+the rounds of each side and the ratio tree / REF of server CPU per request as a Markdown table
+for docs/benchmarks.md, with both commits, the date (UTC) and the load average at start and end.
 """
 
 from __future__ import annotations
@@ -16,22 +51,40 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# The code under test: this checkout, or with --compare the side's checkout this script is
+# run in as a child. `hallq init`, `token issue` and `serve` run as `python -m hallq` in
+# subprocesses, which import from their cwd first (and PYTHONPATH next): both are that code.
+ROOT = Path(os.environ.get("HALLQ_BENCH_CODE") or Path(__file__).parent.parent).resolve()
 sys.path.insert(0, str(ROOT))
+os.chdir(ROOT)
+os.environ["PYTHONPATH"] = str(ROOT)
 
 from queue_core.models import Role  # noqa: E402
 from tests.live.conftest import add_staff, new_hall  # noqa: E402
 
 WINDOWS = 60
+QUEUES = "ABCDEFGH"
+SLICE = 1000  # --flatness: tickets per slice of the day
+DEEP = 500  # --flatness: tickets left waiting in queue A
+FLATNESS_FIELDS = ["issue cpu ms", "cycle cpu ms"]  # server CPU ms per ticket, per call cycle
+BATCH, BATCHES = 10, 50  # --flatness: queue A is measured in 50 batches of 10 tickets and 10 cycles
 
 
 def bench_config(target: Path) -> None:
@@ -123,72 +176,331 @@ def run_clients(
     return latencies, errors[0], time.monotonic() - began
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 50])
-    parser.add_argument("--paced-rate", type=float, default=200, help="tickets/s offered in the paced run")
-    args = parser.parse_args()
+@dataclass
+class Hall:
+    """A served hall: its port, the server's pid and the tokens of kiosk K1 and clerk1..60."""
 
+    port: int
+    pid: int
+    tokens: dict[str, str]
+
+    def cpu(self) -> float:
+        return server_cpu_seconds(self.pid)
+
+
+@contextmanager
+def serving_hall() -> Iterator[Hall]:
+    """A fresh hall (bench_config) on a temporary SQLite file, served by this code's
+    `hallq serve`, with its 60 clerks signed in at their windows."""
     root = Path(tempfile.mkdtemp(prefix="hallq-bench-"))
-    bench_config(root / "config")
-    hall = new_hall(root)
-    port = hall.port
-    tokens = {"K1": hall.hallq("token", "issue", "--device", "K1").strip()}
-    tokens |= add_staff(hall.env["DATABASE_URL"], [(f"clerk{n}", Role.CLERK) for n in range(1, WINDOWS + 1)])
-    server = hall.serve(root / "server.log")
-    worker = server.pid  # hallq serve is one process
-    queues = "ABCDEFGH"
-    rows = []
-
-    def issue(index: int, client: Client, record: list[float]) -> bool:
-        status, ms = client.post(
-            "/api/v1/tickets", tokens["K1"], {"queue": queues[(index + len(record)) % 8]}
-        )
-        record.append(ms)
-        return status == 201
-
-    def call(index: int, client: Client, record: list[float]) -> bool:
-        n, token = index + 1, tokens[f"clerk{index + 1}"]
-        status, ms = client.post(f"/api/v1/windows/{n}/call-next", token)
-        record.append(ms)
-        if status != 200:
-            return False
-        return (
-            client.post(f"/api/v1/windows/{n}/start", token)[0] == 200
-            and client.post(f"/api/v1/windows/{n}/finish", token)[0] == 200
-        )
-
-    def measure(name: str, concurrency: int, work, pace: float = 0) -> None:
-        cpu = server_cpu_seconds(worker)
-        lat, errors, elapsed = run_clients(concurrency, args.seconds, port, work, pace)
-        cpu_ms = (server_cpu_seconds(worker) - cpu) * 1000 / max(len(lat), 1)
-        rows.append((name, concurrency, len(lat), errors, len(lat) / elapsed, lat, cpu_ms))
-
+    server = None
     try:
+        bench_config(root / "config")
+        live = new_hall(root)
+        tokens = {"K1": live.hallq("token", "issue", "--device", "K1").strip()}
+        tokens |= add_staff(
+            live.env["DATABASE_URL"], [(f"clerk{n}", Role.CLERK) for n in range(1, WINDOWS + 1)]
+        )
+        server = live.serve(root / "server.log")  # hallq serve is one process
+        cwd = Path(f"/proc/{server.pid}/cwd").resolve()
+        assert cwd == ROOT, f"the server runs in {cwd}, so it may not import {ROOT}'s hallq"
         for n in range(1, WINDOWS + 1):
-            Client(port).post(f"/api/v1/windows/{n}/sign-in", tokens[f"clerk{n}"])
-        for concurrency in args.concurrency:
-            measure("issue ticket", concurrency, issue)
-        measure(f"issue, paced {args.paced_rate:.0f}/s", 10, issue, pace=10 / args.paced_rate)
-        for concurrency in args.concurrency:
-            measure("call-next", concurrency, call)
-        rss = server_rss_mib(worker)
+            Client(live.port).post(f"/api/v1/windows/{n}/sign-in", tokens[f"clerk{n}"])
+        yield Hall(live.port, server.pid, tokens)
     finally:
-        server.terminate()
-        server.wait(timeout=15)
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=15)
         shutil.rmtree(root, ignore_errors=True)
 
+
+def issue(hall: Hall, client: Client, queue: str) -> tuple[bool, float]:
+    """A kiosk's ticket: whether it was issued, and the latency in ms."""
+    status, ms = client.post("/api/v1/tickets", hall.tokens["K1"], {"queue": queue})
+    return status == 201, ms
+
+
+def call_cycle(hall: Hall, client: Client, window: int) -> tuple[int, float]:
+    """call-next, start, finish at the window: the first status that is not 200 (204 from
+    call-next: nobody waits), else 200; and the call-next's latency in ms."""
+    token = hall.tokens[f"clerk{window}"]
+    status, ms = client.post(f"/api/v1/windows/{window}/call-next", token)
+    for step in ("start", "finish"):
+        if status == 200:
+            status = client.post(f"/api/v1/windows/{window}/{step}", token)[0]
+    return status, ms
+
+
+def throughput(hall: Hall, args: argparse.Namespace) -> tuple[list[dict], list[str]]:
+    """The rows: issuing and call-next at each concurrency, and the paced issuing."""
+    rows = []
+
+    def issuing(index: int, client: Client, record: list[float]) -> bool:
+        ok, ms = issue(hall, client, QUEUES[(index + len(record)) % 8])
+        record.append(ms)
+        return ok
+
+    def calling(index: int, client: Client, record: list[float]) -> bool:
+        status, ms = call_cycle(hall, client, index + 1)
+        record.append(ms)
+        return status == 200
+
+    def measure(name: str, concurrency: int, work, pace: float = 0) -> None:
+        cpu = hall.cpu()
+        lat, errors, elapsed = run_clients(concurrency, args.seconds, hall.port, work, pace)
+        rows.append(
+            {
+                "row": name,
+                "clients": concurrency,
+                "requests": len(lat),
+                "errors": errors,
+                "req/s": len(lat) / elapsed,
+                "p50 ms": statistics.median(lat),
+                "p99 ms": percentile(lat, 99),
+                "cpu ms": (hall.cpu() - cpu) * 1000 / max(len(lat), 1),
+            }
+        )
+
+    for concurrency in args.concurrency:
+        measure("issue ticket", concurrency, issuing)
+    measure(f"issue, paced {args.paced_rate:.0f}/s", 10, issuing, pace=10 / args.paced_rate)
+    for concurrency in args.concurrency:
+        measure("call-next", concurrency, calling)
+    return rows, [f"server worker memory (RSS) at the end: {server_rss_mib(hall.pid):.0f} MiB"]
+
+
+def in_threads(clients: list[Client], work) -> None:
+    """`work(index, client)` for each client in a thread of its own; re-raises their errors."""
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(work, range(len(clients)), clients))
+
+
+def issue_many(hall: Hall, clients: list[Client], count: int, queues: str) -> float:
+    """`count` tickets from these kiosks, round the queues: the server's CPU ms per ticket."""
+
+    def kiosk(index: int, client: Client) -> None:
+        for k in range(index, count, len(clients)):
+            if not issue(hall, client, queues[k % len(queues)])[0]:
+                raise RuntimeError(f"a ticket into queue {queues[k % len(queues)]} was refused")
+
+    cpu = hall.cpu()
+    in_threads(clients, kiosk)
+    return (hall.cpu() - cpu) * 1000 / count
+
+
+def serve(hall: Hall, clients: list[Client], windows: list[int], limit: float = math.inf) -> float:
+    """The clerks of these windows (one per client) call, start and finish until nobody waits
+    or `limit` cycles are done: the server's CPU ms per cycle."""
+    lock = threading.Lock()
+    left, cycles = limit, 0
+
+    def clerk(index: int, client: Client) -> None:
+        nonlocal left, cycles
+        while True:
+            with lock:
+                if left <= 0:
+                    return
+                left -= 1
+            status = call_cycle(hall, client, windows[index])[0]
+            if status == 204:
+                return
+            if status != 200:
+                raise RuntimeError(f"a call cycle at window {windows[index]} answered {status}")
+            with lock:
+                cycles += 1
+
+    cpu = hall.cpu()
+    in_threads(clients, clerk)
+    return (hall.cpu() - cpu) * 1000 / max(cycles, 1)
+
+
+def flatness(hall: Hall, args: argparse.Namespace) -> tuple[list[dict], list[str]]:
+    """The day in slices, then queue A with ~0 and with 500 waiting (see the docstring)."""
+
+    def clients(n: int) -> list[Client]:  # new connections: idle ones are closed after 5 s
+        return [Client(hall.port) for _ in range(n)]
+
+    def measured(name: str, issue_ms: float, cycle_ms: float) -> dict:
+        return {"row": name, "issue cpu ms": issue_ms, "cycle cpu ms": cycle_ms}
+
+    def ratio(name: str, row: dict, base: dict) -> dict:
+        return measured(name, *(row[field] / base[field] for field in FLATNESS_FIELDS))
+
+    def queue_a(name: str) -> dict:
+        kiosk, clerk = clients(1), clients(1)
+        issue_ms = cycle_ms = 0.0
+        for _ in range(BATCHES):
+            issue_ms += issue_many(hall, kiosk, BATCH, "A") / BATCHES
+            cycle_ms += serve(hall, clerk, [1], limit=BATCH) / BATCHES
+        return measured(name, issue_ms, cycle_ms)
+
+    clerks = list(range(1, 11))
+    issue_many(hall, clients(10), 100, QUEUES)  # warm-up
+    serve(hall, clients(10), clerks)
+    rows = []
+    for first in range(0, args.tickets, SLICE):
+        count = min(SLICE, args.tickets - first)
+        issue_ms = issue_many(hall, clients(10), count, QUEUES)
+        cycle_ms = serve(hall, clients(10), clerks)
+        rows.append(measured(f"tickets {first + 1:,}–{first + count:,}", issue_ms, cycle_ms))
+    rows.append(ratio("last / first slice", rows[-1], rows[0]))
+    shallow = queue_a(f"queue A, 0–{BATCH} waiting")
+    issue_many(hall, clients(10), DEEP, "A")
+    deep = queue_a(f"queue A, {DEEP}–{DEEP + BATCH} waiting")
+    rows += [shallow, deep, ratio(f"{DEEP} / ~0 waiting in A", deep, shallow)]
+    return rows, []
+
+
+def git(*args: str, cwd: Path = ROOT) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def commit_of(code: Path) -> str:
+    """The checkout's commit, with +dirty if its tracked files have changes."""
+    dirty = git("status", "--porcelain", "--untracked-files=no", cwd=code)
+    return git("rev-parse", "--short", "HEAD", cwd=code) + ("+dirty" if dirty else "")
+
+
+def run_here(args: argparse.Namespace) -> dict:
+    """One side: this code's hall and server, and its figures."""
+    with serving_hall() as hall:
+        rows, notes = (flatness if args.flatness else throughput)(hall, args)
+        return {
+            "commit": commit_of(ROOT),
+            "code": str(ROOT),
+            "server_cwd": str(Path(f"/proc/{hall.pid}/cwd").resolve()),
+            "hallq": sys.modules["hallq"].__file__,
+            "rows": rows,
+            "notes": notes,
+        }
+
+
+def run_side(code: Path, args: argparse.Namespace, out: Path) -> dict:
+    """One side in a child process of this script run on that checkout's code (ROOT)."""
+    argv = [f"--seconds={args.seconds}", f"--paced-rate={args.paced_rate}", f"--tickets={args.tickets}"]
+    argv += [f"--json-out={out}", "--concurrency", *map(str, args.concurrency)]
+    argv += ["--flatness"] if args.flatness else []
+    env = {**os.environ, "HALLQ_BENCH_CODE": str(code)}
+    child = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *argv], env=env)
+    try:
+        if child.wait() != 0:
+            raise SystemExit(f"the run on {code} failed (exit status {child.returncode})")
+    finally:
+        if child.poll() is None:  # interrupted: the child stops its server (a Ctrl-C reached it too)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.send_signal(signal.SIGINT)
+                child.wait()
+    result = json.loads(out.read_text())
+    code = code.resolve()
+    assert Path(result["server_cwd"]) == code and Path(result["hallq"]).is_relative_to(code), result
+    return result
+
+
+def label(row: dict) -> str:
+    return f"{row['row']} ×{row['clients']}" if "clients" in row else row["row"]
+
+
+def number(field: str, value: float) -> str:
+    return f"{value:.1f}" if field == "req/s" else f"{value:.2f}"
+
+
+def print_markdown(header: list[str], lines: list[list[str]]) -> None:
+    print("| " + " | ".join(header) + " |")
+    print("|---" + "|---:" * (len(header) - 1) + "|")
+    for line in lines:
+        print("| " + " | ".join(line) + " |")
+
+
+def print_side(result: dict) -> None:
+    if "clients" not in result["rows"][0]:  # --flatness
+        fields = FLATNESS_FIELDS
+        print_markdown(
+            ["row", *fields], [[row["row"], *(number(f, row[f]) for f in fields)] for row in result["rows"]]
+        )
+        return
     print(
         f"{'operation':<22}{'clients':>8}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'server CPU ms/req':>19}"
     )
-    for name, concurrency, count, errors, rate, lat, cpu_ms in rows:
+    for row in result["rows"]:
         print(
-            f"{name:<22}{concurrency:>8}{count:>10}{errors:>8}{rate:>9.1f}"
-            f"{statistics.median(lat):>9.2f}{percentile(lat, 99):>9.2f}{cpu_ms:>19.2f}"
+            f"{row['row']:<22}{row['clients']:>8}{row['requests']:>10}{row['errors']:>8}{row['req/s']:>9.1f}"
+            f"{row['p50 ms']:>9.2f}{row['p99 ms']:>9.2f}{row['cpu ms']:>19.2f}"
         )
-    print(f"server worker memory (RSS) at the end: {rss:.0f} MiB")
+    for note in result["notes"]:
+        print(note)
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def compare(args: argparse.Namespace) -> None:
+    """REF and the working tree in turns, each round on fresh halls; then the medians."""
+    ref = git("rev-parse", "--short", f"{args.compare}^{{commit}}")
+    date, load_start = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), load_average()
+    scratch = Path(tempfile.mkdtemp(prefix="hallq-compare-"))
+    checkout = scratch / "ref"
+    results: dict[str, list[dict]] = {"REF": [], "tree": []}
+    try:
+        git("worktree", "add", "--detach", str(checkout), ref)
+        for round_ in range(1, args.rounds + 1):
+            for side in ("REF", "tree") if round_ % 2 else ("tree", "REF"):
+                result = run_side(checkout if side == "REF" else ROOT, args, scratch / "side.json")
+                print(f"\nround {round_}, {side} {result['commit']}, hallq from {result['hallq']}")
+                print_side(result)
+                results[side].append(result)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], capture_output=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+        subprocess.run(["git", "worktree", "prune"], capture_output=True)
+
+    fields = FLATNESS_FIELDS if args.flatness else ["cpu ms", "req/s", "p99 ms"]
+    header = ["row"]
+    for field in fields:
+        header += [f"REF {field}", f"tree {field}"] + (["ratio"] if "cpu" in field else [])
+    lines = []
+    for i, row in enumerate(results["REF"][0]["rows"]):
+        line = [label(row)]
+        for field in fields:
+            ref_value, tree_value = (
+                statistics.median(result["rows"][i][field] for result in results[side])
+                for side in ("REF", "tree")
+            )
+            line += [number(field, ref_value), number(field, tree_value)]
+            line += [f"{tree_value / ref_value:.2f}"] if "cpu" in field else []
+        lines.append(line)
+    print(f"\napi_throughput.py {' '.join(sys.argv[1:])}, {date}")
+    print(
+        f"REF = {ref} ({args.compare}), tree = {results['tree'][0]['commit']}; medians over {args.rounds} round(s);"
+    )
+    print(f"ratio = tree / REF; load average (1, 5, 15 min) {load_start} at start, {load_average()} at end\n")
+    print_markdown(header, lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8, help="length of each row's run")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--paced-rate", type=float, default=200, help="tickets/s offered in the paced run")
+    parser.add_argument("--flatness", action="store_true", help="CPU per ticket and per call through a day")
+    parser.add_argument(
+        "--tickets", type=int, default=20_000, help="with --flatness: tickets through the day"
+    )
+    parser.add_argument("--compare", metavar="REF", help="a git ref to run in turns with the working tree")
+    parser.add_argument("--rounds", type=int, default=2, help="with --compare: runs of each side")
+    parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)  # a --compare side's figures
+    args = parser.parse_args()
+    if args.compare:
+        compare(args)
+        return
+    result = run_here(args)
+    if args.json_out:
+        args.json_out.write_text(json.dumps(result), encoding="utf-8")
+    else:
+        print_side(result)
 
 
 if __name__ == "__main__":
