@@ -57,17 +57,10 @@ def queue_loads(uow: UnitOfWork, hall: Hall, window: Window) -> list[QueueLoad]:
     return [QueueLoad(code, name, n, oldest) for code, name, n, oldest in rows]
 
 
-def waiting_at_window(uow: UnitOfWork, hall: Hall, window: Window) -> int:
-    day = service_day(hall, uow.now())
-    return uow.session.scalar(
-        select(func.count())
-        .where(Ticket.target_window_id == window.id, Ticket.service_day == day)
-        .where(Ticket.status == TicketStatus.WAITING)
-    )
-
-
 def transfer_note(uow: UnitOfWork, ticket: Ticket) -> str | None:
     """The note of the ticket's latest transfer, if it has one."""
+    if not ticket.transfer_count:
+        return None  # never transferred: no log to read
     detail = uow.session.scalar(
         select(TicketEvent.detail)
         .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == TicketEventKind.TRANSFERRED)
@@ -77,16 +70,33 @@ def transfer_note(uow: UnitOfWork, ticket: Ticket) -> str | None:
     return (detail or {}).get("note") or None
 
 
-def clerk_day(uow: UnitOfWork, hall: Hall, staff_id: int) -> ClerkDay:
-    """Tickets the clerk finished today (at any window) and their average handling time."""
-    day = service_day(hall, uow.now())
-    served, average = uow.session.execute(
-        # By clerk, not hall (a clerk belongs to one hall): so SQLite reads the clerk's day from
-        # ix_ticket_clerk_day, not the whole hall's day from the statistics index.
-        select(func.count(), func.avg(Ticket.handle_seconds)).where(
-            Ticket.service_day == day,
-            Ticket.clerk_id == staff_id,
-            Ticket.status == TicketStatus.FINISHED,
-        )
-    ).one()
-    return ClerkDay(served, round(average) if average is not None else None)
+_WAITING_AT_WINDOW = (
+    select(func.count())
+    .where(Ticket.target_window_id == bindparam("window_id"), Ticket.service_day == bindparam("day"))
+    .where(Ticket.status == TicketStatus.WAITING)
+    .scalar_subquery()
+)
+# By clerk, not hall (a clerk belongs to one hall): so SQLite reads the clerk's day from
+# ix_ticket_clerk_day, not the whole hall's day from the statistics index.
+_CLERK_FINISHED = (
+    Ticket.service_day == bindparam("day"),
+    Ticket.clerk_id == bindparam("clerk_id"),
+    Ticket.status == TicketStatus.FINISHED,
+)
+_WINDOW_DAY = select(
+    _WAITING_AT_WINDOW,
+    select(func.count()).where(*_CLERK_FINISHED).scalar_subquery(),
+    select(func.avg(Ticket.handle_seconds)).where(*_CLERK_FINISHED).scalar_subquery(),
+)
+
+
+def window_day(
+    uow: UnitOfWork, hall: Hall, window: Window, clerk_id: int | None
+) -> tuple[int, ClerkDay | None]:
+    """In one read: how many wait in the window's own line (transferred to it), and, for a
+    clerk, the tickets they finished today (at any window) and their average handling time."""
+    params = {"window_id": window.id, "day": service_day(hall, uow.now()), "clerk_id": clerk_id}
+    waiting, served, average = uow.session.execute(_WINDOW_DAY, params).one()
+    if clerk_id is None:
+        return waiting, None
+    return waiting, ClerkDay(served, round(average) if average is not None else None)

@@ -25,9 +25,12 @@ _OPEN_WINDOWS_OF_QUEUE = (
 )
 
 
-def estimated_wait_seconds(uow: UnitOfWork, ticket: Ticket, ahead: int) -> int | None:
+def estimated_wait_seconds(
+    uow: UnitOfWork, ticket: Ticket, ahead: int, open_windows: int | None = None
+) -> int | None:
     """People ahead (as ticketing.waiting_ahead counts them; the caller has that figure
-    already) × today's mean handling time in the queue ÷ its open windows.
+    already) × today's mean handling time in the queue ÷ its open windows (counted here
+    unless the caller, having read the queue's windows already, gives their number).
 
     None when there is nothing honest to say yet: no service finished in the queue today, or
     no window open for it. Windows that also serve other queues are counted whole, so the
@@ -37,7 +40,11 @@ def estimated_wait_seconds(uow: UnitOfWork, ticket: Ticket, ahead: int) -> int |
         return 0 if ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING) else None
     params = {"queue_id": ticket.queue_id, "day": ticket.service_day}
     mean = uow.session.execute(_MEAN_HANDLING_TODAY, params).scalar_one()
-    windows = uow.session.execute(_OPEN_WINDOWS_OF_QUEUE, {"queue_id": ticket.queue_id}).scalar_one()
+    windows = (
+        open_windows
+        if open_windows is not None
+        else uow.session.execute(_OPEN_WINDOWS_OF_QUEUE, {"queue_id": ticket.queue_id}).scalar_one()
+    )
     if mean is None or windows == 0:
         return None
     return round(ahead * float(mean) / windows)

@@ -11,7 +11,16 @@ from sqlalchemy import bindparam, select
 
 from queue_core import UnitOfWork
 from queue_core.estimates import estimated_wait_seconds
-from queue_core.models import Appointment, PrintRecord, PrintStatus, Priority, Ticket, Window, WindowQueue
+from queue_core.models import (
+    Appointment,
+    PrintRecord,
+    PrintStatus,
+    Priority,
+    Ticket,
+    Window,
+    WindowQueue,
+    WindowStatus,
+)
 from queue_core.printing import latest_print_job
 from queue_core.ticketing import waiting_ahead
 
@@ -77,7 +86,7 @@ class AppointmentOut(BaseModel):
 
 
 _WINDOWS_OF_QUEUE = (
-    select(Window.number, Window.name)
+    select(Window.number, Window.name, Window.status == WindowStatus.OPEN)
     .join(WindowQueue)
     .where(WindowQueue.queue_id == bindparam("queue_id"))
     .order_by(Window.number)
@@ -86,12 +95,14 @@ _WINDOWS_OF_QUEUE = (
 
 def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> TicketOut:
     window = ticket.window if ticket.window_id else None
+    open_windows = None  # of the queue: the estimate counts them itself unless read here
     if ticket.target_window_id is not None:
         target = uow.session.get(Window, ticket.target_window_id)
         serving = [WindowBrief(number=target.number, name=target.name)] if target else []
     else:
-        rows = uow.session.execute(_WINDOWS_OF_QUEUE, {"queue_id": ticket.queue_id})
-        serving = [WindowBrief(number=number, name=name) for number, name in rows]
+        rows = list(uow.session.execute(_WINDOWS_OF_QUEUE, {"queue_id": ticket.queue_id}))
+        serving = [WindowBrief(number=number, name=name) for number, name, _ in rows]
+        open_windows = sum(1 for *_, is_open in rows if is_open)
     ahead = waiting_ahead(uow, ticket)
     fields = dict(
         id=ticket.id,
@@ -103,7 +114,7 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
         priority=ticket.priority,
         status=ticket.status,
         waiting_ahead=ahead,
-        estimated_wait_seconds=estimated_wait_seconds(uow, ticket, ahead),
+        estimated_wait_seconds=estimated_wait_seconds(uow, ticket, ahead, open_windows),
         issued_at=ticket.issued_at,
         called_at=ticket.called_at,
         started_at=ticket.started_at,

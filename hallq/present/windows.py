@@ -104,14 +104,13 @@ def panel_out(uow: UnitOfWork, hall: Hall, window: Window, *, yours: bool, priva
     ticket = (
         uow.session.get(Ticket, window.current_ticket_id) if window.current_ticket_id and private else None
     )
+    waiting_here, today = desk.window_day(uow, hall, window, window.clerk_id if private else None)
     return PanelOut(
         window=windows_out(uow, [window])[0],
         yours=yours,
         ticket=ticket_out(uow, ticket) if ticket else None,
         transfer_note=desk.transfer_note(uow, ticket) if ticket else None,
         queues=[QueueLoadOut(**vars(load)) for load in desk.queue_loads(uow, hall, window)],
-        waiting_here=desk.waiting_at_window(uow, hall, window),
-        today=ClerkDayOut(**vars(desk.clerk_day(uow, hall, window.clerk_id)))
-        if window.clerk_id and private
-        else None,
+        waiting_here=waiting_here,
+        today=ClerkDayOut(**vars(today)) if today else None,
     )
