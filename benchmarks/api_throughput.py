@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import inspect
 import json
 import math
 import os
@@ -61,9 +62,10 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,8 +78,15 @@ sys.path.insert(0, str(ROOT))
 os.chdir(ROOT)
 os.environ["PYTHONPATH"] = str(ROOT)
 
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
+
 from queue_core.models import Role  # noqa: E402
 from tests.live.conftest import add_staff, new_hall  # noqa: E402
+
+# --postgres: the server on which each run creates a database of its own (as tests/conftest.py)
+POSTGRES_URL = os.environ.get("HALLQ_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 WINDOWS = 60
 QUEUES = "ABCDEFGH"
@@ -189,28 +198,55 @@ class Hall:
 
 
 @contextmanager
-def serving_hall() -> Iterator[Hall]:
-    """A fresh hall (bench_config) on a temporary SQLite file, served by this code's
-    `hallq serve`, with its 60 clerks signed in at their windows."""
+def postgres_database() -> Iterator[str]:
+    """A fresh database on POSTGRES_URL's server for this run: its URL. Dropped at the end,
+    also on an error or Ctrl-C (WITH (FORCE): connections still open are closed)."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    name = f"hallq_api_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    except Exception as exc:  # whatever it is, the run cannot go on
+        admin.dispose()
+        shown = make_url(POSTGRES_URL).render_as_string(hide_password=True)
+        raise SystemExit(f"--postgres: cannot create a database on {shown}: {exc}") from exc
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@contextmanager
+def serving_hall(postgres: bool = False) -> Iterator[Hall]:
+    """A fresh hall (bench_config) on a temporary SQLite file, or with `postgres` on a fresh
+    PostgreSQL database, served by this code's `hallq serve`, with its 60 clerks signed in at
+    their windows."""
+    if postgres and "database_url" not in inspect.signature(new_hall).parameters:
+        raise SystemExit(f"--postgres: {ROOT}'s tests/live/conftest.py new_hall() takes no database_url")
     root = Path(tempfile.mkdtemp(prefix="hallq-bench-"))
     server = None
     try:
-        bench_config(root / "config")
-        live = new_hall(root)
-        tokens = {"K1": live.hallq("token", "issue", "--device", "K1").strip()}
-        tokens |= add_staff(
-            live.env["DATABASE_URL"], [(f"clerk{n}", Role.CLERK) for n in range(1, WINDOWS + 1)]
-        )
-        server = live.serve(root / "server.log")  # hallq serve is one process
-        cwd = Path(f"/proc/{server.pid}/cwd").resolve()
-        assert cwd == ROOT, f"the server runs in {cwd}, so it may not import {ROOT}'s hallq"
-        for n in range(1, WINDOWS + 1):
-            Client(live.port).post(f"/api/v1/windows/{n}/sign-in", tokens[f"clerk{n}"])
-        yield Hall(live.port, server.pid, tokens)
+        with postgres_database() if postgres else nullcontext() as database_url:
+            try:
+                bench_config(root / "config")
+                live = new_hall(root, database_url=database_url) if database_url else new_hall(root)
+                tokens = {"K1": live.hallq("token", "issue", "--device", "K1").strip()}
+                tokens |= add_staff(
+                    live.env["DATABASE_URL"], [(f"clerk{n}", Role.CLERK) for n in range(1, WINDOWS + 1)]
+                )
+                server = live.serve(root / "server.log")  # hallq serve is one process
+                cwd = Path(f"/proc/{server.pid}/cwd").resolve()
+                assert cwd == ROOT, f"the server runs in {cwd}, so it may not import {ROOT}'s hallq"
+                for n in range(1, WINDOWS + 1):
+                    Client(live.port).post(f"/api/v1/windows/{n}/sign-in", tokens[f"clerk{n}"])
+                yield Hall(live.port, server.pid, tokens)
+            finally:
+                if server is not None:  # stopped before its database is dropped
+                    server.terminate()
+                    server.wait(timeout=15)
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=15)
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -363,7 +399,7 @@ def commit_of(code: Path) -> str:
 
 def run_here(args: argparse.Namespace) -> dict:
     """One side: this code's hall and server, and its figures."""
-    with serving_hall() as hall:
+    with serving_hall(args.postgres) as hall:
         rows, notes = (flatness if args.flatness else throughput)(hall, args)
         return {
             "commit": commit_of(ROOT),
@@ -380,6 +416,7 @@ def run_side(code: Path, args: argparse.Namespace, out: Path) -> dict:
     argv = [f"--seconds={args.seconds}", f"--paced-rate={args.paced_rate}", f"--tickets={args.tickets}"]
     argv += [f"--json-out={out}", "--concurrency", *map(str, args.concurrency)]
     argv += ["--flatness"] if args.flatness else []
+    argv += ["--postgres"] if args.postgres else []
     env = {**os.environ, "HALLQ_BENCH_CODE": str(code)}
     child = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *argv], env=env)
     try:
@@ -488,6 +525,9 @@ def main() -> None:
     parser.add_argument("--flatness", action="store_true", help="CPU per ticket and per call through a day")
     parser.add_argument(
         "--tickets", type=int, default=20_000, help="with --flatness: tickets through the day"
+    )
+    parser.add_argument(
+        "--postgres", action="store_true", help="the hall on a fresh PostgreSQL database, not SQLite"
     )
     parser.add_argument("--compare", metavar="REF", help="a git ref to run in turns with the working tree")
     parser.add_argument("--rounds", type=int, default=2, help="with --compare: runs of each side")
