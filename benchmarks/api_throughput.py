@@ -54,6 +54,7 @@ import inspect
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -78,6 +79,7 @@ sys.path.insert(0, str(ROOT))
 os.chdir(ROOT)
 os.environ["PYTHONPATH"] = str(ROOT)
 
+import psycopg  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
@@ -94,6 +96,9 @@ SLICE = 1000  # --flatness: tickets per slice of the day
 DEEP = 500  # --flatness: tickets left waiting in queue A
 FLATNESS_FIELDS = ["issue cpu ms", "cycle cpu ms"]  # server CPU ms per ticket, per call cycle
 BATCH, BATCHES = 10, 50  # --flatness: queue A is measured in 50 batches of 10 tickets and 10 cycles
+# A PostgreSQL client backend's process title: postgres: [cluster_name: ]user database host(port) state
+BACKEND_TITLE = re.compile(r"postgres: (?:\S+: )?\S+ (\S+) (?:\S+\(\d+\)|\[local\]) ")
+SAMPLE_S = 0.1  # --postgres: how often the backends' CPU times are read
 
 
 def bench_config(target: Path) -> None:
@@ -185,13 +190,105 @@ def run_clients(
     return latencies, errors[0], time.monotonic() - began
 
 
+class PostgresBackends:
+    """The CPU time (user + system, /proc/<pid>/stat) of the PostgreSQL client backends that
+    serve one database, found by their process titles (/proc/<pid>/cmdline); this monitor's
+    own connection is left out. A thread reads them every SAMPLE_S, so that a backend which
+    exits during a stretch counts up to its last reading."""
+
+    def __init__(self, database_url: str) -> None:
+        url = make_url(database_url).set(drivername="postgresql")
+        self.conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+        self.database, self.own_pid = self.conn.info.dbname, self.conn.info.backend_pid
+        self.lock = threading.Lock()
+        self.live: dict[int, float] = {}  # backend pid -> its CPU seconds at the last reading
+        self.exited: dict[int, float] = {}  # since begin(): backends gone, at their last reading
+        self.start: dict[int, float] = {}  # at begin()
+        self.error: str | None = None  # why the figure cannot be trusted
+        self.stop = threading.Event()
+        self.sample()
+        self.thread = threading.Thread(target=self.sampling, daemon=True)
+        self.thread.start()
+
+    def sampling(self) -> None:
+        while not self.stop.wait(SAMPLE_S):
+            self.sample()
+
+    def sample(self) -> None:
+        found = {}
+        try:
+            for entry in os.scandir("/proc"):
+                if not entry.name.isdigit() or int(entry.name) == self.own_pid:
+                    continue
+                try:
+                    title = Path(entry.path, "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+                    match = BACKEND_TITLE.match(title)
+                    if match and match[1] == self.database:
+                        found[int(entry.name)] = server_cpu_seconds(int(entry.name))
+                except (FileNotFoundError, ProcessLookupError):  # it exited meanwhile
+                    continue
+        except OSError as exc:  # PermissionError above all
+            with self.lock:
+                self.error = self.error or f"cannot read other processes' /proc entries ({exc})"
+            return
+        with self.lock:
+            for pid in self.live.keys() - found.keys():
+                self.exited[pid] = self.live[pid]
+            self.live = found
+
+    def begin(self) -> None:
+        self.sample()
+        with self.lock:
+            self.start, self.exited = dict(self.live), {}
+
+    def end(self) -> tuple[float | None, str]:
+        """The backends' CPU seconds since begin() (None if /proc cannot tell), and how many
+        backends that was (and how many of them began or exited meanwhile)."""
+        listed = {
+            pid
+            for (pid,) in self.conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+        }
+        self.sample()
+        with self.lock:
+            if listed and not listed & (self.live.keys() | self.exited.keys()) and not self.error:
+                self.error = (
+                    f"none of the {len(listed)} backends that pg_stat_activity lists for {self.database}"
+                    " is in /proc (PostgreSQL on another host or in a container? /proc mounted with hidepid?)"
+                )
+            seen = self.live | self.exited
+            spent = sum(cpu - self.start.get(pid, 0.0) for pid, cpu in seen.items())
+            new, gone = len(seen.keys() - self.start.keys()), len(self.exited)
+            backends = f"{len(seen)}" + (f" ({new} new, {gone} exited)" if new or gone else "")
+            return (None if self.error else spent), backends
+
+    def notes(self) -> list[str]:
+        notes = [
+            f"postgres CPU: user + system time of the client backends of database {self.database}"
+            f" (titled `postgres: … {self.database} host(port) …` in /proc), read every {SAMPLE_S} s;"
+            " this script's own connection left out"
+        ]
+        if self.error:
+            notes.append(f"postgres CPU NOT MEASURED (n/a): {self.error}")
+        return notes
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.conn.close()
+
+
 @dataclass
 class Hall:
-    """A served hall: its port, the server's pid and the tokens of kiosk K1 and clerk1..60."""
+    """A served hall: its port, the server's pid, the tokens of kiosk K1 and clerk1..60 and
+    with --postgres the monitor of its database's backends."""
 
     port: int
     pid: int
     tokens: dict[str, str]
+    pg: PostgresBackends | None = None
 
     def cpu(self) -> float:
         return server_cpu_seconds(self.pid)
@@ -226,7 +323,7 @@ def serving_hall(postgres: bool = False) -> Iterator[Hall]:
     if postgres and "database_url" not in inspect.signature(new_hall).parameters:
         raise SystemExit(f"--postgres: {ROOT}'s tests/live/conftest.py new_hall() takes no database_url")
     root = Path(tempfile.mkdtemp(prefix="hallq-bench-"))
-    server = None
+    server = pg = None
     try:
         with postgres_database() if postgres else nullcontext() as database_url:
             try:
@@ -241,8 +338,11 @@ def serving_hall(postgres: bool = False) -> Iterator[Hall]:
                 assert cwd == ROOT, f"the server runs in {cwd}, so it may not import {ROOT}'s hallq"
                 for n in range(1, WINDOWS + 1):
                     Client(live.port).post(f"/api/v1/windows/{n}/sign-in", tokens[f"clerk{n}"])
-                yield Hall(live.port, server.pid, tokens)
+                pg = PostgresBackends(database_url) if database_url else None
+                yield Hall(live.port, server.pid, tokens, pg)
             finally:
+                if pg is not None:
+                    pg.close()
                 if server is not None:  # stopped before its database is dropped
                     server.terminate()
                     server.wait(timeout=15)
@@ -283,26 +383,32 @@ def throughput(hall: Hall, args: argparse.Namespace) -> tuple[list[dict], list[s
 
     def measure(name: str, concurrency: int, work, pace: float = 0) -> None:
         cpu = hall.cpu()
+        if hall.pg:
+            hall.pg.begin()
         lat, errors, elapsed = run_clients(concurrency, args.seconds, hall.port, work, pace)
-        rows.append(
-            {
-                "row": name,
-                "clients": concurrency,
-                "requests": len(lat),
-                "errors": errors,
-                "req/s": len(lat) / elapsed,
-                "p50 ms": statistics.median(lat),
-                "p99 ms": percentile(lat, 99),
-                "cpu ms": (hall.cpu() - cpu) * 1000 / max(len(lat), 1),
-            }
-        )
+        row = {
+            "row": name,
+            "clients": concurrency,
+            "requests": len(lat),
+            "errors": errors,
+            "req/s": len(lat) / elapsed,
+            "p50 ms": statistics.median(lat),
+            "p99 ms": percentile(lat, 99),
+            "cpu ms": (hall.cpu() - cpu) * 1000 / max(len(lat), 1),
+        }
+        if hall.pg:
+            pg_s, backends = hall.pg.end()
+            row["pg cpu ms"] = None if pg_s is None else pg_s * 1000 / max(len(lat), 1)
+            row["pg backends"] = backends
+        rows.append(row)
 
     for concurrency in args.concurrency:
         measure("issue ticket", concurrency, issuing)
     measure(f"issue, paced {args.paced_rate:.0f}/s", 10, issuing, pace=10 / args.paced_rate)
     for concurrency in args.concurrency:
         measure("call-next", concurrency, calling)
-    return rows, [f"server worker memory (RSS) at the end: {server_rss_mib(hall.pid):.0f} MiB"]
+    notes = [f"server worker memory (RSS) at the end: {server_rss_mib(hall.pid):.0f} MiB"]
+    return rows, notes + (hall.pg.notes() if hall.pg else [])
 
 
 def in_threads(clients: list[Client], work) -> None:
@@ -439,7 +545,9 @@ def label(row: dict) -> str:
     return f"{row['row']} ×{row['clients']}" if "clients" in row else row["row"]
 
 
-def number(field: str, value: float) -> str:
+def number(field: str, value: float | None) -> str:
+    if value is None:  # --postgres: /proc could not tell
+        return "n/a"
     return f"{value:.1f}" if field == "req/s" else f"{value:.2f}"
 
 
@@ -457,14 +565,16 @@ def print_side(result: dict) -> None:
             ["row", *fields], [[row["row"], *(number(f, row[f]) for f in fields)] for row in result["rows"]]
         )
         return
+    postgres = "pg cpu ms" in result["rows"][0]
     print(
         f"{'operation':<22}{'clients':>8}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'server CPU ms/req':>19}"
+        f"{'server CPU ms/req':>19}" + (f"{'postgres CPU ms/req':>21}  backends" if postgres else "")
     )
     for row in result["rows"]:
         print(
             f"{row['row']:<22}{row['clients']:>8}{row['requests']:>10}{row['errors']:>8}{row['req/s']:>9.1f}"
             f"{row['p50 ms']:>9.2f}{row['p99 ms']:>9.2f}{row['cpu ms']:>19.2f}"
+            + (f"{number('pg cpu ms', row['pg cpu ms']):>21}  {row['pg backends']}" if postgres else "")
         )
     for note in result["notes"]:
         print(note)
