@@ -206,6 +206,7 @@ class PostgresBackends:
         self.start: dict[int, float] = {}  # at begin()
         self.error: str | None = None  # why the figure cannot be trusted
         self.stop = threading.Event()
+        self.statements_missing = self.try_statements()
         self.sample()
         self.thread = threading.Thread(target=self.sampling, daemon=True)
         self.thread.start()
@@ -264,6 +265,36 @@ class PostgresBackends:
             backends = f"{len(seen)}" + (f" ({new} new, {gone} exited)" if new or gone else "")
             return (None if self.error else spent), backends
 
+    def try_statements(self) -> str | None:
+        """None if pg_stat_statements can be read in this database, else why not."""
+        try:
+            self.conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            if not self.conn.execute(
+                "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'"
+            ).fetchone():
+                return "the extension is not in this database"
+            self.conn.execute("SELECT 1 FROM pg_stat_statements LIMIT 1")
+        except psycopg.Error as exc:
+            return str(exc).strip().splitlines()[0]
+        return None
+
+    def reset_statements(self) -> None:
+        if not self.statements_missing:
+            self.conn.execute(
+                "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)"
+            )
+
+    def statements(self) -> tuple[float, list[tuple[float, int, str]]]:
+        """Since reset_statements(): this database's total_exec_time (ms), and its top 5
+        statements (total_exec_time ms, calls, query shortened); this script's own left out."""
+        rows = self.conn.execute(
+            "SELECT total_exec_time, calls, query FROM pg_stat_statements"
+            " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND query NOT LIKE '%pg_stat_%' ORDER BY total_exec_time DESC"
+        ).fetchall()
+        top = [(ms, calls, " ".join(query.split())[:90]) for ms, calls, query in rows[:5]]
+        return sum(row[0] for row in rows), top
+
     def notes(self) -> list[str]:
         notes = [
             f"postgres CPU: user + system time of the client backends of database {self.database}"
@@ -272,6 +303,15 @@ class PostgresBackends:
         ]
         if self.error:
             notes.append(f"postgres CPU NOT MEASURED (n/a): {self.error}")
+        if self.statements_missing:
+            notes.append(
+                "pg_stat_statements is not loaded (it needs shared_preload_libraries; PostgreSQL:"
+                f" {self.statements_missing}); the /proc figure, postgres CPU ms/req, stands in"
+            )
+        else:
+            notes.append(
+                "postgres exec ms/req: pg_stat_statements' total_exec_time, reset at each row's start"
+            )
         return notes
 
     def close(self) -> None:
@@ -384,6 +424,7 @@ def throughput(hall: Hall, args: argparse.Namespace) -> tuple[list[dict], list[s
     def measure(name: str, concurrency: int, work, pace: float = 0) -> None:
         cpu = hall.cpu()
         if hall.pg:
+            hall.pg.reset_statements()
             hall.pg.begin()
         lat, errors, elapsed = run_clients(concurrency, args.seconds, hall.port, work, pace)
         row = {
@@ -400,6 +441,9 @@ def throughput(hall: Hall, args: argparse.Namespace) -> tuple[list[dict], list[s
             pg_s, backends = hall.pg.end()
             row["pg cpu ms"] = None if pg_s is None else pg_s * 1000 / max(len(lat), 1)
             row["pg backends"] = backends
+            if not hall.pg.statements_missing:
+                exec_ms, row["pg top"] = hall.pg.statements()
+                row["pg exec ms"] = exec_ms / max(len(lat), 1)
         rows.append(row)
 
     for concurrency in args.concurrency:
@@ -565,19 +609,28 @@ def print_side(result: dict) -> None:
             ["row", *fields], [[row["row"], *(number(f, row[f]) for f in fields)] for row in result["rows"]]
         )
         return
-    postgres = "pg cpu ms" in result["rows"][0]
+    postgres, statements = "pg cpu ms" in result["rows"][0], "pg exec ms" in result["rows"][0]
     print(
         f"{'operation':<22}{'clients':>8}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'server CPU ms/req':>19}" + (f"{'postgres CPU ms/req':>21}  backends" if postgres else "")
+        f"{'server CPU ms/req':>19}"
+        + (f"{'postgres CPU ms/req':>21}" if postgres else "")
+        + (f"{'postgres exec ms/req':>22}" if statements else "")
+        + ("  backends" if postgres else "")
     )
     for row in result["rows"]:
         print(
             f"{row['row']:<22}{row['clients']:>8}{row['requests']:>10}{row['errors']:>8}{row['req/s']:>9.1f}"
             f"{row['p50 ms']:>9.2f}{row['p99 ms']:>9.2f}{row['cpu ms']:>19.2f}"
-            + (f"{number('pg cpu ms', row['pg cpu ms']):>21}  {row['pg backends']}" if postgres else "")
+            + (f"{number('pg cpu ms', row['pg cpu ms']):>21}" if postgres else "")
+            + (f"{row['pg exec ms']:>22.2f}" if statements else "")
+            + (f"  {row['pg backends']}" if postgres else "")
         )
     for note in result["notes"]:
         print(note)
+    for row in result["rows"] if statements else []:
+        print(f"top 5 statements by total_exec_time, {label(row)} (ms, calls, query):")
+        for ms, calls, query in row["pg top"]:
+            print(f"  {ms:9.1f} {calls:7}  {query}")
 
 
 def load_average() -> str:
