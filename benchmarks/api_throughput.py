@@ -696,6 +696,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="with --compare: runs of each side")
     parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)  # a --compare side's figures
     args = parser.parse_args()
+    # A kill ends the run as Ctrl-C does: the server stopped, the temporary files and database gone.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     if args.compare:
         compare(args)
         return
