@@ -94,7 +94,9 @@ WINDOWS = 60
 QUEUES = "ABCDEFGH"
 SLICE = 1000  # --flatness: tickets per slice of the day
 DEEP = 500  # --flatness: tickets left waiting in queue A
-FLATNESS_FIELDS = ["issue cpu ms", "cycle cpu ms"]  # server CPU ms per ticket, per call cycle
+# --flatness: server CPU ms per ticket and per call cycle; with --postgres, the backends' too
+FLATNESS_FIELDS = ["issue cpu ms", "cycle cpu ms"]
+FLATNESS_PG_FIELDS = ["issue pg cpu ms", "cycle pg cpu ms"]
 BATCH, BATCHES = 10, 50  # --flatness: queue A is measured in 50 batches of 10 tickets and 10 cycles
 # A PostgreSQL client backend's process title: postgres: [cluster_name: ]user database host(port) state
 BACKEND_TITLE = re.compile(r"postgres: (?:\S+: )?\S+ (\S+) (?:\S+\(\d+\)|\[local\]) ")
@@ -295,7 +297,7 @@ class PostgresBackends:
         top = [(ms, calls, " ".join(query.split())[:90]) for ms, calls, query in rows[:5]]
         return sum(row[0] for row in rows), top
 
-    def notes(self) -> list[str]:
+    def notes(self, statements: bool = True) -> list[str]:
         notes = [
             f"postgres CPU: user + system time of the client backends of database {self.database}"
             f" (titled `postgres: … {self.database} host(port) …` in /proc), read every {SAMPLE_S} s;"
@@ -303,7 +305,9 @@ class PostgresBackends:
         ]
         if self.error:
             notes.append(f"postgres CPU NOT MEASURED (n/a): {self.error}")
-        if self.statements_missing:
+        if not statements:
+            notes.append("pg_stat_statements is not read with --flatness")
+        elif self.statements_missing:
             notes.append(
                 "pg_stat_statements is not loaded (it needs shared_preload_libraries; PostgreSQL:"
                 f" {self.statements_missing}); the /proc figure, postgres CPU ms/req, stands in"
@@ -461,22 +465,42 @@ def in_threads(clients: list[Client], work) -> None:
         list(pool.map(work, range(len(clients)), clients))
 
 
-def issue_many(hall: Hall, clients: list[Client], count: int, queues: str) -> float:
-    """`count` tickets from these kiosks, round the queues: the server's CPU ms per ticket."""
+class Meter:
+    """The server's CPU, and with --postgres its database backends', from now on."""
+
+    def __init__(self, hall: Hall) -> None:
+        self.hall, self.cpu = hall, hall.cpu()
+        if hall.pg:
+            hall.pg.begin()
+
+    def per(self, count: int) -> dict[str, float | None]:
+        """CPU ms per each of `count`: "cpu", the server's, and with --postgres "pg", the
+        backends' (None if /proc cannot tell)."""
+        spent: dict[str, float | None] = {"cpu": (self.hall.cpu() - self.cpu) * 1000 / max(count, 1)}
+        if self.hall.pg:
+            pg_s = self.hall.pg.end()[0]
+            spent["pg"] = None if pg_s is None else pg_s * 1000 / max(count, 1)
+        return spent
+
+
+def issue_many(hall: Hall, clients: list[Client], count: int, queues: str) -> dict[str, float | None]:
+    """`count` tickets from these kiosks, round the queues: CPU ms per ticket (Meter.per)."""
 
     def kiosk(index: int, client: Client) -> None:
         for k in range(index, count, len(clients)):
             if not issue(hall, client, queues[k % len(queues)])[0]:
                 raise RuntimeError(f"a ticket into queue {queues[k % len(queues)]} was refused")
 
-    cpu = hall.cpu()
+    meter = Meter(hall)
     in_threads(clients, kiosk)
-    return (hall.cpu() - cpu) * 1000 / count
+    return meter.per(count)
 
 
-def serve(hall: Hall, clients: list[Client], windows: list[int], limit: float = math.inf) -> float:
+def serve(
+    hall: Hall, clients: list[Client], windows: list[int], limit: float = math.inf
+) -> dict[str, float | None]:
     """The clerks of these windows (one per client) call, start and finish until nobody waits
-    or `limit` cycles are done: the server's CPU ms per cycle."""
+    or `limit` cycles are done: CPU ms per cycle (Meter.per)."""
     lock = threading.Lock()
     left, cycles = limit, 0
 
@@ -495,9 +519,17 @@ def serve(hall: Hall, clients: list[Client], windows: list[int], limit: float = 
             with lock:
                 cycles += 1
 
-    cpu = hall.cpu()
+    meter = Meter(hall)
     in_threads(clients, clerk)
-    return (hall.cpu() - cpu) * 1000 / max(cycles, 1)
+    return meter.per(cycles)
+
+
+def mean(costs: list[dict[str, float | None]]) -> dict[str, float | None]:
+    """Field by field; None where any is None."""
+    return {
+        key: None if any(c[key] is None for c in costs) else sum(c[key] for c in costs) / len(costs)
+        for key in costs[0]
+    }
 
 
 def flatness(hall: Hall, args: argparse.Namespace) -> tuple[list[dict], list[str]]:
@@ -506,19 +538,26 @@ def flatness(hall: Hall, args: argparse.Namespace) -> tuple[list[dict], list[str
     def clients(n: int) -> list[Client]:  # new connections: idle ones are closed after 5 s
         return [Client(hall.port) for _ in range(n)]
 
-    def measured(name: str, issue_ms: float, cycle_ms: float) -> dict:
-        return {"row": name, "issue cpu ms": issue_ms, "cycle cpu ms": cycle_ms}
+    def measured(name: str, issue_ms: dict, cycle_ms: dict) -> dict:
+        row = {"row": name, "issue cpu ms": issue_ms["cpu"], "cycle cpu ms": cycle_ms["cpu"]}
+        if hall.pg:
+            row |= {"issue pg cpu ms": issue_ms["pg"], "cycle pg cpu ms": cycle_ms["pg"]}
+        return row
 
     def ratio(name: str, row: dict, base: dict) -> dict:
-        return measured(name, *(row[field] / base[field] for field in FLATNESS_FIELDS))
+        return {"row": name} | {
+            field: None if row[field] is None or base[field] is None else row[field] / base[field]
+            for field in row
+            if field != "row"
+        }
 
     def queue_a(name: str) -> dict:
         kiosk, clerk = clients(1), clients(1)
-        issue_ms = cycle_ms = 0.0
+        issued, served = [], []
         for _ in range(BATCHES):
-            issue_ms += issue_many(hall, kiosk, BATCH, "A") / BATCHES
-            cycle_ms += serve(hall, clerk, [1], limit=BATCH) / BATCHES
-        return measured(name, issue_ms, cycle_ms)
+            issued.append(issue_many(hall, kiosk, BATCH, "A"))
+            served.append(serve(hall, clerk, [1], limit=BATCH))
+        return measured(name, mean(issued), mean(served))
 
     clerks = list(range(1, 11))
     issue_many(hall, clients(10), 100, QUEUES)  # warm-up
@@ -534,7 +573,7 @@ def flatness(hall: Hall, args: argparse.Namespace) -> tuple[list[dict], list[str
     issue_many(hall, clients(10), DEEP, "A")
     deep = queue_a(f"queue A, {DEEP}–{DEEP + BATCH} waiting")
     rows += [shallow, deep, ratio(f"{DEEP} / ~0 waiting in A", deep, shallow)]
-    return rows, []
+    return rows, hall.pg.notes(statements=False) if hall.pg else []
 
 
 def git(*args: str, cwd: Path = ROOT) -> str:
@@ -595,6 +634,11 @@ def number(field: str, value: float | None) -> str:
     return f"{value:.1f}" if field == "req/s" else f"{value:.2f}"
 
 
+def median(values: list[float | None]) -> float | None:
+    """None if any is None (--postgres: /proc could not tell)."""
+    return None if None in values else statistics.median(values)
+
+
 def print_markdown(header: list[str], lines: list[list[str]]) -> None:
     print("| " + " | ".join(header) + " |")
     print("|---" + "|---:" * (len(header) - 1) + "|")
@@ -604,10 +648,12 @@ def print_markdown(header: list[str], lines: list[list[str]]) -> None:
 
 def print_side(result: dict) -> None:
     if "clients" not in result["rows"][0]:  # --flatness
-        fields = FLATNESS_FIELDS
+        fields = [field for field in result["rows"][0] if field != "row"]
         print_markdown(
             ["row", *fields], [[row["row"], *(number(f, row[f]) for f in fields)] for row in result["rows"]]
         )
+        for note in result["notes"]:
+            print(note)
         return
     postgres, statements = "pg cpu ms" in result["rows"][0], "pg exec ms" in result["rows"][0]
     print(
@@ -658,6 +704,8 @@ def compare(args: argparse.Namespace) -> None:
         subprocess.run(["git", "worktree", "prune"], capture_output=True)
 
     fields = FLATNESS_FIELDS if args.flatness else ["cpu ms", "req/s", "p99 ms"]
+    if args.postgres:
+        fields = fields + (FLATNESS_PG_FIELDS if args.flatness else ["pg cpu ms"])
     header = ["row"]
     for field in fields:
         header += [f"REF {field}", f"tree {field}"] + (["ratio"] if "cpu" in field else [])
@@ -666,11 +714,13 @@ def compare(args: argparse.Namespace) -> None:
         line = [label(row)]
         for field in fields:
             ref_value, tree_value = (
-                statistics.median(result["rows"][i][field] for result in results[side])
-                for side in ("REF", "tree")
+                median([result["rows"][i][field] for result in results[side]]) for side in ("REF", "tree")
             )
             line += [number(field, ref_value), number(field, tree_value)]
-            line += [f"{tree_value / ref_value:.2f}"] if "cpu" in field else []
+            if "cpu" in field:
+                line += [
+                    "n/a" if ref_value is None or tree_value is None else f"{tree_value / ref_value:.2f}"
+                ]
         lines.append(line)
     print(f"\napi_throughput.py {' '.join(sys.argv[1:])}, {date}")
     print(
