@@ -1,5 +1,6 @@
 """Ticket issuing and call-next through the HTTP API of a real `hallq serve` (uvicorn,
-Flask in its request threads) on a SQLite file, at 1, 10 and 50 concurrent clients.
+Flask in its request threads) on a SQLite file (or with --postgres a PostgreSQL database), at
+1, 10 and 50 concurrent clients.
 
     .venv/bin/python benchmarks/api_throughput.py [--seconds 8] [--concurrency 1 10 50] [--paced-rate 200]
 
@@ -44,6 +45,44 @@ checks that its server's cwd is its checkout (`python -m hallq` imports from the
 reports where its hallq was imported from. Prints each round's figures, then the medians over
 the rounds of each side and the ratio tree / REF of server CPU per request as a Markdown table
 for docs/benchmarks.md, with both commits, the date (UTC) and the load average at start and end.
+
+--postgres: the same on PostgreSQL, with the database server's own CPU beside the server's.
+
+    .venv/bin/python benchmarks/api_throughput.py --postgres [--seconds 8] [--concurrency 1 10 50]
+    .venv/bin/python benchmarks/api_throughput.py --postgres --seconds 3 --concurrency 1
+    .venv/bin/python benchmarks/api_throughput.py --postgres --flatness --tickets 2000
+    .venv/bin/python benchmarks/api_throughput.py --postgres --compare HEAD~3 [--rounds 2]
+
+The hall is made on a database created for the run (hallq_api_<random>) on the PostgreSQL of
+HALLQ_TEST_POSTGRES, else postgresql+psycopg://postgres@127.0.0.1:5432/test (as the tests do),
+and dropped at the end, also on an error, Ctrl-C or SIGTERM. It is still one `hallq serve`
+process (SOCKETIO_MESSAGE_QUEUE empty). Each row adds "postgres CPU ms/req": the user + system
+time (/proc/<pid>/stat) over the row of the PostgreSQL client backends of that database, per
+request (per whole cycle for call-next). They are found by their process titles in
+/proc/<pid>/cmdline, `postgres: [cluster_name: ]user database host(port) state`; this script's
+own connection (pg_stat_activity, pg_stat_statements) is left out, and so are the postmaster,
+the background processes (checkpointer, WAL writer, autovacuum workers) and parallel workers.
+"backends" says how many served the row, and how many of them began or exited in it.
+Caveat, backends that exit during a row: a thread reads the backends every 0.1 s, so such a
+backend counts up to its last reading; its CPU after that is missed, and a backend that lives
+less than 0.1 s is missed whole. SQLAlchemy's pool keeps its connections open (5 by default), so with up to
+5 requests at once they live through the row; more at once open overflow connections that are
+closed when given back (see "N new, M exited" in backends, as in the paced row's 10 clients):
+there the figure is a lower bound. PostgreSQL must run on this machine, its processes visible
+in /proc: if their entries cannot be read, or pg_stat_activity lists backends of the database
+that /proc does not show (another host, a container, /proc mounted with hidepid), the figure is
+printed as n/a with the reason, never as 0. Clients, server and PostgreSQL share the 2 cores.
+pg_stat_statements: the script runs `CREATE EXTENSION IF NOT EXISTS pg_stat_statements` in the
+run's database and reads the view, which works only where the library is in
+shared_preload_libraries (that takes a restart of PostgreSQL, which this script never does).
+Where it works, each row resets it for the run's database at its start and adds "postgres exec
+ms/req" (total_exec_time per request: the statements' time in PostgreSQL, lock waits included;
+not CPU), and after the table each row's 5 statements with the most total_exec_time; where it
+does not, one line says it is not loaded and that the /proc figure stands in. With --flatness
+every row adds "issue pg cpu ms" and "cycle pg cpu ms" (the backends' CPU ms per ticket and per
+call cycle) and their ratios; pg_stat_statements is not read. With --compare each side makes
+its own fresh database (its tests/live/conftest.py new_hall() must take database_url), and the
+table adds the medians and the ratio tree / REF of the backends' CPU.
 """
 
 from __future__ import annotations
