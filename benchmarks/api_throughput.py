@@ -65,9 +65,9 @@ the background processes (checkpointer, WAL writer, autovacuum workers) and para
 "backends" says how many served the row, and how many of them began or exited in it.
 Caveat, backends that exit during a row: a thread reads the backends every 0.1 s, so such a
 backend counts up to its last reading; its CPU after that is missed, and a backend that lives
-less than 0.1 s is missed whole. SQLAlchemy's pool keeps its connections open (5 by default), so with up to
-5 requests at once they live through the row; more at once open overflow connections that are
-closed when given back (see "N new, M exited" in backends, as in the paced row's 10 clients):
+less than 0.1 s is missed whole. SQLAlchemy's pool keeps its connections (5 by default) open,
+so with up to 5 requests at once they live through the row; more at once open overflow
+connections that are closed when given back (see "N new, M exited" in backends, as in the paced row's 10 clients):
 there the figure is a lower bound. PostgreSQL must run on this machine, its processes visible
 in /proc: if their entries cannot be read, or pg_stat_activity lists backends of the database
 that /proc does not show (another host, a container, /proc mounted with hidepid), the figure is
