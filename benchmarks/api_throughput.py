@@ -67,11 +67,12 @@ Caveat, backends that exit during a row: a thread reads the backends every 0.1 s
 backend counts up to its last reading; its CPU after that is missed, and a backend that lives
 less than 0.1 s is missed whole. SQLAlchemy's pool keeps its connections (5 by default) open,
 so with up to 5 requests at once they live through the row; more at once open overflow
-connections that are closed when given back (see "N new, M exited" in backends, as in the paced row's 10 clients):
-there the figure is a lower bound. PostgreSQL must run on this machine, its processes visible
-in /proc: if their entries cannot be read, or pg_stat_activity lists backends of the database
-that /proc does not show (another host, a container, /proc mounted with hidepid), the figure is
-printed as n/a with the reason, never as 0. Clients, server and PostgreSQL share the 2 cores.
+connections that are closed when given back (see "N new, M exited" in backends, as in the
+paced row's 10 clients): there the figure is a lower bound. PostgreSQL must run on this
+machine, its processes visible in /proc: if their entries cannot be read, or pg_stat_activity
+lists backends of the database that /proc does not show (another host, a container, /proc
+mounted with hidepid), the figure is printed as n/a with the reason, never as 0. Clients,
+server and PostgreSQL share the 2 cores.
 pg_stat_statements: the script runs `CREATE EXTENSION IF NOT EXISTS pg_stat_statements` in the
 run's database and reads the view, which works only where the library is in
 shared_preload_libraries (that takes a restart of PostgreSQL, which this script never does).
