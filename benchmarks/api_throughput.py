@@ -10,7 +10,9 @@ thread with its own keep-alive HTTP connection. Issuing: clients POST /api/v1/ti
 kiosks. Calling: each client is the clerk of its own window and repeats call-next → start →
 finish; the call-next requests are what is timed and counted. Prints requests/s, latency
 p50/p99 (ms) and the server's CPU time per request: user + system time of the server process
-(/proc/<pid>/stat) over the row, not wall time; for call-next, per whole cycle. The clients
+(/proc/<pid>/stat) over the row and until the server is idle again (the printing of the row's
+tickets by the kiosk's station counts for the row, not the next), not wall time; for
+call-next, per whole cycle. The clients
 run on the same 2 cores as the server, so the figures include their cost too. The saturating
 runs send as fast as answers come back; the paced run offers a fixed rate (open loop).
 --seconds is each row's length, --concurrency the client counts of the saturating rows,
@@ -134,6 +136,7 @@ WINDOWS = 60
 QUEUES = "ABCDEFGH"
 SLICE = 1000  # --flatness: tickets per slice of the day
 DEEP = 500  # --flatness: tickets left waiting in queue A
+SETTLE_S = 0.25  # a row ends when the server is idle for this long (Hall.settled_cpu)
 # --flatness: server CPU ms per ticket and per call cycle; with --postgres, the backends' too
 FLATNESS_FIELDS = ["issue cpu ms", "cycle cpu ms"]
 FLATNESS_PG_FIELDS = ["issue pg cpu ms", "cycle pg cpu ms"]
@@ -377,6 +380,19 @@ class Hall:
     def cpu(self) -> float:
         return server_cpu_seconds(self.pid)
 
+    def settled_cpu(self) -> float:
+        """The server's CPU once what the last requests left behind is done (their tickets
+        printed by the kiosk's station, mainly), so that it counts for them and not for the
+        next row: when a quarter second adds under 1 % of a core, at most after 30 s."""
+        before, deadline = self.cpu(), time.monotonic() + 30
+        while time.monotonic() < deadline:
+            time.sleep(SETTLE_S)
+            now = self.cpu()
+            if now - before < SETTLE_S / 100:
+                return now
+            before = now
+        return before
+
 
 @contextmanager
 def postgres_database() -> Iterator[str]:
@@ -479,7 +495,7 @@ def throughput(hall: Hall, args: argparse.Namespace) -> tuple[list[dict], list[s
             "req/s": len(lat) / elapsed,
             "p50 ms": statistics.median(lat),
             "p99 ms": percentile(lat, 99),
-            "cpu ms": (hall.cpu() - cpu) * 1000 / max(len(lat), 1),
+            "cpu ms": (hall.settled_cpu() - cpu) * 1000 / max(len(lat), 1),
         }
         if hall.pg:
             pg_s, backends = hall.pg.end()
@@ -516,7 +532,7 @@ class Meter:
     def per(self, count: int) -> dict[str, float | None]:
         """CPU ms per each of `count`: "cpu", the server's, and with --postgres "pg", the
         backends' (None if /proc cannot tell)."""
-        spent: dict[str, float | None] = {"cpu": (self.hall.cpu() - self.cpu) * 1000 / max(count, 1)}
+        spent: dict[str, float | None] = {"cpu": (self.hall.settled_cpu() - self.cpu) * 1000 / max(count, 1)}
         if self.hall.pg:
             pg_s = self.hall.pg.end()[0]
             spent["pg"] = None if pg_s is None else pg_s * 1000 / max(count, 1)
