@@ -35,7 +35,7 @@ from printer_driver.layout import FieldValue, Kind
 from queue_core import Database, UnitOfWork, alarms, audit
 from queue_core import printing as queue
 from queue_core.events import PrinterState, PrintQueued
-from queue_core.halls import hall_by_code
+from queue_core.halls import hall_by_code, hall_by_id
 from queue_core.models import Hall, PrintRecord, PrintStatus
 from queue_core.spec import HallSpec
 
@@ -277,7 +277,7 @@ class PrintService:
             with audit.acting_as(self._actor("printing.job_done")), self.db.write() as uow:
                 queue.finish(
                     uow,
-                    hall_by_code(uow, self.spec.hall.code),
+                    hall_by_id(uow, self._hall()),  # by key: the cheapest read, once per ticket
                     report.job_id,
                     claimer=queue.SERVER_CLAIMER,
                     status=PrintStatus(report.result.value),
