@@ -34,8 +34,7 @@ import tempfile
 import threading
 import time
 import tomllib
-import uuid
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,7 +43,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.api_throughput import server_cpu_seconds  # noqa: E402
+from benchmarks.api_throughput import postgres_database, server_cpu_seconds  # noqa: E402
 from benchmarks.call_latency import bench_config, host_cpu, print_probe, proc_status, serve  # noqa: E402
 from hallq.live_simulation import LiveReport, parse_stretch, percentile, simulate_live  # noqa: E402
 from tests.conftest import DEMO_CONFIG  # noqa: E402
@@ -53,27 +52,6 @@ from tests.live.conftest import LiveHall, free_port, new_hall  # noqa: E402
 WINDOWS = 118
 REDIS_URL = os.environ.get("HALLQ_TEST_REDIS", "redis://127.0.0.1:6379/0")
 SAMPLE_SECONDS = 0.25
-
-
-@contextmanager
-def postgres_database():
-    """A fresh PostgreSQL database for the run, dropped after it."""
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from queue_core import make_engine
-    from tests.conftest import POSTGRES_URL
-
-    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"hallq_day_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 def halls(root: Path, setup: str, database_url: str | None) -> list[LiveHall]:
