@@ -21,6 +21,7 @@ from .extensions import babel, csrf, login_manager
 from .i18n import LOCALES
 from .live import LiveServer
 from .live.city import CityFigures
+from .live.redis_delivery import RedisDelivery
 from .printing import PrintService
 from .revocation import Revocations
 from .settings import Settings, load_settings
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app,
         spec.connections,
         proxies=settings.HALLQ_PROXIES,
-        client_manager=queue.client_manager() if queue else None,
+        client_manager=RedisDelivery(queue) if queue else None,
     )
     database = Database(make_engine(settings.database_url(), serving=True), clock or SystemClock())
     database.publisher = CityFigures(database, live, shared=queue is not None)

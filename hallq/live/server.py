@@ -26,10 +26,9 @@ from socket import gethostname
 from typing import Any, TypeVar
 
 import socketio
-from engineio import packet as eio_packet
+from engineio.async_socket import AsyncSocket
 from flask import Flask
 from flask_login import current_user
-from socketio import packet
 from werkzeug.test import EnvironBuilder
 
 from hallq.acting import hall_id
@@ -40,6 +39,7 @@ from queue_core.spec import ConnectionSpec
 
 from .rooms import NAMESPACE, hall_room, rooms_for
 from .subscriptions import Kind, Refused, admit, current_state, parse
+from .wire import LeanBroadcast, LeanSocket
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,6 +66,11 @@ class _AsyncServer(socketio.AsyncServer):  # type: ignore[misc]
     on_transport_open: Callable[[str], None] = staticmethod(lambda eio_sid: None)
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        # python-engineio has no setting for its socket class; this runs as the socket is made,
+        # before anything polls it.
+        socket = self.eio.sockets.get(eio_sid)
+        if type(socket) is AsyncSocket:
+            socket.__class__ = LeanSocket
         answer = await super()._handle_eio_connect(eio_sid, environ)
         self.on_transport_open(eio_sid)
         return answer
@@ -86,37 +91,6 @@ def _without_superseded(messages: list[Message]) -> list[Message]:
     ]
 
 
-class _LocalManager(socketio.AsyncManager):  # type: ignore[misc]
-    """python-socketio's manager for one process, with a lean broadcast: it encodes a message
-    once, as the library does, and then puts it straight on each recipient's send queue,
-    where the library makes a task per recipient and waits for them all (most of the loop's
-    time on a busy morning). A socket that has stopped answering is closed by its own ping
-    timeout, as before; a message with a callback takes the library's way."""
-
-    async def emit(  # type: ignore[override]
-        self, event: str, data: Any, namespace: str, room: Any = None, skip_sid: Any = None,
-        callback: Any = None, to: Any = None, **kwargs: Any,
-    ) -> None:  # fmt: skip
-        if callback is not None or skip_sid is not None or namespace not in self.rooms:
-            return await super().emit(event, data, namespace, room, skip_sid, callback, to, **kwargs)
-        args = (
-            list(data) if isinstance(data, tuple) else [] if data is None else [data]
-        )  # as the library does
-        encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
-        frames = [
-            eio_packet.Packet(eio_packet.MESSAGE, part)
-            for part in (encoded if isinstance(encoded, list) else [encoded])
-        ]
-        sockets = self.server.eio.sockets
-        for _sid, eio_sid in self.get_participants(namespace, to or room):
-            socket = sockets.get(eio_sid)
-            if socket is None or socket.closed:
-                continue
-            for frame in frames:
-                socket.queue.put_nowait(frame)
-        return None
-
-
 class LiveServer:
     def __init__(
         self,
@@ -129,7 +103,7 @@ class LiveServer:
         self.app, self.limits, self.proxies = app, limits, proxies
         self.sio = _AsyncServer(
             async_mode="asgi",
-            client_manager=client_manager or _LocalManager(),
+            client_manager=client_manager or LeanBroadcast(),
             # None: same origin only. ([] would turn the Origin check off: any web page a
             # logged-in manager visits could then open the dashboard's socket with their cookie.)
             cors_allowed_origins=None,
