@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import socketio
@@ -10,6 +11,8 @@ import socketio
 from hallq.faults import REDIS_TIMEOUT, MessageQueue
 
 from .wire import LeanBroadcast
+
+log = logging.getLogger(__name__)
 
 
 class RedisDelivery(socketio.AsyncRedisManager, LeanBroadcast):  # type: ignore[misc]
@@ -29,6 +32,15 @@ class RedisDelivery(socketio.AsyncRedisManager, LeanBroadcast):  # type: ignore[
         super().__init__(queue.url, channel="flask-socketio", redis_options=options)
         self.queue = queue
         self._waiting: asyncio.Queue[Any] | None = None
+
+    async def emit_all(self, messages: list[tuple[str, Any, Any]], namespace: str) -> None:
+        # Each message also goes to the other processes: the Redis manager's emit, one by one
+        # (the batch's single write per socket is a single process's).
+        for event, data, rooms in messages:
+            try:
+                await self.emit(event, data, namespace, to=rooms)
+            except Exception:  # one message's failure must not end the delivery of all others
+                log.exception("could not send %s to %s", event, rooms)
 
     async def _publish(self, data: Any) -> None:
         if self._waiting is None:

@@ -98,7 +98,7 @@ class LiveServer:
         limits: ConnectionSpec,
         *,
         proxies: int = 0,
-        client_manager: socketio.AsyncManager | None = None,
+        client_manager: LeanBroadcast | None = None,
     ) -> None:
         self.app, self.limits, self.proxies = app, limits, proxies
         self.sio = _AsyncServer(
@@ -205,11 +205,10 @@ class LiveServer:
             waiting = await self._outbox.get()
             while not self._outbox.empty():  # behind on a busy morning: take all that waits
                 waiting += self._outbox.get_nowait()
-            for name, payload, rooms in _without_superseded(waiting):
-                try:
-                    await self.sio.emit(name, payload, to=rooms, namespace=NAMESPACE)
-                except Exception:  # one message's failure must not end the delivery of all others
-                    log.exception("could not send %s to %s", name, rooms)
+            try:
+                await self.sio.manager.emit_all(_without_superseded(waiting), NAMESPACE)
+            except Exception:  # the next commits' messages must still go out
+                log.exception("could not send %d messages", len(waiting))
 
     async def _in_thread(self, work: Callable[..., T], *args: Any) -> T:
         def in_app() -> T:

@@ -17,6 +17,7 @@ message already queued) gets the message on its queue, the library's way, behind
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import socketio
@@ -26,6 +27,8 @@ from engineio.async_socket import AsyncSocket
 from socketio import packet
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame, Opcode
+
+log = logging.getLogger(__name__)
 
 
 class LeanSocket(AsyncSocket):  # type: ignore[misc]
@@ -70,11 +73,11 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
             packets.append(following)
         return packets
 
-    def write_now(self, frame: bytes) -> bool:
-        """Writes a framed message straight to the connection if nothing is ahead of it;
-        False (and nothing written) if it must take the queue."""
+    def writable_now(self) -> bool:
+        """Whether a message may be written straight to the connection: nothing is ahead of
+        it, and the connection is open and taking data."""
         connection = self.connection
-        if (
+        return not (
             connection is None
             or not self.waiting
             or not self.queue.empty()
@@ -86,10 +89,11 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
             or connection.disconnected
             or not connection.writable.is_set()
             or connection.transport.is_closing()
-        ):
-            return False
-        connection.transport.write(frame)
-        return True
+        )
+
+    def write(self, frames: bytes) -> None:
+        assert self.connection is not None
+        self.connection.transport.write(frames)
 
 
 def text_frame(text: str) -> bytes:
@@ -105,9 +109,14 @@ class LeanBroadcast(socketio.AsyncManager):  # type: ignore[misc]
     socket that has stopped answering is closed by its own ping timeout, as before; a message
     with a callback takes the library's way.
 
+    `emit_all` sends a batch of messages (what commits made meanwhile) with one write per
+    socket: a call's `ticket_called`, `queue_state` and `window_state` reach a hall board in
+    one system call, not three, and the system calls are most of what is left of a broadcast's
+    cost (on loopback each also runs the receiver's side of TCP).
+
     The manager of one process; with Redis, the base after python-socketio's Redis manager
-    (hallq.faults), whose delivery of what it hears from Redis to this process's own sockets
-    calls this `emit`."""
+    (hallq.live.redis_delivery), whose delivery of what it hears from Redis to this process's
+    own sockets calls this `emit`."""
 
     async def emit(  # type: ignore[override]
         self, event: str, data: Any, namespace: str, room: Any = None, skip_sid: Any = None,
@@ -115,23 +124,48 @@ class LeanBroadcast(socketio.AsyncManager):  # type: ignore[misc]
     ) -> None:  # fmt: skip
         if callback is not None or skip_sid is not None or namespace not in self.rooms:
             return await super().emit(event, data, namespace, room, skip_sid, callback, to, **kwargs)
+        self.send_all([(event, data, to or room)], namespace)
+        return None
+
+    async def emit_all(self, messages: list[tuple[str, Any, Any]], namespace: str) -> None:
+        """Sends (event, data, rooms) messages in their order."""
+        self.send_all(messages, namespace)
+
+    def send_all(self, messages: list[tuple[str, Any, Any]], namespace: str) -> None:
+        # Nothing here waits: no other task runs (no socket's writer, no acknowledgement)
+        # between deciding that a socket's messages go straight and writing them.
+        straight: dict[LeanSocket, list[bytes]] = {}
+        sockets = self.server.eio.sockets
+        for event, data, rooms in messages:
+            try:
+                packets = self._packets(event, data, namespace)
+            except Exception:  # one message's failure must not end the delivery of all others
+                log.exception("could not encode %s for %s", event, rooms)
+                continue
+            # One text packet (no binary attachments) can be written whole; others are queued.
+            frame = text_frame(packets[0].encode()) if len(packets) == 1 else None
+            for _sid, eio_sid in self.get_participants(namespace, rooms):
+                socket = sockets.get(eio_sid)
+                if socket is None or socket.closed:
+                    continue
+                if frame is not None and isinstance(socket, LeanSocket):
+                    if socket in straight:
+                        straight[socket].append(frame)
+                        continue
+                    if socket.writable_now():
+                        straight[socket] = [frame]
+                        continue
+                for each in packets:
+                    socket.queue.put_nowait(each)
+        for socket, frames in straight.items():
+            socket.write(frames[0] if len(frames) == 1 else b"".join(frames))
+
+    def _packets(self, event: str, data: Any, namespace: str) -> list[Any]:
         args = (
             list(data) if isinstance(data, tuple) else [] if data is None else [data]
         )  # as the library does
         encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
-        packets = [
+        return [
             eio_packet.Packet(eio_packet.MESSAGE, part)
             for part in (encoded if isinstance(encoded, list) else [encoded])
         ]
-        # One text packet (no binary attachments) can be written whole; others are queued.
-        frame = text_frame(packets[0].encode()) if len(packets) == 1 else None
-        sockets = self.server.eio.sockets
-        for _sid, eio_sid in self.get_participants(namespace, to or room):
-            socket = sockets.get(eio_sid)
-            if socket is None or socket.closed:
-                continue
-            if frame is not None and isinstance(socket, LeanSocket) and socket.write_now(frame):
-                continue
-            for each in packets:
-                socket.queue.put_nowait(each)
-        return None
