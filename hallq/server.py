@@ -22,6 +22,7 @@ import gc
 import json
 import logging
 import resource
+import socket
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +32,7 @@ import uvicorn
 from a2wsgi import WSGIMiddleware
 from flask import Flask
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from queue_core.spec import ConnectionSpec
 
@@ -39,6 +41,25 @@ from .faults import LARGEST_BODY
 from .sweeper import Sweeper
 
 log = logging.getLogger(__name__)
+
+
+# What a screen's connection may hold unsent in the kernel (Linux doubles it for its own
+# bookkeeping). A screen that stops reading fills it, then uvicorn's 64 KiB: from then on
+# nothing more is written to it straight (hallq.live.wire), its messages wait on its own
+# queue until its ping timeout closes it. Left to itself the kernel grows this buffer up to
+# 4 MiB for every hung phone; a board's burst of messages is a few KiB.
+SCREEN_SEND_BUFFER = 32 * 1024
+
+
+class ScreenConnection(WebSocketsSansIOProtocol):  # type: ignore[misc]
+    """uvicorn's WebSocket protocol (the one hallq.live.wire writes to), with the kernel's
+    send buffer bounded."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SCREEN_SEND_BUFFER)
 
 
 def guarded_http(limits: ConnectionSpec, behind_proxy: bool) -> type[asyncio.Protocol]:
@@ -240,7 +261,7 @@ def run(make_app: Callable[[], Flask], host: str, port: int, threads: int, acces
         host=host,
         port=port,
         http=guarded_http(state.spec.connections, behind_proxy=bool(state.settings.HALLQ_PROXIES)),
-        ws="websockets-sansio",
+        ws=ScreenConnection,
         # Engine.IO pings every socket itself; a second, WebSocket-level ping is only traffic.
         ws_ping_interval=None,
         ws_per_message_deflate=False,  # 64 KiB of zlib state per screen, for messages of 300 bytes

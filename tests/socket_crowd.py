@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import socket
 import threading
 import time
 from collections.abc import Coroutine
@@ -31,6 +32,7 @@ class Screen:
     subscription: dict[str, Any] | None  # None: join /hall and subscribe to nothing
     address: str = "127.0.0.1"
     token: str | None = None
+    receive_buffer: int | None = None  # SO_RCVBUF in bytes: small for a screen that stops reading
     heard: list[tuple[str, Any, float]] = field(default_factory=list)  # name, payload, perf_counter
     closed: bool = False
     _ws: ClientConnection | None = None
@@ -41,7 +43,17 @@ class Screen:
     async def open(self) -> dict[str, Any] | None:
         """Connects, joins /hall and subscribes; the subscription's acknowledgement."""
         uri = self.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-        self._ws = await connect(uri, local_addr=(self.address, 0), compression=None, open_timeout=30)
+        if self.receive_buffer is None:
+            where: dict[str, Any] = {"local_addr": (self.address, 0)}
+        else:  # set before connecting, so that the window the server is offered stays that small
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+            sock.bind((self.address, 0))
+            sock.setblocking(False)
+            host, port = self.url.removeprefix("http://").rsplit(":", 1)
+            await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+            where = {"sock": sock}
+        self._ws = await connect(uri, compression=None, open_timeout=30, **where)
         opened = await self._ws.recv()
         assert str(opened).startswith("0"), opened
         await self._ws.send(f"40{NAMESPACE}," + (json.dumps({"token": self.token}) if self.token else ""))
@@ -63,6 +75,15 @@ class Screen:
             return await asyncio.wait_for(answer, 60)
         finally:
             del self._acks[ack_id]
+
+    def stop_reading(self, loop: asyncio.AbstractEventLoop) -> None:
+        """From another thread: the screen stops reading its socket, as a hung browser does."""
+        assert self._ws is not None
+        loop.call_soon_threadsafe(self._ws.transport.pause_reading)
+
+    def read_again(self, loop: asyncio.AbstractEventLoop) -> None:
+        assert self._ws is not None
+        loop.call_soon_threadsafe(self._ws.transport.resume_reading)
 
     async def close(self) -> None:
         if self._ws is not None:

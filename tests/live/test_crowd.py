@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import time
+from itertools import pairwise
 
 import pytest
 import requests
@@ -148,3 +149,53 @@ def test_one_address_may_not_hold_more_connections_than_its_cap(crowded):
     finally:
         for s in held:
             s.close()
+
+
+def test_a_screen_that_stops_reading_holds_up_no_other_and_then_hears_everything_in_order(crowded):
+    """A hung phone keeps its socket open and reads nothing: what is sent to it piles up in the
+    server (the connection stops taking data, then its own queue). The other phones of its
+    queue hear every ticket at once meanwhile; once it reads again, it hears all it missed,
+    in commit order, with no message overtaking one queued before it."""
+    hall, _ = crowded
+    crowd = Crowd()
+    hung = Screen(hall.url, {"queue": "A"}, receive_buffer=4096)
+    others = [Screen(hall.url, {"queue": "A"}) for _ in range(3)]
+    try:
+        assert all(ack["ok"] for ack in crowd.open([hung, *others]))
+        hung.stop_reading(crowd.loop)
+        issued = []
+        for _ in range(300):  # each queue_state carries the whole line: about 1 MB in all
+            answer = hall.api("POST", "/tickets", "K1", json={"queue": "A"})
+            assert answer.status_code == 201, answer.text
+            issued.append(answer.json()["id"])
+            assert all(_waits_for(s, issued[-1], within=2) for s in others), f"ticket {len(issued)}"
+        assert not _waits_for(hung, issued[-1])  # it did stop reading
+
+        hung.read_again(crowd.loop)
+        for _ in range(30):  # while what waited for it is still being sent
+            answer = hall.api("POST", "/tickets", "K1", json={"queue": "A"})
+            assert answer.status_code == 201, answer.text
+            issued.append(answer.json()["id"])
+        assert _waits_for(hung, issued[-1], within=30)
+        lines = [payload["line"] for name, payload, _ in hung.heard if name == "queue_state"]
+        ours = [[i for i in line if i in set(issued)] for line in lines]
+        assert all(len(a) < len(b) for a, b in pairwise(ours)), "a state overtook another"
+        assert ours[-1] == issued
+    finally:
+        crowd.close([hung, *others])
+
+
+def _last_line(screen: Screen) -> list[int]:
+    states = [payload["line"] for name, payload, _ in list(screen.heard) if name == "queue_state"]
+    return states[-1] if states else []
+
+
+def _waits_for(screen: Screen, ticket_id: int, within: float = 0) -> bool:
+    """Whether the screen has heard, or hears within `within` seconds, a line ending in the ticket."""
+    deadline = time.monotonic() + within
+    while True:
+        if _last_line(screen)[-1:] == [ticket_id]:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
