@@ -37,13 +37,13 @@ from hallq.revocation import CLOSES_ALL, CLOSES_SESSIONS
 from queue_core.events import DomainEvent
 from queue_core.spec import ConnectionSpec
 
+from .outbox import Message, StatePacer
 from .rooms import NAMESPACE, hall_room, rooms_for
 from .subscriptions import Kind, Refused, admit, current_state, parse
 from .wire import LeanBroadcast, LeanSocket
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Message = tuple[str, dict[str, Any], list[str]]
 
 # Screens only listen: a client's messages are small subscriptions.
 LARGEST_CLIENT_MESSAGE = 16 * 1024
@@ -76,21 +76,6 @@ class _AsyncServer(socketio.AsyncServer):  # type: ignore[misc]
         return answer
 
 
-# Messages that carry their subject's whole state: of two for the same rooms waiting to be
-# sent, the later says all the earlier did. Sending only it is what keeps a busy hall's loop
-# from falling behind (a queue's state goes to every phone and board following it).
-SUPERSEDING = frozenset({"queue_state"})
-
-
-def _without_superseded(messages: list[Message]) -> list[Message]:
-    latest = {(name, tuple(rooms)): i for i, (name, _, rooms) in enumerate(messages) if name in SUPERSEDING}
-    return [
-        message
-        for i, message in enumerate(messages)
-        if message[0] not in SUPERSEDING or latest[(message[0], tuple(message[2]))] == i
-    ]
-
-
 class LiveServer:
     def __init__(
         self,
@@ -121,6 +106,7 @@ class LiveServer:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._outbox: asyncio.Queue[list[Message]] | None = None
         self._sender: asyncio.Task[None] | None = None
+        self._pacer: StatePacer | None = None
         # Database reads for sockets: apart from the request threads, so that a reconnecting
         # hall's subscriptions never hold up a kiosk's ticket.
         self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="live")
@@ -178,7 +164,8 @@ class LiveServer:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self._outbox = asyncio.Queue()
+        self._outbox = outbox = asyncio.Queue()
+        self._pacer = StatePacer(self.loop, lambda state: outbox.put_nowait([state]))
         self._hall_id = await self._in_thread(hall_id)
         self._sender = asyncio.create_task(self._send_in_order())
 
@@ -200,13 +187,13 @@ class LiveServer:
                 self.sio.start_background_task(self.sio.disconnect, sid, namespace=NAMESPACE)
 
     async def _send_in_order(self) -> None:
-        assert self._outbox is not None
+        assert self._outbox is not None and self._pacer is not None
         while True:
             waiting = await self._outbox.get()
             while not self._outbox.empty():  # behind on a busy morning: take all that waits
                 waiting += self._outbox.get_nowait()
             try:
-                await self.sio.manager.emit_all(_without_superseded(waiting), NAMESPACE)
+                await self.sio.manager.emit_all(self._pacer.admit(waiting), NAMESPACE)
             except Exception:  # the next commits' messages must still go out
                 log.exception("could not send %d messages", len(waiting))
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import socket
 import time
-from itertools import pairwise
 
 import pytest
 import requests
@@ -32,7 +31,7 @@ def crowded(tmp_path_factory):
         )
     hall.hallq("init")
     hall.tokens["K1"] = hall.hallq("token", "issue", "--device", "K1").strip()
-    hall.tokens |= add_staff(hall.env["DATABASE_URL"], [("clerk1", Role.CLERK)])
+    hall.tokens |= add_staff(hall.env["DATABASE_URL"], [("clerk1", Role.CLERK), ("manager", Role.MANAGER)])
     log = root / "server.log"
     server = hall.serve(log, ["serve"])  # the defaults: no --threads
     yield hall, log
@@ -152,49 +151,46 @@ def test_one_address_may_not_hold_more_connections_than_its_cap(crowded):
 
 
 def test_a_screen_that_stops_reading_holds_up_no_other_and_then_hears_everything_in_order(crowded):
-    """A hung phone keeps its socket open and reads nothing: what is sent to it piles up in the
-    server (the connection stops taking data, then its own queue). The other phones of its
-    queue hear every ticket at once meanwhile; once it reads again, it hears all it missed,
-    in commit order, with no message overtaking one queued before it."""
+    """A hung board keeps its socket open and reads nothing: what is sent to it piles up in the
+    server (its connection stops taking data, then its own queue holds the rest). The other
+    boards hear every notice at once meanwhile; once it reads again, it hears all it missed,
+    in order, with nothing overtaking what was queued before it."""
     hall, _ = crowded
     crowd = Crowd()
-    hung = Screen(hall.url, {"queue": "A"}, receive_buffer=4096)
-    others = [Screen(hall.url, {"queue": "A"}) for _ in range(3)]
+    hung = Screen(hall.url, {"board": "hall"}, receive_buffer=4096)
+    others = [Screen(hall.url, {"board": "hall"}) for _ in range(3)]
+    posted: list[int] = []
+
+    def post(count: int) -> None:
+        for _ in range(count):  # 600 characters, about 3.6 KB as sent
+            notice = {"title": f"通知 {len(posted) + 1}", "text": "请按号等候。" * 100, "minutes": 5}
+            answer = hall.api("POST", "/notices", "manager", json=notice)
+            assert answer.status_code == 201, answer.text
+            posted.append(answer.json()["id"])
+
     try:
         assert all(ack["ok"] for ack in crowd.open([hung, *others]))
         hung.stop_reading(crowd.loop)
-        issued = []
-        for _ in range(300):  # each queue_state carries the whole line: about 1 MB in all
-            answer = hall.api("POST", "/tickets", "K1", json={"queue": "A"})
-            assert answer.status_code == 201, answer.text
-            issued.append(answer.json()["id"])
-            assert all(_waits_for(s, issued[-1], within=2) for s in others), f"ticket {len(issued)}"
-        assert not _waits_for(hung, issued[-1])  # it did stop reading
+        for _ in range(60):  # 120 notices, over 400 KB: far past what the connection holds
+            post(2)
+            assert all(_hears_notice(s, posted[-1], within=2) for s in others), f"notice {len(posted)}"
+        assert not _hears_notice(hung, posted[-1])  # it did stop reading
 
         hung.read_again(crowd.loop)
-        for _ in range(30):  # while what waited for it is still being sent
-            answer = hall.api("POST", "/tickets", "K1", json={"queue": "A"})
-            assert answer.status_code == 201, answer.text
-            issued.append(answer.json()["id"])
-        assert _waits_for(hung, issued[-1], within=30)
-        lines = [payload["line"] for name, payload, _ in hung.heard if name == "queue_state"]
-        ours = [[i for i in line if i in set(issued)] for line in lines]
-        assert all(len(a) < len(b) for a, b in pairwise(ours)), "a state overtook another"
-        assert ours[-1] == issued
+        post(20)  # while what waited for it is still being sent
+        assert _hears_notice(hung, posted[-1], within=30)
+        assert [payload["id"] for name, payload, _ in hung.heard if name == "notice"] == posted
     finally:
         crowd.close([hung, *others])
+        for notice_id in posted:
+            hall.api("DELETE", f"/notices/{notice_id}", "manager")
 
 
-def _last_line(screen: Screen) -> list[int]:
-    states = [payload["line"] for name, payload, _ in list(screen.heard) if name == "queue_state"]
-    return states[-1] if states else []
-
-
-def _waits_for(screen: Screen, ticket_id: int, within: float = 0) -> bool:
-    """Whether the screen has heard, or hears within `within` seconds, a line ending in the ticket."""
+def _hears_notice(screen: Screen, notice_id: int, within: float = 0) -> bool:
+    """Whether the screen has heard, or hears within `within` seconds, that notice."""
     deadline = time.monotonic() + within
     while True:
-        if _last_line(screen)[-1:] == [ticket_id]:
+        if any(name == "notice" and payload["id"] == notice_id for name, payload, _ in list(screen.heard)):
             return True
         if time.monotonic() >= deadline:
             return False
