@@ -6,7 +6,8 @@ Runs the hallq CLI unchanged except that each API request appends one JSON line 
 path, its wall time and its thread's CPU time, and within it the time spent waiting for the
 database's write lock (SQLite writers queue on it), holding it, committing (for SQLite, the
 fsync), and handing the committed events to the /hall server; and one line for each run of the
-garbage collector: its generation and how long it held the process. All in ms.
+garbage collector: its generation and how long it held the process. All in ms, with the
+moment each began (`began`, perf_counter seconds) to line stalls up with what else ran then.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def install(log: Path) -> None:
         finally:
             line = {
                 "path": environ["PATH_INFO"],
+                "began": began,
                 "wall_ms": (time.perf_counter() - began) * 1000,
                 "cpu_ms": (time.thread_time() - cpu) * 1000,
                 **_request.totals,
@@ -88,7 +90,11 @@ def install(log: Path) -> None:
         if phase == "start":
             collecting["began"] = time.perf_counter()
             return
-        line = {"gc": info["generation"], "ms": (time.perf_counter() - collecting["began"]) * 1000}
+        line = {
+            "gc": info["generation"],
+            "began": collecting["began"],
+            "ms": (time.perf_counter() - collecting["began"]) * 1000,
+        }
         with write:
             out.write(json.dumps(line) + "\n")
 
