@@ -52,6 +52,9 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
             self.connection = None
 
     async def poll(self) -> list[Any]:
+        # Past the timeout the writer ends and closes the socket. Messages written straight
+        # never reach this queue: what keeps a quiet screen's writer alive is python-engineio's
+        # ping, every ping_interval, which must keep taking the queue.
         self.waiting = True
         try:
             async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
