@@ -2,6 +2,7 @@
 out (it says all the earlier ones did); every other message goes, in commit order."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from hallq.live.outbox import StatePacer, without_superseded
 
@@ -44,4 +45,6 @@ def test_a_queues_state_goes_at_once_then_at_most_once_an_interval_and_then_its_
         assert pacer.admit(released) == released
         assert pacer.admit([("queue_state", {"waiting": 4}, a)]) == []
 
-    asyncio.run(run())
+    # A loop of its own, on a thread of its own: a browser test may leave one running on this one.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, run()).result()
