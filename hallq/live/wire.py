@@ -127,14 +127,16 @@ class LeanBroadcast(socketio.AsyncManager):  # type: ignore[misc]
     ) -> None:  # fmt: skip
         if callback is not None or skip_sid is not None or namespace not in self.rooms:
             return await super().emit(event, data, namespace, room, skip_sid, callback, to, **kwargs)
-        self.send_all([(event, data, to or room)], namespace)
+        # Not through emit_all: with Redis this emit is the delivery to this process's own
+        # sockets, and RedisDelivery's emit_all publishes (it would come back here for ever).
+        self._deliver_here([(event, data, to or room)], namespace)
         return None
 
     async def emit_all(self, messages: list[tuple[str, Any, Any]], namespace: str) -> None:
         """Sends (event, data, rooms) messages in their order."""
-        self.send_all(messages, namespace)
+        self._deliver_here(messages, namespace)
 
-    def send_all(self, messages: list[tuple[str, Any, Any]], namespace: str) -> None:
+    def _deliver_here(self, messages: list[tuple[str, Any, Any]], namespace: str) -> None:
         # Nothing here waits: no other task runs (no socket's writer, no acknowledgement)
         # between deciding that a socket's messages go straight and writing them.
         straight: dict[LeanSocket, list[bytes]] = {}
