@@ -57,6 +57,7 @@ ACTION_NAMES = {
     "callback": _l("Called back"),
     "close": _l("Close the case"),
     cases.REASSIGN: _l("Hand over"),
+    cases.RECOUNTED: _l("Deadline recounted: the hall's calendar changed"),
 }
 RESOLUTION_NAMES = {
     "rectified": _l("Rectified and closed"),

@@ -18,11 +18,13 @@ from sqlalchemy import func, inspect, select
 from hall_agent.cli import main as agent_main
 from queue_core import Database, SystemClock, UnitOfWork, accounts, make_engine, migrate, rollups
 from queue_core.errors import DomainError
+from queue_core.hall_calendar import HallCalendar, chinese_calendar_version
 from queue_core.halls import hall_by_code
 from queue_core.identity import normalise_id_number
-from queue_core.models import Hall, Role, Staff, Ticket
+from queue_core.models import Hall, Queue, Role, Staff, Ticket
 from queue_core.numbering import service_day
 from queue_core.setup import import_items, sync_hall
+from queue_core.spec import CalendarSpec
 
 from . import personal_data
 from .config_files import ConfigError, load_catalog, load_config, load_hall, map_removals
@@ -85,6 +87,20 @@ def check_config(directory: Path | None) -> None:
     )
     for note in map_removals(directory, hall):  # the kiosks show the plan without these
         click.echo(note)
+    warning = _unknown_year_warning(HallCalendar(hall.full_calendar()), hall.hall.timezone)
+    if warning:
+        click.echo(warning)
+
+
+def _unknown_year_warning(calendar: HallCalendar, timezone: str) -> str | None:
+    year = calendar.unknown_year(datetime.now(ZoneInfo(timezone)).date())
+    if year is None:
+        return None
+    return (
+        f"calendar: the official holidays of {year} are not known (chinesecalendar "
+        f"{chinese_calendar_version()}, and no day of {year} in calendar.toml): every Monday to "
+        f"Friday of {year} counts as a working day until they are entered (docs/calendar.md)"
+    )
 
 
 def initialise(settings: Settings, *, keep_administered: bool = False) -> Database:
@@ -94,19 +110,38 @@ def initialise(settings: Settings, *, keep_administered: bool = False) -> Databa
     spec, items = load_config(settings.HALLQ_CONFIG)  # its problems end the command (_Commands)
     db = _database(settings)
     migrate.upgrade(db.engine)
-    with db.write() as uow:
-        if keep_administered and uow.session.scalar(select(Hall.id).where(Hall.code == spec.hall.code)):
-            click.echo(
-                f"{spec.hall.name}: as administered in the browser (hallq init reloads the config files)"
-            )
-            return db
-        hall = sync_hall(uow, spec)
-        result = import_items(uow, hall, items)
-    click.echo(
-        f"{spec.hall.name}: {len(spec.queues)} queues, {len(spec.windows)} windows; "
-        f"catalogue: {result.created} items added, {result.updated} updated"
-    )
+    with db.read() as uow:
+        kept = keep_administered and uow.session.scalar(select(Hall.id).where(Hall.code == spec.hall.code))
+    if kept:
+        click.echo(f"{spec.hall.name}: as administered in the browser (hallq init reloads the config files)")
+    else:
+        with db.write() as uow:
+            hall = sync_hall(uow, spec)
+            result = import_items(uow, hall, items)
+        click.echo(
+            f"{spec.hall.name}: {len(spec.queues)} queues, {len(spec.windows)} windows; "
+            f"catalogue: {result.created} items added, {result.updated} updated"
+        )
+    _recount_deadlines(db, spec.hall.code, "calendar.recount" if kept else "cli.init")
     return db
+
+
+def _recount_deadlines(database: Database, code: str, action: str) -> None:
+    """Open cases' deadlines counted again on the hall's calendar as it now is; each move is
+    a step of its case and one audit entry lists them."""
+    from queue_core import audit as trail
+    from queue_core.cases import recount_deadlines, recounted_deadlines
+
+    with database.read() as uow:
+        hall = hall_by_code(uow, code)
+        hall_id, due = hall.id, recounted_deadlines(uow, hall)
+    if not due:  # the usual start: nothing to write, and no audit entry saying so
+        return
+    actor = trail.Actor(hall_id, "system", "cli", getpass.getuser(), action=action, subject="calendar")
+    with trail.acting_as(actor), database.write() as uow:
+        moved = recount_deadlines(uow, hall_by_code(uow, code))
+    if moved:
+        click.echo(f"calendar: the deadlines of {len(moved)} open case(s) moved (see each case's steps)")
 
 
 @main.command()
@@ -358,6 +393,82 @@ def _require_initialised(settings: Settings) -> Database:
     return database
 
 
+@main.group("calendar")
+def calendar_group() -> None:
+    """The hall's calendar: working days, sessions, dated exceptions (docs/calendar.md)."""
+
+
+@calendar_group.command("apply")
+def calendar_apply() -> None:
+    """Load [calendar] of hall.toml and calendar.toml into the database (nothing else the
+    managers changed in the browser is touched), then count open cases' deadlines again."""
+    from queue_core import audit as trail
+
+    settings = _settings()
+    spec = load_hall(settings.HALLQ_CONFIG)
+    database = _require_initialised(settings)
+    rules = spec.full_calendar()
+    with database.read() as uow:
+        hall = hall_by_code(uow, spec.hall.code)
+        hall_id, before = hall.id, HallCalendar.of_hall(hall).spec
+    actor = trail.Actor(
+        hall_id, "system", "cli", getpass.getuser(), action="cli.calendar_apply", subject="calendar"
+    )
+    with trail.acting_as(actor), database.write() as uow:
+        hall_by_code(uow, spec.hall.code).calendar_rules = rules.rules_text()
+        uow.audit_detail["calendar"] = _calendar_changes(before, rules)
+    click.echo(
+        f"calendar: {len(rules.days)} dated day(s); working-day sessions {', '.join(rules.sessions) or 'all day'}"
+    )
+    _recount_deadlines(database, spec.hall.code, "cli.calendar_recount")
+    warning = _unknown_year_warning(HallCalendar(rules), spec.hall.timezone)
+    if warning:
+        click.echo(warning)
+
+
+def _calendar_changes(before: CalendarSpec, after: CalendarSpec) -> dict[str, object]:
+    """What an apply changed, for its audit entry: the dated days added, removed or changed."""
+    old = {d.date: d for d in before.days}
+    new = {d.date: d for d in after.days}
+    return {
+        "sessions": after.sessions,
+        "days_added": sorted(str(d) for d in new.keys() - old.keys()),
+        "days_removed": sorted(str(d) for d in old.keys() - new.keys()),
+        "days_changed": sorted(str(d) for d in new.keys() & old.keys() if new[d] != old[d]),
+        "queues_changed": before.queues != after.queues,
+    }
+
+
+@calendar_group.command("show")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 400), help="Days from today")
+def calendar_show(days: int) -> None:
+    """The coming days as the hall's calendar in the database has them: working or not, why,
+    and each queue's sessions."""
+    settings = _settings()
+    database = _require_initialised(settings)
+    code = load_hall(settings.HALLQ_CONFIG).hall.code
+    with database.read() as uow:
+        hall = hall_by_code(uow, code)
+        calendar, zone = HallCalendar.of_hall(hall), hall.timezone
+        queues = list(
+            uow.session.scalars(select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.position))
+        )
+        today = datetime.now(ZoneInfo(zone)).date()
+        for ahead in range(days):
+            day = calendar.day(today + timedelta(days=ahead))
+            head = f"{day.date} {day.date:%a} " + ("working" if day.working else f"off ({day.reason})")
+            head += "" if day.known else "  [holidays of this year not known]"
+            click.echo(head)
+            for queue in queues:
+                spans = calendar.queue_sessions(queue, day.date)
+                if spans:
+                    text = ", ".join(f"{opens:%H:%M}-{closes:%H:%M}" for opens, closes in spans)
+                    click.echo(f"    {queue.code}  {text}")
+    warning = _unknown_year_warning(calendar, zone)
+    if warning:
+        click.echo(warning)
+
+
 @main.group("rollups")
 def rollups_group() -> None:
     """The statistics' per-day rollups (the server's sweeper builds them too, a week a minute)."""
@@ -517,8 +628,10 @@ def serve(host: str, port: int, threads: int, access_log: bool) -> None:
     from .server import run
 
     settings = _settings()
-    load_hall(settings.HALLQ_CONFIG)  # its problems, if any, before anything starts
-    _require_initialised(settings).engine.dispose()
+    spec = load_hall(settings.HALLQ_CONFIG)  # its problems, if any, before anything starts
+    database = _require_initialised(settings)
+    _recount_deadlines(database, spec.hall.code, "calendar.recount")  # chinesecalendar upgraded?
+    database.engine.dispose()
     click.echo(f"Hallq serving on http://{host}:{port}/")
     run(create_app, host, port, threads, access_log)
 

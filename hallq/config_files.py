@@ -18,13 +18,14 @@ from pydantic import ValidationError
 
 from printer_driver.fonts import FontMissing, find_cjk_font
 from printer_driver.layout import DEFAULT_LAYOUT, LayoutError, load_layout
-from queue_core.spec import HallSpec, ItemSpec
+from queue_core.spec import CalendarDay, CalendarFile, HallSpec, ItemSpec
 
 from .i18n import _n
 from .present.spreadsheet import csv_cell, from_csv_cell, xlsx_as_text
 from .present.svg_sanitiser import PlanRefused, sanitise
 
 HALL_FILE = "hall.toml"
+CALENDAR_FILE = "calendar.toml"
 
 # Catalogue column headers (Chinese, as managers keep them in Excel) → ItemSpec fields.
 CATALOG_COLUMNS = {
@@ -75,13 +76,7 @@ def load_hall(config_dir: Path) -> HallSpec:
     path = Path(config_dir) / HALL_FILE
     if not path.is_file():
         raise ConfigError([f"{path}: not found (set HALLQ_CONFIG to the folder holding {HALL_FILE})"])
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib quotes the offending character itself, which may be a newline.
-        raise ConfigError([f"{HALL_FILE}: " + str(exc).replace("\n", "\\n")]) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError([f"{HALL_FILE}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
+    data = _toml(path)
     try:
         spec = HallSpec.model_validate(data)
     except ValidationError as exc:
@@ -95,7 +90,43 @@ def load_hall(config_dir: Path) -> HallSpec:
         problems.append(f'{HALL_FILE}: voice: clips: no folder "{spec.voice.clips}" in the config folder')
     if problems:
         raise ConfigError(problems)
-    return spec
+    days = load_calendar_days(Path(config_dir))
+    if not days:
+        return spec
+    if spec.calendar.days:
+        raise ConfigError([f"{HALL_FILE}: calendar: days: give the dated days in {CALENDAR_FILE} only"])
+    return spec.model_copy(update={"calendar": spec.calendar.model_copy(update={"days": days})})
+
+
+def load_calendar_days(config_dir: Path) -> list[CalendarDay]:
+    """The hall's dated exceptions, from calendar.toml where there is one (docs/calendar.md)."""
+    path = Path(config_dir) / CALENDAR_FILE
+    if not path.is_file():
+        return []
+    data = _toml(path)
+    try:
+        return CalendarFile.model_validate(data).days
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = list(err["loc"])
+            if loc[:1] == ["days"] and len(loc) > 1 and isinstance(loc[1], int):
+                entry = data["days"][loc[1]] if loc[1] < len(data.get("days", [])) else {}
+                when = entry.get("date") if isinstance(entry, dict) else None
+                loc[:2] = [f"days[{loc[1]}]" + (f" ({when})" if when is not None else "")]
+            where = ".".join(str(part) for part in loc)
+            problems.append(f"{CALENDAR_FILE}: {where + ': ' if where else ''}{_what(err)}")
+        raise ConfigError(problems) from exc
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib quotes the offending character itself, which may be a newline.
+        raise ConfigError([f"{path.name}: " + str(exc).replace("\n", "\\n")]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
 
 
 def layout_path(spec: HallSpec, config_dir: Path) -> Path:

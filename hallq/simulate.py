@@ -4,9 +4,9 @@ A simulated day drives ``queue_core`` inside ``Database.write()`` units of work 
 ``ManualClock`` of its own, as the server's requests do, one unit of work per minute of the
 day covering everything every window and kiosk did in that minute:
 
-- **Working days only.** A day that is not a working day on the official calendar
-  (``queue_core.working_days.is_working_day``: weekends and public holidays off, make-up
-  Saturdays on) gets no tickets at all.
+- **Working days only.** A day that is not a working day on the hall's calendar
+  (``queue_core.hall_calendar``: weekends and public holidays off, make-up Saturdays on, and
+  the hall's own dated days) gets no tickets at all.
 - **Clerks.** Every window is staffed: the hall's clerk accounts in the order they were made
   take windows in number order, and when the hall has fewer clerks than windows the missing
   ones are created as ``sim-clerk<n>`` (no password: nobody can log in as them). They sign in
@@ -82,6 +82,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from queue_core import Database, ManualClock, UnitOfWork, calling, evaluations, make_engine, rollups, windows
 from queue_core.db import WRITE_OPTION
 from queue_core.errors import LimitReached, QueueClosed, QuotaReached
+from queue_core.hall_calendar import HallCalendar, from_rules
 from queue_core.models import (
     CaseStep,
     Evaluation,
@@ -103,7 +104,6 @@ from queue_core.models import (
 from queue_core.numbering import service_day
 from queue_core.spec import HallSpec
 from queue_core.ticketing import cancel_ticket, issue_ticket
-from queue_core.working_days import add_working_days, is_working_day
 
 Key = TypeVar("Key")
 TICK_SECONDS = 60  # one unit of work per simulated minute
@@ -527,12 +527,13 @@ def simulate(
     last = start + timedelta(days=days - 1)
     with db.write() as uow:  # rows are about to be written into these days' past
         rollups.forget(uow, hall_id, start, last)
+    calendar = HallCalendar(spec.full_calendar())
     for index in range(days):
         day = start + timedelta(days=index)
         if until is not None and day_plan(spec, day, 0).opens >= until:
             break
         copied_from = None
-        if not is_working_day(day):
+        if not calendar.is_working_day(day):
             report.skipped_days += 1
             tickets = 0
         elif repeat_days is not None and len(sources) >= repeat_days:
@@ -957,7 +958,8 @@ def copy_day(engine: Engine, hall_id: int, source: date, target: date) -> int:
     the same number of working days. Returns the tickets copied. The copy's figures are the
     source day's: it is a copy, not a new day."""
     shift = (target - source).days
-    zone = ZoneInfo(_timezone(engine, hall_id))
+    zone_name, calendar_rules = _timezone_and_calendar(engine, hall_id)
+    zone = ZoneInfo(zone_name)
     day_from = datetime.combine(source, time(0), tzinfo=zone).astimezone(UTC)
     day_to = day_from + timedelta(days=1)
     ticket_t, event_t, window_event_t = Ticket.__table__, TicketEvent.__table__, WindowEvent.__table__
@@ -988,7 +990,8 @@ def copy_day(engine: Engine, hall_id: int, source: date, target: date) -> int:
             return 0
         de = offset(evaluation_t, evaluation_t.c.id.in_(src_evaluations))
         dc = offset(case_t, case_t.c.id.in_(src_cases))
-        deadlines = _moved_deadlines(conn, source, target, shift, src_cases, case_t, step_t)
+        calendar = from_rules(calendar_rules)
+        deadlines = _moved_deadlines(conn, calendar, (source, target, shift), src_cases, case_t, step_t)
         ids = {"ticket": dt, "evaluation": de, "evaluation_case": dc}
 
         def copy(
@@ -1066,9 +1069,12 @@ def copy_day(engine: Engine, hall_id: int, source: date, target: date) -> int:
     return copied
 
 
-def _timezone(engine: Engine, hall_id: int) -> str:
+def _timezone_and_calendar(engine: Engine, hall_id: int) -> tuple[str, str]:
+    hall_t = Hall.__table__
     with engine.connect() as conn:
-        return conn.scalar(select(Hall.__table__.c.timezone).where(Hall.__table__.c.id == hall_id))
+        found = conn.execute(select(hall_t.c.timezone, hall_t.c.calendar_rules).where(hall_t.c.id == hall_id))
+        zone, rules = found.one()
+    return zone, rules
 
 
 def _is_datetime(column: Any) -> bool:
@@ -1110,10 +1116,11 @@ def _suffixed(column: Any, new_id: Any, dialect: str) -> Any:
 
 
 def _moved_deadlines(
-    conn: Any, source: date, target: date, shift: int, src_cases: Any, case_t: Any, step_t: Any
+    conn: Any, calendar: HallCalendar, move: tuple[date, date, int], src_cases: Any, case_t: Any, step_t: Any
 ) -> dict[date, date]:
     """Each deadline of the source day's cases, moved by as many working days as it lay
     after the source day (a calendar shift could land on a holiday)."""
+    source, target, shift = move
     found = set(conn.scalars(select(case_t.c.deadline).where(case_t.c.id.in_(src_cases)).distinct()))
     found |= set(conn.scalars(select(step_t.c.deadline).where(step_t.c.case_id.in_(src_cases)).distinct()))
     moved = {}
@@ -1125,6 +1132,8 @@ def _moved_deadlines(
         count, day = 0, source
         while day < deadline:
             day += timedelta(days=1)
-            count += is_working_day(day)
-        moved[deadline] = add_working_days(target, count) if count else deadline + timedelta(days=shift)
+            count += calendar.is_working_day(day)
+        moved[deadline] = (
+            calendar.add_working_days(target, count) if count else deadline + timedelta(days=shift)
+        )
     return moved

@@ -2,7 +2,7 @@
 citizen back (回访), close; or, when the rating was mistaken or malicious, appeal (申诉) and
 have it reviewed (复核): upheld closes the case, rejected sends it on to rectification.
 
-Each stage has an owner and a deadline in working days on the official calendar, set when the
+Each stage has an owner and a deadline in working days on the hall's calendar, set when the
 stage begins (the hall's ``[evaluation.deadlines]``). Every step is appended to the case's
 trail with who took it, the owner it handed to and its note.
 """
@@ -17,10 +17,10 @@ from sqlalchemy import Select, select
 from .checked import update_if
 from .errors import Invalid, InvalidState, NotFound
 from .events import CaseChanged
+from .hall_calendar import HallCalendar
 from .models import CaseStage, CaseStep, Evaluation, EvaluationCase, Hall, Staff, Window
 from .numbering import service_day
 from .spec import EvaluationSpec
-from .working_days import add_working_days
 
 if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
@@ -38,6 +38,7 @@ ACTIONS: dict[str, tuple[frozenset[CaseStage], CaseStage]] = {
     "close": (frozenset({CaseStage.CLOSE}), CaseStage.CLOSED),
 }
 REASSIGN = "assign"  # hands the current stage to another owner; stage and deadline stay
+RECOUNTED = "deadline"  # the hall's calendar changed: the stage's deadline counted again
 
 
 def open_case(uow: UnitOfWork, hall: Hall, evaluation: Evaluation, window: Window) -> EvaluationCase:
@@ -114,6 +115,55 @@ def act(
     return case
 
 
+def recounted_deadlines(uow: UnitOfWork, hall: Hall) -> dict[EvaluationCase, date]:
+    """The open cases whose deadline, counted again from the day their stage began on the
+    hall's calendar as it is now, is another day: after the calendar changed (a dated day
+    added, chinese-calendar upgraded)."""
+    calendar = HallCalendar.of_hall(hall)
+    rules = EvaluationSpec.of_hall(hall).deadlines
+    found = {}
+    open_cases = uow.session.scalars(
+        select(EvaluationCase)
+        .where(EvaluationCase.hall_id == hall.id, EvaluationCase.stage != CaseStage.CLOSED)
+        .order_by(EvaluationCase.id)
+    )
+    for case in open_cases:
+        began = max(
+            (s.at for s in case.steps if s.to_stage == case.stage and s.action not in (REASSIGN, RECOUNTED)),
+            default=case.opened_at,
+        )
+        deadline = calendar.add_working_days(
+            service_day(hall, began), getattr(rules, CaseStage(case.stage).value)
+        )
+        if deadline != case.deadline:
+            found[case] = deadline
+    return found
+
+
+def recount_deadlines(uow: UnitOfWork, hall: Hall) -> list[EvaluationCase]:
+    """Move the deadlines recounted_deadlines finds; each move is a step of its case (and so
+    in the audit trail, with its event). Returns the cases moved."""
+    moved = recounted_deadlines(uow, hall)
+    for case, deadline in moved.items():
+        uow.session.add(
+            CaseStep(
+                case_id=case.id,
+                action=RECOUNTED,
+                from_stage=case.stage,
+                to_stage=case.stage,
+                owner_id=case.owner_id,
+                note=f"{case.deadline.isoformat()} → {deadline.isoformat()}",
+                deadline=deadline,
+                at=uow.now(),
+            )
+        )
+        case.deadline = deadline
+        window = uow.session.get(Window, case.evaluation.window_id)
+        uow.record(_changed(case, case.evaluation, window.number if window else 0))
+    uow.session.flush()
+    return list(moved)
+
+
 def next_actions(case: EvaluationCase) -> list[str]:
     """What may be done at the case's stage, in the usual order."""
     if case.stage == CaseStage.CLOSED:
@@ -171,7 +221,7 @@ def find(
 
 def _deadline(uow: UnitOfWork, hall: Hall, stage: CaseStage) -> date:
     days = getattr(EvaluationSpec.of_hall(hall).deadlines, stage.value)
-    return add_working_days(service_day(hall, uow.now()), days)
+    return HallCalendar.of_hall(hall).add_working_days(service_day(hall, uow.now()), days)
 
 
 def _staff(uow: UnitOfWork, hall: Hall, staff_id: int) -> Staff:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import time
+from datetime import date, time
 from typing import Annotated, Literal
 
 import limits
@@ -122,6 +122,103 @@ class Hours(Strict):
         if self.open >= self.close:
             raise ValueError(f"opens at {self.open:%H:%M} but closes at {self.close:%H:%M}")
         return self
+
+
+# A session (服务时段) of the hall's day as a hall writes it: "08:30-12:00".
+_SESSION = re.compile(r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+
+
+def session_times(text: str) -> tuple[time, time]:
+    """The opening and closing times of a session already validated, such as "08:30-12:00"."""
+    opens, closes = text.split("-")
+    return time.fromisoformat(opens), time.fromisoformat(closes)
+
+
+def _session(value: str) -> str:
+    text = value.replace(" ", "")
+    if not _SESSION.fullmatch(text):
+        raise ValueError(f'"{value}" is not a session such as "08:30-12:00"')
+    try:
+        opens, closes = session_times(text)
+    except ValueError as exc:
+        raise ValueError(f'"{value}" is not a time of day from 00:00 to 23:59') from exc
+    if opens >= closes:
+        raise ValueError(f'session "{value}" closes before it opens')
+    return text
+
+
+def _in_order(sessions: list[str]) -> list[str]:
+    spans = [session_times(s) for s in sessions]
+    for (_, closes), (opens, _), later in zip(spans, spans[1:], sessions[1:], strict=False):
+        if opens < closes:
+            raise ValueError(f'session "{later}" begins before the one before it ends: give them in order')
+    return sessions
+
+
+Session = Annotated[str, Field(max_length=len("HH:MM-HH:MM") + 2), AfterValidator(_session)]
+Sessions = Annotated[list[Session], Field(max_length=6), AfterValidator(_in_order)]
+
+
+class QueueCalendar(Strict):
+    """A queue's own rules within the hall's calendar ([calendar.queues.B] in hall.toml)."""
+
+    sessions: Sessions | None = None  # on a working day, instead of the hall's sessions
+    saturday: Sessions = []  # open on ordinary Saturdays too (not on a holiday's Saturday)
+    # It takes its last ticket this many minutes before each session ends.
+    stop_before_close: int = Field(0, ge=0, le=240)
+
+
+class CalendarDay(Strict):
+    """One dated exception to the calendar (config/calendar.toml, or the admin pages): a day
+    off, a make-up working day (调休上班), or other hours. It wins over the official calendar."""
+
+    date: date
+    closed: bool = False
+    workday: bool = False
+    sessions: Sessions | None = None
+    reason: str = Field("", max_length=40)
+
+    @model_validator(mode="after")
+    def _says_one_thing(self) -> CalendarDay:
+        if self.closed and (self.workday or self.sessions is not None):
+            raise ValueError(f"{self.date}: a closed day has no workday or sessions")
+        if not self.closed and not self.workday and self.sessions is None:
+            raise ValueError(f"{self.date}: give closed = true, workday = true or sessions")
+        if self.sessions == []:
+            raise ValueError(f"{self.date}: sessions = [] would close it: write closed = true")
+        return self
+
+
+def _one_entry_a_day(days: list[CalendarDay]) -> list[CalendarDay]:
+    seen: set[date] = set()
+    repeated = sorted({d.date for d in days if d.date in seen or seen.add(d.date)})  # type: ignore[func-returns-value]
+    if repeated:
+        raise ValueError(f"{', '.join(map(str, repeated))}: given more than once")
+    return days
+
+
+CalendarDays = Annotated[list[CalendarDay], Field(max_length=3660), AfterValidator(_one_entry_a_day)]
+
+
+class CalendarFile(Strict):
+    """config/calendar.toml: its [[days]], and nothing else (docs/calendar.md)."""
+
+    days: CalendarDays = []
+
+
+class CalendarSpec(Strict):
+    """The hall's calendar ([calendar] in hall.toml, days from config/calendar.toml): the
+    sessions of a working day (none given: the hall's hours as one session), queues' own
+    rules, and the dated exceptions. Which days are working days comes from the official
+    calendar (chinese-calendar) unless a dated exception says otherwise."""
+
+    sessions: Sessions = []
+    queues: dict[str, QueueCalendar] = {}
+    days: CalendarDays = []
+
+    def rules_text(self) -> str:
+        """As the hall's row keeps it (setup.sync_hall; read by hall_calendar.HallCalendar)."""
+        return self.model_dump_json(exclude_defaults=True)
 
 
 class HallInfo(Strict):
@@ -507,6 +604,15 @@ class HallSpec(Strict):
     retention: RetentionSpec = RetentionSpec()
     connections: ConnectionSpec = ConnectionSpec()
     accounts: AccountSpec = AccountSpec()
+    calendar: CalendarSpec = CalendarSpec()
+
+    def full_calendar(self) -> CalendarSpec:
+        """The calendar as the hall's row keeps it: without sessions of its own, a working
+        day is one session, the hall's hours."""
+        hours = self.hall.hours
+        if self.calendar.sessions or hours is None:
+            return self.calendar
+        return self.calendar.model_copy(update={"sessions": [f"{hours.open:%H:%M}-{hours.close:%H:%M}"]})
 
     def reference_problems(self) -> list[str]:
         """Cross-references the field validators cannot see, each named by its owner."""
@@ -545,6 +651,9 @@ class HallSpec(Strict):
                 )
         served = {ref.code for window in self.windows for ref in window.queues}
         problems += [f'queue "{q}": no window serves it' for q in sorted(queues - served)]
+        problems += [
+            f'calendar: queues: unknown queue "{q}"' for q in sorted(set(self.calendar.queues) - queues)
+        ]
         for board in self.boards:
             if board.kind == "window" and board.window not in windows:
                 problems.append(f'board "{board.id}": unknown window {board.window}')

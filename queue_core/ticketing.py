@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, or_, select
 from . import ticket_log
 from .errors import InvalidState, LimitReached, QueueClosed, QuotaReached
 from .events import TicketIssued
+from .hall_calendar import HallCalendar
 from .halls import item_by_id, queue_by_code
 from .models import Hall, Priority, Queue, Ticket, TicketEventKind, TicketStatus
 from .numbering import local_time, next_seq, service_day
@@ -93,20 +94,32 @@ def issue_ticket(
 
 
 def _check_open(hall: Hall, queue: Queue, now: datetime) -> None:
-    if not hall.enforce_hours or queue.opens_at is None or queue.closes_at is None:
+    """Where the hall keeps its hours, a queue takes tickets only within its sessions of a
+    working day (queue_core.hall_calendar); a refusal says why and when it reopens."""
+    if not hall.enforce_hours:
         return
     local = local_time(hall, now)
-    last = queue.last_ticket_at or queue.closes_at
-    if local.time() < queue.opens_at:
-        raise QueueClosed(
-            f"queue {queue.code} takes tickets from {queue.opens_at:%H:%M} to {last:%H:%M}",
-            reopens_at=_opening(hall, queue, local.date()),
-        )
-    if local.time() >= last:
-        raise QueueClosed(
-            f"queue {queue.code} gave its last ticket for today at {last:%H:%M}",
-            reopens_at=_opening(hall, queue, local.date() + timedelta(days=1)),
-        )
+    closed = HallCalendar.of_hall(hall).closed_now(queue, local)
+    if closed is None:
+        return
+    sessions = closed.sessions
+    if closed.why == "not_yet" and len(sessions) == 1:
+        message = f"queue {queue.code} takes tickets from {sessions[0][0]:%H:%M} to {sessions[0][1]:%H:%M}"
+    elif closed.why == "not_yet":
+        spans = ", ".join(f"{opens:%H:%M}-{closes:%H:%M}" for opens, closes in sessions)
+        message = f"queue {queue.code} takes tickets at {spans}"
+    elif closed.why == "break":
+        message = f"queue {queue.code} is closed for the break between its sessions"
+    elif closed.why == "over":
+        message = f"queue {queue.code} gave its last ticket for today at {sessions[-1][1]:%H:%M}"
+    else:
+        message = f"queue {queue.code} takes no tickets today ({closed.reason})"
+    raise QueueClosed(
+        message,
+        why=closed.why,
+        day_off=closed.reason,
+        reopens_at=closed.reopens_at.isoformat() if closed.reopens_at else None,
+    )
 
 
 def _check_holder(uow: UnitOfWork, queue: Queue, day: date, holder: str | None) -> None:
@@ -125,22 +138,25 @@ def _check_holder(uow: UnitOfWork, queue: Queue, day: date, holder: str | None) 
         raise LimitReached(f"this ID number already has {taken} ticket(s) for queue {queue.code} today")
 
 
-def _opening(hall: Hall, queue: Queue, day: date) -> str:
-    """When the queue next takes tickets, as local ISO time. Working days are not yet
-    known to Hallq, so the next calendar day stands for the next working day."""
-    opens = queue.opens_at or time(0, 0)
-    return datetime.combine(day, opens, tzinfo=ZoneInfo(hall.timezone)).isoformat()
+def _opening(hall: Hall, queue: Queue, day: date) -> str | None:
+    """When the queue next takes tickets from `day` on, as local ISO time."""
+    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(hall.timezone))
+    opens = HallCalendar.of_hall(hall).next_opening(queue, start - timedelta(microseconds=1))
+    return opens.isoformat() if opens else None
 
 
 def _check_capacity(hall: Hall, queue: Queue, seq: int, day: date) -> None:
-    tomorrow = _opening(hall, queue, day + timedelta(days=1))
     if queue.daily_quota is not None and seq > queue.daily_quota:
         raise QuotaReached(
-            f"queue {queue.code} has issued its {queue.daily_quota} tickets for today", reopens_at=tomorrow
+            f"queue {queue.code} has issued its {queue.daily_quota} tickets for today",
+            reopens_at=_opening(hall, queue, day + timedelta(days=1)),
         )
     span = queue.number_end - queue.number_start + 1
     if not queue.wrap and seq > span:
-        raise QuotaReached(f"queue {queue.code} has used all its numbers for today", reopens_at=tomorrow)
+        raise QuotaReached(
+            f"queue {queue.code} has used all its numbers for today",
+            reopens_at=_opening(hall, queue, day + timedelta(days=1)),
+        )
 
 
 # Built once: constructing SQL expressions costs more than running these queries. A

@@ -27,10 +27,10 @@ from queue_core.models import (
     WindowEvent,
     WindowStatus,
 )
+from queue_core.hall_calendar import from_rules
 from queue_core.spec import HallSpec
 from queue_core.ticketing import issue_ticket
 from queue_core.windows import sign_in
-from queue_core.working_days import add_working_days
 from tests.conftest import MORNING, _postgres_engine, make_hall, small_hall_spec, staff_by_username
 from tests.test_cli import hallq  # noqa: F401 - the CLI fixture
 
@@ -235,7 +235,7 @@ def test_repeat_days_copy_a_simulated_day_row_for_row(db, hall, backend):
         assert len(cases) == 2 * report.bad_ratings
         days = {e.id: e.service_day for e in evaluations.values()}
         for case in cases:  # verify within one working day of the rating, on the copy too
-            assert case.deadline == add_working_days(days[case.evaluation_id], 1)
+            assert case.deadline == from_rules("").add_working_days(days[case.evaluation_id], 1)
             steps = uow.session.scalars(select(CaseStep).where(CaseStep.case_id == case.id)).all()
             assert [(s.action, s.deadline) for s in steps] == [("open", case.deadline)]
         window_log = [

@@ -17,30 +17,11 @@ from queue_core.models import Evaluation, EvaluationCase, EvaluationStatus, Outc
 from queue_core.setup import import_items
 from queue_core.spec import ItemSpec
 from queue_core.ticketing import issue_ticket
-from queue_core.working_days import add_working_days, is_working_day
 from tests.conftest import make_hall, small_hall_spec, staff_by_username
 from tests.core.helpers import open_windows
 
 # The ratings' rules run on both databases a hall may use.
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
-
-# -- working days on the official calendar --------------------------------------------------
-
-
-def test_a_deadline_skips_the_national_day_holiday_and_counts_the_make_up_saturday():
-    # 2026: 1-7 October off; Saturday 10 October is a make-up working day (调休上班).
-    assert not is_working_day(date(2026, 10, 5)) and is_working_day(date(2026, 10, 10))
-    assert add_working_days(date(2026, 9, 30), 1) == date(2026, 10, 8)
-    assert add_working_days(date(2026, 9, 30), 3) == date(2026, 10, 10)  # Thu, Fri, the Saturday
-    assert add_working_days(date(2026, 9, 30), 4) == date(2026, 10, 12)  # then Sunday off, Monday
-
-
-def test_an_ordinary_weekend_is_skipped_and_a_year_not_yet_published_counts_weekdays():
-    assert add_working_days(date(2026, 11, 27), 1) == date(2026, 11, 30)  # Friday → Monday
-    assert add_working_days(date(2030, 3, 1), 1) == date(2030, 3, 4)  # Friday → Monday (fallback)
-    with pytest.raises(ValueError):
-        add_working_days(date(2026, 11, 27), 0)
-
 
 # -- one service, one rating ------------------------------------------------------------------
 
