@@ -9,12 +9,15 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from queue_core.db import Database, unavailable
+from queue_core.hall_calendar import HallCalendar
+from queue_core.halls import hall_by_code
 from queue_core.models import Window
+from queue_core.numbering import service_day
 
 from . import faults
 from .present import API_PREFIX
@@ -72,7 +75,7 @@ def healthz() -> Any:
     """For load balancers and systemd: 200 while the process answers and reaches its database,
     503 (with what went wrong) while it cannot. Without its Redis a process still serves its
     own clients: 200, status "degraded", and why."""
-    problem = _database_problem(state().db)
+    problem, calendar = _database_problem(state().db, state().hall_code)
     if problem:
         answer = jsonify({"status": "unavailable", "database": f"unavailable: {problem}"})
         return answer, 503, {"Retry-After": str(faults.RETRY_AFTER_SECONDS)}
@@ -83,8 +86,11 @@ def healthz() -> Any:
     queue = state().message_queue
     away = queue.check() if queue else None
     if away:
-        return jsonify({"status": "degraded", "database": "ok", "message_queue": f"unreachable: {away}"})
-    return jsonify({"status": "ok", "database": "ok"} | ({"message_queue": "ok"} if queue else {}))
+        answer = {"status": "degraded", "database": "ok", "message_queue": f"unreachable: {away}"}
+        return jsonify(answer | {"calendar": calendar})
+    return jsonify(
+        {"status": "ok", "database": "ok", "calendar": calendar} | ({"message_queue": "ok"} if queue else {})
+    )
 
 
 # /healthz answers within HEALTH_WAIT_S whatever the database does: its check runs on a thread
@@ -94,19 +100,24 @@ HEALTH_WAIT_S = 1.5
 _health_checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz")
 
 
-def _database_problem(db: Database) -> str | None:
-    """None when the database answers SELECT 1 in time; else what went wrong, in one line."""
+def _database_problem(db: Database, hall_code: str) -> tuple[str | None, str]:
+    """(None when the database answers in time, else what went wrong, in one line; what the
+    hall's calendar says: "ok", or that a year's holidays are not known). The calendar is
+    the statement that proves the database answers."""
+    calendar = ["unknown"]
 
     def ask() -> None:
-        with db.read() as uow:
-            uow.session.execute(text("SELECT 1"))
+        with db.read() as uow:  # on the check's own thread: no app context here
+            hall = hall_by_code(uow, hall_code)
+            year = HallCalendar.of_hall(hall).unknown_year(service_day(hall, uow.now()))
+        calendar[0] = f"the official holidays of {year} are not known: see docs/calendar.md" if year else "ok"
 
     try:
         _health_checks.submit(ask).result(timeout=HEALTH_WAIT_S)
     except FutureTimeout:
-        return f"no answer within {HEALTH_WAIT_S} s"
+        return f"no answer within {HEALTH_WAIT_S} s", calendar[0]
     except (DBAPIError, SQLAlchemyTimeout) as exc:
         if not unavailable(exc):
             raise
-        return faults.problem(exc)
-    return None
+        return faults.problem(exc), calendar[0]
+    return None, calendar[0]

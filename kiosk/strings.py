@@ -54,6 +54,8 @@ STRINGS = {
     ),
     "bring": _n("While you wait, check that you have brought"),
     "closed": _n("This service is not taking tickets now."),
+    "lunch_break": _n("Lunch break: tickets again from %(time)s."),
+    "day_off": _n("The hall is closed today (%(reason)s): no tickets."),
     "quota": _n("This service has given all its tickets for today."),
     "come_back": _n("Please come back %(when)s."),
     "today_at": _n("today from %(time)s"),

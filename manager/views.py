@@ -20,7 +20,9 @@ from evaluation.cases import LEVEL_NAMES, case_counts, require_manager
 from hallq.pages import WINDOW_STATE_NAMES
 from hallq.present import API_PREFIX
 from hallq.state import current_hall, state
+from queue_core.hall_calendar import HallCalendar
 from queue_core.models import MANAGERS, AlarmKind, TicketStatus
+from queue_core.numbering import service_day
 
 from . import bp
 
@@ -51,6 +53,7 @@ def home() -> Any:
     with state().db.read() as uow:
         hall = current_hall(uow)
         open_count, overdue_count = case_counts(uow, hall)
+        unknown_year = HallCalendar.of_hall(hall).unknown_year(service_day(hall, uow.now()))
     setup = {
         "api": API_PREFIX,
         "canAcknowledge": current_user.has_role(*MANAGERS),
@@ -68,6 +71,7 @@ def home() -> Any:
         hall_name=hall.name,
         open_count=open_count,
         overdue_count=overdue_count,
+        unknown_year=unknown_year,
         setup=setup,
     )
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from hallq.simulate import copy_day, fast_engine, simulate, sized_spec
 from queue_core import Database, ManualClock, migrate
 from queue_core.calling import call_next
+from queue_core.hall_calendar import from_rules
 from queue_core.halls import hall_by_code
 from queue_core.models import (
     CaseStep,
@@ -27,7 +28,6 @@ from queue_core.models import (
     WindowEvent,
     WindowStatus,
 )
-from queue_core.hall_calendar import from_rules
 from queue_core.spec import HallSpec
 from queue_core.ticketing import issue_ticket
 from queue_core.windows import sign_in

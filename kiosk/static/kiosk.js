@@ -487,11 +487,15 @@ async function followPrinting(ticket, card, note) {
 
 function refusalScreen(error) {
   const lines = [];
-  if (error.error === "queue_closed") lines.push(t("closed"));
+  const reopens = error.reopens_at ? error.reopens_at.slice(11, 16) : "";
+  // Over lunch the afternoon's opening is the whole answer; on a day off, why it is off.
+  if (error.why === "break" && reopens) lines.push(t("lunch_break", { time: reopens }));
+  else if (error.why === "day_off" && error.day_off) lines.push(t("day_off", { reason: error.day_off }));
+  else if (error.error === "queue_closed") lines.push(t("closed"));
   else if (error.error === "quota_reached") lines.push(t("quota"));
   else if (error.error === "limit_reached") lines.push(t("limit"));
   else lines.push(t("failed", { reason: error.message }));
-  if (error.reopens_at) {
+  if (error.reopens_at && error.why !== "break") {
     const [day, time] = error.reopens_at.slice(0, 16).split("T");
     const today = new Date().toLocaleDateString("sv");  // YYYY-MM-DD in the kiosk's zone
     const when = day === today ? t("today_at", { time }) : t("on_day_at", { day: day.slice(5).replace("-", "/"), time });

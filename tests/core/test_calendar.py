@@ -1,0 +1,241 @@
+"""The hall's calendar (queue_core.hall_calendar): working days, sessions and the lunch break,
+dated exceptions, a queue's own rules; and what reads it: the ticket, the follow-up deadlines."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from queue_core import audit, cases, evaluations
+from queue_core.calling import call_next, finish, start
+from queue_core.errors import QueueClosed
+from queue_core.hall_calendar import HallCalendar, from_rules
+from queue_core.models import AuditEntry, CaseStep, Hall, Outcome
+from queue_core.spec import CalendarSpec
+from queue_core.ticketing import issue_ticket
+from tests.conftest import make_hall, small_hall_spec
+from tests.core.helpers import open_windows
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+OFFICIAL = from_rules("")
+LUNCH_HALL = {
+    "sessions": ["08:30-12:00", "14:30-17:30"],
+    "queues": {"A": {"saturday": ["09:00-12:00"]}, "B": {"stop_before_close": 30}},
+}
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def calendar_hall(db, **calendar: object) -> Hall:
+    spec = small_hall_spec(windows=2, enforce_hours=True)
+    spec.calendar = CalendarSpec.model_validate(LUNCH_HALL | calendar)
+    return make_hall(db, spec)
+
+
+def take(db, hall: Hall, queue: str = "A") -> str:
+    with db.write() as uow:
+        return issue_ticket(uow, hall, queue_code=queue).number
+
+
+def refusal(db, hall: Hall, queue: str = "A") -> QueueClosed:
+    with pytest.raises(QueueClosed) as refused:
+        take(db, hall, queue)
+    return refused.value
+
+
+# -- working days --------------------------------------------------------------------------------
+
+
+def test_a_deadline_skips_the_national_day_holiday_and_counts_the_make_up_saturday():
+    # 2026: 1-7 October off; Saturday 10 October is a make-up working day (调休上班).
+    assert not OFFICIAL.is_working_day(date(2026, 10, 5)) and OFFICIAL.is_working_day(date(2026, 10, 10))
+    assert OFFICIAL.add_working_days(date(2026, 9, 30), 1) == date(2026, 10, 8)
+    assert OFFICIAL.add_working_days(date(2026, 9, 30), 3) == date(2026, 10, 10)  # Thu, Fri, the Saturday
+    assert OFFICIAL.add_working_days(date(2026, 9, 30), 4) == date(2026, 10, 12)  # Sunday off, Monday
+    assert OFFICIAL.day(date(2026, 10, 5)).reason == "国庆节"
+    assert OFFICIAL.day(date(2026, 11, 28)).reason == "周末"
+
+
+def test_an_ordinary_weekend_is_skipped_and_a_year_not_yet_published_counts_weekdays():
+    assert OFFICIAL.add_working_days(date(2026, 11, 27), 1) == date(2026, 11, 30)  # Friday → Monday
+    assert OFFICIAL.add_working_days(date(2030, 3, 1), 1) == date(2030, 3, 4)  # Friday → Monday (fallback)
+    assert not OFFICIAL.day(date(2030, 3, 4)).known
+    with pytest.raises(ValueError):
+        OFFICIAL.add_working_days(date(2026, 11, 27), 0)
+
+
+def test_a_dated_day_wins_over_the_official_calendar():
+    calendar = HallCalendar(
+        CalendarSpec.model_validate(
+            {
+                "sessions": ["08:30-12:00", "14:30-17:30"],
+                "days": [
+                    {"date": "2030-01-01", "closed": True, "reason": "元旦"},
+                    {"date": "2030-01-05", "workday": True},  # a Saturday worked
+                    {"date": "2030-01-07", "sessions": ["08:30-12:00", "14:30-20:00"]},  # late opening
+                    {"date": "2030-01-08", "closed": True},
+                ],
+            }
+        )
+    )
+    new_year = calendar.day(date(2030, 1, 1))
+    assert (new_year.working, new_year.reason, new_year.known) == (False, "元旦", True)
+    assert calendar.add_working_days(date(2029, 12, 31), 1) == date(2030, 1, 2)
+    assert calendar.day(date(2030, 1, 5)).working
+    assert calendar.day(date(2030, 1, 7)).sessions[-1] == (
+        datetime(1, 1, 1, 14, 30).time(),
+        datetime(1, 1, 1, 20, 0).time(),
+    )
+    assert calendar.day(date(2030, 1, 8)).reason == "暂停服务"
+
+
+def test_next_years_unknown_holidays_are_said_from_the_first_of_november():
+    assert OFFICIAL.unknown_year(date(2026, 10, 31)) is None
+    unknown = OFFICIAL.unknown_year(date(2026, 11, 1))
+    assert unknown in (None, 2027)  # None once the installed chinesecalendar knows 2027
+    if unknown == 2027:
+        entered = HallCalendar(
+            CalendarSpec.model_validate({"days": [{"date": "2027-01-01", "closed": True, "reason": "元旦"}]})
+        )
+        assert entered.unknown_year(date(2026, 12, 7)) is None
+    assert OFFICIAL.unknown_year(date(2031, 6, 1)) == 2031
+
+
+# -- taking a ticket -------------------------------------------------------------------------------
+
+
+def test_the_kiosk_refuses_over_lunch_and_says_when_the_afternoon_opens(db, clock):
+    hall = calendar_hall(db)
+    monday = date(2026, 11, 23)
+    clock.set(at(monday, 11, 59))
+    assert take(db, hall) == "A001"
+    clock.set(at(monday, 12, 0))
+    lunch = refusal(db, hall)
+    assert lunch.details == {"why": "break", "day_off": "", "reopens_at": "2026-11-23T14:30:00+08:00"}
+    clock.set(at(monday, 14, 30))
+    assert take(db, hall) == "A002"
+    clock.set(at(monday, 17, 30))
+    evening = refusal(db, hall)
+    assert evening.details["why"] == "over" and evening.details["reopens_at"] == "2026-11-24T08:30:00+08:00"
+    assert evening.message == "queue A gave its last ticket for today at 17:30"
+    clock.set(at(monday, 8, 0))
+    morning = refusal(db, hall)
+    assert morning.message == "queue A takes tickets at 08:30-12:00, 14:30-17:30"
+
+
+def test_a_queue_that_stops_early_refuses_before_the_session_ends(db, clock):
+    hall = calendar_hall(db)
+    clock.set(at(date(2026, 11, 23), 11, 45))
+    assert take(db, hall, "A") == "A001"
+    early = refusal(db, hall, "B")
+    assert early.details["why"] == "break" and early.details["reopens_at"] == "2026-11-23T14:30:00+08:00"
+
+
+def test_a_holiday_refuses_with_its_name_and_the_first_working_day_after(db, clock):
+    hall = calendar_hall(db)
+    clock.set(at(date(2026, 10, 1), 10, 0))
+    holiday = refusal(db, hall)
+    assert holiday.details == {
+        "why": "day_off",
+        "day_off": "国庆节",
+        "reopens_at": "2026-10-08T08:30:00+08:00",
+    }
+    assert holiday.message == "queue A takes no tickets today (国庆节)"
+
+
+def test_a_make_up_saturday_takes_tickets_and_an_ordinary_one_only_where_a_queue_opens(db, clock):
+    hall = calendar_hall(db)
+    clock.set(at(date(2026, 10, 10), 10, 0))  # Saturday, worked for the National Day holiday
+    assert (take(db, hall, "A"), take(db, hall, "B")) == ("A001", "B001")
+    clock.set(at(date(2026, 11, 28), 10, 0))  # an ordinary Saturday: queue A opens in the morning
+    assert take(db, hall, "A") == "A001"
+    weekend = refusal(db, hall, "B")
+    assert weekend.details == {"why": "day_off", "day_off": "周末", "reopens_at": "2026-11-30T08:30:00+08:00"}
+    clock.set(at(date(2026, 11, 28), 12, 0))
+    assert refusal(db, hall, "A").details["reopens_at"] == "2026-11-30T08:30:00+08:00"
+
+
+def test_a_closure_and_a_late_opening_entered_for_the_day(db, clock):
+    hall = calendar_hall(
+        db,
+        days=[
+            {"date": "2026-11-24", "closed": True, "reason": "系统升级"},
+            {"date": "2026-11-25", "sessions": ["08:30-12:00", "14:30-20:00"]},
+        ],
+    )
+    clock.set(at(date(2026, 11, 24), 9, 0))
+    closed = refusal(db, hall)
+    assert closed.details == {
+        "why": "day_off",
+        "day_off": "系统升级",
+        "reopens_at": "2026-11-25T08:30:00+08:00",
+    }
+    clock.set(at(date(2026, 11, 25), 19, 0))
+    assert take(db, hall) == "A001"
+
+
+def test_a_hall_that_does_not_keep_its_hours_takes_tickets_at_any_time(db, clock):
+    spec = small_hall_spec(windows=1, enforce_hours=False)
+    spec.calendar = CalendarSpec.model_validate(LUNCH_HALL)
+    hall = make_hall(db, spec)
+    clock.set(at(date(2026, 10, 1), 12, 30))
+    assert take(db, hall) == "A001"
+
+
+# -- the follow-up deadlines ------------------------------------------------------------------------
+
+
+def test_an_override_for_a_2027_holiday_moves_an_open_cases_deadline_and_audits_it(db, clock):
+    hall = make_hall(db, small_hall_spec(windows=1))
+    clock.set(at(date(2026, 12, 31), 10, 0))  # a Thursday
+    open_windows(db, hall, 1)
+    with db.write() as uow:
+        issue_ticket(uow, hall, queue_code="A")
+    for step in (lambda uow: call_next(uow, hall, 1, None), lambda uow: start(uow, hall, 1, None)):
+        with db.write() as uow:
+            step(uow)
+    with db.write() as uow:
+        finish(uow, hall, 1, None, Outcome.COMPLETED)
+    with db.write() as uow:
+        evaluations.rate_at_window(uow, hall, 1, "P1", 1, ["服务态度"], "")
+    with db.read() as uow:
+        (case,) = cases.find(uow, hall, stage="open")
+    # Without 2027's holidays known, 1 January 2027 (a Friday) counts as a working day ...
+    if OFFICIAL.day(date(2027, 1, 1)).known:
+        pytest.skip("the installed chinesecalendar already knows 2027")
+    assert case.deadline == date(2027, 1, 1)
+
+    # ... until the hall enters it: the deadline moves to Monday, as a step of the case.
+    with db.write() as uow:
+        row = uow.session.get(Hall, hall.id)
+        row.calendar_rules = CalendarSpec.model_validate(
+            {"days": [{"date": "2027-01-01", "closed": True, "reason": "元旦"}]}
+        ).rules_text()
+    actor = audit.Actor(hall.id, "system", "cli", "it", action="cli.calendar_apply", subject="calendar")
+    with audit.acting_as(actor), db.write() as uow:
+        moved = cases.recount_deadlines(uow, uow.session.get(Hall, hall.id))
+    assert [c.id for c in moved] == [case.id]
+    with db.read() as uow:
+        (case,) = cases.find(uow, hall, stage="open")
+        assert case.deadline == date(2027, 1, 4)
+        step = uow.session.scalars(
+            select(CaseStep).where(CaseStep.case_id == case.id).order_by(CaseStep.id)
+        ).all()[-1]
+        assert (step.action, step.note, step.deadline) == (
+            "deadline",
+            "2027-01-01 → 2027-01-04",
+            date(2027, 1, 4),
+        )
+        entry = uow.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert entry.action == "cli.calendar_apply"
+        assert [(e["event"], e["deadline"]) for e in entry.detail["events"]] == [
+            ("evaluation_case", "2027-01-04")
+        ]
+    # Counting again changes nothing more.
+    with db.read() as uow:
+        assert cases.recounted_deadlines(uow, uow.session.get(Hall, hall.id)) == {}
