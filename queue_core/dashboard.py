@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from . import alarms
+from .hall_calendar import WHOLE_DAY, HallCalendar
 from .models import Hall, Queue, Ticket, TicketEvent, TicketEventKind, TicketStatus, Window
 from .numbering import day_start, local_time, service_day
 from .snapshots import waiting_counts, window_state
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 SLOT_MINUTES = 15
 USUAL_WEEKS = 4  # the same weekday's average over this many weeks before today
-DEFAULT_HOURS = (time(8, 0), time(18, 0))  # the charts' span when no queue has hours
+DEFAULT_HOURS = (time(8, 0), time(18, 0))  # the charts' span when the calendar gives none
 
 
 def state(uow: UnitOfWork, hall: Hall) -> dict[str, Any]:
@@ -131,8 +132,14 @@ def _waiting_since(uow: UnitOfWork, hall: Hall, today: Any) -> dict[str, str]:
 def charts(uow: UnitOfWork, hall: Hall, queues: list[Queue]) -> dict[str, Any]:
     now = uow.now()
     midnight = day_start(hall, now)
-    opens = [q.opens_at for q in queues if q.opens_at] or [DEFAULT_HOURS[0]]
-    closes = [q.closes_at for q in queues if q.closes_at] or [DEFAULT_HOURS[1]]
+    # The day's span: the hall's sessions today (on a day off, or all day, the usual hours),
+    # widened by any queue's own hours.
+    sessions = HallCalendar.of_hall(hall).day(service_day(hall, now)).sessions
+    hall_opens, hall_closes = (
+        (sessions[0][0], sessions[-1][1]) if sessions != WHOLE_DAY and sessions else DEFAULT_HOURS
+    )
+    opens = [q.opens_at for q in queues if q.opens_at] + [hall_opens]
+    closes = [q.closes_at for q in queues if q.closes_at] + [hall_closes]
     first = _minutes(min(opens)) // 60 * 60
     minutes_now = int((now - midnight).total_seconds() // 60)
     last = max(_minutes(max(closes)), min(minutes_now + 1, 24 * 60))

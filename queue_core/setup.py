@@ -70,7 +70,9 @@ def save_department(
 def save_queue(
     uow: UnitOfWork, hall: Hall, spec: QueueSpec, hall_hours: Hours | None, position: int | None = None
 ) -> Queue:
-    """Create or update a queue; its hours are the hall's when it has none of its own."""
+    """Create or update a queue. Its row keeps only hours of its own: the hall's are its
+    calendar's sessions (queue_core.hall_calendar), which a queue's hours narrow. A last
+    ticket must fall within the queue's hours, or else the hall's."""
     session = uow.session
     row = session.scalar(select(Queue).where(Queue.hall_id == hall.id, Queue.code == spec.code))
     if row is None:
@@ -85,7 +87,8 @@ def save_queue(
     row.name, row.name_en, row.number_format = spec.name, spec.name_en, spec.number_format
     row.number_start, row.number_end = spec.range
     row.wrap, row.daily_quota, row.target_wait_minutes = spec.wrap, spec.daily_quota, spec.target_wait_minutes
-    row.opens_at, row.closes_at = (hours.open, hours.close) if hours else (None, None)
+    own = spec.hours
+    row.opens_at, row.closes_at = (own.open, own.close) if own else (None, None)
     row.last_ticket_at = spec.last_ticket
     row.id_limit = spec.id_limit
     if position is not None:

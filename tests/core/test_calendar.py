@@ -32,7 +32,8 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def calendar_hall(db, **calendar: object) -> Hall:
-    spec = small_hall_spec(windows=2, enforce_hours=True)
+    # Its hours are its calendar's outer bounds: they narrow no session (a late opening too).
+    spec = small_hall_spec(windows=2, enforce_hours=True, hours={"open": "08:30", "close": "17:30"})
     spec.calendar = CalendarSpec.model_validate(LUNCH_HALL | calendar)
     return make_hall(db, spec)
 

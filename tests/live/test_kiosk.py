@@ -8,6 +8,8 @@ import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -15,6 +17,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
+from queue_core.spec import CalendarSpec
 from tests.conftest import DEMO_CONFIG
 from tests.live.conftest import LiveHall, loaded_image_width, new_hall
 
@@ -474,20 +477,39 @@ def test_a_per_person_limit_asks_for_the_id_number(browser, live):
             context.close()
 
 
-def test_outside_its_hours_a_queue_says_when_it_reopens(kiosk, live):
-    # Queue B gives its last ticket at 00:00:01: it is over for today.
-    change = [
-        "UPDATE hall SET enforce_hours = true",
-        "UPDATE queue SET opens_at = '00:00:00', closes_at = '00:00:01' WHERE code = 'B'",
-    ]
-    restore = [
-        "UPDATE hall SET enforce_hours = false",
-        "UPDATE queue SET opens_at = '08:30:00', closes_at = '17:30:00' WHERE code = 'B'",
-    ]
-    with hall_changed(live, change, restore):
+def today_in_the_hall(sessions: list[str]) -> dict[str, str]:
+    """The live hall's calendar with today's sessions set (today made a working day, whatever
+    the date the suite runs on), and its hours kept."""
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    rules = {"sessions": ["08:30-17:30"], "days": [{"date": today.isoformat(), "sessions": sessions}]}
+    return {"rules": CalendarSpec.model_validate(rules).rules_text()}
+
+
+KEEP_HOURS = ["UPDATE hall SET enforce_hours = true, calendar_rules = :rules"]
+RESTORE_HOURS = ['UPDATE hall SET enforce_hours = false, calendar_rules = \'{"sessions":["08:30-17:30"]}\'']
+
+
+def refusal_text(kiosk, live, sessions: list[str]) -> str:
+    with hall_changed(live, KEEP_HOURS, RESTORE_HOURS, **today_in_the_hall(sessions)):
         open_item(kiosk, "青山县公安局出入境管理大队", "")
         kiosk.get_by_test_id("take").tap()
         refusal = kiosk.get_by_test_id("refusal")
         refusal.wait_for(timeout=TIMEOUT)
-        assert "该业务当前不在取号时间内。" in refusal.inner_text()
-        assert "00:00 以后再来办理。" in refusal.inner_text()  # tomorrow, from opening time
+        return refusal.inner_text()
+
+
+def test_after_its_last_session_a_queue_says_when_it_reopens(kiosk, live):
+    now = datetime.now(ZoneInfo("Asia/Shanghai")).time()
+    if now < time(0, 2):
+        pytest.skip("the hall's day has just begun: no session can be over yet")
+    said = refusal_text(kiosk, live, ["00:00-00:01"])
+    assert "该业务当前不在取号时间内。" in said
+    assert "08:30 以后再来办理。" in said  # the next working day, from opening time
+
+
+def test_over_lunch_the_kiosk_says_when_the_afternoon_opens(kiosk, live):
+    now = datetime.now(ZoneInfo("Asia/Shanghai")).time()
+    if not time(0, 2) <= now < time(23, 57):
+        pytest.skip("too near midnight for a break between two sessions of today")
+    said = refusal_text(kiosk, live, ["00:00-00:01", "23:58-23:59"])
+    assert "午休时间，23:58 起取号。" in said and "再来办理" not in said
