@@ -17,7 +17,8 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
-from queue_core.spec import CalendarSpec
+from hallq.config_files import load_hall
+from queue_core.spec import CalendarDay
 from tests.conftest import DEMO_CONFIG
 from tests.live.conftest import LiveHall, loaded_image_width, new_hall
 
@@ -66,7 +67,7 @@ def hall_changed(live: LiveHall, change: list[str], restore: list[str], **params
     finally:
         with engine.begin() as connection:
             for statement in restore:
-                connection.execute(text(statement))
+                connection.execute(text(statement), params)
         engine.dispose()
 
 
@@ -479,14 +480,15 @@ def test_a_per_person_limit_asks_for_the_id_number(browser, live):
 
 def today_in_the_hall(sessions: list[str]) -> dict[str, str]:
     """The live hall's calendar with today's sessions set (today made a working day, whatever
-    the date the suite runs on), and its hours kept."""
+    the date the suite runs on), and its calendar as the demo has it, to put back."""
+    usual = load_hall(DEMO_CONFIG).full_calendar()
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    rules = {"sessions": ["08:30-17:30"], "days": [{"date": today.isoformat(), "sessions": sessions}]}
-    return {"rules": CalendarSpec.model_validate(rules).rules_text()}
+    changed = usual.model_copy(update={"days": [CalendarDay(date=today, sessions=sessions)]})
+    return {"rules": changed.rules_text(), "usual": usual.rules_text()}
 
 
 KEEP_HOURS = ["UPDATE hall SET enforce_hours = true, calendar_rules = :rules"]
-RESTORE_HOURS = ['UPDATE hall SET enforce_hours = false, calendar_rules = \'{"sessions":["08:30-17:30"]}\'']
+RESTORE_HOURS = ["UPDATE hall SET enforce_hours = false, calendar_rules = :usual"]
 
 
 def refusal_text(kiosk, live, sessions: list[str]) -> str:
