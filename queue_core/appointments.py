@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from .errors import InvalidState, NotFound, TooEarly, TooLate
+from .errors import InvalidState, NotFound, QueueClosed, TooEarly, TooLate
+from .hall_calendar import HallCalendar
 from .halls import item_by_id
-from .models import Appointment, AppointmentStatus, Hall, Priority, Ticket
+from .models import Appointment, AppointmentStatus, Hall, Priority, Queue, Ticket
 from .numbering import local_time
 from .ticketing import issue_ticket
 
@@ -40,6 +41,7 @@ def book(
         raise InvalidState("the slot must end after it starts")
     if end <= uow.now():
         raise InvalidState("the slot is already over")
+    _check_slot(hall, item.queue, start, end)
     appointment = Appointment(
         hall_id=hall.id, code=_new_code(uow, hall), item_id=item.id, slot_start=start, slot_end=end,
         name=name, holder_digest=holder, status=AppointmentStatus.BOOKED, created_at=uow.now(),
@@ -47,6 +49,26 @@ def book(
     uow.session.add(appointment)
     uow.session.flush()
     return appointment
+
+
+def _check_slot(hall: Hall, queue: Queue, start: datetime, end: datetime) -> None:
+    """Where the hall keeps its hours, a slot lies within one of its queue's sessions of a
+    working day (queue_core.hall_calendar): no booking for a Sunday or over lunch."""
+    if not hall.enforce_hours:
+        return
+    calendar = HallCalendar.of_hall(hall)
+    first, last = local_time(hall, start), local_time(hall, end)
+    sessions = calendar.queue_sessions(queue, first.date())
+    if first.date() == last.date() and any(o <= first.time() and last.time() <= c for o, c in sessions):
+        return
+    spans = ", ".join(f"{o:%H:%M}-{c:%H:%M}" for o, c in sessions)
+    day = calendar.day(first.date())
+    slot = f"{first:%Y-%m-%d %H:%M}-{last:%H:%M}"
+    if not sessions:
+        message = f"queue {queue.code} takes no bookings on {first:%Y-%m-%d} ({day.reason or 'closed'})"
+    else:
+        message = f"the slot {slot} is not within a session of queue {queue.code} that day ({spans})"
+    raise QueueClosed(message, why="day_off" if not sessions else "outside_sessions", day_off=day.reason)
 
 
 def _new_code(uow: UnitOfWork, hall: Hall) -> str:
@@ -100,6 +122,7 @@ def check_in(
         priority=Priority.APPOINTMENT,
         kiosk_id=kiosk_id,
         request_id=request_id,
+        booked=True,  # its slot was within a session when booked: early over lunch is fine
     )
     appointment.status = AppointmentStatus.CHECKED_IN
     appointment.checked_in_at = now

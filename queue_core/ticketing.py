@@ -39,10 +39,12 @@ def issue_ticket(
     request_id: str | None = None,
     authorised_by: int | None = None,
     holder: str | None = None,
+    booked: bool = False,
 ) -> Ticket:
     """Issue a ticket for an item (in the item's queue) or straight into a queue. Callers
     that may repeat a request look for its ticket first (ticket_for_request); the unique
-    request id is the backstop when two copies race."""
+    request id is the backstop when two copies race. A booked ticket (an appointment's
+    check-in) is not held to the queue's sessions: its slot was, when it was booked."""
     item = item_by_id(uow, hall.id, item_id) if item_id is not None else None
     if item is not None:
         queue = item.queue
@@ -52,7 +54,8 @@ def issue_ticket(
         raise ValueError("issue_ticket needs an item or a queue")
 
     now = uow.now()
-    _check_open(hall, queue, now)
+    if not booked:
+        _check_open(hall, queue, now)
     day = service_day(hall, now)
     _check_holder(uow, queue, day, holder)
     seq = next_seq(uow, queue.id, day)

@@ -9,22 +9,32 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from queue_core import audit, cases, evaluations
+from queue_core import appointments, audit, cases, evaluations, setup
 from queue_core.calling import call_next, finish, start
 from queue_core.errors import QueueClosed
 from queue_core.hall_calendar import HallCalendar, from_rules
 from queue_core.models import AuditEntry, CaseStep, Hall, Outcome
-from queue_core.spec import CalendarSpec
+from queue_core.spec import CalendarSpec, ItemSpec
 from queue_core.ticketing import issue_ticket
 from tests.conftest import make_hall, small_hall_spec
 from tests.core.helpers import open_windows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+ITEM = 1  # the hall's only item, in queue A
 OFFICIAL = from_rules("")
 LUNCH_HALL = {
     "sessions": ["08:30-12:00", "14:30-17:30"],
     "queues": {"A": {"saturday": ["09:00-12:00"]}, "B": {"stop_before_close": 30}},
 }
+
+
+def import_items(db, hall: Hall) -> None:
+    item = ItemSpec.model_validate(
+        {"code": "GA001", "name": "户口迁移", "department": "GA", "queue": "A", "kind": "instant",
+         "basis": ["《户口登记条例》"], "materials": ["居民身份证"], "procedure": ["受理", "办结"]}
+    )  # fmt: skip
+    with db.write() as uow:
+        setup.import_items(uow, hall, [item])
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -240,3 +250,24 @@ def test_an_override_for_a_2027_holiday_moves_an_open_cases_deadline_and_audits_
     # Counting again changes nothing more.
     with db.read() as uow:
         assert cases.recounted_deadlines(uow, uow.session.get(Hall, hall.id)) == {}
+
+
+# -- appointments ------------------------------------------------------------------------------------
+
+
+def test_a_booking_lies_within_a_session_and_is_checked_in_early_over_lunch(db, clock):
+    hall = calendar_hall(db)
+    import_items(db, hall)
+    monday = date(2026, 11, 23)
+    clock.set(at(monday, 9, 0))
+    with db.write() as uow, pytest.raises(QueueClosed, match=r"not within a session of queue A that day"):
+        appointments.book(uow, hall, ITEM, at(monday, 11, 45), at(monday, 12, 15))
+    with db.write() as uow, pytest.raises(QueueClosed, match=r"takes no bookings on 2026-11-29 \(周末\)"):
+        appointments.book(uow, hall, ITEM, at(date(2026, 11, 29), 9, 0))
+    with db.write() as uow:
+        code = appointments.book(uow, hall, ITEM, at(monday, 14, 30), at(monday, 15, 0)).code
+    clock.set(at(monday, 14, 20))  # over lunch, within the slot's early check-in
+    with db.write() as uow:
+        ticket, first = appointments.check_in(uow, hall, code)
+        assert (ticket.number, ticket.priority, first) == ("A001", "appointment", True)
+    assert refusal(db, hall).details["why"] == "break"  # a walk-in still waits for 14:30
