@@ -153,6 +153,19 @@ class HallCalendar:
                     return moment
         return None
 
+    def open_seconds(self, start: datetime, end: datetime) -> float:
+        """Seconds of the hall's sessions between two hall-local moments: a wait across
+        lunch counts the morning's part and the afternoon's, not the break."""
+        total = 0.0
+        day = start.date()
+        while day <= end.date():
+            for opens, closes in self.day(day).sessions:
+                first = max(start, datetime.combine(day, opens, tzinfo=start.tzinfo))
+                last = min(end, datetime.combine(day, closes, tzinfo=start.tzinfo))
+                total += max(0.0, (last - first).total_seconds())
+            day += timedelta(days=1)
+        return total
+
     def unknown_year(self, today: date) -> int | None:
         """A year whose holidays neither the official calendar nor the hall's exceptions
         give: this year, or from 1 November the next."""

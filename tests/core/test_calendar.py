@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from queue_core import appointments, audit, cases, evaluations, setup
+from queue_core import alarms, appointments, audit, cases, evaluations, setup
 from queue_core.calling import call_next, finish, start
 from queue_core.errors import QueueClosed
 from queue_core.hall_calendar import HallCalendar, from_rules
 from queue_core.models import AuditEntry, CaseStep, Hall, Outcome
-from queue_core.spec import CalendarSpec, ItemSpec
+from queue_core.spec import AlarmSpec, CalendarSpec, ItemSpec
 from queue_core.ticketing import issue_ticket
+from queue_core.windows import pause
 from tests.conftest import make_hall, small_hall_spec
 from tests.core.helpers import open_windows
 
@@ -271,3 +272,40 @@ def test_a_booking_lies_within_a_session_and_is_checked_in_early_over_lunch(db, 
         ticket, first = appointments.check_in(uow, hall, code)
         assert (ticket.number, ticket.priority, first) == ("A001", "appointment", True)
     assert refusal(db, hall).details["why"] == "break"  # a walk-in still waits for 14:30
+
+
+# -- alarms ------------------------------------------------------------------------------------------
+
+
+def test_lunch_counts_neither_in_a_wait_nor_in_a_pause(db, clock):
+    spec = small_hall_spec(windows=2, enforce_hours=True)
+    spec.calendar = CalendarSpec.model_validate(LUNCH_HALL)
+    spec.alarms = AlarmSpec.model_validate({"queue_waiting_per_window": 0, "service_over_factor": 0})
+    hall = make_hall(db, spec)
+    monday = date(2026, 11, 23)
+    clock.set(at(monday, 11, 50))
+    open_windows(db, hall, 1)
+    take(db, hall)  # 30 min is queue A's target: 10 of them before lunch
+    clock.set(at(monday, 11, 55))
+    with db.write() as uow:
+        pause(uow, hall, 1, None, "午休")
+
+    def raised() -> list[tuple[str, str]]:
+        with db.write() as uow:
+            alarms.sweep(uow, hall)
+        with db.read() as uow:
+            return sorted((a.kind, a.label) for a in alarms.listing(uow, hall, open_only=True))
+
+    clock.set(at(monday, 14, 20))  # 2 h 30 min after, of which 10 and 5 min were open time
+    assert raised() == []
+    clock.set(at(monday, 14, 45))
+    assert raised() == []  # 20 min of open pause is the limit, not over it
+    clock.set(at(monday, 14, 46))
+    assert raised() == [("pause_too_long", "1号窗口")]
+    clock.set(at(monday, 14, 50))
+    assert raised() == [("pause_too_long", "1号窗口")]  # 30 min of open wait is the target
+    clock.set(at(monday, 14, 51))
+    assert raised() == [("pause_too_long", "1号窗口"), ("wait_over_target", "A001")]
+    with db.read() as uow:
+        wait = next(a for a in alarms.listing(uow, hall, open_only=True) if a.kind == "wait_over_target")
+        assert wait.detail["minutes"] == 31  # not 181
