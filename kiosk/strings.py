@@ -57,6 +57,7 @@ STRINGS = {
     "lunch_break": _n("Lunch break: tickets again from %(time)s."),
     "day_off": _n("The hall is closed today (%(reason)s): no tickets."),
     "quota": _n("This service has given all its tickets for today."),
+    "session_quota": _n("This service has given all its tickets for this session."),
     "come_back": _n("Please come back %(when)s."),
     "today_at": _n("today from %(time)s"),
     "on_day_at": _n("on %(day)s from %(time)s"),

@@ -125,6 +125,18 @@ class HallCalendar:
                 clipped.append((opens, closes))
         return tuple(clipped)
 
+    def session_quota(self, queue: Queue, local: datetime) -> tuple[Span, int] | None:
+        """The queue's session at that local time and its quota of tickets, where it has one."""
+        quotas = self.spec.queues.get(queue.code, QueueCalendar()).session_quotas
+        if not quotas:
+            return None
+        now = local.time()
+        sessions = self.queue_sessions(queue, local.date())
+        for index, (opens, closes) in enumerate(sessions):
+            if opens <= now < closes:
+                return (opens, closes), quotas[min(index, len(quotas) - 1)]
+        return None
+
     def closed_now(self, queue: Queue, local: datetime) -> Closed | None:
         """None while the queue takes tickets at that local time; else why not, and when."""
         today = local.date()

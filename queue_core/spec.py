@@ -166,6 +166,9 @@ class QueueCalendar(Strict):
     saturday: Sessions = []  # open on ordinary Saturdays too (not on a holiday's Saturday)
     # It takes its last ticket this many minutes before each session ends.
     stop_before_close: int = Field(0, ge=0, le=240)
+    # Tickets per session (上午限号, 下午限号): the first session's, the second's...; the last
+    # number holds for any session after it. Beside the queue's daily_quota, which still holds.
+    session_quotas: list[Annotated[int, Field(ge=1, le=LAST_NUMBER)]] = Field([], max_length=6)
 
 
 class CalendarDay(Strict):

@@ -58,6 +58,7 @@ def issue_ticket(
         _check_open(hall, queue, now)
     day = service_day(hall, now)
     _check_holder(uow, queue, day, holder)
+    _check_session_quota(uow, hall, queue, now)
     seq = next_seq(uow, queue.id, day)
     _check_capacity(hall, queue, seq, day)
 
@@ -146,6 +147,30 @@ def _opening(hall: Hall, queue: Queue, day: date) -> str | None:
     start = datetime.combine(day, time.min, tzinfo=ZoneInfo(hall.timezone))
     opens = HallCalendar.of_hall(hall).next_opening(queue, start - timedelta(microseconds=1))
     return opens.isoformat() if opens else None
+
+
+def _check_session_quota(uow: UnitOfWork, hall: Hall, queue: Queue, now: datetime) -> None:
+    """Where the queue has a quota per session, this session's tickets are under it."""
+    local = local_time(hall, now)
+    calendar = HallCalendar.of_hall(hall)
+    found = calendar.session_quota(queue, local)
+    if found is None:
+        return
+    (opens, closes), quota = found
+    start, end = (datetime.combine(local.date(), t, tzinfo=local.tzinfo) for t in (opens, closes))
+    taken = uow.session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.origin_queue_id == queue.id, Ticket.service_day == local.date())
+        .where(Ticket.issued_at >= start, Ticket.issued_at < end)
+    )
+    if taken >= quota:
+        reopens = calendar.next_opening(queue, end)
+        raise QuotaReached(
+            f"queue {queue.code} has issued its {quota} tickets for the session {opens:%H:%M}-{closes:%H:%M}",
+            why="session_quota",
+            reopens_at=reopens.isoformat() if reopens else None,
+        )
 
 
 def _check_capacity(hall: Hall, queue: Queue, seq: int, day: date) -> None:

@@ -491,6 +491,7 @@ function refusalScreen(error) {
   // Over lunch the afternoon's opening is the whole answer; on a day off, why it is off.
   if (error.why === "break" && reopens) lines.push(t("lunch_break", { time: reopens }));
   else if (error.why === "day_off" && error.day_off) lines.push(t("day_off", { reason: error.day_off }));
+  else if (error.why === "session_quota") lines.push(t("session_quota"));
   else if (error.error === "queue_closed") lines.push(t("closed"));
   else if (error.error === "quota_reached") lines.push(t("quota"));
   else if (error.error === "limit_reached") lines.push(t("limit"));

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from queue_core import alarms, appointments, audit, cases, evaluations, setup
 from queue_core.calling import call_next, finish, start
-from queue_core.errors import QueueClosed
+from queue_core.errors import QueueClosed, QuotaReached
 from queue_core.hall_calendar import HallCalendar, from_rules
 from queue_core.models import AuditEntry, CaseStep, Hall, Outcome
 from queue_core.spec import AlarmSpec, CalendarSpec, ItemSpec
@@ -197,6 +197,23 @@ def test_a_hall_that_does_not_keep_its_hours_takes_tickets_at_any_time(db, clock
     hall = make_hall(db, spec)
     clock.set(at(date(2026, 10, 1), 12, 30))
     assert take(db, hall) == "A001"
+
+
+def test_a_queue_with_quotas_per_session_counts_each_session_apart(db, clock):
+    hall = calendar_hall(db, queues={"A": {"session_quotas": [2, 1]}})
+    monday = date(2026, 11, 23)
+    clock.set(at(monday, 9, 0))
+    assert [take(db, hall), take(db, hall)] == ["A001", "A002"]
+    with pytest.raises(QuotaReached) as full:
+        take(db, hall)
+    assert full.value.details == {"why": "session_quota", "reopens_at": "2026-11-23T14:30:00+08:00"}
+    assert full.value.message == "queue A has issued its 2 tickets for the session 08:30-12:00"
+    assert take(db, hall, "B") == "B001"  # B has no session quota
+    clock.set(at(monday, 15, 0))
+    assert take(db, hall) == "A003"  # the afternoon's one
+    with pytest.raises(QuotaReached) as afternoon:
+        take(db, hall)
+    assert afternoon.value.details["reopens_at"] == "2026-11-24T08:30:00+08:00"
 
 
 # -- the follow-up deadlines ------------------------------------------------------------------------
