@@ -82,7 +82,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from queue_core import Database, ManualClock, UnitOfWork, calling, evaluations, make_engine, rollups, windows
 from queue_core.db import WRITE_OPTION
 from queue_core.errors import LimitReached, QueueClosed, QuotaReached
-from queue_core.hall_calendar import HallCalendar, from_rules
+from queue_core.hall_calendar import WHOLE_DAY, HallCalendar, from_rules
 from queue_core.models import (
     CaseStep,
     Evaluation,
@@ -213,20 +213,54 @@ class DayPlan:
 
 
 def day_plan(spec: HallSpec, day: date, tickets: int) -> DayPlan:
-    """A full working day within the hall's hours (08:30-17:30 when it gives none)."""
+    """A full working day within the hall's sessions (its hours, or 08:30-17:30, when it has
+    none): nobody arrives over lunch, between two sessions."""
     zone = ZoneInfo(spec.hall.timezone)
-    hours = spec.hall.hours
-    open_, close = (hours.open, hours.close) if hours else DEFAULT_HOURS
-    last = max((q.last_ticket for q in spec.queues if q.last_ticket), default=close)
+    sessions = hall_sessions(spec, day)
+    open_, close = sessions[0][0], sessions[-1][1]
+    last = min(max((q.last_ticket for q in spec.queues if q.last_ticket), default=close), close)
     return DayPlan(
         day=day,
         opens=datetime.combine(day, open_, tzinfo=zone).astimezone(UTC),
-        arrivals_end=datetime.combine(day, min(last, close), tzinfo=zone).astimezone(UTC),
+        arrivals_end=datetime.combine(day, last, tzinfo=zone).astimezone(UTC),
         closes=datetime.combine(day, close, tzinfo=zone).astimezone(UTC),
         tickets=tickets,
         windows=tuple(w.number for w in spec.windows),
-        curve=_curve_fractions(),
+        curve=closed_between(_curve_fractions(), sessions, open_, last),
     )
+
+
+def hall_sessions(spec: HallSpec, day: date | None = None) -> tuple[tuple[time, time], ...]:
+    """The sessions of the hall's working day (of `day`, where it has other hours that day)."""
+    calendar = HallCalendar(spec.full_calendar())
+    sessions = calendar.day(day).sessions if day is not None else calendar.working_sessions
+    if not sessions or sessions == WHOLE_DAY:
+        hours = spec.hall.hours
+        return ((hours.open, hours.close),) if hours else (DEFAULT_HOURS,)
+    return sessions
+
+
+def closed_between(
+    curve: tuple[tuple[float, float], ...], sessions: Iterable[tuple[time, time]], start: time, end: time
+) -> tuple[tuple[float, float], ...]:
+    """The curve (fractions of start..end) with no arrivals between one session and the next."""
+
+    def fraction(t: time) -> float:
+        return _minutes_of(t, start) / max(1, _minutes_of(end, start))
+
+    knots = list(curve)
+    for (_, closes), (opens, _) in pairwise(sessions):
+        a, b = fraction(closes), fraction(opens)
+        if not 0 < a < b < 1:
+            continue
+        before = [k for k in knots if k[0] < a]
+        after = [k for k in knots if k[0] > b]
+        knots = [*before, (a, curve_rate(knots, a)), (a, 0.0), (b, 0.0), (b, curve_rate(knots, b)), *after]
+    return tuple(knots)
+
+
+def _minutes_of(t: time, since: time) -> int:
+    return (t.hour * 60 + t.minute) - (since.hour * 60 + since.minute)
 
 
 def _curve_fractions() -> tuple[tuple[float, float], ...]:
@@ -284,8 +318,7 @@ def _queue_shares(links: Iterable[tuple[Key, int | None]]) -> dict[Key, float]:
 
 def capacity(spec: HallSpec, seed: int = 1) -> int:
     """About how many citizens the hall's windows serve in a day at TARGET_UTILISATION."""
-    open_, close = (spec.hall.hours.open, spec.hall.hours.close) if spec.hall.hours else DEFAULT_HOURS
-    seconds = (close.hour * 3600 + close.minute * 60) - (open_.hour * 3600 + open_.minute * 60)
+    seconds = sum(_minutes_of(closes, opens) * 60 for opens, closes in hall_sessions(spec))
     total = 0.0
     for window in spec.windows:
         shares = _queue_shares((ref.code, ref.weight) for ref in window.queues)

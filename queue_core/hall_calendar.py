@@ -70,6 +70,11 @@ class HallCalendar:
         self._days = {d.date: d for d in spec.days}
         self._sessions = tuple(session_times(s) for s in spec.sessions) or WHOLE_DAY
 
+    @property
+    def working_sessions(self) -> tuple[Span, ...]:
+        """The sessions of an ordinary working day."""
+        return self._sessions
+
     @staticmethod
     def of_hall(hall: Hall) -> HallCalendar:
         """The calendar the hall's row carries (written by setup.sync_hall from the config)."""

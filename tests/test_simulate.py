@@ -28,7 +28,8 @@ from queue_core.models import (
     WindowEvent,
     WindowStatus,
 )
-from queue_core.spec import HallSpec
+from queue_core.setup import sync_hall
+from queue_core.spec import CalendarSpec, HallSpec
 from queue_core.ticketing import issue_ticket
 from queue_core.windows import sign_in
 from tests.conftest import MORNING, _postgres_engine, make_hall, small_hall_spec, staff_by_username
@@ -178,6 +179,21 @@ def test_days_off_have_no_tickets(db, hall):
         date(2026, 11, 30),
         *(date(2026, 10, d) for d in (8, 9, 10)),
     }
+
+
+def test_nobody_takes_a_ticket_over_lunch_or_on_the_halls_own_day_off(db, engine):
+    spec = small_hall_spec(enforce_hours=True, hours={"open": "08:30", "close": "17:30"})
+    spec.calendar = CalendarSpec.model_validate(
+        {"sessions": ["08:30-12:00", "14:00-17:30"], "days": [{"date": "2026-11-24", "closed": True}]}
+    )
+    with db.write() as uow:
+        sync_hall(uow, spec)
+    report = simulate(db, spec, days=2, tickets_per_day=300, start=MONDAY, seed=5)
+    assert (report.days, report.skipped_days, report.refused) == (1, 1, 0)
+    issued = [t.issued_at.astimezone(SHANGHAI).time() for t in _tickets(db)]
+    assert len(issued) > 250 and {t.service_day for t in _tickets(db)} == {MONDAY}
+    assert not [t for t in issued if time(12, 0) <= t < time(14, 0)]
+    assert [t for t in issued if t < time(12, 0)] and [t for t in issued if t >= time(14, 0)]
 
 
 def test_until_stops_the_day_where_it_is(db, hall):
