@@ -23,7 +23,7 @@ from queue_core.halls import hall_by_code
 from queue_core.identity import normalise_id_number
 from queue_core.models import Hall, Queue, Role, Staff, Ticket
 from queue_core.numbering import service_day
-from queue_core.setup import import_items, sync_hall
+from queue_core.setup import import_items, sync_hall, with_added_days
 from queue_core.spec import CalendarSpec
 
 from . import personal_data
@@ -407,10 +407,10 @@ def calendar_apply() -> None:
     settings = _settings()
     spec = load_hall(settings.HALLQ_CONFIG)
     database = _require_initialised(settings)
-    rules = spec.full_calendar()
     with database.read() as uow:
         hall = hall_by_code(uow, spec.hall.code)
         hall_id, before = hall.id, HallCalendar.of_hall(hall).spec
+        rules = with_added_days(spec.full_calendar(), hall)
     actor = trail.Actor(
         hall_id, "system", "cli", getpass.getuser(), action="cli.calendar_apply", subject="calendar"
     )

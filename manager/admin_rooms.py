@@ -9,16 +9,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, request
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from hallq.present.administration import department_specs, queue_specs, staff_out
+from hallq.present.calendar import calendar_out
 from hallq.present.catalogue import CatalogueQuery, catalogue, catalogue_item
 from hallq.present.devices import devices, tokens_of
 from hallq.state import current_hall, state
 from queue_core import accounts, notices, passwords, setup
 from queue_core.errors import NotFound
+from queue_core.hall_calendar import HallCalendar
 from queue_core.models import ItemKind, Role
+from queue_core.numbering import service_day
 from queue_core.spec import TOPICS
 
 from . import bp
@@ -30,6 +34,7 @@ SECTIONS.extend(
         ("manager.admin_staff", _l("Staff")),
         ("manager.admin_devices", _l("Devices")),
         ("manager.admin_notices", _l("Notices")),
+        ("manager.admin_calendar", _l("Calendar")),
     ]
 )
 
@@ -129,3 +134,16 @@ def _local_time() -> Any:
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
     return local
+
+
+@bp.get("/admin/calendar")
+@login_required
+def admin_calendar() -> Any:
+    """The coming days as the hall's calendar has them, its dated days, and a form to enter
+    one (docs/calendar.md)."""
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        calendar = calendar_out(HallCalendar.of_hall(hall), service_day(hall, uow.now()))
+    return admin_page(
+        "manager/admin/calendar.html", calendar=calendar, weekday=lambda d: format_date(d, "EEE")
+    )

@@ -67,7 +67,7 @@ class Closed:
 class HallCalendar:
     def __init__(self, spec: CalendarSpec) -> None:
         self.spec = spec
-        self._days = {d.date: d for d in spec.days}
+        self._days = {d.date: d for d in (*spec.days, *spec.added)}
         self._sessions = tuple(session_times(s) for s in spec.sessions) or WHOLE_DAY
 
     @property

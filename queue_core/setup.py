@@ -8,14 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from .errors import Invalid, NotFound
+from .cases import recount_deadlines
+from .errors import Invalid, InvalidState, NotFound
+from .hall_calendar import HallCalendar
 from .models import Department, Hall, Queue, ServiceItem, Window, WindowQueue
 from .search import pinyin_keys
-from .spec import DepartmentSpec, HallSpec, Hours, ItemSpec, QueueRef, QueueSpec, WindowSpec
+from .spec import (
+    CalendarDay,
+    CalendarSpec,
+    DepartmentSpec,
+    HallSpec,
+    Hours,
+    ItemSpec,
+    QueueRef,
+    QueueSpec,
+    WindowSpec,
+)
 
 if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
@@ -36,7 +49,7 @@ def sync_hall(uow: UnitOfWork, spec: HallSpec) -> Hall:
     hall.priority_pin = info.priority_pin
     hall.evaluation_rules = spec.evaluation.model_dump(mode="json")
     hall.alarm_rules = spec.alarms.model_dump(mode="json")
-    hall.calendar_rules = spec.full_calendar().rules_text()
+    hall.calendar_rules = with_added_days(spec.full_calendar(), hall).rules_text()
     hall.map_svg = None  # the config folder's floor plan, as for everything else the files name
     session.add(hall)
     session.flush()
@@ -47,6 +60,41 @@ def sync_hall(uow: UnitOfWork, spec: HallSpec) -> Hall:
     for window in spec.windows:
         save_window(uow, hall, window)
     return hall
+
+
+def with_added_days(calendar: CalendarSpec, hall: Hall) -> CalendarSpec:
+    """The calendar of the config, with the dated days the hall's managers entered in the
+    browser kept: no file holds them."""
+    added = HallCalendar.of_hall(hall).spec.added if hall.calendar_rules else []
+    return calendar.model_copy(update={"added": added})
+
+
+def enter_calendar_day(uow: UnitOfWork, hall: Hall, day: CalendarDay) -> HallCalendar:
+    """A dated day entered in the browser (a closure, late opening, a holiday not yet known);
+    it replaces one entered before for the date, and open cases' deadlines follow."""
+    spec = HallCalendar.of_hall(hall).spec
+    added = sorted([d for d in spec.added if d.date != day.date] + [day], key=lambda d: d.date)
+    return _changed_calendar(uow, hall, spec.model_copy(update={"added": added}), day.date)
+
+
+def withdraw_calendar_day(uow: UnitOfWork, hall: Hall, day: date) -> HallCalendar:
+    """Withdraw a dated day entered in the browser; one of calendar.toml stays (edit the file)."""
+    spec = HallCalendar.of_hall(hall).spec
+    if not any(d.date == day for d in spec.added):
+        if any(d.date == day for d in spec.days):
+            raise InvalidState(
+                f"{day} is entered in calendar.toml: change it there, then run hallq calendar apply"
+            )
+        raise NotFound(f"no day {day} was entered in the administration pages")
+    added = [d for d in spec.added if d.date != day]
+    return _changed_calendar(uow, hall, spec.model_copy(update={"added": added}), day)
+
+
+def _changed_calendar(uow: UnitOfWork, hall: Hall, spec: CalendarSpec, day: date) -> HallCalendar:
+    hall.calendar_rules = spec.rules_text()
+    uow.audit_detail["calendar_day"] = day.isoformat()
+    recount_deadlines(uow, hall)
+    return HallCalendar.of_hall(hall)
 
 
 def save_department(

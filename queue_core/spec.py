@@ -218,6 +218,9 @@ class CalendarSpec(Strict):
     sessions: Sessions = []
     queues: dict[str, QueueCalendar] = {}
     days: CalendarDays = []
+    # Dated days entered in the administration pages: no file holds them, so loading the
+    # config keeps them, and on a date both give, the one entered later (here) wins.
+    added: CalendarDays = []
 
     def rules_text(self) -> str:
         """As the hall's row keeps it (setup.sync_hall; read by hall_calendar.HallCalendar)."""

@@ -65,3 +65,44 @@ def test_healthz_and_the_dashboard_say_when_next_years_holidays_are_not_known(ap
     page = client.get("/manager/").get_data(as_text=True)
     assert "<h1>青山县政务服务中心</h1>" in page  # the dashboard, without the warning
     assert warning not in page
+
+
+def test_a_manager_enters_a_closure_and_withdraws_it_and_the_kiosk_follows(api, app, clock):
+    set_calendar(app, NEW_YEAR_2027)  # 1 January 2027 from the file
+    clock.set(datetime(2026, 11, 23, 1, 0, tzinfo=UTC))  # Monday 09:00
+    closure = {"kind": "closed", "reason": "系统升级"}
+    assert api.request("PUT", "/calendar/days/2026-11-24", "clerk1", json=closure).status_code == 403
+    entered = api.request("PUT", "/calendar/days/2026-11-24", "manager", json=closure)
+    assert entered.status_code == 200
+    days = entered.get_json()["days"]
+    assert [(d["date"], d["closed"], d["reason"], d["source"]) for d in days] == [
+        ("2026-11-24", True, "系统升级", "admin"),
+        ("2027-01-01", True, "元旦", "file"),
+    ]
+    tuesday = next(d for d in entered.get_json()["coming"] if d["date"] == "2026-11-24")
+    assert (tuesday["working"], tuesday["reason"], tuesday["sessions"]) == (False, "系统升级", [])
+    clock.set(datetime(2026, 11, 24, 1, 0, tzinfo=UTC))  # Tuesday 09:00
+    refused = api.post("/tickets", "device:K1", {"queue": "A"}).get_json()
+    assert (refused["why"], refused["day_off"], refused["reopens_at"]) == (
+        "day_off",
+        "系统升级",
+        "2026-11-25T08:30:00+08:00",
+    )
+    late = api.request(
+        "PUT",
+        "/calendar/days/2026-11-25",
+        "manager",
+        json={"kind": "hours", "sessions": ["08:30-12:00", "14:30-20:00"]},
+    )
+    assert late.status_code == 200
+    assert api.request("DELETE", "/calendar/days/2026-11-24", "manager").status_code == 200
+    assert api.post("/tickets", "device:K1", {"queue": "A"}).status_code == 201
+    file_day = api.request("DELETE", "/calendar/days/2027-01-01", "manager")
+    assert file_day.status_code == 409 and "calendar.toml" in file_day.get_json()["message"]
+    assert api.request("DELETE", "/calendar/days/2026-11-24", "manager").status_code == 404
+    bad = api.request("PUT", "/calendar/days/2026-13-01", "manager", json=closure)
+    assert bad.status_code == 422 and "not a date" in bad.get_json()["message"]
+    no_hours = api.request("PUT", "/calendar/days/2026-11-26", "manager", json={"kind": "hours"})
+    assert no_hours.status_code == 422
+    listed = api.get("/calendar", "supervisor").get_json()
+    assert [d["date"] for d in listed["days"]] == ["2026-11-25", "2027-01-01"]
