@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .errors import InvalidState, NotFound
 from .events import AlarmChanged
-from .hall_calendar import HallCalendar
+from .hall_calendar import elapsed
 from .invariants import violations
 from .models import (
     Alarm,
@@ -46,7 +46,7 @@ from .models import (
     WindowQueue,
     WindowStatus,
 )
-from .numbering import day_start, local_time, service_day
+from .numbering import day_start, service_day
 from .spec import AlarmSpec
 
 if TYPE_CHECKING:
@@ -316,15 +316,6 @@ def _minutes(seconds: float) -> int:
     return int(seconds // 60)
 
 
-def _elapsed(hall: Hall, since: datetime, now: datetime) -> float:
-    """Seconds from `since` to now; where the hall keeps its hours, only those within its
-    sessions: a wait, pause or service across lunch or overnight counts no closed time, so
-    the lunch break's pauses raise nothing and no wait alarm is raised over lunch."""
-    if not hall.enforce_hours:
-        return (now - since).total_seconds()
-    return HallCalendar.of_hall(hall).open_seconds(local_time(hall, since), local_time(hall, now))
-
-
 def _waits_over_target(uow: UnitOfWork, hall: Hall, now: datetime) -> list[Candidate]:
     rows = uow.session.execute(
         select(Ticket.id, Ticket.number, Ticket.issued_at, Queue.code, Queue.name, Queue.target_wait_minutes)
@@ -334,7 +325,8 @@ def _waits_over_target(uow: UnitOfWork, hall: Hall, now: datetime) -> list[Candi
     )
     found = []
     for ticket_id, number, issued_at, code, name, target in rows:
-        waited = _elapsed(hall, issued_at, now)
+        # Open time only where the hall keeps its hours: nothing is raised over lunch.
+        waited = elapsed(hall, issued_at, now).total_seconds()
         if waited > target * 60:
             message = f"{number} 已等候 {_minutes(waited)} 分钟，超过{name}的目标 {target} 分钟"
             detail = {"number": number, "queue": code, "queue_name": name, "minutes": _minutes(waited),
@@ -394,7 +386,7 @@ def _long_pauses(uow: UnitOfWork, hall: Hall, now: datetime, minutes: float) -> 
     for window in windows:
         if window.status_since is None:
             continue
-        paused = _elapsed(hall, window.status_since, now)
+        paused = elapsed(hall, window.status_since, now).total_seconds()
         if paused <= minutes * 60:
             continue
         reason = window.pause_reason or ""
@@ -436,7 +428,7 @@ def _long_services(uow: UnitOfWork, hall: Hall, now: datetime, factor: float) ->
         usual = usual or queue_medians.get(queue_id)
         if not usual:
             continue
-        running = _elapsed(hall, started_at, now)
+        running = elapsed(hall, started_at, now).total_seconds()
         if running <= factor * usual:
             continue
         message = (

@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from . import evaluations, ticket_log
 from .errors import InvalidState, NotFound
 from .events import TicketCalled
+from .hall_calendar import elapsed
 from .halls import queue_by_code, window_by_number
 from .models import (
     Hall,
@@ -58,7 +59,7 @@ def call_next(uow: UnitOfWork, hall: Hall, window_number: int, staff_id: int | N
         if ticket is not None:
             _advance_rotation(window, choice, waiting)
             window.priority_streak = window.priority_streak + 1 if choice.priority else 0
-            _call(uow, window, ticket, staff_id)
+            _call(uow, hall, window, ticket, staff_id)
             return ticket
     return None
 
@@ -77,7 +78,7 @@ def call_number(uow: UnitOfWork, hall: Hall, window_number: int, number: str, st
     )
     if ticket is None:
         raise NotFound(f"no waiting ticket {number} today")
-    _call(uow, window, ticket, staff_id)
+    _call(uow, hall, window, ticket, staff_id)
     return ticket
 
 
@@ -317,8 +318,11 @@ def _current(uow: UnitOfWork, hall: Hall, window_number: int) -> tuple[Window, T
     return window, ticket
 
 
-def _call(uow: UnitOfWork, window: Window, ticket: Ticket, staff_id: int | None) -> None:
+def _call(uow: UnitOfWork, hall: Hall, window: Window, ticket: Ticket, staff_id: int | None) -> None:
     now = uow.now()
+    # The wait in open time where the hall keeps its hours: a ticket taken before lunch and
+    # called after it waited the morning's minutes and the afternoon's (docs/statistics.md).
+    waited = elapsed(hall, ticket.issued_at, now)
     ticket_log.transition(
         uow,
         ticket,
@@ -329,7 +333,7 @@ def _call(uow: UnitOfWork, window: Window, ticket: Ticket, staff_id: int | None)
         called_at=now,
         first_called_at=ticket.first_called_at or now,
         call_count=ticket.call_count + 1,
-        wait_seconds=_seconds(ticket.issued_at, now),
+        wait_seconds=max(0, round(waited.total_seconds())),
     )
     window.current_ticket_id = ticket.id
     ticket_log.log(uow, ticket, TicketEventKind.CALLED, window=window, staff_id=staff_id, publish=False)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
@@ -170,16 +171,16 @@ class HallCalendar:
                     return moment
         return None
 
-    def open_seconds(self, start: datetime, end: datetime) -> float:
-        """Seconds of the hall's sessions between two hall-local moments: a wait across
-        lunch counts the morning's part and the afternoon's, not the break."""
-        total = 0.0
+    def open_duration(self, start: datetime, end: datetime) -> timedelta:
+        """The time within the hall's sessions between two hall-local moments: a wait
+        across lunch counts the morning's part and the afternoon's, not the break."""
+        total = timedelta()
         day = start.date()
         while day <= end.date():
             for opens, closes in self.day(day).sessions:
                 first = max(start, datetime.combine(day, opens, tzinfo=start.tzinfo))
                 last = min(end, datetime.combine(day, closes, tzinfo=start.tzinfo))
-                total += max(0.0, (last - first).total_seconds())
+                total += max(timedelta(), last - first)
             day += timedelta(days=1)
         return total
 
@@ -193,6 +194,15 @@ class HallCalendar:
             if not _official_known(year) and not any(d.year == year for d in self._days):
                 return year
         return None
+
+
+def elapsed(hall: Hall, since: datetime, until: datetime) -> timedelta:
+    """The time from `since` to `until`; where the hall keeps its hours, only the part within
+    its sessions: a wait, pause or service across lunch or overnight counts no closed time."""
+    if not hall.enforce_hours:
+        return until - since
+    zone = ZoneInfo(hall.timezone)
+    return HallCalendar.of_hall(hall).open_duration(since.astimezone(zone), until.astimezone(zone))
 
 
 def _minus(moment: time, minutes: int) -> time:

@@ -13,7 +13,9 @@ service day lies in the period):
 - service_level: the share of called tickets called within their queue's target wait.
 - throughput_per_hour: served per hour open. A window's or clerk's hours are their own
   (signed in and not paused); the hall's and a queue's, item's or department's are the
-  hall's: from the first sign-in to the last sign-out of each day.
+  hall's: from the first sign-in to the last sign-out of each day. Where the hall keeps its
+  hours, open time is only what lies within its sessions (not the lunch break), and a wait
+  is counted in open time when the ticket is called (queue_core.calling).
 - utilisation: handling time over open time, for the hall (all windows), a window or a clerk.
 - evaluation (好差评, from queue_core.evaluation_figures, over the services finished in the
   period): served, rated, unrated, defaulted, levels; good_rate (好评率) = (非常满意 + 满意) /
@@ -52,6 +54,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, or_, select
 
 from . import evaluation_figures
+from .hall_calendar import elapsed
 from .models import (
     Evaluation,
     EvaluationCase,
@@ -540,7 +543,9 @@ def open_time(uow: UnitOfWork, hall: Hall, first: date, last: date) -> dict[date
     """How long windows were open (signed in, not paused) on each day of the period, from
     their event log. Each day's from its own events: a window starts each day closed, and an
     open span ends at the end of its day at the latest (a clerk who forgot to sign out does
-    not keep the window open overnight), and at the present moment for today."""
+    not keep the window open overnight), and at the present moment for today. Where the hall
+    keeps its hours, only the part of a span within its sessions counts: a window left signed
+    in over lunch is not open then (queue_core.hall_calendar.elapsed)."""
     start = day_start(hall, _noon(hall, first))
     end = day_start(hall, _noon(hall, last + timedelta(days=1)))
     events = uow.session.execute(
@@ -556,7 +561,7 @@ def open_time(uow: UnitOfWork, hall: Hall, first: date, last: date) -> dict[date
 
     def close(window_id: int, at: datetime) -> None:
         opened, staff_id = open_since.pop(window_id)
-        microseconds = max(0, (at - opened) // _MICROSECOND)
+        microseconds = max(0, elapsed(hall, opened, at) // _MICROSECOND)
         day = service_day(hall, opened)
         opening = days[day]
         opening.by_window[window_id] += microseconds
@@ -585,7 +590,7 @@ def open_time(uow: UnitOfWork, hall: Hall, first: date, last: date) -> dict[date
     for window_id, (since, _staff) in list(open_since.items()):
         close(window_id, end_of_day(since))
     for day, ends in span_ends.items():
-        days[day].hall_us = (max(ends) - min(ends)) // _MICROSECOND
+        days[day].hall_us = elapsed(hall, min(ends), max(ends)) // _MICROSECOND
     return days
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from queue_core import alarms, appointments, audit, cases, evaluations, setup
+from queue_core import alarms, appointments, audit, cases, evaluations, setup, statistics
 from queue_core.calling import call_next, finish, start
 from queue_core.errors import QueueClosed, QuotaReached
 from queue_core.hall_calendar import HallCalendar, from_rules
@@ -326,3 +326,32 @@ def test_lunch_counts_neither_in_a_wait_nor_in_a_pause(db, clock):
     with db.read() as uow:
         wait = next(a for a in alarms.listing(uow, hall, open_only=True) if a.kind == "wait_over_target")
         assert wait.detail["minutes"] == 31  # not 181
+
+
+# -- the statistics ----------------------------------------------------------------------------------
+
+
+def test_a_wait_across_lunch_counts_only_open_time_in_the_statistics(db, clock):
+    hall = calendar_hall(db)  # sessions 08:30-12:00 and 14:30-17:30; queue A's target: 30 min
+    monday = date(2026, 11, 23)
+    clock.set(at(monday, 8, 30))
+    open_windows(db, hall, 1)  # and left signed in over lunch, never paused
+    clock.set(at(monday, 11, 50))
+    take(db, hall)
+    clock.set(at(monday, 14, 45))  # 10 min before lunch, 15 after: 25 min, within the target
+    with db.write() as uow:
+        ticket = call_next(uow, hall, 1, None)
+        assert ticket.wait_seconds == 25 * 60
+    with db.write() as uow:
+        start(uow, hall, 1, None)
+    clock.set(at(monday, 14, 55))
+    with db.write() as uow:
+        finish(uow, hall, 1, None, Outcome.COMPLETED)
+    clock.set(at(monday, 17, 30))
+    with db.read() as uow:
+        figures = statistics.summary(uow, hall, monday, monday, "window")
+    assert figures["wait"]["max"] == 25 * 60 and figures["service_level"] == 1.0
+    (window,) = figures["groups"]
+    # Open 08:30-17:30 with lunch out: 3.5 + 3 hours; 10 min of service in them.
+    assert window["utilisation"] == round(600 / (6.5 * 3600), 4)
+    assert window["throughput_per_hour"] == round(1 / 6.5, 2)
