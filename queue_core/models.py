@@ -157,6 +157,8 @@ class Hall(Base):
     # The hall's calendar (queue_core.spec.CalendarSpec as JSON text; "" means the official
     # calendar alone): kept as text, so that a process parses each version of it once.
     calendar_rules: Mapped[str] = mapped_column(Text, default="")
+    # Citizens' booking (queue_core.spec.BookingSpec as JSON; {} means none).
+    booking_rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The floor plan a manager uploaded (SVG text); none: the config folder's `map` file.
     # Deferred: up to megabytes, read by the plan's pages only, not by every request's hall.
     map_svg: Mapped[str | None] = mapped_column(Text, deferred=True)

@@ -49,6 +49,7 @@ def sync_hall(uow: UnitOfWork, spec: HallSpec) -> Hall:
     hall.priority_pin = info.priority_pin
     hall.evaluation_rules = spec.evaluation.model_dump(mode="json")
     hall.alarm_rules = spec.alarms.model_dump(mode="json")
+    hall.booking_rules = spec.booking.model_dump(mode="json")
     hall.calendar_rules = with_added_days(spec.full_calendar(), hall).rules_text()
     hall.map_svg = None  # the config folder's floor plan, as for everything else the files name
     session.add(hall)

@@ -227,6 +227,28 @@ class CalendarSpec(Strict):
         return self.model_dump_json(exclude_defaults=True)
 
 
+class BookingSpec(Strict):
+    """网上预约: citizens book a slot on the phone page ([booking] in hall.toml). Slots come
+    from each queue's sessions on the hall's calendar, cut into slot_minutes."""
+
+    days_ahead: int = Field(0, ge=0, le=60)  # today and this many days on; 0: no booking
+    slot_minutes: int = Field(30, ge=5, le=240)
+    capacity: int = Field(2, ge=0, le=1000)  # bookings per queue per slot
+    queues: dict[str, Annotated[int, Field(ge=0, le=1000)]] = {}  # a queue's own capacity; 0: none
+    # A person with this many bookings not checked in within NO_SHOW_DAYS may not book for
+    # block_days after the last of them.
+    no_show_limit: int = Field(3, ge=1, le=100)
+    block_days: int = Field(30, ge=1, le=365)
+
+    def capacity_of(self, queue_code: str) -> int:
+        return self.queues.get(queue_code, self.capacity) if self.days_ahead else 0
+
+    @classmethod
+    def of_hall(cls, hall: Hall) -> BookingSpec:
+        """The rules a hall's row carries (written from hall.toml by setup.sync_hall)."""
+        return cls.model_validate(hall.booking_rules or {})
+
+
 class HallInfo(Strict):
     code: Code
     name: str = Field(min_length=1, max_length=120)
@@ -611,6 +633,7 @@ class HallSpec(Strict):
     connections: ConnectionSpec = ConnectionSpec()
     accounts: AccountSpec = AccountSpec()
     calendar: CalendarSpec = CalendarSpec()
+    booking: BookingSpec = BookingSpec()
 
     def full_calendar(self) -> CalendarSpec:
         """The calendar as the hall's row keeps it: without sessions of its own, a working
@@ -659,6 +682,9 @@ class HallSpec(Strict):
         problems += [f'queue "{q}": no window serves it' for q in sorted(queues - served)]
         problems += [
             f'calendar: queues: unknown queue "{q}"' for q in sorted(set(self.calendar.queues) - queues)
+        ]
+        problems += [
+            f'booking: queues: unknown queue "{q}"' for q in sorted(set(self.booking.queues) - queues)
         ]
         for board in self.boards:
             if board.kind == "window" and board.window not in windows:

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from queue_core import alarms, appointments, audit, cases, evaluations, setup, statistics
+from queue_core import alarms, appointments, audit, booking, cases, evaluations, setup, statistics
 from queue_core.calling import call_next, finish, start
-from queue_core.errors import QueueClosed, QuotaReached
+from queue_core.errors import LimitReached, QueueClosed, QuotaReached
 from queue_core.hall_calendar import HallCalendar, from_rules
-from queue_core.models import AuditEntry, CaseStep, Hall, Outcome
-from queue_core.spec import AlarmSpec, CalendarSpec, ItemSpec
+from queue_core.models import AuditEntry, CaseStep, Hall, Outcome, ServiceItem
+from queue_core.spec import AlarmSpec, BookingSpec, CalendarSpec, ItemSpec
 from queue_core.ticketing import issue_ticket
 from queue_core.windows import pause
 from tests.conftest import make_hall, small_hall_spec
@@ -355,3 +355,54 @@ def test_a_wait_across_lunch_counts_only_open_time_in_the_statistics(db, clock):
     # Open 08:30-17:30 with lunch out: 3.5 + 3 hours; 10 min of service in them.
     assert window["utilisation"] == round(600 / (6.5 * 3600), 4)
     assert window["throughput_per_hour"] == round(1 / 6.5, 2)
+
+
+# -- citizens' booking -------------------------------------------------------------------------------
+
+
+def booking_hall(db, clock) -> Hall:
+    spec = small_hall_spec(windows=2, enforce_hours=True)
+    spec.calendar = CalendarSpec.model_validate(LUNCH_HALL)
+    spec.booking = BookingSpec.model_validate(
+        {"days_ahead": 3, "slot_minutes": 60, "capacity": 1, "no_show_limit": 2}
+    )
+    hall = make_hall(db, spec)
+    import_items(db, hall)
+    return hall
+
+
+def test_a_citizen_books_a_slot_with_room_once_a_day_and_is_blocked_after_no_shows(db, clock):
+    hall = booking_hall(db, clock)
+    friday = date(2026, 11, 27)
+    clock.set(at(friday, 9, 10))
+    with db.read() as uow:
+        item = uow.session.get(ServiceItem, ITEM)
+        days = booking.bookable_days(hall, item.queue, friday)
+        offered = booking.slots(uow, hall, item, friday)
+    # Friday, Saturday (queue A's Saturday mornings), not Sunday, Monday: three days ahead.
+    assert days == [friday, date(2026, 11, 28), date(2026, 11, 30)]
+    assert [(f"{s.start:%H:%M}", f"{s.end:%H:%M}", s.left) for s in offered] == [
+        ("09:00", "10:00", 1), ("10:00", "11:00", 1), ("11:00", "12:00", 1),
+        ("14:30", "15:30", 1), ("15:30", "16:30", 1), ("16:30", "17:30", 1),
+    ]  # fmt: skip
+    ten = at(friday, 10, 0)
+    with db.write() as uow:
+        booked = booking.book(uow, hall, ITEM, ten, "张三", "person-1")
+        assert (booked.status, booked.slot_end) == ("booked", at(friday, 11, 0))
+    with db.write() as uow, pytest.raises(QuotaReached, match="fully booked"):
+        booking.book(uow, hall, ITEM, ten, "李四", "person-2")
+    with db.write() as uow, pytest.raises(LimitReached, match="already has a booking"):
+        booking.book(uow, hall, ITEM, at(friday, 15, 30), "张三", "person-1")
+    with db.write() as uow, pytest.raises(QueueClosed, match="no booking slot at 2026-11-29 09:00"):
+        booking.book(uow, hall, ITEM, at(date(2026, 11, 29), 9, 0), "李四", "person-2")
+    with db.write() as uow:
+        booking.cancel(uow, hall, booked.code)
+        assert booking.book(uow, hall, ITEM, ten, "李四", "person-2").status == "booked"
+    # person-3 does not come twice: blocked for 30 days after the second.
+    with db.write() as uow:
+        booking.book(uow, hall, ITEM, at(friday, 11, 0), "王五", "person-3")
+        booking.book(uow, hall, ITEM, at(date(2026, 11, 28), 9, 0), "王五", "person-3")
+    clock.set(at(date(2026, 11, 30), 9, 0))
+    with db.write() as uow, pytest.raises(LimitReached, match="blocked until 2026-12-28") as blocked:
+        booking.book(uow, hall, ITEM, at(date(2026, 11, 30), 10, 0), "王五", "person-3")
+    assert blocked.value.details == {"why": "no_show_block", "blocked_until": "2026-12-28"}
