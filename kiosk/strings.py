@@ -101,3 +101,44 @@ STRINGS = {
 
 def strings_for(locale: str) -> dict[str, str]:
     return translated(STRINGS, locale)
+
+
+# The citizen's booking pages (/book, /book/<code>).
+BOOKING_STRINGS = {
+    "book_title": _n("Book an appointment"),
+    "book_hint": _n("Choose a service, a day and a time. Bring your ID card and the materials listed."),
+    "choose_item": _n("1. Service"),
+    "choose_day": _n("2. Day"),
+    "choose_slot": _n("3. Time"),
+    "your_details": _n("4. Your name and ID number"),
+    "no_items": _n("No service can be booked online at the moment."),
+    "no_days": _n("This service has no day open for booking in the coming days."),
+    "left": _n("%(n)s left"),
+    "full": _n("Full"),
+    "name": _n("Your name"),
+    "id_number": _n("Resident ID number"),
+    "id_kept": _n("Only a keyed fingerprint of the number is kept, to allow one booking per person."),
+    "book": _n("Book"),
+    "booked": _n("Booked"),
+    "code": _n("Booking code"),
+    "show_code": _n("Enter this code at a kiosk in the hall up to 15 minutes before your time."),
+    "when": _n("Time"),
+    "service": _n("Service"),
+    "bring": _n("Please bring"),
+    "cancel": _n("Cancel the booking"),
+    "cancel_confirm": _n("Cancel this booking?"),
+    "cancelled": _n("This booking is cancelled."),
+    "checked_in": _n("Checked in: your ticket has been taken."),
+    "bookmark": _n("Keep this page: it shows your booking and cancels it."),
+    "slot_full": _n("This time has just been fully booked. Please choose another."),
+    "no_slot": _n("This time cannot be booked. Please choose another."),
+    "already_booked": _n("This ID number already has a booking for this service on that day."),
+    "no_show_block": _n("Bookings were not kept several times: booking is possible again from %(day)s."),
+    "id_wrong": _n("This is not a valid ID number. Please check it."),
+    "failed": _n("Sorry, the booking failed: %(reason)s"),
+    "offline": _n("The connection to the server is lost. Please try again."),
+}
+
+
+def booking_strings_for(locale: str) -> dict[str, str]:
+    return translated(BOOKING_STRINGS, locale)

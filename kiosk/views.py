@@ -1,4 +1,5 @@
-"""The kiosk page (/kiosk/<id>), the phone page (/t/<key>) and its QR code."""
+"""The kiosk page (/kiosk/<id>), the phone page (/t/<key>) and its QR code, and the
+citizen's booking pages (/book, /book/<code>)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,19 @@ from sqlalchemy import select
 
 from evaluation.strings import rating_strings_for
 from hallq.present import API_PREFIX
+from hallq.present.booking import booking_out
 from hallq.present.catalog import departments_out, topics_out
 from hallq.present.hall_map import clean_floor_plan, lit_plan
 from hallq.present.qr import qr_svg
 from hallq.present.tickets import ticket_out
 from hallq.state import current_hall, state
 from queue_core.appointments import CODE_ALPHABET
+from queue_core.booking import by_code
+from queue_core.errors import NotFound
 from queue_core.models import Ticket
 
 from . import bp
-from .strings import strings_for
+from .strings import booking_strings_for, strings_for
 
 IDLE_SECONDS = 60  # back to the home screen after this long without a touch
 NOTICE_SECONDS = 8  # each notice of the idle slideshow
@@ -111,3 +115,40 @@ def phone_qr(key: str) -> Response:
             abort(404)
     svg = qr_svg(url_for("kiosk.phone", key=key, _external=True))
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
+
+@bp.get("/book")
+def book() -> Any:
+    """The citizen's booking page (网上预约): a service, a day, a time, then name and ID."""
+    return _booking_page(None)
+
+
+@bp.get("/book/qr.svg")
+def book_qr() -> Response:
+    """The booking page's QR code, for the hall's posters, website and notices."""
+    svg = qr_svg(url_for("kiosk.book", _external=True))
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
+
+@bp.get("/book/<code>")
+def booking(code: str) -> Any:
+    """One booking, by its code: when, what to bring, and cancelling it."""
+    with state().db.read() as uow:
+        try:
+            found = booking_out(by_code(uow, current_hall(uow), code)).model_dump(mode="json")
+        except NotFound:
+            abort(404)
+    return _booking_page(found)
+
+
+def _booking_page(found: dict[str, Any] | None) -> Any:
+    with state().db.read() as uow:
+        hall_name = current_hall(uow).name
+    setup = {
+        "api": API_PREFIX,
+        "booking": found,
+        "page": url_for("kiosk.booking", code="CODE"),
+        "timezone": state().spec.hall.timezone,
+        "strings": {"zh": booking_strings_for("zh_CN"), "en": booking_strings_for("en")},
+    }
+    return render_template("kiosk/book.html", setup=setup, hall_name=hall_name)

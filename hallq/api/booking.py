@@ -1,0 +1,131 @@
+"""Citizens' own booking (网上预约) from the phone page: the items and slots on offer, a
+booking by name and ID number, and cancelling it by its code. Staff and other systems keep
+POST /appointments (queue_core.booking holds both to the same calendar)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+from sqlalchemy import select
+
+from queue_core import booking
+from queue_core.halls import item_by_id
+from queue_core.identity import holder_digest
+from queue_core.models import Queue, ServiceItem
+from queue_core.numbering import service_day
+from queue_core.spec import BookingSpec
+
+from ..present.booking import BookableItemOut, BookingOut, SlotsOut, booking_out, slot_out
+from ..state import current_hall, state
+from . import bp, doc
+from .schemas import DbInt, HallTime, IdNumber, Payload
+
+
+class SlotsQuery(Payload):
+    item_id: DbInt
+    day: date | None = Field(None, description="Default: the first day with a slot left")
+
+
+class BookingRequest(Payload):
+    item_id: DbInt
+    slot_start: HallTime = Field(description="A slot's start as GET /booking/slots gives it")
+    name: str = Field(min_length=1, max_length=60)
+    id_number: IdNumber = Field(description="The booker's resident ID number; only a keyed hash is kept")
+
+
+@doc.operation(
+    bp,
+    "/booking/items",
+    "GET",
+    summary="The service items citizens can book",
+    tag="booking",
+    responses={200: ("By department, in the catalogue's order", BookableItemOut)},
+)
+def bookable_items() -> list[BookableItemOut]:
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        rules = BookingSpec.of_hall(hall)
+        items = uow.session.scalars(
+            select(ServiceItem)
+            .join(Queue, Queue.id == ServiceItem.queue_id)
+            .where(ServiceItem.hall_id == hall.id, ServiceItem.active)
+            .order_by(ServiceItem.department_id, ServiceItem.id)
+        )
+        return [
+            BookableItemOut(id=i.id, name=i.name, department=i.department.name, queue=i.queue.code)
+            for i in items
+            if rules.capacity_of(i.queue.code)
+        ]
+
+
+@doc.operation(
+    bp,
+    "/booking/slots",
+    "GET",
+    summary="The days an item can be booked on, and one day's slots with the room left",
+    tag="booking",
+    query=SlotsQuery,
+    responses={200: ("The days and slots (hall-local times)", SlotsOut), 404: ("No such item", None)},
+)
+def booking_slots(query: SlotsQuery) -> SlotsOut:
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        item = item_by_id(uow, hall.id, query.item_id)
+        days = booking.bookable_days(hall, item.queue, service_day(hall, uow.now()))
+        day = query.day
+        if day is None:
+            day = next((d for d in days if any(s.left for s in booking.slots(uow, hall, item, d))), None)
+        offered = booking.slots(uow, hall, item, day) if day is not None else []
+        return SlotsOut(days=days, day=day, slots=[slot_out(s) for s in offered])
+
+
+@doc.operation(
+    bp,
+    "/booking",
+    "POST",
+    summary="Book a slot (a citizen, from the phone page)",
+    tag="booking",
+    body=BookingRequest,
+    responses={
+        201: ("The booking: its code, what to bring", BookingOut),
+        404: ("No such item", None),
+        409: ("No such slot, the slot is full, already booked that day, or blocked after no-shows", None),
+    },
+)
+def create_booking(body: BookingRequest) -> tuple[BookingOut, int]:
+    holder = holder_digest(state().settings.secret_key(), body.id_number)
+    with state().db.write() as uow:
+        hall = current_hall(uow)
+        found = booking.book(uow, hall, body.item_id, body.slot_start, body.name, holder)
+        return booking_out(found), 201
+
+
+@doc.operation(
+    bp,
+    "/booking/<code>",
+    "GET",
+    summary="A booking, by its code",
+    tag="booking",
+    responses={200: ("The booking", BookingOut), 404: ("No such booking", None)},
+)
+def get_booking(code: str) -> BookingOut:
+    with state().db.read() as uow:
+        return booking_out(booking.by_code(uow, current_hall(uow), code))
+
+
+@doc.operation(
+    bp,
+    "/booking/<code>/cancel",
+    "POST",
+    summary="Cancel a booking, by its code",
+    tag="booking",
+    responses={
+        200: ("The booking, cancelled: its room is free again", BookingOut),
+        404: ("No such booking", None),
+        409: ("Not booked any more, or its slot is over", None),
+    },
+)
+def cancel_booking(code: str) -> BookingOut:
+    with state().db.write() as uow:
+        return booking_out(booking.cancel(uow, current_hall(uow), code))

@@ -1,0 +1,135 @@
+"""A citizen's own booking (网上预约) in Chromium against a real `hallq serve`, in Chinese: booked
+on the phone page, the slot's room drops and a full slot cannot be chosen, the booking is
+checked in at the kiosk with its code and becomes a priority ticket; a person who did not
+keep bookings is refused, with the day booking opens again.
+
+Today is made a working day with one session all day (the suite runs at any hour, any day),
+and the hall's booking rules are set for the test; both are put back afterwards."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import create_engine, text
+
+from hallq.config_files import load_hall
+from queue_core.identity import holder_digest
+from queue_core.spec import CalendarDay
+from tests.conftest import DEMO_CONFIG
+from tests.live.test_kiosk import TIMEOUT, hall_changed, open_kiosk
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+ID_NUMBER = "11010519491231002X"
+BLOCKED_ID = "110105198001010016"  # another person (a valid check digit)
+CHANGE = ["UPDATE hall SET calendar_rules = :rules, booking_rules = :booking"]
+RESTORE = ["UPDATE hall SET calendar_rules = :usual, booking_rules = :usual_booking"]
+
+
+def booking_hall() -> dict[str, str]:
+    spec = load_hall(DEMO_CONFIG)
+    usual = spec.full_calendar()
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    all_day = usual.model_copy(update={"days": [CalendarDay(date=today, sessions=["00:00-23:59"])]})
+    return {
+        "rules": all_day.rules_text(),
+        "booking": json.dumps({"days_ahead": 1, "slot_minutes": 30, "capacity": 1, "no_show_limit": 2}),
+        "usual": usual.rules_text(),
+        "usual_booking": spec.booking.model_dump_json(),
+    }
+
+
+def phone_page(browser, url: str):
+    context = browser.new_context(viewport=PHONE, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{url}/book")
+    return context, page
+
+
+def choose(page, item: str) -> None:
+    page.get_by_role("button", name=re.compile(item)).first.click()
+    expect(page.get_by_test_id("slots")).to_be_visible()
+
+
+def test_a_citizen_books_on_the_phone_and_checks_in_at_the_kiosk(browser, live):
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    if now.hour == 23 and now.minute >= 55:
+        pytest.skip("the day's last slot is ending: nothing left to book today")
+    with hall_changed(live, CHANGE, RESTORE, **booking_hall()):
+        context, page = phone_page(browser, live.url)
+        try:
+            expect(page.get_by_role("heading", name="网上预约")).to_be_visible()
+            choose(page, "结婚登记")
+            first = page.get_by_test_id("slots").locator("button.slot:not([disabled])").first
+            expect(first).to_contain_text("剩余 1")
+            first.click()
+            page.get_by_label("姓名").fill("张三")
+            page.get_by_label("身份证号").fill(ID_NUMBER)
+            page.get_by_role("button", name="预约", exact=True).click()
+            expect(page).to_have_url(re.compile(r"/book/[A-Z0-9]{8}$"))
+            code = page.get_by_test_id("code").inner_text()
+            expect(page.get_by_test_id("booking")).to_contain_text("请在预约时段开始前 15 分钟内")
+
+            # The slot is full now: the next citizen cannot choose it.
+            page.goto(f"{live.url}/book")
+            choose(page, "结婚登记")
+            taken = page.get_by_test_id("slots").locator("button.slot").first
+            expect(taken).to_be_disabled()
+            expect(taken).to_contain_text("已约满")
+        finally:
+            context.close()
+
+        kiosk_context, kiosk = open_kiosk(browser, live.url, live.tokens["K1"])
+        try:
+            kiosk.get_by_test_id("checkin").tap()
+            for char in code:
+                kiosk.locator(f'.codepad .key:text-is("{char}")').tap()
+            kiosk.locator(".codepad .confirm").tap()
+            kiosk.get_by_test_id("ticket").wait_for(timeout=TIMEOUT)
+            assert kiosk.get_by_test_id("priority-badge").inner_text() == "优先"
+        finally:
+            kiosk_context.close()
+        assert live.api("GET", f"/booking/{code}").json()["status"] == "checked_in"
+
+
+def test_a_person_who_did_not_keep_bookings_is_told_when_booking_opens_again(browser, live):
+    engine = create_engine(live.env["DATABASE_URL"])
+    digest = holder_digest(live.env["SECRET_KEY"], BLOCKED_ID)
+    missed = datetime.now(UTC) - timedelta(days=2)
+    with engine.begin() as connection:
+        hall_id, item_id = connection.execute(
+            text(
+                "SELECT i.hall_id, i.id FROM service_item i JOIN queue q ON q.id = i.queue_id WHERE q.code = 'C'"
+            )
+        ).first()
+        for n in range(2):  # two bookings never checked in
+            connection.execute(
+                text(
+                    "INSERT INTO appointment (hall_id, code, item_id, slot_start, slot_end, name, holder_digest,"
+                    " status, created_at) VALUES (:hall, :code, :item, :start, :end, '', :digest, 'booked', :start)"
+                ),
+                {"hall": hall_id, "code": f"NOSHOW{n}Z", "item": item_id, "digest": digest,
+                 "start": missed - timedelta(days=n, minutes=30), "end": missed - timedelta(days=n)},
+            )  # fmt: skip
+    engine.dispose()
+    blocked_until = (missed + timedelta(days=30)).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    with hall_changed(live, CHANGE, RESTORE, **booking_hall()):
+        context, page = phone_page(browser, live.url)
+        try:
+            choose(page, "结婚登记")
+            page.get_by_test_id("slots").locator("button.slot:not([disabled])").first.click()
+            page.get_by_label("姓名").fill("李四")
+            page.get_by_label("身份证号").fill(BLOCKED_ID)
+            page.get_by_role("button", name="预约", exact=True).click()
+            expect(page.get_by_test_id("error")).to_have_text(
+                f"多次预约未到，{blocked_until} 起方可再次预约。"
+            )
+        finally:
+            context.close()
