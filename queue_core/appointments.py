@@ -130,6 +130,32 @@ def check_in(
     return ticket, True
 
 
+def check_in_holder(
+    uow: UnitOfWork, hall: Hall, holder: str, *, kiosk_id: str | None = None, request_id: str | None = None
+) -> tuple[Ticket, bool]:
+    """Check in by the booker's ID number (an ID card on the kiosk's reader): today's booking
+    whose check-in is open now, else the nearest one today, which then says too early or
+    too late."""
+    now = uow.now()
+    zone_day = local_time(hall, now).date()
+    start = datetime.combine(zone_day, datetime.min.time(), tzinfo=local_time(hall, now).tzinfo)
+    today = list(
+        uow.session.scalars(
+            select(Appointment)
+            .where(Appointment.hall_id == hall.id, Appointment.holder_digest == holder)
+            .where(Appointment.slot_start >= start, Appointment.slot_start < start + timedelta(days=1))
+            .where(Appointment.status != AppointmentStatus.CANCELLED)
+            .order_by(Appointment.slot_start)
+        )
+    )
+    if not today:
+        raise NotFound("no appointment today for this ID number")
+    open_now = [a for a in today if a.slot_start - EARLY <= now <= a.slot_end]
+    pending = [a for a in open_now if a.status == AppointmentStatus.BOOKED]
+    chosen = (pending or open_now or [min(today, key=lambda a: abs(a.slot_start - now))])[0]
+    return check_in(uow, hall, chosen.code, kiosk_id=kiosk_id, request_id=request_id)
+
+
 def _local_iso(hall: Hall, instant: datetime) -> str:
     return local_time(hall, instant).isoformat()
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_login import current_user
 
-from queue_core.appointments import book, check_in
+from queue_core import UnitOfWork
+from queue_core.appointments import book, check_in, check_in_holder
 from queue_core.identity import holder_digest
-from queue_core.models import Role
+from queue_core.models import Hall, Role, Ticket
 
 from ..present.tickets import AppointmentOut, IssuedTicketOut, appointment_out, ticket_out, with_latest_print
 from ..state import current_hall, state
 from . import bp, doc
 from .printing import is_kiosk, print_ticket
-from .schemas import AppointmentRequest, CheckInRequest
+from .schemas import AppointmentRequest, CheckInByIdRequest, CheckInRequest
 
 
 @doc.operation(
@@ -56,10 +59,47 @@ def create_appointment(body: AppointmentRequest) -> tuple[AppointmentOut, int]:
 )
 def check_in_appointment(code: str, body: CheckInRequest) -> tuple[IssuedTicketOut, int]:
     """Opens 15 minutes before the slot and closes at its end."""
+    return _checked_in(
+        lambda uow, hall, kiosk: check_in(uow, hall, code, kiosk_id=kiosk, request_id=body.request_id)
+    )
+
+
+@doc.operation(
+    bp,
+    "/appointments/check-in",
+    "POST",
+    summary="Check in for today's appointment by the booker's ID number",
+    tag="appointments",
+    body=CheckInByIdRequest,
+    roles=("device:kiosk", Role.GUIDE, Role.MANAGER, Role.ADMIN),
+    responses={
+        201: ("Its ticket, with appointment priority", IssuedTicketOut),
+        200: ("The ticket of an earlier check-in", IssuedTicketOut),
+        404: ("No appointment today for this ID number", None),
+        409: ("Too early (opens_at), too late, or cancelled", None),
+    },
+)
+def check_in_by_id(body: CheckInByIdRequest) -> tuple[IssuedTicketOut, int]:
+    """An ID card on the kiosk's reader instead of the code: today's booking open for check-in."""
+    holder = holder_digest(state().settings.secret_key(), body.id_number)
+    return _checked_in(
+        lambda uow, hall, kiosk: check_in_holder(
+            uow, hall, holder, kiosk_id=kiosk, request_id=body.request_id
+        )
+    )
+
+
+# Checks in: (the unit of work, the hall, the acting kiosk or None) → (the ticket, first time).
+CheckingIn = Callable[[UnitOfWork, Hall, str | None], tuple[Ticket, bool]]
+
+
+def _checked_in(checking_in: CheckingIn) -> tuple[IssuedTicketOut, int]:
+    """Checks in (checking_in(uow, hall, kiosk) → (ticket, first)) and answers its ticket,
+    printed at the kiosk the first time."""
     kiosk = current_user.device_id if is_kiosk() else None
     with state().db.write() as uow:
         hall = current_hall(uow)
-        ticket, first = check_in(uow, hall, code, kiosk_id=kiosk, request_id=body.request_id)
+        ticket, first = checking_in(uow, hall, kiosk)
         answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)  # type: ignore[assignment]
         if first and kiosk:
             print_ticket(uow, hall, answer, kiosk)  # printed once this commits

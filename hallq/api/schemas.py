@@ -111,6 +111,11 @@ class AppointmentRequest(Payload):
     )
 
 
+class CheckInByIdRequest(Payload):
+    id_number: IdNumber = Field(description="The booker's resident ID number; hashed, never stored")
+    request_id: RequestId | None = None
+
+
 class PersonalDataRequest(Payload):
     id_number: IdNumber = Field(
         description="The citizen's resident ID number; hashed, never stored or logged"

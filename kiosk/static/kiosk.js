@@ -306,18 +306,31 @@ function pinScreen(item, priority, extra = {}) {
   ];
 }
 
-// 预约签到: the appointment's code, typed on a pad of the characters codes use.
+// 预约签到: the appointment's code, typed on a pad of the characters codes use, or the booker's
+// ID card on the kiosk's reader (a keyboard-wedge reader types the number and Enter).
 function checkInScreen() {
   let code = "";
+  let typed = "";  // what a reader (or a keyboard) types, until its Enter
   const shown = el("div", { class: "typed", "data-testid": "code" });
   const message = el("p", { class: "pin-message", role: "alert" });
   const redraw = () => { shown.textContent = code; };
   const requestId = newRequestId();  // one per screen: a retried check-in finds its ticket
-  const submit = async () => {
-    if (!code || state.taking) return;
+  state.onKey = (event) => {
+    if (/^[0-9A-Za-z]$/.test(event.key)) typed += event.key.toUpperCase();
+    else if (event.key === "Enter") {
+      const read = typed;
+      typed = "";
+      if (/^\d{17}[\dX]$/.test(read)) submit({ id_number: read });
+      else if (read) { code = read.slice(0, 12); redraw(); submit(); }
+    }
+  };
+  const submit = async (byId = null) => {
+    if ((!code && !byId) || state.taking) return;
     state.taking = true;
     try {
-      const response = await api("POST", `/appointments/${encodeURIComponent(code)}/check-in`, { request_id: requestId });
+      const response = byId
+        ? await api("POST", "/appointments/check-in", { ...byId, request_id: requestId })
+        : await api("POST", `/appointments/${encodeURIComponent(code)}/check-in`, { request_id: requestId });
       const body = await response.json();
       if (response.ok) {
         const item = body.item_id ? await (await api("GET", `/items/${body.item_id}`)).json() : null;
@@ -326,7 +339,8 @@ function checkInScreen() {
         const time = (body.opens_at || body.slot_end || "").slice(11, 16);
         message.textContent = body.error === "too_early" ? t("checkin_early", { time })
           : body.error === "too_late" ? t("checkin_late", { time })
-          : body.error === "not_found" ? t("checkin_unknown") : t("failed", { reason: body.message });
+          : body.error === "not_found" ? t(byId ? "checkin_no_booking" : "checkin_unknown")
+          : response.status === 422 && byId ? t("id_wrong") : t("failed", { reason: body.message });
       }
     } finally {
       state.taking = false;
@@ -342,7 +356,7 @@ function checkInScreen() {
       setup.codeAlphabet.split("").map((c) => key(c, () => { if (code.length < 12) code += c; })),
       key("⌫", () => { code = code.slice(0, -1); }, "key wide"),
       key("✕", () => { code = ""; }, "key wide"),
-      el("button", { class: "key wide confirm", onclick: submit }, t("confirm"))),
+      el("button", { class: "key wide confirm", onclick: () => submit() }, t("confirm"))),
   ];
 }
 

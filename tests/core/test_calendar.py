@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from queue_core import alarms, appointments, audit, booking, cases, evaluations, setup, statistics
 from queue_core.calling import call_next, finish, start
-from queue_core.errors import LimitReached, QueueClosed, QuotaReached
+from queue_core.errors import LimitReached, NotFound, QueueClosed, QuotaReached, TooEarly
 from queue_core.hall_calendar import HallCalendar, from_rules
 from queue_core.models import AuditEntry, CaseStep, Hall, Outcome, ServiceItem
 from queue_core.spec import AlarmSpec, BookingSpec, CalendarSpec, ItemSpec
@@ -381,14 +381,15 @@ def test_a_citizen_books_a_slot_with_room_once_a_day_and_is_blocked_after_no_sho
         offered = booking.slots(uow, hall, item, friday)
     # Friday, Saturday (queue A's Saturday mornings), not Sunday, Monday: three days ahead.
     assert days == [friday, date(2026, 11, 28), date(2026, 11, 30)]
+    # Each session cut into hours, its last slot shorter; the slot begun at 08:30 is not over.
     assert [(f"{s.start:%H:%M}", f"{s.end:%H:%M}", s.left) for s in offered] == [
-        ("09:00", "10:00", 1), ("10:00", "11:00", 1), ("11:00", "12:00", 1),
+        ("08:30", "09:30", 1), ("09:30", "10:30", 1), ("10:30", "11:30", 1), ("11:30", "12:00", 1),
         ("14:30", "15:30", 1), ("15:30", "16:30", 1), ("16:30", "17:30", 1),
     ]  # fmt: skip
-    ten = at(friday, 10, 0)
+    ten = at(friday, 9, 30)
     with db.write() as uow:
         booked = booking.book(uow, hall, ITEM, ten, "张三", "person-1")
-        assert (booked.status, booked.slot_end) == ("booked", at(friday, 11, 0))
+        assert (booked.status, booked.slot_end) == ("booked", at(friday, 10, 30))
     with db.write() as uow, pytest.raises(QuotaReached, match="fully booked"):
         booking.book(uow, hall, ITEM, ten, "李四", "person-2")
     with db.write() as uow, pytest.raises(LimitReached, match="already has a booking"):
@@ -400,9 +401,28 @@ def test_a_citizen_books_a_slot_with_room_once_a_day_and_is_blocked_after_no_sho
         assert booking.book(uow, hall, ITEM, ten, "李四", "person-2").status == "booked"
     # person-3 does not come twice: blocked for 30 days after the second.
     with db.write() as uow:
-        booking.book(uow, hall, ITEM, at(friday, 11, 0), "王五", "person-3")
-        booking.book(uow, hall, ITEM, at(date(2026, 11, 28), 9, 0), "王五", "person-3")
+        booking.book(uow, hall, ITEM, at(friday, 10, 30), "王五", "person-3")
+        booking.book(uow, hall, ITEM, at(date(2026, 11, 28), 10, 0), "王五", "person-3")
     clock.set(at(date(2026, 11, 30), 9, 0))
     with db.write() as uow, pytest.raises(LimitReached, match="blocked until 2026-12-28") as blocked:
-        booking.book(uow, hall, ITEM, at(date(2026, 11, 30), 10, 0), "王五", "person-3")
+        booking.book(uow, hall, ITEM, at(date(2026, 11, 30), 9, 30), "王五", "person-3")
     assert blocked.value.details == {"why": "no_show_block", "blocked_until": "2026-12-28"}
+
+
+def test_a_booking_is_checked_in_by_the_bookers_id_number(db, clock):
+    hall = booking_hall(db, clock)
+    monday = date(2026, 11, 30)
+    clock.set(at(monday, 8, 0))
+    with db.write() as uow:
+        booking.book(uow, hall, ITEM, at(monday, 9, 30), "张三", "person-1")
+    with db.write() as uow, pytest.raises(NotFound, match="no appointment today for this ID number"):
+        appointments.check_in_holder(uow, hall, "person-2")
+    with db.write() as uow, pytest.raises(TooEarly, match="opens at 09:15"):
+        appointments.check_in_holder(uow, hall, "person-1")
+    clock.set(at(monday, 9, 20))
+    with db.write() as uow:
+        ticket, first = appointments.check_in_holder(uow, hall, "person-1")
+        assert (ticket.number, ticket.priority, first) == ("A001", "appointment", True)
+    with db.write() as uow:
+        again, first = appointments.check_in_holder(uow, hall, "person-1")
+        assert (again.id, first) == (ticket.id, False)

@@ -1,6 +1,6 @@
 """A citizen's own booking (网上预约) in Chromium against a real `hallq serve`, in Chinese: booked
 on the phone page, the slot's room drops and a full slot cannot be chosen, the booking is
-checked in at the kiosk with its code and becomes a priority ticket; a person who did not
+checked in at the kiosk with the booker's ID card and becomes a priority ticket; a person who did not
 keep bookings is refused, with the day booking opens again.
 
 Today is made a working day with one session all day (the suite runs at any hour, any day),
@@ -89,9 +89,14 @@ def test_a_citizen_books_on_the_phone_and_checks_in_at_the_kiosk(browser, live):
         kiosk_context, kiosk = open_kiosk(browser, live.url, live.tokens["K1"])
         try:
             kiosk.get_by_test_id("checkin").tap()
-            for char in code:
-                kiosk.locator(f'.codepad .key:text-is("{char}")').tap()
-            kiosk.locator(".codepad .confirm").tap()
+            expect(kiosk.locator(".hint")).to_have_text("请输入预约码，或将身份证放在读卡器上")
+            kiosk.keyboard.type("110105198001010016")  # an ID card with no booking today
+            kiosk.keyboard.press("Enter")
+            expect(kiosk.locator(".pin-message")).to_have_text(
+                "未找到该身份证今日的预约，请输入预约码，或直接取号。"
+            )
+            kiosk.keyboard.type(ID_NUMBER.lower())  # the booker's card on the reader, as it types
+            kiosk.keyboard.press("Enter")
             kiosk.get_by_test_id("ticket").wait_for(timeout=TIMEOUT)
             assert kiosk.get_by_test_id("priority-badge").inner_text() == "优先"
         finally:
