@@ -88,7 +88,9 @@ STRINGS = {
     "checkin_early": _n("Check-in opens at %(time)s. Please wait a little."),
     "checkin_late": _n("Your slot ended at %(time)s. Please take a ticket as usual."),
     "checkin_unknown": _n("No appointment has this code. Please check it and try again."),
-    "checkin_no_booking": _n("No appointment today for this ID card. Please enter the code, or take a ticket."),
+    "checkin_no_booking": _n(
+        "No appointment today for this ID card. Please enter the code, or take a ticket."
+    ),
     "language": _n("English"),
     "called": _n("Called: please go to window %(window)s"),
     "status_waiting": _n("Waiting"),
@@ -138,6 +140,13 @@ BOOKING_STRINGS = {
     "id_wrong": _n("This is not a valid ID number. Please check it."),
     "failed": _n("Sorry, the booking failed: %(reason)s"),
     "offline": _n("The connection to the server is lost. Please try again."),
+    "arrive_title": _n("I have arrived"),
+    "arrive_hint": _n("Check in for your booking here, from 15 minutes before its time: your number comes at once."),
+    "arrive_with": _n("I have arrived: booking %(code)s"),
+    "arrived": _n("Check in"),
+    "arrive_early": _n("Check-in opens at %(time)s. Please come back then."),
+    "arrive_late": _n("Your slot ended at %(time)s. Please take a ticket at a kiosk."),
+    "arrive_unknown": _n("No booking has this code. Please check it."),
 }
 
 

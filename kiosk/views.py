@@ -4,6 +4,7 @@ citizen's booking pages (/book, /book/<code>)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from hallq.present.qr import qr_svg
 from hallq.present.tickets import ticket_out
 from hallq.state import current_hall, state
 from queue_core.appointments import CODE_ALPHABET
-from queue_core.booking import by_code
+from queue_core.booking import by_code, door_token
 from queue_core.errors import NotFound
 from queue_core.models import Ticket
 
@@ -141,12 +142,25 @@ def booking(code: str) -> Any:
     return _booking_page(found)
 
 
-def _booking_page(found: dict[str, Any] | None) -> Any:
+@bp.get("/arrive/<door>")
+def arrive(door: str) -> Any:
+    """我已到达: where the QR code on the hall's door leads. The citizen's booking (remembered
+    by this phone, or its code typed) checks in from here within its slot."""
+    with state().db.read() as uow:
+        code = current_hall(uow).code
+    if not hmac.compare_digest(door.encode(), door_token(state().settings.secret_key(), code).encode()):
+        abort(404)
+    return _booking_page(None, door=door)
+
+
+def _booking_page(found: dict[str, Any] | None, door: str | None = None) -> Any:
     with state().db.read() as uow:
         hall_name = current_hall(uow).name
     setup = {
         "api": API_PREFIX,
         "booking": found,
+        "door": door,
+        "ticketPage": url_for("kiosk.phone", key="KEY"),
         "page": url_for("kiosk.booking", code="CODE"),
         "timezone": state().spec.hall.timezone,
         "strings": {"zh": booking_strings_for("zh_CN"), "en": booking_strings_for("en")},

@@ -8,17 +8,20 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, request
+from flask import Response, abort, request, url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from evaluation.cases import require_manager
 from hallq.present.administration import department_specs, queue_specs, staff_out
 from hallq.present.calendar import calendar_out
 from hallq.present.catalogue import CatalogueQuery, catalogue, catalogue_item
 from hallq.present.devices import devices, tokens_of
+from hallq.present.qr import qr_svg
 from hallq.state import current_hall, state
 from queue_core import accounts, notices, passwords, setup
+from queue_core.booking import door_token
 from queue_core.errors import NotFound
 from queue_core.hall_calendar import HallCalendar
 from queue_core.models import ItemKind, Role
@@ -147,3 +150,16 @@ def admin_calendar() -> Any:
     return admin_page(
         "manager/admin/calendar.html", calendar=calendar, weekday=lambda d: format_date(d, "EEE")
     )
+
+
+@bp.get("/admin/door.svg")
+@login_required
+def door_qr() -> Response:
+    """The QR code for the hall's door (我已到达): a citizen with a booking scans it to check in
+    from the phone. Staff only: it is printed and put up at the door, not published."""
+    require_manager()
+    with state().db.read() as uow:
+        code = current_hall(uow).code
+    door = door_token(state().settings.secret_key(), code)
+    svg = qr_svg(url_for("kiosk.arrive", door=door, _external=True))
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})

@@ -8,6 +8,8 @@ it becomes a ticket with appointment priority."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -16,10 +18,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from . import appointments
-from .errors import InvalidState, LimitReached, NotFound, QueueClosed, QuotaReached
+from .errors import InvalidState, LimitReached, NotFound, NotPermitted, QueueClosed, QuotaReached
 from .hall_calendar import HallCalendar
 from .halls import item_by_id
-from .models import Appointment, AppointmentStatus, Hall, Queue, ServiceItem
+from .models import Appointment, AppointmentStatus, Hall, Queue, ServiceItem, Ticket
 from .numbering import local_time
 from .spec import BookingSpec
 
@@ -100,6 +102,20 @@ def cancel(uow: UnitOfWork, hall: Hall, code: str) -> Appointment:
         raise InvalidState(f"the slot of appointment {appointment.code} is over")
     appointment.status = AppointmentStatus.CANCELLED
     return appointment
+
+
+def door_token(secret: str, hall_code: str) -> str:
+    """What the QR code on the hall's door carries (/arrive/<token>): scanning it with the
+    phone proves the citizen is at the door, so their booking may check in from the phone.
+    Only staff can show it (the managers' door poster); a new secret key makes a new one."""
+    return hmac.new(secret.encode(), f"door:{hall_code}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def arrive(uow: UnitOfWork, hall: Hall, code: str, door: str, secret: str) -> tuple[Ticket, bool]:
+    """我已到达: the booking checked in from the citizen's phone at the door, as at a kiosk."""
+    if not hmac.compare_digest(door.encode(), door_token(secret, hall.code).encode()):
+        raise NotPermitted("scan the QR code at the hall's door to say you have arrived", needs="door")
+    return appointments.check_in(uow, hall, code)
 
 
 def by_code(uow: UnitOfWork, hall: Hall, code: str) -> Appointment:

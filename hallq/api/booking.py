@@ -17,6 +17,7 @@ from queue_core.numbering import service_day
 from queue_core.spec import BookingSpec
 
 from ..present.booking import BookableItemOut, BookingOut, SlotsOut, booking_out, slot_out
+from ..present.tickets import IssuedTicketOut, ticket_out
 from ..state import current_hall, state
 from . import bp, doc
 from .schemas import DbInt, HallTime, IdNumber, Payload
@@ -129,3 +130,32 @@ def get_booking(code: str) -> BookingOut:
 def cancel_booking(code: str) -> BookingOut:
     with state().db.write() as uow:
         return booking_out(booking.cancel(uow, current_hall(uow), code))
+
+
+class ArrivalRequest(Payload):
+    door: str = Field(
+        max_length=64, description="The token of the QR code on the hall's door (/arrive/<token>)"
+    )
+
+
+@doc.operation(
+    bp,
+    "/booking/<code>/arrive",
+    "POST",
+    summary="我已到达: check in for a booking from the phone, at the hall's door",
+    tag="booking",
+    body=ArrivalRequest,
+    responses={
+        201: ("Its ticket, with appointment priority (its key opens the phone page)", IssuedTicketOut),
+        200: ("The ticket of an earlier check-in", IssuedTicketOut),
+        403: ("Not the door's QR code", None),
+        404: ("No such booking", None),
+        409: ("Too early (opens_at), too late, or cancelled", None),
+    },
+)
+def arrive(code: str, body: ArrivalRequest) -> tuple[IssuedTicketOut, int]:
+    with state().db.write() as uow:
+        hall = current_hall(uow)
+        ticket, first = booking.arrive(uow, hall, code, body.door, state().settings.secret_key())
+        answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)  # type: ignore[assignment]
+        return answer, 201 if first else 200

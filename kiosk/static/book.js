@@ -183,6 +183,51 @@ async function cancel() {
   bookingCard();
 }
 
+// -- 我已到达: at the door, the booking remembered by this phone (or its code) checks in ------
+
+const REMEMBERED = "hallq.bookings";
+function remembered() {
+  try { return JSON.parse(localStorage.getItem(REMEMBERED)) || []; } catch { return []; }
+}
+function remember(code) {
+  const codes = [code, ...remembered().filter((c) => c !== code)].slice(0, 5);
+  try { localStorage.setItem(REMEMBERED, JSON.stringify(codes)); } catch { /* private mode: the code is typed */ }
+}
+
+let arrivalMessage = "";
+function arrival() {
+  redraw = arrival;
+  const codes = remembered();
+  const typed = el("input", { name: "code", maxlength: 12, autocomplete: "off", "aria-label": t("code") });
+  show(
+    el("h1", {}, t("arrive_title")),
+    el("p", { class: "hint" }, t("arrive_hint")),
+    codes.map((code) => el("button", { type: "button", class: "primary arrive", "data-code": code, onclick: () => arrive(code) },
+      t("arrive_with", { code }))),
+    el("form", { class: "details", onsubmit: (event) => { event.preventDefault(); arrive(typed.value.trim().toUpperCase()); } },
+      el("label", {}, t("code"), typed),
+      el("button", { type: "submit", class: codes.length ? "secondary" : "primary" }, t("arrived"))),
+    arrivalMessage ? el("p", { class: "error", role: "alert", "data-testid": "error" }, arrivalMessage) : null,
+  );
+}
+
+async function arrive(code) {
+  if (!code) return;
+  const answer = await api("POST", `/booking/${encodeURIComponent(code)}/arrive`, { door: setup.door });
+  if (answer.ok) {
+    window.location.assign(setup.ticketPage.replace("KEY", answer.data.key));
+    return;
+  }
+  const data = answer.data;
+  const time = (data.opens_at || data.slot_end || "").slice(11, 16);
+  arrivalMessage = data.offline ? t("offline")
+    : data.error === "too_early" ? t("arrive_early", { time })
+    : data.error === "too_late" ? t("arrive_late", { time })
+    : data.error === "not_found" ? t("arrive_unknown")
+    : t("failed", { reason: data.message || "" });
+  arrival();
+}
+
 // -- the frame -------------------------------------------------------------------------------
 
 const language = document.querySelector(".language");
@@ -192,5 +237,6 @@ function relabel() {
 }
 language.addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; relabel(); redraw(); });
 relabel();
-if (setup.booking) bookingCard();
+if (setup.door) arrival();
+else if (setup.booking) { remember(setup.booking.code); bookingCard(); }
 else loadItems();

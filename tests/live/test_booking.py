@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
 from hallq.config_files import load_hall
+from queue_core.booking import door_token
 from queue_core.identity import holder_digest
 from queue_core.spec import CalendarDay
 from tests.conftest import DEMO_CONFIG
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 ID_NUMBER = "11010519491231002X"
 BLOCKED_ID = "110105198001010016"  # another person (a valid check digit)
+ARRIVING_ID = "110105198001010024"  # and a third
 CHANGE = ["UPDATE hall SET calendar_rules = :rules, booking_rules = :booking"]
 RESTORE = ["UPDATE hall SET calendar_rules = :usual, booking_rules = :usual_booking"]
 
@@ -138,3 +140,41 @@ def test_a_person_who_did_not_keep_bookings_is_told_when_booking_opens_again(bro
             )
         finally:
             context.close()
+
+
+def test_a_citizen_at_the_door_checks_in_from_the_phone(browser, live):
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    if now.hour == 23 and now.minute >= 55:
+        pytest.skip("the day's last slot is ending: nothing left to book today")
+    door = door_token(live.env["SECRET_KEY"], "qingshan")
+    with hall_changed(live, CHANGE, RESTORE, **booking_hall()):
+        # Queue B's: the other tests book queue C's slot of the moment.
+        item = next(i for i in live.api("GET", "/booking/items").json() if i["queue"] == "B")
+        slot = live.api("GET", "/booking/slots", params={"item_id": item["id"]}).json()["slots"][0]
+        booked = live.api(
+            "POST",
+            "/booking",
+            json={
+                "item_id": item["id"],
+                "slot_start": slot["start"],
+                "name": "王五",
+                "id_number": ARRIVING_ID,
+            },
+        ).json()
+        refused = live.api("POST", f"/booking/{booked['code']}/arrive", json={"door": "not-the-door"})
+        assert refused.status_code == 403
+        context = browser.new_context(viewport=PHONE, has_touch=True, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        try:
+            page.goto(f"{live.url}/book/{booked['code']}")  # the booking's page: this phone remembers it
+            expect(page.get_by_test_id("code")).to_have_text(booked["code"])
+            assert page.goto(f"{live.url}/arrive/not-the-door").status == 404
+            page.goto(f"{live.url}/arrive/{door}")  # the QR code at the door
+            expect(page.get_by_role("heading", name="我已到达")).to_be_visible()
+            page.get_by_role("button", name=f"我已到达（预约码 {booked['code']}）").click()
+            expect(page).to_have_url(re.compile(r"/t/[\w-]+$"))
+            expect(page.locator(".number")).to_have_text(re.compile(r"^B\d{3}$"))
+        finally:
+            context.close()
+        assert live.api("GET", f"/booking/{booked['code']}").json()["status"] == "checked_in"
