@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import limits
+from flask import request
 from pydantic import Field
 from sqlalchemy import select
 
@@ -19,8 +21,11 @@ from queue_core.spec import BookingSpec
 from ..present.booking import BookableItemOut, BookingOut, SlotsOut, booking_out, slot_out
 from ..present.tickets import IssuedTicketOut, ticket_out
 from ..state import current_hall, state
-from . import bp, doc
+from . import TooManyAttempts, bp, doc
 from .schemas import DbInt, HallTime, IdNumber, Payload
+
+# A family books for its members from one phone; a hall's office network shares an address.
+BOOKINGS_PER_ADDRESS = limits.parse("20 per hour")
 
 
 class SlotsQuery(Payload):
@@ -92,9 +97,15 @@ def booking_slots(query: SlotsQuery) -> SlotsOut:
         201: ("The booking: its code, what to bring", BookingOut),
         404: ("No such item", None),
         409: ("No such slot, the slot is full, already booked that day, or blocked after no-shows", None),
+        429: ("Too many bookings from this address", None),
     },
 )
 def create_booking(body: BookingRequest) -> tuple[BookingOut, int]:
+    """No login: a booking is counted per address, so that one client cannot fill the slots."""
+    if not state().rate_limiter.hit(
+        BOOKINGS_PER_ADDRESS, "booking", state().hall_code, request.remote_addr or ""
+    ):
+        raise TooManyAttempts(f"too many bookings from this address: at most {BOOKINGS_PER_ADDRESS}")
     holder = holder_digest(state().settings.secret_key(), body.id_number)
     with state().db.write() as uow:
         hall = current_hall(uow)

@@ -1,0 +1,53 @@
+"""Citizens' booking over the API: slots with the room left, a booking, its refusals named,
+cancelling frees the room, and one address cannot fill the hall's slots."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+ID_NUMBER = "11010519491231002X"
+MONDAY_9 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+
+
+def marriage(api) -> int:
+    return next(i["id"] for i in api.get("/booking/items").get_json() if "结婚登记" in i["name"])
+
+
+def test_a_booking_takes_a_slots_room_and_cancelling_gives_it_back(api, clock):
+    clock.set(MONDAY_9)
+    item = marriage(api)
+    assert all(i["queue"] != "H" for i in api.get("/booking/items").get_json())  # H takes no bookings
+    found = api.get(f"/booking/slots?item_id={item}").get_json()
+    assert found["day"] == "2026-11-23" and found["days"][0] == "2026-11-23"
+    first = found["slots"][0]
+    assert (first["start"], first["end"], first["left"]) == (
+        "2026-11-23T09:00:00+08:00",
+        "2026-11-23T09:30:00+08:00",
+        2,
+    )
+    body = {"item_id": item, "slot_start": first["start"], "name": "张三", "id_number": ID_NUMBER}
+    booked = api.post("/booking", json=body)
+    assert booked.status_code == 201
+    code = booked.get_json()["code"]
+    assert booked.get_json()["materials"] and booked.get_json()["department"] == "青山县民政局"
+    assert api.get(f"/booking/slots?item_id={item}&day=2026-11-23").get_json()["slots"][0]["left"] == 1
+    again = api.post("/booking", json=body).get_json()
+    assert (again["error"], again["why"]) == ("limit_reached", "already_booked")
+    lunch = api.post("/booking", json=body | {"slot_start": "2026-11-23T12:30:00+08:00"}).get_json()
+    assert (lunch["error"], lunch["why"]) == ("queue_closed", "no_slot")
+    assert api.post(f"/booking/{code}/cancel").get_json()["status"] == "cancelled"
+    assert api.get(f"/booking/slots?item_id={item}&day=2026-11-23").get_json()["slots"][0]["left"] == 2
+    assert api.post(f"/booking/{code}/cancel").status_code == 409
+    assert api.get("/booking/NOSUCH00").status_code == 404
+
+
+def test_one_address_cannot_fill_the_slots(api, clock):
+    clock.set(MONDAY_9)
+    body = {
+        "item_id": marriage(api),
+        "slot_start": "2026-11-23T12:30:00+08:00",
+        "name": "张三",
+        "id_number": ID_NUMBER,
+    }
+    answers = [api.post("/booking", json=body).status_code for _ in range(21)]
+    assert answers == [409] * 20 + [429]
