@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,12 +15,13 @@ from flask_login import current_user, login_required
 
 from evaluation.cases import require_manager
 from hallq.present.administration import department_specs, queue_specs, staff_out
+from hallq.present.booking import booking_out
 from hallq.present.calendar import calendar_out
 from hallq.present.catalogue import CatalogueQuery, catalogue, catalogue_item
 from hallq.present.devices import devices, tokens_of
 from hallq.present.qr import qr_svg
 from hallq.state import current_hall, state
-from queue_core import accounts, notices, passwords, setup
+from queue_core import accounts, booking, notices, passwords, setup
 from queue_core.booking import door_token
 from queue_core.errors import NotFound
 from queue_core.hall_calendar import HallCalendar
@@ -38,6 +39,7 @@ SECTIONS.extend(
         ("manager.admin_devices", _l("Devices")),
         ("manager.admin_notices", _l("Notices")),
         ("manager.admin_calendar", _l("Calendar")),
+        ("manager.admin_bookings", _l("Bookings")),
     ]
 )
 
@@ -163,3 +165,26 @@ def door_qr() -> Response:
     door = door_token(state().settings.secret_key(), code)
     svg = qr_svg(url_for("kiosk.arrive", door=door, _external=True))
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/admin/bookings")
+@login_required
+def admin_bookings() -> Any:
+    """A day's bookings (today by default, ?day=2026-12-08): time, service, name, code and
+    whether they came. Booking for a citizen on the telephone (电话预约) is the citizen's own
+    page, /book, opened by the staff."""
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        today = service_day(hall, uow.now())
+        try:
+            day = date.fromisoformat(request.args.get("day", "")) if request.args.get("day") else today
+        except ValueError:
+            abort(404)
+        rows = [booking_out(a) for a in booking.of_day(uow, hall, day)]
+    return admin_page(
+        "manager/admin/bookings.html",
+        bookings=rows,
+        day=day,
+        days=[today + timedelta(days=n) for n in range(-1, 8)],
+        local=_local_time(),
+    )

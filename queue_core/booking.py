@@ -127,6 +127,19 @@ def by_code(uow: UnitOfWork, hall: Hall, code: str) -> Appointment:
     return found
 
 
+def of_day(uow: UnitOfWork, hall: Hall, day: date) -> list[Appointment]:
+    """The hall's bookings and appointments of a day, by their slot."""
+    first = datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(hall.timezone))
+    return list(
+        uow.session.scalars(
+            select(Appointment)
+            .where(Appointment.hall_id == hall.id)
+            .where(Appointment.slot_start >= first, Appointment.slot_start < first + timedelta(days=1))
+            .order_by(Appointment.slot_start, Appointment.id)
+        )
+    )
+
+
 def _taken(uow: UnitOfWork, hall: Hall, queue: Queue, day: date) -> dict[datetime, int]:
     """Bookings holding room in the queue's slots that day, by the slot's local start."""
     zone = ZoneInfo(hall.timezone)

@@ -51,3 +51,29 @@ def test_one_address_cannot_fill_the_slots(api, clock):
     }
     answers = [api.post("/booking", json=body).status_code for _ in range(21)]
     assert answers == [409] * 20 + [429]
+
+
+def test_the_days_bookings_are_listed_for_the_managers(api, app, clock):
+    clock.set(MONDAY_9)
+    item = marriage(api)
+    body = {
+        "item_id": item,
+        "slot_start": "2026-11-23T10:00:00+08:00",
+        "name": "张三",
+        "id_number": ID_NUMBER,
+    }
+    code = api.post("/booking", json=body).get_json()["code"]
+    client = app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = False
+    assert client.post("/login", data={"username": "manager", "password": "password-123"}).status_code == 302
+    page = client.get("/manager/admin/bookings").get_data(as_text=True)
+    row = page[page.index(f'data-code="{code}"') :]
+    row = row[: row.index("</tr>")]
+    assert (
+        "10:00–10:30" in row and "张三" in row and "内地居民婚姻登记（结婚登记）" in row and "已预约" in row
+    )
+    assert "当天没有预约。" in client.get("/manager/admin/bookings?day=2026-11-24").get_data(as_text=True)
+    assert client.get("/manager/admin/bookings?day=tuesday").status_code == 404
+    clerk = app.test_client()
+    assert clerk.post("/login", data={"username": "clerk1", "password": "password-123"}).status_code == 302
+    assert clerk.get("/manager/admin/bookings").status_code == 403
