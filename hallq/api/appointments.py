@@ -42,6 +42,14 @@ def create_appointment(body: AppointmentRequest) -> tuple[AppointmentOut, int]:
         return appointment_out(appointment), 201
 
 
+CHECKERS = ("device:kiosk", Role.GUIDE, Role.MANAGER, Role.ADMIN)
+CHECKED_IN = {
+    201: ("Its ticket, with appointment priority", IssuedTicketOut),
+    200: ("The ticket of an earlier check-in", IssuedTicketOut),
+    409: ("Too early (opens_at), too late, or cancelled", None),
+}
+
+
 @doc.operation(
     bp,
     "/appointments/<code>/check-in",
@@ -49,13 +57,8 @@ def create_appointment(body: AppointmentRequest) -> tuple[AppointmentOut, int]:
     summary="Check in for an appointment",
     tag="appointments",
     body=CheckInRequest,
-    roles=("device:kiosk", Role.GUIDE, Role.MANAGER, Role.ADMIN),
-    responses={
-        201: ("Its ticket, with appointment priority", IssuedTicketOut),
-        200: ("The ticket of an earlier check-in", IssuedTicketOut),
-        404: ("No such appointment", None),
-        409: ("Too early (opens_at), too late, or cancelled", None),
-    },
+    roles=CHECKERS,
+    responses=CHECKED_IN | {404: ("No such appointment", None)},
 )
 def check_in_appointment(code: str, body: CheckInRequest) -> tuple[IssuedTicketOut, int]:
     """Opens 15 minutes before the slot and closes at its end."""
@@ -71,13 +74,8 @@ def check_in_appointment(code: str, body: CheckInRequest) -> tuple[IssuedTicketO
     summary="Check in for today's appointment by the booker's ID number",
     tag="appointments",
     body=CheckInByIdRequest,
-    roles=("device:kiosk", Role.GUIDE, Role.MANAGER, Role.ADMIN),
-    responses={
-        201: ("Its ticket, with appointment priority", IssuedTicketOut),
-        200: ("The ticket of an earlier check-in", IssuedTicketOut),
-        404: ("No appointment today for this ID number", None),
-        409: ("Too early (opens_at), too late, or cancelled", None),
-    },
+    roles=CHECKERS,
+    responses=CHECKED_IN | {404: ("No appointment today for this ID number", None)},
 )
 def check_in_by_id(body: CheckInByIdRequest) -> tuple[IssuedTicketOut, int]:
     """An ID card on the kiosk's reader instead of the code: today's booking open for check-in."""

@@ -22,6 +22,7 @@ from ..present.booking import BookableItemOut, BookingOut, SlotsOut, booking_out
 from ..present.tickets import IssuedTicketOut, ticket_out
 from ..state import current_hall, state
 from . import TooManyAttempts, bp, doc
+from .appointments import CHECKED_IN
 from .schemas import DbInt, HallTime, IdNumber, Payload
 
 # A family books for its members from one phone; a hall's office network shares an address.
@@ -156,13 +157,7 @@ class ArrivalRequest(Payload):
     summary="我已到达: check in for a booking from the phone, at the hall's door",
     tag="booking",
     body=ArrivalRequest,
-    responses={
-        201: ("Its ticket, with appointment priority (its key opens the phone page)", IssuedTicketOut),
-        200: ("The ticket of an earlier check-in", IssuedTicketOut),
-        403: ("Not the door's QR code", None),
-        404: ("No such booking", None),
-        409: ("Too early (opens_at), too late, or cancelled", None),
-    },
+    responses=CHECKED_IN | {403: ("Not the door's QR code", None), 404: ("No such booking", None)},
 )
 def arrive(code: str, body: ArrivalRequest) -> tuple[IssuedTicketOut, int]:
     with state().db.write() as uow:

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 from queue_core.booking import Slot
 from queue_core.models import Appointment
 
+from .tickets import AppointmentOut, appointment_out
+
 
 class BookableItemOut(BaseModel):
     id: int
@@ -29,15 +31,8 @@ class SlotsOut(BaseModel):
     slots: list[SlotOut]
 
 
-class BookingOut(BaseModel):
-    code: str = Field(description="Entered or scanned at the kiosk to check in; also what cancels it")
-    item_id: int
-    item_name: str
+class BookingOut(AppointmentOut):
     department: str
-    slot_start: datetime
-    slot_end: datetime
-    name: str
-    status: str
     materials: list[str] = Field(description="What to bring (the item's 申报材料)")
 
 
@@ -48,13 +43,7 @@ def slot_out(slot: Slot) -> SlotOut:
 def booking_out(appointment: Appointment) -> BookingOut:
     item = appointment.item
     return BookingOut(
-        code=appointment.code,
-        item_id=item.id,
-        item_name=item.name,
+        **appointment_out(appointment).model_dump(),
         department=item.department.name,
-        slot_start=appointment.slot_start,
-        slot_end=appointment.slot_end,
-        name=appointment.name,
-        status=appointment.status,
         materials=list(item.materials),
     )
