@@ -114,7 +114,7 @@ def load_calendar_days(config_dir: Path) -> list[CalendarDay]:
                 entry = data["days"][loc[1]] if loc[1] < len(data.get("days", [])) else {}
                 when = entry.get("date") if isinstance(entry, dict) else None
                 loc[:2] = [f"days[{loc[1]}]" + (f" ({when})" if when is not None else "")]
-            where = ".".join(str(part) for part in loc)
+            where = ": ".join(str(part) for part in loc)
             problems.append(f"{CALENDAR_FILE}: {where + ': ' if where else ''}{_what(err)}")
         raise ConfigError(problems) from exc
 

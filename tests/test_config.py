@@ -75,6 +75,13 @@ def test_the_shipped_demo_config_is_valid():
         ("comment_days = 365", "comment_days = 365.5", "hall.toml: retention: comment_days: Input should be a valid integer"),
         ("holder_days = 30", "holder_days = 30\nname_days = 30", "hall.toml: retention: name_days: is not a known setting"),
         ('name = "青山县政务服务中心"', 'name = "青山县政务服务中心', "hall.toml: Illegal character '\\n' (at line 6, column 18)"),
+        ('sessions = ["08:30-12:00", "14:00-17:30"]', 'sessions = ["14:00-17:30", "08:30-12:00"]',
+         'hall.toml: calendar: sessions: session "08:30-12:00" begins before the one before it ends: give them in order'),
+        ('sessions = ["08:30-12:00", "14:00-17:30"]', 'sessions = ["8:30-12:00"]',
+         'hall.toml: calendar: sessions[0]: "8:30-12:00" is not a session such as "08:30-12:00"'),
+        ('sessions = ["08:30-12:00", "14:00-17:30"]', 'sessions = ["08:30-12:00"]\nqueues = { Z = { stop_before_close = 10 } }',
+         'hall.toml: calendar: queues: unknown queue "Z"'),
+        ("queues = { H = 0 }", "queues = { H = -1 }", "hall.toml: booking: queues.H: Input should be greater than or equal to 0"),
     ],
 )  # fmt: skip
 def test_bad_hall_file_names_the_key(config, old, new, message):
@@ -214,3 +221,29 @@ def test_a_csv_cell_written_inert_reads_back_as_typed():
         assert not str(written).startswith(("=", "+", "-", "@"))
         assert from_csv_cell(written) == typed
     assert from_csv_cell(None) is None  # a short row's missing cell
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[days]]\ndate = 2027-01-01\n", "calendar.toml: days[0] (2027-01-01): 2027-01-01: give closed = true, workday = true or sessions"),
+        ("[[days]]\ndate = 2027-01-01\nclosed = true\nsessions = [\"08:30-12:00\"]\n", "calendar.toml: days[0] (2027-01-01): 2027-01-01: a closed day has no workday or sessions"),
+        ("[[days]]\ndate = 2027-01-01\nclosed = true\n[[days]]\ndate = 2027-01-01\nworkday = true\n", "calendar.toml: days: 2027-01-01: given more than once"),
+        ("[[days]]\ndate = 2027-01-01\nclosed = true\nreasn = \"元旦\"\n", "calendar.toml: days[0] (2027-01-01): reasn: is not a known setting"),
+        ("[[days]]\ndate = \"next friday\"\nclosed = true\n", "calendar.toml: days[0] (next friday): date: Input should be a valid date"),
+        ("sessions = [\"08:30-12:00\"]\n", "calendar.toml: sessions: is not a known setting"),
+        ("[[days]\n", "calendar.toml: "),
+    ],
+)  # fmt: skip
+def test_a_bad_calendar_file_names_the_entry(config, text, message):
+    (config / "calendar.toml").write_text(text, encoding="utf-8")
+    found = problems(lambda: load_hall(config))
+    assert any(p.startswith(message) for p in found), found
+
+
+def test_the_calendar_files_days_reach_the_hall(config):
+    (config / "calendar.toml").write_text(
+        '[[days]]\ndate = 2027-01-01\nclosed = true\nreason = "元旦"\n', encoding="utf-8"
+    )
+    days = load_hall(config).full_calendar().days
+    assert [(str(d.date), d.closed, d.reason) for d in days] == [("2027-01-01", True, "元旦")]
