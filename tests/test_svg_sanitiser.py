@@ -133,10 +133,16 @@ def test_check_config_names_what_the_kiosks_leave_out(tmp_path):
     (config / "hall-map.svg").write_text(plan, encoding="utf-8")
     done = CliRunner().invoke(main, ["check-config", str(config)])
     assert done.exit_code == 0, done.output
-    assert done.output.splitlines()[1:] == [
+    assert plan_notes(done.output) == [
         "hall-map.svg: left out <rect onclick>: attribute not kept: event handlers, other namespaces"
         " and unknown attributes are left out",
         "hall-map.svg: left out <script>: element not kept: a plan keeps only shapes, text, groups,"
         " gradients, clips and filters",
     ]
-    assert len(CliRunner().invoke(main, ["check-config", str(DEMO_CONFIG)]).output.splitlines()) == 1
+    assert plan_notes(CliRunner().invoke(main, ["check-config", str(DEMO_CONFIG)]).output) == []
+
+
+def plan_notes(output: str) -> list[str]:
+    """check-config's lines after its OK, but for the calendar's (whether next year's holidays
+    are known depends on the date)."""
+    return [line for line in output.splitlines()[1:] if not line.startswith("calendar:")]

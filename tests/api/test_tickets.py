@@ -116,7 +116,7 @@ def test_outside_hours_says_when_to_come_back(api, app, clock):
     clock.set(datetime(2026, 11, 22, 23, 45, tzinfo=UTC))  # 07:45 in Shanghai
     early = api.post("/tickets", "guide", {"queue": "B"}).get_json()
     assert early["error"] == "queue_closed" and early["reopens_at"] == "2026-11-23T08:30:00+08:00"
-    assert early["message"] == "queue B takes tickets from 08:30 to 16:30"
+    assert early["message"] == "queue B takes tickets at 08:30-12:00, 14:00-16:30"  # the demo's lunch
     clock.set(datetime(2026, 11, 23, 8, 31, tzinfo=UTC))  # 16:31
     late = api.post("/tickets", "guide", {"queue": "B"}).get_json()
     assert late["message"] == "queue B gave its last ticket for today at 16:30"
