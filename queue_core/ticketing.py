@@ -151,8 +151,10 @@ def _opening(hall: Hall, queue: Queue, day: date) -> str | None:
 
 def _check_session_quota(uow: UnitOfWork, hall: Hall, queue: Queue, now: datetime) -> None:
     """Where the queue has a quota per session, this session's tickets are under it."""
-    local = local_time(hall, now)
     calendar = HallCalendar.of_hall(hall)
+    if queue.code not in calendar.spec.queues:  # the usual queue: no rules of its own, no cost
+        return
+    local = local_time(hall, now)
     found = calendar.session_quota(queue, local)
     if found is None:
         return
