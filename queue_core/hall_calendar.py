@@ -171,13 +171,30 @@ class HallCalendar:
                     return moment
         return None
 
+    def open_sessions(self, day: date) -> tuple[Span, ...]:
+        """When the hall is open that day: a working day's sessions; on an ordinary Saturday,
+        those of the queues that open then (merged), else none."""
+        found = self.day(day)
+        if found.working:
+            return found.sessions
+        if not (found.ordinary_weekend and day.weekday() == 5 and day not in self._days):
+            return ()
+        spans = sorted(session_times(s) for rule in self.spec.queues.values() for s in rule.saturday)
+        merged: list[Span] = []
+        for opens, closes in spans:
+            if merged and opens <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], closes))
+            else:
+                merged.append((opens, closes))
+        return tuple(merged)
+
     def open_duration(self, start: datetime, end: datetime) -> timedelta:
-        """The time within the hall's sessions between two hall-local moments: a wait
+        """The time within the hall's open sessions between two hall-local moments: a wait
         across lunch counts the morning's part and the afternoon's, not the break."""
         total = timedelta()
         day = start.date()
         while day <= end.date():
-            for opens, closes in self.day(day).sessions:
+            for opens, closes in self.open_sessions(day):
                 first = max(start, datetime.combine(day, opens, tzinfo=start.tzinfo))
                 last = min(end, datetime.combine(day, closes, tzinfo=start.tzinfo))
                 total += max(timedelta(), last - first)

@@ -44,7 +44,8 @@ def issue_ticket(
     """Issue a ticket for an item (in the item's queue) or straight into a queue. Callers
     that may repeat a request look for its ticket first (ticket_for_request); the unique
     request id is the backstop when two copies race. A booked ticket (an appointment's
-    check-in) is not held to the queue's sessions: its slot was, when it was booked."""
+    check-in) is held only to the queue being open that day: its slot was checked against
+    the sessions when it was booked."""
     item = item_by_id(uow, hall.id, item_id) if item_id is not None else None
     if item is not None:
         queue = item.queue
@@ -54,8 +55,7 @@ def issue_ticket(
         raise ValueError("issue_ticket needs an item or a queue")
 
     now = uow.now()
-    if not booked:
-        _check_open(hall, queue, now)
+    _check_open(hall, queue, now, booked=booked)
     day = service_day(hall, now)
     _check_holder(uow, queue, day, holder)
     _check_session_quota(uow, hall, queue, now)
@@ -97,13 +97,18 @@ def issue_ticket(
     return ticket
 
 
-def _check_open(hall: Hall, queue: Queue, now: datetime) -> None:
+def _check_open(hall: Hall, queue: Queue, now: datetime, *, booked: bool = False) -> None:
     """Where the hall keeps its hours, a queue takes tickets only within its sessions of a
-    working day (queue_core.hall_calendar); a refusal says why and when it reopens."""
+    working day (queue_core.hall_calendar); a refusal says why and when it reopens. A booked
+    ticket only needs the queue open that day (it may check in early, over lunch), so a day
+    closed after the booking was made turns it away too."""
     if not hall.enforce_hours:
         return
     local = local_time(hall, now)
-    closed = HallCalendar.of_hall(hall).closed_now(queue, local)
+    calendar = HallCalendar.of_hall(hall)
+    if booked and calendar.queue_sessions(queue, local.date()):
+        return
+    closed = calendar.closed_now(queue, local)
     if closed is None:
         return
     sessions = closed.sessions

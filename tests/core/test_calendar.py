@@ -14,7 +14,7 @@ from queue_core.calling import call_next, finish, start
 from queue_core.errors import LimitReached, NotFound, QueueClosed, QuotaReached, TooEarly
 from queue_core.hall_calendar import HallCalendar, from_rules
 from queue_core.models import AuditEntry, CaseStep, Hall, Outcome, ServiceItem
-from queue_core.spec import AlarmSpec, BookingSpec, CalendarSpec, ItemSpec
+from queue_core.spec import AlarmSpec, BookingSpec, CalendarDay, CalendarSpec, ItemSpec
 from queue_core.ticketing import issue_ticket
 from queue_core.windows import pause
 from tests.conftest import make_hall, small_hall_spec
@@ -426,3 +426,31 @@ def test_a_booking_is_checked_in_by_the_bookers_id_number(db, clock):
     with db.write() as uow:
         again, first = appointments.check_in_holder(uow, hall, "person-1")
         assert (again.id, first) == (ticket.id, False)
+
+
+def test_a_saturday_queues_waits_count_its_saturday_session(db, clock):
+    hall = calendar_hall(db)  # queue A opens on ordinary Saturday mornings, 09:00-12:00
+    saturday = date(2026, 11, 28)
+    clock.set(at(saturday, 9, 0))
+    open_windows(db, hall, 1)
+    take(db, hall)
+    clock.set(at(saturday, 9, 20))
+    with db.write() as uow:
+        assert call_next(uow, hall, 1, None).wait_seconds == 20 * 60
+
+
+def test_a_booking_for_a_day_closed_afterwards_is_turned_away_at_check_in(db, clock):
+    hall = calendar_hall(db)
+    import_items(db, hall)
+    monday = date(2026, 11, 23)
+    clock.set(at(monday, 9, 0))
+    with db.write() as uow:
+        code = appointments.book(uow, hall, ITEM, at(monday, 10, 0), at(monday, 10, 30)).code
+    with db.write() as uow:
+        setup.enter_calendar_day(
+            uow, uow.session.get(Hall, hall.id), CalendarDay(date=monday, closed=True, reason="停电")
+        )
+    clock.set(at(monday, 9, 50))
+    with db.write() as uow, pytest.raises(QueueClosed) as closed:
+        appointments.check_in(uow, uow.session.get(Hall, hall.id), code)
+    assert closed.value.details["day_off"] == "停电"
