@@ -1,7 +1,8 @@
 """The serving process's clock-driven work: a keypad question whose time is up ends as not
 rated (and the keypad hears so), and where the hall gives one, services never rated get the
 default level. Every `scan_seconds` of the hall's [alarms] (15 s by default) it raises and
-clears the alarms that depend on time (waits, pauses, long services). Every minute it rolls up
+clears the alarms that depend on time (waits, pauses, long services), and cancels the remote
+tickets whose holders stayed away past their turn (queue_core.remote). Every minute it rolls up
 the statistics of closed days that have no rollup yet (queue_core.rollups: the day just ended,
 and older days a few at a time), so that reports find them ready. Every hour it anonymises the
 citizens' personal data past the days of hall.toml's [retention] (queue_core.retention).
@@ -24,7 +25,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from queue_core import Database, alarms, audit, evaluations, printing, retention, rollups
+from queue_core import Database, alarms, audit, evaluations, printing, remote, retention, rollups
 from queue_core.audit_anchors import Anchoring
 from queue_core.halls import hall_by_code
 from queue_core.models import Ticket
@@ -87,6 +88,7 @@ class Sweeper:
         self.sweep_prints()
         if time.monotonic() >= self._next_alarm_scan:
             self.scan_alarms()
+            self.cancel_remote()
         if time.monotonic() >= self._next_rollup:
             self.roll_up()
         if time.monotonic() >= self._next_retention:
@@ -140,6 +142,18 @@ class Sweeper:
         actor = audit.Actor(hall_id=hall_id, kind="system", id="sweeper", action="alarms.sweep")
         with audit.acting_as(actor), self.db.write() as uow:
             return alarms.sweep(uow, hall_by_code(uow, self.hall_code))
+
+    def cancel_remote(self) -> int:
+        """Cancel the remote tickets whose holders stayed away past their turn and its grace
+        (queue_core.remote); how many. A read first, as for the alarms."""
+        with self.db.read() as uow:
+            hall = hall_by_code(uow, self.hall_code)
+            hall_id = hall.id
+            if not remote.passed(uow, hall):
+                return 0
+        actor = audit.Actor(hall_id=hall_id, kind="system", id="sweeper", action="remote.cancel_passed")
+        with audit.acting_as(actor), self.db.write() as uow:
+            return remote.cancel_passed(uow, hall_by_code(uow, self.hall_code))
 
     def roll_up(self) -> int:
         """Roll up closed days that lack a rollup or whose ratings may now be final: the

@@ -99,6 +99,9 @@ STRINGS = {
     "status_finished": _n("Finished"),
     "status_no_show": _n("Missed (not present when called)"),
     "status_cancelled": _n("Cancelled"),
+    "status_remote": _n(
+        "Taken before arriving: at the hall, scan the QR code at the door or put your ID card on a kiosk's reader, and you join the line in your place."
+    ),
 }
 
 
@@ -141,12 +144,22 @@ BOOKING_STRINGS = {
     "failed": _n("Sorry, the booking failed: %(reason)s"),
     "offline": _n("The connection to the server is lost. Please try again."),
     "arrive_title": _n("I have arrived"),
-    "arrive_hint": _n("Check in for your booking here, from 15 minutes before its time: your number comes at once."),
+    "arrive_hint": _n(
+        "Check in for your booking here, from 15 minutes before its time: your number comes at once."
+    ),
     "arrive_with": _n("I have arrived: booking %(code)s"),
     "arrived": _n("Check in"),
     "arrive_early": _n("Check-in opens at %(time)s. Please come back then."),
     "arrive_late": _n("Your slot ended at %(time)s. Please take a ticket at a kiosk."),
     "arrive_unknown": _n("No booking has this code. Please check it."),
+    "arrive_ticket": _n("I have arrived: ticket %(number)s"),
+    "remote_title": _n("Or take a ticket now, and join the line when you arrive"),
+    "remote_hint": _n(
+        "For today only. Your number is kept: when you arrive, scan the QR code at the hall's door and you join the line in your place. If you are not there when your turn comes, it is kept %(n)s minutes."
+    ),
+    "remote_take": _n("Take a ticket"),
+    "remote_limit": _n("This ID number has already taken a ticket this way for this service today."),
+    "remote_closed": _n("This service is not taking tickets now."),
 }
 
 

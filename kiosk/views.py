@@ -23,6 +23,7 @@ from queue_core.appointments import CODE_ALPHABET
 from queue_core.booking import by_code, door_token
 from queue_core.errors import NotFound
 from queue_core.models import Ticket
+from queue_core.spec import BookingSpec
 
 from . import bp
 from .strings import booking_strings_for, strings_for
@@ -155,12 +156,14 @@ def arrive(door: str) -> Any:
 
 def _booking_page(found: dict[str, Any] | None, door: str | None = None) -> Any:
     with state().db.read() as uow:
-        hall_name = current_hall(uow).name
+        hall = current_hall(uow)
+        hall_name = hall.name
     setup = {
         "api": API_PREFIX,
         "booking": found,
         "door": door,
         "ticketPage": url_for("kiosk.phone", key="KEY"),
+        "remoteGraceMinutes": BookingSpec.of_hall(hall).remote_grace_minutes,
         "page": url_for("kiosk.booking", code="CODE"),
         "timezone": state().spec.hall.timezone,
         "strings": {"zh": booking_strings_for("zh_CN"), "en": booking_strings_for("en")},

@@ -43,6 +43,7 @@ TICKET_STATUS_NAMES = {
     TicketStatus.FINISHED: _l("finished"),
     TicketStatus.NO_SHOW: _l("absent"),
     TicketStatus.CANCELLED: _l("cancelled"),
+    TicketStatus.REMOTE: _l("taken remotely, not here yet"),
 }
 
 

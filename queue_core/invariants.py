@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 AT_A_WINDOW = (TicketStatus.CALLED, TicketStatus.SERVING)
 # A ticket's status in the hall's words, for the alarm's message (its detail keeps the code).
 STATUS_WORDS = {
+    TicketStatus.REMOTE: "远程取号未到",
     TicketStatus.WAITING: "等候中",
     TicketStatus.CALLED: "已叫号",
     TicketStatus.SERVING: "办理中",

@@ -66,6 +66,7 @@ class Base(DeclarativeBase):
 
 
 class TicketStatus(StrEnum):
+    REMOTE = "remote"  # taken on the phone before arriving: in no line until its holder arrives
     WAITING = "waiting"
     CALLED = "called"
     SERVING = "serving"
@@ -101,6 +102,7 @@ class TicketEventKind(StrEnum):
     REQUEUED = "requeued"
     TRANSFERRED = "transferred"
     CANCELLED = "cancelled"
+    ARRIVED = "arrived"  # a remote ticket's holder arrived: it enters its line
 
 
 class WindowStatus(StrEnum):

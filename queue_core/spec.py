@@ -239,6 +239,13 @@ class BookingSpec(Strict):
     # block_days after the last of them.
     no_show_limit: int = Field(3, ge=1, le=100)
     block_days: int = Field(30, ge=1, le=365)
+    # 远程取号: the queues whose tickets a citizen may take on the phone before arriving. Such
+    # a ticket enters its line, in its place by the time it was taken, when its holder
+    # arrives (the door's QR code, or the ID card at a kiosk); one not there when its turn
+    # has come is kept remote_grace_minutes, then cancelled.
+    remote_queues: list[str] = Field([], max_length=100)
+    remote_grace_minutes: int = Field(15, ge=1, le=240)
+    remote_per_day: int = Field(1, ge=1, le=20)  # per person (ID number) and queue
 
     def capacity_of(self, queue_code: str) -> int:
         return self.queues.get(queue_code, self.capacity) if self.days_ahead else 0
@@ -683,9 +690,8 @@ class HallSpec(Strict):
         problems += [
             f'calendar: queues: unknown queue "{q}"' for q in sorted(set(self.calendar.queues) - queues)
         ]
-        problems += [
-            f'booking: queues: unknown queue "{q}"' for q in sorted(set(self.booking.queues) - queues)
-        ]
+        booked = set(self.booking.queues) | set(self.booking.remote_queues)
+        problems += [f'booking: unknown queue "{q}"' for q in sorted(booked - queues)]
         for board in self.boards:
             if board.kind == "window" and board.window not in windows:
                 problems.append(f'board "{board.id}": unknown window {board.window}')

@@ -24,6 +24,7 @@ _RELATION_OF_KEY = {"queue_id": "queue", "window_id": "window", "item_id": "item
 # change what a queue board shows (a start or a finish would push the same count again).
 CHANGES_WAITING = {
     TicketEventKind.ISSUED,
+    TicketEventKind.ARRIVED,
     TicketEventKind.CALLED,
     TicketEventKind.REQUEUED,
     TicketEventKind.TRANSFERRED,

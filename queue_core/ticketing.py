@@ -229,9 +229,10 @@ def waiting_ahead(uow: UnitOfWork, ticket: Ticket) -> int:
 
     Priority tickets go before normal ones; within a class, earlier arrival first. The
     fairness rule can let a normal ticket slip between priority ones, so for a priority
-    ticket this is an upper bound.
+    ticket this is an upper bound. For a remote ticket, how many are ahead of its place, which
+    it takes when its holder arrives.
     """
-    if ticket.status != TicketStatus.WAITING:
+    if ticket.status not in (TicketStatus.WAITING, TicketStatus.REMOTE):
         return 0
     at_window = ticket.target_window_id is not None
     params = {

@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from flask_login import current_user
 
-from queue_core import UnitOfWork
+from queue_core import UnitOfWork, remote
 from queue_core.appointments import book, check_in, check_in_holder
+from queue_core.errors import NotFound
 from queue_core.identity import holder_digest
 from queue_core.models import Hall, Role, Ticket
 
@@ -78,13 +79,20 @@ def check_in_appointment(code: str, body: CheckInRequest) -> tuple[IssuedTicketO
     responses=CHECKED_IN | {404: ("No appointment today for this ID number", None)},
 )
 def check_in_by_id(body: CheckInByIdRequest) -> tuple[IssuedTicketOut, int]:
-    """An ID card on the kiosk's reader instead of the code: today's booking open for check-in."""
+    """An ID card on the kiosk's reader instead of the code: today's booking open for
+    check-in, else the person's remote ticket of today, which then enters its line."""
     holder = holder_digest(state().settings.secret_key(), body.id_number)
-    return _checked_in(
-        lambda uow, hall, kiosk: check_in_holder(
-            uow, hall, holder, kiosk_id=kiosk, request_id=body.request_id
-        )
-    )
+
+    def booked_or_remote(uow: UnitOfWork, hall: Hall, kiosk: str | None) -> tuple[Ticket, bool]:
+        try:
+            return check_in_holder(uow, hall, holder, kiosk_id=kiosk, request_id=body.request_id)
+        except NotFound:  # no booking today: a remote ticket (远程取号) arrives the same way
+            ticket = remote.remote_today(uow, hall, holder)
+            if ticket is None:
+                raise
+            return remote.arrive(uow, hall, ticket), True
+
+    return _checked_in(booked_or_remote)
 
 
 # Checks in: (the unit of work, the hall, the acting kiosk or None) → (the ticket, first time).

@@ -11,7 +11,7 @@ from flask import request
 from pydantic import Field
 from sqlalchemy import select
 
-from queue_core import booking
+from queue_core import booking, remote
 from queue_core.halls import item_by_id
 from queue_core.identity import holder_digest
 from queue_core.models import Queue, ServiceItem
@@ -19,7 +19,7 @@ from queue_core.numbering import service_day
 from queue_core.spec import BookingSpec
 
 from ..present.booking import BookableItemOut, BookingOut, SlotsOut, booking_out, slot_out
-from ..present.tickets import IssuedTicketOut, ticket_out
+from ..present.tickets import IssuedTicketOut, TicketOut, ticket_out
 from ..state import current_hall, state
 from . import TooManyAttempts, bp, doc
 from .appointments import CHECKED_IN
@@ -45,7 +45,7 @@ class BookingRequest(Payload):
     bp,
     "/booking/items",
     "GET",
-    summary="The service items citizens can book",
+    summary="The service items citizens can book, or take a remote ticket for",
     tag="booking",
     responses={200: ("By department, in the catalogue's order", BookableItemOut)},
 )
@@ -60,9 +60,16 @@ def bookable_items() -> list[BookableItemOut]:
             .order_by(ServiceItem.department_id, ServiceItem.id)
         )
         return [
-            BookableItemOut(id=i.id, name=i.name, department=i.department.name, queue=i.queue.code)
+            BookableItemOut(
+                id=i.id,
+                name=i.name,
+                department=i.department.name,
+                queue=i.queue.code,
+                slots=bool(rules.capacity_of(i.queue.code)),
+                remote=i.queue.code in rules.remote_queues,
+            )
             for i in items
-            if rules.capacity_of(i.queue.code)
+            if rules.capacity_of(i.queue.code) or i.queue.code in rules.remote_queues
         ]
 
 
@@ -103,10 +110,7 @@ def booking_slots(query: SlotsQuery) -> SlotsOut:
 )
 def create_booking(body: BookingRequest) -> tuple[BookingOut, int]:
     """No login: a booking is counted per address, so that one client cannot fill the slots."""
-    if not state().rate_limiter.hit(
-        BOOKINGS_PER_ADDRESS, "booking", state().hall_code, request.remote_addr or ""
-    ):
-        raise TooManyAttempts(f"too many bookings from this address: at most {BOOKINGS_PER_ADDRESS}")
+    _count_address()
     holder = holder_digest(state().settings.secret_key(), body.id_number)
     with state().db.write() as uow:
         hall = current_hall(uow)
@@ -165,3 +169,60 @@ def arrive(code: str, body: ArrivalRequest) -> tuple[IssuedTicketOut, int]:
         ticket, first = booking.arrive(uow, hall, code, body.door, state().settings.secret_key())
         answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)  # type: ignore[assignment]
         return answer, 201 if first else 200
+
+
+def _count_address() -> None:
+    """Counted per client address, so that one client cannot fill the slots or the lines."""
+    if not state().rate_limiter.hit(
+        BOOKINGS_PER_ADDRESS, "booking", state().hall_code, request.remote_addr or ""
+    ):
+        raise TooManyAttempts(f"too many bookings from this address: at most {BOOKINGS_PER_ADDRESS}")
+
+
+class RemoteTicketRequest(Payload):
+    item_id: DbInt
+    id_number: IdNumber = Field(description="The holder's resident ID number; only a keyed hash is kept")
+
+
+@doc.operation(
+    bp,
+    "/booking/remote",
+    "POST",
+    summary="远程取号: take a ticket on the phone before coming; it enters the line on arrival",
+    tag="booking",
+    body=RemoteTicketRequest,
+    responses={
+        201: ("The ticket, status remote (its key opens the phone page)", IssuedTicketOut),
+        403: ("The item's queue takes no remote tickets", None),
+        409: ("The queue is closed now, or the person's remote tickets for today are taken", None),
+        429: ("Too many from this address", None),
+    },
+)
+def take_remote(body: RemoteTicketRequest) -> tuple[IssuedTicketOut, int]:
+    _count_address()
+    holder = holder_digest(state().settings.secret_key(), body.id_number)
+    with state().db.write() as uow:
+        ticket = remote.take(uow, current_hall(uow), body.item_id, holder)
+        answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)  # type: ignore[assignment]
+        return answer, 201
+
+
+@doc.operation(
+    bp,
+    "/tickets/by-key/<key>/arrive",
+    "POST",
+    summary="我已到达: a remote ticket's holder is at the hall's door; the ticket enters its line",
+    tag="booking",
+    body=ArrivalRequest,
+    responses={
+        200: ("The ticket, waiting in its place", TicketOut),
+        403: ("Not the door's QR code", None),
+        404: ("No such ticket", None),
+        409: ("Not a remote ticket still away (arrived, called, cancelled)", None),
+    },
+)
+def arrive_remote(key: str, body: ArrivalRequest) -> TicketOut:
+    with state().db.write() as uow:
+        hall = current_hall(uow)
+        booking.check_door(state().settings.secret_key(), hall, body.door)
+        return ticket_out(uow, remote.arrive(uow, hall, remote.by_key(uow, hall, key)))

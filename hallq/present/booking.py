@@ -17,6 +17,8 @@ class BookableItemOut(BaseModel):
     name: str
     department: str
     queue: str
+    slots: bool = Field(description="Its queue takes bookings")
+    remote: bool = Field(description="Its queue takes remote tickets (远程取号)")
 
 
 class SlotOut(BaseModel):

@@ -57,7 +57,7 @@ function refusal(data) {
 
 // -- choosing and booking ------------------------------------------------------------------
 
-const choice = { items: [], item: null, days: [], day: null, slots: [], slot: null, error: "" };
+const choice = { items: [], item: null, days: [], day: null, slots: [], slot: null, error: "", remoteError: "" };
 
 async function loadItems() {
   const answer = await api("GET", "/booking/items");
@@ -80,7 +80,11 @@ function chooser() {
     if (!byDepartment.has(item.department)) byDepartment.set(item.department, []);
     byDepartment.get(item.department).push(item);
   }
-  const pick = (item) => () => { choice.item = item; choice.error = ""; loadSlots(null); };
+  const pick = (item) => () => {
+    Object.assign(choice, { item, error: "", remoteError: "", days: [], slots: [], slot: null });
+    if (item.slots) loadSlots(null);
+    else chooser();
+  };
   show(
     el("h1", {}, t("book_title")),
     el("p", { class: "hint" }, t("book_hint")),
@@ -91,8 +95,35 @@ function chooser() {
       items.map((item) => el("button", {
         type: "button", class: "choice", "aria-pressed": String(choice.item?.id === item.id), onclick: pick(item),
       }, item.name)))),
-    choice.item ? daysAndSlots() : null,
+    choice.item?.remote ? remoteTicket() : null,
+    choice.item?.slots ? daysAndSlots() : null,
   );
+}
+
+// 远程取号: a ticket now, in no line until its holder arrives at the hall.
+function remoteTicket() {
+  return el("form", { class: "details remote", "data-testid": "remote", onsubmit: takeRemote },
+    el("h2", {}, t("remote_title")),
+    el("p", { class: "hint" }, t("remote_hint", { n: setup.remoteGraceMinutes })),
+    el("label", {}, t("id_number"), el("input", { name: "id_number", required: true, maxlength: 18, autocomplete: "off" })),
+    choice.remoteError ? el("p", { class: "error", role: "alert", "data-testid": "remote-error" }, choice.remoteError) : null,
+    el("button", { type: "submit", class: "primary" }, t("remote_take")));
+}
+
+async function takeRemote(event) {
+  event.preventDefault();
+  const id = event.target.elements.id_number.value.trim();
+  const answer = await api("POST", "/booking/remote", { item_id: choice.item.id, id_number: id });
+  if (answer.ok) {
+    window.location.assign(setup.ticketPage.replace("KEY", answer.data.key));
+    return;
+  }
+  const data = answer.data;
+  choice.remoteError = data.why === "remote_limit" ? t("remote_limit")
+    : data.error === "queue_closed" ? t("remote_closed") : refusal(data);
+  chooser();
+  const again = main.querySelector("form.remote");
+  if (again) again.elements.id_number.value = id;
 }
 
 function daysAndSlots() {
@@ -198,17 +229,34 @@ let arrivalMessage = "";
 function arrival() {
   redraw = arrival;
   const codes = remembered();
+  const tickets = rememberedTickets();
   const typed = el("input", { name: "code", maxlength: 12, autocomplete: "off", "aria-label": t("code") });
   show(
     el("h1", {}, t("arrive_title")),
     el("p", { class: "hint" }, t("arrive_hint")),
+    tickets.map((ticket) => el("button", { type: "button", class: "primary arrive", onclick: () => arriveRemote(ticket.key) },
+      t("arrive_ticket", { number: ticket.number }))),
     codes.map((code) => el("button", { type: "button", class: "primary arrive", "data-code": code, onclick: () => arrive(code) },
       t("arrive_with", { code }))),
     el("form", { class: "details", onsubmit: (event) => { event.preventDefault(); arrive(typed.value.trim().toUpperCase()); } },
       el("label", {}, t("code"), typed),
-      el("button", { type: "submit", class: codes.length ? "secondary" : "primary" }, t("arrived"))),
+      el("button", { type: "submit", class: codes.length || tickets.length ? "secondary" : "primary" }, t("arrived"))),
     arrivalMessage ? el("p", { class: "error", role: "alert", "data-testid": "error" }, arrivalMessage) : null,
   );
+}
+
+function rememberedTickets() {
+  try { return JSON.parse(localStorage.getItem("hallq.tickets")) || []; } catch { return []; }
+}
+
+async function arriveRemote(key) {
+  const answer = await api("POST", `/tickets/by-key/${encodeURIComponent(key)}/arrive`, { door: setup.door });
+  if (answer.ok || answer.data.error === "invalid_state") {  // arrived now, or already in line
+    window.location.assign(setup.ticketPage.replace("KEY", key));
+    return;
+  }
+  arrivalMessage = answer.data.offline ? t("offline") : t("failed", { reason: answer.data.message || "" });
+  arrival();
 }
 
 async function arrive(code) {

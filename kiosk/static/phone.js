@@ -18,7 +18,8 @@ function render() {
   page.querySelector(".status").textContent =
     ticket.status === "called" ? t("called", { window: ticket.window.number }) : t(`status_${ticket.status}`);
   const waiting = ticket.status === "waiting";
-  page.querySelector(".ahead").textContent = waiting ? String(ticket.waiting_ahead) : "—";
+  const inLine = waiting || ticket.status === "remote";  // a remote ticket's place is kept
+  page.querySelector(".ahead").textContent = inLine ? String(ticket.waiting_ahead) : "—";
   const wait = ticket.estimated_wait_seconds;
   page.querySelector(".wait").textContent = !waiting ? "—"
     : wait === null ? t("wait_unknown") : t("wait_minutes", { n: Math.max(1, Math.round(wait / 60)) });
@@ -159,3 +160,13 @@ socket.on("ticket_changed", onChanged);
 // Rated on the window's keypad (or the keypad's time ran out): show what the page may do now.
 socket.on("evaluation_closed", loadRating);
 take(ticket);
+
+// A remote ticket (远程取号) is remembered on this phone, so that the page behind the hall
+// door's QR code (/arrive) offers it with one tap.
+if (ticket.status === "remote") {
+  try {
+    const kept = JSON.parse(localStorage.getItem("hallq.tickets")) || [];
+    const others = kept.filter((t) => t.key !== setup.key);
+    localStorage.setItem("hallq.tickets", JSON.stringify([{ key: setup.key, number: ticket.number }, ...others].slice(0, 5)));
+  } catch { /* private mode: the ID card at a kiosk does it */ }
+}

@@ -3,17 +3,17 @@ dated exceptions, a queue's own rules; and what reads it: the ticket, the follow
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from queue_core import alarms, appointments, audit, booking, cases, evaluations, setup, statistics
+from queue_core import alarms, appointments, audit, booking, cases, evaluations, remote, setup, statistics
 from queue_core.calling import call_next, finish, start
-from queue_core.errors import LimitReached, NotFound, QueueClosed, QuotaReached, TooEarly
+from queue_core.errors import LimitReached, NotFound, NotPermitted, QueueClosed, QuotaReached, TooEarly
 from queue_core.hall_calendar import HallCalendar, from_rules
-from queue_core.models import AuditEntry, CaseStep, Hall, Outcome, ServiceItem
+from queue_core.models import AuditEntry, CaseStep, Hall, Outcome, ServiceItem, Ticket
 from queue_core.spec import AlarmSpec, BookingSpec, CalendarDay, CalendarSpec, ItemSpec
 from queue_core.ticketing import issue_ticket
 from queue_core.windows import pause
@@ -21,7 +21,7 @@ from tests.conftest import make_hall, small_hall_spec
 from tests.core.helpers import open_windows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-ITEM = 1  # the hall's only item, in queue A
+ITEM = 1  # the hall's first item, in queue A
 OFFICIAL = from_rules("")
 LUNCH_HALL = {
     "sessions": ["08:30-12:00", "14:30-17:30"],
@@ -30,12 +30,16 @@ LUNCH_HALL = {
 
 
 def import_items(db, hall: Hall) -> None:
-    item = ItemSpec.model_validate(
-        {"code": "GA001", "name": "户口迁移", "department": "GA", "queue": "A", "kind": "instant",
-         "basis": ["《户口登记条例》"], "materials": ["居民身份证"], "procedure": ["受理", "办结"]}
-    )  # fmt: skip
+    """Item 1 (ITEM) in queue A, item 2 in queue B."""
+    items = [
+        ItemSpec.model_validate(
+            {"code": code, "name": name, "department": department, "queue": queue, "kind": "instant",
+             "basis": ["《户口登记条例》"], "materials": ["居民身份证"], "procedure": ["受理", "办结"]}
+        )
+        for code, name, department, queue in (("GA001", "户口迁移", "GA", "A"), ("RS001", "社保卡申领", "RS", "B"))
+    ]  # fmt: skip
     with db.write() as uow:
-        setup.import_items(uow, hall, [item])
+        setup.import_items(uow, hall, items)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -454,3 +458,63 @@ def test_a_booking_for_a_day_closed_afterwards_is_turned_away_at_check_in(db, cl
     with db.write() as uow, pytest.raises(QueueClosed) as closed:
         appointments.check_in(uow, uow.session.get(Hall, hall.id), code)
     assert closed.value.details["day_off"] == "停电"
+
+
+# -- remote tickets ----------------------------------------------------------------------------------
+
+
+def remote_hall(db) -> Hall:
+    spec = small_hall_spec(windows=2, enforce_hours=True)
+    spec.calendar = CalendarSpec.model_validate(LUNCH_HALL)
+    spec.booking = BookingSpec.model_validate({"remote_queues": ["A"], "remote_grace_minutes": 10})
+    hall = make_hall(db, spec)
+    import_items(db, hall)
+    return hall
+
+
+def line(db, hall: Hall) -> list[str]:
+    with db.read() as uow:
+        rows = uow.session.scalars(
+            select(Ticket).where(Ticket.status == "waiting").order_by(Ticket.queued_at)
+        )
+        return [t.number for t in rows]
+
+
+def test_a_remote_ticket_enters_the_line_in_its_place_only_when_its_holder_arrives(db, clock):
+    hall = remote_hall(db)
+    monday = date(2026, 11, 23)
+    clock.set(at(monday, 9, 0))
+    with db.write() as uow:
+        far = remote.take(uow, hall, ITEM, "person-1")
+        assert (far.number, far.status) == ("A001", "remote")
+    with db.write() as uow, pytest.raises(LimitReached, match="taken its 1 remote ticket"):
+        remote.take(uow, hall, ITEM, "person-1")
+    clock.set(at(monday, 9, 5))
+    take(db, hall)  # A002, a walk-in
+    assert line(db, hall) == ["A002"]  # A001 is in no line yet
+    clock.set(at(monday, 9, 10))
+    with db.write() as uow:
+        ticket = remote.remote_today(uow, hall, "person-1")
+        remote.arrive(uow, hall, ticket)
+    assert line(db, hall) == ["A001", "A002"]  # in its place by the time it was taken
+
+
+def test_a_remote_ticket_still_away_after_its_turn_and_the_grace_is_cancelled(db, clock):
+    hall = remote_hall(db)
+    monday = date(2026, 11, 23)
+    clock.set(at(monday, 9, 0))
+    open_windows(db, hall, 1)
+    with db.write() as uow:
+        away = remote.take(uow, hall, ITEM, "person-1")
+    take(db, hall)  # A002, taken after it
+    with db.write() as uow:
+        assert call_next(uow, hall, 1, None).number == "A002"  # its turn has come
+    clock.set(at(monday, 9, 10))
+    with db.write() as uow:
+        assert remote.cancel_passed(uow, hall) == 0  # the grace: 10 minutes
+    clock.set(at(monday, 9, 10) + timedelta(seconds=1))
+    with db.write() as uow:
+        assert remote.cancel_passed(uow, hall) == 1
+        assert uow.session.get(Ticket, away.id).status == "cancelled"
+    with db.write() as uow, pytest.raises(NotPermitted, match="takes no remote tickets"):
+        remote.take(uow, hall, ITEM + 1, "person-2")
