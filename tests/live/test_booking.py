@@ -178,3 +178,39 @@ def test_a_citizen_at_the_door_checks_in_from_the_phone(browser, live):
         finally:
             context.close()
         assert live.api("GET", f"/booking/{booked['code']}").json()["status"] == "checked_in"
+
+
+def test_a_remote_ticket_enters_the_line_only_when_its_holder_arrives(browser, live):
+    door = door_token(live.env["SECRET_KEY"], "qingshan")
+    rules = booking_hall() | {
+        "booking": json.dumps({"days_ahead": 1, "capacity": 1, "queues": {"D": 0}, "remote_queues": ["D"]})
+    }
+
+    def waiting_in_d() -> int:
+        return next(q["waiting"] for q in live.api("GET", "/queues").json() if q["code"] == "D")
+
+    with hall_changed(live, CHANGE, RESTORE, **rules):
+        context = browser.new_context(viewport=PHONE, has_touch=True, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        try:
+            page.goto(f"{live.url}/book")
+            page.locator("section.department", has_text="医疗保障局").get_by_role("button").first.click()
+            remote_form = page.get_by_test_id("remote")
+            expect(remote_form).to_contain_text("或现在远程取号，到达后签到排队")
+            expect(page.get_by_test_id("slots")).to_have_count(0)  # queue D takes no bookings
+            before = waiting_in_d()
+            remote_form.get_by_label("身份证号").fill("110105199001010037")
+            remote_form.get_by_role("button", name="取号").click()
+            expect(page).to_have_url(re.compile(r"/t/[\w-]+$"))
+            number = page.locator(".number").inner_text()
+            expect(page.locator(".status")).to_contain_text("远程取号：到达大厅后")
+            assert waiting_in_d() == before  # in no line yet
+
+            page.goto(f"{live.url}/arrive/{door}")  # at the hall's door
+            page.get_by_role("button", name=f"我已到达（号码 {number}）").click()
+            expect(page).to_have_url(re.compile(r"/t/[\w-]+$"))
+            expect(page.locator(".status")).to_have_text("等候中")
+            assert waiting_in_d() == before + 1  # in its line now
+        finally:
+            context.close()
