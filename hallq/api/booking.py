@@ -186,7 +186,7 @@ class RemoteTicketRequest(Payload):
 
 @doc.operation(
     bp,
-    "/booking/remote",
+    "/remote-tickets",
     "POST",
     summary="远程取号: take a ticket on the phone before coming; it enters the line on arrival",
     tag="booking",

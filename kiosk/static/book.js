@@ -113,7 +113,7 @@ function remoteTicket() {
 async function takeRemote(event) {
   event.preventDefault();
   const id = event.target.elements.id_number.value.trim();
-  const answer = await api("POST", "/booking/remote", { item_id: choice.item.id, id_number: id });
+  const answer = await api("POST", "/remote-tickets", { item_id: choice.item.id, id_number: id });
   if (answer.ok) {
     window.location.assign(setup.ticketPage.replace("KEY", answer.data.key));
     return;
