@@ -132,6 +132,18 @@ def book_qr() -> Response:
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
+@bp.get("/book/<code>/qr.svg")
+def booking_qr(code: str) -> Response:
+    """The booking's code as a QR code, for a kiosk's scanner (it types the code, as its
+    keyboard-wedge reader does) or to show at the desk."""
+    with state().db.read() as uow:
+        try:
+            found = by_code(uow, current_hall(uow), code).code
+        except NotFound:
+            abort(404)
+    return Response(qr_svg(found), mimetype="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
+
 @bp.get("/book/<code>")
 def booking(code: str) -> Any:
     """One booking, by its code: when, what to bring, and cancelling it."""
@@ -165,6 +177,7 @@ def _booking_page(found: dict[str, Any] | None, door: str | None = None) -> Any:
         "ticketPage": url_for("kiosk.phone", key="KEY"),
         "remoteGraceMinutes": BookingSpec.of_hall(hall).remote_grace_minutes,
         "page": url_for("kiosk.booking", code="CODE"),
+        "qr": url_for("kiosk.booking_qr", code="CODE"),
         "timezone": state().spec.hall.timezone,
         "strings": {"zh": booking_strings_for("zh_CN"), "en": booking_strings_for("en")},
     }

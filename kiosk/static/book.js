@@ -187,6 +187,7 @@ function bookingCard() {
   show(el("div", { class: "ticket booking", "data-status": b.status, "data-testid": "booking" },
     el("p", { class: "label" }, t("code")),
     el("p", { class: "number", "data-testid": "code" }, b.code),
+    b.status === "booked" ? el("img", { class: "qr", src: setup.qr.replace("CODE", b.code), alt: b.code, width: 160, height: 160, "data-testid": "qr" }) : null,
     el("p", { class: "status", role: "status" }, state),
     b.status === "booked" ? el("p", { class: "hint" }, t("show_code")) : null,
     el("dl", {},

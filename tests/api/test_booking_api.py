@@ -35,6 +35,9 @@ def test_a_booking_takes_a_slots_room_and_cancelling_gives_it_back(api, clock):
     assert (again["error"], again["why"]) == ("limit_reached", "already_booked")
     lunch = api.post("/booking", json=body | {"slot_start": "2026-11-23T12:30:00+08:00"}).get_json()
     assert (lunch["error"], lunch["why"]) == ("queue_closed", "no_slot")
+    qr = api.client.get(f"/book/{code}/qr.svg")
+    assert qr.status_code == 200 and qr.mimetype == "image/svg+xml" and b"<svg" in qr.data
+    assert api.client.get("/book/NOSUCH00/qr.svg").status_code == 404
     assert api.post(f"/booking/{code}/cancel").get_json()["status"] == "cancelled"
     assert api.get(f"/booking/slots?item_id={item}&day=2026-11-23").get_json()["slots"][0]["left"] == 2
     assert api.post(f"/booking/{code}/cancel").status_code == 409

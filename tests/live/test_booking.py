@@ -22,6 +22,7 @@ from queue_core.booking import door_token
 from queue_core.identity import holder_digest
 from queue_core.spec import CalendarDay
 from tests.conftest import DEMO_CONFIG
+from tests.live.conftest import loaded_image_width
 from tests.live.test_kiosk import TIMEOUT, hall_changed, open_kiosk
 
 pytestmark = pytest.mark.browser
@@ -78,6 +79,7 @@ def test_a_citizen_books_on_the_phone_and_checks_in_at_the_kiosk(browser, live):
             expect(page).to_have_url(re.compile(r"/book/[A-Z0-9]{8}$"))
             code = page.get_by_test_id("code").inner_text()
             expect(page.get_by_test_id("booking")).to_contain_text("请在预约时段开始前 15 分钟内")
+            assert loaded_image_width(page.get_by_test_id("qr")) > 0  # the code, for a kiosk's scanner
 
             # The slot is full now: the next citizen cannot choose it.
             page.goto(f"{live.url}/book")
