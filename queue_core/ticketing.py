@@ -246,13 +246,17 @@ def waiting_ahead(uow: UnitOfWork, ticket: Ticket) -> int:
 
 
 def cancel_ticket(uow: UnitOfWork, ticket: Ticket, *, staff_id: int | None = None) -> None:
-    """Cancel a ticket that is still waiting or being called; frees its window.
+    """Cancel a ticket that is still waiting (or away, a remote one) or being called; frees
+    its window.
 
     A guide cancels from outside the window, maybe at the instant its clerk acts on the same
     ticket: both rows are locked in the hall's order and re-read before anything changes."""
     window = ticket_log.lock_with_window(uow, ticket)
     ticket_log.transition(
-        uow, ticket, {TicketStatus.WAITING, TicketStatus.CALLED}, status=TicketStatus.CANCELLED
+        uow,
+        ticket,
+        {TicketStatus.REMOTE, TicketStatus.WAITING, TicketStatus.CALLED},
+        status=TicketStatus.CANCELLED,
     )
     if window is not None and window.current_ticket_id == ticket.id:
         window.current_ticket_id = None

@@ -105,7 +105,7 @@ def test_cancel_by_a_guide(api):
     again = api.post(f"/tickets/{ticket['id']}/cancel", "guide")
     assert (
         again.status_code == 409
-        and again.get_json()["message"] == "ticket A001 is cancelled, not called or waiting"
+        and again.get_json()["message"] == "ticket A001 is cancelled, not called or remote or waiting"
     )
 
 
