@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -36,7 +36,8 @@ def book(
 ) -> Appointment:
     """holder: the keyed hash of the booker's ID number (queue_core.identity), if given."""
     item = item_by_id(uow, hall.id, item_id)
-    end = end or start + DEFAULT_SLOT
+    start = start.astimezone(UTC)  # as the row reads back, whatever zone it came in
+    end = end.astimezone(UTC) if end else start + DEFAULT_SLOT
     if end <= start:
         raise InvalidState("the slot must end after it starts")
     if end <= uow.now():

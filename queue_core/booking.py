@@ -75,8 +75,18 @@ def slots(uow: UnitOfWork, hall: Hall, item: ServiceItem, day: date) -> list[Slo
     ]
 
 
-def book(uow: UnitOfWork, hall: Hall, item_id: int, start: datetime, name: str, holder: str) -> Appointment:
-    """A citizen books the slot of the item's queue that begins at `start`."""
+def book(
+    uow: UnitOfWork,
+    hall: Hall,
+    item_id: int,
+    start: datetime,
+    name: str,
+    holder: str | None,
+    end: datetime | None = None,
+) -> Appointment:
+    """A citizen books the slot of the item's queue that begins at `start` (and ends at
+    `end`, where given). holder: the keyed hash of their ID number; another system booking
+    without one (book_from_system) skips the person's rules."""
     item = item_by_id(uow, hall.id, item_id)
     local = local_time(hall, start)
     offered = slots(uow, hall, item, local.date())
@@ -87,10 +97,35 @@ def book(uow: UnitOfWork, hall: Hall, item_id: int, start: datetime, name: str, 
             why="no_slot",
             day_off=HallCalendar.of_hall(hall).day(local.date()).reason,
         )
+    if end is not None and local_time(hall, end) != slot.end:
+        raise QueueClosed(
+            f"the booking slot at {local:%Y-%m-%d %H:%M} ends at {slot.end:%H:%M}",
+            why="no_slot",
+            slot_end=slot.end.isoformat(),
+        )
     if slot.left <= 0:
         raise QuotaReached(f"the slot {local:%Y-%m-%d %H:%M} is fully booked", why="slot_full")
-    _check_person(uow, hall, item, local.date(), holder)
+    if holder is not None:
+        _check_person(uow, hall, item, local.date(), holder)
     return appointments.book(uow, hall, item.id, slot.start, slot.end, name, holder)
+
+
+def book_from_system(
+    uow: UnitOfWork,
+    hall: Hall,
+    item_id: int,
+    start: datetime,
+    end: datetime | None,
+    name: str,
+    holder: str | None,
+) -> Appointment:
+    """POST /api/v1/appointments (a provincial booking platform, 电话预约 by staff): a queue
+    open to citizens' booking books by their rules, so neither channel can overfill a slot;
+    another queue takes an appointment at any time within its sessions."""
+    item = item_by_id(uow, hall.id, item_id)
+    if BookingSpec.of_hall(hall).capacity_of(item.queue.code):
+        return book(uow, hall, item.id, start, name, holder, end)
+    return appointments.book(uow, hall, item.id, start, end, name, holder)
 
 
 def cancel(uow: UnitOfWork, hall: Hall, code: str) -> Appointment:

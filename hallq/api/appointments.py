@@ -7,7 +7,8 @@ from collections.abc import Callable
 from flask_login import current_user
 
 from queue_core import UnitOfWork, remote
-from queue_core.appointments import book, check_in, check_in_holder
+from queue_core.appointments import check_in, check_in_holder
+from queue_core.booking import book_from_system
 from queue_core.errors import NotFound
 from queue_core.identity import holder_digest
 from queue_core.models import Hall, Role, Ticket
@@ -30,14 +31,17 @@ from .schemas import AppointmentRequest, CheckInByIdRequest, CheckInRequest
     responses={
         201: ("The appointment and its check-in code", AppointmentOut),
         404: ("No such item", None),
-        409: ("The slot is over or ends before it starts", None),
+        409: ("The slot is over, not offered, full, or the person may not book it", None),
     },
 )
 def create_appointment(body: AppointmentRequest) -> tuple[AppointmentOut, int]:
-    """Other systems (an online booking site) book with a manager's or admin's token."""
+    """Other systems (a provincial booking platform) book with a staff token. A queue open
+    to citizens' booking ([booking] in hall.toml) takes only its offered slots with room
+    left (GET /booking/slots), and with `id_number` the person's rules too: one booking per
+    person per item per day, none while blocked for no-shows."""
     with state().db.write() as uow:
         holder = holder_digest(state().settings.secret_key(), body.id_number) if body.id_number else None
-        appointment = book(
+        appointment = book_from_system(
             uow, current_hall(uow), body.item_id, body.slot_start, body.slot_end, body.name, holder
         )
         return appointment_out(appointment), 201

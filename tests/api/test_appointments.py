@@ -24,9 +24,8 @@ def test_booking_gives_a_code_to_check_in_with(api, marriage):
     assert not set(body["code"]) & set("01IO")
     assert body["slot_end"] == "2026-11-23T02:30:00Z" and body["status"] == "booked"
     assert book(api, marriage, MORNING, who="clerk1").status_code == 403
-    assert (
-        book(api, marriage, MORNING - timedelta(hours=2)).get_json()["message"] == "the slot is already over"
-    )
+    over = book(api, marriage, MORNING - timedelta(hours=2)).get_json()
+    assert (over["error"], over["why"]) == ("queue_closed", "no_slot")
     naive = api.post(
         "/appointments", "manager", {"item_id": marriage["id"], "slot_start": "2026-11-23T10:00:00"}
     )
@@ -34,7 +33,7 @@ def test_booking_gives_a_code_to_check_in_with(api, marriage):
 
 
 def test_check_in_within_the_slot_issues_an_appointment_ticket_once(api, marriage, clock):
-    code = book(api, marriage, MORNING + timedelta(minutes=10)).get_json()["code"]
+    code = book(api, marriage, MORNING).get_json()["code"]
     first = api.post(f"/appointments/{code.lower()}/check-in", "device:K1", {"request_id": "checkin-0001"})
     assert first.status_code == 201
     ticket = first.get_json()
@@ -70,3 +69,29 @@ def test_an_appointment_is_called_before_walk_ins(api, marriage):
     booked = api.post(f"/appointments/{code}/check-in", "device:K1", {}).get_json()
     api.post("/windows/4/sign-in", "clerk4")
     assert api.post("/windows/4/call-next", "clerk4").get_json()["ticket"]["number"] == booked["number"]
+
+
+def test_another_system_books_by_the_citizens_rules(api, marriage):
+    """A provincial platform's booking takes a slot's room as a citizen's does: only an
+    offered slot, none past capacity, one per ID number per item per day; a queue closed
+    to citizens' booking (H, 综合受理) still takes an appointment at any time."""
+    ten = MORNING + timedelta(hours=1)
+    assert book(api, marriage, ten + timedelta(minutes=10)).get_json()["why"] == "no_slot"
+    assert book(api, marriage, ten, slot_end=(ten + timedelta(minutes=45)).isoformat()).get_json() == {
+        "error": "queue_closed",
+        "message": "the booking slot at 2026-11-23 10:00 ends at 10:30",
+        "slot_end": "2026-11-23T10:30:00+08:00",
+        "why": "no_slot",
+    }
+    first = book(api, marriage, ten, id_number="11010519491231002X")
+    assert first.status_code == 201
+    again = book(api, marriage, ten + timedelta(minutes=30), id_number="11010519491231002X").get_json()
+    assert again["why"] == "already_booked"
+    assert book(api, marriage, ten, name="李四").status_code == 201  # the citizen's page agrees: full
+    slots = api.get(f"/booking/slots?item_id={marriage['id']}&day=2026-11-23").get_json()["slots"]
+    assert next(s for s in slots if s["start"] == "2026-11-23T10:00:00+08:00")["left"] == 0
+    full = book(api, marriage, ten).get_json()
+    assert (full["error"], full["why"]) == ("quota_reached", "slot_full")
+    general = api.get("/items", query_string={"q": "临时救助"}).get_json()[0]  # queue H
+    assert book(api, general, ten + timedelta(minutes=10)).status_code == 201
+    assert book(api, general, MORNING - timedelta(hours=2)).get_json()["message"] == "the slot is already over"

@@ -42,7 +42,8 @@ def visit(api, app, clock, person: str, name: str, comment: str) -> None:
     with their ID number; window 3 serves both, they rate each badly with a comment, and a
     manager verifies the first rating's case with a note quoting them."""
     api.post("/windows/3/sign-in", "clerk3")
-    start = (clock.now() + timedelta(minutes=10)).isoformat()
+    now = clock.now()
+    start = now.replace(minute=now.minute // 30 * 30, second=0, microsecond=0).isoformat()  # its slot
     body = {"item_id": item_id(app), "slot_start": start, "name": name, "id_number": person}
     booked = api.post("/appointments", "guide", body)
     assert booked.status_code == 201, booked.get_json()

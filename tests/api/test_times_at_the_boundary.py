@@ -41,11 +41,13 @@ def test_a_local_time_of_day_is_kept_as_given(api):
 
 def test_a_slot_given_in_two_zones_is_one_moment(api):
     """10:00 in Shanghai to 02:45 UTC (10:45 in Shanghai): compared, kept and answered in UTC.
+    The item's queue (H) takes appointments at any time: no booking slots to keep to.
     (A slot without its zone is refused: test_appointments.)"""
+    item = api.get("/items", query_string={"q": "临时救助"}).get_json()[0]["id"]
     answer = api.post(
         "/appointments",
         "guide",
-        {"item_id": 1, "slot_start": "2026-11-23T10:00:00+08:00", "slot_end": "2026-11-23T02:45:00Z"},
+        {"item_id": item, "slot_start": "2026-11-23T10:00:00+08:00", "slot_end": "2026-11-23T02:45:00Z"},
     )
     assert answer.status_code == 201, answer.get_data(as_text=True)
     slot = answer.get_json()
@@ -53,6 +55,6 @@ def test_a_slot_given_in_two_zones_is_one_moment(api):
     backwards = api.post(
         "/appointments",
         "guide",
-        {"item_id": 1, "slot_start": "2026-11-23T10:00:00+08:00", "slot_end": "2026-11-23T01:59:00Z"},
+        {"item_id": item, "slot_start": "2026-11-23T10:00:00+08:00", "slot_end": "2026-11-23T01:59:00Z"},
     )
     assert backwards.status_code == 409 and "end after it starts" in backwards.get_json()["message"]
