@@ -94,4 +94,6 @@ def test_another_system_books_by_the_citizens_rules(api, marriage):
     assert (full["error"], full["why"]) == ("quota_reached", "slot_full")
     general = api.get("/items", query_string={"q": "临时救助"}).get_json()[0]  # queue H
     assert book(api, general, ten + timedelta(minutes=10)).status_code == 201
-    assert book(api, general, MORNING - timedelta(hours=2)).get_json()["message"] == "the slot is already over"
+    assert (
+        book(api, general, MORNING - timedelta(hours=2)).get_json()["message"] == "the slot is already over"
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 
 from sqlalchemy import select
 
