@@ -2,9 +2,11 @@
 rated (and the keypad hears so), and where the hall gives one, services never rated get the
 default level. Every `scan_seconds` of the hall's [alarms] (15 s by default) it raises and
 clears the alarms that depend on time (waits, pauses, long services), and cancels the remote
-tickets whose holders stayed away past their turn (queue_core.remote). Every minute it rolls up
-the statistics of closed days that have no rollup yet (queue_core.rollups: the day just ended,
-and older days a few at a time), so that reports find them ready. Every hour it anonymises the
+tickets whose holders stayed away past their turn (queue_core.remote). Every minute it ends the
+days past: their tickets left unserved are void (queue_core.day_end, at midnight: clerks serve
+past closing time), then it rolls up the statistics of closed days that have no rollup yet
+(queue_core.rollups: the day just ended, and older days a few at a time), so that reports find
+them ready. Every hour it anonymises the
 citizens' personal data past the days of hall.toml's [retention] (queue_core.retention).
 Several processes may sweep the same hall: the core's status-checked updates let only one of
 them close each question, raise each alarm once, and move or abandon each print job nobody took
@@ -21,11 +23,11 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from queue_core import Database, alarms, audit, evaluations, printing, remote, retention, rollups
+from queue_core import Database, alarms, audit, day_end, evaluations, printing, remote, retention, rollups
 from queue_core.audit_anchors import Anchoring
 from queue_core.halls import hall_by_code
 from queue_core.models import Ticket
@@ -63,6 +65,7 @@ class Sweeper:
         self._thread: threading.Thread | None = None
         self._next_alarm_scan = 0.0  # time.monotonic() of the next alarm scan
         self._next_rollup = 0.0  # time.monotonic() of the next rollup pass
+        self._ended_before: date | None = None  # the days before this one have been ended
         self._next_retention = 0.0  # time.monotonic() of the next retention pass
         self.anchoring = anchoring
         self._next_checkpoint = 0.0  # time.monotonic() of the next audit checkpoint
@@ -90,6 +93,7 @@ class Sweeper:
             self.scan_alarms()
             self.cancel_remote()
         if time.monotonic() >= self._next_rollup:
+            self.end_past_days()
             self.roll_up()
         if time.monotonic() >= self._next_retention:
             self.anonymise()
@@ -154,6 +158,24 @@ class Sweeper:
         actor = audit.Actor(hall_id=hall_id, kind="system", id="sweeper", action="remote.cancel_passed")
         with audit.acting_as(actor), self.db.write() as uow:
             return remote.cancel_passed(uow, hall_by_code(uow, self.hall_code))
+
+    def end_past_days(self) -> int:
+        """Void the tickets days before today left unserved (queue_core.day_end); how many.
+        The first pass of a process looks at every past day, the next only once a day has
+        ended since. A read first, as for the alarms."""
+        with self.db.read() as uow:
+            hall = hall_by_code(uow, self.hall_code)
+            hall_id, today, since = hall.id, service_day(hall, uow.now()), self._ended_before
+            if since == today:
+                return 0
+            if not day_end.anything_left(uow, hall, since):
+                self._ended_before = today
+                return 0
+        actor = audit.Actor(hall_id=hall_id, kind="system", id="sweeper", action="day_end.void_unserved")
+        with audit.acting_as(actor), self.db.write() as uow:
+            voided = day_end.void_unserved(uow, hall_by_code(uow, self.hall_code), since)
+        self._ended_before = today
+        return voided
 
     def roll_up(self) -> int:
         """Roll up closed days that lack a rollup or whose ratings may now be final: the

@@ -245,9 +245,11 @@ def waiting_ahead(uow: UnitOfWork, ticket: Ticket) -> int:
     return uow.session.execute(_AHEAD_AT_WINDOW if at_window else _AHEAD_IN_QUEUE, params).scalar_one()
 
 
-def cancel_ticket(uow: UnitOfWork, ticket: Ticket, *, staff_id: int | None = None) -> None:
+def cancel_ticket(
+    uow: UnitOfWork, ticket: Ticket, *, staff_id: int | None = None, reason: str | None = None
+) -> None:
     """Cancel a ticket that is still waiting (or away, a remote one) or being called; frees
-    its window.
+    its window. reason: logged with it, where the system cancels (e.g. "day_end").
 
     A guide cancels from outside the window, maybe at the instant its clerk acts on the same
     ticket: both rows are locked in the hall's order and re-read before anything changes."""
@@ -260,4 +262,5 @@ def cancel_ticket(uow: UnitOfWork, ticket: Ticket, *, staff_id: int | None = Non
     )
     if window is not None and window.current_ticket_id == ticket.id:
         window.current_ticket_id = None
-    ticket_log.log(uow, ticket, TicketEventKind.CANCELLED, window=window, staff_id=staff_id)
+    detail = {"reason": reason} if reason else {}
+    ticket_log.log(uow, ticket, TicketEventKind.CANCELLED, window=window, staff_id=staff_id, **detail)
