@@ -136,6 +136,13 @@ BOOKING_STRINGS = {
     "cancelled": _n("This booking is cancelled."),
     "checked_in": _n("Checked in: your ticket has been taken."),
     "bookmark": _n("Keep this page: it shows your booking and cancels it."),
+    "day_closed": _n(
+        "The hall is closed that day (%(reason)s). Please cancel this booking and book another day."
+    ),
+    "hours_changed": _n(
+        "The hall's hours that day have changed and no longer include this time. Please cancel "
+        "this booking and book another time."
+    ),
     "slot_full": _n("This time has just been fully booked. Please choose another."),
     "no_slot": _n("This time cannot be booked. Please choose another."),
     "already_booked": _n("This ID number already has a booking for this service on that day."),

@@ -149,7 +149,8 @@ def booking(code: str) -> Any:
     """One booking, by its code: when, what to bring, and cancelling it."""
     with state().db.read() as uow:
         try:
-            found = booking_out(by_code(uow, current_hall(uow), code)).model_dump(mode="json")
+            hall = current_hall(uow)
+            found = booking_out(hall, by_code(uow, hall, code)).model_dump(mode="json")
         except NotFound:
             abort(404)
     return _booking_page(found)

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from evaluation.cases import require_manager
 from hallq.present.administration import department_specs, queue_specs, staff_out
 from hallq.present.booking import booking_out
-from hallq.present.calendar import calendar_out
+from hallq.present.calendar import COMING_DAYS, calendar_out
 from hallq.present.catalogue import CatalogueQuery, catalogue, catalogue_item
 from hallq.present.devices import devices, tokens_of
 from hallq.present.qr import qr_svg
@@ -148,9 +148,14 @@ def admin_calendar() -> Any:
     one (docs/calendar.md)."""
     with state().db.read() as uow:
         hall = current_hall(uow)
-        calendar = calendar_out(HallCalendar.of_hall(hall), service_day(hall, uow.now()))
+        today = service_day(hall, uow.now())
+        calendar = calendar_out(HallCalendar.of_hall(hall), today)
+        off_calendar = booking.off_calendar_by_day(uow, hall, today, COMING_DAYS)
     return admin_page(
-        "manager/admin/calendar.html", calendar=calendar, weekday=lambda d: format_date(d, "EEE")
+        "manager/admin/calendar.html",
+        calendar=calendar,
+        off_calendar=off_calendar,
+        weekday=lambda d: format_date(d, "EEE"),
     )
 
 
@@ -180,7 +185,7 @@ def admin_bookings() -> Any:
             day = date.fromisoformat(request.args.get("day", "")) if request.args.get("day") else today
         except ValueError:
             abort(404)
-        rows = [booking_out(a) for a in booking.of_day(uow, hall, day)]
+        rows = [booking_out(hall, a) for a in booking.of_day(uow, hall, day)]
     return admin_page(
         "manager/admin/bookings.html",
         bookings=rows,

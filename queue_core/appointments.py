@@ -57,11 +57,11 @@ def _check_slot(hall: Hall, queue: Queue, start: datetime, end: datetime) -> Non
     working day (queue_core.hall_calendar): no booking for a Sunday or over lunch."""
     if not hall.enforce_hours:
         return
+    if within_sessions(hall, queue, start, end):
+        return
     calendar = HallCalendar.of_hall(hall)
     first, last = local_time(hall, start), local_time(hall, end)
     sessions = calendar.queue_sessions(queue, first.date())
-    if first.date() == last.date() and any(o <= first.time() and last.time() <= c for o, c in sessions):
-        return
     spans = ", ".join(f"{o:%H:%M}-{c:%H:%M}" for o, c in sessions)
     day = calendar.day(first.date())
     slot = f"{first:%Y-%m-%d %H:%M}-{last:%H:%M}"
@@ -70,6 +70,14 @@ def _check_slot(hall: Hall, queue: Queue, start: datetime, end: datetime) -> Non
     else:
         message = f"the slot {slot} is not within a session of queue {queue.code} that day ({spans})"
     raise QueueClosed(message, why="day_off" if not sessions else "outside_sessions", day_off=day.reason)
+
+
+def within_sessions(hall: Hall, queue: Queue, start: datetime, end: datetime) -> bool:
+    """Whether the slot lies within one of the queue's sessions that day, as the hall's
+    calendar has it now."""
+    first, last = local_time(hall, start), local_time(hall, end)
+    sessions = HallCalendar.of_hall(hall).queue_sessions(queue, first.date())
+    return first.date() == last.date() and any(o <= first.time() and last.time() <= c for o, c in sessions)
 
 
 def _new_code(uow: UnitOfWork, hall: Hall) -> str:

@@ -139,6 +139,33 @@ def cancel(uow: UnitOfWork, hall: Hall, code: str) -> Appointment:
     return appointment
 
 
+def off_calendar(hall: Hall, appointment: Appointment) -> bool:
+    """A booking whose slot the calendar no longer holds: the hall entered a closure or
+    other hours for its day after it was booked. It stays booked (it may still be checked
+    in); its booker is told to book again, and the staff see it on the Bookings page."""
+    return appointment.status == AppointmentStatus.BOOKED and not appointments.within_sessions(
+        hall, appointment.item.queue, appointment.slot_start, appointment.slot_end
+    )
+
+
+def off_calendar_by_day(uow: UnitOfWork, hall: Hall, first: date, days: int) -> dict[date, int]:
+    """How many bookings are off the calendar (off_calendar) on each of `days` days from
+    `first`, for the days that have any."""
+    zone = ZoneInfo(hall.timezone)
+    start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
+    booked = uow.session.scalars(
+        select(Appointment)
+        .where(Appointment.hall_id == hall.id, Appointment.status == AppointmentStatus.BOOKED)
+        .where(Appointment.slot_start >= start, Appointment.slot_start < start + timedelta(days=days))
+    )
+    counted: dict[date, int] = {}
+    for appointment in booked:
+        if off_calendar(hall, appointment):
+            day = local_time(hall, appointment.slot_start).date()
+            counted[day] = counted.get(day, 0) + 1
+    return counted
+
+
 def door_token(secret: str, hall_code: str) -> str:
     """What the QR code on the hall's door carries (/arrive/<token>): scanning it with the
     phone proves the citizen is at the door, so their booking may check in from the phone.

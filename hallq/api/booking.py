@@ -115,7 +115,7 @@ def create_booking(body: BookingRequest) -> tuple[BookingOut, int]:
     with state().db.write() as uow:
         hall = current_hall(uow)
         found = booking.book(uow, hall, body.item_id, body.slot_start, body.name, holder)
-        return booking_out(found), 201
+        return booking_out(hall, found), 201
 
 
 @doc.operation(
@@ -128,7 +128,8 @@ def create_booking(body: BookingRequest) -> tuple[BookingOut, int]:
 )
 def get_booking(code: str) -> BookingOut:
     with state().db.read() as uow:
-        return booking_out(booking.by_code(uow, current_hall(uow), code))
+        hall = current_hall(uow)
+        return booking_out(hall, booking.by_code(uow, hall, code))
 
 
 @doc.operation(
@@ -145,7 +146,8 @@ def get_booking(code: str) -> BookingOut:
 )
 def cancel_booking(code: str) -> BookingOut:
     with state().db.write() as uow:
-        return booking_out(booking.cancel(uow, current_hall(uow), code))
+        hall = current_hall(uow)
+        return booking_out(hall, booking.cancel(uow, hall, code))
 
 
 class ArrivalRequest(Payload):

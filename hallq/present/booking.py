@@ -6,8 +6,10 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from queue_core.booking import Slot
-from queue_core.models import Appointment
+from queue_core.booking import Slot, off_calendar
+from queue_core.hall_calendar import HallCalendar
+from queue_core.models import Appointment, Hall
+from queue_core.numbering import local_time
 
 from .tickets import AppointmentOut, appointment_out
 
@@ -36,16 +38,24 @@ class SlotsOut(BaseModel):
 class BookingOut(AppointmentOut):
     department: str
     materials: list[str] = Field(description="What to bring (the item's 申报材料)")
+    off_calendar: bool = Field(
+        description="The hall closed or changed its hours that day after this was booked: book again"
+    )
+    day_off: str = Field(description="Why the day is off, where it is (e.g. 元旦), else empty")
 
 
 def slot_out(slot: Slot) -> SlotOut:
     return SlotOut(start=slot.start, end=slot.end, left=slot.left)
 
 
-def booking_out(appointment: Appointment) -> BookingOut:
+def booking_out(hall: Hall, appointment: Appointment) -> BookingOut:
     item = appointment.item
+    moved = off_calendar(hall, appointment)
+    day = local_time(hall, appointment.slot_start).date()
     return BookingOut(
         **appointment_out(appointment).model_dump(),
         department=item.department.name,
         materials=list(item.materials),
+        off_calendar=moved,
+        day_off=HallCalendar.of_hall(hall).day(day).reason if moved else "",
     )

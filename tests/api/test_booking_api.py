@@ -80,3 +80,26 @@ def test_the_days_bookings_are_listed_for_the_managers(api, app, clock):
     clerk = app.test_client()
     assert clerk.post("/login", data={"username": "clerk1", "password": "password-123"}).status_code == 302
     assert clerk.get("/manager/admin/bookings").status_code == 403
+
+
+def test_a_closure_entered_after_booking_tells_the_booker_and_the_staff(api, app, clock):
+    """The hall closes a day that has bookings: each booking says so to its booker (with the
+    day's reason), the Calendar page counts them on the day, the Bookings page marks them."""
+    clock.set(MONDAY_9)
+    body = {"item_id": marriage(api), "slot_start": "2026-11-25T10:00:00+08:00", "name": "张三"}
+    code = api.post("/booking", json=body | {"id_number": ID_NUMBER}).get_json()["code"]
+    assert api.get(f"/booking/{code}").get_json()["off_calendar"] is False
+    closure = {"kind": "closed", "reason": "停电检修"}
+    assert api.request("PUT", "/calendar/days/2026-11-25", "manager", json=closure).status_code == 200
+    moved = api.get(f"/booking/{code}").get_json()
+    assert (moved["status"], moved["off_calendar"], moved["day_off"]) == ("booked", True, "停电检修")
+    client = app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = False
+    assert client.post("/login", data={"username": "manager", "password": "password-123"}).status_code == 302
+    calendar = client.get("/manager/admin/calendar").get_data(as_text=True)
+    row = calendar[calendar.index('data-date="2026-11-25"') :]
+    assert "1 个预约不在办理时段内，请通知预约人" in row[: row.index("</tr>")]
+    listed = client.get("/manager/admin/bookings?day=2026-11-25").get_data(as_text=True)
+    assert "已预约，但该时段不办理（停电检修），请通知预约人" in listed
+    assert api.request("DELETE", "/calendar/days/2026-11-25", "manager").status_code == 200
+    assert api.get(f"/booking/{code}").get_json()["off_calendar"] is False

@@ -235,3 +235,30 @@ def test_a_remote_ticket_enters_the_line_only_when_its_holder_arrives(browser, l
             assert waiting_in_f() == before + 1  # in its line now
         finally:
             context.close()
+
+
+def test_a_booking_on_a_day_the_hall_then_closes_tells_its_booker(browser, live):
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    if now.hour == 23 and now.minute >= 55:
+        pytest.skip("the day's last slot is ending: nothing left to book today")
+    with hall_changed(live, CHANGE, RESTORE, **booking_hall()):
+        # Queue E's: the other tests book queue B's and C's slot of the moment.
+        item = next(i for i in live.api("GET", "/booking/items").json() if i["queue"] == "E")
+        slot = live.api("GET", "/booking/slots", params={"item_id": item["id"]}).json()["slots"][0]
+        body = {"item_id": item["id"], "slot_start": slot["start"], "name": "赵六", "id_number": ID_NUMBER}
+        code = live.api("POST", "/booking", json=body).json()["code"]
+        closure = {"kind": "closed", "reason": "停电检修"}
+        assert live.api("PUT", f"/calendar/days/{now.date()}", "manager", json=closure).ok
+        context = browser.new_context(viewport=PHONE, has_touch=True, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        try:
+            page.goto(f"{live.url}/book/{code}")
+            expect(page.get_by_test_id("off-calendar")).to_have_text(
+                "该日大厅休息（停电检修），请取消本预约，另约其他日期。"
+            )
+            page.once("dialog", lambda dialog: dialog.accept())
+            page.get_by_role("button", name="取消预约").click()
+            expect(page.get_by_test_id("booking")).to_have_attribute("data-status", "cancelled")
+        finally:
+            context.close()
