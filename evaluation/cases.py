@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from hallq.error_texts import domain_text
 from hallq.present.evaluations import case_out
 from hallq.state import current_hall, state
 from queue_core import UnitOfWork, accounts, cases
@@ -131,7 +132,7 @@ def case_list() -> Any:
                 clerk_id=accounts.account(uow, hall, clerk).id if clerk else None,
             )
         except DomainError as exc:
-            error = exc.message
+            error = domain_text(exc)
         open_count, overdue_count = case_counts(uow, hall)
         return render_template(
             "evaluation/cases.html",
@@ -192,7 +193,7 @@ def case_step(case_id: int) -> Any:
         # when it is short enough for the session cookie (browsers drop cookies over 4 KB).
         kept = note if len(note) <= KEEP_NOTE_LIMIT else ""
         session[NOTE_KEY] = {"case": case_id, "note": kept, "owner": owner}
-        flash(_("Not done: %(message)s", message=exc.message), "error")
+        flash(_("Not done: %(message)s", message=domain_text(exc)), "error")
     else:
         flash(message, "ok")
     return redirect(url_for(".case_page", case_id=case_id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, render_template, request, session
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -17,6 +17,7 @@ from . import acting, faults, headers
 from .api import PREFIX, error, json_http_error
 from .api.openapi import DbIntConverter
 from .config_files import load_hall
+from .error_texts import page_error
 from .extensions import babel, csrf, login_manager
 from .i18n import LOCALES
 from .live import LiveServer
@@ -95,8 +96,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
 
 def _http_error(exc: HTTPException) -> Any:
-    """Under /api/ every error answers in JSON; pages keep Flask's own error pages."""
-    return json_http_error(exc) if request.path.startswith(PREFIX + "/") else exc
+    """Under /api/ every error answers in JSON; a page's error is a page in the hall's style
+    and language (a phone page's unknown ticket, an unknown kiosk), with the error's headers."""
+    if request.path.startswith(PREFIX + "/"):
+        return json_http_error(exc)
+    if exc.code is None or exc.code < 400:
+        return exc  # a redirect raised as an exception
+    title, text = page_error(exc.code)
+    page = render_template("error.html", status=exc.code, title=title, text=text)
+    headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
+    return page, exc.code, headers
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -119,6 +128,8 @@ def _register_blueprints(app: Flask) -> None:
 
 def _select_locale() -> str:
     """Chinese unless the person chose English: a hall's kiosks and boards must not follow
-    whatever language the browser happens to be set to."""
-    chosen = request.args.get("lang") or session.get("lang")
+    whatever language the browser happens to be set to. A screen that switches language
+    without reloading (the kiosk) names it with each API call (X-Hallq-Lang), so that its
+    error texts come in the language shown."""
+    chosen = request.args.get("lang") or request.headers.get("X-Hallq-Lang") or session.get("lang")
     return chosen if chosen in LOCALES else current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -19,13 +19,13 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -39,6 +39,7 @@ from queue_core.halls import hall_by_id
 from queue_core.models import ApiToken, Hall, Role, Staff
 
 from .acting import hall_id
+from .error_texts import error_response
 from .extensions import login_manager
 from .i18n import LOCALES
 from .present import API_PREFIX
@@ -280,7 +281,7 @@ def _session_rules() -> Any:
     if current_user.must_change_password and request.endpoint not in WHILE_PASSWORD_MUST_CHANGE:
         if request.path.startswith(API_PREFIX + "/"):
             message = "this account's password was set by someone else: change it first at /password"
-            return jsonify({"error": "password_change_required", "message": message}), 403
+            return error_response(403, "password_change_required", message)
         return redirect(url_for("auth.change_password", next=request.full_path.rstrip("?")))
     if _is_activity():
         session[SEEN] = _now().isoformat()
@@ -319,12 +320,12 @@ def _count_failure(username: str) -> None:
 def login() -> Any:
     if current_app.config["SESSION_COOKIE_SECURE"] and not request.is_secure:
         # The browser would drop the Secure cookie: a login that seems to work and never does.
-        abort(
-            400,
+        text = _(
             "This server keeps staff logins over HTTPS only: open it at its https:// address. "
             "Behind a reverse proxy that terminates TLS, set HALLQ_PROXIES; for plain HTTP "
-            "(a test bench), HALLQ_SECURE_COOKIES=false.",
+            "(a test bench), HALLQ_SECURE_COOKIES=false."
         )
+        return render_template("error.html", status=400, title=_("HTTPS only"), text=text), 400
     form = LoginForm()
     if form.validate_on_submit() and _locked_out(form.username.data or ""):
         _audit_login(None, form.username.data or "", result="locked")

@@ -39,6 +39,10 @@ STRINGS = {
     "go_to": _n("Please wait to be called to"),
     "scan": _n("Scan to follow your ticket on your phone"),
     "done": _n("Done"),
+    "home_in": _n("Back to the start in %(n)s s"),
+    "again_title": _n("You have just taken a ticket for this service. Take another one?"),
+    "again_yes": _n("Take another ticket"),
+    "again_no": _n("No, back to the start"),
     "printing": _n("Printing your ticket…"),
     "printed": _n("Please take your ticket from the slot below."),
     "print_failed": _n(

@@ -39,7 +39,8 @@ PLAN_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox; frame-anc
 
 @bp.get("/kiosk/<kiosk_id>")
 def kiosk(kiosk_id: str) -> Any:
-    if kiosk_id not in {k.id for k in state().spec.kiosks}:
+    declared = next((k for k in state().spec.kiosks if k.id == kiosk_id), None)
+    if declared is None:
         abort(404, f"hall.toml declares no kiosk {kiosk_id}")
     with state().db.read() as uow:
         hall = current_hall(uow)
@@ -50,6 +51,7 @@ def kiosk(kiosk_id: str) -> Any:
             "topics": [t.model_dump() for t in topics_out(uow, hall)],
             "strings": {"zh": strings_for("zh_CN"), "en": strings_for("en")},
             "idleSeconds": IDLE_SECONDS,
+            "ticketSeconds": declared.ticket_seconds,
             "priorityPin": hall.priority_pin,
             "codeAlphabet": CODE_ALPHABET,
             "notices": [n.model_dump() for n in state().spec.notices],

@@ -70,9 +70,13 @@ def act(
     case = case_by_id(uow, hall, case_id)
     note = note.strip()
     if not note:
-        raise Invalid("every step of a case needs a note: what was found, done or said")
+        raise Invalid("every step of a case needs a note: what was found, done or said", why="note_needed")
     if len(note) > NOTE_LIMIT:
-        raise Invalid(f"the note is {len(note)} characters long; at most {NOTE_LIMIT}")
+        raise Invalid(
+            f"the note is {len(note)} characters long; at most {NOTE_LIMIT}",
+            why="note_too_long",
+            limit=NOTE_LIMIT,
+        )
     owner = _staff(uow, hall, owner_id if owner_id is not None else staff_id)
     if action == REASSIGN:
         allowed, to_stage = frozenset(CaseStage) - {CaseStage.CLOSED}, CaseStage(case.stage)
@@ -93,7 +97,9 @@ def act(
         }
     if not update_if(uow, case, EvaluationCase.stage, allowed, **values):
         # The stage moved on (another manager was first), or the action does not fit it.
-        raise InvalidState(f'case {case.id} is at stage "{case.stage}": "{action}" is not possible there')
+        raise InvalidState(
+            f'case {case.id} is at stage "{case.stage}": "{action}" is not possible there', why="stage"
+        )
     uow.session.expire(case, ["owner"])
     uow.session.add(
         CaseStep(

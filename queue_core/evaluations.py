@@ -92,7 +92,9 @@ def rate_by_key(
         raise NotFound("no ticket with this key")
     evaluation = uow.session.scalar(select(Evaluation).where(Evaluation.ticket_id == ticket.id))
     if evaluation is None:
-        raise InvalidState(f"ticket {ticket.number} has not been served yet: rate it once it is finished")
+        raise InvalidState(
+            f"ticket {ticket.number} has not been served yet: rate it once it is finished", why="not_served"
+        )
     _refuse_rated(evaluation, ticket)
     closes = phone_closes(hall, evaluation)
     if uow.now() > closes:
@@ -122,9 +124,13 @@ def check(hall: Hall, score: int, reasons: list[str], comment: str, *, reasons_r
     if reasons and score not in BAD_LEVELS:
         raise Invalid("reasons go with a bad rating (不满意 or 非常不满意) only")
     if len(comment) > COMMENT_LIMIT:
-        raise Invalid(f"the comment is {len(comment)} characters long; at most {COMMENT_LIMIT}")
+        raise Invalid(
+            f"the comment is {len(comment)} characters long; at most {COMMENT_LIMIT}",
+            why="comment_too_long",
+            limit=COMMENT_LIMIT,
+        )
     if reasons_required and score in BAD_LEVELS and not (reasons or comment.strip()):
-        raise Invalid("a bad rating needs at least one reason or a comment")
+        raise Invalid("a bad rating needs at least one reason or a comment", why="reason_needed")
 
 
 def close_expired(uow: UnitOfWork, hall: Hall) -> int:
@@ -206,7 +212,9 @@ def _awaiting(uow: UnitOfWork, window_id: int) -> list[Evaluation]:
 
 def _refuse_rated(evaluation: Evaluation, ticket: Ticket) -> None:
     if evaluation.status not in OPEN:
-        raise InvalidState(f"ticket {ticket.number} was already rated: one rating per service")
+        raise InvalidState(
+            f"ticket {ticket.number} was already rated: one rating per service", why="already_rated"
+        )
 
 
 def _close_unrated(uow: UnitOfWork, evaluation: Evaluation, window: Window, reason: str) -> None:

@@ -388,6 +388,8 @@ class KioskSpec(Strict):
     printer: HallPrinterSettings | None = None  # none: tickets show on screen only (say "dummy:" to test)
     backup_printer: HallPrinterSettings | None = None  # takes the tickets when the printer is at fault
     rate_limit: str | None = None  # tickets this kiosk may issue, e.g. "30/minute"; none by default
+    # A ticket's screen goes home after this long, so the next citizen does not find it.
+    ticket_seconds: int = Field(15, ge=5, le=300)
 
     @field_validator("rate_limit")
     @classmethod

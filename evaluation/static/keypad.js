@@ -152,10 +152,10 @@
     sending = null;
     if (asking !== question && !closed) return null; // another service asks meanwhile
     if (response.status === 201) finish(t("rate_thanks"));
-    else if (response.status === 409) finish(t("already"), body.message || "");
+    else if (response.status === 409) finish(t("already"), body.text || "");
     else if (closed) idle();
-    else if (response.status === 401 || response.status === 403) return t("refused", { error: body.message || response.status });
-    else return body.message || t("rate_failed");
+    else if (response.status === 401 || response.status === 403) return t("refused", { error: body.text || response.status });
+    else return body.text || t("rate_failed");
     return null;
   }
 

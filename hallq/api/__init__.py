@@ -14,6 +14,7 @@ from wtforms import ValidationError
 
 from queue_core.errors import DomainError, Invalid, InvalidState, NotFound, NotPermitted
 
+from ..error_texts import error_response
 from ..extensions import csrf
 from ..present import API_PREFIX as PREFIX
 from .openapi import ApiDoc, PayloadError, Unauthenticated
@@ -38,8 +39,7 @@ STATUS: dict[type[DomainError], int] = {
 }
 
 
-def error(status: int, code: str, message: str, **extra: Any) -> Any:
-    return jsonify({"error": code, "message": message, **extra}), status
+error = error_response  # the API's error answers: code, message and text
 
 
 @bp.before_request

@@ -38,7 +38,8 @@ async function api(method, path, body) {
   try {
     const response = await fetch(setup.api + path, {
       method,
-      headers: body ? { "Content-Type": "application/json" } : {},
+      // The error texts come in the language on the screen (hallq/error_texts.py).
+      headers: { "X-Hallq-Lang": lang === "zh" ? "zh_CN" : "en", ...(body ? { "Content-Type": "application/json" } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     return { ok: response.ok, data: await response.json().catch(() => ({})) };
@@ -52,7 +53,7 @@ function refusal(data) {
   if (["slot_full", "no_slot", "already_booked"].includes(data.why)) return t(data.why);
   if (data.why === "no_show_block") return t("no_show_block", { day: data.blocked_until });
   if ((data.fields || []).some((f) => f.field === "id_number")) return t("id_wrong");
-  return t("failed", { reason: data.message || "" });
+  return t("failed", { reason: data.text || "" });
 }
 
 // -- choosing and booking ------------------------------------------------------------------
@@ -258,7 +259,7 @@ async function arriveRemote(key) {
     window.location.assign(setup.ticketPage.replace("KEY", key));
     return;
   }
-  arrivalMessage = answer.data.offline ? t("offline") : t("failed", { reason: answer.data.message || "" });
+  arrivalMessage = answer.data.offline ? t("offline") : t("failed", { reason: answer.data.text || "" });
   arrival();
 }
 
@@ -275,7 +276,7 @@ async function arrive(code) {
     : data.error === "too_early" ? t("arrive_early", { time })
     : data.error === "too_late" ? t("arrive_late", { time })
     : data.error === "not_found" ? t("arrive_unknown")
-    : t("failed", { reason: data.message || "" });
+    : t("failed", { reason: data.text || "" });
   arrival();
 }
 

@@ -6,7 +6,8 @@ const setup = JSON.parse(document.getElementById("kiosk-setup").textContent);
 const screen = document.getElementById("screen");
 const banner = document.querySelector(".banner");
 const TOKEN_KEY = `hallq.kiosk.${setup.kiosk}.token`;
-const state = { lang: "zh", history: [], taking: false, idleTimer: null };
+const state = { lang: "zh", history: [], taking: false, idleTimer: null, countdown: null, taken: new Map() };
+const AGAIN_WITHIN_MS = 2 * 60 * 1000;  // a second ticket for the same item this soon is asked about
 
 hallqLive.keepToken(TOKEN_KEY); // from ?token=… once, when the kiosk is set up
 
@@ -50,7 +51,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // fetch with the device token; a network failure is retried until the server answers,
 // with the banner saying so in plain words.
 async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
+  // The error texts come in the language on the screen (hallq/error_texts.py).
+  const headers = { Accept: "application/json", "X-Hallq-Lang": state.lang === "zh" ? "zh_CN" : "en" };
   const token = localStorage.getItem(TOKEN_KEY);
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -135,6 +137,15 @@ function show(render, { remember = true } = {}) {
 function goHome() {
   state.history = [];
   show(homeScreen, { remember: false });
+}
+
+// A ticket's screen is the citizen's only until they leave: 返回 leads home (never back to
+// 取号, where one more tap makes a second ticket), and it goes home by itself after
+// setup.ticketSeconds, counting down, so the next person does not find the ticket and its QR
+// code (which rates the service for days).
+function showTicket(ticket, item) {
+  state.history = [homeScreen];
+  show(() => ticketScreen(ticket, item), { remember: false });
 }
 
 function goBack() {
@@ -334,13 +345,13 @@ function checkInScreen() {
       const body = await response.json();
       if (response.ok) {
         const item = body.item_id ? await (await api("GET", `/items/${body.item_id}`)).json() : null;
-        show(() => ticketScreen(body, item));
+        showTicket(body, item);
       } else {
         const time = (body.opens_at || body.slot_end || "").slice(11, 16);
         message.textContent = body.error === "too_early" ? t("checkin_early", { time })
           : body.error === "too_late" ? t("checkin_late", { time })
           : body.error === "not_found" ? t(byId ? "checkin_no_booking" : "checkin_unknown")
-          : response.status === 422 && byId ? t("id_wrong") : t("failed", { reason: body.message });
+          : response.status === 422 && byId ? t("id_wrong") : t("failed", { reason: body.text || "" });
       }
     } finally {
       state.taking = false;
@@ -404,9 +415,28 @@ function idScreen(item, next) {
   ];
 }
 
+// Asked when this kiosk gave a ticket for the same item moments ago: most often the same
+// citizen tapping once more, sometimes the next in line.
+function againScreen(item, extra) {
+  return el("div", { class: "notice", role: "alertdialog", "data-testid": "again" },
+    el("p", {}, t("again_title")),
+    el("button", {
+      class: "done",
+      onclick: async () => {
+        const refused = await takeTicket(item, null, extra, { again: true });
+        if (refused) show(() => refusalScreen(refused));  // a guide's PIN gone stale meanwhile
+      },
+    }, t("again_yes")),
+    el("button", { class: "done-not", onclick: goHome }, t("again_no")));
+}
+
 // Returns the refusal when a guide's PIN was wrong (the PIN pad shows it), else nothing.
-async function takeTicket(item, button, extra = {}) {
+async function takeTicket(item, button, extra = {}, { again = false } = {}) {
   if (state.taking) return null;  // a second tap while the first is on its way does nothing
+  if (!again && Date.now() - (state.taken.get(item.id) || -Infinity) < AGAIN_WITHIN_MS) {
+    show(() => againScreen(item, extra));
+    return null;
+  }
   state.taking = true;
   if (button) {
     button.disabled = true;
@@ -416,7 +446,10 @@ async function takeTicket(item, button, extra = {}) {
   try {
     const response = await api("POST", "/tickets", { item_id: item.id, request_id: requestId, ...extra });
     const body = await response.json();
-    if (response.ok) show(() => ticketScreen(body, item));
+    if (response.ok) {
+      state.taken.set(item.id, Date.now());
+      showTicket(body, item);
+    }
     else if (body.needs === "guide_pin" || body.error === "too_many_attempts") return body;
     else if (response.status === 422 && body.fields?.some((f) => f.field === "id_number")) return body;
     else show(() => refusalScreen(body));
@@ -445,13 +478,30 @@ function ticketScreen(ticket, item) {
       el("dt", {}, t("go_to")), el("dd", {}, ticket.windows.map((w) => w.name).join("、"))),
     el("img", { class: "qr", src: `${phone}/qr.svg`, alt: phone }),
     el("p", { class: "scan" }, t("scan")),
-    el("button", { class: "done", onclick: goHome }, t("done")));
+    el("button", { class: "done", onclick: goHome }, t("done")),
+    countdown(setup.ticketSeconds));
   followPrinting(ticket, ticketCard, printNote);
   // While they wait, the citizen can check they brought everything.
   const reminder = item && item.materials.length
     ? section(t("bring"), el("ul", { class: "checklist" }, item.materials.map((m) => el("li", {}, m))))
     : null;
   return [ticketCard, reminder];
+}
+
+// "Home in 15 s": counts down while its screen is shown, then goes home.
+function countdown(seconds) {
+  const node = el("p", { class: "countdown", "data-testid": "countdown" });
+  let left = seconds;
+  const tick = () => {
+    if (!node.isConnected && left < seconds) return;  // the citizen has moved on
+    if (left <= 0) return goHome();
+    node.textContent = t("home_in", { n: left });
+    left -= 1;
+    state.countdown = setTimeout(tick, 1000);
+  };
+  clearTimeout(state.countdown);
+  tick();
+  return node;
 }
 
 // The job's print_done, or null when none comes within `ms` (or the kiosk reconnected, and
@@ -509,7 +559,7 @@ function refusalScreen(error) {
   else if (error.error === "queue_closed") lines.push(t("closed"));
   else if (error.error === "quota_reached") lines.push(t("quota"));
   else if (error.error === "limit_reached") lines.push(t("limit"));
-  else lines.push(t("failed", { reason: error.message }));
+  else lines.push(t("failed", { reason: error.text || "" }));
   if (error.reopens_at && error.why !== "break") {
     const [day, time] = error.reopens_at.slice(0, 16).split("T");
     const today = new Date().toLocaleDateString("sv");  // YYYY-MM-DD in the kiosk's zone

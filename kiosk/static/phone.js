@@ -71,7 +71,7 @@ async function sendRating(body) {
   try {
     response = await fetch(setup.rating, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-Hallq-Lang": lang === "zh" ? "zh_CN" : "en" },
       body: JSON.stringify(body),
     });
   } catch (error) {
@@ -87,7 +87,7 @@ async function sendRating(body) {
     await loadRating();
     return null;
   }
-  return answer.message || t("rate_failed");
+  return answer.text || t("rate_failed");
 }
 
 // Seconds per place in the line, from the server's last estimate: the page keeps the estimate

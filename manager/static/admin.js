@@ -51,7 +51,7 @@
       return null;
     }
     if (!answer.ok) {
-      say(format(S.failed, { message: answer.data.message }), false, answer.data.problems);
+      say(format(S.failed, { message: answer.data.text || "" }), false, answer.data.problems);
       return null;
     }
     say(done(answer.data), revert && (() => revert()));

@@ -231,7 +231,7 @@
       });
       const data = await response.json();
       if (response.ok) return data;
-      say(format(S.failed, { message: data.message }));
+      say(format(S.failed, { message: data.text || "" }));
     } catch {
       say(format(S.failed, { message: "—" }));
     }

@@ -53,6 +53,7 @@ def test_early_and_late_arrivals_are_told_when(api, marriage, clock):
     assert early.get_json() == {
         "error": "too_early",
         "message": f"check-in for appointment {code} opens at 09:45",
+        "text": "预约签到于 09:45 开始（预约时段前 15 分钟）。",
         "opens_at": "2026-11-23T09:45:00+08:00",
         "slot_start": "2026-11-23T10:00:00+08:00",
         "slot_end": "2026-11-23T10:30:00+08:00",
@@ -80,6 +81,7 @@ def test_another_system_books_by_the_citizens_rules(api, marriage):
     assert book(api, marriage, ten, slot_end=(ten + timedelta(minutes=45)).isoformat()).get_json() == {
         "error": "queue_closed",
         "message": "the booking slot at 2026-11-23 10:00 ends at 10:30",
+        "text": "该时段不可预约，请选择其他时段。",
         "slot_end": "2026-11-23T10:30:00+08:00",
         "why": "no_slot",
     }

@@ -76,6 +76,7 @@ def test_unknown_things_answer_404_in_json(api):
     assert api.post("/tickets", "guide", {"queue": "Z"}).get_json() == {
         "error": "not_found",
         "message": 'no queue "Z"',
+        "text": "未找到相关内容，可能已被删除，或号码有误。",
     }
     assert api.post("/tickets", "guide", {"item_id": 99999}).status_code == 404
     assert api.get("/tickets/424242").status_code == 404
@@ -93,6 +94,7 @@ def test_quota_reached_is_409(api, app):
     assert response.get_json() == {
         "error": "quota_reached",
         "message": "queue C has issued its 1 tickets for today",
+        "text": "该业务今日号票已发完。",
         "reopens_at": "2026-11-24T08:30:00+08:00",
     }
 
@@ -168,6 +170,7 @@ def test_a_kiosk_priority_ticket_needs_a_guides_pin_where_the_hall_says_so(api, 
     assert missing.get_json() == {
         "error": "forbidden",
         "message": "a guide's PIN is needed for a priority ticket",
+        "text": "优先取号需由引导员输入授权码。",
         "needs": "guide_pin",
     }
     assert (
@@ -224,6 +227,7 @@ def test_a_per_person_limit_needs_the_id_number_and_stores_only_a_keyed_hash(api
     assert third.status_code == 409 and third.get_json() == {
         "error": "limit_reached",
         "message": "this ID number already has 2 ticket(s) for queue F today",
+        "text": "该身份证号码今日在本业务的取号次数已达上限。",
     }
     assert api.post("/tickets", "device:K1", {"queue": "F", "id_number": second_id}).status_code == 201
     assert api.post("/tickets", "device:K1", {"queue": "A"}).status_code == 201  # A has no limit
@@ -250,6 +254,7 @@ def test_a_kiosk_can_be_rate_limited(api, app):
     assert limited.status_code == 429 and limited.get_json() == {
         "error": "too_many_attempts",
         "message": "kiosk K1 may issue 3/minute tickets: wait a little",
+        "text": "短时间内尝试次数过多，请稍后再试。",
     }
     assert api.post("/tickets", "device:K2", {"queue": "A"}).status_code == 201
     assert api.post("/tickets", "guide", {"queue": "A"}).status_code == 201

@@ -110,6 +110,7 @@ def test_unknown_window_is_404(api):
     assert api.post("/windows/99/sign-in", "clerk1").get_json() == {
         "error": "not_found",
         "message": "no window 99",
+        "text": "未找到相关内容，可能已被删除，或号码有误。",
     }
 
 

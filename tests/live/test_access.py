@@ -87,7 +87,11 @@ def test_a_clerk_signed_in_at_window_3_cannot_act_at_window_4(live, issue):
         body = {"reason": "休息"} if action == "pause" else {}
         refused = live.api("POST", f"/windows/4/{action}", "clerk3", json=body)
         assert refused.status_code == 403, (action, refused.text)
-        assert refused.json() == {"error": "forbidden", "message": "you are not signed in to window 4"}
+        assert refused.json() == {
+            "error": "forbidden",
+            "message": "you are not signed in to window 4",
+            "text": "当前账号或设备无权进行此操作。",
+        }
     assert live.api("GET", "/windows/4/panel", "clerk3").json()["yours"] is False
     window4 = next(w for w in live.api("GET", "/windows").json() if w["number"] == 4)
     assert (window4["state"], window4["clerk"]["name"]) == ("idle", "clerk4名")

@@ -163,7 +163,7 @@ def test_an_upheld_appeal_closes_the_case(hall, page):
     expect(page.get_by_test_id("stage")).to_have_text("核实")
     page.locator("textarea[name=note]").evaluate("e => e.removeAttribute('required')")
     take_step(page, "提出申诉", "   ")
-    expect(page.get_by_role("alert")).to_contain_text("every step of a case needs a note")
+    expect(page.get_by_role("alert")).to_contain_text("每个环节都需填写说明")
     expect(page.get_by_test_id("stage")).to_have_text("核实")
     expect(page.get_by_test_id("trail").locator("tbody tr")).to_have_count(1)
 
@@ -187,7 +187,7 @@ def test_an_upheld_appeal_closes_the_case(hall, page):
     )
 
 
-def test_a_step_another_manager_took_first_is_refused_with_the_cores_words(hall, page):
+def test_a_step_another_manager_took_first_is_refused_in_chinese(hall, page):
     live = hall
     case_id = bad_rating(live, "cases_c")["case_id"]
     log_in(page, live.url, f"/evaluation/cases/{case_id}")
@@ -201,9 +201,7 @@ def test_a_step_another_manager_took_first_is_refused_with_the_cores_words(hall,
     )
     assert taken.ok, taken.text
     take_step(page, "核实完成", "核实：态度问题属实", owner="cases_boss")  # the page still shows 核实
-    expect(page.get_by_role("alert")).to_have_text(
-        f'操作未完成：case {case_id} is at stage "rectify": "verify" is not possible there'
-    )
+    expect(page.get_by_role("alert")).to_have_text("操作未完成：该差评件已进入其他环节，请刷新页面。")
     expect(page.get_by_test_id("stage")).to_have_text("整改")
     expect(page.get_by_test_id("owner")).to_have_text("cases_c名")
     assert trail(page)[1][2:4] == ["cases_boss名", "cases_c名"]

@@ -172,6 +172,46 @@ def test_a_double_tap_takes_one_ticket(kiosk, live):
     assert waiting_in(live, "D") == before + 1
 
 
+def test_a_ticket_screen_is_one_citizens_at_a_time(browser, live):
+    """返回 from a ticket leads home, never back to 取号; a second ticket for the same item
+    moments later is asked about first; the ticket goes home by itself, counting down."""
+    context, page = open_kiosk(browser, live.url, live.tokens["K1"], clock=True)
+    taken: list[str] = []
+    try:
+        open_item(page, "住房公积金管理中心", "租赁住房")
+        before = waiting_in(live, "H")
+        page.get_by_test_id("take").tap()
+        page.get_by_test_id("ticket").wait_for(timeout=TIMEOUT)
+        taken.append(page.get_by_test_id("ticket").get_attribute("data-ticket"))
+        expect(page.get_by_test_id("countdown")).to_have_text("15 秒后返回首页")
+        page.locator('[data-action="back"]').tap()
+        page.wait_for_selector(".departments", timeout=TIMEOUT)
+        assert page.locator('[data-action="back"]').is_hidden()
+
+        open_item(page, "住房公积金管理中心", "租赁住房")
+        page.get_by_test_id("take").tap()
+        expect(page.get_by_test_id("again")).to_contain_text("您刚取过号，确定再取一张吗？")
+        page.get_by_role("button", name="不取了，返回首页").tap()
+        page.wait_for_selector(".departments", timeout=TIMEOUT)
+        assert waiting_in(live, "H") == before + 1  # no second ticket
+
+        open_item(page, "住房公积金管理中心", "租赁住房")
+        page.get_by_test_id("take").tap()
+        page.get_by_role("button", name="再取一张").tap()
+        page.get_by_test_id("ticket").wait_for(timeout=TIMEOUT)
+        taken.append(page.get_by_test_id("ticket").get_attribute("data-ticket"))
+        assert waiting_in(live, "H") == before + 2
+        page.clock.run_for(10_000)
+        expect(page.get_by_test_id("countdown")).to_have_text("5 秒后返回首页")
+        page.clock.run_for(5_500)
+        page.wait_for_selector(".departments", timeout=TIMEOUT)
+        assert page.get_by_test_id("ticket").count() == 0
+    finally:
+        context.close()
+        for ticket_id in taken:  # the shared live hall's line H as the other tests expect it
+            live.api("POST", f"/tickets/{ticket_id}/cancel", "manager")
+
+
 def test_the_phone_page_follows_the_ticket_live(browser, live):
     """From the events alone: the people ahead go down with each call in the queue, and its own
     call shows, without a request."""
@@ -473,6 +513,8 @@ def test_a_per_person_limit_asks_for_the_id_number(browser, live):
             page.get_by_test_id("take").tap()
             page.keyboard.type("11010519491231002x")
             page.keyboard.press("Enter")
+            expect(page.get_by_test_id("again")).to_contain_text("您刚取过号，确定再取一张吗？")
+            page.get_by_role("button", name="再取一张").tap()
             refusal = page.get_by_test_id("refusal")
             refusal.wait_for(timeout=TIMEOUT)
             assert "该身份证号码今日在本业务的取号次数已达上限。" in refusal.inner_text()

@@ -78,7 +78,7 @@ def test_over_https_the_login_cookie_is_secure_httponly_and_lax(production):
 def test_over_plain_http_a_secure_hall_refuses_to_log_in_and_says_why(production):
     refused = requests.get(f"{production.url}/login", timeout=10)
     assert refused.status_code == 400 and "set-cookie" not in refused.headers
-    assert "open it at its https:// address" in refused.text and "HALLQ_PROXIES" in refused.text
+    assert "请通过 https:// 地址访问" in refused.text and "HALLQ_PROXIES" in refused.text
 
 
 def test_a_plain_http_hall_sets_no_secure_flag_and_ignores_forwarded_headers(live):
@@ -99,5 +99,6 @@ def test_a_rate_limited_kiosk_is_refused_past_its_rate_and_others_are_not(produc
     assert refused.status_code == 429 and refused.json() == {
         "error": "too_many_attempts",
         "message": "kiosk K2 may issue 3/hour tickets: wait a little",
+        "text": "短时间内尝试次数过多，请稍后再试。",
     }
     assert production.api("POST", "/tickets", "K1", json={"queue": "A"}).status_code == 201

@@ -69,7 +69,7 @@
     if (!acting) pushes.reset();
     try {
       const answer = await request("GET", `/windows/${setup.window}/panel`);
-      if (!answer.ok) return say(format(S.failed, { message: answer.data.message }));
+      if (!answer.ok) return say(format(S.failed, { message: answer.data.text || "" }));
       if (acting || busy || acted !== actedBefore) return;
       apply(answer.data);
     } catch {
@@ -158,7 +158,7 @@
         apply(answer.data);
       } else if (answer.status === 409 && panel.ticket && ["call-next", "call"].includes(action))
         say(format(S.finish_first, { number: panel.ticket.number }));
-      else say(format(S.failed, { message: answer.data.message }));
+      else say(format(S.failed, { message: answer.data.text || "" }));
     } catch {
       say(S.offline);
     } finally {
