@@ -107,6 +107,7 @@ def phone(key: str) -> Any:
         "api": API_PREFIX,
         "rating": url_for("api.phone_rating", key=key),
         "timezone": state().spec.hall.timezone,
+        "remindAhead": state().spec.hall.remind_ahead,
     }
     return render_template("kiosk/phone.html", setup=setup, ticket=data, hall_name=hall_name)
 

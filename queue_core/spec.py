@@ -266,6 +266,9 @@ class HallInfo(Strict):
     remote_ticketing: bool = False
     enforce_hours: bool = True
     priority_pin: bool = False
+    # The phone page alerts its citizen at this many people ahead (前面还有 N 人), and when
+    # called; 0: only when called.
+    remind_ahead: int = Field(3, ge=0, le=50)
     catalog: str = "catalog.csv"
     map: str | None = None  # an SVG floor plan in the config folder; window shapes id="window-N"
 

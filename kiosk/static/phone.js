@@ -14,6 +14,7 @@ function t(key, values = {}) {
 
 function render() {
   page.dataset.status = ticket.status;
+  remindersSection.hidden = !["waiting", "remote", "called"].includes(ticket.status);
   for (const node of document.querySelectorAll("[data-text]")) node.textContent = t(node.dataset.text);
   page.querySelector(".status").textContent =
     ticket.status === "called" ? t("called", { window: ticket.window.number }) : t(`status_${ticket.status}`);
@@ -92,13 +93,97 @@ async function sendRating(body) {
 
 // Seconds per place in the line, from the server's last estimate: the page keeps the estimate
 // in step with the people ahead that the events tell it, and re-reads it after a reconnect.
+// -- alerts: come back, and you are called ------------------------------------------------
+// The citizen may step out while they wait. The page alerts them when setup.remindAhead
+// people are ahead and when they are called: a banner, vibration, a chime, a system
+// notification where they allowed it (after tapping 提醒我), and a flashing tab title.
+
+const alertBox = page.querySelector(".alert");
+const remindersSection = document.querySelector(".reminders");
+const remindButton = remindersSection.querySelector(".remind-me");
+const remindState = remindersSection.querySelector(".reminders-state");
+const plainTitle = document.title;
+let chime = null;  // an AudioContext: browsers allow sound only after a tap on the page
+let flashing = null;
+let lastAhead = null;  // people ahead when last seen: the alert is for passing the mark
+
+function enableReminders() {
+  try {
+    chime = chime || new (window.AudioContext || window.webkitAudioContext)();
+    chime.resume();
+  } catch { /* no sound on this phone: vibration and the banner remain */ }
+  if ("Notification" in window && Notification.permission === "default") Notification.requestPermission();
+  remindButton.hidden = true;
+  remindState.textContent = t("alerts_enabled");
+}
+
+function ring() {
+  if (!chime) return;
+  for (let n = 0; n < 3; n += 1) {
+    const tone = chime.createOscillator();
+    const loudness = chime.createGain();
+    const at = chime.currentTime + n * 0.4;
+    tone.frequency.value = 880;
+    loudness.gain.setValueAtTime(0.4, at);
+    loudness.gain.exponentialRampToValueAtTime(0.001, at + 0.3);
+    tone.connect(loudness).connect(chime.destination);
+    tone.start(at);
+    tone.stop(at + 0.3);
+  }
+}
+
+function alertCitizen(text, title) {
+  alertBox.textContent = text;
+  alertBox.hidden = false;
+  navigator.vibrate?.([400, 200, 400, 200, 400]);
+  ring();
+  if ("Notification" in window && Notification.permission === "granted") {
+    try {
+      new Notification(title, { body: text, tag: `hallq-${ticket.id}` });
+    } catch { /* Android's Chrome shows notifications from a service worker only */ }
+  }
+  clearInterval(flashing);
+  let shown = false;
+  flashing = setInterval(() => {
+    shown = !shown;
+    document.title = shown ? title : plainTitle;
+  }, 1000);
+}
+
+function stopFlashing() {
+  clearInterval(flashing);
+  document.title = plainTitle;
+}
+
+// After each change: passing the mark of people ahead alerts once; a call alerts each time
+// (a recall too), from onCalled.
+function checkAhead() {
+  const ahead = ticket.status === "waiting" ? ticket.waiting_ahead : null;
+  const mark = setup.remindAhead;
+  if (ahead !== null && mark > 0 && lastAhead !== null && lastAhead > mark && ahead <= mark && ahead > 0) {
+    alertCitizen(t("alert_ahead", { n: ahead }), t("title_ahead", { n: ahead, number: ticket.number }));
+  }
+  if (ahead !== null) lastAhead = ahead;
+  if (ticket.status !== "waiting" && ticket.status !== "called") alertBox.hidden = true;
+}
+
+function alertCalled() {
+  alertCitizen(t("alert_called", { window: ticket.window.name }), t("title_called", { number: ticket.number }));
+}
+
+remindButton.addEventListener("click", enableReminders);
+document.addEventListener("pointerdown", stopFlashing);
+
 let perPlace = null;
 
 function take(read) {
+  const wasCalled = ticket.status === "called";
   ticket = read;
   perPlace = ticket.waiting_ahead > 0 && ticket.estimated_wait_seconds !== null
     ? ticket.estimated_wait_seconds / ticket.waiting_ahead : null;
   render();
+  checkAhead();
+  if (ticket.status === "called" && !wasCalled && ticket.window) alertCalled();  // while asleep
   // Also after every (re)subscription: a rating made on the keypad meanwhile shows.
   if (ticket.status === "finished") loadRating();
 }
@@ -117,6 +202,7 @@ function onQueueState(queue) {
   ticket.waiting_ahead = place;
   ticket.estimated_wait_seconds = perPlace === null ? (place === 0 ? 0 : null) : Math.round(place * perPlace);
   render();
+  checkAhead();
 }
 
 function onCalled(call) {
@@ -126,6 +212,7 @@ function onCalled(call) {
     window: { number: call.window, name: call.window_name }, called_at: call.at,
   });
   render();
+  alertCalled();
 }
 
 function onChanged(change) {
@@ -139,6 +226,7 @@ function onChanged(change) {
   ticket.status = change.status;
   if (change.status === "waiting") ticket.window = null; // put back in line: queue_state follows
   render();
+  checkAhead();
   if (ticket.status === "finished") loadRating();
 }
 
@@ -159,6 +247,11 @@ socket.on("ticket_called", onCalled);
 socket.on("ticket_changed", onChanged);
 // Rated on the window's keypad (or the keypad's time ran out): show what the page may do now.
 socket.on("evaluation_closed", loadRating);
+// A phone that slept may have missed the socket's last messages: read the ticket again as
+// soon as the page is shown (the socket reconnects, and resubscribes, by itself).
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) refresh();
+});
 take(ticket);
 
 // A remote ticket (远程取号) is remembered on this phone, so that the page behind the hall

@@ -245,6 +245,79 @@ def test_the_phone_page_follows_the_ticket_live(browser, live):
     assert requests.get(f"{live.url}/t/not-a-key", timeout=5).status_code == 404
 
 
+# Records what the phone page does to get its citizen's attention.
+ALERT_RECORDER = """
+window.__alerts = { vibrations: [], notifications: [], tones: 0 };
+navigator.vibrate = (pattern) => { window.__alerts.vibrations.push(pattern); return true; };
+window.Notification = class {
+  constructor(title, options) { window.__alerts.notifications.push([title, options.body]); }
+  static get permission() { return "granted"; }
+  static requestPermission() { return Promise.resolve("granted"); }
+};
+const tone = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () { window.__alerts.tones += 1; return tone.call(this); };
+"""
+
+
+def test_a_phone_page_alerts_at_three_ahead_and_when_called(browser, live):
+    engine = create_engine(live.env["DATABASE_URL"])
+    with engine.connect() as connection:  # the line D as earlier tests left it
+        left = connection.scalars(
+            text(
+                "SELECT t.id FROM ticket t JOIN queue q ON q.id = t.queue_id"
+                " WHERE q.code = 'D' AND t.status IN ('waiting', 'called')"
+            )
+        ).all()
+    engine.dispose()
+    for ticket_id in left:
+        assert live.api("POST", f"/tickets/{ticket_id}/cancel", "manager").ok
+    ahead = [live.api("POST", "/tickets", "K1", json={"queue": "D"}).json() for _ in range(4)]
+    mine = live.api("POST", "/tickets", "K1", json={"queue": "D"}).json()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    context.add_init_script(ALERT_RECORDER)
+    phone = context.new_page()
+    alerts = lambda: phone.evaluate("window.__alerts")  # noqa: E731
+    try:
+        phone.goto(f"{live.url}/t/{mine['key']}")
+        expect(phone.locator(".ahead")).to_have_text("4")
+        phone.get_by_role("button", name="快到我时提醒我").tap()
+        expect(phone.locator(".reminders-state")).to_have_text("已开启提醒：请保持本页面打开，并打开声音。")
+        assert live.api("POST", "/windows/6/sign-in", "clerk6").ok
+        for called in ahead[:2]:
+            assert live.api("POST", "/windows/6/call", "clerk6", json={"number": called["number"]}).ok
+            assert live.api("POST", "/windows/6/no-show", "clerk6", json={}).ok
+            if called is ahead[0]:
+                expect(phone.get_by_test_id("alert")).to_have_text("前面还有 3 人，请回到窗口附近等候。")
+                phone.wait_for_function("document.title.startsWith('【前面3人】')", timeout=TIMEOUT)
+        expect(phone.locator(".ahead")).to_have_text("2")
+        said = alerts()
+        assert said["vibrations"] == [[400, 200, 400, 200, 400]]  # once, at the mark, not again at 2
+        assert said["notifications"] == [
+            [f"【前面3人】{mine['number']}", "前面还有 3 人，请回到窗口附近等候。"]
+        ]
+        assert said["tones"] == 3
+
+        assert live.api("POST", "/windows/6/call", "clerk6", json={"number": mine["number"]}).ok
+        expect(phone.get_by_test_id("alert")).to_have_text("轮到您了，请到 6号社保窗口 办理。")
+        phone.wait_for_function("document.title.startsWith('【到号】')", timeout=TIMEOUT)
+        assert alerts()["notifications"][-1] == [
+            f"【到号】{mine['number']}",
+            "轮到您了，请到 6号社保窗口 办理。",
+        ]
+        assert len(alerts()["vibrations"]) == 2
+
+        asked: list[str] = []
+        phone.on("request", lambda r: asked.append(r.url))
+        phone.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # woken from sleep
+        phone.wait_for_timeout(500)
+        assert any(url.endswith(f"/api/v1/tickets/{mine['id']}") for url in asked)
+    finally:
+        context.close()
+        live.api("POST", "/windows/6/no-show", "clerk6", json={})
+        for ticket in ahead[2:]:
+            live.api("POST", f"/tickets/{ticket['id']}/cancel", "manager")
+
+
 def test_large_text_mode_doubles_the_type_and_keeps_targets_large(kiosk):
     size = "parseFloat(getComputedStyle(document.documentElement).fontSize)"
     normal = kiosk.evaluate(size)
