@@ -142,8 +142,12 @@ def window_states(uow: UnitOfWork, hall: Hall) -> list[WindowState]:
     return [window_state(uow, w) for w in windows]
 
 
+RECALLS_READ = 4  # calls read per ticket listed: recalls among the last calls are skipped
+
+
 def recent_calls(uow: UnitOfWork, hall: Hall, limit: int = 12) -> list[TicketCalled]:
-    """Today's last calls and recalls, newest first, as their ticket_called events said."""
+    """Today's last `limit` tickets called, newest first, each once: its newest call or
+    recall, as its ticket_called event said (a board lists each ticket once)."""
     start = day_start(hall, uow.now())
     rows = uow.session.execute(
         select(TicketEvent, Ticket.number, Queue.code, Queue.name, Window.number, Window.name)
@@ -153,9 +157,9 @@ def recent_calls(uow: UnitOfWork, hall: Hall, limit: int = 12) -> list[TicketCal
         .where(TicketEvent.hall_id == hall.id, TicketEvent.at >= start)
         .where(TicketEvent.kind.in_([TicketEventKind.CALLED, TicketEventKind.RECALLED]))
         .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
-        .limit(limit)
+        .limit(limit * RECALLS_READ)
     )
-    return [
+    calls = [
         TicketCalled(
             hall_id=hall.id,
             ticket_id=event.ticket_id,
@@ -169,3 +173,5 @@ def recent_calls(uow: UnitOfWork, hall: Hall, limit: int = 12) -> list[TicketCal
         )
         for event, number, queue_code, queue_name, window_number, window_name in rows
     ]
+    seen: set[int] = set()
+    return [c for c in calls if c.ticket_id not in seen and not seen.add(c.ticket_id)][:limit]

@@ -80,10 +80,11 @@
     track.style.setProperty("--duration", `${Math.max(seconds, 10)}s`);
   }
 
-  // A call the board has not shown yet goes on top; returns whether it was new.
+  // A call the board has not shown yet goes on top; returns whether it was new. Each ticket
+  // is listed once (as the state lists them): a recall moves its ticket to the top.
   function addCall(call) {
     if (shown.calls.some((c) => callKey(c) === callKey(call))) return false;
-    shown.calls = [call, ...shown.calls].slice(0, MAX_CALLS);
+    shown.calls = [call, ...shown.calls.filter((c) => c.ticket_id !== call.ticket_id)].slice(0, MAX_CALLS);
     return true;
   }
 

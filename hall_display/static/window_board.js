@@ -1,5 +1,6 @@
 // The LED-style board over one window: its number and name, the number being called or
-// served (blinking at each call and recall), the clerk's name and badge, or 暂停服务.
+// served (blinking at each call and recall), the clerk's name and badge, or why none:
+// 暂停服务 (paused, with its reason) apart from 未开放 (nobody signed in).
 "use strict";
 
 (() => {

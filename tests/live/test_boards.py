@@ -20,6 +20,7 @@ from tests.live.conftest import LiveHall, add_staff, new_hall
 TIMEOUT = 10_000  # ms
 WINDOW_SCREENS = [(640, 160), (1280, 320)]
 HALL_SCREENS = [(1920, 1080), (3840, 2160)]
+PORTRAIT = (1080, 1920)  # a hall board hung upright
 BLINKING = re.compile(r"\bblink\b")
 
 # Records what the hall board asks the voice to announce, and passes it on to the voice.
@@ -296,21 +297,73 @@ def test_the_window_board_fits_and_is_legible_at_its_sizes(live, clerks, open_bo
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_hall_board_fits_at_its_sizes(live, clerks, open_board, lang):
-    # A full board: twelve calls (the last a recall), a long pause reason, every queue.
+    # A full board: twelve tickets called (the last recalled twice: it shows once), a long pause
+    # reason, every queue; on landscape screens and a portrait one.
     act(live, 16, "sign-in")
-    number = call_new_ticket(live, 16, "A")
-    for _ in range(11):
-        act(live, 16, "recall")
-    boards = [open_board(f"{live.url}/board/hall?lang={lang}", size) for size in HALL_SCREENS]
+    for n in range(12):
+        number = call_new_ticket(live, 16, "A")
+        if n < 11:
+            act(live, 16, "no-show", requeue=False)
+    act(live, 16, "recall")
+    act(live, 16, "recall")
+    boards = [open_board(f"{live.url}/board/hall?lang={lang}", size) for size in [*HALL_SCREENS, PORTRAIT]]
     act(live, 16, "no-show", requeue=False)
     act(live, 16, "pause", reason="系统维护中，预计三十分钟后恢复服务，请到其他窗口办理")
     for board in boards:
         expect(window_tile(board, 16)).to_have_attribute("data-state", "paused")
-        expect(board.get_by_test_id("recent").locator("li")).to_have_count(11)
+        recent = board.get_by_test_id("recent").locator("li")
+        expect(recent).to_have_count(11)
+        listed = [recent.nth(n).get_attribute("data-number") for n in range(11)]
+        assert number not in listed and len(set(listed)) == 11  # each ticket once
         expect(board.get_by_test_id("latest").locator(".number")).to_have_text(number)
         expect(board.get_by_test_id("notices")).to_be_visible()
         assert_fits(board, scrolling=".notices")
     act(live, 16, "resume")
+
+
+# The contrast of each window tile's texts on the board's black, through any fading.
+TILE_CONTRASTS = r"""
+() => {
+  const luminance = (rgb) => {
+    const [r, g, b] = rgb.map((c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const found = {};
+  for (const tile of document.querySelectorAll(".window-grid li")) {
+    for (const part of tile.querySelectorAll(".no, .state, .detail")) {
+      let opacity = 1;
+      for (let e = part; e; e = e.parentElement) opacity *= Number(getComputedStyle(e).opacity);
+      const [r, g, b] = getComputedStyle(part).color.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+      const seen = [r, g, b].map((c) => c * opacity + 13 * (1 - opacity));  // over the panel, #0d0d0d
+      const ratio = (luminance(seen) + 0.05) / (luminance([13, 13, 13]) + 0.05);
+      const key = `${tile.dataset.state} ${part.className}`;
+      found[key] = Math.min(found[key] ?? Infinity, Math.round(ratio * 100) / 100);
+    }
+  }
+  return found;
+}
+"""
+
+
+@pytest.mark.browser
+def test_a_closed_window_is_not_a_paused_one_and_every_state_is_legible(live, clerks, open_board):
+    hall = open_board(f"{live.url}/board/hall", (1920, 1080))
+    closed = open_board(f"{live.url}/board/window/13", (1280, 320))
+    expect(closed.get_by_test_id("headline")).to_have_text("未开放")
+    expect(window_tile(hall, 13).locator(".state")).to_have_text("未开放")
+    act(live, 12, "sign-in")
+    act(live, 12, "pause", reason="会议")
+    try:
+        expect(window_tile(hall, 12).locator(".state")).to_have_text("暂停服务")
+        contrasts = hall.evaluate(TILE_CONTRASTS)
+        assert {key.split()[0] for key in contrasts} >= {"closed", "paused"}
+        assert all(ratio >= 4.5 for ratio in contrasts.values()), contrasts
+        # Plain zeros: the numbers are set in DejaVu Sans, whose zero has no dot (its Mono's has).
+        family = hall.evaluate("getComputedStyle(document.querySelector('.latest .number')).fontFamily")
+        assert family.startswith('"DejaVu Sans"') and "Mono" not in family
+    finally:
+        act(live, 12, "resume")
+        act(live, 12, "sign-out")
 
 
 @pytest.mark.browser

@@ -362,8 +362,9 @@ def test_the_subscription_acknowledgement_carries_the_truth(live, boards):
     }
     queues = {q["code"]: q["waiting"] for q in live.api("GET", "/queues").json()}
     assert {q["queue"]: q["waiting"] for q in hall["queues"]} == queues
-    # Today's last twelve calls, newest first: the recalls only (the call itself is 13th).
-    assert [(c["number"], c["window"], c["recall"]) for c in hall["calls"]] == [(number, 4, True)] * 12
+    # Today's last tickets called, newest first, each once: the twelve recalls are one entry.
+    called = [(c["number"], c["window"], c["recall"]) for c in hall["calls"]]
+    assert called[0] == (number, 4, True) and len({c[0] for c in called}) == len(called) <= 12
     with (Path(live.env["HALLQ_CONFIG"]) / "hall.toml").open("rb") as config:
         standing = [(n["title"], n["text"]) for n in tomllib.load(config)["notices"]]
     assert [(n["title"], n["text"]) for n in hall["notices"] if n["id"] is None] == standing
