@@ -46,6 +46,7 @@ CATALOG_COLUMNS = {
     "收费依据": "fee_basis",
     "窗口权限": "authority",
     "主题": "topics",
+    "关键词": "keywords",
 }
 FIELD_HEADERS = {field: header for header, field in CATALOG_COLUMNS.items()}
 REQUIRED_COLUMNS = ("事项编码", "事项名称", "部门", "队列", "办件类型", "设立依据", "申报材料", "办理流程")
@@ -360,7 +361,14 @@ def _validate_rows(
 # The catalogue as written back out (hallq export, the administration's download): the columns
 # and cell formats load_catalog reads, so that an export imports again unchanged.
 KIND_WORDS = {"instant": "即办件", "commitment": "承诺件"}
-LIST_SEPARATORS = {"basis": "\n", "materials": "\n", "conditions": "\n", "procedure": "\n", "topics": "、"}
+LIST_SEPARATORS = {
+    "basis": "\n",
+    "materials": "\n",
+    "conditions": "\n",
+    "procedure": "\n",
+    "topics": "、",
+    "keywords": "、",
+}
 
 
 def write_catalog(items: list[ItemSpec], file_format: str) -> bytes:

@@ -230,9 +230,15 @@ class ServiceItem(Base):
     fee_basis: Mapped[str] = mapped_column(Text, default="")
     authority: Mapped[str] = mapped_column(String(200), default="")
     topics: Mapped[list[str]] = mapped_column(default=list)
-    # Search keys, filled from the name by queue_core.search at import time.
+    # The names citizens use for the item (社保卡, 身份证丢了, 准生证), for the search.
+    keywords: Mapped[list[str]] = mapped_column(default=list)
+    # Search keys, filled from the name (and for search_terms the keywords) by queue_core.search
+    # whenever the item is saved: a search reads them and never spells out pinyin itself.
     search_pinyin: Mapped[str] = mapped_column(String(800), default="")
     search_initials: Mapped[str] = mapped_column(String(200), default="")
+    # The name, its parts and each keyword, a line each: its characters and their pinyin,
+    # space-separated, with a tab between ("社 保 卡\tshe bao ka").
+    search_terms: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     department: Mapped[Department] = relationship(lazy="joined")

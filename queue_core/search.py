@@ -1,11 +1,33 @@
-"""Finding service items by Chinese text, full pinyin (hunyin) or initials (hydj)."""
+"""Finding service items as citizens ask for them: by the Chinese name or a keyword (社保卡,
+身份证丢了), in full pinyin (shebao), initials (sbk) or both mixed (社bao, shebao卡).
+
+When an item is saved, its name, the name's parts (婚姻登记（结婚登记） gives 结婚登记 too) and
+its keywords are each stored as search terms with the pinyin of every character
+(`search_terms`). A search reads the terms of the hall's active items and ranks them here, in
+Python: a hall has a few hundred items, and a LIKE pattern never sees what a citizen typed, so
+% and _ are plain characters. The ranks, best first:
+
+0. the query is a whole term (社保, shebao, sb for 社保) or the item's code or English name;
+1. it begins a term (社保k for 社保卡, jiehun for 结婚登记);
+2. it begins at a character inside a term (sfz, 身份证 for 居民身份证申领); an English word of
+   the English name;
+3. it is inside the English name;
+4. (only where nothing above matched) the query holds terms: 我的身份证丢了 holds 身份证 and
+   丢了; the more of the query they cover, the better.
+
+Ties go by item code. Each character of the query is matched exactly (汉字 by itself, a letter
+by the pinyin), and each character of a term takes either Chinese or the beginning of its
+pinyin: s, sh, she all stand for 社."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from .models import Department, ServiceItem
 
@@ -14,6 +36,18 @@ if TYPE_CHECKING:
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _NOT_LETTERS = re.compile(r"[^a-z]")
+# What a term or a query is made of: single Han characters and runs of Latin letters or digits.
+_TOKEN = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")
+_HAN_RUN_OR_WORD = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
+# Where a name falls into parts: brackets, book-title marks, quotes, enumeration commas.
+_PARTS = re.compile(r"[()《》〈〉<>\[\]【】“”\"'、,;:·/\s]+")
+
+EXACT, PREFIX, INSIDE, SUBSTRING, HOLDS = range(5)
+
+
+def _normal(text: str) -> str:
+    """Full-width letters and brackets as ASCII, lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
 
 
 def pinyin_keys(text: str) -> tuple[str, str]:
@@ -30,6 +64,92 @@ def pinyin_keys(text: str) -> tuple[str, str]:
     return full, initials
 
 
+def search_terms(name: str, keywords: list[str]) -> str:
+    """The stored search terms of an item, for the name, its parts and each keyword: a line
+    each, its tokens and their pinyin ("社 保 卡\tshe bao ka")."""
+    from pypinyin import lazy_pinyin
+
+    # The name's parts of three characters or more: 结婚登记, 二手房, not 申领 of 《就业创业证》申领.
+    parts = [part for part in _PARTS.split(_normal(name)) if len(_TOKEN.findall(part)) >= 3]
+    terms: dict[str, str] = {}
+    for text in (name, *parts, *keywords):
+        tokens: list[str] = []
+        keys: list[str] = []
+        for run in _HAN_RUN_OR_WORD.findall(_normal(text)):
+            if _HAN.match(run):
+                # A run at once, so that its words give its characters their readings (重度 zhong).
+                tokens += run
+                keys += [_NOT_LETTERS.sub("", syllable) or "?" for syllable in lazy_pinyin(run)]
+            else:
+                tokens.append(run)
+                keys.append(run)
+        if tokens:
+            terms.setdefault(" ".join(tokens), " ".join(keys))
+    return "\n".join(f"{tokens}\t{keys}" for tokens, keys in terms.items())
+
+
+@dataclass(frozen=True)
+class _Term:
+    word: str  # its tokens together: "社保卡"
+    tokens: tuple[str, ...]  # ("社", "保", "卡")
+    keys: tuple[str, ...]  # ("she", "bao", "ka")
+    initials: str  # "sbk"
+    pinyin: str  # "shebaoka"
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """An item's terms as a search reads them, with what any query matching one begins with."""
+
+    terms: tuple[_Term, ...]
+    haystack: str  # the words, "|"-separated
+    firsts: frozenset[str]  # the first character of a query matching a term: 社, s
+    pairs: frozenset[str]  # its first two: 社保, 社b, s保, sb, sh
+
+
+@lru_cache(maxsize=4096)
+def _terms(stored: str) -> _Terms:
+    """An item's stored terms, read once per process for each content they have."""
+    terms = []
+    firsts: set[str] = set()
+    pairs: set[str] = set()
+    for line in stored.splitlines():
+        tokens, _, keys = line.partition("\t")
+        split = keys.split(" ")
+        term = _Term(
+            tokens.replace(" ", ""),
+            tuple(tokens.split(" ")),
+            tuple(split),
+            "".join(k[0] for k in split),
+            "".join(split),
+        )
+        terms.append(term)
+        starts = [{token, key[0]} for token, key in zip(term.tokens, term.keys, strict=True)]
+        for at, key in enumerate(term.keys):
+            firsts |= starts[at]
+            if len(key) > 1:
+                pairs.add(key[:2])
+            if at + 1 < len(starts):
+                pairs |= {a + b for a in starts[at] for b in starts[at + 1]}
+    return _Terms(tuple(terms), "|".join(t.word for t in terms), frozenset(firsts), frozenset(pairs))
+
+
+@dataclass(frozen=True)
+class _Query:
+    raw: str  # as typed, stripped
+    text: str  # Han characters and letters or digits only, lower case: "社bao"
+    english: str  # lower case, spaces collapsed
+    han: bool  # holds Han characters
+    latin: bool  # holds letters or digits
+
+    @classmethod
+    def of(cls, query: str) -> _Query:
+        normal = _normal(query).strip()
+        text = "".join(_TOKEN.findall(normal))
+        han, latin = bool(_HAN.search(text)), any(c.isascii() for c in text)
+        return cls(query.strip(), text, " ".join(normal.split()), han, latin)
+
+
 def search_items(
     uow: UnitOfWork,
     hall_id: int,
@@ -39,41 +159,142 @@ def search_items(
     department: str | None = None,
     topic: str | None = None,
 ) -> list[ServiceItem]:
-    """Items matching the query, within a department (code) and a life-event topic if given."""
-    q = query.strip()
-    stmt = select(ServiceItem).where(ServiceItem.hall_id == hall_id, ServiceItem.active)
+    """Items matching the query, best first, within a department (code) and a life-event topic
+    if given; every active item, by code, for an empty query."""
+    columns = [ServiceItem.id, ServiceItem.code, ServiceItem.name_en, ServiceItem.search_terms]
+    stmt = select(*columns, *([ServiceItem.topics] if topic is not None else [])).where(
+        ServiceItem.hall_id == hall_id, ServiceItem.active
+    )
     if department is not None:
         stmt = stmt.join(Department).where(Department.code == department)
-    if topic is not None:
-        # Topics are a short JSON list per item; a hall has a few hundred items at most.
-        return [i for i in search_items(uow, hall_id, q, 500, department=department) if topic in i.topics][
-            :limit
-        ]
-    if not q:
-        return list(uow.session.scalars(stmt.order_by(ServiceItem.code).limit(limit)))
-    if _HAN.search(q):
-        cond = or_(ServiceItem.name.contains(q, autoescape=True), ServiceItem.code == q)
+    rows = [row for row in uow.session.execute(stmt) if topic is None or topic in row.topics]
+    q = _Query.of(query)
+    if not q.raw:
+        ranked = sorted((row.code, row.id) for row in rows)
     else:
-        letters = _NOT_LETTERS.sub("", q.lower())
-        cond = or_(
-            ServiceItem.code.ilike(q),
-            ServiceItem.name_en.ilike(f"%{q}%"),
-            *(
-                [ServiceItem.search_initials.contains(letters), ServiceItem.search_pinyin.contains(letters)]
-                if letters
-                else []
-            ),
-        )
-    items = list(uow.session.scalars(stmt.where(cond).limit(500)))
-    items.sort(key=lambda item: (_rank(item, q), item.code))
-    return items[:limit]
+        ranked = rank(q, [(row.id, row.code, row.name_en, row.search_terms) for row in rows])
+    chosen = [item_id for _, item_id in ranked[:limit]]
+    if not chosen:
+        return []
+    found = {
+        item.id: item for item in uow.session.scalars(select(ServiceItem).where(ServiceItem.id.in_(chosen)))
+    }
+    return [found[item_id] for item_id in chosen]
 
 
-def _rank(item: ServiceItem, query: str) -> int:
-    """Best first: the name starts with the query, then the initials or pinyin do."""
-    letters = _NOT_LETTERS.sub("", query.lower())
-    if item.name.startswith(query):
-        return 0
-    if letters and (item.search_initials.startswith(letters) or item.search_pinyin.startswith(letters)):
-        return 1
-    return 2
+def rank(q: _Query | str, items: list[tuple[int, str, str, str]]) -> list[tuple[tuple[int, int, str], int]]:
+    """The matching items (id, code, English name, stored search terms), as ((rank, -covered,
+    code), id), best first."""
+    q = _Query.of(q) if isinstance(q, str) else q
+    found = []
+    for item_id, code, name_en, stored in items:
+        level = _level(q, code, name_en, _terms(stored))
+        if level is not None:
+            found.append(((level, 0, code), item_id))
+    if not found and q.han:
+        for item_id, code, _, stored in items:
+            covered = _covered(q.text, _terms(stored))
+            if covered:
+                found.append(((HOLDS, -covered, code), item_id))
+    found.sort()
+    return found
+
+
+def _level(q: _Query, code: str, name_en: str, item: _Terms) -> int | None:
+    best: int | None = EXACT if q.raw.upper() == code.upper() else None
+    if best is None and q.latin and not q.han and name_en:
+        best = _english_level(q.english, name_en.lower())
+    if best == EXACT or not q.text or q.text[:2] not in (item.pairs if len(q.text) > 1 else item.firsts):
+        return best
+    if not q.latin and q.text not in item.haystack:
+        return best
+    for term in item.terms:
+        level = _term_level(q, term)
+        if level is not None and (best is None or level < best):
+            best = level
+            if best == EXACT:
+                break
+    return best
+
+
+def _english_level(words: str, name_en: str) -> int | None:
+    if name_en == words:
+        return EXACT
+    if name_en.startswith(words):
+        return PREFIX
+    at = name_en.find(words)
+    while at > 0:
+        if not name_en[at - 1].isalnum():
+            return INSIDE
+        at = name_en.find(words, at + 1)
+    return SUBSTRING if len(words) >= 3 and words in name_en else None
+
+
+def _term_level(q: _Query, term: _Term) -> int | None:
+    """How the query (Han characters and letters, "社bao") matches a term, if it does."""
+    text = q.text
+    if not q.latin:  # Chinese only: the characters as they are
+        at = term.word.find(text)
+        return None if at < 0 else EXACT if term.word == text else PREFIX if at == 0 else INSIDE
+    first = text[0]
+    if first not in (term.initials if first.isascii() else term.word):
+        return None
+    if text in (term.pinyin, term.initials):
+        return EXACT
+    ends: dict[tuple[int, int], frozenset[int]] = {}
+    best: int | None = None
+    for start, (token, key) in enumerate(zip(term.tokens, term.keys, strict=True)):
+        if token != first and key[0] != first:
+            continue
+        found = _ends(text, term.tokens, term.keys, start, 0, ends)
+        if not found:
+            continue
+        if start == 0:
+            return EXACT if len(term.tokens) in found else PREFIX
+        best = INSIDE
+    return best
+
+
+def _ends(
+    text: str,
+    tokens: tuple[str, ...],
+    keys: tuple[str, ...],
+    at: int,
+    pos: int,
+    memo: dict[tuple[int, int], frozenset[int]],
+) -> frozenset[int]:
+    """The token positions where the query from pos ends, if tokens from at take all of it: a
+    Han character takes its own token; letters take the beginning of a token's pinyin."""
+    if pos == len(text):
+        return frozenset((at,))
+    if at == len(tokens):
+        return frozenset()
+    known = memo.get((at, pos))
+    if known is not None:
+        return known
+    token, key, char = tokens[at], keys[at], text[pos]
+    found: frozenset[int] = frozenset()
+    if not char.isascii():
+        if token == char:
+            found = _ends(text, tokens, keys, at + 1, pos + 1, memo)
+    else:
+        taken = 0
+        while taken < len(key) and pos + taken < len(text) and text[pos + taken] == key[taken]:
+            taken += 1
+            found |= _ends(text, tokens, keys, at + 1, pos + taken, memo)
+    memo[(at, pos)] = found
+    return found
+
+
+def _covered(text: str, item: _Terms) -> int:
+    """How many characters of a Chinese query are in runs of two or more that the item's terms
+    hold (我的身份证丢了: 身份证丢了, 5; 社保转到外地: 社保转 of 社保转移, 3)."""
+    haystack = item.haystack
+    covered = [False] * len(text)
+    for start in range(len(text) - 1):
+        end = start + 2
+        while end <= len(text) and text[start:end] in haystack:
+            end += 1
+        if end > start + 2:
+            covered[start : end - 1] = [True] * (end - 1 - start)
+    return sum(covered)

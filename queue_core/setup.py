@@ -17,7 +17,7 @@ from .cases import recount_deadlines
 from .errors import Invalid, InvalidState, NotFound
 from .hall_calendar import HallCalendar
 from .models import Department, Hall, Queue, ServiceItem, Window, WindowQueue
-from .search import pinyin_keys
+from .search import pinyin_keys, search_terms
 from .spec import (
     CalendarDay,
     CalendarSpec,
@@ -283,3 +283,4 @@ def _fill_item(row: ServiceItem, spec: ItemSpec, department: Department, queue: 
         setattr(row, name, value)
     row.department_id, row.queue_id = department.id, queue.id
     row.search_pinyin, row.search_initials = pinyin_keys(spec.name)
+    row.search_terms = search_terms(spec.name, spec.keywords)

@@ -49,6 +49,11 @@ DisclosureLines = Annotated[
     list[Annotated[str, Field(max_length=DISCLOSURE_LINE_LENGTH)]], Field(max_length=DISCLOSURE_LINES)
 ]
 FEES_LENGTH = 2000  # fees and their basis (Text columns): the demo's longest is some 110 characters
+# An item's keywords: the names citizens use for it (社保卡, 身份证丢了, 准生证). The demo's
+# longest list has 13; a keyword is a word or a short phrase.
+KEYWORD_LENGTH = 20
+KEYWORDS = 40
+KEYWORD_SEPARATORS = re.compile(r"[、,，;；\s]+")
 
 
 def nul_byte_at(data: object, where: str = "") -> str | None:
@@ -762,6 +767,11 @@ class ItemSettings(Strict):
     fee_basis: str = Field("", max_length=FEES_LENGTH)
     authority: str = Field("", max_length=200)
     topics: list[Annotated[str, Field(max_length=max(map(len, TOPICS)))]] = Field([], max_length=len(TOPICS))
+    keywords: list[Annotated[str, Field(min_length=1, max_length=KEYWORD_LENGTH)]] = Field(
+        [],
+        max_length=KEYWORDS,
+        description="The names citizens use for the item (社保卡, 身份证丢了): the kiosk's search finds them",
+    )
 
     @field_validator("kind", mode="before")
     @classmethod
@@ -781,6 +791,16 @@ class ItemSettings(Strict):
     def _split_topics(cls, value: object) -> object:
         if isinstance(value, str):
             return [t.strip() for t in re.split(r"[、,，;；]", value) if t.strip()]
+        return value
+
+    @field_validator("keywords", mode="before")
+    @classmethod
+    def _split_keywords(cls, value: object) -> object:
+        """A cell's keywords are separated by 、 , ， ; or spaces; repeats are dropped."""
+        if isinstance(value, str):
+            value = KEYWORD_SEPARATORS.split(value)
+        if isinstance(value, list) and all(isinstance(k, str) for k in value):
+            return [k for k in dict.fromkeys(k.strip() for k in value) if k]
         return value
 
     @field_validator("topics")

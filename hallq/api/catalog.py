@@ -44,8 +44,10 @@ def list_queues() -> list[QueueOut]:
     responses={200: ("Matching items, best first", ItemSummary)},
 )
 def list_items(query: ItemQuery) -> list[ItemSummary]:
-    """Matches the Chinese name, the full pinyin (hunyin) or the initials (hydj), within a
-    department or a life-event topic when given."""
+    """Matches the Chinese name or a keyword (社保卡, 身份证丢了), by its characters, full pinyin
+    (shebao), initials (sbk) or both (社bao), or the English name, within a department or a
+    life-event topic when given. Best first: a whole name or keyword, then one the query
+    begins, then one it is inside; ties by item code (queue_core.search)."""
     with state().db.read() as uow:
         hall = current_hall(uow)
         found = search_items(

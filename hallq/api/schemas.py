@@ -127,7 +127,11 @@ class CheckInRequest(Payload):
 
 
 class ItemQuery(Payload):
-    q: str = Field("", max_length=60, description="Chinese text, full pinyin (hunyin) or initials (hydj)")
+    q: str = Field(
+        "",
+        max_length=60,
+        description="Chinese text, full pinyin (shebao), initials (sbk) or both (社bao), of a name or keyword",
+    )
     department: str | None = Field(None, max_length=20, description="a department code")
     topic: str | None = Field(None, max_length=20, description="a life-event topic, such as 婚姻")
     limit: int = Field(50, ge=1, le=200)

@@ -22,7 +22,7 @@ class CatalogueQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     department: str | None = Field(None, max_length=20, description="a department code")
-    q: str = Field("", max_length=60, description="part of the name or code, or pinyin initials")
+    q: str = Field("", max_length=60, description="part of the name, code or a keyword, or pinyin initials")
 
 
 class ImportOut(BaseModel):
@@ -57,7 +57,12 @@ def catalogue(uow: UnitOfWork, hall: Hall, query: CatalogueQuery | None = None) 
         item
         for item in items
         if (department is None or item.department.code == department)
-        and (wanted in item.name.lower() or wanted in item.code.lower() or wanted in item.search_initials)
+        and (
+            wanted in item.name.lower()
+            or wanted in item.code.lower()
+            or wanted in item.search_initials
+            or any(wanted in keyword.lower() for keyword in item.keywords)
+        )
     ]
     found.sort(key=lambda item: (item.department.position, item.code))
     return found

@@ -24,6 +24,34 @@ def test_search_by_chinese_full_pinyin_and_initials(api):
     assert names("zzzzqqq") == []
 
 
+def test_search_finds_keywords_in_chinese_pinyin_and_initials_and_no_wildcards(api):
+    def codes(q):
+        return [i["code"] for i in api.get("/items", query_string={"q": q}).get_json()]
+
+    assert codes("社保")[0] == "RS001" and codes("sbk")[:2] == ["RS001", "RS002"]
+    assert codes("医保")[0] == codes("yibao")[0] == codes("yb")[0] == "YB001"
+    assert codes("shebao卡")[:2] == ["RS001", "RS002"] and codes("sfz")[0] == "GA001"
+    assert codes("%") == codes("_") == codes("%%") == []
+    assert codes("身份证丢了")[0] == "GA003"
+
+
+def test_keywords_are_managed_with_the_item_and_found_at_once(api):
+    from tests.api.test_catalogue_admin import NEW_ITEM
+
+    saved = api.request(
+        "PUT", "/catalogue/items/TEST-K", "manager", {**NEW_ITEM, "keywords": ["小名", "俗称"]}
+    )
+    assert saved.status_code == 200 and saved.get_json()["keywords"] == ["小名", "俗称"]
+    for query in ("小名", "xiaoming", "xm", "俗cheng"):
+        assert api.get("/items", query_string={"q": query}).get_json()[0]["code"] == "TEST-K", query
+    listed = api.get("/catalogue/items", "supervisor", query_string={"q": "俗称"}).get_json()
+    assert [i["code"] for i in listed] == ["TEST-K"]
+    api.request("PUT", "/catalogue/items/TEST-K", "manager", NEW_ITEM)  # no keywords now
+    assert all(i["code"] != "TEST-K" for i in api.get("/items", query_string={"q": "小名"}).get_json())
+    too_long = api.request("PUT", "/catalogue/items/TEST-K", "manager", {**NEW_ITEM, "keywords": ["长" * 21]})
+    assert too_long.status_code == 422
+
+
 def test_search_limit_is_validated(api):
     response = api.get("/items", query_string={"limit": "0"})
     assert response.status_code == 422 and response.get_json()["fields"][0]["field"] == "limit"
