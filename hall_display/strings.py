@@ -18,6 +18,7 @@ STRINGS = {
     "recall": _n("Recall"),
     "now_calling": _n("Now calling"),
     "recent_calls": _n("Recent calls"),
+    "upcoming": _n("Next to be called"),
     "no_calls": _n("No calls yet today"),
     "waiting": _n("People waiting"),
     "windows": _n("Window status"),

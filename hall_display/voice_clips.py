@@ -28,7 +28,10 @@ from string import ascii_uppercase
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "static" / "voice" / "default"
 ESPEAK_VOICES = {"zh": "cmn-latn-pinyin", "en": "en"}
-SPEED = 150  # words per minute; espeak-ng's 175 is hurried for a hall
+# Syllables per minute, about 4 a second as an announcer speaks Mandarin: an announcement
+# (chime and sentence) stays within 4 s, so that calls do not queue up behind the voice in a
+# busy hall (at 150 one took 6.7 s, and a burst of four calls was still being said 21 s on).
+SPEED = 240
 RATE = 22050  # espeak-ng's own sample rate; the chime uses it too
 CHIME = "chime"
 
@@ -147,7 +150,7 @@ def _render(espeak: str, work: Path, lang: str, clip: Clip) -> str | None:
     return done.stdout.strip()
 
 
-def _trim_silence(path: Path, threshold: int = 300, pad: float = 0.03) -> None:
+def _trim_silence(path: Path, threshold: int = 300, pad: float = 0.015) -> None:
     """espeak-ng leaves about 40 ms before and 300 ms after each word; clips played back to
     back need only a breath between them."""
     with wave.open(str(path), "rb") as w:
@@ -164,14 +167,14 @@ def _trim_silence(path: Path, threshold: int = 300, pad: float = 0.03) -> None:
 
 
 def _write_chime(path: Path) -> None:
-    """A ding-dong (E5 then C5) with bell-like overtones, each note decaying."""
-    notes = ((0.0, 659.25), (0.45, 523.25))
-    length = int(1.5 * RATE)
+    """A short ding-dong (E5 then C5) with bell-like overtones, each note decaying."""
+    notes = ((0.0, 659.25), (0.2, 523.25))
+    length = int(0.55 * RATE)
     signal = [0.0] * length
     for start, frequency in notes:
         for i in range(int(start * RATE), length):
             t = i / RATE - start
-            envelope = min(1.0, t / 0.005) * math.exp(-3.2 * t)
+            envelope = min(1.0, t / 0.005) * math.exp(-7 * t)
             signal[i] += envelope * sum(
                 amplitude * math.sin(2 * math.pi * frequency * overtone * t)
                 for overtone, amplitude in ((1, 1.0), (2, 0.3), (3, 0.12))

@@ -97,11 +97,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
 def _http_error(exc: HTTPException) -> Any:
     """Under /api/ every error answers in JSON; a page's error is a page in the hall's style
-    and language (a phone page's unknown ticket, an unknown kiosk), with the error's headers."""
+    and language (a phone page's unknown ticket, an unknown kiosk), with the error's headers.
+    What a script fetches (a voice clip, a photo) keeps Werkzeug's answer, which names it."""
     if request.path.startswith(PREFIX + "/"):
         return json_http_error(exc)
-    if exc.code is None or exc.code < 400:
-        return exc  # a redirect raised as an exception
+    if exc.code is None or exc.code < 400 or "text/html" not in request.headers.get("Accept", ""):
+        return exc  # a redirect raised as an exception, or no page asked for
     title, text = page_error(exc.code)
     page = render_template("error.html", status=exc.code, title=title, text=text)
     headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]

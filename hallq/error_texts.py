@@ -33,6 +33,9 @@ TEXTS: dict[str, str] = {
         "This service does not take tickets from the phone: please take one at the hall."
     ),
     "forbidden.guide_pin": _n("A priority ticket needs a guide's PIN."),
+    "forbidden.own_account": _n(
+        "You cannot deactivate your own account or change your own role. Ask another manager or admin."
+    ),
     "forbidden.door": _n("Please scan the QR code at the hall's door to say you have arrived."),
     "not_found": _n("Not found: it may have been removed, or the number is wrong."),
     "method_not_allowed": _n("This action is not possible here."),
@@ -61,6 +64,7 @@ TEXTS: dict[str, str] = {
     "too_late": _n("The booked time is over. Please take a ticket or book again."),
     "invalid_payload": _n("Something entered is not valid. Please check it and try again."),
     "invalid_payload.fields": _n("Please check what was entered in: %(fields)s."),
+    "invalid_payload.not_imported": _n("%(file)s: nothing was imported, %(count)s problem(s)."),
     "invalid_payload.note_needed": _n("Every step of a case needs a note: what was found, done or said."),
     "invalid_payload.note_too_long": _n("The note is too long: at most %(limit)s characters."),
     "invalid_payload.comment_too_long": _n("The comment is too long: at most %(limit)s characters."),
@@ -132,9 +136,13 @@ def page_error(status: int) -> tuple[str, str]:
 
 
 def _facts(details: Mapping[str, object]) -> dict[str, str]:
-    """The details a text may name: a time of day, a day's reason, a date, the fields of a
-    payload that were refused (by their API names)."""
-    facts = {}
+    """The details a text may name: each plain one by its name, and a time of day, a day's
+    reason, a date, the fields of a payload that were refused (by their API names)."""
+    facts = {
+        name: str(value)
+        for name, value in details.items()
+        if isinstance(value, str | int) and not isinstance(value, bool) and value != ""
+    }
     moment = details.get("reopens_at") or details.get("opens_at")
     if isinstance(moment, str) and len(moment) >= 16:
         facts["time"] = moment[11:16]
@@ -142,8 +150,6 @@ def _facts(details: Mapping[str, object]) -> dict[str, str]:
         facts["reason"] = str(details["day_off"])
     if details.get("blocked_until"):
         facts["day"] = str(details["blocked_until"])
-    if details.get("limit"):
-        facts["limit"] = str(details["limit"])
     fields = details.get("fields")
     if isinstance(fields, list) and fields:
         names = [str(f.get("field")) for f in fields if isinstance(f, dict) and f.get("field")]

@@ -67,7 +67,8 @@ def save_account(
     if staff.id == acting.id and (role != acting.role or not active):
         raise NotPermitted(
             "you cannot deactivate your own account or change your own role: you would lock "
-            "yourself out. Ask another manager or admin."
+            "yourself out. Ask another manager or admin.",
+            why="own_account",
         )
     if not created and ((staff.active and not active) or password_hash is not None):
         end_sessions(staff)  # deactivated, or given a new password: no old login goes on

@@ -4,16 +4,22 @@
 // one and the hall allows it, else by playing the hall's clips back to back with Web Audio.
 // No framework, no network beyond the board's own server.
 //
+// The voice keeps up with a busy hall: a recall of a ticket still waiting to be said is
+// merged into it, and with more than BACKLOG calls waiting only the newest of each window is
+// said (the others are logged "skipped"). The board shows what is said as it is said.
+//
 //   const voice = new HallqAnnouncer(setup);   // setup: hall_display.voice.voice_setup()
-//   voice.announce({number: "A012", window: 3, recall: false});   // queued; resolves when said
-//   voice.log   // [{number, window, recall, via, clips, text, queuedAt, startedAt, endedAt}]
+//   voice.announce({ticket_id: 7, number: "A012", window: 3, recall: false});   // resolves when said
+//   voice.onChange((speaking, waiting) => ...);   // the call said now (or null), the calls waiting
+//   voice.log   // [{number, window, recall, merged, via, clips, text, queuedAt, startedAt, endedAt}]
 (() => {
   "use strict";
 
   const RESUME_WAIT_MS = 500; // how long a suspended AudioContext gets to start before "blocked"
   const LEAD_S = 0.05; // from scheduling to the first clip
-  const PAUSE_S = 0.4; // between the chime and the sentence, and between sentences
+  const PAUSE_S = 0.15; // between the chime and the sentence, and between sentences
   const SLACK_MS = 3000; // past the expected end, an announcement is taken as finished anyway
+  const BACKLOG = 3; // more calls waiting than this: only the newest of each window is said
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -23,7 +29,10 @@
     constructor(setup) {
       this.setup = setup;
       this.log = [];
-      this.queue = Promise.resolve();
+      this.waiting = []; // entries not yet said, in order
+      this.speaking = null; // the entry being said
+      this.finish = new Map(); // entry → resolve of its announce() promise
+      this.listeners = [];
       this.buffers = new Map(); // clip URL → Promise<AudioBuffer>
       try {
         this.audio = new AudioContext();
@@ -90,24 +99,75 @@
 
     // --- the queue ----------------------------------------------------------------------------
 
-    // Queue a call (a ticket_called payload); the promise resolves once it has been said.
+    // Queue a call (a ticket_called payload); the promise resolves once it has been said (or
+    // skipped). A call of a ticket already waiting to be said is merged into it.
     announce(call) {
+      const ticket = call.ticket_id ?? call.number;
+      const waiting = this.waiting.find((entry) => entry.ticket === ticket);
+      if (waiting) {
+        waiting.recall = waiting.recall || Boolean(call.recall);
+        waiting.merged += 1;
+        this.notify();
+        return waiting.said;
+      }
       const entry = {
-        number: call.number, window: call.window, recall: Boolean(call.recall), via: null,
-        clips: [], text: "", queuedAt: performance.now(), startedAt: null, endedAt: null,
+        ticket, number: call.number, window: call.window, recall: Boolean(call.recall), merged: 0,
+        via: null, clips: [], text: "", queuedAt: performance.now(), startedAt: null, endedAt: null,
       };
+      const said = new Promise((resolve) => this.finish.set(entry, resolve));
+      Object.defineProperty(entry, "said", { value: said, enumerable: false }); // not in the log's copy
       this.log.push(entry);
-      this.queue = this.queue.then(async () => {
+      this.waiting.push(entry);
+      this.skipBacklog();
+      this.notify();
+      if (!this.speaking) this.run();
+      return said;
+    }
+
+    // With more than BACKLOG calls waiting, only the newest call of each window is kept: the
+    // box shows where to go now, and nobody waits through a minute of stale calls.
+    skipBacklog() {
+      if (this.waiting.length <= BACKLOG) return;
+      const newest = new Map(this.waiting.map((entry) => [entry.window, entry]));
+      const kept = new Set(newest.values());
+      for (const entry of this.waiting.filter((e) => !kept.has(e))) {
+        entry.via = "skipped";
+        entry.startedAt = entry.endedAt = performance.now();
+        this.done(entry);
+      }
+      this.waiting = this.waiting.filter((entry) => kept.has(entry));
+    }
+
+    async run() {
+      while (this.waiting.length) {
+        const entry = (this.speaking = this.waiting.shift());
+        this.notify();
         entry.startedAt = performance.now();
         try {
-          await this.say(entry, this.sentences(call));
+          await this.say(entry, this.sentences(entry));
         } catch (error) {
           entry.via = error instanceof Blocked ? "blocked" : "silent";
           if (!(error instanceof Blocked)) entry.error = String(error);
         }
         entry.endedAt = performance.now();
-      });
-      return this.queue;
+        this.done(entry);
+      }
+      this.speaking = null;
+      this.notify();
+    }
+
+    done(entry) {
+      this.finish.get(entry)();
+      this.finish.delete(entry);
+    }
+
+    // listener(speaking, waiting): the entry said now or null, and the entries waiting.
+    onChange(listener) {
+      this.listeners.push(listener);
+    }
+
+    notify() {
+      for (const listener of this.listeners) listener(this.speaking, [...this.waiting]);
     }
 
     async say(entry, sentences) {

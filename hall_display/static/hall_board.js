@@ -1,6 +1,7 @@
 // The hall board (综合屏): the last calls with the newest large, each queue's waiting count,
 // every window's state and the hall's notices scrolling. Each new call is announced by the
-// voice (voice.html), never the calls that the state on (re)connect brings.
+// voice (voice.html), never the calls that the state on (re)connect brings. What the box
+// shows is what the voice says: a call heard while another is said waits in 即将呼叫.
 "use strict";
 
 (() => {
@@ -13,13 +14,23 @@
   const callKey = (call) => `${call.ticket_id}@${call.at}`;
   const queueName = (code, name) => (setup.lang === "en" && setup.queueNamesEn[code]) || name;
 
+  // The voice's call being said and those waiting (hallqVoice.onChange), as ticket ids.
+  const voice = { speaking: null, waiting: [] };
+
   function renderCalls() {
-    const [latest, ...earlier] = shown.calls;
+    const boxed = voice.speaking ?? shown.calls.find((call) => !voice.waiting.includes(call.ticket_id))?.ticket_id;
+    const latest = shown.calls.find((call) => call.ticket_id === boxed);
+    const upcoming = voice.waiting.map((id) => shown.calls.find((call) => call.ticket_id === id)).filter(Boolean);
+    const earlier = shown.calls.filter((call) => call !== latest && !upcoming.includes(call));
     const box = part("latest");
     box.classList.toggle("empty", !latest);
     box.querySelector(".number").textContent = latest ? latest.number : "—";
     box.querySelector(".where").textContent = latest ? t("go_to", { window: latest.window_name }) : t("no_calls");
     fit(box.querySelector(".where"));
+    part("upcoming").hidden = upcoming.length === 0;
+    part("upcoming-list").replaceChildren(
+      ...upcoming.map((call) => el("li", { "data-number": call.number }, el("span", { class: "number" }, call.number))),
+    );
     part("recent").replaceChildren(
       ...earlier.map((call) =>
         el("li", { "data-number": call.number },
@@ -112,10 +123,12 @@
     },
     ticket_called(call) {
       if (!addCall(call)) return;
-      renderCalls();
       document.body.dataset.calls = Number(document.body.dataset.calls) + 1;
-      replay(part("latest"), "blink");
-      window.hallqVoice && window.hallqVoice.announce(call);
+      if (window.hallqVoice) window.hallqVoice.announce(call);  // its onChange shows it, when said
+      else {
+        renderCalls();
+        replay(part("latest"), "blink");
+      }
     },
     window_state(w) {
       shown.windows.set(w.number, w);
@@ -133,4 +146,14 @@
     },
   });
   window.addEventListener("resize", renderNotices);
+  if (window.hallqVoice) {
+    window.hallqVoice.onChange((speaking, waiting) => {
+      const said = speaking ? speaking.ticket : null;
+      const changed = said !== null && said !== voice.speaking;
+      voice.speaking = said;
+      voice.waiting = waiting.map((entry) => entry.ticket);
+      renderCalls();
+      if (changed) replay(part("latest"), "blink");
+    });
+  }
 })();

@@ -125,6 +125,9 @@ def import_catalogue() -> ImportOut:
         except ConfigError as exc:
             raise Invalid(
                 f"{upload.filename}: nothing was imported, {len(exc.problems)} problem(s)",
+                why="not_imported",
+                file=upload.filename,
+                count=len(exc.problems),
                 problems=exc.problems,
             ) from exc
     with state().db.write() as uow:

@@ -57,17 +57,20 @@ def test_the_api_s_refusals_are_worded_for_the_screen_in_its_language(api, app, 
     )
 
 
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}  # a page asked for
+
+
 def test_a_pages_error_is_a_page_in_the_halls_language(app):
     client = app.test_client()
     for path, status in (("/t/not-a-ticket-key", 404), ("/kiosk/NOSUCH", 404), ("/no/such/page", 404)):
-        answer = client.get(path)
+        answer = client.get(path, headers=BROWSER)
         page = answer.get_data(as_text=True)
         assert answer.status_code == status and answer.mimetype == "text/html", path
         assert '<html lang="zh-CN">' in page and "<h1>未找到</h1>" in page, path
         visible = re.sub(r"<[^>]+>", " ", page[page.index("<body>") :])
         assert no_english(visible), (path, visible)
-    wrong_method = client.post("/book")
+    wrong_method = client.post("/book", headers=BROWSER)
     assert wrong_method.status_code == 405 and "此处不支持该操作。" in wrong_method.get_data(as_text=True)
     assert wrong_method.headers["Allow"]
-    english = client.get("/no/such/page?lang=en").get_data(as_text=True)
+    english = client.get("/no/such/page?lang=en", headers=BROWSER).get_data(as_text=True)
     assert "<h1>Not found</h1>" in english

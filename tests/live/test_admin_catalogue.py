@@ -27,7 +27,7 @@ SUPERVISOR = "admin_supervisor"
 ITEM = "TEST-ADMIN-1"
 NAME = "测试管理事项"
 DEPARTMENT = "青山县民政局"
-HEADER = "事项编码,事项名称,英文名称,部门,队列,办件类型,法定时限,承诺时限,服务对象,设立依据,申报材料,办理条件,办理流程,收费标准,收费依据,窗口权限,主题"
+HEADER = "事项编码,事项名称,英文名称,部门,队列,办件类型,法定时限,承诺时限,服务对象,设立依据,申报材料,办理条件,办理流程,收费标准,收费依据,窗口权限,主题,关键词"
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +187,7 @@ def test_an_account_added_in_the_browser_logs_in_and_nobody_locks_themselves_out
     own = page.locator("tr[data-username=manager]")
     own.get_by_label("active").uncheck()
     own.get_by_role("button", name="Save").click()
-    expect(toast(page)).to_contain_text("you cannot deactivate your own account or change your own role")
+    expect(toast(page)).to_contain_text("You cannot deactivate your own account or change your own role.")
 
     # The password the manager chose is the clerk's to replace before anything else.
     context = browser.new_context(locale="en-US")

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 WAIT = 60_000  # ms: how long an announcement may take before the test gives up on it
 A012 = ["qing", "A", "0", "1", "2", "hao", "dao", "3", "hao_chuangkou_banli"]
 A012_EN = ["number", "A", "0", "1", "2", "please_go_to_window", "3"]
-PAUSE_S = 0.4  # announcer.js: between the chime and the sentence, and between sentences
+PAUSE_S = 0.15  # announcer.js: between the chime and the sentence, and between sentences
 
 
 def voice_include(live: LiveHall, root: Path, voice: str = "") -> str:
@@ -244,3 +244,54 @@ def test_the_hall_board_says_each_call_it_hears_and_a_recall_again(browser, live
     assert (call["number"], call["window"], call["recall"], call["via"]) == (number, 2, False, "clips")
     assert call["clips"] == sentence
     assert (recall["recall"], recall["via"], recall["clips"]) == (True, "clips", sentence)
+
+
+# Every 50 ms, whether the box shows the call the voice is saying (and what 即将呼叫 lists).
+BOX_WATCH = """
+() => {
+  window.boxSeen = [];
+  setInterval(() => {
+    const speaking = hallqVoice.speaking;
+    const box = document.querySelector(".latest .number").textContent;
+    const upcoming = [...document.querySelectorAll(".upcoming-list li")].map((li) => li.dataset.number);
+    if (speaking) window.boxSeen.push([speaking.number, box, upcoming.join()]);
+  }, 50);
+}
+"""
+
+
+def test_a_burst_of_calls_is_said_in_turn_with_the_box_showing_what_is_said(browser, live):
+    """Four calls and two recalls in a second at window 9: four announcements (the recalls of
+    the fourth, heard while it waited, are merged into it) within 20 s, the box showing each
+    as it is said while the others wait in 即将呼叫."""
+    live.tokens |= add_staff(live.env["DATABASE_URL"], [("burst9", Role.CLERK)])
+    context = browser.new_context()
+    numbers = [live.api("POST", "/tickets", "K1", json={"queue": "E"}).json()["number"] for _ in range(4)]
+    try:
+        board = context.new_page()
+        board.goto(f"{live.url}/board/hall")
+        board.wait_for_function("document.body.dataset.live === 'true'", timeout=WAIT)
+        board.evaluate(BOX_WATCH)
+        assert live.api("POST", "/windows/9/sign-in", "burst9").ok
+        for n, number in enumerate(numbers):
+            assert live.api("POST", "/windows/9/call", "burst9", json={"number": number}).ok
+            if n < 3:
+                assert live.api("POST", "/windows/9/no-show", "burst9", json={"requeue": False}).ok
+        for _ in range(2):
+            assert live.api("POST", "/windows/9/recall", "burst9").ok
+        log = said(board, 4)
+        seen = board.evaluate("window.boxSeen")
+    finally:
+        live.api("POST", "/windows/9/no-show", "burst9", json={"requeue": False})
+        live.api("POST", "/windows/9/sign-out", "burst9")
+        context.close()
+    assert [entry["number"] for entry in log] == numbers
+    assert [entry["via"] for entry in log] == ["clips"] * 4
+    assert (log[3]["merged"], log[3]["recall"]) == (2, True)
+    total = (log[-1]["endedAt"] - log[0]["queuedAt"]) / 1000
+    assert total < 20, f"the burst took {total:.1f} s to say"
+    for entry in log:
+        assert (entry["endedAt"] - entry["startedAt"]) / 1000 <= 4.5  # at most 4 s said, and the lead
+    assert seen and all(speaking == box for speaking, box, _ in seen), [s for s in seen if s[0] != s[1]][:5]
+    said_first = [upcoming for speaking, _, upcoming in seen if speaking == numbers[0]]
+    assert ",".join(numbers[1:]) in said_first  # the others waited in 即将呼叫 meanwhile
