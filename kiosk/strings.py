@@ -36,6 +36,8 @@ STRINGS = {
     "wait": _n("Estimated wait"),
     "wait_minutes": _n("about %(n)d min"),
     "wait_unknown": _n("shown once the first services today are done"),
+    "queue_waiting": _n("%(n)s waiting now"),
+    "no_wait": _n("no wait"),
     "go_to": _n("Please wait to be called to"),
     "scan": _n("Scan to follow your ticket on your phone"),
     "done": _n("Done"),

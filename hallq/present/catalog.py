@@ -4,13 +4,17 @@ ticket is taken (the front page shows the queues too)."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from queue_core import UnitOfWork
+from queue_core.estimates import queue_figures, wait_for
+from queue_core.hall_calendar import HallCalendar
 from queue_core.halls import item_by_id
 from queue_core.models import Department, Hall, Queue, ServiceItem, Window, WindowQueue
+from queue_core.numbering import local_time, service_day
 from queue_core.snapshots import waiting_counts
 from queue_core.spec import TOPICS
 
@@ -24,6 +28,18 @@ class QueueOut(BaseModel):
     waiting: int
     windows: list[int]
     needs_id: bool = Field(description="Tickets need the holder's ID number (a per-person daily limit)")
+    taking: bool = Field(
+        description="It takes tickets now (where the hall keeps its hours: within a session)"
+    )
+    closed_why: str | None = Field(description="Why not: break (午休), day_off, not_yet, over")
+    day_off: str = Field(
+        "", description="A day off's reason (国庆节, 周末, a closure's), where closed for it"
+    )
+    reopens_at: datetime | None = Field(description="When it takes tickets again, hall-local")
+    estimated_wait_seconds: int | None = Field(
+        description="For a ticket taken now: waiting × today's mean handling ÷ open windows; "
+        "null before a service is finished today or with no window open"
+    )
 
 
 class ItemSummary(BaseModel):
@@ -66,7 +82,12 @@ class TopicOut(BaseModel):
 
 
 def queues_out(uow: UnitOfWork, hall: Hall) -> list[QueueOut]:
+    """Each queue with its line now: whether it takes tickets, how many wait, and how long a
+    ticket taken now would wait."""
     waiting = waiting_counts(uow, hall.id)
+    local = local_time(hall, uow.now())
+    figures = queue_figures(uow, hall.id, service_day(hall, uow.now()))
+    calendar = HallCalendar.of_hall(hall)
     links = uow.session.execute(
         select(WindowQueue.queue_id, Window.number)
         .join(Window)
@@ -74,17 +95,28 @@ def queues_out(uow: UnitOfWork, hall: Hall) -> list[QueueOut]:
         .order_by(Window.number)
     ).all()
     queues = uow.session.scalars(select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.position))
-    return [
-        QueueOut(
-            code=q.code,
-            name=q.name,
-            name_en=q.name_en,
-            waiting=waiting.get(q.id, (0,))[0],
-            windows=[number for queue_id, number in links if queue_id == q.id],
-            needs_id=q.id_limit is not None,
+    answers = []
+    for q in queues:
+        closed = calendar.closed_now(q, local) if hall.enforce_hours else None
+        ahead = waiting.get(q.id, (0,))[0]
+        answers.append(
+            QueueOut(
+                code=q.code,
+                name=q.name,
+                name_en=q.name_en,
+                waiting=ahead,
+                windows=[number for queue_id, number in links if queue_id == q.id],
+                needs_id=q.id_limit is not None,
+                taking=closed is None,
+                closed_why=closed.why if closed else None,
+                day_off=closed.reason if closed else "",
+                reopens_at=closed.reopens_at if closed else None,
+                estimated_wait_seconds=wait_for(ahead, *figures.get(q.id, (None, 0)))
+                if closed is None
+                else None,
+            )
         )
-        for q in queues
-    ]
+    return answers
 
 
 def _summary(item: ServiceItem) -> dict[str, object]:

@@ -171,18 +171,36 @@ function homeScreen() {
   ];
 }
 
-function itemList(items) {
+// The queues' lines now (GET /queues), by code: whether each takes tickets, how many wait and
+// how long a ticket taken now would wait, shown before 取号.
+async function queuesNow() {
+  const response = await api("GET", "/queues");
+  return response.ok ? new Map((await response.json()).map((q) => [q.code, q])) : new Map();
+}
+
+// What a queue's line is like now, in a few words: "当前等候 5 人 · 约 15 分钟", or why it is closed.
+function lineNow(q) {
+  if (!q) return "";
+  if (!q.taking) return whyClosed(q.closed_why, q.day_off, q.reopens_at) || t("closed");
+  const wait = q.waiting === 0 ? t("no_wait")
+    : q.estimated_wait_seconds === null ? null : minutes(q.estimated_wait_seconds);
+  return [t("queue_waiting", { n: q.waiting }), wait].filter(Boolean).join(" · ");
+}
+
+function itemList(items, queues = new Map()) {
   if (!items.length) return el("p", { class: "empty" }, t("no_results"));
   return el("div", { class: "list" }, items.map((item) =>
     el("button", { class: "item", "data-item": item.code, onclick: () => openItem(item.id) },
       el("span", { class: "name" }, itemName(item)),
-      el("span", { class: "meta" }, timeLimit(item)))));
+      el("span", { class: "meta" }, timeLimit(item)),
+      queues.has(item.queue) ? el("span", { class: "line-now", "data-testid": "line-now" }, lineNow(queues.get(item.queue))) : null)));
 }
 
 function listScreen(title, filter) {
   const holder = el("div", {}, el("p", { class: "empty" }, "…"));
   const query = new URLSearchParams({ ...filter, limit: "200" });
-  api("GET", `/items?${query}`).then((r) => r.json()).then((items) => holder.replaceChildren(itemList(items)));
+  Promise.all([api("GET", `/items?${query}`).then((r) => r.json()), queuesNow()])
+    .then(([items, queues]) => holder.replaceChildren(itemList(items, queues)));
   return [el("h2", {}, title), holder];
 }
 
@@ -247,8 +265,15 @@ function itemScreen(item) {
   const limit = item.kind === "instant" ? t("instant")
     : `${t("commitment", { n: item.promised_limit_days })}` +
       (item.legal_limit_days ? `（${t("legal_limit", { n: item.legal_limit_days })}）` : "");
+  const now = el("p", { class: "line-now", "data-testid": "line-now", role: "status" });
+  queuesNow().then((queues) => {
+    const q = queues.get(item.queue);
+    now.textContent = lineNow(q);
+    now.classList.toggle("closed", Boolean(q && !q.taking));
+  });
   return el("div", { class: "detail" },
     el("h2", { class: "title" }, itemName(item)),
+    now,
     el("div", { class: "facts" },
       el("span", { class: "fact" }, item.department_name),
       el("span", { class: "fact" }, timeLimit(item)),
@@ -549,12 +574,18 @@ async function followPrinting(ticket, card, note) {
   }
 }
 
+// Over lunch the afternoon's opening is the whole answer; on a day off, why it is off.
+function whyClosed(why, dayOff, reopensAt) {
+  const reopens = reopensAt ? reopensAt.slice(11, 16) : "";
+  if (why === "break" && reopens) return t("lunch_break", { time: reopens });
+  if (why === "day_off" && dayOff) return t("day_off", { reason: dayOff });
+  return null;
+}
+
 function refusalScreen(error) {
   const lines = [];
-  const reopens = error.reopens_at ? error.reopens_at.slice(11, 16) : "";
-  // Over lunch the afternoon's opening is the whole answer; on a day off, why it is off.
-  if (error.why === "break" && reopens) lines.push(t("lunch_break", { time: reopens }));
-  else if (error.why === "day_off" && error.day_off) lines.push(t("day_off", { reason: error.day_off }));
+  const closed = whyClosed(error.why, error.day_off, error.reopens_at);
+  if (closed) lines.push(closed);
   else if (error.why === "session_quota") lines.push(t("session_quota"));
   else if (error.error === "queue_closed") lines.push(t("closed"));
   else if (error.error === "quota_reached") lines.push(t("quota"));

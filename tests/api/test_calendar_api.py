@@ -39,8 +39,22 @@ def test_over_lunch_the_kiosk_is_told_when_the_afternoon_opens(api, app, clock):
         "break",
         "2026-11-23T14:30:00+08:00",
     )
+    line_a = next(q for q in api.get("/queues").get_json() if q["code"] == "A")  # before 取号
+    assert (
+        line_a["taking"],
+        line_a["closed_why"],
+        line_a["reopens_at"],
+        line_a["estimated_wait_seconds"],
+    ) == (
+        False,
+        "break",
+        "2026-11-23T14:30:00+08:00",
+        None,
+    )
     clock.set(datetime(2026, 11, 23, 6, 30, tzinfo=UTC))  # 14:30
     assert api.post("/tickets", "device:K1", {"queue": "A"}).status_code == 201
+    line_a = next(q for q in api.get("/queues").get_json() if q["code"] == "A")
+    assert (line_a["taking"], line_a["closed_why"], line_a["waiting"]) == (True, None, 1)
     clock.set(datetime(2026, 11, 28, 2, 0, tzinfo=UTC))  # Saturday 10:00
     weekend = api.post("/tickets", "device:K1", {"queue": "A"}).get_json()
     assert (weekend["why"], weekend["day_off"], weekend["reopens_at"]) == (

@@ -92,3 +92,22 @@ def test_departments_and_topics_with_their_items(api):
     assert topics[:2] == ["出生", "户籍"] and "婚姻" in topics
     marriage = api.get("/items", query_string={"topic": "婚姻"}).get_json()
     assert marriage and all("婚" in i["name"] or i["department"] == "MZ" for i in marriage)
+
+
+def test_a_queues_line_says_how_long_a_ticket_taken_now_would_wait(api, clock):
+    """Before 取号: the people waiting × today's mean handling ÷ the windows open for it."""
+    assert api.post("/windows/1/sign-in", "clerk1").status_code == 200
+    for _ in range(3):
+        assert api.post("/tickets", "device:K1", {"queue": "A"}).status_code == 201
+    line = next(q for q in api.get("/queues").get_json() if q["code"] == "A")
+    assert (line["taking"], line["waiting"], line["estimated_wait_seconds"]) == (
+        True,
+        3,
+        None,
+    )  # nothing done yet
+    for step in ("call-next", "start"):
+        assert api.post(f"/windows/1/{step}", "clerk1").status_code == 200
+    clock.advance(minutes=10)
+    assert api.post("/windows/1/finish", "clerk1", {"outcome": "completed"}).status_code == 200
+    line = next(q for q in api.get("/queues").get_json() if q["code"] == "A")
+    assert (line["waiting"], line["estimated_wait_seconds"]) == (2, 2 * 600)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -632,3 +633,23 @@ def test_over_lunch_the_kiosk_says_when_the_afternoon_opens(kiosk, live):
         pytest.skip("too near midnight for a break between two sessions of today")
     said = refusal_text(kiosk, live, ["00:00-00:01", "23:58-23:59"])
     assert "午休时间，23:58 起取号。" in said and "再来办理" not in said
+
+
+def test_the_line_now_shows_before_taking_a_ticket(kiosk, live):
+    """The item list and the item page say how many wait and whether the queue takes tickets,
+    before 取号: over lunch, when it opens again."""
+    waiting = next(q["waiting"] for q in live.api("GET", "/queues").json() if q["code"] == "E")
+    kiosk.locator(".departments .tile", has_text="青山县市场监督管理局").tap()
+    row = kiosk.locator(".list .item").first
+    expect(row.get_by_test_id("line-now")).to_contain_text(f"当前等候 {waiting} 人")
+    row.tap()
+    expect(kiosk.locator(".detail").get_by_test_id("line-now")).to_contain_text(f"当前等候 {waiting} 人")
+    now = datetime.now(ZoneInfo("Asia/Shanghai")).time()
+    if not time(0, 2) <= now < time(23, 57):
+        return  # too near midnight for a break between two sessions of today
+    with hall_changed(live, KEEP_HOURS, RESTORE_HOURS, **today_in_the_hall(["00:00-00:01", "23:58-23:59"])):
+        kiosk.locator('[data-action="back"]').tap()
+        kiosk.locator(".list .item").first.tap()
+        line = kiosk.locator(".detail").get_by_test_id("line-now")
+        expect(line).to_have_text("午休时间，23:58 起取号。")
+        expect(line).to_have_class(re.compile(r"\bclosed\b"))
