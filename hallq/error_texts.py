@@ -33,6 +33,7 @@ TEXTS: dict[str, str] = {
         "This service does not take tickets from the phone: please take one at the hall."
     ),
     "forbidden.guide_pin": _n("A priority ticket needs a guide's PIN."),
+    "forbidden.postpone_off": _n("This hall does not move tickets back."),
     "forbidden.own_account": _n(
         "You cannot deactivate your own account or change your own role. Ask another manager or admin."
     ),
@@ -40,6 +41,8 @@ TEXTS: dict[str, str] = {
     "not_found": _n("Not found: it may have been removed, or the number is wrong."),
     "method_not_allowed": _n("This action is not possible here."),
     "invalid_state": _n("It has changed meanwhile. Please refresh and try again."),
+    "invalid_state.not_waiting": _n("Only a ticket still waiting can be moved back."),
+    "invalid_state.last_in_line": _n("Nobody waits behind you: there is no need to move back."),
     "invalid_state.stage": _n("The case has moved to another stage meanwhile. Please refresh the page."),
     "invalid_state.not_served": _n("This service is not finished yet: rate it once it is done."),
     "invalid_state.already_rated": _n("This service has already been rated: one rating per service."),
@@ -59,6 +62,7 @@ TEXTS: dict[str, str] = {
     "limit_reached.no_show_block": _n(
         "Bookings were not kept several times: booking is possible again from %(day)s."
     ),
+    "limit_reached.postponed_once": _n("This ticket has been moved back once already: once only."),
     "limit_reached.remote_limit": _n("This ID number has taken its tickets from the phone for today."),
     "too_early": _n("Check-in opens at %(time)s, 15 minutes before the booked time."),
     "too_late": _n("The booked time is over. Please take a ticket or book again."),

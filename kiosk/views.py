@@ -108,6 +108,7 @@ def phone(key: str) -> Any:
         "rating": url_for("api.phone_rating", key=key),
         "timezone": state().spec.hall.timezone,
         "remindAhead": state().spec.hall.remind_ahead,
+        "postponePlaces": state().spec.hall.postpone_places,
     }
     return render_template("kiosk/phone.html", setup=setup, ticket=data, hall_name=hall_name)
 

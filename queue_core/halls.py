@@ -81,6 +81,14 @@ def queues_of(uow: UnitOfWork, hall_id: int) -> list[Queue]:
     return list(uow.session.scalars(select(Queue).where(Queue.hall_id == hall_id).order_by(Queue.position)))
 
 
+def ticket_by_key(uow: UnitOfWork, hall_id: int, key: str) -> Ticket:
+    """The ticket whose unguessable key (on its paper and its phone page) was given."""
+    found = uow.session.scalar(select(Ticket).where(Ticket.hall_id == hall_id, Ticket.key == key))
+    if found is None:
+        raise NotFound("no such ticket")
+    return found
+
+
 def ticket_by_id(uow: UnitOfWork, hall_id: int, ticket_id: int) -> Ticket:
     ticket = uow.session.get(Ticket, ticket_id)
     if ticket is None or ticket.hall_id != hall_id:

@@ -103,6 +103,7 @@ class TicketEventKind(StrEnum):
     TRANSFERRED = "transferred"
     CANCELLED = "cancelled"
     ARRIVED = "arrived"  # a remote ticket's holder arrived: it enters its line
+    POSTPONED = "postponed"  # moved back a few places in its line, once (我需要多一点时间)
 
 
 class WindowStatus(StrEnum):

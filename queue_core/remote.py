@@ -16,7 +16,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from . import ticket_log
-from .errors import LimitReached, NotFound, NotPermitted
+from .errors import LimitReached, NotPermitted
 from .halls import item_by_id
 from .models import Hall, Ticket, TicketEventKind, TicketStatus
 from .numbering import service_day
@@ -64,13 +64,6 @@ def arrive(uow: UnitOfWork, hall: Hall, ticket: Ticket) -> Ticket:
     ticket_log.transition(uow, ticket, {TicketStatus.REMOTE}, status=TicketStatus.WAITING)
     ticket_log.log(uow, ticket, TicketEventKind.ARRIVED)
     return ticket
-
-
-def by_key(uow: UnitOfWork, hall: Hall, key: str) -> Ticket:
-    found = uow.session.scalar(select(Ticket).where(Ticket.hall_id == hall.id, Ticket.key == key))
-    if found is None:
-        raise NotFound("no such ticket")
-    return found
 
 
 def remote_today(uow: UnitOfWork, hall: Hall, holder: str) -> Ticket | None:

@@ -274,6 +274,9 @@ class HallInfo(Strict):
     # The phone page alerts its citizen at this many people ahead (前面还有 N 人), and when
     # called; 0: only when called.
     remind_ahead: int = Field(3, ge=0, le=50)
+    # 我需要多一点时间: a citizen may move their waiting ticket back this many places, once,
+    # from the phone page; 0: not offered.
+    postpone_places: int = Field(5, ge=0, le=50)
     catalog: str = "catalog.csv"
     map: str | None = None  # an SVG floor plan in the config folder; window shapes id="window-N"
 

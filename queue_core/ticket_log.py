@@ -20,11 +20,13 @@ _INSERT_EVENT = insert(TicketEvent.__table__)
 _RELATION_OF_KEY = {"queue_id": "queue", "window_id": "window", "item_id": "item"}
 
 
-# The steps that add a ticket to a queue's waiting line or take one out of it: only these
-# change what a queue board shows (a start or a finish would push the same count again).
+# The steps that add a ticket to a queue's waiting line, take one out of it or move one in
+# it: only these change what a queue board shows (a start or a finish would push the same
+# count again).
 CHANGES_WAITING = {
     TicketEventKind.ISSUED,
     TicketEventKind.ARRIVED,
+    TicketEventKind.POSTPONED,
     TicketEventKind.CALLED,
     TicketEventKind.REQUEUED,
     TicketEventKind.TRANSFERRED,

@@ -12,7 +12,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from queue_core import booking, remote
-from queue_core.halls import item_by_id
+from queue_core.halls import item_by_id, ticket_by_key
 from queue_core.identity import holder_digest
 from queue_core.models import Queue, ServiceItem
 from queue_core.numbering import service_day
@@ -227,4 +227,4 @@ def arrive_remote(key: str, body: ArrivalRequest) -> TicketOut:
     with state().db.write() as uow:
         hall = current_hall(uow)
         booking.check_door(state().settings.secret_key(), hall, body.door)
-        return ticket_out(uow, remote.arrive(uow, hall, remote.by_key(uow, hall, key)))
+        return ticket_out(uow, remote.arrive(uow, hall, ticket_by_key(uow, hall.id, key)))

@@ -8,9 +8,10 @@ from sqlalchemy.exc import IntegrityError
 
 from queue_core import UnitOfWork
 from queue_core.errors import NotPermitted
-from queue_core.halls import ticket_by_id
+from queue_core.halls import ticket_by_id, ticket_by_key
 from queue_core.identity import holder_digest
 from queue_core.models import Hall, Role
+from queue_core.postponing import postpone
 from queue_core.ticketing import cancel_ticket, issue_ticket, ticket_for_request
 
 from ..auth import guide_by_pin
@@ -152,4 +153,26 @@ def cancel(ticket_id: int) -> TicketOut:
     with state().db.write() as uow:
         ticket = ticket_by_id(uow, current_hall(uow).id, ticket_id)
         cancel_ticket(uow, ticket, staff_id=current_user.id)
+        return ticket_out(uow, ticket)
+
+
+@doc.operation(
+    bp,
+    "/tickets/by-key/<key>/postpone",
+    "POST",
+    summary="我需要多一点时间: the ticket's holder moves it back a few places in its line, once",
+    tag="tickets",
+    responses={
+        200: ("The ticket in its new place (waiting_ahead)", TicketOut),
+        403: ("The hall does not postpone tickets", None),
+        404: ("No such ticket", None),
+        409: ("Not waiting, already postponed once, or last in its line", None),
+    },
+)
+def postpone_ticket(key: str) -> TicketOut:
+    """No login: the key, printed on the ticket and held by its phone page, is the proof."""
+    with state().db.write() as uow:
+        hall = current_hall(uow)
+        ticket = ticket_by_key(uow, hall.id, key)
+        postpone(uow, ticket, state().spec.hall.postpone_places)
         return ticket_out(uow, ticket)

@@ -15,6 +15,8 @@ function t(key, values = {}) {
 function render() {
   page.dataset.status = ticket.status;
   remindersSection.hidden = !["waiting", "remote", "called"].includes(ticket.status);
+  postponeSection.hidden = !(setup.postponePlaces > 0 && ticket.status === "waiting");
+  postponeAsk.hidden = postponed;  // once only
   for (const node of document.querySelectorAll("[data-text]")) node.textContent = t(node.dataset.text);
   page.querySelector(".status").textContent =
     ticket.status === "called" ? t("called", { window: ticket.window.number }) : t(`status_${ticket.status}`);
@@ -172,6 +174,41 @@ function alertCalled() {
 }
 
 remindButton.addEventListener("click", enableReminders);
+
+// -- 我需要多一点时间: the ticket moves back setup.postponePlaces places, once ----------------
+
+const postponeSection = document.querySelector(".postpone");
+const postponeAsk = postponeSection.querySelector(".postpone-ask");
+const postponeExplain = postponeSection.querySelector(".postpone-explain");
+const postponeYes = postponeSection.querySelector(".postpone-yes");
+const postponeSaid = postponeSection.querySelector(".postpone-said");
+let postponed = false;
+
+postponeAsk.addEventListener("click", () => {
+  postponeExplain.textContent = t("postpone_explain", { n: setup.postponePlaces });
+  postponeExplain.hidden = postponeYes.hidden = false;
+});
+postponeYes.addEventListener("click", async () => {
+  postponeYes.disabled = true;
+  let answer = {};
+  let response = null;
+  try {
+    response = await fetch(`${setup.api}/tickets/by-key/${encodeURIComponent(setup.key)}/postpone`, {
+      method: "POST",
+      headers: { Accept: "application/json", "X-Hallq-Lang": lang === "zh" ? "zh_CN" : "en" },
+    });
+    answer = await response.json();
+  } catch { /* said below */ }
+  postponeYes.disabled = false;
+  postponeExplain.hidden = postponeYes.hidden = true;
+  if (response && response.ok) {
+    postponed = true;
+    take(answer);
+    postponeSaid.textContent = t("postponed", { ahead: answer.waiting_ahead });
+  } else {
+    postponeSaid.textContent = answer.text || t("offline");
+  }
+});
 document.addEventListener("pointerdown", stopFlashing);
 
 let perPlace = null;

@@ -258,3 +258,21 @@ def test_a_kiosk_can_be_rate_limited(api, app):
     }
     assert api.post("/tickets", "device:K2", {"queue": "A"}).status_code == 201
     assert api.post("/tickets", "guide", {"queue": "A"}).status_code == 201
+
+
+def test_the_holder_moves_a_ticket_back_once_from_the_phone(api, clock):
+    """POST /tickets/by-key/<key>/postpone: no login, the key is the proof; [hall]
+    postpone_places (5 in the demo) places back, once, said in Chinese when refused."""
+    taken = []
+    for _ in range(7):
+        taken.append(api.post("/tickets", "device:K1", {"queue": "B"}).get_json())
+        clock.advance(seconds=1)
+    moved = api.post(f"/tickets/by-key/{taken[0]['key']}/postpone")
+    assert moved.status_code == 200 and moved.get_json()["waiting_ahead"] == 5
+    again = api.post(f"/tickets/by-key/{taken[0]['key']}/postpone").get_json()
+    assert (again["error"], again["why"], again["text"]) == (
+        "limit_reached",
+        "postponed_once",
+        "该号票已延后过一次，每张号票只能延后一次。",
+    )
+    assert api.post("/tickets/by-key/no-such-key/postpone").status_code == 404

@@ -653,3 +653,25 @@ def test_the_line_now_shows_before_taking_a_ticket(kiosk, live):
         line = kiosk.locator(".detail").get_by_test_id("line-now")
         expect(line).to_have_text("午休时间，23:58 起取号。")
         expect(line).to_have_class(re.compile(r"\bclosed\b"))
+
+
+def test_a_citizen_needing_more_time_moves_back_from_the_phone(browser, live):
+    mine, *behind = [live.api("POST", "/tickets", "K1", json={"queue": "G"}).json() for _ in range(3)]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    phone = context.new_page()
+    try:
+        phone.goto(f"{live.url}/t/{mine['key']}")
+        before = int(phone.locator(".ahead").inner_text())
+        phone.get_by_role("button", name="我需要多一点时间").tap()
+        expect(phone.locator(".postpone-explain")).to_have_text(
+            "您的号票将在队列中后移 5 位，仅可使用一次。确定后移吗？"
+        )
+        phone.get_by_role("button", name="确定后移").tap()
+        expect(phone.locator(".postpone-said")).to_have_text(f"已后移，您前面现在有 {before + 2} 人。")
+        expect(phone.locator(".ahead")).to_have_text(str(before + 2))
+        expect(phone.get_by_role("button", name="我需要多一点时间")).to_be_hidden()  # once only
+        assert live.api("GET", f"/tickets/{mine['id']}").json()["waiting_ahead"] == before + 2
+    finally:
+        context.close()
+        for ticket in (mine, *behind):
+            live.api("POST", f"/tickets/{ticket['id']}/cancel", "manager")
