@@ -81,6 +81,8 @@ STRINGS = {
     "not_set_up": _n("This kiosk is not set up yet: a technician opens it once with its device token."),
     "failed": _n("Sorry, the ticket could not be taken: %(reason)s"),
     "elderly": _n("Large text"),
+    "help": _n("Help"),
+    "help_called": _n("A guide has been called and is on the way. Please wait here."),
     "green_channel": _n("Priority: seniors, people with disabilities, servicemen"),
     "who_priority": _n("Who is the priority ticket for?"),
     "priority_senior": _n("Senior citizen"),

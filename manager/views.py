@@ -35,6 +35,7 @@ ALARM_NAMES = {
     AlarmKind.BAD_RATING: _l("Bad rating"),
     AlarmKind.INVARIANT_BROKEN: _l("Window stuck"),
     AlarmKind.STORAGE_FULL: _l("Disk full"),
+    AlarmKind.HELP_REQUESTED: _l("Help requested"),
 }
 TICKET_STATUS_NAMES = {
     TicketStatus.WAITING: _l("waiting"),

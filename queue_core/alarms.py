@@ -153,6 +153,8 @@ def acknowledge(uow: UnitOfWork, hall: Hall, alarm_id: int, staff_id: int) -> Al
     if result.rowcount != 1:
         who = alarm.acknowledger.name if alarm.acknowledger else "someone"
         raise InvalidState(f"alarm {alarm.id} was already acknowledged by {who}")
+    if alarm.kind == AlarmKind.HELP_REQUESTED:  # someone is on the way: the call is answered
+        clear(uow, alarm)
     uow.record(as_event(alarm))
     return alarm
 
@@ -234,6 +236,20 @@ def bad_rating(uow: UnitOfWork, hall: Hall, evaluation: Evaluation, window: Wind
         "comment": evaluation.comment,
     }
     candidate = Candidate(AlarmKind.BAD_RATING, f"evaluation:{evaluation.id}", ticket.number, message, detail)
+    return raise_alarm(uow, hall, candidate)
+
+
+def help_requested(uow: UnitOfWork, hall: Hall, kiosk_id: str, kiosk_name: str) -> Alarm | None:
+    """A citizen tapped 求助 on the kiosk: the alarm names it, and clears when a manager or
+    guide acknowledges it (someone is on the way). None while one is open for it already."""
+    where = kiosk_name or f"取号机 {kiosk_id}"
+    candidate = Candidate(
+        AlarmKind.HELP_REQUESTED,
+        f"kiosk:{kiosk_id}",
+        where,
+        f"{where}（{kiosk_id}）有群众求助，请引导员前往协助",
+        {"kiosk": kiosk_id, "kiosk_name": kiosk_name},
+    )
     return raise_alarm(uow, hall, candidate)
 
 

@@ -772,6 +772,7 @@ class AlarmKind(StrEnum):
     BAD_RATING = "bad_rating"  # a citizen rated a service 不满意 or 非常不满意
     INVARIANT_BROKEN = "invariant_broken"  # a window and a ticket disagree (queue_core.invariants)
     STORAGE_FULL = "storage_full"  # the database's disk is full: pushed, never stored (hallq.faults)
+    HELP_REQUESTED = "help_requested"  # a citizen tapped 求助 on a kiosk: a guide is wanted there
 
 
 class Alarm(Base):

@@ -1,4 +1,4 @@
-"""Alarms (超时预警) of the managers' dashboard: the list, and acknowledging one (确认).
+"""Alarms (超时预警) of the managers' dashboard: the list, acknowledging one (确认), and a kiosk's 求助.
 Managers and admins acknowledge; supervisors (电子监察) read them too."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_login import current_user
 
 from queue_core import alarms
-from queue_core.models import MANAGERS, OVERSIGHT
+from queue_core.models import MANAGERS, OVERSIGHT, AlarmKind
 
 from ..present.alarms import AlarmOut, alarm_out
 from ..state import current_hall, state
@@ -46,3 +46,28 @@ def list_alarms(query: AlarmQuery) -> list[AlarmOut]:
 def acknowledge_alarm(alarm_id: int) -> AlarmOut:
     with state().db.write() as uow:
         return alarm_out(alarms.acknowledge(uow, current_hall(uow), alarm_id, current_user.id))
+
+
+@doc.operation(
+    bp,
+    "/help",
+    "POST",
+    summary="求助: a citizen at the kiosk asks for a guide",
+    tag="alarms",
+    roles=("device:kiosk",),
+    responses={
+        201: ("The help alarm, raised", AlarmOut),
+        200: ("Help was asked for already and nobody has answered yet: the same alarm", AlarmOut),
+    },
+)
+def ask_for_help() -> tuple[AlarmOut, int]:
+    kiosk = current_user.device_id
+    name = next((k.name for k in state().spec.kiosks if k.id == kiosk), "")
+    with state().db.write() as uow:
+        hall = current_hall(uow)
+        raised = alarms.help_requested(uow, hall, kiosk, name)
+        if raised is not None:
+            return alarm_out(raised), 201
+        standing = alarms.open_alarm(uow, hall, AlarmKind.HELP_REQUESTED, f"kiosk:{kiosk}")
+        assert standing is not None  # raise_alarm found it open
+        return alarm_out(standing), 200

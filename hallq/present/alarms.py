@@ -8,20 +8,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from queue_core import alarms
-from queue_core.models import Alarm
+from queue_core.models import Alarm, AlarmKind
 
 
 class AlarmOut(BaseModel):
     id: int
-    kind: Literal[
-        "wait_over_target",
-        "queue_overloaded",
-        "pause_too_long",
-        "service_too_long",
-        "printer_fault",
-        "bad_rating",
-        "invariant_broken",
-    ]
+    kind: AlarmKind  # every kind there is: the list cannot fall behind the model's
     subject: str = Field(
         description='What it is about: "ticket:123", "queue:A", "window:3", "printer:K1" ...'
     )

@@ -608,6 +608,7 @@ function relabel() {
   document.querySelector('[data-action="home"]').textContent = t("home");
   document.querySelector('[data-action="back"]').textContent = `‹ ${t("back")}`;
   document.querySelector('[data-action="elderly"]').textContent = t("elderly");
+  document.querySelector('[data-action="help"]').textContent = t("help");
   const language = document.querySelector('[data-action="language"]');
   language.textContent = state.lang === "zh" ? "English" : "中文";
   document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
@@ -625,7 +626,15 @@ document.querySelector(".bar").addEventListener("click", (event) => {
   if (action === "back") goBack();
   if (action === "elderly") document.documentElement.classList.toggle("elderly");
   if (action === "language") setLanguage(state.lang === "zh" ? "en" : "zh");
+  if (action === "help") callForHelp();
 });
+
+// 求助: a guide is called to this kiosk (an alarm on the managers' dashboard names it).
+async function callForHelp() {
+  const response = await api("POST", "/help", {});
+  showBanner(response.ok ? t("help_called") : t("failed", { reason: (await response.json()).text || "" }));
+  setTimeout(() => showBanner(null), 15000);
+}
 
 // Idle: back home, in Chinese and normal type, then the hall's notices one after another
 // until someone touches the screen; that first touch only ends the slideshow.

@@ -118,3 +118,22 @@ def test_the_dashboard_hears_each_change(api, app, clock, served):
     while "alarm" not in (names := [name for name, _ in dashboard.heard]) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert "window_state" in names and "alarm" in names
+
+
+def test_a_kiosks_call_for_help_is_an_alarm_until_someone_answers_it(api):
+    first = api.post("/help", "device:K1", {})
+    assert first.status_code == 201
+    alarm = first.get_json()
+    assert (alarm["kind"], alarm["label"], alarm["message"]) == (
+        "help_requested",
+        "大厅入口取号机",
+        "大厅入口取号机（K1）有群众求助，请引导员前往协助",
+    )
+    again = api.post("/help", "device:K1", {})  # tapped again while nobody has come
+    assert again.status_code == 200 and again.get_json()["id"] == alarm["id"]
+    assert api.post("/help", "clerk1", {}).status_code == 403
+    assert api.post(f"/alarms/{alarm['id']}/acknowledge", "manager").status_code == 200
+    assert [
+        a for a in api.get("/alarms?open=true", "manager").get_json() if a["kind"] == "help_requested"
+    ] == []
+    assert api.post("/help", "device:K1", {}).status_code == 201  # a new call

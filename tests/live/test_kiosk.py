@@ -675,3 +675,14 @@ def test_a_citizen_needing_more_time_moves_back_from_the_phone(browser, live):
         context.close()
         for ticket in (mine, *behind):
             live.api("POST", f"/tickets/{ticket['id']}/cancel", "manager")
+
+
+def test_help_on_every_screen_calls_a_guide(kiosk, live):
+    open_item(kiosk, "青山县民政局", "")
+    kiosk.get_by_test_id("help").tap()  # from an item's page, as from any screen
+    expect(kiosk.locator(".banner")).to_have_text("已通知引导员，马上就到，请在此稍候。")
+    called = [
+        a for a in live.api("GET", "/alarms?open=true", "manager").json() if a["kind"] == "help_requested"
+    ]
+    assert [a["message"] for a in called] == ["大厅入口取号机（K1）有群众求助，请引导员前往协助"]
+    assert live.api("POST", f"/alarms/{called[0]['id']}/acknowledge", "manager").ok  # a guide is going
