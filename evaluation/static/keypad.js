@@ -61,7 +61,7 @@
       : t("serving_you_no_badge", { window: where, name: clerk.name });
     part("idle-status").textContent = !w || w.state === "closed" ? t("closed")
       : w.state === "paused" ? [t("paused"), w.pause_reason].filter(Boolean).join(" · ") : "";
-    showPhoto(part("clerk-photo", sections.idle), serving ? clerk.badge : null);
+    showPhoto(part("clerk-photo", sections.idle), serving ? clerk.badge : null, serving ? clerk.name : "");
   }
 
   function idle() {
@@ -70,17 +70,25 @@
     show("idle");
   }
 
-  // The clerk's photo when the hall has one for the badge (config/photos); none is fine.
-  function showPhoto(img, badge) {
+  // The clerk's photo when the hall has one for the badge (config/photos); else their
+  // surname in the photo's frame (the span after it).
+  const placeholder = (img) => {
+    const initial = img.nextElementSibling;
+    initial.hidden = !img.hidden || !initial.textContent;
+  };
+  function showPhoto(img, badge, name) {
+    img.nextElementSibling.textContent = name ? [...name][0] : "";
     const src = badge ? setup.photoBase + encodeURIComponent(badge) : "";
-    if (img.getAttribute("src") === src) return;
-    img.hidden = true;
-    if (src) img.src = src;
-    else img.removeAttribute("src");
+    if (img.getAttribute("src") !== src) {
+      img.hidden = true;
+      if (src) img.src = src;
+      else img.removeAttribute("src");
+    }
+    placeholder(img);
   }
   for (const img of document.querySelectorAll(".clerk-photo")) {
-    img.addEventListener("load", () => (img.hidden = false));
-    img.addEventListener("error", () => (img.hidden = true));
+    img.addEventListener("load", () => { img.hidden = false; placeholder(img); });
+    img.addEventListener("error", () => { img.hidden = true; placeholder(img); });
   }
 
   // -- asking: the service just finished ------------------------------------------------------
@@ -93,7 +101,7 @@
     const who = sections.asking;
     part("clerk-name", who).textContent = question.clerk_name || "";
     part("clerk-badge", who).textContent = question.clerk_badge ? t("badge", { badge: question.clerk_badge }) : "";
-    showPhoto(part("clerk-photo", who), question.clerk_badge);
+    showPhoto(part("clerk-photo", who), question.clerk_badge, question.clerk_name || "");
     part("ticket", who).textContent = question.item
       ? t("ticket", { number: question.number, item: question.item })
       : t("ticket", { number: question.number, item: question.queue_name });

@@ -30,20 +30,25 @@
     const clerk = w.clerk || {};
     part("clerk-name").textContent = clerk.name || "";
     part("clerk-badge").textContent = clerk.badge ? t("badge", { badge: clerk.badge }) : "";
-    showPhoto(clerk.badge);
+    showPhoto(clerk.badge, clerk.name);
     fitAll();
   }
 
-  // The clerk's photo if the hall has one for the badge; none is fine (name and badge suffice).
+  // The clerk's photo if the hall has one for the badge; else their surname in its frame.
   const photo = part("clerk-photo");
-  photo.addEventListener("load", () => (photo.hidden = false));
-  photo.addEventListener("error", () => (photo.hidden = true));
-  function showPhoto(badge) {
+  const initial = part("clerk-initial");
+  const placeholder = () => (initial.hidden = !photo.hidden || !initial.textContent);
+  photo.addEventListener("load", () => { photo.hidden = false; placeholder(); });
+  photo.addEventListener("error", () => { photo.hidden = true; placeholder(); });
+  function showPhoto(badge, name) {
+    initial.textContent = name ? [...name][0] : "";
     const src = badge ? setup.photoBase + encodeURIComponent(badge) : "";
-    if (photo.getAttribute("src") === src) return;
-    photo.hidden = true;
-    if (src) photo.src = src;
-    else photo.removeAttribute("src");
+    if (photo.getAttribute("src") !== src) {
+      photo.hidden = true;
+      if (src) photo.src = src;
+      else photo.removeAttribute("src");
+    }
+    placeholder();
   }
 
   part("window-no").textContent = t("window", { n: setup.window });

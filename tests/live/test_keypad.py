@@ -120,6 +120,7 @@ def test_a_finish_wakes_its_windows_keypad_and_no_other(live, tokens, tablet):
     ticket = serve(live, tokens, 3, "clerk3", "B")
     expect(three.get_by_test_id("asking")).to_be_visible()
     expect(three.get_by_test_id("clerk-name")).to_have_text("clerk3名")
+    expect(three.locator(".who .clerk-initial")).to_have_text("c")  # no photo: the name's first character
     expect(three.get_by_test_id("clerk-badge")).to_have_text("工号 Bclerk3")
     expect(three.get_by_test_id("ticket")).to_have_text(f"{ticket['number']}号 · 出入境业务")
     expect(three.get_by_test_id("prompt")).to_have_text("请对本次服务作出评价")

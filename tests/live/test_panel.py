@@ -203,9 +203,12 @@ def test_the_window_board_shows_the_clerks_photo_when_the_hall_has_one(live, bro
     board.goto(f"{live.url}/board/window/8")
     photo = board.get_by_test_id("clerk-photo")
     expect(board.get_by_test_id("window-no")).not_to_be_empty()
+    initial = board.get_by_test_id("clerk-initial")
     expect(photo).to_be_hidden()  # nobody signed in
+    expect(initial).to_be_hidden()
     panel.get_by_role("button", name="挂牌上岗").click()
     expect(photo).to_be_visible()
+    expect(initial).to_be_hidden()
     assert loaded_image_width(photo) == 300
     box = photo.bounding_box()
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= 320
@@ -213,4 +216,7 @@ def test_the_window_board_shows_the_clerks_photo_when_the_hall_has_one(live, bro
     live.api("POST", "/windows/8/sign-in", "clerk8")  # a colleague without a photo takes over
     expect(board.get_by_test_id("clerk-name")).to_have_text("clerk8名")
     expect(photo).to_be_hidden()
+    expect(initial).to_have_text("c")  # the surname's place: the name's first character
+    initial_box = initial.bounding_box()
+    assert initial_box and initial_box["height"] == box["height"]  # the photo's frame
     board.close()
