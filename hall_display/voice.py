@@ -11,18 +11,8 @@ from flask import abort, send_file, url_for
 from hallq.state import state
 
 from . import bp
-from .voice_clips import CATALOGUE, DEFAULT_DIR
+from .voice_clips import AUDIO_TYPES, CATALOGUE, DEFAULT_DIR
 
-# What a hall's recordings may be, in the order they are looked for.
-AUDIO_TYPES = {
-    ".wav": "audio/wav",
-    ".mp3": "audio/mpeg",
-    ".ogg": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".m4a": "audio/mp4",
-    ".flac": "audio/flac",
-    ".webm": "audio/webm",
-}
 _NAMES = {lang: {clip.name for clip in clips} for lang, clips in CATALOGUE.items()}
 
 

@@ -27,6 +27,16 @@ from pathlib import Path
 from string import ascii_uppercase
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "static" / "voice" / "default"
+# What a hall's recordings may be, in the order they are looked for.
+AUDIO_TYPES = {
+    ".wav": "audio/wav",
+    ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".m4a": "audio/mp4",
+    ".flac": "audio/flac",
+    ".webm": "audio/webm",
+}
 ESPEAK_VOICES = {"zh": "cmn-latn-pinyin", "en": "en"}
 # Syllables per minute, about 4 a second as an announcer speaks Mandarin: an announcement
 # (chime and sentence) stays within 4 s, so that calls do not queue up behind the voice in a
@@ -112,6 +122,77 @@ def build_clips(out_dir: Path = DEFAULT_DIR) -> dict:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return manifest
+
+
+def pack_files(source: Path, lang: str) -> dict[str, Path]:
+    """A recorded pack's clip files for a language, by clip name: as its manifest.json names
+    them (the default set's format: languages.<lang>.clips.<name>.file), else
+    <source>/<lang>/<clip name>.<an audio type>."""
+    manifest = source / "manifest.json"
+    if manifest.is_file():
+        listed = json.loads(manifest.read_text("utf-8")).get("languages", {}).get(lang, {}).get("clips", {})
+        return {
+            name: source / clip["file"] for name, clip in listed.items() if (source / clip["file"]).is_file()
+        }
+    folder = source / lang
+    found = sorted(folder.iterdir()) if folder.is_dir() else []
+    return {path.stem: path for path in found if path.suffix.lower() in AUDIO_TYPES}
+
+
+def import_pack(source: Path, target: Path, needed: dict[str, set[str]]) -> dict[str, int]:
+    """Copy a hall's recorded voice pack into target (<target>/<lang>/<name>.<type>, the old
+    pack replaced) once it has every clip `needed` names per language; how many clips per
+    language. Missing clips, and files named after no clip, are a VoiceBuildError naming them."""
+    problems = []
+    chosen: dict[str, dict[str, Path]] = {}
+    for lang, names in needed.items():
+        files = pack_files(source, lang)
+        known = {clip.name for clip in CATALOGUE[lang]}
+        missing = sorted(names - files.keys(), key=_clip_order(lang))
+        unknown = sorted(files.keys() - known)
+        if missing:
+            problems.append(f"{lang}: no recording of {', '.join(missing)}")
+        if unknown:
+            problems.append(
+                f"{lang}: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not a clip of the voice"
+            )
+        chosen[lang] = {name: path for name, path in files.items() if name in known}
+    if problems:
+        raise VoiceBuildError(f"{source}: " + "; ".join(problems))
+    work = Path(tempfile.mkdtemp(prefix=".voice-import-", dir=target.parent))
+    try:
+        for lang, files in chosen.items():
+            (work / lang).mkdir()
+            for name, path in files.items():
+                shutil.copyfile(path, work / lang / f"{name}{path.suffix.lower()}")
+        if target.exists():
+            shutil.rmtree(target)
+        work.rename(target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {lang: len(files) for lang, files in chosen.items()}
+
+
+def needed_clips(queue_codes: list[str], windows: int, english: bool) -> dict[str, set[str]]:
+    """The clips a hall's calls can use: every word and digit, the letters of its queue codes,
+    and (in English) the numbers of its windows."""
+    letters = {c for code in queue_codes for c in code.upper() if c in ascii_uppercase}
+    needed = {
+        "zh": {
+            clip.name for clip in CATALOGUE["zh"] if clip.name not in ascii_uppercase or clip.name in letters
+        }
+    }
+    if english:
+        numbers = {str(n) for n in range(min(windows, 19) + 1)} | {
+            str(10 * t) for t in range(2, windows // 10 + 1)
+        }
+        needed["en"] = {"number", "please_go_to_window"} | letters | {str(n) for n in range(10)} | numbers
+    return needed
+
+
+def _clip_order(lang: str):
+    order = {clip.name: n for n, clip in enumerate(CATALOGUE[lang])}
+    return lambda name: order.get(name, len(order))
 
 
 def _espeak() -> str:

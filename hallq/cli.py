@@ -195,6 +195,29 @@ def voice_build(out: Path | None) -> None:
     click.echo(f"{out}: {counts} voice clips ({manifest['generator']})")
 
 
+@voice.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def voice_import(folder: Path) -> None:
+    """Load the hall's own recorded voice pack: FOLDER/zh/<clip>.wav … (or as FOLDER's
+    manifest.json names them), checked for every clip the hall's calls use, into the config
+    folder's [voice] clips folder ("voice" unless hall.toml names one)."""
+    from hall_display.voice_clips import VoiceBuildError, import_pack, needed_clips
+
+    settings = _settings()
+    spec = load_hall(settings.HALLQ_CONFIG)
+    needed = needed_clips(
+        [q.code for q in spec.queues], max(w.number for w in spec.windows), spec.voice.english
+    )
+    target = Path(settings.HALLQ_CONFIG) / (spec.voice.clips or "voice")
+    try:
+        counts = import_pack(folder, target, needed)
+    except VoiceBuildError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{target}: " + ", ".join(f"{n} {lang}" for lang, n in counts.items()) + " recorded clips")
+    if spec.voice.clips is None:
+        click.echo('add [voice] clips = "voice" to hall.toml, then restart the server: the boards play them')
+
+
 @main.group()
 def catalog() -> None:
     """The catalogue of service items."""

@@ -205,3 +205,35 @@ def test_the_setup_lists_only_clips_that_exist(hall_app, tmp_path, monkeypatch):
         "zh": {"qing": "/board/voice/zh/qing"},
         "en": {"number": "/board/voice/en/number"},
     }
+
+
+# -- a hall's own recorded pack: hallq voice import ------------------------------------------
+
+
+def test_a_recorded_pack_is_imported_only_when_it_has_every_clip_the_hall_uses(tmp_path, monkeypatch):
+    """The demo's queues are A–H and it speaks Mandarin only: every word and digit, and the
+    letters A–H, are needed; I–Z are not. A missing clip or a stray file is named; nothing is
+    copied until the pack is whole."""
+    config = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, config)
+    monkeypatch.setenv("HALLQ_CONFIG", str(config))
+    pack = tmp_path / "pack"
+    for clip in CATALOGUE["zh"]:
+        if clip.name not in "IJKLMNOPQRSTUVWXYZ":
+            recording(pack / "zh" / f"{clip.name}.wav", 440)
+    (pack / "zh" / "qing.wav").unlink()
+    recording(pack / "zh" / "qingwen.wav", 440)
+    refused = CliRunner().invoke(main, ["voice", "import", str(pack)])
+    assert refused.exit_code == 1
+    assert (
+        "zh: no recording of qing" in refused.output
+        and "qingwen is not a clip of the voice" in refused.output
+    )
+    assert not (config / "voice").exists()
+
+    (pack / "zh" / "qingwen.wav").rename(pack / "zh" / "qing.wav")
+    done = CliRunner().invoke(main, ["voice", "import", str(pack)])
+    assert done.exit_code == 0, done.output
+    assert f"{config / 'voice'}: 24 zh recorded clips" in done.output
+    assert 'add [voice] clips = "voice" to hall.toml' in done.output
+    assert (config / "voice" / "zh" / "qing.wav").read_bytes() == (pack / "zh" / "qing.wav").read_bytes()
