@@ -134,7 +134,6 @@ LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
         "cancel": {"parameters": {"ticket_id": "$response.body#/id"}},
         "phone_rating": {"parameters": {"key": "$response.body#/key"}},
         "rate_by_key": {"parameters": {"key": "$response.body#/key"}},
-        "postpone_ticket": {"parameters": {"key": "$response.body#/key"}},
         # Window 1, where the manager signed in: the ticket just issued is called there.
         "call_number": {"parameters": {"number": 1}, "requestBody": {"number": "$response.body#/number"}},
     },
