@@ -17,9 +17,9 @@ from sqlalchemy import select, update
 
 from . import alarms, cases
 from .checked import update_if
-from .errors import Invalid, InvalidState, NotFound, TooLate
+from .errors import Invalid, InvalidState, TooLate
 from .events import EvaluationClosed, EvaluationRequested
-from .halls import window_by_number
+from .halls import ticket_by_key, window_by_number
 from .models import Evaluation, EvaluationChannel, EvaluationStatus, Hall, Ticket, Window
 from .numbering import local_time
 from .spec import LEVELS, EvaluationSpec
@@ -87,9 +87,7 @@ def rate_by_key(
     uow: UnitOfWork, hall: Hall, key: str, score: int, reasons: list[str], comment: str
 ) -> Evaluation:
     """The citizen rates from the ticket's phone page (its address carries the key)."""
-    ticket = uow.session.scalar(select(Ticket).where(Ticket.key == key, Ticket.hall_id == hall.id))
-    if ticket is None:
-        raise NotFound("no ticket with this key")
+    ticket = ticket_by_key(uow, hall.id, key)
     evaluation = uow.session.scalar(select(Evaluation).where(Evaluation.ticket_id == ticket.id))
     if evaluation is None:
         raise InvalidState(

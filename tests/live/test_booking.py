@@ -74,6 +74,14 @@ def phone_page(browser, url: str):
     return context, page
 
 
+def booked_now(live, queue: str, name: str, id_number: str) -> dict:
+    """A booking of the first item of the queue, in its slot of the moment, over the API."""
+    item = next(i for i in live.api("GET", "/booking/items").json() if i["queue"] == queue)
+    slot = live.api("GET", "/booking/slots", params={"item_id": item["id"]}).json()["slots"][0]
+    body = {"item_id": item["id"], "slot_start": slot["start"], "name": name, "id_number": id_number}
+    return live.api("POST", "/booking", json=body).json()
+
+
 def choose(page, item: str) -> None:
     page.get_by_role("button", name=re.compile(item)).first.click()
     expect(page.get_by_test_id("slots")).to_be_visible()
@@ -169,18 +177,7 @@ def test_a_citizen_at_the_door_checks_in_from_the_phone(browser, live):
     door = door_token(live.env["SECRET_KEY"], "qingshan")
     with hall_changed(live, CHANGE, RESTORE, **booking_hall()):
         # Queue B's: the other tests book queue C's slot of the moment.
-        item = next(i for i in live.api("GET", "/booking/items").json() if i["queue"] == "B")
-        slot = live.api("GET", "/booking/slots", params={"item_id": item["id"]}).json()["slots"][0]
-        booked = live.api(
-            "POST",
-            "/booking",
-            json={
-                "item_id": item["id"],
-                "slot_start": slot["start"],
-                "name": "王五",
-                "id_number": ARRIVING_ID,
-            },
-        ).json()
+        booked = booked_now(live, "B", "王五", ARRIVING_ID)
         refused = live.api("POST", f"/booking/{booked['code']}/arrive", json={"door": "not-the-door"})
         assert refused.status_code == 403
         context = browser.new_context(viewport=PHONE, has_touch=True, locale="zh-CN")
@@ -243,10 +240,7 @@ def test_a_booking_on_a_day_the_hall_then_closes_tells_its_booker(browser, live)
         pytest.skip("the day's last slot is ending: nothing left to book today")
     with hall_changed(live, CHANGE, RESTORE, **booking_hall()):
         # Queue E's: the other tests book queue B's and C's slot of the moment.
-        item = next(i for i in live.api("GET", "/booking/items").json() if i["queue"] == "E")
-        slot = live.api("GET", "/booking/slots", params={"item_id": item["id"]}).json()["slots"][0]
-        body = {"item_id": item["id"], "slot_start": slot["start"], "name": "赵六", "id_number": ID_NUMBER}
-        code = live.api("POST", "/booking", json=body).json()["code"]
+        code = booked_now(live, "E", "赵六", ID_NUMBER)["code"]
         closure = {"kind": "closed", "reason": "停电检修"}
         assert live.api("PUT", f"/calendar/days/{now.date()}", "manager", json=closure).ok
         context = browser.new_context(viewport=PHONE, has_touch=True, locale="zh-CN")
