@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hallq.present.reports import GROUP_NAMES, HALL, as_xlsx  # noqa: E402
+from hallq.present.reports import GROUP_NAMES, HALL, ReportHeading, as_xlsx  # noqa: E402
 from queue_core import Database, SystemClock, make_engine, migrate, rollups, statistics  # noqa: E402
 from queue_core.halls import hall_by_code  # noqa: E402
 from queue_core.models import Ticket  # noqa: E402
@@ -139,7 +139,7 @@ def main() -> None:
                 with database.read() as uow:
                     every = statistics.summaries(uow, hall, first, last, (None, *statistics.GROUPINGS))
                     found = {GROUP_NAMES.get(g, HALL) if g else HALL: figures for g, figures in every.items()}
-                as_xlsx(found, "bench")
+                as_xlsx(found, ReportHeading("bench", first, last, datetime.now().astimezone()))
                 return built
 
             cold, best, built = timed(workbook, runs=1)

@@ -1,4 +1,5 @@
 """/manager/reports: the statistics of any period as a page with charts and its CSV and XLSX;
+/manager/reports/print: the day's or the month's report (日报, 月报) to print on A4;
 /manager/audit: the audit trail (电子监察) with its filters and whether its hash chain holds.
 
 Managers, admins and supervisors may open both (supervisors read everything and change
@@ -8,7 +9,7 @@ same summary the API answers, so the page, the CSV, the XLSX and the JSON cannot
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,8 +20,9 @@ from flask_login import login_required
 
 from evaluation.cases import require_manager
 from hallq.anchoring import newest_anchor
+from hallq.api.schemas import FIRST_DAY, LAST_DAY
 from hallq.present.audit import VerifiedHeads, anchor_state, find_entries
-from hallq.present.reports import COLUMNS, rows
+from hallq.present.reports import COLUMNS, COUNTS, EFFICIENCY, HANDLING, RATINGS, WAITING, Column, rows
 from hallq.state import current_hall, state
 from queue_core import statistics
 from queue_core.audit import EDITED, NOT_FOLLOWING
@@ -37,21 +39,70 @@ GROUPINGS = {
     "window": _l("Window"),
     "staff": _l("Clerk"),
 }
+# The page's views of the table: the main figures fit a 1366-px screen; each column group, or
+# every column at once, is one click away.
+VIEWS = {
+    "main": _l("Main figures"),
+    COUNTS: _l("Tickets"),
+    WAITING: _l("Waiting"),
+    HANDLING: _l("Handling"),
+    EFFICIENCY: _l("Efficiency"),
+    RATINGS: _l("Ratings"),
+    "all": _l("All columns"),
+}
+# What each figure means, on the page itself (docs/statistics.md says it at length).
+DEFINITIONS = {
+    "取号数": _l("Every ticket taken in the period."),
+    "办结数": _l("Tickets finished at a window, whatever the outcome."),
+    "过号数": _l("Tickets called whose holder never came."),
+    "取消数": _l("Tickets cancelled by the citizen or a guide, or left unserved at the end of their day."),
+    "转移数": _l("Tickets moved to another queue or window at least once."),
+    "平均等候(分钟)": _l("Minutes from taking the ticket to its last call, averaged over called tickets."),
+    "等候中位数(分钟)": _l("The middle wait: half waited less, half longer."),
+    "等候P90(分钟)": _l("Nine in ten called tickets waited at most this long."),
+    "最长等候(分钟)": _l("The longest wait of the period."),
+    "平均办理(分钟)": _l("Minutes from the start of service to its finish, averaged over served tickets."),
+    "办理中位数(分钟)": _l("The middle handling time: half took less, half longer."),
+    "办理P90(分钟)": _l("Nine in ten services took at most this long."),
+    "最长办理(分钟)": _l("The longest service of the period."),
+    "服务达标率": _l("The share of called tickets called within their queue's target wait."),
+    "每小时办结": _l("Tickets served per hour the hall (or the window, or the clerk) was open."),
+    "窗口利用率": _l("Time spent serving over the time open, for the hall, a window or a clerk."),
+    "好评率": _l("Ratings of satisfied or very satisfied, over the services rated."),
+    "差评数": _l("Ratings of dissatisfied or very dissatisfied."),
+    "差评率": _l("Bad ratings over the services rated."),
+    "主动评价率": _l("Services the citizen rated, over the services finished."),
+    "整改率": _l("Bad ratings whose follow-up was rectified, over the bad ratings."),
+    "回访率": _l("Bad ratings whose citizen was called back, over the bad ratings."),
+}
 AUDIT_LIMIT = 200  # entries on the page; the filters narrow it down
 # What the chain's check (queue_core.audit.verify) found wrong with an entry, as the page says it.
 CHAIN_PROBLEMS = {
     NOT_FOLLOWING: _l("it does not follow the entry before it: an entry was deleted or reordered"),
     EDITED: _l("it does not match its hash: it was edited"),
 }
-RATE_COLUMNS = frozenset(header for header, _read in COLUMNS if header.endswith("率"))
+UNITS = {column.header: column.unit for column in COLUMNS}
+
+
+def columns_of(view: str) -> list[Column]:
+    """The columns a view of the table shows."""
+    if view == "all":
+        return COLUMNS
+    if view == "main":
+        return [column for column in COLUMNS if column.main]
+    return [column for column in COLUMNS if column.group == view]
 
 
 def cell(header: str, value: Any) -> str:
-    """How the page shows a value of the table: rates as percentages, nothing as a dash."""
+    """How the page shows a value of the table: rates as percentages, minutes with one
+    decimal, nothing as a dash."""
     if value is None or value == "":
         return "—" if value is None else ""
-    if header in RATE_COLUMNS:
+    unit = UNITS.get(header)
+    if unit == "rate":
         return f"{value * 100:.1f}%"
+    if unit in ("minutes", "per_hour"):
+        return f"{value:.1f}"
     return str(value)
 
 
@@ -67,13 +118,21 @@ def _dates(today: date) -> tuple[str, str]:
     return first, last
 
 
-def _parse(first: str, last: str) -> tuple[date, date]:
+def _day(text: str) -> date:
     try:
-        start, end = date.fromisoformat(first), date.fromisoformat(last)
+        return date.fromisoformat(text)
     except ValueError as exc:
-        raise Invalid(_("Not a date: %(error)s", error=exc)) from exc
+        raise Invalid(
+            _("「%(text)s」 is not a date: write it as year-month-day, e.g. 2026-12-01.", text=text)
+        ) from exc
+
+
+def _parse(first: str, last: str) -> tuple[date, date]:
+    start, end = _day(first), _day(last)
     if end < start:
         raise Invalid(_("The period ends (%(last)s) before it begins (%(first)s).", last=end, first=start))
+    if start < FIRST_DAY or end > LAST_DAY:
+        raise Invalid(_("A period lies between %(first)s and %(last)s.", first=FIRST_DAY, last=LAST_DAY))
     return start, end
 
 
@@ -124,6 +183,7 @@ def chart_data(summary: dict[str, Any]) -> dict[str, Any]:
 def reports() -> Any:
     require_manager()
     group_by = request.args.get("group_by", "")
+    view = request.args.get("view", "main")
     with state().db.read() as uow:
         hall = current_hall(uow)
         first, last = _dates(service_day(hall, uow.now()))
@@ -131,11 +191,14 @@ def reports() -> Any:
         try:
             if group_by not in GROUPINGS:
                 raise Invalid(_("Unknown grouping: %(name)s", name=group_by))
+            if view not in VIEWS:
+                raise Invalid(_("Unknown view of the table: %(name)s", name=view))
             start, end = _parse(first, last)
             summary = statistics.summary(uow, hall, start, end, group_by or None)
         except DomainError as exc:
             error = exc.message
         query = {"from": first, "to": last}
+        columns = columns_of(view) if view in VIEWS else []
         return render_template(
             "manager/reports.html",
             hall_name=hall.name,
@@ -143,9 +206,11 @@ def reports() -> Any:
             last=last,
             group_by=group_by,
             groupings=GROUPINGS,
+            view=view,
+            views=VIEWS,
             error=error,
-            table=list(rows(summary)) if summary else [],
-            rate_columns=RATE_COLUMNS,
+            table=list(rows(summary, columns)) if summary else [],
+            definitions=[(c.header, DEFINITIONS[c.header]) for c in columns],
             cell=cell,
             raw=raw,
             charts=chart_data(summary) if summary else None,
@@ -153,6 +218,58 @@ def reports() -> Any:
             csv_url=url_for("api.stats_csv", **query, **({"group_by": group_by} if group_by else {})),
             xlsx_url=url_for("api.stats_xlsx", **query),
             json_url=url_for("api.stats_summary", **query, **({"group_by": group_by} if group_by else {})),
+        )
+
+
+def _printed_period(today: date) -> tuple[str, date, date]:
+    """The printable report's kind and days: ?day=YYYY-MM-DD (日报) or ?month=YYYY-MM (月报,
+    by default this month: the whole month, or up to today while it runs)."""
+    if "day" in request.args:
+        day = _day(request.args["day"].strip())
+        return "day", day, day
+    month = request.args.get("month", "").strip() or f"{today:%Y-%m}"
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError as exc:
+        raise Invalid(
+            _("「%(text)s」 is not a month: write it as year-month, e.g. 2026-12.", text=month)
+        ) from exc
+    following = (first + timedelta(days=32)).replace(day=1)
+    return "month", first, min(following - timedelta(days=1), max(today, first))
+
+
+@bp.get("/reports/print")
+@login_required
+def printed_report() -> Any:
+    """The day's or the month's report (日报 / 月报) as a page to print on A4 for the hall's
+    meeting: the hall's main figures, then per queue and per window, then the ratings."""
+    require_manager()
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        zone = ZoneInfo(hall.timezone)
+        try:
+            kind, first, last = _printed_period(service_day(hall, uow.now()))
+            _parse(first.isoformat(), last.isoformat())
+            found = statistics.summaries(uow, hall, first, last, (None, "queue", "window"))
+        except DomainError as exc:
+            return render_template("manager/report_print.html", hall_name=hall.name, error=exc.message), 422
+        main = columns_of("main")
+        return render_template(
+            "manager/report_print.html",
+            hall_name=hall.name,
+            error=None,
+            kind=kind,
+            first=first,
+            last=last,
+            generated=uow.now().astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            hall=found[None],
+            key_figures=[(c.header, cell(c.header, c.value(found[None]))) for c in main],
+            by_queue=list(rows(found["queue"], main)),
+            by_window=list(rows(found["window"], main)),
+            levels=chart_data(found[None])["names"]["levels"],
+            definitions=[(c.header, DEFINITIONS[c.header]) for c in main],
+            cell=cell,
+            raw=raw,
         )
 
 

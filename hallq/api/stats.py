@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Response
 
 from queue_core import statistics
 from queue_core.models import OVERSIGHT
 
-from ..present.reports import GROUP_NAMES, HALL, as_csv, as_xlsx
+from ..present.reports import GROUP_NAMES, HALL, ReportHeading, as_csv, as_xlsx
 from ..present.stats import StatsSummaryOut
 from ..state import current_hall, state
 from . import bp, doc
 from .schemas import StatsQuery, period
 
 
-def _summaries(query: StatsQuery, every_breakdown: bool = False) -> tuple[str, dict[str, dict[str, Any]]]:
-    """The period's name and its summaries: grouped as asked, or (for a workbook without a
+def _summaries(
+    query: StatsQuery, every_breakdown: bool = False
+) -> tuple[ReportHeading, dict[str, dict[str, Any]]]:
+    """The period's heading and its summaries: grouped as asked, or (for a workbook without a
     grouping) the hall and every breakdown. A read writes nothing: days not rolled up yet
     (the sweeper and `hallq rollups build` do that) are read from their rows, to the same
     figures."""
@@ -31,7 +34,14 @@ def _summaries(query: StatsQuery, every_breakdown: bool = False) -> tuple[str, d
             GROUP_NAMES.get(g, HALL) if g else HALL: figures
             for g, figures in statistics.summaries(uow, hall, first, last, groupings).items()
         }
-    return f"{first}_{last}", found
+        generated = uow.now().astimezone(ZoneInfo(hall.timezone))
+    return ReportHeading(hall.name, first, last, generated), found
+
+
+def _attachment(heading: ReportHeading, suffix: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": f'attachment; filename="hallq-stats-{heading.first}_{heading.last}.{suffix}"'
+    }
 
 
 @doc.operation(
@@ -45,7 +55,7 @@ def _summaries(query: StatsQuery, every_breakdown: bool = False) -> tuple[str, d
     responses={200: ("The figures", StatsSummaryOut), 422: ("A bad date or grouping", None)},
 )
 def stats_summary(query: StatsQuery) -> StatsSummaryOut:
-    _period, found = _summaries(query)
+    _heading, found = _summaries(query)
     return StatsSummaryOut.model_validate(next(iter(found.values())))
 
 
@@ -53,18 +63,16 @@ def stats_summary(query: StatsQuery) -> StatsSummaryOut:
     bp,
     "/stats/export.csv",
     "GET",
-    summary="The same figures as CSV (UTF-8, Chinese headers)",
+    summary="The same figures as CSV (UTF-8, Chinese headers, durations in minutes)",
     tag="statistics",
     roles=OVERSIGHT,
     query=StatsQuery,
-    responses={200: ("text/csv: the hall's row, then one row per group", None)},
+    responses={200: ("text/csv: one row per group, then the hall's (合计)", None)},
 )
 def stats_csv(query: StatsQuery) -> Response:
-    period, found = _summaries(query)
+    heading, found = _summaries(query)
     return Response(
-        as_csv(next(iter(found.values()))),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="hallq-stats-{period}.csv"'},
+        as_csv(next(iter(found.values()))), mimetype="text/csv", headers=_attachment(heading, "csv")
     )
 
 
@@ -72,16 +80,16 @@ def stats_csv(query: StatsQuery) -> Response:
     bp,
     "/stats/export.xlsx",
     "GET",
-    summary="The same figures as an Excel workbook: one sheet per breakdown, frozen header row",
+    summary="The same figures as an Excel workbook: one sheet per breakdown with its title rows and totals, and a sheet of charts",
     tag="statistics",
     roles=OVERSIGHT,
     query=StatsQuery,
     responses={200: ("The workbook", None)},
 )
 def stats_xlsx(query: StatsQuery) -> Response:
-    period, found = _summaries(query, every_breakdown=True)
+    heading, found = _summaries(query, every_breakdown=True)
     return Response(
-        as_xlsx(found, f"Hallq {period}"),
+        as_xlsx(found, heading),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="hallq-stats-{period}.xlsx"'},
+        headers=_attachment(heading, "xlsx"),
     )

@@ -7,7 +7,7 @@ import io
 
 from openpyxl import load_workbook
 
-from hallq.present.reports import COLUMNS
+from hallq.present.reports import COLUMNS, HEADER_ROW
 
 
 def serve_two(api, clock):
@@ -40,35 +40,70 @@ def test_json_csv_and_xlsx_agree(api, clock):
     assert exported.headers["Content-Type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
     assert table[0][:5] == ["分组", "编号", "名称", "取号数", "办结数"]
-    assert table[1][:5] == ["全厅", "", "", "2", "2"]
-    assert table[2][:5] == ["窗口", "3", "3号出入境窗口", "2", "2"]
+    assert table[1][:5] == ["窗口", "3", "3号出入境窗口", "2", "2"]
+    assert table[2][:5] == ["合计", "", "", "2", "2"]  # the hall's row, under the groups
     assert table[0][-6:] == ["好评率", "差评数", "差评率", "主动评价率", "整改率", "回访率"]
-    assert table[2][-6:] == ["0.5", "1", "0.5", "1.0", "0.0", "0.0"]
+    assert table[1][-6:] == ["0.5", "1", "0.5", "1.0", "0.0", "0.0"]
+    # Durations in minutes with one decimal: waits of 4 and 9 minutes, 6-minute services.
+    assert table[0][8:16] == [
+        "平均等候(分钟)",
+        "等候中位数(分钟)",
+        "等候P90(分钟)",
+        "最长等候(分钟)",
+        "平均办理(分钟)",
+        "办理中位数(分钟)",
+        "办理P90(分钟)",
+        "最长办理(分钟)",
+    ]
+    assert table[1][8:16] == ["6.5", "6.5", "9.0", "9.0", "6.0", "6.0", "6.0", "6.0"]
 
     workbook = load_workbook(io.BytesIO(api.get("/stats/export.xlsx", "manager").get_data()))
-    assert workbook.sheetnames == ["全厅", "队列", "事项", "部门", "窗口", "工作人员"]
+    assert workbook.sheetnames == ["全厅", "队列", "事项", "部门", "窗口", "工作人员", "图表"]
     sheet = workbook["窗口"]
-    assert sheet.freeze_panes == "A2"
-    header = [c.value for c in sheet[1]]
-    for row, group in ((sheet[2], summary), (sheet[3], window)):
+    assert sheet.freeze_panes == f"D{HEADER_ROW + 1}"
+    header = [c.value for c in sheet[HEADER_ROW]]
+    for row, group in ((sheet[HEADER_ROW + 1], window), (sheet[HEADER_ROW + 2], summary)):
         values = dict(zip(header, (c.value for c in row), strict=True))
-        for name, read in COLUMNS:
-            assert values[name] == read(group), name
+        for column in COLUMNS:
+            assert values[column.header] == column.value(group), column.header
     # The CSV's numbers are the JSON's too.
-    for line, group in ((table[1], summary), (table[2], window)):
-        for (name, read), text in zip(COLUMNS, line[3:], strict=True):
-            assert text == ("" if read(group) is None else str(read(group))), name
+    for line, group in ((table[1], window), (table[2], summary)):
+        for column, text in zip(COLUMNS, line[3:], strict=True):
+            value = column.value(group)
+            assert text == ("" if value is None else str(value)), column.header
     # Every sheet of the workbook is the summary of its grouping, column by column.
     for sheet_name, group_by in (("全厅", None), ("队列", "queue"), ("工作人员", "staff")):
         query = f"?group_by={group_by}" if group_by else ""
         grouped = api.get(f"/stats/summary{query}", "manager").get_json()
         sheet = workbook[sheet_name]
-        header = [c.value for c in sheet[1]]
-        lines = list(sheet.iter_rows(min_row=2, values_only=True))
+        header = [c.value for c in sheet[HEADER_ROW]]
+        lines = list(sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
         assert len(lines) == 1 + len(grouped.get("groups") or [])
-        for line, group in zip(lines, [grouped, *(grouped.get("groups") or [])], strict=True):
+        for line, group in zip(lines, [*(grouped.get("groups") or []), grouped], strict=True):
             values = dict(zip(header, line, strict=True))
-            assert [values[name] for name, _ in COLUMNS] == [read(group) for _, read in COLUMNS]
+            assert [values[c.header] for c in COLUMNS] == [c.value(group) for c in COLUMNS]
+
+
+def test_the_workbook_is_one_a_director_can_hand_on(api, clock):
+    """Each sheet says whose figures, of which period, made when; its header and totals are
+    bold, its figures have number formats and its columns fit their text; a sheet of charts
+    draws each grouping from its own sheet's cells."""
+    serve_two(api, clock)
+    today = clock.now().date().isoformat()
+    workbook = load_workbook(io.BytesIO(api.get("/stats/export.xlsx", "manager").get_data()))
+    sheet = workbook["窗口"]
+    assert sheet["A1"].value == "青山县政务服务中心 统计报表（窗口）" and sheet["A1"].font.bold
+    assert sheet["A2"].value == f"统计期间：{today}"
+    assert sheet["A3"].value.startswith(f"生成时间：{today} ")
+    header = [c.value for c in sheet[HEADER_ROW]]
+    window, total = sheet[HEADER_ROW + 1], sheet[HEADER_ROW + 2]
+    assert [total[0].value, total[3].value] == ["合计", 2] and all(c.font.bold for c in total)
+    formats = {name: cell.number_format for name, cell in zip(header, window, strict=True)}
+    assert (formats["取号数"], formats["平均等候(分钟)"], formats["好评率"]) == ("0", "0.0", "0.0%")
+    widths = {name: sheet.column_dimensions[chr(ord("A") + i)].width for i, name in enumerate(header[:8])}
+    assert widths["名称"] >= len("3号出入境窗口") * 2 and widths["取号数"] >= 8
+    charts = workbook["图表"]._charts
+    assert len(charts) == 5  # 队列, 事项, 部门, 窗口, 工作人员
 
 
 def test_who_may_read_and_bad_queries(api):

@@ -18,7 +18,7 @@ import requests
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from hallq.present.reports import COLUMNS
+from hallq.present.reports import COLUMNS, HEADER_ROW
 from queue_core.models import Role
 from tests.live.conftest import add_device_token, add_staff, log_in
 
@@ -66,7 +66,7 @@ def window_row(rows: list[list[object]], number: object) -> list[object]:
 
 def test_the_report_page_its_charts_and_downloads_agree_with_the_api(hall, page, tmp_path: Path):
     live = hall
-    log_in(page, live.url, "/manager/reports?group_by=window")
+    log_in(page, live.url, "/manager/reports?group_by=window&view=all")
     first = page.locator("input[name=from]").input_value()
     last = page.locator("input[name=to]").input_value()
     assert first.endswith("-01") and first[:7] == last[:7]  # this month so far
@@ -83,11 +83,15 @@ def test_the_report_page_its_charts_and_downloads_agree_with_the_api(hall, page,
     expect(row).to_have_count(1)
     on_page = row.locator("td").evaluate_all("cells => cells.map(c => c.dataset.value)")
     assert on_page[:3] == ["窗口", "12", "12号税务窗口"]
-    assert on_page[3:] == [text(read(mine)) for _, read in COLUMNS]
+    assert on_page[3:] == [text(column.value(mine)) for column in COLUMNS]
     expect(row.locator('td[data-column="好评率"]')).to_have_text("66.7%")
     expect(row.locator('td[data-column="差评数"]')).to_have_text("1")
+    expect(row.locator('td[data-column="平均办理(分钟)"]')).to_have_text(
+        f"{mine['handle']['mean'] / 60:.1f}"
+    )
     hall_row = table.locator("tbody tr.hall td")
-    expect(hall_row.nth(0)).to_have_text("全厅")
+    expect(hall_row.nth(0)).to_have_text("合计")
+    expect(table.locator("tbody tr").last).to_have_class("hall")
     assert int(hall_row.nth(3).get_attribute("data-value")) >= summary["issued"] >= 3
 
     # The charts are drawn (Chart.js has a chart on each canvas, of real size).
@@ -108,8 +112,8 @@ def test_the_report_page_its_charts_and_downloads_agree_with_the_api(hall, page,
     with page.expect_download() as csv_download:
         page.get_by_test_id("csv").click()
     lines = list(csv.reader(io.StringIO(Path(csv_download.value.path()).read_text("utf-8-sig"))))
-    assert lines[0][3:] == [header for header, _ in COLUMNS]
-    assert window_row(lines, WINDOW)[3:] == [text(read(mine)) for _, read in COLUMNS]
+    assert lines[0][3:] == [column.header for column in COLUMNS]
+    assert window_row(lines, WINDOW)[3:] == [text(column.value(mine)) for column in COLUMNS]
 
     # The XLSX download: every grouping on its sheet, the header frozen, the same numbers.
     with page.expect_download() as xlsx_download:
@@ -117,16 +121,16 @@ def test_the_report_page_its_charts_and_downloads_agree_with_the_api(hall, page,
     target = tmp_path / "report.xlsx"
     xlsx_download.value.save_as(target)
     book = load_workbook(target)
-    assert book.sheetnames == ["全厅", "队列", "事项", "部门", "窗口", "工作人员"]
-    for sheet in book.worksheets:
-        assert sheet.freeze_panes == "A2", sheet.title
-        assert [c.value for c in sheet[1]][:4] == ["分组", "编号", "名称", "取号数"]
+    assert book.sheetnames == ["全厅", "队列", "事项", "部门", "窗口", "工作人员", "图表"]
+    for sheet in book.worksheets[:-1]:
+        assert sheet.freeze_panes == f"D{HEADER_ROW + 1}", sheet.title
+        assert [c.value for c in sheet[HEADER_ROW]][:4] == ["分组", "编号", "名称", "取号数"]
     sheet_rows = [list(r) for r in book["窗口"].iter_rows(values_only=True)]
-    assert window_row(sheet_rows, WINDOW)[3:] == [read(mine) for _, read in COLUMNS]
+    assert window_row(sheet_rows, WINDOW)[3:] == [column.value(mine) for column in COLUMNS]
     clerk = live.api("GET", f"/stats/summary?from={first}&to={last}&group_by=staff", "manager").json()
     [theirs] = [g for g in clerk["groups"] if g["staff"] == CLERK]
     [staff_row] = [r for r in book["工作人员"].iter_rows(values_only=True) if r[1] == CLERK]
-    assert list(staff_row[3:]) == [read(theirs) for _, read in COLUMNS]
+    assert list(staff_row[3:]) == [column.value(theirs) for column in COLUMNS]
 
     # Another grouping from the form: per queue, with queue G's row.
     page.locator("select[name=group_by]").select_option("queue")
@@ -177,3 +181,50 @@ def test_clerks_and_anonymous_people_are_refused(hall):
         assert clerk.status_code == 403, path
     assert live.api("GET", "/audit", CLERK).status_code == 403
     assert live.api("GET", "/stats/export.xlsx", CLERK).status_code == 403
+
+
+def test_the_main_figures_fit_a_laptop_and_the_page_says_what_they_mean(hall, page):
+    """At 1366×768 the default view's table fits the screen without scrolling sideways; its
+    figures are explained on the page, in Chinese; every column is one click away; a bad date
+    is answered in Chinese."""
+    live = hall
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, live.url, "/manager/reports?group_by=window")
+    table = page.get_by_test_id("report")
+    expect(table).to_be_visible()
+    headers = table.locator("thead th").all_inner_texts()
+    assert headers == ["分组", "编号", "名称", *(c.header for c in COLUMNS if c.main)]
+    wrap = page.locator(".table-wrap")
+    assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth"), "the main view scrolls sideways"
+    meaning = page.locator(".definitions div").filter(has=page.locator("dt", has_text="等候P90(分钟)"))
+    expect(meaning.locator("dd")).to_have_text("十位已叫号的群众中有九位的等候不超过此时长。")
+
+    page.get_by_role("link", name="全部列").click()
+    expect(table.locator("thead th")).to_have_count(3 + len(COLUMNS))
+    page.get_by_role("link", name="评价").click()
+    expect(table.locator("thead th")).to_have_count(3 + sum(c.group == "ratings" for c in COLUMNS))
+
+    page.goto(f"{live.url}/manager/reports?from=2026-02-30")
+    expect(page.get_by_role("alert")).to_have_text("「2026-02-30」不是有效日期，请按“年-月-日”填写，例如 2026-12-01。")
+
+
+def test_the_month_report_prints_on_two_a4_pages(hall, page, tmp_path: Path):
+    """The month's report (月报) for the demo's 16-window hall prints in Chromium on at most two
+    A4 pages, with the hall's main figures, its queues, its windows and its ratings."""
+    live = hall
+    log_in(page, live.url, "/manager/reports/print")
+    report = page.get_by_test_id("printed-report")
+    expect(report.locator("h1")).to_contain_text("月报")
+    issued = report.locator('.key-figures strong[data-column="取号数"]')
+    assert int(issued.inner_text()) >= 3
+    windows = page.get_by_test_id("by-window").locator("tbody tr")
+    expect(windows.filter(has=page.locator('td[data-column="编号"][data-value="12"]'))).to_have_count(1)
+    expect(windows.last.locator("td").first).to_have_text("合计")
+    expect(page.get_by_test_id("levels").locator("th").first).to_have_text("非常满意")
+    pdf = page.pdf(format="A4", print_background=True)
+    pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
+    assert 1 <= pages <= 2, f"the month report prints on {pages} A4 pages"
+    (tmp_path / "month.pdf").write_bytes(pdf)
+
+    page.goto(f"{live.url}/manager/reports/print?month=2026-13")
+    expect(page.get_by_role("alert")).to_have_text("「2026-13」不是有效月份，请按“年-月”填写，例如 2026-12。")
