@@ -118,7 +118,9 @@ def test_a_simulated_day_agrees_with_its_log_in_json_csv_and_xlsx(api, app):
         io.BytesIO(api.get("/stats/export.xlsx?from=2026-11-23&to=2026-11-23", "manager").get_data())
     )["队列"]
     rows = {row[1]: row for row in table[1:]}
-    cells = {str(row[1].value or ""): [c.value for c in row] for row in sheet.iter_rows(min_row=HEADER_ROW + 1)}
+    cells = {
+        str(row[1].value or ""): [c.value for c in row] for row in sheet.iter_rows(min_row=HEADER_ROW + 1)
+    }
     for key, source in [("", summary), *((g["queue"], g) for g in summary["groups"])]:
         for index, column in enumerate(COLUMNS, start=3):
             value = column.value(source)

@@ -86,9 +86,7 @@ def test_the_report_page_its_charts_and_downloads_agree_with_the_api(hall, page,
     assert on_page[3:] == [text(column.value(mine)) for column in COLUMNS]
     expect(row.locator('td[data-column="好评率"]')).to_have_text("66.7%")
     expect(row.locator('td[data-column="差评数"]')).to_have_text("1")
-    expect(row.locator('td[data-column="平均办理(分钟)"]')).to_have_text(
-        f"{mine['handle']['mean'] / 60:.1f}"
-    )
+    expect(row.locator('td[data-column="平均办理(分钟)"]')).to_have_text(f"{mine['handle']['mean'] / 60:.1f}")
     hall_row = table.locator("tbody tr.hall td")
     expect(hall_row.nth(0)).to_have_text("合计")
     expect(table.locator("tbody tr").last).to_have_class("hall")
@@ -205,7 +203,9 @@ def test_the_main_figures_fit_a_laptop_and_the_page_says_what_they_mean(hall, pa
     expect(table.locator("thead th")).to_have_count(3 + sum(c.group == "ratings" for c in COLUMNS))
 
     page.goto(f"{live.url}/manager/reports?from=2026-02-30")
-    expect(page.get_by_role("alert")).to_have_text("「2026-02-30」不是有效日期，请按“年-月-日”填写，例如 2026-12-01。")
+    expect(page.get_by_role("alert")).to_have_text(
+        "「2026-02-30」不是有效日期，请按“年-月-日”填写，例如 2026-12-01。"
+    )
 
 
 def test_the_month_report_prints_on_two_a4_pages(hall, page, tmp_path: Path):
