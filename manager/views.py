@@ -20,6 +20,7 @@ from evaluation.cases import LEVEL_NAMES, case_counts, require_manager
 from hallq.pages import WINDOW_STATE_NAMES
 from hallq.present import API_PREFIX
 from hallq.state import current_hall, state
+from queue_core import alarms
 from queue_core.hall_calendar import HallCalendar
 from queue_core.models import MANAGERS, AlarmKind, TicketStatus
 from queue_core.numbering import service_day
@@ -59,6 +60,8 @@ def home() -> Any:
     setup = {
         "api": API_PREFIX,
         "canAcknowledge": current_user.has_role(*MANAGERS),
+        "escalateCount": alarms.ESCALATE_COUNT,
+        "escalateMinutes": alarms.ESCALATE_MINUTES,
         "english": get_locale().language == "en",  # queue names in English too
         "language": "en" if get_locale().language == "en" else "zh-CN",
         "timezone": state().spec.hall.timezone,
@@ -91,6 +94,9 @@ def _strings() -> dict[str, str]:
         "acknowledged": _("Acknowledged by %(name)s at %(time)s"),
         "cleared": _("Cleared at %(time)s"),
         "raised": _("Raised at %(time)s"),
+        "incident_since": _("%(n)s alarms since %(time)s"),
+        "acknowledge_all": _("Acknowledge all: %(kind)s (%(n)s)"),
+        "escalated": _("Escalated: growing or lasting"),
         "no_alarms": _("No alarms today."),
         "failed": _("Not done: %(message)s"),
         "arrivals": _("Arrivals today"),

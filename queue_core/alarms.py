@@ -8,6 +8,13 @@ while it is open does nothing. An alarm whose condition is gone is cleared; it i
 the time it cleared. A manager acknowledges an alarm (确认): that records who and when, and
 the alarm stays open as long as its condition holds.
 
+Alarms of one kind about one queue or window make one **incident** (``incident_of``): thirty
+tickets over their target in queue A are one incident "queue:A" with a count and a since-when,
+acknowledged together (``acknowledge_incident``), or with every incident of their kind at once
+(全部确认). An incident escalates on the dashboard when it holds ESCALATE_COUNT alarms or more,
+when it has waited ESCALATE_MINUTES unacknowledged, or when it grew after it was acknowledged;
+it closes itself as its alarms clear.
+
 Printer faults and bad ratings are raised as they happen (by the printing service and by
 ``evaluations``); the conditions that depend on time are checked by ``sweep``, which the
 server's sweeper calls every ``scan_seconds``: ``pending`` (a read) says whether anything is
@@ -56,6 +63,14 @@ MEDIAN_DAYS = 30  # a service's usual time: the median of the last 30 days ...
 MEDIAN_SAMPLES = 10  # ... over at least this many services, else none is known
 RELIEF = 0.8  # an overloaded queue's alarm clears below 80 % of the threshold (no flapping)
 LEVEL_WORDS = {1: "非常不满意", 2: "不满意"}
+ESCALATE_COUNT = 10  # an incident of this many alarms is escalated on the dashboard ...
+ESCALATE_MINUTES = 30  # ... and so is one left unacknowledged this long
+# The kinds whose alarms are about a ticket gather by its queue or by its window.
+GATHERED_BY = {
+    AlarmKind.WAIT_OVER_TARGET: "queue",
+    AlarmKind.SERVICE_TOO_LONG: "window",
+    AlarmKind.BAD_RATING: "window",
+}
 SWEPT = (
     AlarmKind.WAIT_OVER_TARGET,
     AlarmKind.QUEUE_OVERLOADED,
@@ -153,10 +168,55 @@ def acknowledge(uow: UnitOfWork, hall: Hall, alarm_id: int, staff_id: int) -> Al
     if result.rowcount != 1:
         who = alarm.acknowledger.name if alarm.acknowledger else "someone"
         raise InvalidState(f"alarm {alarm.id} was already acknowledged by {who}")
+    _after_acknowledging(uow, alarm)
+    return alarm
+
+
+def acknowledge_incident(
+    uow: UnitOfWork, hall: Hall, kind: AlarmKind, incident: str | None, staff_id: int
+) -> list[Alarm]:
+    """A manager has seen an incident: every open alarm of it not acknowledged yet is, in one
+    statement; with no incident, every open alarm of the kind (全部确认). The alarms
+    acknowledged, none when someone was first."""
+    found = uow.session.scalars(
+        select(Alarm).where(
+            Alarm.hall_id == hall.id,
+            Alarm.kind == kind,
+            Alarm.cleared_at.is_(None),
+            Alarm.acknowledged_at.is_(None),
+        )
+    )
+    wanted = [a.id for a in found if incident is None or incident_of(a.kind, a.subject, a.detail) == incident]
+    if not wanted:
+        return []
+    now = uow.now()
+    taken = uow.session.scalars(
+        update(Alarm)
+        .where(Alarm.id.in_(wanted), Alarm.acknowledged_at.is_(None))
+        .values(acknowledged_at=now, acknowledged_by=staff_id)
+        .returning(Alarm.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    acknowledged = list(uow.session.scalars(select(Alarm).where(Alarm.id.in_(taken)).order_by(Alarm.id)))
+    for alarm in acknowledged:
+        uow.session.refresh(alarm)
+        _after_acknowledging(uow, alarm)
+    return acknowledged
+
+
+def _after_acknowledging(uow: UnitOfWork, alarm: Alarm) -> None:
     if alarm.kind == AlarmKind.HELP_REQUESTED:  # someone is on the way: the call is answered
         clear(uow, alarm)
     uow.record(as_event(alarm))
-    return alarm
+
+
+def incident_of(kind: str, subject: str, detail: dict[str, Any]) -> str:
+    """The incident an alarm belongs to: its ticket's queue or window for the kinds about
+    tickets (GATHERED_BY), else its own subject."""
+    by = GATHERED_BY.get(AlarmKind(kind))
+    if by is not None and detail.get(by) is not None:
+        return f"{by}:{detail[by]}"
+    return subject
 
 
 def alarm_by_id(uow: UnitOfWork, hall: Hall, alarm_id: int) -> Alarm:
@@ -178,6 +238,7 @@ def as_event(alarm: Alarm) -> AlarmChanged:
         id=alarm.id,
         kind=alarm.kind,
         subject=alarm.subject,
+        incident=incident_of(alarm.kind, alarm.subject, alarm.detail),
         label=alarm.label,
         message=alarm.message,
         detail=alarm.detail,
@@ -197,7 +258,7 @@ def listing(uow: UnitOfWork, hall: Hall, *, open_only: bool = False, limit: int 
     return list(uow.session.scalars(stmt.order_by(Alarm.raised_at.desc(), Alarm.id.desc()).limit(limit)))
 
 
-def for_dashboard(uow: UnitOfWork, hall: Hall, limit: int = 200) -> list[Alarm]:
+def for_dashboard(uow: UnitOfWork, hall: Hall, limit: int = 500) -> list[Alarm]:
     """What the dashboard lists: every open alarm and those raised today, newest first."""
     today = day_start(hall, uow.now())
     stmt = (

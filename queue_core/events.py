@@ -211,6 +211,7 @@ class AlarmChanged(DomainEvent):
     id: int
     kind: str
     subject: str
+    incident: str  # the queue or window its kind gathers by, else its subject (alarms.incident_of)
     label: str
     message: str
     detail: dict[str, Any]

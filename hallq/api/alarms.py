@@ -11,7 +11,7 @@ from queue_core.models import MANAGERS, OVERSIGHT, AlarmKind
 from ..present.alarms import AlarmOut, alarm_out
 from ..state import current_hall, state
 from . import bp, doc
-from .schemas import AlarmQuery
+from .schemas import AlarmQuery, IncidentAcknowledgement
 
 
 @doc.operation(
@@ -46,6 +46,23 @@ def list_alarms(query: AlarmQuery) -> list[AlarmOut]:
 def acknowledge_alarm(alarm_id: int) -> AlarmOut:
     with state().db.write() as uow:
         return alarm_out(alarms.acknowledge(uow, current_hall(uow), alarm_id, current_user.id))
+
+
+@doc.operation(
+    bp,
+    "/alarms/acknowledge",
+    "POST",
+    summary="Acknowledge an incident, or every open alarm of a kind (全部确认)",
+    tag="alarms",
+    roles=MANAGERS,
+    body=IncidentAcknowledgement,
+    responses={200: ("The alarms acknowledged by you (none when someone was first)", AlarmOut)},
+)
+def acknowledge_incident(body: IncidentAcknowledgement) -> list[AlarmOut]:
+    with state().db.write() as uow:
+        hall = current_hall(uow)
+        found = alarms.acknowledge_incident(uow, hall, body.kind, body.incident, current_user.id)
+        return [alarm_out(a) for a in found]
 
 
 @doc.operation(

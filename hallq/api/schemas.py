@@ -18,7 +18,7 @@ from pydantic import (
 from queue_core import UnitOfWork
 from queue_core.errors import Invalid
 from queue_core.identity import normalise_id_number
-from queue_core.models import Hall, Outcome, Priority
+from queue_core.models import AlarmKind, Hall, Outcome, Priority
 from queue_core.numbering import service_day
 from queue_core.spec import QUEUE_CODE_LENGTH, Reason, no_nul_bytes
 
@@ -278,6 +278,16 @@ class AuditQuery(Payload):
 class AlarmQuery(Payload):
     open: bool = Field(False, description="only the open ones (not cleared); newest first either way")
     limit: int = Field(200, ge=1, le=1000)
+
+
+class IncidentAcknowledgement(Payload):
+    kind: AlarmKind
+    incident: str | None = Field(
+        None,
+        max_length=120,
+        description='The incident (an alarm\'s "incident": "queue:A", "window:3" ...); none: every '
+        "open alarm of the kind (全部确认)",
+    )
 
 
 class AgentPrinterReport(Payload):

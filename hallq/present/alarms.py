@@ -17,6 +17,10 @@ class AlarmOut(BaseModel):
     subject: str = Field(
         description='What it is about: "ticket:123", "queue:A", "window:3", "printer:K1" ...'
     )
+    incident: str = Field(
+        description='The incident it belongs to: alarms of one kind about one queue or window ("queue:A", '
+        '"window:3") are one, acknowledged together; other alarms are their own (their subject)'
+    )
     label: str = Field(description="The subject for people: a number, a window's name, a printer")
     message: str = Field(description="The alarm in the hall's words (Chinese)")
     detail: dict[str, Any] = Field(description="Its figures: minutes, target, waiting, window, clerk ...")

@@ -156,22 +156,93 @@
     return template ? format(template, d) : alarm.message;
   }
 
+  // Alarms of one kind about one queue or window are one incident (the server names it:
+  // alarm.incident), drawn as one line with its count and since-when, acknowledged together.
+  function incidents() {
+    const found = new Map();
+    for (const alarm of model.alarms.values()) {
+      const key = `${alarm.kind}|${alarm.incident}`;
+      if (!found.has(key)) found.set(key, { kind: alarm.kind, incident: alarm.incident, alarms: [] });
+      found.get(key).alarms.push(alarm);
+    }
+    const rank = { open: 0, acknowledged: 1, cleared: 2 };
+    return [...found.values()].map((incident) => {
+      const standing = incident.alarms.filter((a) => a.state !== "cleared");
+      const counted = standing.length ? standing : incident.alarms;
+      counted.sort((a, b) => Date.parse(b.raised_at) - Date.parse(a.raised_at));
+      const unseen = standing.filter((a) => a.state === "open");
+      const state = unseen.length ? "open" : standing.length ? "acknowledged" : "cleared";
+      const since = Date.parse(counted[counted.length - 1].raised_at);
+      const grew = unseen.length > 0 && unseen.length < standing.length;  // new ones since it was seen
+      const escalated = state !== "cleared" && (standing.length >= setup.escalateCount || grew
+        || (state === "open" && now() - since >= setup.escalateMinutes * 60000));
+      return { ...incident, newest: counted[0], count: counted.length, unseen: unseen.length, state, since, escalated };
+    }).sort((a, b) => rank[a.state] - rank[b.state] || b.escalated - a.escalated
+      || Date.parse(b.newest.raised_at) - Date.parse(a.newest.raised_at));
+  }
+
+  const escalatedBefore = new Set();
+  function chimeOnEscalation(list) {
+    const escalatedNow = new Set(list.filter((i) => i.escalated).map((i) => `${i.kind}|${i.incident}`));
+    if ([...escalatedNow].some((key) => !escalatedBefore.has(key))) chime();
+    escalatedBefore.clear();
+    escalatedNow.forEach((key) => escalatedBefore.add(key));
+  }
+
+  let audio = null;
+  function chime() {
+    try {
+      audio = audio || new AudioContext();
+      [880, 660].forEach((hz, i) => {
+        const tone = audio.createOscillator();
+        const gain = audio.createGain();
+        tone.frequency.value = hz;
+        gain.gain.setValueAtTime(0.2, audio.currentTime + i * 0.25);
+        gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + i * 0.25 + 0.22);
+        tone.connect(gain).connect(audio.destination);
+        tone.start(audio.currentTime + i * 0.25);
+        tone.stop(audio.currentTime + i * 0.25 + 0.25);
+      });
+      root.dataset.chimed = String(Number(root.dataset.chimed || 0) + 1);
+    } catch {
+      // No sound on this screen: the colour says it.
+    }
+  }
+
+  function button(text, onClick, testid) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    if (testid) b.dataset.testid = testid;
+    b.addEventListener("click", () => onClick(b));
+    return b;
+  }
+
   function drawAlarms() {
     const list = $("[data-testid=alarms]");
-    const rank = { open: 0, acknowledged: 1, cleared: 2 };
-    const alarms = [...model.alarms.values()].sort(
-      (a, b) => rank[a.state] - rank[b.state] || Date.parse(b.raised_at) - Date.parse(a.raised_at),
-    );
+    const found = incidents();
+    chimeOnEscalation(found);
     list.replaceChildren();
-    for (const alarm of alarms) {
+    for (const incident of found) {
+      const alarm = incident.newest;
       const item = document.createElement("li");
       item.dataset.alarm = alarm.id;
-      item.dataset.state = alarm.state;
-      item.dataset.kind = alarm.kind;
-      item.dataset.subject = alarm.subject;
+      item.dataset.state = incident.state;
+      item.dataset.kind = incident.kind;
+      item.dataset.subject = incident.incident;
+      item.dataset.count = incident.count;
+      item.dataset.escalated = String(incident.escalated);
+      if (incident.escalated) item.title = S.escalated;
       const kind = document.createElement("span");
       kind.className = "kind";
-      kind.textContent = setup.alarmNames[alarm.kind] || alarm.kind;
+      kind.textContent = setup.alarmNames[incident.kind] || incident.kind;
+      if (incident.count > 1) {
+        const count = document.createElement("span");
+        count.className = "badge";
+        count.dataset.testid = "incident-count";
+        count.textContent = incident.count;
+        kind.append(" ", count);
+      }
       const text = document.createElement("span");
       text.className = "text";
       text.dataset.testid = "alarm-text";
@@ -179,38 +250,48 @@
       const when = document.createElement("span");
       when.className = "when";
       when.dataset.testid = "alarm-when";
-      const parts = [format(S.raised, { time: hhmm(alarm.raised_at) })];
+      const since = new Date(incident.since).toISOString();
+      const parts = [incident.count > 1 ? format(S.incident_since, { n: incident.count, time: hhmm(since) })
+        : format(S.raised, { time: hhmm(alarm.raised_at) })];
       if (alarm.acknowledged_at) parts.push(format(S.acknowledged, { name: alarm.acknowledged_by, time: hhmm(alarm.acknowledged_at) }));
       if (alarm.cleared_at) parts.push(format(S.cleared, { time: hhmm(alarm.cleared_at) }));
       when.textContent = parts.join(" · ");
-      item.append(kind, text);
-      if (setup.canAcknowledge && !alarm.acknowledged_at && alarm.kind !== "storage_full") {  // no row to mark
-        const button = document.createElement("button");
-        button.type = "button";
-        button.textContent = S.acknowledge;
-        button.addEventListener("click", () => acknowledge(alarm.id, button));
-        item.append(button);
+      const actions = document.createElement("span");
+      actions.className = "actions";
+      if (setup.canAcknowledge && incident.unseen && incident.kind !== "storage_full") {  // no row to mark
+        actions.append(button(S.acknowledge, (b) => acknowledge({ kind: incident.kind, incident: incident.incident }, b)));
       }
       // A stuck window: the manager's way out (复位窗口), with a reason for the audit log.
-      if (setup.canAcknowledge && alarm.kind === "invariant_broken" && alarm.state !== "cleared" && alarm.detail.window != null) {
-        const button = document.createElement("button");
-        button.type = "button";
-        button.dataset.testid = "reset-window";
-        button.textContent = S.reset;
-        button.addEventListener("click", () => resetWindow(alarm.detail.window, button));
-        item.append(button);
+      if (setup.canAcknowledge && alarm.kind === "invariant_broken" && incident.state !== "cleared" && alarm.detail.window != null) {
+        actions.append(button(S.reset, (b) => resetWindow(alarm.detail.window, b), "reset-window"));
       }
-      item.append(when);
+      item.append(kind, actions, text, when);
       list.append(item);
     }
-    if (!alarms.length) {
+    if (!found.length) {
       const empty = document.createElement("li");
       empty.className = "empty";
       empty.textContent = S.no_alarms;
       list.append(empty);
     }
-    const open = alarms.filter((a) => a.state === "open").length;
+    drawAcknowledgeAll(found);
+    const open = found.filter((i) => i.state === "open").length;
     $("[data-testid=alarm-count]").textContent = open ? `(${open})` : "";
+  }
+
+  // 全部确认, per kind: where two incidents or more of a kind are unacknowledged.
+  function drawAcknowledgeAll(found) {
+    const bar = $("[data-testid=acknowledge-all]");
+    bar.replaceChildren();
+    if (!setup.canAcknowledge) return;
+    const perKind = new Map();
+    for (const i of found) if (i.unseen && i.kind !== "storage_full") perKind.set(i.kind, (perKind.get(i.kind) || 0) + 1);
+    for (const [kind, n] of perKind) {
+      if (n < 2) continue;
+      const name = setup.alarmNames[kind] || kind;
+      bar.append(button(format(S.acknowledge_all, { kind: name, n }), (b) => acknowledge({ kind }, b)));
+    }
+    bar.hidden = !bar.children.length;
   }
 
   function say(text) {
@@ -245,11 +326,12 @@
       say(format(S.reset_done, { window: number })); // its alarm clears over /hall
   }
 
-  async function acknowledge(id, button) {
-    const data = await post(`/alarms/${id}/acknowledge`, button);
+  async function acknowledge(what, button) {
+    const data = await post("/alarms/acknowledge", button, what);
     if (!data) return;
     say("");
-    handlers.alarm(data);
+    data.forEach((alarm) => model.alarms.set(alarm.id, alarm));
+    drawAlarms();
   }
 
   // -- the charts ----------------------------------------------------------------------------
@@ -379,5 +461,5 @@
   });
 
   // Time passes: the waits and durations on screen follow (no request is made).
-  setInterval(() => model && (drawQueues(), drawWindows()), 15000);
+  setInterval(() => model && (drawQueues(), drawWindows(), drawAlarms()), 15000);
 })();

@@ -137,3 +137,34 @@ def test_a_kiosks_call_for_help_is_an_alarm_until_someone_answers_it(api):
         a for a in api.get("/alarms?open=true", "manager").get_json() if a["kind"] == "help_requested"
     ] == []
     assert api.post("/help", "device:K1", {}).status_code == 201  # a new call
+
+
+def test_tickets_over_target_in_one_queue_are_one_incident_acknowledged_together(api, app, clock):
+    """Five tickets of queue B over its 30-minute target are five alarms of one incident,
+    "queue:B"; one acknowledgement takes them all, and a second finds none left. 全部确认 (no
+    incident) takes every open alarm of the kind."""
+    for _ in range(5):
+        assert api.post("/tickets", "device:K1", {"queue": "B"}).status_code == 201
+    assert api.post("/tickets", "device:K1", {"queue": "A"}).status_code == 201
+    clock.advance(minutes=31)
+    Sweeper(app.extensions["hallq"].db, "qingshan").scan_alarms()
+    waits = [a for a in api.get("/alarms?open=true", "manager").get_json() if a["kind"] == "wait_over_target"]
+    assert sorted(a["incident"] for a in waits) == ["queue:A"] + ["queue:B"] * 5
+    assert {a["subject"] for a in waits if a["incident"] == "queue:B"} != {"queue:B"}  # each its ticket
+
+    done = api.post("/alarms/acknowledge", "manager", {"kind": "wait_over_target", "incident": "queue:B"})
+    assert done.status_code == 200
+    acknowledged = done.get_json()
+    assert len(acknowledged) == 5 and {a["state"] for a in acknowledged} == {"acknowledged"}
+    assert {a["acknowledged_by"] for a in acknowledged} == {"manager名"}
+    again = api.post("/alarms/acknowledge", "admin", {"kind": "wait_over_target", "incident": "queue:B"})
+    assert again.get_json() == []
+    states = {a["incident"]: a["state"] for a in api.get("/alarms?open=true", "manager").get_json()
+              if a["kind"] == "wait_over_target"}  # fmt: skip
+    assert states == {"queue:A": "open", "queue:B": "acknowledged"}
+
+    every = api.post("/alarms/acknowledge", "manager", {"kind": "wait_over_target"}).get_json()
+    assert [a["incident"] for a in every] == ["queue:A"]
+    bad = api.post("/alarms/acknowledge", "manager", {"kind": "weather"})
+    assert bad.status_code == 422
+    assert api.post("/alarms/acknowledge", "clerk3", {"kind": "wait_over_target"}).status_code == 403

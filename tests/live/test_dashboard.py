@@ -80,7 +80,8 @@ def test_the_dashboard_follows_a_ticket_issued_and_called(live, page):
 
 @pytest.fixture(scope="module")
 def quick_hall(tmp_path_factory):
-    """A hall of its own whose windows alarm after 3 s of pause, checked every second."""
+    """A hall of its own whose windows alarm after 3 s of pause and whose queue E's tickets after
+    a minute's wait, checked every second."""
     root = tmp_path_factory.mktemp("alarms")
     shutil.copytree(DEMO_CONFIG, root / "config")
     toml = root / "config" / "hall.toml"
@@ -89,13 +90,16 @@ def quick_hall(tmp_path_factory):
     text = text.replace("pause_minutes = 20 ", "pause_minutes = 0.05 ").replace(
         "# scan_seconds = 15 ", "scan_seconds = 1 "
     )
+    # Queue E's tickets are over their target after a minute.
+    text, replaced = re.subn(r'(code = "E"\n(?:.*\n)*?target_wait_minutes = )30', r"\g<1>1", text, count=1)
+    assert replaced == 1
     toml.write_text(text, encoding="utf-8")
     hall = new_hall(root)
     hall.hallq("user", "add", "manager", "--role", "manager", "--name", "张敏", "--password-stdin",
                input="password-123\n")  # fmt: skip
     hall.hallq("user", "add", "watcher", "--role", "supervisor", "--name", "监察员", "--password-stdin",
                input="password-123\n")  # fmt: skip
-    hall.tokens |= add_staff(hall.env["DATABASE_URL"], [("dash_b", Role.CLERK)])
+    hall.tokens |= add_staff(hall.env["DATABASE_URL"], [("dash_b", Role.CLERK), ("dash_m", Role.MANAGER)])
     hall.tokens["K1"] = add_device_token(hall.env["DATABASE_URL"], "kiosk", "K1")
     server = hall.serve(root / "server.log")
     yield hall
@@ -161,3 +165,39 @@ def test_a_stuck_window_is_alarmed_and_the_manager_resets_it(quick_hall, page):
     expect(alarm).to_have_attribute("data-state", "cleared")
     expect(page.get_by_test_id("message")).to_have_text("14 号窗口已复位")
     ok(hall, "POST", "/windows/14/sign-out", "dash_b")
+
+
+def test_thirty_tickets_over_target_are_one_incident_acknowledged_in_one_click(quick_hall, page):
+    """Thirty tickets over queue E's target make one line on a laptop's dashboard, counting 30,
+    escalated (colour and chime) and acknowledged in one click; the alarms column leaves the
+    queues and windows on the screen; the incident closes itself when its tickets are gone."""
+    hall = quick_hall
+    page.set_viewport_size({"width": 1366, "height": 768})
+    open_dashboard(page, hall.url)
+    tickets = [ok(hall, "POST", "/tickets", "K1", json={"queue": "E"}).json() for _ in range(30)]
+    incident = page.locator('li[data-kind="wait_over_target"][data-subject="queue:E"]')
+    try:
+        expect(incident).to_have_attribute("data-count", "30", timeout=120_000)
+        expect(page.locator('li[data-kind="wait_over_target"]')).to_have_count(1)
+        expect(incident.get_by_test_id("incident-count")).to_have_text("30")
+        expect(incident.get_by_test_id("alarm-when")).to_contain_text("30 条")
+        expect(incident).to_have_attribute("data-escalated", "true")
+        expect(page.locator(".dashboard[data-chimed]")).to_have_count(1)
+        for table in ("queues", "windows"):
+            box = page.get_by_test_id(table).locator("tbody tr").first.bounding_box()
+            assert box and box["y"] + box["height"] <= 768, f"the {table} are pushed off the screen"
+
+        incident.get_by_role("button", name="确认").click()
+        expect(incident).to_have_attribute("data-state", "acknowledged")
+        expect(incident.get_by_role("button")).to_have_count(0)
+        waits = [
+            a
+            for a in hall.api("GET", "/alarms?open=true", "dash_m").json()
+            if a["kind"] == "wait_over_target"
+        ]
+        assert len(waits) == 30 and {a["state"] for a in waits} == {"acknowledged"}
+        assert {a["acknowledged_by"] for a in waits} == {"张敏"}
+    finally:
+        for ticket in tickets:
+            ok(hall, "POST", f"/tickets/{ticket['id']}/cancel", "dash_m")
+    expect(incident).to_have_attribute("data-state", "cleared", timeout=15_000)
