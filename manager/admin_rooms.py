@@ -88,6 +88,16 @@ def _item_page(code: str | None) -> Any:
     )
 
 
+ROLE_NAMES = {
+    Role.CLERK: _l("Clerk at a window"),
+    Role.GUIDE: _l("Guide (导服)"),
+    Role.MANAGER: _l("Hall manager"),
+    Role.ADMIN: _l("System administrator"),
+    Role.SUPERVISOR: _l("Supervisor (电子监察, reads only)"),
+    Role.CITY: _l("City supervisor (reads every hall)"),
+}
+
+
 @bp.get("/admin/staff")
 @login_required
 def admin_staff() -> Any:
@@ -100,6 +110,7 @@ def admin_staff() -> Any:
         people=people,
         # The roles this person may give (queue_core.accounts decides; the page only hides).
         roles=[r for r in Role if is_admin or r not in accounts.BEYOND_MANAGERS],
+        role_names=ROLE_NAMES,
         is_admin=is_admin,
         # Whose passwords an admin may reset (below an admin's standing).
         resettable=[r.value for r, rank in accounts.STANDING.items() if rank < accounts.STANDING[Role.ADMIN]],

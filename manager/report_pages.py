@@ -17,19 +17,22 @@ from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from sqlalchemy import select
 
 from evaluation.cases import require_manager
 from hallq.anchoring import newest_anchor
 from hallq.api.schemas import FIRST_DAY, LAST_DAY
-from hallq.present.audit import VerifiedHeads, anchor_state, find_entries
+from hallq.present.audit import VerifiedHeads, anchor_state, count_entries, find_entries
 from hallq.present.reports import COLUMNS, COUNTS, EFFICIENCY, HANDLING, RATINGS, WAITING, Column, rows
 from hallq.state import current_hall, state
 from queue_core import statistics
 from queue_core.audit import EDITED, NOT_FOLLOWING
 from queue_core.errors import DomainError, Invalid
+from queue_core.models import Staff
 from queue_core.numbering import service_day
 
 from . import bp
+from .audit_words import ACTIONS, HOUSEKEEPING, action_name, actor_name, what_happened
 
 GROUPINGS = {
     "": _l("Whole hall"),
@@ -284,19 +287,34 @@ def audit() -> Any:
         heads = current_app.extensions.setdefault("hallq.audit_heads", VerifiedHeads())
         verdict = heads.verify(uow, hall.id)
         anchor = anchor_state(uow, hall.id, verdict, newest_anchor(state().settings, hall.code))
-        error, entries = None, []
+        error, entries, housekeeping = None, [], 0
+        # The server's periodic housekeeping is counted, not listed, unless asked for.
+        listed = request.args.get("housekeeping") == "1" or filters["actor"] == "sweeper"
+        listed = listed or filters["action"] in HOUSEKEEPING
         try:
+            for day in (filters["from"], filters["to"]):
+                if day:
+                    _day(day)
+            period = {"first": filters["from"] or None, "last": filters["to"] or None}
             entries = find_entries(
                 uow,
                 hall,
-                first=filters["from"] or None,
-                last=filters["to"] or None,
+                **period,
                 actor=filters["actor"] or None,
                 action=filters["action"] or None,
+                leave_out=frozenset() if listed else HOUSEKEEPING,
                 limit=AUDIT_LIMIT,
             )
+            if not listed:
+                housekeeping = count_entries(uow, hall, **period, actions=HOUSEKEEPING)
         except DomainError as exc:
             error = exc.message
+        staff = {e.actor_id for e in entries if e.actor_kind == "staff"}
+        badges = dict(
+            uow.session.execute(
+                select(Staff.username, Staff.badge).where(Staff.hall_id == hall.id, Staff.username.in_(staff))
+            ).all()
+        )
         return render_template(
             "manager/audit.html",
             hall_name=hall.name,
@@ -307,10 +325,14 @@ def audit() -> Any:
             if verdict.broken
             else "",
             entries=entries,
+            housekeeping=housekeeping,
             limit=AUDIT_LIMIT,
             filters=filters,
             error=error,
             local=lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-            events=lambda entry: ", ".join(e.get("event", "") for e in entry.detail.get("events", [])),
+            action_name=action_name,
+            actor_name=lambda entry: actor_name(entry, badges),
+            what_happened=what_happened,
+            actions=[(action, str(name)) for action, name in ACTIONS.items()],
             as_json=lambda detail: json.dumps(detail, ensure_ascii=False, indent=1, sort_keys=True),
         )

@@ -14,6 +14,7 @@ Passwords are checked against queue_core.passwords and arrive already hashed: ha
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -38,7 +39,14 @@ if TYPE_CHECKING:
 
 
 def staff_of(uow: UnitOfWork, hall: Hall) -> list[Staff]:
-    return list(uow.session.scalars(select(Staff).where(Staff.hall_id == hall.id).order_by(Staff.username)))
+    """The hall's people in their usernames' natural order: clerk2 before clerk10."""
+    people = uow.session.scalars(select(Staff).where(Staff.hall_id == hall.id))
+    return sorted(people, key=lambda person: natural_key(person.username))
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that orders the digits in a text as numbers (clerk2 < clerk10)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part)
 
 
 def save_account(

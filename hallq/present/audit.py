@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from queue_core import UnitOfWork
 from queue_core.audit import Mark, Verdict, still_holds, verify
@@ -58,10 +58,27 @@ def find_entries(
     last: str | None = None,
     actor: str | None = None,
     action: str | None = None,
+    leave_out: frozenset[str] = frozenset(),
     limit: int = 200,
 ) -> list[AuditEntry]:
     """The entries that match, newest first. Days are the hall's local days; `last` defaults to
-    `first` and `first` to the beginning; an actor matches its id, its name or its kind."""
+    `first` and `first` to the beginning; an actor matches its id, its name or its kind; the
+    actions in `leave_out` are left out."""
+    query = _matching(hall, first, last, actor, action)
+    if leave_out:
+        query = query.where(AuditEntry.action.not_in(leave_out))
+    return list(uow.session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def count_entries(
+    uow: UnitOfWork, hall: Hall, *, first: str | None, last: str | None, actions: frozenset[str]
+) -> int:
+    """How many entries of these actions the period holds."""
+    query = _matching(hall, first, last, None, None).where(AuditEntry.action.in_(actions))
+    return uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+
+
+def _matching(hall: Hall, first: str | None, last: str | None, actor: str | None, action: str | None) -> Any:
     query = select(AuditEntry).where(AuditEntry.hall_id == hall.id)
     try:
         start = date.fromisoformat(first) if first else None
@@ -80,7 +97,7 @@ def find_entries(
         )
     if action:
         query = query.where(AuditEntry.action == action)
-    return list(uow.session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)))
+    return query
 
 
 def entry_out(entry: AuditEntry) -> AuditEntryOut:

@@ -143,3 +143,14 @@ def test_nobody_resets_the_password_of_an_equal_or_higher_and_managers_leave_sup
     assert refused.status_code == 403 and "supervisor" in refused.get_json()["message"]
     made = api.request("PUT", "/staff/newsupervisor", "manager", {**supervisor, "password": "password-123"})
     assert made.status_code == 403
+
+
+def test_accounts_are_listed_in_their_usernames_natural_order(api):
+    """clerk2 before clerk10, as people count, not as strings sort."""
+    for username in ("clerk10", "clerk2"):
+        person = {"name": username, "badge": username, "role": "clerk", "password": "Window-Pass-2026"}
+        assert api.request("PUT", f"/staff/{username}", "manager", person).status_code in (200, 201)
+    listed = [s["username"] for s in api.get("/staff", "manager").get_json()]
+    assert listed.index("clerk2") < listed.index("clerk10")
+    clerks = [name for name in listed if name.startswith("clerk")]
+    assert clerks == sorted(clerks, key=lambda name: int(name.removeprefix("clerk")))

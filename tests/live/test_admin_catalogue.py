@@ -171,6 +171,8 @@ def test_a_supervisor_reads_the_rooms_and_the_api_refuses_their_change(hall, pag
 def test_an_account_added_in_the_browser_logs_in_and_nobody_locks_themselves_out(hall, page, browser):
     log_in_en(page, hall.url, "/manager/admin/staff")
     form = page.get_by_test_id("staff-form")
+    # Roles by what they are, not by their identifiers.
+    expect(form.locator("select[name=role] option").first).to_have_text("Clerk at a window")
     form.get_by_label("Username").fill("admin_new_clerk")
     form.get_by_label("Name", exact=True).fill("测试员")
     form.get_by_label("Badge").fill("T0001")

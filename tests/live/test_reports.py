@@ -148,13 +148,17 @@ def test_the_audit_page_lists_the_clerks_actions_and_the_chain_holds(hall, page)
     entries = page.get_by_test_id("audit").locator("tbody tr")
     # Sign-in, three calls, starts and finishes, the sign-out: newest first.
     expect(entries).to_have_count(1 + 3 * 3 + 1)
-    expect(entries.first.locator("td.action")).to_have_text("api.sign_out")
-    expect(entries.last.locator("td.action")).to_have_text("api.sign_in")
-    calls = entries.filter(has=page.locator("td.action", has_text="api.call_number"))
+    expect(entries.first.locator("td.action")).to_have_attribute("data-action", "api.sign_out")
+    expect(entries.first.locator("td.action")).to_have_text("退出窗口签到")
+    expect(entries.last.locator("td.action")).to_have_attribute("data-action", "api.sign_in")
+    calls = entries.filter(has=page.locator('td.action[data-action="api.call_number"]'))
     expect(calls).to_have_count(3)
+    expect(calls.first.locator("td.action")).to_have_text("指定叫号")
     expect(calls.first.locator("td.address")).to_have_text("127.0.0.1")
-    expect(calls.first.locator("td.actor")).to_contain_text(CLERK)
+    # Who, in the hall's words: the clerk's name and badge (工号), then the username.
+    expect(calls.first.locator("td.actor")).to_have_text(f"{CLERK}名（工号 B{CLERK}） {CLERK}")
     expect(calls.first.locator("td.subject")).to_have_text(f"/api/v1/windows/{WINDOW}/call")
+    expect(calls.first.locator("td.detail summary")).to_have_text(f"在 {WINDOW} 号窗口叫号 {live.numbers[-1]}")
     # The API says the same, newest first, with the hashes the page shows.
     api_entries = live.api("GET", f"/audit?actor={CLERK}", "manager").json()
     assert [e["action"] for e in api_entries][:1] == ["api.sign_out"]
