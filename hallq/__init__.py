@@ -117,11 +117,12 @@ def _register_blueprints(app: Flask) -> None:
     from manager import bp as manager_bp
     from window_panel import bp as window_panel_bp
 
-    from . import auth, pages
+    from . import auth, pages, staff_nav
     from .api import bp as api_bp
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(staff_nav.bp)
     app.register_blueprint(api_bp)
     for room in (kiosk_bp, window_panel_bp, hall_display_bp, evaluation_bp, manager_bp, city_bp):
         app.register_blueprint(room)

@@ -158,7 +158,9 @@ def test_the_audit_page_lists_the_clerks_actions_and_the_chain_holds(hall, page)
     # Who, in the hall's words: the clerk's name and badge (工号), then the username.
     expect(calls.first.locator("td.actor")).to_have_text(f"{CLERK}名（工号 B{CLERK}） {CLERK}")
     expect(calls.first.locator("td.subject")).to_have_text(f"/api/v1/windows/{WINDOW}/call")
-    expect(calls.first.locator("td.detail summary")).to_have_text(f"在 {WINDOW} 号窗口叫号 {live.numbers[-1]}")
+    expect(calls.first.locator("td.detail summary")).to_have_text(
+        f"在 {WINDOW} 号窗口叫号 {live.numbers[-1]}"
+    )
     # The API says the same, newest first, with the hashes the page shows.
     api_entries = live.api("GET", f"/audit?actor={CLERK}", "manager").json()
     assert [e["action"] for e in api_entries][:1] == ["api.sign_out"]
@@ -194,6 +196,12 @@ def test_the_main_figures_fit_a_laptop_and_the_page_says_what_they_mean(hall, pa
     log_in(page, live.url, "/manager/reports?group_by=window")
     table = page.get_by_test_id("report")
     expect(table).to_be_visible()
+    # One bar for every staff page, by role: a manager's places, this one marked.
+    bar = page.get_by_test_id("staff-nav")
+    expect(bar.locator("a")).to_have_text(
+        ["实时监控", "统计报表", "差评核实整改", "系统管理", "电子监察日志"]
+    )
+    expect(bar.locator("a[aria-current=page]")).to_have_text("统计报表")
     headers = table.locator("thead th").all_inner_texts()
     assert headers == ["分组", "编号", "名称", *(c.header for c in COLUMNS if c.main)]
     wrap = page.locator(".table-wrap")

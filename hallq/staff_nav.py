@@ -1,0 +1,49 @@
+"""One navigation bar for every staff page: the places a person's role works in, in the
+order of their day, in the bar of base.html. A place is listed only to the roles its page
+lets in, so the bar never offers a 403."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from queue_core.models import OVERSIGHT, Role
+
+bp = Blueprint("staff_nav", __name__)
+
+# (endpoint, label, the roles it is for)
+PLACES: list[tuple[str, Any, tuple[Role, ...]]] = [
+    ("window_panel.choose_window", _l("My window"), (Role.CLERK,)),
+    ("manager.home", _l("Live dashboard"), OVERSIGHT),
+    ("manager.reports", _l("Statistics"), OVERSIGHT),
+    ("evaluation.case_list", _l("Follow-up of bad ratings"), OVERSIGHT),
+    ("manager.admin_home", _l("Administration"), OVERSIGHT),
+    ("manager.audit", _l("Audit trail"), OVERSIGHT),
+    ("city.dashboard", _l("City overview"), (Role.CITY,)),
+]
+
+
+def places_for(role: str) -> list[tuple[str, str, bool]]:
+    """The bar of someone in this role: (address, label, whether it is the page shown)."""
+    return [
+        (url_for(endpoint), str(label), _is_here(endpoint))
+        for endpoint, label, roles in PLACES
+        if role in roles
+    ]
+
+
+def _is_here(endpoint: str) -> bool:
+    here = request.endpoint or ""
+    if endpoint == "manager.admin_home":  # every page of the administration
+        return here.startswith("manager.admin_")
+    return here == endpoint
+
+
+@bp.app_context_processor
+def _staff_places() -> dict[str, Any]:
+    user = current_user
+    role = getattr(user, "role", None) if user and user.is_authenticated else None
+    return {"staff_places": places_for(role) if role and role != "device" else []}
