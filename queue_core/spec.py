@@ -15,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -401,6 +402,9 @@ class KioskSpec(Strict):
     rate_limit: str | None = None  # tickets this kiosk may issue, e.g. "30/minute"; none by default
     # A ticket's screen goes home after this long, so the next citizen does not find it.
     ticket_seconds: int = Field(15, ge=5, le=300)
+    # 语音引导: the kiosk reads each screen's title, the chosen item and the ticket aloud, for
+    # citizens who cannot read the screen well. Off by default: a hall turns it on per kiosk.
+    voice_guidance: StrictBool = False  # TOML true or false; "yes" or 1 are refused, not guessed
 
     @field_validator("rate_limit")
     @classmethod

@@ -247,3 +247,23 @@ def test_the_calendar_files_days_reach_the_hall(config):
     )
     days = load_hall(config).full_calendar().days
     assert [(str(d.date), d.closed, d.reason) for d in days] == [("2027-01-01", True, "元旦")]
+
+
+def test_voice_guidance_is_off_unless_a_kiosk_turns_it_on(config):
+    edit_hall(
+        config, 'id = "K2"\nname = "二楼取号机"', 'id = "K2"\nname = "二楼取号机"\nvoice_guidance = true'
+    )
+    hall, _ = load_config(config)
+    assert {k.id: k.voice_guidance for k in hall.kiosks} == {"K1": False, "K2": True}
+
+
+@pytest.mark.parametrize("value", ['"yes"', "1", '"on"'])
+def test_a_malformed_voice_guidance_is_refused_by_name(config, value):
+    edit_hall(
+        config,
+        'id = "K1"\nname = "大厅入口取号机"',
+        f'id = "K1"\nname = "大厅入口取号机"\nvoice_guidance = {value}',
+    )
+    assert problems(lambda: load_hall(config)) == [
+        "hall.toml: kiosk 'K1': voice_guidance: Input should be a valid boolean"
+    ]
