@@ -32,6 +32,9 @@ VOICE_STRINGS = {
     "number": _n("Your number is %(number)s"),
     "ahead": _n("%(n)s people ahead of you"),
     "windows": _n("Please wait to be called to %(windows)s"),
+    # The kiosk's switch for the citizen in front of it: the label says what a tap does.
+    "mute": _n("Voice off"),
+    "unmute": _n("Voice on"),
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 PHRASE_LIMIT = 200  # characters: the longest name the catalogue holds

@@ -3,7 +3,9 @@
 // the item's name), and a ticket once taken: its number, the people ahead and the windows. It
 // says them with the hall board's clips (letters, digits, numbers) and the kiosk's phrase clips
 // (names and the voice's sentences, kiosk/voice.py), played by the board's player
-// (announcer.js), and falls silent when the screen is touched or the next screen opens.
+// (announcer.js), and falls silent when the screen is touched or the next screen opens. A switch
+// in the kiosk's bar silences it for the citizen in front of it (and turns it on again); it is
+// on again for the next one.
 //
 // kiosk.js says what happens with two events on #screen:
 //   "kiosk:screen" {lang, home}     a screen is shown
@@ -28,6 +30,23 @@
   const log = [];
   let turn = 0; // counts readings and hushes: a reading still loading when another begins never plays
   let touchedAt = -Infinity;
+  let muted = false; // by this citizen, with the bar's switch
+  let lang = "zh"; // of the screen shown
+  let home = false; // the screen shown is the home screen
+
+  const toggle = document.createElement("button");
+  toggle.className = "tool voice";
+  toggle.dataset.testid = "voice-toggle";
+  document.querySelector(".bar .tools").prepend(toggle);
+  const relabel = () => {
+    toggle.textContent = setup.strings[lang][muted ? "unmute" : "mute"];
+    toggle.setAttribute("aria-pressed", String(!muted));
+  };
+  toggle.addEventListener("click", () => {
+    muted = !muted;
+    relabel();
+    readTitle();
+  });
 
   const clip = (lang, name) => ({ text: player.setup.texts[lang][name], url: player.setup.clips[lang][name] });
   const phrase = (text) => ({ text, url: `${setup.phrase}?text=${encodeURIComponent(text)}` });
@@ -85,16 +104,28 @@
     }, { capture: true, passive: true });
   }
 
-  screen.addEventListener("kiosk:screen", (event) => {
-    const { lang, home } = event.detail;
+  function readTitle() {
     const title = screen.querySelector("h2, .notice > p");
     const texts = home ? [hallName, setup.strings[lang].home] : title ? [title.textContent.trim()] : [];
-    if (!texts.length || performance.now() - touchedAt > CITIZEN_MS) return hush();
+    if (!texts.length || muted) return hush();
     say("title", lang, [texts.map(phrase)]);
+  }
+
+  screen.addEventListener("kiosk:screen", (event) => {
+    ({ lang, home } = event.detail);
+    // Shown with nobody touching the kiosk: the citizen has gone, and the next one finds the voice on.
+    if (performance.now() - touchedAt > CITIZEN_MS) {
+      muted = false;
+      relabel();
+      return hush();
+    }
+    relabel();
+    readTitle();
   });
 
   screen.addEventListener("kiosk:ticket", (event) => {
-    const { lang, ticket } = event.detail;
+    const { ticket } = event.detail;
+    if (muted) return;
     const clips = (names) => names.map((name) => clip(lang, name));
     const count = lang === "zh" ? Announcer.zhNumber(ticket.waiting_ahead) : Announcer.enNumber(ticket.waiting_ahead);
     const groups = [

@@ -123,6 +123,25 @@ def test_a_touch_silences_the_reading(kiosk_page):
     assert home["text"] == "青山县政务服务中心请选择或搜索您要办理的事项"
 
 
+def test_the_citizen_can_switch_the_voice_off_and_on(kiosk_page):
+    open_kiosk, _ = kiosk_page
+    page = open_kiosk("K2")
+    switch = page.get_by_test_id("voice-toggle")
+    expect(switch).to_have_text("关闭语音")
+    expect(switch).to_have_attribute("aria-pressed", "true")
+    switch.tap()
+    expect(switch).to_have_text("开启语音")
+    expect(switch).to_have_attribute("aria-pressed", "false")
+    page.locator(".departments .tile", has_text=DEPARTMENT).tap()
+    expect(page.locator(".list .item").first).to_be_visible()
+    assert page.evaluate("hallqKioskVoice.log") == []  # nothing said while it is off
+    switch.tap()  # on again: the screen's title is read
+    expect(switch).to_have_text("关闭语音")
+    assert reading(page, 0)["text"] == DEPARTMENT
+    page.locator('[data-action="language"]').tap()
+    expect(switch).to_have_text("Voice off")
+
+
 def test_in_english_the_voice_speaks_english(kiosk_page):
     open_kiosk, _ = kiosk_page
     page = open_kiosk("K2")
