@@ -257,7 +257,7 @@ def test_voice_guidance_is_off_unless_a_kiosk_turns_it_on(config):
     assert {k.id: k.voice_guidance for k in hall.kiosks} == {"K1": False, "K2": False}
 
 
-@pytest.mark.parametrize("value", ['"yes"', "1", '"on"'])
+@pytest.mark.parametrize("value", ['"yes"', "1", '"on"', '"true"'])
 def test_a_malformed_voice_guidance_is_refused_by_name(config, value):
     edit_hall(
         config,
@@ -265,5 +265,5 @@ def test_a_malformed_voice_guidance_is_refused_by_name(config, value):
         f'id = "K1"\nname = "大厅入口取号机"\nvoice_guidance = {value}',
     )
     assert problems(lambda: load_hall(config)) == [
-        "hall.toml: kiosk 'K1': voice_guidance: Input should be a valid boolean"
+        f"hall.toml: kiosk 'K1': voice_guidance: give true or false (without quotes), not {value}"
     ]
