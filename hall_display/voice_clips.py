@@ -1,5 +1,6 @@
 """The hall board's voice clips: what each clip says, per language, and the default set built
-with espeak-ng. No Flask.
+with espeak-ng; and the kiosks' phrase clips (item names, screen titles), spoken the same way
+on demand and kept on disk. No Flask.
 
 The board's announcer.js says a call by playing clips back to back:
 
@@ -15,8 +16,11 @@ default set: Mandarin with espeak-ng's `cmn-latn-pinyin` voice fed pinyin with t
 from __future__ import annotations
 
 import array
+import hashlib
 import json
 import math
+import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from string import ascii_uppercase
+
+from pypinyin import Style, lazy_pinyin
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "static" / "voice" / "default"
 # What a hall's recordings may be, in the order they are looked for.
@@ -188,6 +194,60 @@ def needed_clips(queue_codes: list[str], windows: int, english: bool) -> dict[st
         }
         needed["en"] = {"number", "please_go_to_window"} | letters | {str(n) for n in range(10)} | numbers
     return needed
+
+
+# -- the kiosks' phrases ---------------------------------------------------------------------
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_SYLLABLE = re.compile(r"^[a-zü]+[1-5]$")
+_ZH_NUMERALS = "零一二三四五六七八九"
+
+
+def _zh_number(digits: str) -> str:
+    """A run of digits as Mandarin reads it in a name: 4 四, 12 十二, 20 二十; longer runs digit
+    by digit (2024 二零二四), as halls read codes and years."""
+    n = int(digits)
+    if len(digits) > 2 or n < 10 or digits.startswith("0"):
+        return "".join(_ZH_NUMERALS[int(d)] for d in digits)
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else _ZH_NUMERALS[tens]) + "十" + (_ZH_NUMERALS[ones] if ones else "")
+
+
+def phrase_voice(text: str) -> tuple[str, str]:
+    """The language and espeak-ng input of a phrase: Mandarin (it has a Han character) as
+    pinyin with tone numbers, as the default clips are given, its digits read as a number and
+    its Latin letters by name, punctuation a pause; anything else as English text."""
+    if not _HAN.search(text):
+        return "en", text
+    spoken = re.sub(r"\d+", lambda m: _zh_number(m.group()), text)
+    words: list[str] = []
+    for token in lazy_pinyin(spoken, style=Style.TONE3, neutral_tone_with_five=True, v_to_u=True):
+        if _SYLLABLE.match(token):
+            words.append(token)
+            continue
+        for char in token:
+            if char.isascii() and char.isalpha():
+                words.append(char.upper())
+            elif words and words[-1] != ",":
+                words.append(",")
+    return "zh", " ".join(words).strip(" ,").replace(" ,", ",")
+
+
+def phrase_clip(text: str, cache_dir: Path) -> Path:
+    """A WAV of espeak-ng saying the phrase, as the default clips are spoken (same voices, rate
+    and trimming): cache_dir/<lang>/<key>.wav, built on the first request and kept (the key
+    is a digest of what espeak-ng is given, so a changed name is a new clip). Written under a
+    temporary name, then renamed: two kiosks asking at once never read half a file."""
+    lang, say = phrase_voice(text)
+    key = hashlib.sha256(f"{ESPEAK_VOICES[lang]}|{SPEED}|{say}".encode()).hexdigest()[:32]
+    path = cache_dir / lang / f"{key}.wav"
+    if path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = Clip(f".{key}-{os.getpid()}-{os.urandom(4).hex()}", text, say)
+    _render(_espeak(), cache_dir, lang, partial)
+    os.replace(cache_dir / lang / f"{partial.name}.wav", path)
+    return path
 
 
 def _clip_order(lang: str):

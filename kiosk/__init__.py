@@ -8,4 +8,4 @@ bp = Blueprint(
     "kiosk", __name__, template_folder="templates", static_folder="static", static_url_path="/kiosk/static"
 )
 
-from . import views  # noqa: E402,F401 - the routes register themselves on bp
+from . import views, voice  # noqa: E402,F401 - the routes register themselves on bp

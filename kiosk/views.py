@@ -27,6 +27,7 @@ from queue_core.spec import BookingSpec
 
 from . import bp
 from .strings import booking_strings_for, strings_for
+from .voice import voice_guidance_setup
 
 IDLE_SECONDS = 60  # back to the home screen after this long without a touch
 NOTICE_SECONDS = 8  # each notice of the idle slideshow
@@ -59,6 +60,7 @@ def kiosk(kiosk_id: str) -> Any:
             "map": url_for("kiosk.hall_map") if hall.map_svg is not None or state().spec.hall.map else None,
             "api": API_PREFIX,
             "phonePage": url_for("kiosk.phone", key="KEY", _external=True),
+            "voice": voice_guidance_setup() if declared.voice_guidance else None,
         }
     return render_template("kiosk/kiosk.html", setup=setup, hall_name=hall.name)
 

@@ -3,6 +3,7 @@ these models by hallq.config_files; queue_core.setup writes them into the databa
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from datetime import date, time
@@ -401,6 +402,9 @@ class KioskSpec(Strict):
     rate_limit: str | None = None  # tickets this kiosk may issue, e.g. "30/minute"; none by default
     # A ticket's screen goes home after this long, so the next citizen does not find it.
     ticket_seconds: int = Field(15, ge=5, le=300)
+    # 语音引导: the kiosk reads each screen's title, the chosen item and the ticket aloud, for
+    # citizens who cannot read the screen well. Off by default: a hall turns it on per kiosk.
+    voice_guidance: bool = False
 
     @field_validator("rate_limit")
     @classmethod
@@ -410,6 +414,16 @@ class KioskSpec(Strict):
                 limits.parse(value)
             except ValueError as exc:
                 raise ValueError(f'"{value}" is not a rate such as "30/minute" or "5 per second"') from exc
+        return value
+
+    @field_validator("voice_guidance", mode="before")
+    @classmethod
+    def _true_or_false(cls, value: object) -> object:
+        """ "yes", "on" or 1 are refused, not guessed: a hall says true or false."""
+        if not isinstance(value, bool):
+            raise ValueError(
+                f"give true or false (without quotes), not {json.dumps(value, ensure_ascii=False)}"
+            )
         return value
 
 

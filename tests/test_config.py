@@ -247,3 +247,23 @@ def test_the_calendar_files_days_reach_the_hall(config):
     )
     days = load_hall(config).full_calendar().days
     assert [(str(d.date), d.closed, d.reason) for d in days] == [("2027-01-01", True, "元旦")]
+
+
+def test_voice_guidance_is_off_unless_a_kiosk_turns_it_on(config):
+    hall, _ = load_config(config)
+    assert {k.id: k.voice_guidance for k in hall.kiosks} == {"K1": False, "K2": True}  # as the demo says
+    edit_hall(config, "voice_guidance = true", "")
+    hall, _ = load_config(config)
+    assert {k.id: k.voice_guidance for k in hall.kiosks} == {"K1": False, "K2": False}
+
+
+@pytest.mark.parametrize("value", ['"yes"', "1", '"on"', '"true"'])
+def test_a_malformed_voice_guidance_is_refused_by_name(config, value):
+    edit_hall(
+        config,
+        'id = "K1"\nname = "大厅入口取号机"',
+        f'id = "K1"\nname = "大厅入口取号机"\nvoice_guidance = {value}',
+    )
+    assert problems(lambda: load_hall(config)) == [
+        f"hall.toml: kiosk 'K1': voice_guidance: give true or false (without quotes), not {value}"
+    ]

@@ -32,6 +32,8 @@ ALLOWED_ROOM_EDGES = {
         "kiosk",
         "evaluation",
     ): "the phone page rates the service in the rating pages' words (evaluation.strings)",
+    ("kiosk", "hall_display"): "the kiosk's voice guidance speaks with the hall's voice: the board's clips, "
+    "and its phrases spoken as the board's default clips are (hall_display.voice_clips)",
     ("manager", "evaluation"): "the desk's pages share the follow-up pages' access rule, and the dashboard "
     "counts their open cases (evaluation.cases)",
 }

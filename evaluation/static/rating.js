@@ -29,12 +29,13 @@ const HallqRating = (() => {
     return node;
   }
 
-  // A face drawn in the text's colour: every level the same size, colour and weight.
+  // A face outlined in the key's ink, its disc in the level's colour (rating.css): every level
+  // the same size and weight, only the scale's hue telling them apart.
   function face(score) {
     const [curve, y] = MOUTHS[score];
     const icon = svg("svg", { viewBox: "0 0 100 100", class: "face", "aria-hidden": "true", focusable: "false" });
     icon.append(
-      svg("circle", { cx: 50, cy: 50, r: 45, fill: "none", stroke: "currentColor", "stroke-width": 5 }),
+      svg("circle", { class: "disc", cx: 50, cy: 50, r: 45, fill: "none", stroke: "currentColor", "stroke-width": 5 }),
       svg("circle", { cx: 35, cy: 40, r: 5.5, fill: "currentColor" }),
       svg("circle", { cx: 65, cy: 40, r: 5.5, fill: "currentColor" }),
       svg("path", {

@@ -220,12 +220,14 @@
       const buffers = await Promise.all(groups.map((urls) => Promise.all(urls.map((url) => this.buffer(url)))));
       let at = this.audio.currentTime + LEAD_S;
       let last = null;
+      this.playing = [];
       for (const group of buffers) {
         for (const buffer of group) {
           last = this.audio.createBufferSource();
           last.buffer = buffer;
           last.connect(this.audio.destination);
           last.start(at);
+          this.playing.push(last);
           at += buffer.duration;
         }
         at += PAUSE_S;
@@ -235,6 +237,13 @@
         last.onended = resolve;
         setTimeout(resolve, expected + SLACK_MS); // a context suspended mid-way must not stop the queue
       });
+    }
+
+    // Stop the clips play() has started or scheduled, at once: its promise then resolves. (The
+    // kiosk's voice guidance falls silent when the citizen touches the screen.)
+    hush() {
+      for (const source of this.playing || []) source.stop();
+      this.playing = [];
     }
 
     // --- the browser's voice ------------------------------------------------------------------

@@ -132,6 +132,8 @@ function show(render, { remember = true } = {}) {
   document.querySelector('[data-action="home"]').hidden = render === homeScreen;
   document.querySelector('[data-action="back"]').hidden = state.history.length === 0;
   window.scrollTo(0, 0);
+  // For the voice guidance (kiosk-voice.js), where the kiosk has it: it reads the screen's title.
+  screen.dispatchEvent(new CustomEvent("kiosk:screen", { detail: { lang: state.lang, home: render === homeScreen } }));
 }
 
 function goHome() {
@@ -146,6 +148,7 @@ function goHome() {
 function showTicket(ticket, item) {
   state.history = [homeScreen];
   show(() => ticketScreen(ticket, item), { remember: false });
+  screen.dispatchEvent(new CustomEvent("kiosk:ticket", { detail: { lang: state.lang, ticket } }));
 }
 
 function goBack() {

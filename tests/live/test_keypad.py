@@ -130,17 +130,18 @@ def test_a_finish_wakes_its_windows_keypad_and_no_other(live, tokens, tablet):
     expect(levels).to_have_text(LEVELS)
     for name in LEVELS:
         expect(three.get_by_role("button", name=name, exact=True)).to_be_visible()
-    # No hint: nothing focused or preselected, and the five look alike.
+    # No hint: nothing focused or preselected, and the five look alike but for the scale's colours.
     assert three.evaluate("document.activeElement === document.body")
     looks = levels.evaluate_all(
         """buttons => buttons.map((b) => {
              const s = getComputedStyle(b), w = getComputedStyle(b.querySelector('.word'));
              const r = b.getBoundingClientRect();
-             return [s.backgroundColor, s.color, s.borderColor, s.borderWidth, s.opacity, w.fontSize,
-                     w.fontWeight, w.color, Math.round(r.width), Math.round(r.height), Math.round(r.top)];
+             return [s.borderWidth, s.opacity, s.outlineStyle, w.fontSize, w.fontWeight,
+                     Math.round(r.width), Math.round(r.height), Math.round(r.top)];
            })"""
     )
     assert all(look == looks[0] for look in looks), looks
+    assert_the_scale_in_colour(levels)
 
     # Window 4's keypad heard nothing: a pause at window 4, sent after the finish at 3, reaches
     # it while it is still idle (one client gets its messages in the order they were sent).
@@ -149,6 +150,58 @@ def test_a_finish_wakes_its_windows_keypad_and_no_other(live, tokens, tablet):
     expect_idle(four)
     assert api(live, "POST", "/windows/4/resume", tokens["clerk4"]).ok
     expect(four.get_by_test_id("idle-status")).to_have_text("")
+
+
+# The national scale's colours, as the keys show them: (face, key, word), 非常满意 .. 非常不满意.
+SCALE = {
+    "非常满意": ((0x1E, 0x8C, 0x45), (0xE0, 0xEF, 0xE5), (0x18, 0x69, 0x34)),  # deep green
+    "满意": ((0x6A, 0xB0, 0x4C), (0xEA, 0xF4, 0xE6), (0x2D, 0x6A, 0x1E)),  # green
+    "基本满意": ((0xF5, 0xC5, 0x18), (0xFE, 0xF7, 0xDF), (0x73, 0x52, 0x00)),  # amber
+    "不满意": ((0xF5, 0x89, 0x2A), (0xFE, 0xEE, 0xE1), (0x8F, 0x42, 0x00)),  # orange
+    "非常不满意": ((0xE0, 0x48, 0x3C), (0xFB, 0xE5, 0xE4), (0x9E, 0x2A, 0x20)),  # red
+}
+
+
+def rgb(css: str) -> tuple[int, ...]:
+    """'rgb(30, 140, 69)' as the browser computes a colour."""
+    return tuple(int(n) for n in re.findall(r"\d+", css)[:3])
+
+
+def contrast(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """WCAG 2's contrast ratio of two sRGB colours."""
+
+    def luminance(colour):
+        srgb = [c / 255 for c in colour]
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in srgb)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def assert_the_scale_in_colour(levels) -> None:
+    """Each key in its level's colour (face, tint, word), read from the browser's computed
+    styles; its word at 4.5:1 or more on its tint and its face's features at 3:1 or more on the
+    disc; and evenly: no key's word or tint stands out from the others'."""
+    shown = levels.evaluate_all(
+        """buttons => buttons.map((b) => [
+             b.querySelector('.word').textContent,
+             getComputedStyle(b.querySelector('.face .disc')).fill,
+             getComputedStyle(b).backgroundColor,
+             getComputedStyle(b.querySelector('.word')).color,
+             getComputedStyle(b.querySelector('.face')).color,
+           ])"""
+    )
+    assert [word for word, *_ in shown] == list(SCALE)
+    words = []
+    for word, disc, key, ink, features in shown:
+        assert (rgb(disc), rgb(key), rgb(ink)) == SCALE[word], word
+        words.append(contrast(rgb(ink), rgb(key)))
+        assert contrast(rgb(features), rgb(disc)) >= 3, word
+    assert all(ratio >= 4.5 for ratio in words), words
+    assert max(words) - min(words) < 1.5, words  # none much bolder than another
+    tints = [contrast(rgb(key), (255, 255, 255)) for _, _, key, _, _ in shown]
+    assert max(tints) < 1.25, tints  # each tint a light wash of its colour, none a block of it
 
 
 def test_pressing_satisfied_stores_one_rating_of_the_service(live, tokens, tablet):
