@@ -21,7 +21,6 @@ from sqlalchemy import select
 
 from evaluation.cases import require_manager
 from hallq.anchoring import newest_anchor
-from hallq.api.schemas import FIRST_DAY, LAST_DAY
 from hallq.present.audit import VerifiedHeads, anchor_state, count_entries, find_entries
 from hallq.present.reports import COLUMNS, COUNTS, EFFICIENCY, HANDLING, RATINGS, WAITING, Column, rows
 from hallq.state import current_hall, state
@@ -29,7 +28,7 @@ from queue_core import statistics
 from queue_core.audit import EDITED, NOT_FOLLOWING
 from queue_core.errors import DomainError, Invalid
 from queue_core.models import Staff
-from queue_core.numbering import service_day
+from queue_core.numbering import FIRST_DAY, LAST_DAY, service_day
 
 from . import bp
 from .audit_words import ACTIONS, HOUSEKEEPING, action_name, actor_name, what_happened

@@ -15,6 +15,10 @@ from .models import Hall, NumberCounter
 if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
 
+# The days a hall's records can be about: anything outside is a typing slip (and year 1 or
+# 9999 would overflow the day arithmetic).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
 
 @lru_cache(maxsize=64)
 def _zone(name: str) -> ZoneInfo:

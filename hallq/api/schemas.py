@@ -19,15 +19,10 @@ from queue_core import UnitOfWork
 from queue_core.errors import Invalid
 from queue_core.identity import normalise_id_number
 from queue_core.models import AlarmKind, Hall, Outcome, Priority
-from queue_core.numbering import service_day
+from queue_core.numbering import FIRST_DAY, LAST_DAY, service_day
 from queue_core.spec import QUEUE_CODE_LENGTH, Reason, no_nul_bytes
 
 from .openapi import DB_INT_MAX
-
-# The days a hall's records can be about: anything outside is a typing slip (and year 1 or
-# 9999 would overflow the day arithmetic).
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
-
 
 # An id or a window's number, as the databases can hold it.
 DbInt = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
