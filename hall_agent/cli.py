@@ -3,7 +3,6 @@ it with the code a manager made on the devices page."""
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import threading
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import click
 from dotenv import load_dotenv, set_key
+
+import service_logs
 
 ENV_FILE = Path(".env")  # in the working folder: /etc/hallq-agent under systemd (docs/agent.md)
 
@@ -60,7 +61,10 @@ def main(context: click.Context, server: str | None, token: str | None) -> None:
             "give the agent's device token with --token (or HALLQ_AGENT_TOKEN in .env), "
             "or pair it first: hallq agent pair CODE --server URL"
         )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True)
+    try:
+        service_logs.configure()
+    except service_logs.LogSettingError as exc:
+        raise click.UsageError(str(exc)) from exc
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

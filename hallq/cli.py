@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import sys
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, inspect, select
 
+import service_logs
 from hall_agent.cli import main as agent_main
 from queue_core import Database, SystemClock, UnitOfWork, accounts, make_engine, migrate, rollups
 from queue_core.errors import DomainError
@@ -40,6 +42,15 @@ def _settings() -> Settings:
     try:
         return load_settings()
     except Exception as exc:
+        raise click.ClickException(f"environment / .env: {exc}") from exc
+
+
+def _configure_logging() -> None:
+    """A long-running command's logging (service_logs): from HALLQ_LOG_LEVEL and
+    HALLQ_LOG_FORMAT, which the settings' .env may hold."""
+    try:
+        service_logs.configure()
+    except service_logs.LogSettingError as exc:
         raise click.ClickException(f"environment / .env: {exc}") from exc
 
 
@@ -651,11 +662,12 @@ def serve(host: str, port: int, threads: int, access_log: bool) -> None:
     from .server import run
 
     settings = _settings()
+    _configure_logging()
     spec = load_hall(settings.HALLQ_CONFIG)  # its problems, if any, before anything starts
     database = _require_initialised(settings)
     _recount_deadlines(database, spec.hall.code, "calendar.recount")  # chinesecalendar upgraded?
     database.engine.dispose()
-    click.echo(f"Hallq serving on http://{host}:{port}/")
+    logging.getLogger("hallq").info("Hallq serving on http://%s:%s/", host, port)
     run(create_app, host, port, threads, access_log)
 
 
@@ -663,8 +675,6 @@ def serve(host: str, port: int, threads: int, access_log: bool) -> None:
 @click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="The Hallq server")
 def led_bridge(url: str) -> None:
     """Show each window's text on its serial LED module ([led] in hall.toml) until stopped."""
-    import logging
-
     from hall_display.led_bridge import LedError, serve
 
     if not url.startswith(("http://", "https://")):
@@ -676,8 +686,7 @@ def led_bridge(url: str) -> None:
             f"{settings.HALLQ_CONFIG / 'hall.toml'} has no [led] section: "
             "describe the port and modules first (see docs/led.md)"
         )
-    # force: python-escpos (imported with the hall's spec) has set up the root logger already
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True)
+    _configure_logging()
     try:
         serve(spec.led, url)
     except LedError as exc:
@@ -695,8 +704,6 @@ def led_bridge(url: str) -> None:
 @click.option("--verbose", "-v", is_flag=True, help="Also log the keys that give no level, by name")
 def keypad_bridge(keypad_id: str, url: str, token: str | None, verbose: bool) -> None:
     """Send the presses of KEYPAD_ID's physical keypad (its device in hall.toml) as ratings until stopped."""
-    import logging
-
     from evaluation.keypad_bridge import KeypadError, open_device, serve
 
     if not url.startswith(("http://", "https://")):
@@ -722,8 +729,7 @@ def keypad_bridge(keypad_id: str, url: str, token: str | None, verbose: bool) ->
         open_device(keypad.device)  # a device URL it cannot use stops it here, not in the log
     except KeypadError as exc:
         raise click.ClickException(str(exc)) from exc
-    # force: python-escpos (imported with the hall's spec) has set up the root logger already
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True)
+    _configure_logging()
     if verbose:
         logging.getLogger("hallq.keypad").setLevel(logging.DEBUG)
     serve(keypad, url, token)

@@ -269,6 +269,7 @@ def run(make_app: Callable[[], Flask], host: str, port: int, threads: int, acces
         lifespan="on",
         access_log=access_log,
         log_level="info" if access_log else "warning",
+        log_config=None,  # the process's logging is service_logs': one handler, text or JSON lines
         backlog=4096,
         timeout_keep_alive=5,
         # Open screens reconnect by themselves: waiting longer for them only delays a restart.

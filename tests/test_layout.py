@@ -224,7 +224,8 @@ def test_the_core_and_the_printer_driver_know_no_flask():
 
 def test_the_agent_reaches_the_server_over_the_network_only():
     """hall_agent runs on a hall PC: it imports no Flask and no part of the server (hallq), only
-    the printer driver, and the keypad and LED bridges' own modules where a PC has them."""
+    the printer driver, the logging set-up it shares with the server (service_logs), and the
+    keypad and LED bridges' own modules where a PC has them."""
     bridges = ("evaluation.keypad_bridge", "hall_display.led_bridge", "queue_core.spec")
     found_in_agent = [found for found in imports() if found.module.split(".")[0] == "hall_agent"]
     wrong = [
@@ -232,7 +233,7 @@ def test_the_agent_reaches_the_server_over_the_network_only():
         for found in found_in_agent
         if (
             in_project(found.target)
-            and not found.target.startswith(("hall_agent", "printer_driver", *bridges))
+            and not found.target.startswith(("hall_agent", "printer_driver", "service_logs", *bridges))
         )
         or found.target.split(".")[0] == "flask"
         or found.target.startswith("flask_")
