@@ -15,6 +15,7 @@ import click
 from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, inspect, select
+from sqlalchemy.engine import make_url
 
 import service_logs
 from hall_agent.cli import main as agent_main
@@ -526,6 +527,63 @@ def rollups_build(first: datetime | None, last: datetime | None) -> None:
         last.date() if last else yesterday,
     )
     click.echo(f"{built} days rolled up")
+
+
+@main.command("backup")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--keep-days", type=click.IntRange(1, 3650), default=30, show_default=True,
+              help="Remove the copies in FOLDER older than this")  # fmt: skip
+def backup_command(folder: Path, keep_days: int) -> None:
+    """A consistent copy of the database in FOLDER, while the hall is serving (SQLite's backup
+    API, or pg_dump); then the copies older than --keep-days are removed."""
+    from .backups import BackupError, backup
+
+    settings = _settings()
+    spec = load_hall(settings.HALLQ_CONFIG)
+    now = datetime.now(ZoneInfo(spec.hall.timezone))
+    try:
+        taken = backup(settings.database_url(), folder, now, keep_days)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backed up to {taken.path}")
+    for old in taken.removed:
+        click.echo(f"removed {old} (older than {keep_days} days)")
+
+
+@main.command("restore")
+@click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the database")
+def restore_command(backup_file: Path, yes: bool) -> None:
+    """Put BACKUP_FILE (hallq backup's .sqlite or .dump) in place of the database named by
+    DATABASE_URL, with the server stopped; then check the restored audit trail's chain."""
+    from queue_core import audit as trail
+
+    from .backups import BackupError, restore
+
+    settings = _settings()
+    url = settings.database_url()
+    if not yes:
+        click.confirm(f"Replace the database {make_url_safe(url)} with {backup_file}?", abort=True)
+    try:
+        restore(backup_file, url)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    database = _database(settings)
+    with database.read() as uow:
+        for hall in uow.session.scalars(select(Hall)):
+            verdict = trail.verify(uow, hall.id)
+            if verdict.broken is not None:
+                raise click.ClickException(
+                    f"restored, but the audit trail of {hall.code} breaks at entry {verdict.broken.id}: "
+                    "run hallq audit verify"
+                )
+            click.echo(f"restored {hall.code}: {verdict.entries} audit entries hold")
+    database.engine.dispose()
+
+
+def make_url_safe(url: str) -> str:
+    """A database URL without its password, to show."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @main.group()
