@@ -17,6 +17,10 @@ from playwright.sync_api import expect
 
 from hallq.auth import pin_digest
 from tests.live.conftest import LiveHall
+from tests.live.test_booking import CHANGE as BOOKING_CHANGE
+from tests.live.test_booking import PHONE, booking_hall, choose
+from tests.live.test_booking import RESTORE as BOOKING_RESTORE
+from tests.live.test_keypad import ready
 from tests.live.test_kiosk import SCREENS, TIMEOUT, hall_changed, open_item
 
 pytestmark = pytest.mark.browser
@@ -119,7 +123,12 @@ AXE_RUN = """async (elderly) => {
 
 
 def axe_violations(page, elderly: bool = False) -> list[str]:
-    """axe-core's serious and critical violations on the page as it is now."""
+    """axe-core's serious and critical violations on the page once it is still: a new call
+    blinks for a few seconds on purpose (endless animations, such as scrolling notices, stay)."""
+    page.wait_for_function(
+        "document.getAnimations().every((a) => a.effect.getTiming().iterations === Infinity"
+        " || a.playState !== 'running')"
+    )
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     return page.evaluate(AXE_RUN, elderly)
@@ -298,3 +307,65 @@ def test_every_kiosk_screen_fits_in_both_modes_and_large_text_loses_nothing(brow
     problems = normal.problems + large.problems + lost
     assert problems == [], "\n".join(problems)
     assert large.ticket_number_px >= 1.8 * normal.ticket_number_px  # the number, read from afar
+
+
+def opened(browser, live: LiveHall, path: str, viewport: dict[str, int], ready: str):
+    """A citizen's page in its own context, once `ready` shows it drawn (or live)."""
+    page = browser.new_context(viewport=viewport, has_touch=True, locale="zh-CN").new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{live.url}{path}")
+    page.wait_for_selector(ready)
+    return page
+
+
+def test_axe_finds_nothing_serious_on_the_other_citizen_pages(browser, live):
+    """The booking page and its form; a ticket followed from issue to rating: the phone page
+    waiting and called, the window board and the hall board calling it, the keypad asking."""
+    found: list[str] = []
+
+    def scan(name: str, page) -> None:
+        found.extend(f"{name}: {violation}" for violation in axe_violations(page))
+
+    with hall_changed(live, BOOKING_CHANGE, BOOKING_RESTORE, **booking_hall()):
+        book = opened(browser, live, "/book", PHONE, ".book button")
+        scan("booking", book)
+        choose(book, "结婚登记")
+        book.get_by_test_id("slots").locator("button.slot:not([disabled])").first.click()
+        expect(book.get_by_label("姓名")).to_be_visible()
+        scan("booking, a slot chosen", book)
+        book.context.close()
+
+    ready(live, live.tokens, 3, "clerk3", "P3")
+    ticket = live.api("POST", "/tickets", "K1", json={"queue": "B"}).json()
+    pages = {
+        "phone": opened(browser, live, f"/t/{ticket['key']}", PHONE, ".status:not(:empty)"),
+        "hall board": opened(browser, live, "/board/hall", SCREENS["landscape"], "body[data-live=true]"),
+        "window board": opened(
+            browser, live, "/board/window/3", {"width": 1280, "height": 720}, "body[data-live=true]"
+        ),
+        "keypad": opened(
+            browser,
+            live,
+            f"/keypad/3?token={live.tokens['P3']}",
+            {"width": 1280, "height": 800},
+            "body[data-live=true]",
+        ),
+    }
+    try:
+        for name, page in pages.items():
+            scan(f"{name}, before the call", page)
+        assert live.api("POST", "/windows/3/call", "clerk3", json={"number": ticket["number"]}).ok
+        expect(pages["phone"].get_by_test_id("alert")).to_be_visible()
+        expect(pages["window board"].get_by_test_id("number")).to_have_text(ticket["number"])
+        expect(pages["hall board"].get_by_test_id("latest")).to_contain_text(ticket["number"])
+        for name in ("phone", "window board", "hall board"):
+            scan(f"{name}, called", pages[name])
+        assert live.api("POST", "/windows/3/start", "clerk3").ok
+        assert live.api("POST", "/windows/3/finish", "clerk3", json={}).ok
+        expect(pages["keypad"].get_by_test_id("asking")).to_be_visible()
+        scan("keypad, asking", pages["keypad"])
+    finally:
+        for page in pages.values():
+            page.context.close()
+        ready(live, live.tokens, 3, "clerk3", "P3")  # the rating answered, the window free again
+    assert found == [], "\n".join(found)
