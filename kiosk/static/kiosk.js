@@ -446,8 +446,8 @@ function idScreen(item, next) {
 // Asked when this kiosk gave a ticket for the same item moments ago: most often the same
 // citizen tapping once more, sometimes the next in line.
 function againScreen(item, extra) {
-  return el("div", { class: "notice", role: "alertdialog", "data-testid": "again" },
-    el("p", {}, t("again_title")),
+  return el("div", { class: "notice", role: "alertdialog", "aria-labelledby": "again-title", "data-testid": "again" },
+    el("p", { id: "again-title" }, t("again_title")),
     el("button", {
       class: "done",
       onclick: async () => {
