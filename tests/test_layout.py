@@ -25,13 +25,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-ROOMS = frozenset({"kiosk", "manager", "window_panel", "evaluation", "hall_display", "city"})
+ROOMS = frozenset({"kiosk", "manager", "window_panel", "evaluation", "hall_display", "city", "guide"})
 # The rooms' dependencies on one another, each with its reason; any other is refused.
 ALLOWED_ROOM_EDGES = {
     (
         "kiosk",
         "evaluation",
     ): "the phone page rates the service in the rating pages' words (evaluation.strings)",
+    ("guide", "manager"): "the guide's desk names a ticket's status in the dashboard's words "
+    "(manager.views.TICKET_STATUS_NAMES)",
     ("manager", "evaluation"): "the desk's pages share the follow-up pages' access rule, and the dashboard "
     "counts their open cases (evaluation.cases)",
 }
