@@ -153,7 +153,7 @@
     if (!answer.ok) return failed(answer);
     $(".items").replaceChildren(...(answer.data.length ? answer.data.map((item) =>
       el("li", {}, el("button", { type: "button", class: "item", "data-testid": "item", onclick: () => choose(item) },
-        item.name, el("small", {}, `${item.department} · ${item.queue}`))))
+        item.name, el("small", {}, item.queue))))
       : [el("li", { class: "empty" }, S.no_items)]));
   });
 
@@ -206,7 +206,8 @@
   }
 
   function person(step) {
-    return step.staff ? format(S.by, { name: step.staff, badge: step.badge || "" }) : null;
+    if (!step.staff) return null;
+    return step.badge ? format(S.by, { name: step.staff, badge: step.badge }) : step.staff;
   }
 
   function drawRecord() {
