@@ -6,13 +6,11 @@
 
   const setup = JSON.parse(document.getElementById("guide-setup").textContent);
   const S = setup.strings;
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const root = document.querySelector(".desk");
   const $ = (selector) => root.querySelector(selector);
-
-  function format(text, values = {}) {
-    return text.replace(/%\((\w+)\)s/g, (_m, name) => String(values[name] ?? ""));
-  }
+  const { format } = hallqStaff;
+  const say = (text, kind) => hallqStaff.say($(".message"), text, kind);
+  const request = (method, path, body) => hallqStaff.request(setup.api, method, path, body);
 
   function el(tag, attributes = {}, ...children) {
     const node = document.createElement(tag);
@@ -28,23 +26,6 @@
     hour: "2-digit", minute: "2-digit", timeZone: setup.timezone, hourCycle: "h23",
   });
   const hhmm = (iso) => clock.format(new Date(iso));
-
-  function say(text, kind = "error") {
-    const message = $(".message");
-    message.textContent = text;
-    message.className = `message ${kind}`;
-    message.hidden = !text;
-  }
-
-  async function request(method, path, body) {
-    const response = await fetch(setup.api + path, {
-      method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { ok: response.ok, status: response.status, data: await response.json() };
-  }
 
   function failed(answer) {
     say(format(S.failed, { message: answer.data.text || answer.data.message || answer.status }));
