@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from hallq.present import API_PREFIX
+from hallq.present.hall_map import clean_floor_plan, drawn_kiosks
 from hallq.state import current_hall, state
 from manager.views import TICKET_STATUS_NAMES
 from queue_core.models import GUIDES, Priority, TicketEventKind
@@ -53,7 +54,8 @@ def desk() -> Any:
         if k.id in state().printing.kiosk_printers
     ]
     with state().db.read() as uow:
-        hall_name = current_hall(uow).name
+        hall = current_hall(uow)
+        plan = clean_floor_plan(hall, state().map_file)
     setup = {
         "api": API_PREFIX,
         "me": current_user.id,
@@ -61,12 +63,15 @@ def desk() -> Any:
         "timezone": state().spec.hall.timezone,
         "kiosks": kiosks,
         "phoneQr": url_for("kiosk.phone_qr", key="KEY"),
+        # The kiosks the floor plan draws (id="kiosk-K1"): a call from one shows where it is.
+        "kioskPlan": url_for("kiosk.hall_map", kiosk="KIOSK"),
+        "kiosksOnPlan": sorted(drawn_kiosks(plan)) if plan else [],
         "priorityNames": {p.value: str(name) for p, name in PRIORITY_NAMES.items()},
         "statusNames": {status.value: str(name) for status, name in TICKET_STATUS_NAMES.items()},
         "stepNames": {kind.value: str(name) for kind, name in STEP_NAMES.items()},
         "strings": _strings(),
     }
-    return render_template("guide/desk.html", setup=setup, hall_name=hall_name)
+    return render_template("guide/desk.html", setup=setup, hall_name=hall.name)
 
 
 def _strings() -> dict[str, str]:
@@ -75,6 +80,7 @@ def _strings() -> dict[str, str]:
         "waited": _("waiting for %(n)s min"),
         "just_now": _("just now"),
         "answer": _("I'll go (我去处理)"),
+        "where": _("Where %(kiosk)s stands in the hall"),
         "no_calls": _("No kiosk is calling for help."),
         "answered": _("You answered the call at %(kiosk)s."),
         "no_items": _("No service matches."),

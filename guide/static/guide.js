@@ -53,6 +53,16 @@
     return call.detail.kiosk_name || call.label;
   }
 
+  // The floor plan with the calling kiosk lit, where the plan draws it.
+  function place(call) {
+    const kiosk = call.detail.kiosk;
+    if (!setup.kiosksOnPlan.includes(kiosk)) return null;
+    return el("img", {
+      class: "place", "data-testid": "place", alt: format(S.where, { kiosk: kioskName(call) }),
+      src: setup.kioskPlan.replace("KIOSK", encodeURIComponent(kiosk)),
+    });
+  }
+
   function drawCalls() {
     const list = $(".call-list");
     const newestFirst = [...calls.values()].sort((a, b) => Date.parse(b.raised_at) - Date.parse(a.raised_at));
@@ -65,6 +75,7 @@
         el("div", { class: "kiosk" }, kioskName(call)),
         el("div", { class: "waited" }, `${hhmm(call.raised_at)} · `,
           minutes ? format(S.waited, { n: minutes }) : S.just_now),
+        place(call),
         button);
     }));
     $(".count").textContent = calls.size ? `(${calls.size})` : "";

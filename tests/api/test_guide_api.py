@@ -97,3 +97,13 @@ def test_a_guide_puts_an_absent_ticket_back_once(api):
         ("no_show", f"clerk{window}名"),
         ("requeued", "guide名"),
     ]
+
+
+def test_the_floor_plan_lights_the_kiosk_that_calls(api):
+    import xml.etree.ElementTree as ET
+
+    plan = ET.fromstring(api.client.get("/kiosk/map.svg?kiosk=K2&lit=4").data)
+    lit = {e.get("id") for e in plan.iter() if "lit" in (e.get("class") or "").split()}
+    assert lit == {"kiosk-K2", "window-4"}
+    unknown = ET.fromstring(api.client.get("/kiosk/map.svg?kiosk=K9").data)
+    assert not [e for e in unknown.iter() if "lit" in (e.get("class") or "").split()]
