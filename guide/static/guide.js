@@ -145,13 +145,18 @@
     if (!answer.ok) return failed(answer);
     $(".items").replaceChildren(...(answer.data.length ? answer.data.map((item) =>
       el("li", {}, el("button", { type: "button", class: "item", "data-testid": "item", onclick: () => choose(item) },
-        item.name, el("small", {}, item.queue))))
+        itemName(item), el("small", {}, item.queue))))
       : [el("li", { class: "empty" }, S.no_items)]));
   });
 
+  // In English, the item's English name where the catalogue has one.
+  function itemName(item) {
+    return setup.language === "en" && item.name_en ? item.name_en : item.name;
+  }
+
   function choose(item) {
     chosen = item;
-    $(".chosen").textContent = `${item.name}（${item.queue}）`;
+    $(".chosen").textContent = setup.language === "en" ? `${item.name_en || item.name} (${item.queue})` : `${item.name}（${item.queue}）`;
     form.hidden = false;
     $(".issued").hidden = true;
   }

@@ -135,3 +135,17 @@ def test_each_role_lands_on_its_page_after_login(browser, live, username, role, 
         expect(page).to_have_url(f"{live.url}{landing}")
     finally:
         context.close()
+
+
+def test_in_english_the_desk_and_the_catalogue_speak_english(browser, live, desk_guide):
+    context, desk = tablet(browser, live, desk_guide)
+    try:
+        desk.get_by_role("link", name="English").click()
+        expect(desk.get_by_role("heading", name="Issue a ticket for someone")).to_be_visible()
+        desk.get_by_test_id("item-search").fill("hydj")
+        first = desk.get_by_test_id("item").first
+        expect(first).to_contain_text("Marriage")
+        first.tap()
+        expect(desk.locator('[data-priority="senior"]').locator("..")).to_have_text("Senior citizen")
+    finally:
+        context.close()
