@@ -62,6 +62,7 @@ def desk() -> Any:
         "language": "en" if get_locale().language == "en" else "zh-CN",
         "timezone": state().spec.hall.timezone,
         "kiosks": kiosks,
+        "guidePrinter": state().spec.hall.guide_printer,
         "phoneQr": url_for("kiosk.phone_qr", key="KEY"),
         # The kiosks the floor plan draws (id="kiosk-K1"): a call from one shows where it is.
         "kioskPlan": url_for("kiosk.hall_map", kiosk="KIOSK"),

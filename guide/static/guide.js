@@ -122,7 +122,8 @@
   const search = $('[data-testid="item-search"]');
   const form = $(".ticket-form");
   const printer = $('[data-testid="printer"]');
-  const remembered = localStorage.getItem("guide-printer") || "";
+  // The tablet's own choice, else the hall's guide printer (hall.toml guide_printer).
+  const remembered = localStorage.getItem("guide-printer") ?? setup.guidePrinter ?? "";
   for (const kiosk of setup.kiosks) {
     printer.append(el("option", { value: kiosk.id }, kiosk.name));
   }

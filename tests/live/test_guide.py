@@ -107,6 +107,7 @@ def test_a_guide_issues_a_priority_ticket_named_in_its_log_and_finds_it_by_numbe
 def test_looking_up_an_unknown_number_says_so_in_chinese(browser, live, desk_guide):
     context, desk = tablet(browser, live, desk_guide, "portrait")
     try:
+        expect(desk.get_by_test_id("printer")).to_have_value("K1")  # the hall's guide printer
         desk.get_by_test_id("lookup-number").fill("Z999")
         desk.get_by_test_id("lookup").tap()
         message = desk.get_by_test_id("message")
