@@ -53,6 +53,7 @@ def test_a_kiosks_help_call_appears_live_and_answering_clears_it_on_the_dashboar
         shown = desk.locator(f'[data-testid="call"][data-alarm="{call["id"]}"]')
         expect(shown).to_contain_text("二楼取号机")
         expect(shown).to_contain_text("刚刚")
+        expect(shown).to_have_class(re.compile(r"\bnew\b"))  # arrived while open: it flashes
         assert loaded_image_width(shown.get_by_test_id("place")) > 0  # K2 lit on the floor plan
         on_dashboard = dashboard.locator(f'li[data-alarm="{call["id"]}"]')
         expect(on_dashboard).to_have_attribute("data-state", "open")
