@@ -112,6 +112,7 @@ def _http_error(exc: HTTPException) -> Any:
 def _register_blueprints(app: Flask) -> None:
     from city import bp as city_bp
     from evaluation import bp as evaluation_bp
+    from guide import bp as guide_bp
     from hall_display import bp as hall_display_bp
     from kiosk import bp as kiosk_bp
     from manager import bp as manager_bp
@@ -124,7 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(staff_nav.bp)
     app.register_blueprint(api_bp)
-    for room in (kiosk_bp, window_panel_bp, hall_display_bp, evaluation_bp, manager_bp, city_bp):
+    for room in (kiosk_bp, window_panel_bp, hall_display_bp, evaluation_bp, manager_bp, city_bp, guide_bp):
         app.register_blueprint(room)
 
 

@@ -355,9 +355,21 @@ def login() -> Any:
             _count_failure(form.username.data or "")
         if user is not None:
             _log_in(user)
-            return redirect(_local(request.args.get("next", "")) or url_for("pages.index"))
+            return redirect(_local(request.args.get("next", "")) or url_for(LANDING[user.role]))
         flash(_l("Wrong username or password."), "error")
     return render_template("login.html", form=form), 200 if request.method == "GET" else 401
+
+
+# Where each role lands after logging in (unless a page sent them to log in): their own page.
+# A clerk's is their window's panel (the choice of windows until they sign in to one).
+LANDING = {
+    Role.CLERK: "window_panel.choose_window",
+    Role.GUIDE: "guide.desk",
+    Role.MANAGER: "manager.home",
+    Role.ADMIN: "manager.admin_home",
+    Role.SUPERVISOR: "manager.home",
+    Role.CITY: "city.dashboard",
+}
 
 
 # What each part of the password rule is called on the screens (queue_core.passwords).

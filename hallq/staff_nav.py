@@ -17,6 +17,7 @@ bp = Blueprint("staff_nav", __name__)
 # (endpoint, label, the roles it is for)
 PLACES: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("window_panel.choose_window", _l("My window"), (Role.CLERK,)),
+    ("guide.desk", _l("Guide's desk"), (Role.GUIDE, Role.MANAGER, Role.ADMIN)),
     ("manager.home", _l("Live dashboard"), OVERSIGHT),
     ("manager.reports", _l("Statistics"), OVERSIGHT),
     ("evaluation.case_list", _l("Follow-up of bad ratings"), OVERSIGHT),

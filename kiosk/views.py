@@ -68,7 +68,7 @@ def kiosk(kiosk_id: str) -> Any:
 @bp.get("/kiosk/map.svg")
 def hall_map() -> Response:
     """The floor plan as hallq.present.svg_sanitiser rebuilt it, with the kiosk's stylesheet
-    and the windows in ?lit=4,16 lit. Revalidated on every fetch: a manager may replace it.
+    and the windows in ?lit=4,16 (and the kiosk ?kiosk=K1) lit. Revalidated on every fetch: a manager may replace it.
 
     The kiosk (and the manager's page) show it as an <img>, not inlined and not in a frame: an
     image runs no script, fetches nothing and is reached by no stylesheet of the page, so even
@@ -79,7 +79,8 @@ def hall_map() -> Response:
     if plan is None:
         abort(404)
     lit = {int(n) for n in request.args.get("lit", "").split(",") if n.isdigit()}
-    svg = lit_plan(plan, lit, PLAN_STYLE)
+    kiosks = [request.args["kiosk"]] if request.args.get("kiosk") else []  # a guide's way to it
+    svg = lit_plan(plan, lit, PLAN_STYLE, kiosks)
     headers = {"Cache-Control": "no-cache", "Content-Security-Policy": PLAN_POLICY}
     response = Response(svg, mimetype="image/svg+xml", headers=headers)
     response.set_etag(hashlib.sha256(svg).hexdigest())

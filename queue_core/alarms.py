@@ -219,6 +219,22 @@ def incident_of(kind: str, subject: str, detail: dict[str, Any]) -> str:
     return subject
 
 
+def answer_help(uow: UnitOfWork, hall: Hall, alarm_id: int, staff_id: int) -> Alarm:
+    """A guide answers a kiosk's 求助 (我去处理): acknowledged in their name, which clears it.
+    Guides answer help calls only; the other alarms are the managers'."""
+    if alarm_by_id(uow, hall, alarm_id).kind != AlarmKind.HELP_REQUESTED:
+        raise NotFound(f"no help call {alarm_id}")
+    return acknowledge(uow, hall, alarm_id, staff_id)
+
+
+def help_calls(uow: UnitOfWork, hall: Hall) -> list[Alarm]:
+    """The kiosks' 求助 calls nobody has answered yet, newest first."""
+    stmt = select(Alarm).where(
+        Alarm.hall_id == hall.id, Alarm.kind == AlarmKind.HELP_REQUESTED, Alarm.cleared_at.is_(None)
+    )
+    return list(uow.session.scalars(stmt.order_by(Alarm.raised_at.desc(), Alarm.id.desc())))
+
+
 def alarm_by_id(uow: UnitOfWork, hall: Hall, alarm_id: int) -> Alarm:
     alarm = uow.session.get(Alarm, alarm_id)
     if alarm is None or alarm.hall_id != hall.id:

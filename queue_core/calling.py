@@ -123,24 +123,45 @@ def no_show(
     """Mark the called ticket absent (过号); optionally put it back once, keeping its number,
     at the end of its queue."""
     window, ticket = _current(uow, hall, window_number)
-    if requeue and not hall.requeue_no_show:
-        raise InvalidState("this hall does not requeue no-shows")
-    if requeue and ticket.requeue_count >= 1:
-        raise InvalidState(f"ticket {ticket.number} was already requeued once")
+    if requeue:
+        _check_requeue(hall, ticket)
     ticket_log.transition(uow, ticket, {TicketStatus.CALLED}, status=TicketStatus.NO_SHOW)
     window.current_ticket_id = None
     ticket_log.log(uow, ticket, TicketEventKind.NO_SHOW, window=window, staff_id=staff_id)
     if requeue:
-        ticket_log.transition(
-            uow,
-            ticket,
-            {TicketStatus.NO_SHOW},
-            status=TicketStatus.WAITING,
-            queued_at=uow.now(),
-            requeue_count=ticket.requeue_count + 1,
-        )
-        ticket_log.log(uow, ticket, TicketEventKind.REQUEUED, window=window, staff_id=staff_id)
+        _requeue(uow, ticket, window, staff_id)
     return ticket
+
+
+def requeue_no_show(uow: UnitOfWork, hall: Hall, ticket: Ticket, staff_id: int | None) -> Ticket:
+    """A guide puts an absent ticket (过号) back at the end of its queue, keeping its number:
+    its holder came back after the window moved on. Once, as at the window."""
+    _check_requeue(hall, ticket)
+    _requeue(uow, ticket, None, staff_id)
+    return ticket
+
+
+def may_requeue(hall: Hall, ticket: Ticket) -> bool:
+    return ticket.status == TicketStatus.NO_SHOW and hall.requeue_no_show and ticket.requeue_count < 1
+
+
+def _check_requeue(hall: Hall, ticket: Ticket) -> None:
+    if not hall.requeue_no_show:
+        raise InvalidState("this hall does not requeue no-shows")
+    if ticket.requeue_count >= 1:
+        raise InvalidState(f"ticket {ticket.number} was already requeued once")
+
+
+def _requeue(uow: UnitOfWork, ticket: Ticket, window: Window | None, staff_id: int | None) -> None:
+    ticket_log.transition(
+        uow,
+        ticket,
+        {TicketStatus.NO_SHOW},
+        status=TicketStatus.WAITING,
+        queued_at=uow.now(),
+        requeue_count=ticket.requeue_count + 1,
+    )
+    ticket_log.log(uow, ticket, TicketEventKind.REQUEUED, window=window, staff_id=staff_id)
 
 
 def transfer_current(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select
@@ -86,6 +87,20 @@ def ticket_by_key(uow: UnitOfWork, hall_id: int, key: str) -> Ticket:
     found = uow.session.scalar(select(Ticket).where(Ticket.hall_id == hall_id, Ticket.key == key))
     if found is None:
         raise NotFound("no such ticket")
+    return found
+
+
+def ticket_by_number(uow: UnitOfWork, hall_id: int, day: date, number: str) -> Ticket:
+    """The ticket of that number on that service day (the latest, should a queue whose numbers
+    wrap have issued it twice)."""
+    found = uow.session.scalar(
+        select(Ticket)
+        .where(Ticket.hall_id == hall_id, Ticket.service_day == day, Ticket.number == number)
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+    if found is None:
+        raise NotFound(f"no ticket {number} on {day}")
     return found
 
 

@@ -132,6 +132,8 @@ class Role(StrEnum):
 # Who may read the hall's figures, ratings, cases and audit trail; who may change them.
 OVERSIGHT = (Role.MANAGER, Role.ADMIN, Role.SUPERVISOR)
 MANAGERS = (Role.MANAGER, Role.ADMIN)
+# Who may do a guide's work: issue tickets for people, look them up, answer the kiosks' 求助.
+GUIDES = (Role.GUIDE, Role.MANAGER, Role.ADMIN)
 
 
 class ItemKind(StrEnum):

@@ -280,6 +280,8 @@ class HallInfo(Strict):
     postpone_places: int = Field(5, ge=0, le=50)
     catalog: str = "catalog.csv"
     map: str | None = None  # an SVG floor plan in the config folder; window shapes id="window-N"
+    # The kiosk whose printer the guides' desk prints on unless the guide picks another.
+    guide_printer: Code | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -697,6 +699,9 @@ class HallSpec(Strict):
             for owner, device in placed
             if device is not None and device.agent is not None and device.agent not in agents
         ]
+        printing_kiosks = {k.id for k in self.kiosks if k.printer is not None}
+        if self.hall.guide_printer is not None and self.hall.guide_printer not in printing_kiosks:
+            problems.append(f'hall guide_printer: "{self.hall.guide_printer}" is no kiosk with a printer')
         queues = {q.code for q in self.queues}
         windows = {w.number for w in self.windows}
         for window in self.windows:

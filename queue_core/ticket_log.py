@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
@@ -9,7 +11,7 @@ from sqlalchemy import insert, select
 from .checked import update_if
 from .errors import InvalidState
 from .events import TicketChanged
-from .models import Ticket, TicketEvent, TicketEventKind, TicketStatus, Window
+from .models import Queue, Staff, Ticket, TicketEvent, TicketEventKind, TicketStatus, Window
 
 if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
@@ -134,3 +136,33 @@ def log(
                 at=at,
             )
         )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a ticket's history, as a guide or manager reads it."""
+
+    kind: str
+    at: datetime
+    queue: str
+    window: int | None
+    window_name: str | None
+    staff: str | None  # who did it, or allowed it (a guide's PIN, a guide's own login)
+    badge: str | None
+    detail: dict[str, Any]
+
+
+def history(uow: UnitOfWork, ticket: Ticket) -> list[Step]:
+    """The ticket's steps, oldest first, with the queue, window and person of each."""
+    rows = uow.session.execute(
+        select(TicketEvent, Queue.code, Window.number, Window.name, Staff.name, Staff.badge)
+        .join(Queue, Queue.id == TicketEvent.queue_id)
+        .outerjoin(Window, Window.id == TicketEvent.window_id)
+        .outerjoin(Staff, Staff.id == TicketEvent.staff_id)
+        .where(TicketEvent.ticket_id == ticket.id)
+        .order_by(TicketEvent.at, TicketEvent.id)
+    )
+    return [
+        Step(event.kind, event.at, queue, window, window_name, staff, badge, dict(event.detail or {}))
+        for event, queue, window, window_name, staff, badge in rows
+    ]

@@ -82,7 +82,8 @@ def issue_ticket(
     ticket.queue = queue
     uow.session.add(ticket)
     uow.session.flush()
-    # staff_id on the issue step: the guide who allowed a priority ticket at a kiosk.
+    # staff_id on the issue step: the guide who allowed a priority ticket at a kiosk, or the
+    # guide (manager, admin) who issued it for someone.
     ticket_log.log(uow, ticket, TicketEventKind.ISSUED, staff_id=authorised_by, publish=False, kiosk=kiosk_id)
     uow.record(
         TicketIssued(
@@ -245,6 +246,9 @@ def waiting_ahead(uow: UnitOfWork, ticket: Ticket) -> int:
     return uow.session.execute(_AHEAD_AT_WINDOW if at_window else _AHEAD_IN_QUEUE, params).scalar_one()
 
 
+CANCELLABLE = {TicketStatus.REMOTE, TicketStatus.WAITING, TicketStatus.CALLED}
+
+
 def cancel_ticket(
     uow: UnitOfWork, ticket: Ticket, *, staff_id: int | None = None, reason: str | None = None
 ) -> None:
@@ -254,12 +258,7 @@ def cancel_ticket(
     A guide cancels from outside the window, maybe at the instant its clerk acts on the same
     ticket: both rows are locked in the hall's order and re-read before anything changes."""
     window = ticket_log.lock_with_window(uow, ticket)
-    ticket_log.transition(
-        uow,
-        ticket,
-        {TicketStatus.REMOTE, TicketStatus.WAITING, TicketStatus.CALLED},
-        status=TicketStatus.CANCELLED,
-    )
+    ticket_log.transition(uow, ticket, CANCELLABLE, status=TicketStatus.CANCELLED)
     if window is not None and window.current_ticket_id == ticket.id:
         window.current_ticket_id = None
     detail = {"reason": reason} if reason else {}

@@ -70,6 +70,7 @@ def test_the_shipped_demo_config_is_valid():
         ('printer = "dummy:"', 'printer = { url = "usb://0x0416:0x5011", agent = "pc-9" }',
          'hall.toml: kiosk "K1" printer: unknown agent "pc-9" (declare it in [[agents]])'),
         ('id = "P1"\nwindow = 1', 'id = "P1"\nwindow = 1\nagent = "pc-9"', 'hall.toml: keypad "P1": unknown agent "pc-9"'),
+        ('guide_printer = "K1"', 'guide_printer = "K9"', 'hall.toml: hall guide_printer: "K9" is no kiosk with a printer'),
         ("[[notices]]", '[[agents]]\nid = "K1"\n\n[[notices]]', "hall.toml: device id 'K1' is declared more than once"),
         ("appointment_days = 90", "appointment_days = 0", "hall.toml: retention: appointment_days: Input should be greater than or equal to 1"),
         ("comment_days = 365", "comment_days = 365.5", "hall.toml: retention: comment_days: Input should be a valid integer"),

@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-ROOMS = frozenset({"kiosk", "manager", "window_panel", "evaluation", "hall_display", "city"})
+ROOMS = frozenset({"kiosk", "manager", "window_panel", "evaluation", "hall_display", "city", "guide"})
 # The rooms' dependencies on one another, each with its reason; any other is refused.
 ALLOWED_ROOM_EDGES = {
     (
@@ -34,6 +34,8 @@ ALLOWED_ROOM_EDGES = {
     ): "the phone page rates the service in the rating pages' words (evaluation.strings)",
     ("kiosk", "hall_display"): "the kiosk's voice guidance speaks with the hall's voice: the board's clips, "
     "and its phrases spoken as the board's default clips are (hall_display.voice_clips)",
+    ("guide", "manager"): "the guide's desk names a ticket's status in the dashboard's words "
+    "(manager.views.TICKET_STATUS_NAMES)",
     ("manager", "evaluation"): "the desk's pages share the follow-up pages' access rule, and the dashboard "
     "counts their open cases (evaluation.cases)",
 }

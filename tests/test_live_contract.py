@@ -28,6 +28,7 @@ SUBSCRIBERS = {
     "kiosk/static/kiosk.js": {"kiosk"},
     "kiosk/static/phone.js": {"queue", "ticket"},
     "city/static/city.js": {"city"},
+    "guide/static/guide.js": {"alarms"},
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_login import current_user
 
 from queue_core import alarms
-from queue_core.models import MANAGERS, OVERSIGHT, AlarmKind
+from queue_core.models import GUIDES, MANAGERS, OVERSIGHT, AlarmKind
 
 from ..present.alarms import AlarmOut, alarm_out
 from ..state import current_hall, state
@@ -63,6 +63,27 @@ def acknowledge_incident(body: IncidentAcknowledgement) -> list[AlarmOut]:
         hall = current_hall(uow)
         found = alarms.acknowledge_incident(uow, hall, body.kind, body.incident, current_user.id)
         return [alarm_out(a) for a in found]
+
+
+@doc.operation(
+    bp,
+    "/help/<int:alarm_id>/answer",
+    "POST",
+    summary="我去处理: a guide answers a kiosk's 求助",
+    tag="alarms",
+    roles=GUIDES,
+    responses={
+        200: (
+            "The help call, acknowledged by you and so cleared on every guide's page and dashboard",
+            AlarmOut,
+        ),
+        404: ("No such help call", None),
+        409: ("Another guide answered it first (the answer names who)", None),
+    },
+)
+def answer_help(alarm_id: int) -> AlarmOut:
+    with state().db.write() as uow:
+        return alarm_out(alarms.answer_help(uow, current_hall(uow), alarm_id, current_user.id))
 
 
 @doc.operation(

@@ -267,6 +267,15 @@ class AuditQuery(Payload):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
 
+class TicketLookup(Payload):
+    """A ticket by its number today (A012, as the citizen reads it out) or by its key (its QR)."""
+
+    number: str | None = Field(None, pattern=r"^[A-Za-z]{1,2}[0-9]{1,6}$", max_length=8)
+    key: str | None = Field(None, min_length=8, max_length=64)
+
+    _one_target = exactly_one("number", "key")
+
+
 # -- alarms (超时预警) ----------------------------------------------------------------------
 
 

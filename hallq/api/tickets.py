@@ -7,22 +7,31 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from queue_core import UnitOfWork
+from queue_core.calling import requeue_no_show
 from queue_core.errors import NotPermitted
-from queue_core.halls import ticket_by_id, ticket_by_key
+from queue_core.halls import ticket_by_id, ticket_by_key, ticket_by_number
 from queue_core.identity import holder_digest
-from queue_core.models import Hall, Role
+from queue_core.models import GUIDES, Hall
+from queue_core.numbering import service_day
 from queue_core.postponing import postpone
 from queue_core.ticketing import cancel_ticket, issue_ticket, ticket_for_request
 
 from ..auth import guide_by_pin
-from ..present.tickets import IssuedTicketOut, TicketOut, ticket_out, with_latest_print
+from ..present.tickets import (
+    IssuedTicketOut,
+    TicketOut,
+    TicketRecordOut,
+    ticket_out,
+    ticket_record,
+    with_latest_print,
+)
 from ..state import current_hall, state
 from . import TooManyAttempts, bp, doc
 from .openapi import require
 from .printing import acting_kiosk, is_kiosk, print_ticket
-from .schemas import TicketRequest
+from .schemas import TicketLookup, TicketRequest
 
-ISSUERS = ("device:kiosk", Role.GUIDE, Role.MANAGER, Role.ADMIN)
+ISSUERS = ("device:kiosk", *GUIDES)
 
 
 @doc.operation(
@@ -103,7 +112,10 @@ def _within_rate(kiosk_id: str) -> None:
 
 def _priority_guide(uow: UnitOfWork, hall: Hall, body: TicketRequest) -> int | None:
     """Where the hall requires it, a kiosk's priority ticket needs a guide's PIN; returns the
-    guide who allowed it. Staff issuing tickets themselves need none."""
+    guide who allowed it. Staff issuing tickets themselves need none: their login is the
+    confirmation, and the ticket's log names them as it names the PIN's guide."""
+    if current_user.is_authenticated and not is_kiosk():
+        return current_user.id  # type: ignore[no-any-return]
     if body.priority is None or not hall.priority_pin or not is_kiosk():
         return None
     app_state, kiosk_id = state(), current_user.device_id
@@ -146,7 +158,7 @@ def get_ticket(ticket_id: int) -> TicketOut:
     "POST",
     summary="Cancel a ticket",
     tag="tickets",
-    roles=(Role.GUIDE, Role.MANAGER, Role.ADMIN),
+    roles=GUIDES,
     responses={200: ("The cancelled ticket", TicketOut), 409: ("Already served or cancelled", None)},
 )
 def cancel(ticket_id: int) -> TicketOut:
@@ -154,6 +166,50 @@ def cancel(ticket_id: int) -> TicketOut:
         ticket = ticket_by_id(uow, current_hall(uow).id, ticket_id)
         cancel_ticket(uow, ticket, staff_id=current_user.id)
         return ticket_out(uow, ticket)
+
+
+@doc.operation(
+    bp,
+    "/tickets/<int:ticket_id>/requeue",
+    "POST",
+    summary="重新排队: put an absent ticket back at the end of its queue",
+    tag="tickets",
+    roles=GUIDES,
+    responses={
+        200: ("The ticket, waiting again under its number", TicketOut),
+        409: ("Not absent, already put back once, or the hall does not requeue", None),
+    },
+)
+def requeue(ticket_id: int) -> TicketOut:
+    """The holder of a ticket marked absent (过号) came back: a guide puts it back once."""
+    with state().db.write() as uow:
+        hall = current_hall(uow)
+        ticket = requeue_no_show(uow, hall, ticket_by_id(uow, hall.id, ticket_id), current_user.id)
+        return ticket_out(uow, ticket)
+
+
+@doc.operation(
+    bp,
+    "/tickets/lookup",
+    "GET",
+    summary="Look up a ticket by today's number or its key, with its history",
+    tag="tickets",
+    query=TicketLookup,
+    roles=GUIDES,
+    responses={
+        200: ("The ticket, its log, and whether a guide may cancel or requeue it", TicketRecordOut),
+        404: ("No such ticket today", None),
+    },
+)
+def lookup_ticket(query: TicketLookup) -> TicketRecordOut:
+    with state().db.read() as uow:
+        hall = current_hall(uow)
+        if query.key is not None:
+            ticket = ticket_by_key(uow, hall.id, query.key)
+        else:
+            day = service_day(hall, uow.now())
+            ticket = ticket_by_number(uow, hall.id, day, (query.number or "").upper())
+        return ticket_record(uow, hall, ticket)
 
 
 @doc.operation(

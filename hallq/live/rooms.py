@@ -5,7 +5,7 @@ bridge), queue:<code> (a citizen's phone page: its queue's calls and load), queu
 (its load alone: the clerks' panels of the windows serving it, which show no other window's
 calls), ticket:<id> (a citizen following a ticket, joined with its key), kiosk:<id> (its print
 jobs and printers), keypad:<n> (the window's evaluation keypad), agent:<id> (a hall PC's
-`hallq agent`: the print jobs for its printers), dashboard (managers). Each message carries
+`hallq agent`: the print jobs for its printers), dashboard (managers), alarms:<kind> (the guides' pages: help_requested). Each message carries
 everything its screen needs, so no client re-fetches after an event, and goes only where it
 is shown: every message costs the server a write to each socket in its rooms.
 
@@ -61,7 +61,8 @@ ROUTES: dict[type[DomainEvent], tuple[str, ...]] = {
     # The ticket's phone page hears it too: rated on the keypad, it stops offering to rate.
     EvaluationClosed: ("keypad:{window}", "ticket:{ticket_id}"),
     CaseChanged: (),
-    AlarmChanged: ("dashboard",),
+    # alarms:<kind>: the guides' pages hear the kiosks' 求助 calls (alarms:help_requested).
+    AlarmChanged: ("dashboard", "alarms:{kind}"),
 }
 
 

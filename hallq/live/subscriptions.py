@@ -5,7 +5,8 @@ Clients say what they show with `subscribe`, the only event they may send. Board
 pages show public information and need no token; a keypad must connect with
 auth={"token": ...}; a kiosk likewise, for its own printing; the dashboard with a manager's,
 admin's or supervisor's token, or from a page where one is logged in (the session cookie); the
-city dashboard ({"city": true}) likewise, as a city supervisor.
+city dashboard ({"city": true}) likewise, as a city supervisor; a guide's page
+({"alarms": "help_requested"}) as a guide, manager or admin.
 
 Everything here is synchronous and runs in a worker thread inside the Flask app's context
 (hallq.live.server), never on the event loop that holds the sockets: it reads the database."""
@@ -20,17 +21,17 @@ from sqlalchemy import select
 
 from hallq.acting import hall_id
 from hallq.state import current_hall, state
-from queue_core import UnitOfWork, audit, city, dashboard, evaluations, notices, printing
+from queue_core import UnitOfWork, alarms, audit, city, dashboard, evaluations, notices, printing
 from queue_core.errors import NotFound
 from queue_core.halls import window_by_number
-from queue_core.models import OVERSIGHT, Hall, Queue, Role, Ticket
+from queue_core.models import GUIDES, OVERSIGHT, AlarmKind, Hall, Queue, Role, Ticket
 from queue_core.snapshots import queue_state, queue_states, recent_calls, window_state, window_states
 
 from .rooms import CITY_ROOM
 
 USAGE = (
     'send one of {"window": 3}, {"board": "hall"}, {"queue": "A"}, {"queue_load": "A"}, {"ticket": "<key>"}, '
-    '{"keypad": 3}, {"kiosk": "K1"}, {"agent": "kiosk-pc-1"}, {"dashboard": true}, {"city": true}'
+    '{"keypad": 3}, {"kiosk": "K1"}, {"agent": "kiosk-pc-1"}, {"dashboard": true}, {"alarms": "help_requested"}, {"city": true}'
 )
 
 
@@ -79,6 +80,11 @@ def _the_agent(principal: Any, value: str) -> None:
 def _oversight(principal: Any, value: Any) -> None:
     if principal is None or not principal.has_role(*OVERSIGHT):
         raise Refused("the dashboard needs a manager's or admin's token")
+
+
+def _guide(principal: Any, value: Any) -> None:
+    if principal is None or not principal.has_role(*GUIDES):
+        raise Refused("the guides' page needs a guide's, manager's or admin's login or token")
 
 
 def _city_supervisor(principal: Any, value: Any) -> None:
@@ -154,6 +160,11 @@ def _dashboard_state(uow: UnitOfWork, hall: Hall, value: Any) -> dict[str, Any]:
     return found | {"alarms": [storage, *found["alarms"]]} if storage else found
 
 
+def _help_calls_state(uow: UnitOfWork, hall: Hall, value: Any) -> dict[str, Any]:
+    """The kiosks' 求助 calls open now, newest first."""
+    return {"alarms": [alarms.as_event(a).payload() for a in alarms.help_calls(uow, hall)]}
+
+
 def _hall_state(uow: UnitOfWork, hall: Hall, value: Any) -> dict[str, Any]:
     return {
         "windows": [w.payload() for w in window_states(uow, hall)],
@@ -203,6 +214,10 @@ KINDS: dict[str, Kind] = {
         joined=_agent_joined, left=_agent_left,
     ),
     "dashboard": Kind(lambda v: v is True, lambda _: "dashboard", _oversight, state=_dashboard_state),
+    # Of the alarms, the guides hear the kiosks' 求助 calls (the managers' dashboard hears all).
+    "alarms": Kind(
+        lambda v: v == AlarmKind.HELP_REQUESTED, lambda k: f"alarms:{k}", _guide, state=_help_calls_state
+    ),
     "city": Kind(
         lambda v: v is True, lambda _: CITY_ROOM, _city_supervisor, state=lambda uow, hall, _: city.state(uow), hall_wide=True
     ),

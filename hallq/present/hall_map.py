@@ -59,22 +59,29 @@ def drawn_windows(plan: CleanPlan) -> set[int]:
     return {int(m[1]) for ident in plan.ids if (m := WINDOW_ID.fullmatch(ident))}
 
 
-def lit_plan(plan: CleanPlan, lit: Iterable[int], style: str) -> bytes:
-    """The plan drawn with the kiosk's own stylesheet and these windows' shapes in class "lit"
-    (numbers it has no shape for change nothing)."""
-    return _drawn_lit(plan, frozenset(lit) & frozenset(drawn_windows(plan)), style)
+def drawn_kiosks(plan: CleanPlan) -> set[str]:
+    """The kiosks the plan has a shape for (id="kiosk-K1"): where a guide finds them."""
+    return {ident.removeprefix("kiosk-") for ident in plan.ids if ident.startswith("kiosk-")}
+
+
+def lit_plan(plan: CleanPlan, lit: Iterable[int], style: str, kiosks: Iterable[str] = ()) -> bytes:
+    """The plan drawn with the kiosk's own stylesheet and these windows' (and kiosks') shapes
+    in class "lit" (those it has no shape for change nothing)."""
+    windows = frozenset(lit) & frozenset(drawn_windows(plan))
+    return _drawn_lit(plan, windows, frozenset(f"kiosk-{k}" for k in kiosks) & plan.ids, style)
 
 
 # The kiosks ask for the same few drawings over and over (one per item's set of windows), and
 # a plan near the upload limit takes half a second to draw: each set is drawn once.
 @lru_cache(maxsize=64)
-def _drawn_lit(plan: CleanPlan, lit: frozenset[int], style: str) -> bytes:
+def _drawn_lit(plan: CleanPlan, windows: frozenset[int], kiosks: frozenset[str], style: str) -> bytes:
     root = copy.deepcopy(plan.root)
     sheet = ET.Element("style")
     sheet.text = style
     root.insert(0, sheet)
     for element in root.iter():
-        if (m := WINDOW_ID.fullmatch(element.get("id", ""))) and int(m[1]) in lit:
+        ident = element.get("id", "")
+        if ((m := WINDOW_ID.fullmatch(ident)) and int(m[1]) in windows) or ident in kiosks:
             element.set("class", f"{element.get('class', '')} lit".strip())
     return plan.serialised(root)
 

@@ -10,9 +10,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, select
 
 from queue_core import UnitOfWork
+from queue_core.calling import may_requeue
 from queue_core.estimates import estimated_wait_seconds
 from queue_core.models import (
     Appointment,
+    Hall,
     PrintRecord,
     PrintStatus,
     Priority,
@@ -22,7 +24,8 @@ from queue_core.models import (
     WindowStatus,
 )
 from queue_core.printing import latest_print_job
-from queue_core.ticketing import waiting_ahead
+from queue_core.ticket_log import history
+from queue_core.ticketing import CANCELLABLE, waiting_ahead
 
 
 class WindowBrief(BaseModel):
@@ -75,6 +78,25 @@ class IssuedTicketOut(TicketOut):
     key: str = Field(description="Unguessable key for the citizen's phone page; print it only on the ticket")
 
 
+class StepOut(BaseModel):
+    kind: str = Field(description="issued, called, recalled, started, finished, no_show, requeued, ...")
+    at: datetime
+    queue: str
+    window: WindowBrief | None
+    staff: str | None = Field(description="Who did it, or allowed it (a guide's PIN or login)")
+    badge: str | None
+    detail: dict[str, object]
+
+
+class TicketRecordOut(TicketOut):
+    """A ticket as a guide looks it up: with its history and what a guide may do with it."""
+
+    key: str = Field(description="For its QR code: the citizen's phone page")
+    history: list[StepOut] = Field(description="Its steps, oldest first (the ticket's log)")
+    may_cancel: bool = Field(description="Waiting, away (remote) or being called: it can be cancelled")
+    may_requeue: bool = Field(description="Absent (过号), not yet put back once, where the hall does")
+
+
 class AppointmentOut(BaseModel):
     code: str = Field(description="What the citizen enters or scans at the kiosk")
     item_id: int
@@ -122,6 +144,28 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
         windows=serving,
     )
     return IssuedTicketOut(**fields, key=ticket.key) if with_key else TicketOut(**fields)
+
+
+def ticket_record(uow: UnitOfWork, hall: Hall, ticket: Ticket) -> TicketRecordOut:
+    steps = [
+        StepOut(
+            kind=step.kind,
+            at=step.at,
+            queue=step.queue,
+            window=WindowBrief(number=step.window, name=step.window_name or "") if step.window else None,
+            staff=step.staff,
+            badge=step.badge,
+            detail=step.detail,
+        )
+        for step in history(uow, ticket)
+    ]
+    return TicketRecordOut(
+        **ticket_out(uow, ticket).model_dump(),
+        key=ticket.key,
+        history=steps,
+        may_cancel=ticket.status in CANCELLABLE,
+        may_requeue=may_requeue(hall, ticket),
+    )
 
 
 def print_out(record: PrintRecord) -> PrintOut:

@@ -23,6 +23,7 @@ STAFF = [
     "/manager/admin/map",
     "/manager/admin/notices",
     "/evaluation/cases",
+    "/guide/",
     "/password",
 ]
 

@@ -199,7 +199,7 @@ def test_the_main_figures_fit_a_laptop_and_the_page_says_what_they_mean(hall, pa
     # One bar for every staff page, by role: a manager's places, this one marked.
     bar = page.get_by_test_id("staff-nav")
     expect(bar.locator("a")).to_have_text(
-        ["实时监控", "统计报表", "差评核实整改", "系统管理", "电子监察日志"]
+        ["导服台", "实时监控", "统计报表", "差评核实整改", "系统管理", "电子监察日志"]
     )
     expect(bar.locator("a[aria-current=page]")).to_have_text("统计报表")
     headers = table.locator("thead th").all_inner_texts()

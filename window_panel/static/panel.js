@@ -6,9 +6,11 @@
 
   const setup = JSON.parse(document.getElementById("panel-setup").textContent);
   const S = setup.strings;
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const root = document.querySelector(".panel");
   const $ = (selector) => root.querySelector(selector);
+  const { format } = hallqStaff;
+  const say = (text, kind) => hallqStaff.say($(".message"), text, kind);
+  const request = (method, path, body) => hallqStaff.request(setup.api, method, path, body);
   const buttons = [...root.querySelectorAll(".actions [data-action]")];
 
   // Which actions each window state allows (the server checks again).
@@ -24,33 +26,8 @@
   let busy = false; // one request at a time: a double press sends nothing twice
   let acted = 0; // actions answered: a read sent before the latest of them is out of date
 
-  function format(text, values = {}) {
-    return text.replace(/%\((\w+)\)(0?\d*)([sd])/g, (_m, name, width, kind) => {
-      const value = String(values[name] ?? "");
-      return kind === "d" && width ? value.padStart(Number(width), "0") : value;
-    });
-  }
-
   function minutesSince(iso) {
     return Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 60000));
-  }
-
-  function say(text, kind = "error") {
-    const message = $(".message");
-    message.textContent = text;
-    message.className = `message ${kind}`;
-    message.hidden = !text;
-  }
-
-  async function request(method, path, body) {
-    const response = await fetch(setup.api + path, {
-      method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const data = response.status === 204 ? null : await response.json();
-    return { status: response.status, ok: response.ok, data };
   }
 
   // Draw a panel the server answered (GET /panel, or the POST of an action).
