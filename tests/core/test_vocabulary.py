@@ -1,0 +1,50 @@
+"""The kiosk's pinyin candidate bar offers the catalogue's own words (issue 22): its terms split
+into words at the short terms they hold, each word with the pinyin its term gave it."""
+
+from __future__ import annotations
+
+from queue_core.search import search_terms, words_of
+
+
+def words(*terms: tuple[str, list[str]]) -> dict[str, tuple[str, int]]:
+    return {w.word: (w.pinyin, w.sources) for w in words_of([search_terms(name, kw) for name, kw in terms])}
+
+
+def test_short_terms_are_words_with_their_pinyin_and_split_the_longer_ones():
+    found = words(("社会保障卡补领", ["社保卡", "社保卡丢了", "补办社保卡"]))
+    assert found["社保卡"] == ("she bao ka", 1)
+    # A longer term is a word too, and falls into the known word it holds and what is left.
+    assert found["社保卡丢了"] == ("she bao ka diu le", 1) and found["丢了"] == ("diu le", 1)
+    assert found["补办"] == ("bu ban", 1)
+
+
+def test_a_word_of_many_items_comes_first_and_counts_each_item_once():
+    first = words_of(
+        [
+            search_terms("社会保障卡申领", ["社保", "社保卡", "办社保卡"]),
+            search_terms("城乡居民基本养老保险参保登记", ["社保", "交社保"]),
+            search_terms("结婚登记", ["结婚"]),
+        ]
+    )
+    assert first[0].word == "社保" and first[0].sources == 2
+    assert [w.word for w in first].count("社保") == 1
+
+
+def test_a_character_keeps_the_reading_of_its_whole_term():
+    # 重 alone reads zhong or chong; in 重度残疾 it is zhong, and so it stays in its pieces.
+    found = words(("重度残疾人护理补贴申领", ["重度残疾", "护理补贴"]))
+    assert found["重度残疾"][0] == "zhong du can ji"
+    assert found["护理补贴"][0] == "hu li bu tie"
+    assert found["申领"] == ("shen ling", 1)
+
+
+def test_no_phrases_digits_latin_or_single_characters():
+    found = words(("困难残疾人生活补贴和重度残疾人护理补贴申领", ["重度残疾", "80岁补贴", "ETC办理"]))
+    assert all(2 <= len(word) <= 8 for word in found)
+    assert "困难残疾人生活补贴和" not in found  # ten characters between known words: a phrase
+    assert all(word.isalpha() and not word.isascii() for word in found)
+    assert found["办理"] == ("ban li", 1)
+
+
+def test_an_empty_catalogue_has_no_words():
+    assert words_of([]) == () and words_of([""]) == ()
