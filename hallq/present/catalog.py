@@ -73,11 +73,14 @@ class ItemDetail(ItemSummary):
     needs_id: bool = Field(description="Its tickets need the holder's ID number (a per-person daily limit)")
 
 
+class VocabularyWord(BaseModel):
+    word: str = Field(description="社保")
+    pinyin: str = Field(description="Its syllables, space-separated: she bao")
+    sources: int = Field(description="In how many items, departments or topics it is found")
+
+
 class VocabularyOut(BaseModel):
-    words: list[tuple[str, str, int]] = Field(
-        description="[word, its pinyin syllables space-separated, in how many items, departments "
-        "or topics it is found], most found first: 社保, she bao, 5"
-    )
+    words: list[VocabularyWord] = Field(description="Most found first")
 
 
 class DepartmentOut(BaseModel):
@@ -197,6 +200,8 @@ def item_detail(uow: UnitOfWork, hall: Hall, item_id: int) -> ItemDetail:
 def vocabulary_json(words: tuple[Word, ...]) -> tuple[bytes, str]:
     """The candidate bar's words as JSON and its ETag, made once for each vocabulary: every
     kiosk asks for them, and most often has them already (304)."""
-    out = VocabularyOut(words=[(w.word, w.pinyin, w.sources) for w in words])
+    out = VocabularyOut(
+        words=[VocabularyWord(word=w.word, pinyin=w.pinyin, sources=w.sources) for w in words]
+    )
     body = out.model_dump_json().encode()
     return body, hashlib.sha256(body).hexdigest()

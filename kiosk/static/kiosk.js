@@ -210,7 +210,7 @@ function listScreen(title, filter) {
 const LETTER_ROWS = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
 const CANDIDATES_SHOWN = 12;
 
-// The catalogue's words with their pinyin ([社保, "she bao", 5], most used first), for the
+// The catalogue's words with their pinyin ({word: "社保", pinyin: "she bao"}, most used first), for the
 // candidate bar: asked on each visit of the search screen, and most often answered by the
 // browser's cache (the server's ETag) unless the catalogue changed.
 let vocabulary = [];
@@ -237,7 +237,7 @@ function spelledUpTo(letters, syllables, at = 0, pos = 0) {
 function candidatesFor(letters) {
   if (!letters) return [];
   const found = [];
-  for (const [word, pinyin] of vocabulary) {
+  for (const { word, pinyin } of vocabulary) {
     if (pinyin[0] !== letters[0]) continue;
     const syllables = pinyin.split(" ");
     const ends = spelledUpTo(letters, syllables);

@@ -117,7 +117,7 @@ def test_the_vocabulary_offers_the_catalogues_words_and_revalidates_by_etag(api)
     from tests.api.test_catalogue_admin import NEW_ITEM
 
     served = api.get("/vocabulary")
-    words = {word: (pinyin, sources) for word, pinyin, sources in served.get_json()["words"]}
+    words = {w["word"]: (w["pinyin"], w["sources"]) for w in served.get_json()["words"]}
     assert words["社保"][0] == "she bao" and words["社保"][1] >= 4  # a keyword of several items
     assert words["身份证"][0] == "shen fen zheng" and words["社会保障"][0] == "she hui bao zhang"  # a topic
     assert served.headers["Cache-Control"] == "no-cache"
@@ -127,4 +127,5 @@ def test_the_vocabulary_offers_the_catalogues_words_and_revalidates_by_etag(api)
     # A new item's keyword is offered at once, under a new ETag.
     api.request("PUT", "/catalogue/items/TEST-V", "manager", {**NEW_ITEM, "keywords": ["俗称小名"]})
     changed = api.client.get("/api/v1/vocabulary", headers=unchanged)
-    assert changed.status_code == 200 and ["俗称小名", "su cheng xiao ming", 1] in changed.get_json()["words"]
+    new_word = {"word": "俗称小名", "pinyin": "su cheng xiao ming", "sources": 1}
+    assert changed.status_code == 200 and new_word in changed.get_json()["words"]
