@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -303,7 +304,8 @@ def _covered(text: str, item: _Terms) -> int:
 # -- the kiosk's pinyin candidate bar ------------------------------------------------------
 # A citizen types pinyin (shebao, sb) and picks the Chinese word from a bar above the screen
 # keyboard, so the kiosk needs no input-method engine: the words are the catalogue's own, from
-# the stored search terms of its items, with the departments' and the life-event topics' names.
+# the stored search terms of its items, split and ranked with the help of the departments' and
+# the life-event topics' names.
 
 KNOWN_WORD_LENGTHS = range(2, 5)  # a term this long is a word that splits longer ones: 社保, 营业执照
 LONGEST_WORD = 8  # a longer term is offered only in its pieces (居民身份证申领 is; 困难残疾人…申领 is not)
@@ -319,7 +321,8 @@ class Word:
 
 
 def vocabulary(uow: UnitOfWork, hall_id: int) -> tuple[Word, ...]:
-    """The words of the hall's active items, departments and topics, most used first."""
+    """The words of the hall's active items, split and ranked with its departments' and topics'
+    names, most used first."""
     rows = uow.session.execute(
         select(ServiceItem.search_terms, ServiceItem.topics).where(
             ServiceItem.hall_id == hall_id, ServiceItem.active
@@ -333,19 +336,31 @@ def vocabulary(uow: UnitOfWork, hall_id: int) -> tuple[Word, ...]:
 @lru_cache(maxsize=4)
 def _vocabulary(item_terms: tuple[str, ...], names: tuple[str, ...]) -> tuple[Word, ...]:
     """Built once for each content of the catalogue: every kiosk asks for the same words."""
-    return words_of([*item_terms, *(search_terms(name, []) for name in names)])
+    return words_of(list(item_terms), names)
 
 
-def words_of(sources: list[str]) -> tuple[Word, ...]:
-    """The words of stored search terms (search_terms' lines; each source an item's terms or a
-    name's), most sources first, then shortest, then in character order.
+def words_of(sources: list[str], names: Iterable[str] = ()) -> tuple[Word, ...]:
+    """The words of items' stored search terms (search_terms' lines; a source for each item),
+    most sources first, then shortest, then in character order.
 
     The catalogue splits itself into words: a term of two to four characters (社保, 身份证,
     营业执照, mostly keywords) is a known word, and a longer one splits at the known words it
-    holds, longest first, its other runs of two or more characters words too (身份证丢了: 身份证,
-    丢了). Each character keeps the reading its whole term gave it (重度残疾 zhong)."""
+    holds, longest first, its other runs of two to four characters words too (身份证丢了: 身份证,
+    丢了). Each character keeps the reading its whole term gave it (重度残疾 zhong).
+
+    Names (of departments, topics) offer no word of their own: a search finds items by their
+    terms only, so a word only a name has would find nothing. Their parts of two to four
+    characters split the terms as known words do (社会保障 in 社会保障卡申领), and each name
+    holding a word counts as a source of it. Nothing is spelt out here: pypinyin's dictionaries
+    (55 MiB) stay out of a serving process (see pinyin_keys)."""
     runs_of_sources = [_han_runs(source) for source in sources]
+    name_parts = [tuple(_TOKEN.findall(part)) for name in names for part in _PARTS.split(_normal(name))]
     known = {tokens for runs in runs_of_sources for tokens, _ in runs if len(tokens) in KNOWN_WORD_LENGTHS}
+    known |= {
+        tokens
+        for tokens in name_parts
+        if len(tokens) in KNOWN_WORD_LENGTHS and all(_HAN.fullmatch(token) for token in tokens)
+    }
     readings: dict[str, str] = {}
     counts: dict[str, int] = {}
     for runs in runs_of_sources:
@@ -357,6 +372,10 @@ def words_of(sources: list[str]) -> tuple[Word, ...]:
                 found.add(word)
         for word in found:
             counts[word] = counts.get(word, 0) + 1
+    for name in {_normal(name) for name in names}:
+        for word in readings:
+            if word in name:
+                counts[word] += 1
     ordered = sorted(counts, key=lambda word: (-counts[word], len(word), word))
     return tuple(Word(word, readings[word], counts[word]) for word in ordered)
 

@@ -3,7 +3,14 @@ into words at the short terms they hold, each word with the pinyin its term gave
 
 from __future__ import annotations
 
-from queue_core.search import search_terms, words_of
+import sys
+
+from sqlalchemy import select
+
+from queue_core import ManualClock, search
+from queue_core.models import Hall
+from queue_core.search import search_terms, vocabulary, words_of
+from tests.conftest import MORNING, app_settings, initialise_database
 
 
 def words(*terms: tuple[str, list[str]]) -> dict[str, tuple[str, int]]:
@@ -48,3 +55,25 @@ def test_no_phrases_digits_latin_or_single_characters():
 
 def test_an_empty_catalogue_has_no_words():
     assert words_of([]) == () and words_of([""]) == ()
+
+
+def test_names_split_the_terms_and_count_but_offer_no_word_of_their_own():
+    items = [search_terms("社会保障卡申领", ["社保卡"]), search_terms("社保转移", [])]
+    found = {
+        w.word: (w.pinyin, w.sources) for w in words_of(items, ["社会保障", "青山县人力资源和社会保障局"])
+    }
+    # The topic 社会保障 splits the item's name, and both names hold it: three sources.
+    assert found["社会保障"] == ("she hui bao zhang", 3) and found["卡申领"] == ("ka shen ling", 1)
+    assert "青山县" not in found and "人力资源" not in found  # a department's only: it finds no item
+    assert found["社保卡"] == ("she bao ka", 1)
+
+
+def test_the_vocabulary_is_served_without_loading_pypinyin(tmp_path, monkeypatch):
+    database = initialise_database(app_settings(tmp_path), ManualClock(MORNING))
+    monkeypatch.setitem(sys.modules, "pypinyin", None)  # importing it now raises ImportError
+    search._vocabulary.cache_clear()  # built here, not found built by another test
+    with database.read() as uow:
+        words = {w.word: w.pinyin for w in vocabulary(uow, uow.session.scalar(select(Hall.id)))}
+    database.engine.dispose()
+    assert words["社保"] == "she bao"
+    assert words["社会保障"] == "she hui bao zhang"  # split out by the topic
