@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from sqlalchemy import select
 
 from queue_core import ManualClock, search
 from queue_core.models import Hall
-from queue_core.search import search_terms, vocabulary, words_of
+from queue_core.search import Word, search_items, search_terms, vocabulary, words_of
 from tests.conftest import MORNING, app_settings, initialise_database
 
 
@@ -68,12 +69,28 @@ def test_names_split_the_terms_and_count_but_offer_no_word_of_their_own():
     assert found["社保卡"] == ("she bao ka", 1)
 
 
-def test_the_vocabulary_is_served_without_loading_pypinyin(tmp_path, monkeypatch):
-    database = initialise_database(app_settings(tmp_path), ManualClock(MORNING))
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    database = initialise_database(app_settings(tmp_path_factory.mktemp("vocabulary")), ManualClock(MORNING))
+    yield database
+    database.engine.dispose()
+
+
+def demo_vocabulary(demo) -> tuple[Word, ...]:
+    with demo.read() as uow:
+        return vocabulary(uow, uow.session.scalar(select(Hall.id)))
+
+
+def test_the_vocabulary_is_served_without_loading_pypinyin(demo, monkeypatch):
     monkeypatch.setitem(sys.modules, "pypinyin", None)  # importing it now raises ImportError
     search._vocabulary.cache_clear()  # built here, not found built by another test
-    with database.read() as uow:
-        words = {w.word: w.pinyin for w in vocabulary(uow, uow.session.scalar(select(Hall.id)))}
-    database.engine.dispose()
+    words = {w.word: w.pinyin for w in demo_vocabulary(demo)}
     assert words["社保"] == "she bao"
     assert words["社会保障"] == "she hui bao zhang"  # split out by the topic
+
+
+def test_every_word_offered_finds_an_item(demo):
+    with demo.read() as uow:
+        hall_id = uow.session.scalar(select(Hall.id))
+        lost = [w.word for w in demo_vocabulary(demo) if not search_items(uow, hall_id, w.word, 1)]
+    assert lost == []
