@@ -282,9 +282,12 @@ function searchScreen() {
     if (query === searched) return;
     searched = query;
     const mine = ++pending;
+    results.dataset.query = "";  // what it shows is not the answer to the box any more
     if (!query) { results.replaceChildren(); return; }
     const items = await (await api("GET", `/items?${new URLSearchParams({ q: query, limit: "30" })}`)).json();
-    if (mine === pending) results.replaceChildren(itemList(items));  // only the latest answer
+    if (mine !== pending) return;  // only the latest answer
+    results.replaceChildren(itemList(items));
+    results.dataset.query = query;
   }
   // An input method (a keyboard's pinyin, a handwriting pad) composes in the box: the search
   // waits for the composed Chinese, not the pinyin on its way.

@@ -78,12 +78,10 @@ def tap_keys(page, letters: str) -> None:
         page.locator(f'.letters .key:text-is("{letter}")').tap()
 
 
-def results_named(page, name: str) -> None:
-    page.wait_for_function(
-        "name => document.querySelector('.results .item .name')?.textContent === name",
-        arg=name,
-        timeout=TIMEOUT,
-    )
+def results_for(page, query: str) -> list[str]:
+    """The names of the items found, once the answer for the query is on screen."""
+    page.wait_for_selector(f'.results[data-query="{query}"]', timeout=TIMEOUT)
+    return page.locator(".results .item .name").all_inner_texts()
 
 
 def assert_in_view_above_the_keyboard(page, element) -> None:
@@ -109,7 +107,7 @@ def test_the_letter_keyboard_is_qwerty_within_reach_and_the_results_stay_in_view
     assert_within_reach(kiosk, ".letters")
     tap_keys(kiosk, "sbk")
     assert kiosk.get_by_test_id("typed").input_value() == "sbk"
-    results_named(kiosk, SOCIAL_SECURITY_CARD)
+    assert results_for(kiosk, "sbk")[0] == SOCIAL_SECURITY_CARD
     assert_in_view_above_the_keyboard(kiosk, kiosk.locator(".results .item").first)
     assert_in_view_above_the_keyboard(kiosk, kiosk.get_by_test_id("typed"))
     kiosk.locator('.letters .key:text-is("删除")').tap()
@@ -158,14 +156,13 @@ def test_pinyin_offers_the_catalogues_words_and_a_tap_searches_the_chinese(kiosk
     assert kiosk.get_by_test_id("typed").input_value() == "社保"
     expected = [i["name"] for i in live.api("GET", "/items", params={"q": "社保", "limit": 30}).json()]
     assert expected[0] == SOCIAL_SECURITY_CARD
-    results_named(kiosk, expected[0])
-    assert kiosk.locator(".results .item .name").all_inner_texts() == expected
+    assert results_for(kiosk, "社保") == expected
     assert candidates.locator(".candidate").count() == 0  # no pinyin left to choose for
     # Initials offer words too, and a chosen word takes the place of the pinyin after Chinese.
     tap_keys(kiosk, "zy")
     candidates.locator(".candidate", has_text="转移").first.tap()
     assert kiosk.get_by_test_id("typed").input_value() == "社保转移"
-    results_named(kiosk, "基本养老保险关系转移接续")
+    assert results_for(kiosk, "社保转移")[0] == "基本养老保险关系转移接续"
 
 
 def test_an_input_method_searches_the_composed_chinese_not_its_pinyin(kiosk, live):
@@ -192,10 +189,10 @@ def test_an_input_method_searches_the_composed_chinese_not_its_pinyin(kiosk, liv
     assert box.input_value() == "shebao"  # composing in the box...
     ime.send("Input.insertText", {"text": "社保"})  # ...then committed
     assert box.input_value() == "社保"
-    results_named(kiosk, SOCIAL_SECURITY_CARD)
+    assert results_for(kiosk, "社保")[0] == SOCIAL_SECURITY_CARD
     assert searched == ["社保"]  # nothing was searched on the way
     # Pasted (or typed by a pad that commits at once), Chinese is searched as it comes.
     kiosk.locator('.letters .key:text-is("清空")').tap()
     kiosk.keyboard.insert_text("身份证丢了")
-    results_named(kiosk, "居民身份证补领")
+    assert results_for(kiosk, "身份证丢了")[0] == "居民身份证补领"
     assert searched[-1] == "身份证丢了"
