@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -298,3 +299,120 @@ def _covered(text: str, item: _Terms) -> int:
         if end > start + 2:
             covered[start : end - 1] = [True] * (end - 1 - start)
     return sum(covered)
+
+
+# -- the kiosk's pinyin candidate bar ------------------------------------------------------
+# A citizen types pinyin (shebao, sb) and picks the Chinese word from a bar above the screen
+# keyboard, so the kiosk needs no input-method engine: the words are the catalogue's own, from
+# the stored search terms of its items, split and ranked with the help of the departments' and
+# the life-event topics' names.
+
+KNOWN_WORD_LENGTHS = range(2, 5)  # a term this long is a word that splits longer ones: 社保, 营业执照
+LONGEST_WORD = 8  # a longer term is offered only in its pieces (居民身份证申领 is; 困难残疾人…申领 is not)
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of the catalogue, as the candidate bar offers it."""
+
+    word: str  # 社保
+    pinyin: str  # its syllables, space-separated: "she bao"
+    sources: int  # in how many items (or department or topic names) it is found: the more, the earlier
+
+
+def vocabulary(uow: UnitOfWork, hall_id: int) -> tuple[Word, ...]:
+    """The words of the hall's active items, split and ranked with its departments' and topics'
+    names, most used first."""
+    rows = uow.session.execute(
+        select(ServiceItem.search_terms, ServiceItem.topics).where(
+            ServiceItem.hall_id == hall_id, ServiceItem.active
+        )
+    ).all()
+    departments = uow.session.scalars(select(Department.name).where(Department.hall_id == hall_id))
+    names = {*departments, *(topic for row in rows for topic in row.topics)}
+    return _vocabulary(tuple(sorted(row.search_terms for row in rows)), tuple(sorted(names)))
+
+
+@lru_cache(maxsize=4)
+def _vocabulary(item_terms: tuple[str, ...], names: tuple[str, ...]) -> tuple[Word, ...]:
+    """Built once for each content of the catalogue: every kiosk asks for the same words."""
+    return words_of(list(item_terms), names)
+
+
+def words_of(sources: list[str], names: Iterable[str] = ()) -> tuple[Word, ...]:
+    """The words of items' stored search terms (search_terms' lines; a source for each item),
+    most sources first, then shortest, then in character order.
+
+    The catalogue splits itself into words: a term of two to four characters (社保, 身份证,
+    营业执照, mostly keywords) is a known word, and a longer one splits at the known words it
+    holds, longest first, its other runs of two to four characters words too (身份证丢了: 身份证,
+    丢了). Each character keeps the reading its whole term gave it (重度残疾 zhong).
+
+    Names (of departments, topics) offer no word of their own: a search finds items by their
+    terms only, so a word only a name has would find nothing. Their parts of two to four
+    characters split the terms as known words do (社会保障 in 社会保障卡申领), and each name
+    holding a word counts as a source of it. Nothing is spelt out here: pypinyin's dictionaries
+    (55 MiB) stay out of a serving process (see pinyin_keys)."""
+    runs_of_sources = [_han_runs(source) for source in sources]
+    name_parts = [tuple(_TOKEN.findall(part)) for name in names for part in _PARTS.split(_normal(name))]
+    known = {tokens for runs in runs_of_sources for tokens, _ in runs if len(tokens) in KNOWN_WORD_LENGTHS}
+    known |= {
+        tokens
+        for tokens in name_parts
+        if len(tokens) in KNOWN_WORD_LENGTHS and all(_HAN.fullmatch(token) for token in tokens)
+    }
+    readings: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for runs in runs_of_sources:
+        found: set[str] = set()
+        for tokens, keys in runs:
+            for start, end in _pieces(tokens, known):
+                word = "".join(tokens[start:end])
+                readings.setdefault(word, " ".join(keys[start:end]))
+                found.add(word)
+        for word in found:
+            counts[word] = counts.get(word, 0) + 1
+    for name in {_normal(name) for name in names}:
+        for word in readings:
+            if word in name:
+                counts[word] += 1
+    ordered = sorted(counts, key=lambda word: (-counts[word], len(word), word))
+    return tuple(Word(word, readings[word], counts[word]) for word in ordered)
+
+
+def _han_runs(stored: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The runs of two or more Han characters in stored terms, each with its syllables."""
+    runs = []
+    for line in stored.splitlines():
+        tokens, _, keys = line.partition("\t")
+        run: list[tuple[str, str]] = []
+        for token, key in [*zip(tokens.split(" "), keys.split(" "), strict=True), ("", "")]:
+            if _HAN.fullmatch(token) and key != "?":
+                run.append((token, key))
+                continue
+            if len(run) >= 2:
+                runs.append((tuple(t for t, _ in run), tuple(k for _, k in run)))
+            run = []
+    return runs
+
+
+def _pieces(tokens: tuple[str, ...], known: set[tuple[str, ...]]) -> list[tuple[int, int]]:
+    """Where a run's words are: the whole (if not too long), the known words it holds, longest
+    first from the left, and the runs of two to four characters between them (longer ones are
+    phrases, not words: 困难残疾人生活补贴和)."""
+    pieces = [(0, len(tokens))] if len(tokens) <= LONGEST_WORD else []
+    if len(tokens) <= max(KNOWN_WORD_LENGTHS):
+        return pieces
+    between: list[tuple[int, int]] = []
+    at = rest = 0
+    while at < len(tokens):
+        length = next((n for n in reversed(KNOWN_WORD_LENGTHS) if tokens[at : at + n] in known), 0)
+        if length:
+            between.append((rest, at))
+            pieces.append((at, at + length))
+            at = rest = at + length
+        else:
+            at += 1
+    if rest > 0:  # the run held a known word: what follows the last is a word too
+        between.append((rest, len(tokens)))
+    return pieces + [(start, end) for start, end in between if end - start in KNOWN_WORD_LENGTHS]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from queue_core.search import search_items
+from flask import Response, request
+
+from queue_core.search import search_items, vocabulary
 
 from ..present.catalog import (
     DepartmentOut,
@@ -10,11 +12,13 @@ from ..present.catalog import (
     ItemSummary,
     QueueOut,
     TopicOut,
+    VocabularyOut,
     departments_out,
     item_detail,
     item_summary,
     queues_out,
     topics_out,
+    vocabulary_json,
 )
 from ..state import current_hall, state
 from . import bp, doc
@@ -54,6 +58,30 @@ def list_items(query: ItemQuery) -> list[ItemSummary]:
             uow, hall.id, query.q, query.limit, department=query.department, topic=query.topic
         )
         return [item_summary(item) for item in found]
+
+
+@doc.operation(
+    bp,
+    "/vocabulary",
+    "GET",
+    summary="The catalogue's words, for a pinyin candidate bar",
+    tag="catalogue",
+    responses={
+        200: ("The words of the items' names and keywords, the departments and the topics", VocabularyOut),
+        304: ("Unchanged since the ETag sent in If-None-Match", None),
+    },
+)
+def get_vocabulary() -> tuple[Response, int]:
+    """What a kiosk offers as the citizen types pinyin (shebao, sb: 社保), with no input-method
+    engine: the catalogue split into words, each with its pinyin (queue_core.search.words_of).
+    Revalidated by ETag: the catalogue may change at any time, but seldom does."""
+    with state().db.read() as uow:
+        words = vocabulary(uow, current_hall(uow).id)
+    body, etag = vocabulary_json(words)
+    response = Response(body, mimetype="application/json", headers={"Cache-Control": "no-cache"})
+    response.set_etag(etag)
+    response.make_conditional(request)
+    return response, response.status_code  # 304 where unchanged: the status given here is kept
 
 
 @doc.operation(

@@ -3,8 +3,10 @@ ticket is taken (the front page shows the queues too)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from datetime import datetime
+from functools import lru_cache
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -15,6 +17,7 @@ from queue_core.hall_calendar import HallCalendar
 from queue_core.halls import item_by_id
 from queue_core.models import Department, Hall, Queue, ServiceItem, Window, WindowQueue
 from queue_core.numbering import local_time, service_day
+from queue_core.search import Word
 from queue_core.snapshots import waiting_counts
 from queue_core.spec import TOPICS
 
@@ -68,6 +71,16 @@ class ItemDetail(ItemSummary):
     topics: list[str]
     windows: list[WindowBrief]
     needs_id: bool = Field(description="Its tickets need the holder's ID number (a per-person daily limit)")
+
+
+class VocabularyWord(BaseModel):
+    word: str = Field(description="社保")
+    pinyin: str = Field(description="Its syllables, space-separated: she bao")
+    sources: int = Field(description="In how many items, departments or topics it is found")
+
+
+class VocabularyOut(BaseModel):
+    words: list[VocabularyWord] = Field(description="Most found first")
 
 
 class DepartmentOut(BaseModel):
@@ -181,3 +194,14 @@ def item_detail(uow: UnitOfWork, hall: Hall, item_id: int) -> ItemDetail:
         windows=[WindowBrief(number=w.number, name=w.name) for w in windows],
         needs_id=item.queue.id_limit is not None,
     )
+
+
+@lru_cache(maxsize=4)
+def vocabulary_json(words: tuple[Word, ...]) -> tuple[bytes, str]:
+    """The candidate bar's words as JSON and its ETag, made once for each vocabulary: every
+    kiosk asks for them, and most often has them already (304)."""
+    out = VocabularyOut(
+        words=[VocabularyWord(word=w.word, pinyin=w.pinyin, sources=w.sources) for w in words]
+    )
+    body = out.model_dump_json().encode()
+    return body, hashlib.sha256(body).hexdigest()

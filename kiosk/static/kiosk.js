@@ -207,37 +207,119 @@ function listScreen(title, filter) {
   return [el("h2", {}, title), holder];
 }
 
-function searchScreen() {
-  let typed = "";
-  const shown = el("div", { class: "typed", "data-testid": "typed" });
-  const results = el("div", { class: "results" });
-  let pending = 0;
-  async function refresh() {
-    shown.textContent = typed;
-    const mine = ++pending;
-    if (!typed) { results.replaceChildren(); return; }
-    const items = await (await api("GET", `/items?${new URLSearchParams({ q: typed, limit: "30" })}`)).json();
-    if (mine === pending) results.replaceChildren(itemList(items));  // only the latest answer
+// -- the search screen: a QWERTY keyboard at the foot of the screen, a pinyin candidate bar, and
+// typed Chinese from a keyboard's input method or a handwriting pad ---------------------------
+
+const LETTER_ROWS = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
+const CANDIDATES_SHOWN = 12;
+
+// The catalogue's words with their pinyin ({word: "社保", pinyin: "she bao"}, most used first), for the
+// candidate bar: asked on each visit of the search screen, and most often answered by the
+// browser's cache (the server's ETag) unless the catalogue changed.
+let vocabulary = [];
+async function loadVocabulary() {
+  const response = await api("GET", "/vocabulary");
+  if (response.ok) vocabulary = (await response.json()).words;
+}
+
+// The numbers of syllables, from the first, that take all the letters from pos, each syllable
+// the beginning of its pinyin (s, sh or she for 社): "sb" and "shebao" end after 社保's two.
+function spelledUpTo(letters, syllables, at = 0, pos = 0) {
+  if (pos === letters.length) return [at];
+  if (at === syllables.length) return [];
+  const ends = [];
+  const syllable = syllables[at];
+  for (let taken = 1; taken <= syllable.length && letters[pos + taken - 1] === syllable[taken - 1]; taken++) {
+    ends.push(...spelledUpTo(letters, syllables, at + 1, pos + taken));
   }
-  const key = (label, action, wide = false) =>
-    el("button", { class: wide ? "key wide" : "key", onclick: () => { action(); refresh(); } }, label);
-  // A keyboard at the kiosk (or a guide's) types pinyin here too.
-  state.onKey = (event) => {
-    if (/^[a-zA-Z]$/.test(event.key)) typed += event.key.toLowerCase();
-    else if (event.key === "Backspace") typed = typed.slice(0, -1);
-    else if (event.key === "Escape") typed = "";
-    else return;
+  return ends;
+}
+
+// The words the letters spell: in full pinyin first (shebao: 社保), then whole by initials or
+// parts (sb, shb), then the words they begin (社保卡); in each, the catalogue's order.
+function candidatesFor(letters) {
+  if (!letters) return [];
+  const found = [];
+  for (const { word, pinyin } of vocabulary) {
+    if (pinyin[0] !== letters[0]) continue;
+    const syllables = pinyin.split(" ");
+    const ends = spelledUpTo(letters, syllables);
+    if (!ends.length) continue;
+    const rank = letters === syllables.join("") ? 0 : ends.includes(syllables.length) ? 1 : 2;
+    found.push({ word, rank });
+  }
+  return found.sort((a, b) => a.rank - b.rank).slice(0, CANDIDATES_SHOWN).map((c) => c.word);
+}
+
+function searchScreen() {
+  const box = el("input", {
+    class: "typed", type: "text", "data-testid": "typed", "aria-label": t("search"), placeholder: t("search_placeholder"),
+    // The screen's own keyboard types here: no system keyboard pops up over it.
+    inputmode: "none", autocomplete: "off", autocapitalize: "off", spellcheck: "false",
+  });
+  const results = el("div", { class: "results" });
+  const candidates = el("div", { class: "candidates", "data-testid": "candidates", role: "group" });
+  let searched = "";
+  let pending = 0;
+  let composing = false;
+  // The letters at the end of the box (社保ka: ka), which a candidate replaces.
+  const pinyinTyped = () => (/[a-z]+$/i.exec(box.value)?.[0] || "").toLowerCase();
+  function offer() {
+    const words = candidatesFor(pinyinTyped());
+    candidates.replaceChildren(...(words.length
+      ? words.map((word) => el("button", { class: "candidate", onclick: () => choose(word) }, word))
+      : [el("span", { class: "hint" }, t("candidates_hint"))]));
+    // As many as fit whole: a word cut at the edge is no word to tap.
+    while (candidates.childElementCount > 1 && candidates.scrollWidth > candidates.clientWidth) {
+      candidates.lastChild.remove();
+    }
+  }
+  function choose(word) {
+    box.value = box.value.replace(/[a-z]+$/i, word);
     refresh();
-  };
-  const letters = "qwertyuiopasdfghjklzxcvbnm".split("").map((c) => key(c, () => { typed += c; }));
+  }
+  async function refresh() {
+    box.focus();  // a keyboard or a reader types into the box, whatever was tapped last
+    offer();
+    const query = box.value.trim();
+    if (query === searched) return;
+    searched = query;
+    const mine = ++pending;
+    results.dataset.query = "";  // what it shows is not the answer to the box any more
+    if (!query) { results.replaceChildren(); return; }
+    const items = await (await api("GET", `/items?${new URLSearchParams({ q: query, limit: "30" })}`)).json();
+    if (mine !== pending) return;  // only the latest answer
+    results.replaceChildren(itemList(items));
+    results.dataset.query = query;
+  }
+  // An input method (a keyboard's pinyin, a handwriting pad) composes in the box: the search
+  // waits for the composed Chinese, not the pinyin on its way.
+  box.addEventListener("compositionstart", () => { composing = true; });
+  box.addEventListener("compositionend", () => { composing = false; refresh(); });
+  box.addEventListener("input", (event) => { if (!composing && !event.isComposing) refresh(); });
+  box.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { box.value = ""; refresh(); }
+  });
+  // A key pressed while something else has the focus goes to the box.
+  state.onKey = (event) => { if (event.target !== box) box.focus(); };
+  const key = (label, action, cls = "key") =>
+    el("button", { class: cls, onclick: () => { action(); refresh(); } }, label);
+  const letter = (c) => key(c, () => { box.value += c; });
+  loadVocabulary().then(offer);
+  setTimeout(() => box.focus());
   return [
     el("h2", {}, t("search")),
-    shown,
-    el("div", { class: "keyboard", role: "group" },
-      letters,
-      key("⌫", () => { typed = typed.slice(0, -1); }, true),
-      key("✕", () => { typed = ""; }, true)),
+    box,
     results,
+    el("div", { class: "dock" },
+      candidates,
+      el("div", { class: "keyboard letters", role: "group", "data-testid": "keyboard" },
+        LETTER_ROWS.slice(0, 2).map((row) => el("div", { class: "row" }, row.split("").map(letter))),
+        el("div", { class: "row" }, LETTER_ROWS[2].split("").map(letter),
+          key(t("key_delete"), () => { box.value = box.value.slice(0, -1); }, "key wide")),
+        el("div", { class: "row" },
+          key(t("key_clear"), () => { box.value = ""; }, "key wide"),
+          key(t("key_space"), () => { box.value += " "; }, "key space")))),
   ];
 }
 

@@ -111,3 +111,21 @@ def test_a_queues_line_says_how_long_a_ticket_taken_now_would_wait(api, clock):
     assert api.post("/windows/1/finish", "clerk1", {"outcome": "completed"}).status_code == 200
     line = next(q for q in api.get("/queues").get_json() if q["code"] == "A")
     assert (line["waiting"], line["estimated_wait_seconds"]) == (2, 2 * 600)
+
+
+def test_the_vocabulary_offers_the_catalogues_words_and_revalidates_by_etag(api):
+    from tests.api.test_catalogue_admin import NEW_ITEM
+
+    served = api.get("/vocabulary")
+    words = {w["word"]: (w["pinyin"], w["sources"]) for w in served.get_json()["words"]}
+    assert words["社保"][0] == "she bao" and words["社保"][1] >= 4  # a keyword of several items
+    assert words["身份证"][0] == "shen fen zheng" and words["社会保障"][0] == "she hui bao zhang"  # a topic
+    assert served.headers["Cache-Control"] == "no-cache"
+    unchanged = {"If-None-Match": served.headers["ETag"]}
+    again = api.client.get("/api/v1/vocabulary", headers=unchanged)
+    assert again.status_code == 304 and again.data == b""
+    # A new item's keyword is offered at once, under a new ETag.
+    api.request("PUT", "/catalogue/items/TEST-V", "manager", {**NEW_ITEM, "keywords": ["俗称小名"]})
+    changed = api.client.get("/api/v1/vocabulary", headers=unchanged)
+    new_word = {"word": "俗称小名", "pinyin": "su cheng xiao ming", "sources": 1}
+    assert changed.status_code == 200 and new_word in changed.get_json()["words"]
