@@ -1,7 +1,7 @@
 """How long a citizen will wait, as a range: a median and the 80 % range around it.
 
-A ticket with `ahead` people before it is called once the queue's windows have made
-`ahead + 1` calls (fewer when some of its windows stand idle). The model (docs/wait-forecast.md):
+A ticket with `ahead` people before it is called at the queue's `ahead + 1`-th call from now
+(fewer when some of its windows stand idle). The model (docs/wait-forecast.md):
 
 - **Capacity.** Each open window serving the queue gives it a share of its time: the queue's
   weight at that window over the weights of the window's queues that have people waiting
@@ -9,7 +9,9 @@ A ticket with `ahead` people before it is called once the queue's windows have m
 - **Handling time.** Today's mean in the queue, blended with the mean on the same weekday of
   the past `HISTORY_WEEKS` weeks (the statistics' rollups), which weighs as `PRIOR_SERVICES`
   of today's services: early in the day history speaks, later today does.
-- **Spread.** The wait is a sum of gaps between calls, each about `handling ÷ capacity` long;
+- **Spread.** The wait is a sum of gaps between calls, each about `(handling +
+  CALL_OVERHEAD_SECONDS) ÷ capacity` long (a window spends time on the walk to it and the
+  next call too);
   its relative variance is `GAP_CV² ÷ calls` (gaps vary) plus the uncertainty of the mean
   (its variance over the services it comes from) plus `DRIFT²` (windows pause, clerks come and
   go, the other queues' lines change). A lognormal of that mean and variance gives the median
@@ -41,9 +43,9 @@ if TYPE_CHECKING:
 HISTORY_WEEKS = 4
 PRIOR_SERVICES = 10  # how many of today's services the same weekday's history weighs as
 # Calibrated by benchmarks/wait_forecast.py (docs/benchmarks.md):
-CALLS_BEFORE = 0.5  # the calls a ticket waits for beyond those ahead: half a gap on average
-GAP_CV = 1.0  # coefficient of variation of the gap between two calls of a queue
-DRIFT = 0.35  # relative uncertainty of the whole day's pace
+CALL_OVERHEAD_SECONDS = 60  # a window's time per citizen besides the service: the walk, the next call
+GAP_CV = 0.7  # coefficient of variation of the gap between two calls of a queue
+DRIFT = 0.2  # relative uncertainty of the whole day's pace
 HANDLING_CV = 0.6  # handling times' spread where today has too few services to measure it
 Z80 = 1.2815515655446004  # the standard normal's 90th percentile: an 80 % range is ± this
 
@@ -57,7 +59,9 @@ class WaitRange:
     high: int
 
 
-NO_WAIT = WaitRange(0, 0, 0)
+NO_WAIT = WaitRange(0, 0, 0)  # called already
+# A window of the queue stands free and nobody is ahead: its clerk calls within moments.
+CALLED_SOON = WaitRange(10, 0, 30)
 
 
 @dataclass(frozen=True)
@@ -115,10 +119,10 @@ def forecast(ahead: int, handling: Handling, windows: Iterable[WindowOfQueue]) -
     servers, idle = capacity(windows)
     if mean_handling is None or servers <= 0:
         return None
-    calls = ahead + CALLS_BEFORE - idle
+    calls = ahead + 1 - idle  # the people ahead are called, then this ticket: by the busy windows
     if calls <= 0:
-        return NO_WAIT
-    mean = calls * mean_handling / servers
+        return CALLED_SOON
+    mean = calls * (mean_handling + CALL_OVERHEAD_SECONDS) / servers
     relative_variance = GAP_CV**2 / calls + handling.cv() ** 2 / handling.weight() + DRIFT**2
     sigma = math.sqrt(math.log1p(relative_variance))
     median = mean * math.exp(-(sigma**2) / 2)

@@ -14,7 +14,7 @@ from queue_core.numbering import service_day
 from queue_core.spec import QueueRef
 from queue_core.ticketing import issue_ticket, waiting_ahead
 from queue_core.wait_forecast import (
-    NO_WAIT,
+    CALLED_SOON,
     Handling,
     WaitRange,
     forecast,
@@ -121,11 +121,11 @@ def test_weights_split_a_window_as_its_calls_are_split(db, clock):
     assert sorted(shares.values()) == [0.25, 0.75]
 
 
-def test_an_idle_window_means_no_wait_for_the_first_in_line(db, hall, clock):
+def test_an_idle_window_calls_the_first_in_line_at_once(db, hall, clock):
     open_windows(db, hall, 1, 2)
     serve(db, hall, clock, 1, 5)
     ahead, wait = forecast_of_new_ticket(db, hall)
-    assert (ahead, wait) == (0, NO_WAIT)
+    assert (ahead, wait) == (0, CALLED_SOON)
 
 
 def test_the_same_weekday_in_past_weeks_speaks_before_today_has_a_service(db, hall, clock):
