@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from hallq.live.rooms import rooms_for
+from hallq.sweeper import Sweeper
 from queue_core import rollups
 from queue_core.calling import call_next, finish, start
 from queue_core.models import Hall, Outcome, Queue
@@ -162,3 +164,17 @@ def test_a_tuesday_is_not_forecast_from_mondays(db, hall, clock):
         day = service_day(hall, uow.now())
     rollups.ensure(db, hall.id, day - timedelta(days=8), day - timedelta(days=1))
     assert forecast_of_new_ticket(db, hall)[1] is None
+
+
+def test_the_sweeper_tells_the_hall_boards_each_queues_wait(db, hall, clock, published):
+    open_windows(db, hall, 1)  # serves A and B
+    for _ in range(2):
+        serve(db, hall, clock, 1, 5)
+    for _ in range(2):
+        issue(db, hall)
+    published.events.clear()
+    waits = Sweeper(db, hall.code).publish_waits()
+    assert published.events == [waits] and rooms_for(waits) == [f"{hall.id}/board:hall"]
+    low, high = waits.waits["A"]
+    assert low < 2 * 300 < high  # a ticket taken now in A: two ahead, 5 minutes each
+    assert waits.waits["B"] is None  # nothing served in B today

@@ -18,6 +18,8 @@ from tests.live.test_kiosk import TIMEOUT, open_item, open_kiosk
 
 pytestmark = pytest.mark.browser
 
+# The waits reach the boards once a minute: a board opened now hears them within a pass.
+SWEEPER_PASS_MS = 90_000
 REAL_ESTATE = "青山县自然资源局（不动产登记中心）"  # its items wait in F, which window 10 serves alone
 
 
@@ -99,5 +101,22 @@ def test_without_a_window_open_nothing_is_promised(browser, hall):
         expect(kiosk.get_by_test_id("wait")).to_have_text("暂无估计")
         ticket_id = kiosk.get_by_test_id("ticket").get_attribute("data-ticket")
         assert hall.api("GET", f"/tickets/{ticket_id}").json()["estimated_wait_range"] is None
+    finally:
+        context.close()
+
+
+def test_the_hall_board_shows_each_queues_wait(browser, hall):
+    """The sweeper tells the boards every minute (hallq.sweeper): within a pass of opening, F's
+    line on the board reads what a kiosk would say of a ticket taken now."""
+    line = next(q for q in hall.api("GET", "/queues").json() if q["code"] == "F")
+    assert line["estimated_wait_range"] is not None  # the first test served F
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    try:
+        board = context.new_page()
+        board.goto(f"{hall.url}/board/hall")
+        expect(board.locator('li[data-queue="F"] .wait')).to_have_text(
+            said(line["estimated_wait_range"]), timeout=SWEEPER_PASS_MS
+        )
+        expect(board.locator('li[data-queue="C"] .wait')).to_have_text("暂无估计")  # no window open
     finally:
         context.close()
