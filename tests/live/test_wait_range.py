@@ -87,6 +87,12 @@ def test_the_ticket_and_the_phone_page_show_the_forecasts_range(browser, hall):
         expect(phone.locator(".wait")).to_have_text(said(ticket["estimated_wait_range"]))
         phone.locator(".language").tap()
         expect(phone.locator(".wait")).to_have_text(said(ticket["estimated_wait_range"], "en"))
+        # One ahead is called: the page moves up the line over its socket and scales the range
+        # to the people still ahead, with no request of its own.
+        assert api("POST", "/windows/10/call-next", "clerk10").ok
+        expect(phone.locator(".ahead")).to_have_text("2")
+        low, high = (math.floor(seconds * 2 / 3 + 0.5) for seconds in ticket["estimated_wait_range"])
+        expect(phone.locator(".wait")).to_have_text(said([low, high], "en"))
     finally:
         phone.context.close()
 
