@@ -4,6 +4,7 @@ for its whole life (Chinese, or English with ?lang=en), so a page gets only its 
 from __future__ import annotations
 
 from hallq.i18n import _n, translated
+from hallq.wait_strings import WAIT_STRINGS
 
 STRINGS = {
     "window": _n("Window %(n)s"),
@@ -23,6 +24,7 @@ STRINGS = {
     "waiting": _n("People waiting"),
     "windows": _n("Window status"),
     "offline": _n("Connection lost: reconnecting…"),
+    **WAIT_STRINGS,
 }
 
 

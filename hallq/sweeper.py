@@ -6,7 +6,8 @@ tickets whose holders stayed away past their turn (queue_core.remote). Every min
 days past: their tickets left unserved are void (queue_core.day_end, at midnight: clerks serve
 past closing time), then it rolls up the statistics of closed days that have no rollup yet
 (queue_core.rollups: the day just ended, and older days a few at a time), so that reports find
-them ready. Every hour it anonymises the
+them ready, and tells the hall boards each queue's expected wait (a QueueWaits event, as the
+kiosk's GET /queues gives it: hallq.present.catalog). Every hour it anonymises the
 citizens' personal data past the days of hall.toml's [retention] (queue_core.retention).
 Several processes may sweep the same hall: the core's status-checked updates let only one of
 them close each question, raise each alarm once, and move or abandon each print job nobody took
@@ -29,10 +30,13 @@ from sqlalchemy import func, select
 
 from queue_core import Database, alarms, audit, day_end, evaluations, printing, remote, retention, rollups
 from queue_core.audit_anchors import Anchoring
+from queue_core.events import QueueWaits
 from queue_core.halls import hall_by_code
 from queue_core.models import Ticket
 from queue_core.numbering import service_day
 from queue_core.spec import AlarmSpec, PrintingSpec, RetentionSpec
+
+from .present.catalog import queues_out
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +99,23 @@ class Sweeper:
         if time.monotonic() >= self._next_rollup:
             self.end_past_days()
             self.roll_up()
+            self.publish_waits()
         if time.monotonic() >= self._next_retention:
             self.anonymise()
         if self.anchoring is not None and time.monotonic() >= self._next_checkpoint:
             self._next_checkpoint = time.monotonic() + CHECKPOINT_SECONDS
             self.anchoring.periodic()
         return closed
+
+    def publish_waits(self) -> QueueWaits:
+        """Each queue's expected wait for a ticket taken now, to the hall boards: read, never written."""
+        with self.db.read() as uow:
+            hall = hall_by_code(uow, self.hall_code)
+            waits = QueueWaits(
+                hall_id=hall.id, waits={q.code: q.estimated_wait_range for q in queues_out(uow, hall)}
+            )
+        self.db.publisher((waits,))
+        return waits
 
     def sweep_ratings(self) -> int:
         with self.db.read() as uow:

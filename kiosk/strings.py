@@ -4,6 +4,7 @@ the citizen switches language with one tap and no page load."""
 from __future__ import annotations
 
 from hallq.i18n import _n, translated
+from hallq.wait_strings import WAIT_STRINGS
 
 STRINGS = {
     "search": _n("Search for a service"),
@@ -39,8 +40,7 @@ STRINGS = {
     "queue": _n("Service"),
     "ahead": _n("People ahead of you"),
     "wait": _n("Estimated wait"),
-    "wait_minutes": _n("about %(n)d min"),
-    "wait_unknown": _n("shown once the first services today are done"),
+    **WAIT_STRINGS,
     "queue_waiting": _n("%(n)s waiting now"),
     "no_wait": _n("no wait"),
     "go_to": _n("Please wait to be called to"),

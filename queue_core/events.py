@@ -104,6 +104,17 @@ class QueueState(DomainEvent):
 
 
 @dataclass(frozen=True)
+class QueueWaits(DomainEvent):
+    """Each queue's expected wait for a ticket taken now (queue_core.wait_forecast), by code:
+    its 80 % range [low, high] in seconds, or None where nothing honest can be said. Sent to
+    the hall boards every minute by the sweeper (hallq.sweeper): the forecast moves with the
+    day's pace, not with each ticket, so no request pays for it."""
+
+    name: ClassVar[str] = "queue_waits"
+    waits: dict[str, tuple[int, int] | None]
+
+
+@dataclass(frozen=True)
 class PrintDone(DomainEvent):
     """A print job ended (printed, sent or failed): the kiosk that asked, the citizen's
     phone page and the dashboard hear of it."""

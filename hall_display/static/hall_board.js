@@ -9,7 +9,8 @@
   const MAX_CALLS = 12;
   const NOTICE_SCREENS_PER_MINUTE = 5; // the notices cross the screen's width in 12 s
   const part = (name) => document.querySelector(`.${name}`);
-  const shown = { windows: new Map(), queues: new Map(), calls: [], notices: [] };
+  // waits: each queue's expected wait (queue_waits, every minute from the server), by code.
+  const shown = { windows: new Map(), queues: new Map(), waits: new Map(), calls: [], notices: [] };
 
   const callKey = (call) => `${call.ticket_id}@${call.at}`;
   const queueName = (code, name) => (setup.lang === "en" && setup.queueNamesEn[code]) || name;
@@ -46,7 +47,8 @@
     part("queue-list").replaceChildren(
       ...[...shown.queues.values()].map((q) =>
         el("li", { "data-queue": q.queue, "data-waiting": q.waiting },
-          el("span", { class: "name" }, el("span", { class: "code" }, q.queue), queueName(q.queue, q.queue_name)),
+          el("span", { class: "name" }, el("span", { class: "code" }, q.queue), queueName(q.queue, q.queue_name),
+            shown.waits.has(q.queue) ? el("span", { class: "wait" }, hallqWait.text(t, shown.waits.get(q.queue))) : null),
           el("span", { class: "number" }, String(q.waiting))),
       ),
     );
@@ -136,6 +138,10 @@
     },
     queue_state(q) {
       shown.queues.set(q.queue, q);
+      renderQueues();
+    },
+    queue_waits(w) {
+      shown.waits = new Map(Object.entries(w.waits));
       renderQueues();
     },
     // A notice posted (it goes first, as the newest) or withdrawn (it goes).

@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from queue_core import UnitOfWork
-from queue_core.estimates import queue_figures, wait_for
 from queue_core.hall_calendar import HallCalendar
 from queue_core.halls import item_by_id
 from queue_core.models import Department, Hall, Queue, ServiceItem, Window, WindowQueue
@@ -20,8 +19,9 @@ from queue_core.numbering import local_time, service_day
 from queue_core.search import Word
 from queue_core.snapshots import waiting_counts
 from queue_core.spec import TOPICS
+from queue_core.wait_forecast import Handling, forecast, hall_windows, handling_figures
 
-from .tickets import WindowBrief
+from .tickets import WAIT_RANGE_FIELD, WindowBrief, wait_fields
 
 
 class QueueOut(BaseModel):
@@ -40,9 +40,10 @@ class QueueOut(BaseModel):
     )
     reopens_at: datetime | None = Field(description="When it takes tickets again, hall-local")
     estimated_wait_seconds: int | None = Field(
-        description="For a ticket taken now: waiting × today's mean handling ÷ open windows; "
-        "null before a service is finished today or with no window open"
+        description="For a ticket taken now: the median of the wait forecast (estimated_wait_range); "
+        "null when nothing honest can be said or the queue takes no tickets now"
     )
+    estimated_wait_range: tuple[int, int] | None = WAIT_RANGE_FIELD
 
 
 class ItemSummary(BaseModel):
@@ -98,15 +99,10 @@ def queues_out(uow: UnitOfWork, hall: Hall) -> list[QueueOut]:
     """Each queue with its line now: whether it takes tickets, how many wait, and how long a
     ticket taken now would wait."""
     waiting = waiting_counts(uow, hall.id)
-    local = local_time(hall, uow.now())
-    figures = queue_figures(uow, hall.id, service_day(hall, uow.now()))
+    local, today = local_time(hall, uow.now()), service_day(hall, uow.now())
+    handling = handling_figures(uow, hall.id, today)
+    windows = hall_windows(uow, hall.id, today)
     calendar = HallCalendar.of_hall(hall)
-    links = uow.session.execute(
-        select(WindowQueue.queue_id, Window.number)
-        .join(Window)
-        .where(Window.hall_id == hall.id)
-        .order_by(Window.number)
-    ).all()
     queues = uow.session.scalars(select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.position))
     answers = []
     for q in queues:
@@ -118,15 +114,17 @@ def queues_out(uow: UnitOfWork, hall: Hall) -> list[QueueOut]:
                 name=q.name,
                 name_en=q.name_en,
                 waiting=ahead,
-                windows=[number for queue_id, number in links if queue_id == q.id],
+                windows=[w.number for w in windows.get(q.id, [])],
                 needs_id=q.id_limit is not None,
                 taking=closed is None,
                 closed_why=closed.why if closed else None,
                 day_off=closed.reason if closed else "",
                 reopens_at=closed.reopens_at if closed else None,
-                estimated_wait_seconds=wait_for(ahead, *figures.get(q.id, (None, 0)))
-                if closed is None
-                else None,
+                **wait_fields(
+                    forecast(ahead, handling.get(q.id, Handling()), windows.get(q.id, []))
+                    if closed is None
+                    else None
+                ),
             )
         )
     return answers

@@ -7,11 +7,9 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import bindparam, select
 
 from queue_core import UnitOfWork
 from queue_core.calling import may_requeue
-from queue_core.estimates import estimated_wait_seconds
 from queue_core.models import (
     Appointment,
     Hall,
@@ -19,13 +17,35 @@ from queue_core.models import (
     PrintStatus,
     Priority,
     Ticket,
+    TicketStatus,
     Window,
-    WindowQueue,
     WindowStatus,
 )
 from queue_core.printing import latest_print_job
 from queue_core.ticket_log import history
 from queue_core.ticketing import CANCELLABLE, waiting_ahead
+from queue_core.wait_forecast import (
+    Handling,
+    WaitRange,
+    WindowOfQueue,
+    handling_figures,
+    queue_windows,
+    ticket_wait,
+)
+
+WAIT_RANGE_FIELD = Field(
+    description="[low, high] seconds: the 80 % range of the wait (docs/wait-forecast.md), from the people "
+    "ahead, the queue's open windows and their shares, and today's and the same weekday's handling times; "
+    "null with no handling time known yet or no window open for the queue"
+)
+
+
+def wait_fields(wait: WaitRange | None) -> dict[str, object]:
+    """The payload's two wait fields from a forecast."""
+    return {
+        "estimated_wait_seconds": wait.median if wait else None,
+        "estimated_wait_range": (wait.low, wait.high) if wait else None,
+    }
 
 
 class WindowBrief(BaseModel):
@@ -64,8 +84,10 @@ class TicketOut(BaseModel):
     status: str
     waiting_ahead: int
     estimated_wait_seconds: int | None = Field(
-        description="From today's handling times in the queue; null until there are some"
+        description="The median of the wait forecast (estimated_wait_range): 0 once called; null when "
+        "nothing honest can be said"
     )
+    estimated_wait_range: tuple[int, int] | None = WAIT_RANGE_FIELD
     issued_at: datetime
     called_at: datetime | None
     started_at: datetime | None
@@ -107,25 +129,31 @@ class AppointmentOut(BaseModel):
     status: str
 
 
-_WINDOWS_OF_QUEUE = (
-    select(Window.number, Window.name, Window.status == WindowStatus.OPEN)
-    .join(WindowQueue)
-    .where(WindowQueue.queue_id == bindparam("queue_id"))
-    .order_by(Window.number)
-)
-
-
 def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> TicketOut:
     window = ticket.window if ticket.window_id else None
-    open_windows = None  # of the queue: the estimate counts them itself unless read here
     if ticket.target_window_id is not None:
+        # Its own window's line goes first there: the window gives it all its time.
         target = uow.session.get(Window, ticket.target_window_id)
-        serving = [WindowBrief(number=target.number, name=target.name)] if target else []
+        is_open = target is not None and target.status == WindowStatus.OPEN
+        windows = (
+            [
+                WindowOfQueue(
+                    target.number, target.name, is_open, is_open and not target.current_ticket_id, 1.0
+                )
+            ]
+            if target
+            else []
+        )
     else:
-        rows = list(uow.session.execute(_WINDOWS_OF_QUEUE, {"queue_id": ticket.queue_id}))
-        serving = [WindowBrief(number=number, name=name) for number, name, _ in rows]
-        open_windows = sum(1 for *_, is_open in rows if is_open)
+        windows = queue_windows(uow, ticket.queue_id, ticket.service_day)
     ahead = waiting_ahead(uow, ticket)
+    handling = (
+        handling_figures(uow, ticket.hall_id, ticket.service_day, ticket.queue_id).get(
+            ticket.queue_id, Handling()
+        )
+        if ticket.status == TicketStatus.WAITING
+        else Handling()
+    )
     fields = dict(
         id=ticket.id,
         number=ticket.number,
@@ -136,12 +164,12 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
         priority=ticket.priority,
         status=ticket.status,
         waiting_ahead=ahead,
-        estimated_wait_seconds=estimated_wait_seconds(uow, ticket, ahead, open_windows),
+        **wait_fields(ticket_wait(ticket, ahead, handling, windows)),
         issued_at=ticket.issued_at,
         called_at=ticket.called_at,
         started_at=ticket.started_at,
         window=WindowBrief(number=window.number, name=window.name) if window else None,
-        windows=serving,
+        windows=[WindowBrief(number=w.number, name=w.name) for w in windows],
     )
     return IssuedTicketOut(**fields, key=ticket.key) if with_key else TicketOut(**fields)
 

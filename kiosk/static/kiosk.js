@@ -186,7 +186,7 @@ function lineNow(q) {
   if (!q) return "";
   if (!q.taking) return whyClosed(q.closed_why, q.day_off, q.reopens_at) || t("closed");
   const wait = q.waiting === 0 ? t("no_wait")
-    : q.estimated_wait_seconds === null ? null : minutes(q.estimated_wait_seconds);
+    : q.estimated_wait_range === null ? null : hallqWait.text(t, q.estimated_wait_range);
   return [t("queue_waiting", { n: q.waiting }), wait].filter(Boolean).join(" · ");
 }
 
@@ -569,10 +569,6 @@ async function takeTicket(item, button, extra = {}, { again = false } = {}) {
   }
 }
 
-function minutes(seconds) {
-  return seconds === null || seconds === undefined ? t("wait_unknown") : t("wait_minutes", { n: Math.max(1, Math.round(seconds / 60)) });
-}
-
 function ticketScreen(ticket, item) {
   const phone = setup.phonePage.replace("KEY", ticket.key);
   const printNote = el("p", { class: "print-note", role: "status", "data-testid": "print-note" });
@@ -584,7 +580,7 @@ function ticketScreen(ticket, item) {
     el("dl", {},
       el("dt", {}, t("queue")), el("dd", {}, ticket.item_name || ticket.queue_name),
       el("dt", {}, t("ahead")), el("dd", { "data-testid": "ahead" }, String(ticket.waiting_ahead)),
-      el("dt", {}, t("wait")), el("dd", {}, minutes(ticket.estimated_wait_seconds)),
+      el("dt", {}, t("wait")), el("dd", { "data-testid": "wait" }, hallqWait.text(t, ticket.estimated_wait_range)),
       el("dt", {}, t("go_to")), el("dd", {}, ticket.windows.map((w) => w.name).join("、"))),
     el("img", { class: "qr", src: `${phone}/qr.svg`, alt: phone }),
     el("p", { class: "scan" }, t("scan")),

@@ -23,9 +23,7 @@ function render() {
   const waiting = ticket.status === "waiting";
   const inLine = waiting || ticket.status === "remote";  // a remote ticket's place is kept
   page.querySelector(".ahead").textContent = inLine ? String(ticket.waiting_ahead) : "—";
-  const wait = ticket.estimated_wait_seconds;
-  page.querySelector(".wait").textContent = !waiting ? "—"
-    : wait === null ? t("wait_unknown") : t("wait_minutes", { n: Math.max(1, Math.round(wait / 60)) });
+  page.querySelector(".wait").textContent = waiting ? hallqWait.text(t, ticket.estimated_wait_range) : "—";
   page.querySelector(".windows").textContent = ticket.windows.map((w) => w.name).join("、");
   document.querySelector(".language").textContent = lang === "zh" ? "English" : "中文";
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
@@ -211,13 +209,13 @@ postponeYes.addEventListener("click", async () => {
 });
 document.addEventListener("pointerdown", stopFlashing);
 
-let perPlace = null;
+let perPlace = null; // the wait range's [low, high] per person ahead, as the server last said
 
 function take(read) {
   const wasCalled = ticket.status === "called";
   ticket = read;
-  perPlace = ticket.waiting_ahead > 0 && ticket.estimated_wait_seconds !== null
-    ? ticket.estimated_wait_seconds / ticket.waiting_ahead : null;
+  perPlace = ticket.waiting_ahead > 0 && ticket.estimated_wait_range
+    ? ticket.estimated_wait_range.map((seconds) => seconds / ticket.waiting_ahead) : null;
   render();
   checkAhead();
   if (ticket.status === "called" && !wasCalled && ticket.window) alertCalled();  // while asleep
@@ -237,7 +235,8 @@ function onQueueState(queue) {
   const place = queue.line.indexOf(ticket.id);
   if (place < 0) return;
   ticket.waiting_ahead = place;
-  ticket.estimated_wait_seconds = perPlace === null ? (place === 0 ? 0 : null) : Math.round(place * perPlace);
+  // The forecast grows with the people ahead: scaled to the new place until the server's next answer.
+  if (perPlace) ticket.estimated_wait_range = perPlace.map((seconds) => Math.round(place * seconds));
   render();
   checkAhead();
 }
@@ -245,7 +244,7 @@ function onQueueState(queue) {
 function onCalled(call) {
   if (call.ticket_id !== ticket.id) return; // another's call: its queue_state follows
   Object.assign(ticket, {
-    status: "called", waiting_ahead: 0, estimated_wait_seconds: 0,
+    status: "called", waiting_ahead: 0, estimated_wait_seconds: 0, estimated_wait_range: [0, 0],
     window: { number: call.window, name: call.window_name }, called_at: call.at,
   });
   render();

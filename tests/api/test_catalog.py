@@ -95,14 +95,21 @@ def test_departments_and_topics_with_their_items(api):
 
 
 def test_a_queues_line_says_how_long_a_ticket_taken_now_would_wait(api, clock):
-    """Before 取号: the people waiting × today's mean handling ÷ the windows open for it."""
+    """Before 取号: a range around the people waiting × today's mean handling ÷ the windows
+    open for it (the wait forecast)."""
     assert api.post("/windows/1/sign-in", "clerk1").status_code == 200
     for _ in range(3):
         assert api.post("/tickets", "device:K1", {"queue": "A"}).status_code == 201
     line = next(q for q in api.get("/queues").get_json() if q["code"] == "A")
-    assert (line["taking"], line["waiting"], line["estimated_wait_seconds"]) == (
+    assert (
+        line["taking"],
+        line["waiting"],
+        line["estimated_wait_seconds"],
+        line["estimated_wait_range"],
+    ) == (
         True,
         3,
+        None,
         None,
     )  # nothing done yet
     for step in ("call-next", "start"):
@@ -110,7 +117,9 @@ def test_a_queues_line_says_how_long_a_ticket_taken_now_would_wait(api, clock):
     clock.advance(minutes=10)
     assert api.post("/windows/1/finish", "clerk1", {"outcome": "completed"}).status_code == 200
     line = next(q for q in api.get("/queues").get_json() if q["code"] == "A")
-    assert (line["waiting"], line["estimated_wait_seconds"]) == (2, 2 * 600)
+    low, high = line["estimated_wait_range"]
+    assert line["waiting"] == 2 and low < line["estimated_wait_seconds"] < high
+    assert low < 2 * 600 < high
 
 
 def test_the_vocabulary_offers_the_catalogues_words_and_revalidates_by_etag(api):

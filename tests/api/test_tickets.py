@@ -136,10 +136,11 @@ def test_a_repeated_request_returns_the_same_ticket(api):
     assert api.post("/tickets", "device:K1", {"queue": "A", "request_id": "x"}).status_code == 422
 
 
-def test_estimated_wait_comes_from_todays_service_times(api, clock):
+def test_estimated_wait_is_a_range_around_todays_pace(api, clock):
     assert api.post("/windows/1/sign-in", "clerk1").status_code == 200
     first = api.post("/tickets", "device:K1", {"queue": "A"}).get_json()
-    assert first["estimated_wait_seconds"] is None  # nothing served in A today yet
+    # Nothing served in A today yet, nor on past Mondays: nothing honest to say.
+    assert (first["estimated_wait_seconds"], first["estimated_wait_range"]) == (None, None)
     assert [w["number"] for w in first["windows"]] == [1, 2, 16]
     for minutes in (4, 6):  # two services of 4 and 6 minutes
         api.post("/tickets", "device:K1", {"queue": "A"})
@@ -148,9 +149,24 @@ def test_estimated_wait_comes_from_todays_service_times(api, clock):
         clock.advance(minutes=minutes)
         api.post("/windows/1/finish", "clerk1", {})
     tickets = [api.post("/tickets", "device:K1", {"queue": "A"}).get_json() for _ in range(3)]
-    # 1 open window for A, mean 5 minutes: the third new ticket has 3 ahead (A002 and two new).
-    assert tickets[2]["waiting_ahead"] == 3
-    assert tickets[2]["estimated_wait_seconds"] == 3 * 300
+    # Window 1 serves A alone, at 5 minutes a citizen: the third new ticket has 3 ahead (A002
+    # and two new), about a quarter of an hour, and a range, not a point.
+    third = tickets[2]
+    assert third["waiting_ahead"] == 3
+    low, high = third["estimated_wait_range"]
+    assert low < third["estimated_wait_seconds"] < high
+    assert low < 3 * 300 < high and high - low >= 5 * 60
+    # The same from the ticket's own address (the phone page reads it).
+    again = api.get(f"/tickets/{third['id']}").get_json()
+    assert again["estimated_wait_range"] == [low, high]
+    # Called: no wait left.
+    called = api.post("/windows/1/call-next", "clerk1").get_json()
+    mine = api.get(f"/tickets/{called['ticket']['id']}").get_json()
+    assert (mine["status"], mine["estimated_wait_seconds"], mine["estimated_wait_range"]) == (
+        "called",
+        0,
+        [0, 0],
+    )
 
 
 def test_a_kiosk_priority_ticket_needs_a_guides_pin_where_the_hall_says_so(api, app):
