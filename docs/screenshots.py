@@ -4,8 +4,9 @@
     .venv/bin/python docs/screenshots.py         # writes docs/screenshots/*.png
     .venv/bin/python docs/screenshots.py URL --desk   # only the keypad and the manager's pages
 
-The kiosk's portrait screen (1080×1920), with touch, a window board (1280×320), the hall
-board (1920×1080) and that window's clerk panel (1280×800); a window's evaluation keypad
+The kiosk's portrait screen (1080×1920), with touch, in normal type and in 大字模式, a window
+board (1280×320), the hall board (1920×1080, and portrait 1080×1920), a phone's ticket page as
+its citizen is called (390×844) and that window's clerk panel (1280×800); a window's evaluation keypad
 asking (1280×800), a bad rating's follow-up case, the manager's dashboard and a report
 (1920×1080), in Debian's Chromium.
 """
@@ -45,6 +46,10 @@ def main() -> None:
         page.goto(f"{URL}/kiosk/K1?token={token.stdout.strip()}")
         page.wait_for_selector(".departments .tile")
         page.screenshot(path=out / "kiosk-home.png")
+        page.locator('[data-action="elderly"]').tap()  # 大字模式, then back to normal type
+        page.wait_for_selector("html.elderly")
+        page.screenshot(path=out / "kiosk-large.png")
+        page.locator('[data-action="elderly"]').tap()
         page.locator(".departments .tile", has_text="青山县民政局").tap()
         page.locator(".list .item", has_text="结婚登记").first.tap()
         page.wait_for_selector(".detail")
@@ -71,6 +76,11 @@ def main() -> None:
         page.goto(f"{URL}/board/hall")
         page.wait_for_selector("body[data-live=true]")
         page.screenshot(path=out / "board-hall.png")
+        page = browser.new_context(viewport={"width": 1080, "height": 1920}).new_page()
+        page.goto(f"{URL}/board/hall")
+        page.wait_for_selector("body[data-live=true]")
+        page.screenshot(path=out / "board-hall-portrait.png")
+        phone_called(browser, api, token.stdout.strip(), manager.stdout.strip(), out)
         # The clerk's panel of that window, logged in as its clerk (the demo's clerkN is at window N).
         page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
         page.goto(f"{URL}/login?next=/panel/")
@@ -80,6 +90,26 @@ def main() -> None:
         page.wait_for_selector(".panel[data-yours=true]")
         page.screenshot(path=out / "panel.png")
         browser.close()
+
+
+def phone_called(browser, api, kiosk_token: str, manager_token: str, out: Path) -> None:
+    """A ticket's phone page (390×844) as its citizen is called: the alert banner."""
+    idle = [w for w in api.get("windows").json() if w["state"] == "idle"]
+    if not idle:
+        print("no idle window: phone-called.png not retaken")
+        return
+    window = idle[0]
+    kiosk = {"Authorization": f"Bearer {kiosk_token}"}
+    ticket = api.post("tickets", data={"queue": window["queues"][0]}, headers=kiosk).json()
+    page = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    ).new_page()
+    page.goto(f"{URL}/t/{ticket['key']}")
+    page.wait_for_selector("main.ticket")
+    call = {"Authorization": f"Bearer {manager_token}"}
+    api.post(f"windows/{window['number']}/call", data={"number": ticket["number"]}, headers=call)
+    page.wait_for_selector("[data-testid=alert]:not([hidden])")
+    page.screenshot(path=out / "phone-called.png")
 
 
 def manager_desk() -> None:

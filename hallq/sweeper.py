@@ -28,9 +28,20 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from queue_core import Database, alarms, audit, day_end, evaluations, printing, remote, retention, rollups
+from queue_core import (
+    Database,
+    advisor,
+    alarms,
+    audit,
+    day_end,
+    evaluations,
+    printing,
+    remote,
+    retention,
+    rollups,
+)
 from queue_core.audit_anchors import Anchoring
-from queue_core.events import QueueWaits
+from queue_core.events import AdviceChanged, QueueWaits
 from queue_core.halls import hall_by_code
 from queue_core.models import Ticket
 from queue_core.numbering import service_day
@@ -100,6 +111,7 @@ class Sweeper:
             self.end_past_days()
             self.roll_up()
             self.publish_waits()
+            self.publish_advice()
         if time.monotonic() >= self._next_retention:
             self.anonymise()
         if self.anchoring is not None and time.monotonic() >= self._next_checkpoint:
@@ -116,6 +128,15 @@ class Sweeper:
             )
         self.db.publisher((waits,))
         return waits
+
+    def publish_advice(self) -> AdviceChanged:
+        """The advisor's moves now, to the managers' dashboards: read, never written."""
+        with self.db.read() as uow:
+            hall = hall_by_code(uow, self.hall_code)
+            moves = advisor.advise(uow, hall, service_day(hall, uow.now()))
+            advice = AdviceChanged(hall_id=hall.id, moves=[m.payload() for m in moves])
+        self.db.publisher((advice,))
+        return advice
 
     def sweep_ratings(self) -> int:
         with self.db.read() as uow:

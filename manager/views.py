@@ -97,6 +97,14 @@ def _strings() -> dict[str, str]:
         "incident_since": _("%(n)s alarms since %(time)s"),
         "acknowledge_all": _("Acknowledge all: %(kind)s (%(n)s)"),
         "escalated": _("Escalated: growing or lasting"),
+        "advice_move": _(
+            "%(window)s could serve %(queue)s %(queue_name)s too: expected wait %(before)s → %(after)s min (%(low)s–%(high)s)"
+        ),
+        "advice_no_window": _("no window open"),
+        "advice_apply": _("Apply"),
+        "advice_done": _("%(window)s now serves %(queue)s too."),
+        "advice_undone": _("Undone: the window serves what it served before."),
+        "undo": _("Undo"),
         "no_alarms": _("No alarms today."),
         "failed": _("Not done: %(message)s"),
         "arrivals": _("Arrivals today"),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from . import alarms
+from . import advisor, alarms
 from .hall_calendar import WHOLE_DAY, HallCalendar
 from .models import Hall, Queue, Ticket, TicketEvent, TicketEventKind, TicketStatus, Window
 from .numbering import day_start, local_time, service_day
@@ -84,6 +84,7 @@ def state(uow: UnitOfWork, hall: Hall) -> dict[str, Any]:
         "totals": totals(uow, hall, today),
         "waiting_since": _waiting_since(uow, hall, today),
         "alarms": [alarms.as_event(a).payload() for a in alarms.for_dashboard(uow, hall)],
+        "advice": [move.payload() for move in advisor.advise(uow, hall, today)],
         "charts": charts(uow, hall, queues),
     }
 

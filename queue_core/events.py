@@ -115,6 +115,16 @@ class QueueWaits(DomainEvent):
 
 
 @dataclass(frozen=True)
+class AdviceChanged(DomainEvent):
+    """The advisor's moves now (queue_core.advisor: which window should serve which queue too,
+    with the waits before and after), to the managers' dashboards every minute by the sweeper,
+    like the boards' QueueWaits: read, never written."""
+
+    name: ClassVar[str] = "advice"
+    moves: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class PrintDone(DomainEvent):
     """A print job ended (printed, sent or failed): the kiosk that asked, the citizen's
     phone page and the dashboard hear of it."""

@@ -19,7 +19,6 @@ from queue_core.spec import (
     DepartmentSpec,
     QueueSettings,
     QueueSpec,
-    WindowQueues,
     WindowSettings,
     WindowSpec,
 )
@@ -27,6 +26,7 @@ from queue_core.spec import (
 from ..present.administration import department_spec, queue_spec, window_spec
 from ..state import current_hall, state
 from . import bp, doc
+from .schemas import WindowQueuesChange
 
 CHANGED = "Not valid (the message names the field), or a queue it names does not exist"
 
@@ -48,7 +48,7 @@ def _with_key(model: type[Keyed], settings: QueueSettings | DepartmentSettings, 
     "PUT",
     summary="Set the queues a window serves",
     tag="administration",
-    body=WindowQueues,
+    body=WindowQueuesChange,
     roles=MANAGERS,
     responses={
         200: ("The window as it is now", WindowSpec),
@@ -56,11 +56,14 @@ def _with_key(model: type[Keyed], settings: QueueSettings | DepartmentSettings, 
         422: (CHANGED, None),
     },
 )
-def put_window_queues(number: int, body: WindowQueues) -> WindowSpec:
+def put_window_queues(number: int, body: WindowQueuesChange) -> WindowSpec:
     """In the window's order of preference. Its next call follows the new list; its panel and
-    the boards hear of it at once. Open an extra window for a long queue by adding the queue."""
+    the boards hear of it at once. Open an extra window for a long queue by adding the queue
+    (the dashboard's advisor proposes which: `advised` marks its moves in the audit trail)."""
     with state().db.write() as uow:
         hall = current_hall(uow)
+        if body.advised:
+            uow.audit_detail["advised"] = True
         window = setup.set_window_queues(
             uow, hall, window_by_number(uow, hall.id, number, lock=True), body.queues
         )

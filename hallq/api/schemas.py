@@ -20,7 +20,7 @@ from queue_core.errors import Invalid
 from queue_core.identity import normalise_id_number
 from queue_core.models import AlarmKind, Hall, Outcome, Priority
 from queue_core.numbering import FIRST_DAY, LAST_DAY, service_day
-from queue_core.spec import QUEUE_CODE_LENGTH, Reason, no_nul_bytes
+from queue_core.spec import QUEUE_CODE_LENGTH, Reason, WindowQueues, no_nul_bytes
 
 from .openapi import DB_INT_MAX
 
@@ -282,6 +282,12 @@ class TicketLookup(Payload):
 class AlarmQuery(Payload):
     open: bool = Field(False, description="only the open ones (not cleared); newest first either way")
     limit: int = Field(200, ge=1, le=1000)
+
+
+class WindowQueuesChange(WindowQueues):
+    advised: bool = Field(
+        False, description="Applied from the dashboard's advice (潮汐窗口): the audit entry says so"
+    )
 
 
 class IncidentAcknowledgement(Payload):

@@ -16,6 +16,7 @@ calls. Clients still subscribe to {"window": 3}: the server adds its hall."""
 from __future__ import annotations
 
 from queue_core.events import (
+    AdviceChanged,
     AlarmChanged,
     CaseChanged,
     DomainEvent,
@@ -51,6 +52,7 @@ ROUTES: dict[type[DomainEvent], tuple[str, ...]] = {
     WindowState: ("window:{number}", "board:hall", "dashboard"),
     QueueState: ("queue:{queue}", "queue_load:{queue}", "board:hall", "dashboard"),
     QueueWaits: ("board:hall",),
+    AdviceChanged: ("dashboard",),
     TicketChanged: ("ticket:{ticket_id}", "dashboard"),
     TicketIssued: ("dashboard",),
     PrintDone: ("kiosk:{kiosk}",),

@@ -50,6 +50,7 @@
       totals: state.totals,
       waitingSince: new Map(Object.entries(state.waiting_since).map(([id, at]) => [Number(id), at])),
       alarms: new Map(state.alarms.map((a) => [a.id, a])),
+      advice: state.advice,
       charts: state.charts,
     };
     drawAll();
@@ -76,6 +77,7 @@
     drawQueues();
     drawWindows();
     drawAlarms();
+    drawAdvice();
   }
 
   function drawTotals() {
@@ -301,11 +303,12 @@
   }
 
   // A manager's action on the API; its answer, or null once the failure is said.
-  async function post(path, button, body) {
+  const post = (path, button, body) => send("POST", path, button, body);
+  async function send(method, path, button, body) {
     button.disabled = true;
     try {
       const response = await fetch(setup.api + path, {
-        method: "POST",
+        method,
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -332,6 +335,46 @@
     say("");
     data.forEach((alarm) => model.alarms.set(alarm.id, alarm));
     drawAlarms();
+  }
+
+  // -- the advisor (潮汐窗口): a signed-in window with time to spare takes a long queue too ---
+
+  const minutesOf = (range) => (range ? String(Math.max(1, Math.round(range.median / 60))) : S.advice_no_window);
+
+  function drawAdvice() {
+    const box = $("[data-testid=advice]");
+    box.replaceChildren();
+    for (const move of model.advice) {
+      const item = document.createElement("div");
+      item.className = "move";
+      item.dataset.queue = move.queue;
+      item.dataset.window = move.window;
+      const text = document.createElement("span");
+      text.className = "text";
+      text.textContent = format(S.advice_move, {
+        window: move.window_name, queue: move.queue, queue_name: move.queue_name,
+        before: minutesOf(move.before), after: minutesOf(move.after),
+        low: Math.round(move.after.low / 60), high: Math.max(1, Math.round(move.after.high / 60)),
+      });
+      item.append(text);
+      if (setup.canAcknowledge) item.append(button(S.advice_apply, (b) => applyMove(move, b), "apply-advice"));
+      box.append(item);
+    }
+    box.hidden = !model.advice.length;
+  }
+
+  // Through the windows × queues grid's own call, marked as advised; undone by putting back
+  // what the window served before.
+  async function applyMove(move, applying) {
+    const queues = [...move.window_queues, { code: move.queue, weight: null }];
+    if (!(await send("PUT", `/windows/${move.window}/queues`, applying, { queues, advised: true }))) return;
+    model.advice = model.advice.filter((m) => m !== move);
+    drawAdvice();
+    say(format(S.advice_done, { window: move.window_name, queue: move.queue }));
+    const undo = button(S.undo, async (b) => {
+      if (await send("PUT", `/windows/${move.window}/queues`, b, { queues: move.window_queues })) say(S.advice_undone);
+    }, "undo-advice");
+    $("[data-testid=message]").append(" ", undo);
   }
 
   // -- the charts ----------------------------------------------------------------------------
@@ -446,6 +489,10 @@
     alarm(p) {
       model.alarms.set(p.id, p);
       drawAlarms();
+    },
+    advice(p) {
+      model.advice = p.moves;
+      drawAdvice();
     },
   };
 

@@ -99,7 +99,9 @@ def quick_hall(tmp_path_factory):
                input="password-123\n")  # fmt: skip
     hall.hallq("user", "add", "watcher", "--role", "supervisor", "--name", "监察员", "--password-stdin",
                input="password-123\n")  # fmt: skip
-    hall.tokens |= add_staff(hall.env["DATABASE_URL"], [("dash_b", Role.CLERK), ("dash_m", Role.MANAGER)])
+    hall.tokens |= add_staff(
+        hall.env["DATABASE_URL"], [("dash_b", Role.CLERK), ("dash_c", Role.CLERK), ("dash_m", Role.MANAGER)]
+    )
     hall.tokens["K1"] = add_device_token(hall.env["DATABASE_URL"], "kiosk", "K1")
     server = hall.serve(root / "server.log")
     yield hall
@@ -201,3 +203,50 @@ def test_thirty_tickets_over_target_are_one_incident_acknowledged_in_one_click(q
         for ticket in tickets:
             ok(hall, "POST", f"/tickets/{ticket['id']}/cancel", "dash_m")
     expect(incident).to_have_attribute("data-state", "cleared", timeout=15_000)
+
+
+def test_the_advisor_proposes_a_window_for_a_long_queue_and_one_click_applies_it(quick_hall, page):
+    """Queue E with twelve waiting and one window open (a service there took 10 minutes), and
+    window 14 signed in with nothing to do: the dashboard proposes that 14 serve E too, with the
+    waits before and after; 采纳 adds E to window 14 through the grid's own call, audited as
+    advised, and 撤销 puts window 14 back."""
+    hall = quick_hall
+    free_window(hall, 8, "dash_c")
+    served = ok(hall, "POST", "/tickets", "K1", json={"queue": "E"}).json()
+    for step, body in (
+        ("call", {"number": served["number"]}),
+        ("start", {}),
+        ("finish", {"outcome": "completed"}),
+    ):
+        ok(hall, "POST", f"/windows/8/{step}", "dash_c", json=body)
+    engine = create_engine(hall.env["DATABASE_URL"])
+    with engine.begin() as conn:  # a ten-minute service, without waiting ten minutes
+        conn.execute(text("UPDATE ticket SET handle_seconds = 600 WHERE id = :id"), {"id": served["id"]})
+    engine.dispose()
+    tickets = [ok(hall, "POST", "/tickets", "K1", json={"queue": "E"}).json() for _ in range(12)]
+    free_window(hall, 14, "dash_b")
+    try:
+        open_dashboard(page, hall.url)
+        move = page.get_by_test_id("advice").locator('.move[data-queue="E"]')
+        expect(move).to_have_count(1)
+        window = move.get_attribute("data-window")
+        before, after = re.search(r"预计等候 (\d+) → (\d+) 分钟", move.inner_text()).groups()
+        assert int(after) < int(before), move.inner_text()
+        expect(move).to_contain_text(f"{window}号")
+        move.get_by_role("button", name="采纳").click()
+        expect(page.get_by_test_id("message")).to_contain_text("加办 E 类业务")
+        expect(move).to_have_count(0)
+        windows = {w["number"]: w["queues"] for w in hall.api("GET", "/windows").json()}
+        assert "E" in windows[int(window)]
+        [entry] = hall.api("GET", "/audit?action=api.put_window_queues&limit=1", "dash_m").json()
+        assert entry["actor"]["id"] == "manager" and entry["detail"]["advised"] is True
+
+        page.get_by_test_id("undo-advice").click()
+        expect(page.get_by_test_id("message")).to_have_text("已撤销：窗口恢复原来的业务。")
+        windows = {w["number"]: w["queues"] for w in hall.api("GET", "/windows").json()}
+        assert "E" not in windows[int(window)]
+    finally:
+        for ticket in tickets:
+            ok(hall, "POST", f"/tickets/{ticket['id']}/cancel", "dash_m")
+        ok(hall, "POST", "/windows/8/sign-out", "dash_c")
+        ok(hall, "POST", "/windows/14/sign-out", "dash_b")
