@@ -28,6 +28,11 @@ from queue_core.ticketing import waiting_ahead
 class WindowBrief(BaseModel):
     number: int
     name: str
+    name_en: str = Field("", description="What it does, in English; empty where none is written")
+
+
+def window_brief(window: Window) -> WindowBrief:
+    return WindowBrief(number=window.number, name=window.name, name_en=window.name_en)
 
 
 class PrintOut(BaseModel):
@@ -55,8 +60,10 @@ class TicketOut(BaseModel):
     number: str
     queue: str
     queue_name: str
+    queue_name_en: str
     item_id: int | None
     item_name: str | None
+    item_name_en: str | None
     priority: Priority | None
     status: str
     waiting_ahead: int
@@ -79,6 +86,7 @@ class AppointmentOut(BaseModel):
     code: str = Field(description="What the citizen enters or scans at the kiosk")
     item_id: int
     item_name: str
+    item_name_en: str
     slot_start: datetime
     slot_end: datetime
     name: str
@@ -86,7 +94,7 @@ class AppointmentOut(BaseModel):
 
 
 _WINDOWS_OF_QUEUE = (
-    select(Window.number, Window.name, Window.status == WindowStatus.OPEN)
+    select(Window.number, Window.name, Window.name_en, Window.status == WindowStatus.OPEN)
     .join(WindowQueue)
     .where(WindowQueue.queue_id == bindparam("queue_id"))
     .order_by(Window.number)
@@ -98,10 +106,12 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
     open_windows = None  # of the queue: the estimate counts them itself unless read here
     if ticket.target_window_id is not None:
         target = uow.session.get(Window, ticket.target_window_id)
-        serving = [WindowBrief(number=target.number, name=target.name)] if target else []
+        serving = [window_brief(target)] if target else []
     else:
         rows = list(uow.session.execute(_WINDOWS_OF_QUEUE, {"queue_id": ticket.queue_id}))
-        serving = [WindowBrief(number=number, name=name) for number, name, _ in rows]
+        serving = [
+            WindowBrief(number=number, name=name, name_en=name_en) for number, name, name_en, _ in rows
+        ]
         open_windows = sum(1 for *_, is_open in rows if is_open)
     ahead = waiting_ahead(uow, ticket)
     fields = dict(
@@ -109,8 +119,10 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
         number=ticket.number,
         queue=ticket.queue.code,
         queue_name=ticket.queue.name,
+        queue_name_en=ticket.queue.name_en,
         item_id=ticket.item_id,
         item_name=ticket.item.name if ticket.item_id and ticket.item else None,
+        item_name_en=ticket.item.name_en if ticket.item_id and ticket.item else None,
         priority=ticket.priority,
         status=ticket.status,
         waiting_ahead=ahead,
@@ -118,7 +130,7 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
         issued_at=ticket.issued_at,
         called_at=ticket.called_at,
         started_at=ticket.started_at,
-        window=WindowBrief(number=window.number, name=window.name) if window else None,
+        window=window_brief(window) if window else None,
         windows=serving,
     )
     return IssuedTicketOut(**fields, key=ticket.key) if with_key else TicketOut(**fields)
@@ -148,6 +160,7 @@ def appointment_out(appointment: Appointment) -> AppointmentOut:
         code=appointment.code,
         item_id=appointment.item_id,
         item_name=appointment.item.name,
+        item_name_en=appointment.item.name_en,
         slot_start=appointment.slot_start,
         slot_end=appointment.slot_end,
         name=appointment.name,
