@@ -371,9 +371,35 @@ def test_idle_returns_home_in_chinese_and_normal_type_and_shows_the_notices(brow
 def test_english_on_one_tap(kiosk):
     kiosk.locator('[data-action="language"]').tap()
     assert kiosk.locator(".searchbox strong").inner_text() == "Search for a service"
-    open_item(kiosk, "青山县民政局", "Marriage registration")
+    # The catalogue's own English, with English plurals.
+    expect(kiosk.locator('.tile[data-department="MZ"]')).to_have_text(
+        "Qingshan County Civil Affairs Bureau9 services"
+    )
+    expect(kiosk.locator('.tile[data-topic="退休"]')).to_have_text("Retirement1 service")
+    open_item(kiosk, "Qingshan County Civil Affairs Bureau", "Marriage registration")
     assert kiosk.locator(".detail h2.title").inner_text().startswith("Marriage registration")
     assert kiosk.get_by_test_id("take").inner_text() == "Take a ticket"
+    facts = kiosk.locator(".detail .facts")
+    expect(facts).to_contain_text("For: Individuals")
+    expect(facts).not_to_contain_text("：")
+    expect(kiosk.locator(".section", has_text="Windows that handle it").locator("p").first).to_have_text(
+        "Window 4 (Marriage Registration), Window 16 (All Services)"
+    )
+
+
+def test_english_falls_back_to_the_chinese_marked_as_such(kiosk):
+    kiosk.locator('[data-action="language"]').tap()
+    open_item(kiosk, "Qingshan County Civil Affairs Bureau", "Funeral service subsidy")
+    # No English materials in the catalogue: the Chinese ones, each marked 中文 and tagged
+    # as Chinese for a screen reader.
+    materials = kiosk.locator(".checklist li")
+    expect(materials.first.locator(".zh-badge")).to_have_text("中文")
+    expect(materials.first.locator('[lang="zh-CN"]')).to_have_count(1)
+    assert materials.count() == kiosk.locator(".checklist li .zh-badge").count() > 0
+    # Back in Chinese, no marker is shown.
+    kiosk.locator('[data-action="language"]').tap()
+    expect(kiosk.locator(".checklist li").first).to_be_visible()
+    expect(kiosk.locator(".zh-badge")).to_have_count(0)
 
 
 def test_a_full_queue_says_when_to_come_back(kiosk, live):
