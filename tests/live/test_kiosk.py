@@ -337,7 +337,7 @@ def test_idle_returns_home_in_chinese_and_normal_type_and_shows_the_notices(brow
     try:
         page.locator('[data-action="language"]').tap()
         page.locator('[data-action="elderly"]').tap()
-        open_item(page, "青山县民政局", "")
+        open_item(page, "Qingshan County Civil Affairs Bureau", "")
         posted = live.api(
             "POST", "/notices", "manager", json={"title": "停车场施工", "text": "请从北门进入。"}
         )
