@@ -385,6 +385,12 @@ def test_english_on_one_tap(kiosk):
     expect(kiosk.locator(".section", has_text="Windows that handle it").locator("p").first).to_have_text(
         "Window 4 (Marriage Registration), Window 16 (All Services)"
     )
+    # Its disclosures are in English in the demo catalogue: nothing is marked Chinese.
+    expect(kiosk.locator(".checklist li").first).to_have_text(
+        "Valid original resident ID cards of both parties"
+    )
+    expect(kiosk.locator(".section", has_text="Fees").locator("p").first).to_have_text("Free of charge")
+    expect(kiosk.locator(".detail .zh-badge")).to_have_count(0)
 
 
 def test_english_falls_back_to_the_chinese_marked_as_such(kiosk):
