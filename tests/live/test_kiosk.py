@@ -246,6 +246,24 @@ def test_the_phone_page_follows_the_ticket_live(browser, live):
     assert requests.get(f"{live.url}/t/not-a-key", timeout=5).status_code == 404
 
 
+def test_the_phone_page_in_english_names_the_service_and_windows_in_english(browser, live):
+    ticket = live.api("POST", "/tickets", "K1", json={"queue": "C"}).json()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    phone = context.new_page()
+    try:
+        phone.goto(f"{live.url}/t/{ticket['key']}")
+        expect(phone.locator(".item")).to_have_text("婚姻登记")
+        expect(phone.locator(".windows")).to_have_text("4号婚姻登记窗口、16号无差别受理窗口")
+        phone.locator(".language").tap()
+        expect(phone.locator(".item")).to_have_text("Marriage registration")
+        expect(phone.locator(".windows")).to_have_text(
+            "Window 4 (Marriage Registration), Window 16 (All Services)"
+        )
+    finally:
+        context.close()
+        assert live.api("POST", f"/tickets/{ticket['id']}/cancel", "guide").ok
+
+
 # Records what the phone page does to get its citizen's attention.
 ALERT_RECORDER = """
 window.__alerts = { vibrations: [], notifications: [], tones: 0 };
