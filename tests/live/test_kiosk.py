@@ -409,6 +409,9 @@ def test_english_on_one_tap(kiosk):
     )
     expect(kiosk.locator(".section", has_text="Fees").locator("p").first).to_have_text("Free of charge")
     expect(kiosk.locator(".detail .zh-badge")).to_have_count(0)
+    # English punctuation throughout: full-width marks belong to Chinese text only.
+    detail = kiosk.locator(".detail").inner_text()
+    assert not re.search("[：（）、，。；]", detail), re.findall(".{20}[：（）、，。；].{20}", detail)
 
 
 def test_english_falls_back_to_the_chinese_marked_as_such(kiosk):
