@@ -11,7 +11,7 @@ from flask_babel import get_locale
 
 from hallq.state import current_hall, state
 from queue_core.errors import NotFound
-from queue_core.halls import queues_of, window_by_number
+from queue_core.halls import queues_of, window_by_number, windows_of
 
 from . import bp
 from .strings import strings_for
@@ -35,7 +35,13 @@ def window_board(number: int) -> Any:
         except NotFound as exc:
             abort(404, exc.message)
     photo_base = url_for("hall_display.clerk_photo", badge="-").removesuffix("-")
-    setup = _setup({"window": number}, window=number, windowName=window.name, photoBase=photo_base)
+    setup = _setup(
+        {"window": number},
+        window=number,
+        windowName=window.name,
+        windowNameEn=window.name_en,
+        photoBase=photo_base,
+    )
     return render_template("hall_display/window_board.html", setup=setup, window=window)
 
 
@@ -44,5 +50,8 @@ def hall_board() -> Any:
     with state().db.read() as uow:
         hall = current_hall(uow)
         queue_names = {q.code: q.name_en for q in queues_of(uow, hall.id) if q.name_en}
-    setup = _setup({"board": "hall"}, queueNamesEn=queue_names, timezone=hall.timezone)
+        window_names = {w.number: w.name_en for w in windows_of(uow, hall.id) if w.name_en}
+    setup = _setup(
+        {"board": "hall"}, queueNamesEn=queue_names, windowNamesEn=window_names, timezone=hall.timezone
+    )
     return render_template("hall_display/hall_board.html", setup=setup, hall_name=hall.name)

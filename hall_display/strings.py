@@ -10,6 +10,9 @@ STRINGS = {
     "window": _n("Window %(n)s"),
     "badge": _n("Badge %(badge)s"),
     "go_to": _n("Please go to %(window)s"),
+    # The English boards name a window by its number and what it does, not by its Chinese name.
+    "go_to_named": _n("Please go to window %(n)s (%(name)s)"),
+    "go_to_number": _n("Please go to window %(n)s"),
     "welcome": _n("Welcome"),
     "state_closed": _n("Not in service"),
     "state_idle": _n("Free"),

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from printer_driver.fonts import FontMissing, find_cjk_font
 from printer_driver.layout import DEFAULT_LAYOUT, LayoutError, load_layout
-from queue_core.spec import CalendarDay, CalendarFile, HallSpec, ItemSpec
+from queue_core.spec import ENGLISH_LISTS, CalendarDay, CalendarFile, HallSpec, ItemSpec
 
 from .i18n import _n
 from .present.spreadsheet import csv_cell, from_csv_cell, xlsx_as_text
@@ -47,6 +47,14 @@ CATALOG_COLUMNS = {
     "窗口权限": "authority",
     "主题": "topics",
     "关键词": "keywords",
+    "英文服务对象": "applicant_en",
+    "英文设立依据": "basis_en",
+    "英文申报材料": "materials_en",
+    "英文办理条件": "conditions_en",
+    "英文办理流程": "procedure_en",
+    "英文收费标准": "fees_en",
+    "英文收费依据": "fee_basis_en",
+    "英文窗口权限": "authority_en",
 }
 FIELD_HEADERS = {field: header for header, field in CATALOG_COLUMNS.items()}
 REQUIRED_COLUMNS = ("事项编码", "事项名称", "部门", "队列", "办件类型", "设立依据", "申报材料", "办理流程")
@@ -366,6 +374,7 @@ LIST_SEPARATORS = {
     "materials": "\n",
     "conditions": "\n",
     "procedure": "\n",
+    **{f"{name}_en": "\n" for name in ENGLISH_LISTS},
     "topics": "、",
     "keywords": "、",
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, get_translations, gettext
 
 LOCALES = ("zh_CN", "en")
 
@@ -15,7 +15,24 @@ def _n(message: str) -> str:
     return message
 
 
-def translated(messages: Mapping[str, str], locale: str) -> dict[str, str]:
-    """The messages in one locale, by the same keys."""
+class Plural(tuple[str, str]):
+    """A message whose form depends on its count %(n)s: "%(n)d service", "%(n)d services"."""
+
+
+def _np(singular: str, plural: str) -> Plural:
+    """Marks a plural message for extraction (pybabel -k _np:1,2); `translated` translates it."""
+    return Plural((singular, plural))
+
+
+def translated(messages: Mapping[str, str | Plural], locale: str) -> dict[str, str | dict[str, str]]:
+    """The messages in one locale, by the same keys. A plural message becomes its forms by the
+    CLDR category a script's Intl.PluralRules names ({"one": ..., "other": ...}): Chinese has
+    one form, English two."""
     with force_locale(locale):
-        return {key: gettext(message) for key, message in messages.items()}
+        translations = get_translations()
+        return {
+            key: {"one": translations.ungettext(*message, 1), "other": translations.ungettext(*message, 2)}
+            if isinstance(message, Plural)
+            else gettext(message)
+            for key, message in messages.items()
+        }

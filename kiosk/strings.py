@@ -3,7 +3,7 @@ the citizen switches language with one tap and no page load."""
 
 from __future__ import annotations
 
-from hallq.i18n import _n, translated
+from hallq.i18n import _n, _np, translated
 from hallq.wait_strings import WAIT_STRINGS
 
 STRINGS = {
@@ -11,7 +11,7 @@ STRINGS = {
     "search_hint": _n("Type pinyin initials, e.g. hydj (婚姻登记), or the name"),
     "by_department": _n("By department"),
     "by_topic": _n("By life event"),
-    "items": _n("%(n)d services"),
+    "items": _np("%(n)d service", "%(n)d services"),
     "no_results": _n("No service matches. Try fewer letters, or ask a guide."),
     "search_placeholder": _n("Pinyin or Chinese"),
     "candidates_hint": _n("Type pinyin, then choose the Chinese word here"),
@@ -23,13 +23,19 @@ STRINGS = {
     "take_ticket": _n("Take a ticket"),
     "taking": _n("Taking your ticket…"),
     "instant": _n("Done on the spot"),
-    "commitment": _n("Done within %(n)d working days"),
+    "commitment": _np("Done within %(n)d working day", "Done within %(n)d working days"),
     "basis": _n("Legal basis"),
     "materials": _n("Materials to bring"),
     "conditions": _n("Conditions"),
     "procedure": _n("Procedure"),
     "time_limit": _n("Time limit"),
-    "legal_limit": _n("legal limit %(n)d days"),
+    "legal_limit": _np("legal limit %(n)d day", "legal limit %(n)d days"),
+    # Punctuation: full-width in Chinese, ASCII with its spaces in English.
+    "bracketed": _n(" (%(text)s)"),
+    "colon": _n(": "),
+    "list_separator": _n(", "),
+    "window_named": _n("Window %(n)s (%(name)s)"),
+    "window_number": _n("Window %(n)s"),
     "fees": _n("Fees"),
     "fee_basis": _n("Basis of the fees"),
     "authority": _n("Window's authority"),
@@ -48,11 +54,19 @@ STRINGS = {
     "done": _n("Done"),
     "alerts_on": _n("Remind me when it is nearly my turn"),
     "postpone": _n("I need a little more time"),
-    "postpone_explain": _n("Your ticket moves back %(n)s places in the line, once only. Move it back?"),
+    "postpone_explain": _np(
+        "Your ticket moves back %(n)s place in the line, once only. Move it back?",
+        "Your ticket moves back %(n)s places in the line, once only. Move it back?",
+    ),
     "postpone_yes": _n("Yes, move it back"),
-    "postponed": _n("Moved back: %(ahead)s people are ahead of you now."),
+    "postponed": _np(
+        "Moved back: %(n)s person is ahead of you now.", "Moved back: %(n)s people are ahead of you now."
+    ),
     "alerts_enabled": _n("Reminders are on: keep this page open, with the sound on."),
-    "alert_ahead": _n("%(n)s people ahead of you: please come back and wait near the windows."),
+    "alert_ahead": _np(
+        "%(n)s person ahead of you: please come back and wait near the windows.",
+        "%(n)s people ahead of you: please come back and wait near the windows.",
+    ),
     "alert_called": _n("It is your turn: please go to %(window)s."),
     "title_ahead": _n("[%(n)s ahead] %(number)s"),
     "title_called": _n("[Your turn] %(number)s"),

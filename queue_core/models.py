@@ -177,6 +177,7 @@ class Department(Base):
     hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"), index=True)
     code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -232,6 +233,16 @@ class ServiceItem(Base):
     fees: Mapped[str] = mapped_column(Text, default="")
     fee_basis: Mapped[str] = mapped_column(Text, default="")
     authority: Mapped[str] = mapped_column(String(200), default="")
+    # The disclosures in English, for the kiosk's English mode; an empty one shows the
+    # Chinese, marked as such.
+    applicant_en: Mapped[str] = mapped_column(String(80), default="")
+    basis_en: Mapped[list[str]] = mapped_column(default=list)
+    materials_en: Mapped[list[str]] = mapped_column(default=list)
+    conditions_en: Mapped[list[str]] = mapped_column(default=list)
+    procedure_en: Mapped[list[str]] = mapped_column(default=list)
+    fees_en: Mapped[str] = mapped_column(Text, default="")
+    fee_basis_en: Mapped[str] = mapped_column(Text, default="")
+    authority_en: Mapped[str] = mapped_column(String(400), default="")
     topics: Mapped[list[str]] = mapped_column(default=list)
     # The names citizens use for the item (社保卡, 身份证丢了, 准生证), for the search.
     keywords: Mapped[list[str]] = mapped_column(default=list)
@@ -278,6 +289,9 @@ class Window(Base):
     hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(80))
+    # What the window does, in English ("Marriage Registration"): the English boards call
+    # "window 4 (Marriage Registration)".
+    name_en: Mapped[str] = mapped_column(String(120), default="")
     status: Mapped[str] = mapped_column(String(10), default=WindowStatus.CLOSED)
     pause_reason: Mapped[str | None] = mapped_column(String(80))
     status_since: Mapped[datetime | None]

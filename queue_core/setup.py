@@ -109,7 +109,7 @@ def save_department(
     if row is None:
         row = Department(hall_id=hall.id, code=spec.code, position=_next_position(uow, Department, hall))
         session.add(row)
-    row.name = spec.name
+    row.name, row.name_en = spec.name, spec.name_en
     if position is not None:
         row.position = position
     session.flush()
@@ -154,7 +154,7 @@ def save_window(uow: UnitOfWork, hall: Hall, spec: WindowSpec) -> Window:
     if window is None:
         window = Window(hall_id=hall.id, number=spec.number)
         session.add(window)
-    window.name = spec.name
+    window.name, window.name_en = spec.name, spec.name_en
     session.flush()
     set_window_queues(uow, hall, window, spec.queues)
     return window

@@ -33,6 +33,15 @@ TOPICS = (
     "出生", "户籍", "入学", "就业创业", "婚姻", "生育", "住房", "不动产", "开办企业", "纳税",
     "社会保障", "医疗", "出入境", "交通出行", "退休", "残疾人", "退役军人", "身后事",
 )  # fmt: skip
+# The life-event topics in English: a fixed list, so its English is fixed with it.
+TOPIC_NAMES_EN = {
+    "出生": "Birth", "户籍": "Household registration", "入学": "Starting school",
+    "就业创业": "Jobs and self-employment", "婚姻": "Marriage", "生育": "Having a child",
+    "住房": "Housing", "不动产": "Real estate", "开办企业": "Starting a business", "纳税": "Taxes",
+    "社会保障": "Social security", "医疗": "Medical care", "出入境": "Travel abroad",
+    "交通出行": "Driving and transport", "退休": "Retirement", "残疾人": "Disability",
+    "退役军人": "Veterans", "身后事": "After a death",
+}  # fmt: skip
 
 Code = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")]
 QUEUE_CODE_LENGTH = 2  # A, B ... GA: what a ticket's number starts with
@@ -299,6 +308,7 @@ class DepartmentSettings(Strict):
     """What a department is besides its code (an administration page edits this)."""
 
     name: str = Field(min_length=1, max_length=120)
+    name_en: str = Field("", max_length=120)
 
 
 class DepartmentSpec(DepartmentSettings):
@@ -377,6 +387,8 @@ class WindowSettings(WindowQueues):
     """What a window is besides its number (an administration page edits this)."""
 
     name: str = Field(min_length=1, max_length=80)
+    # What it does, in English ("Marriage Registration"), for the English boards' call.
+    name_en: str = Field("", max_length=120)
 
 
 class WindowSpec(WindowSettings):
@@ -763,6 +775,9 @@ def _duplicates(what: str, values: list[object]) -> list[str]:
     return [f"{what} {v!r} is declared more than once" for v in dict.fromkeys(repeated)]
 
 
+ENGLISH_LISTS = ("basis", "materials", "conditions", "procedure")  # disclosures kept as lines
+
+
 def _lines(value: object) -> object:
     if isinstance(value, str):
         return [line.strip() for line in value.splitlines() if line.strip()]
@@ -788,6 +803,15 @@ class ItemSettings(Strict):
     fees: str = Field("不收费", max_length=FEES_LENGTH)
     fee_basis: str = Field("", max_length=FEES_LENGTH)
     authority: str = Field("", max_length=200)
+    # The disclosures in English; an empty one shows the Chinese, marked 中文.
+    applicant_en: str = Field("", max_length=80)
+    basis_en: DisclosureLines = []
+    materials_en: DisclosureLines = []
+    conditions_en: DisclosureLines = []
+    procedure_en: DisclosureLines = []
+    fees_en: str = Field("", max_length=FEES_LENGTH)
+    fee_basis_en: str = Field("", max_length=FEES_LENGTH)
+    authority_en: str = Field("", max_length=400)
     topics: list[Annotated[str, Field(max_length=max(map(len, TOPICS)))]] = Field([], max_length=len(TOPICS))
     keywords: list[Annotated[str, Field(min_length=1, max_length=KEYWORD_LENGTH)]] = Field(
         [],
@@ -803,7 +827,14 @@ class ItemSettings(Strict):
             return words[value.strip()]
         return value
 
-    @field_validator("basis", "materials", "conditions", "procedure", mode="before")
+    @field_validator(
+        "basis",
+        "materials",
+        "conditions",
+        "procedure",
+        *(f"{name}_en" for name in ENGLISH_LISTS),
+        mode="before",
+    )
     @classmethod
     def _split_lines(cls, value: object) -> object:
         return _lines(value)

@@ -104,6 +104,7 @@ class WindowOfQueue:
     open: bool
     idle: bool
     share: float
+    name_en: str | None = None  # for the pages in English
 
 
 def capacity(windows: Iterable[WindowOfQueue]) -> tuple[float, int]:
@@ -215,6 +216,7 @@ _WINDOW_LINKS = (
         WindowQueue.queue_id,
         Window.number,
         Window.name,
+        Window.name_en,
         Window.status == WindowStatus.OPEN,
         Window.current_ticket_id.is_(None),
         func.coalesce(WindowQueue.weight, 1),
@@ -227,9 +229,9 @@ _WINDOW_LINKS = (
 
 def _windows_by_queue(rows: Iterable[tuple]) -> dict[int, list[WindowOfQueue]]:
     found: dict[int, list[WindowOfQueue]] = defaultdict(list)
-    for queue_id, number, name, is_open, idle, weight, others in rows:
+    for queue_id, number, name, name_en, is_open, idle, weight, others in rows:
         share = weight / (weight + others) if is_open else 0.0
-        found[queue_id].append(WindowOfQueue(number, name, bool(is_open), bool(is_open and idle), share))
+        found[queue_id].append(WindowOfQueue(number, name, bool(is_open), bool(is_open and idle), share, name_en))
     return found
 
 

@@ -14,6 +14,12 @@
 
   const callKey = (call) => `${call.ticket_id}@${call.at}`;
   const queueName = (code, name) => (setup.lang === "en" && setup.queueNamesEn[code]) || name;
+  // Where a call sends its citizen: "请到4号婚姻登记窗口", "Please go to window 4 (Marriage Registration)".
+  function goTo(call) {
+    if (setup.lang !== "en") return t("go_to", { window: call.window_name });
+    const name = setup.windowNamesEn[call.window];
+    return name ? t("go_to_named", { n: call.window, name }) : t("go_to_number", { n: call.window });
+  }
 
   // The voice's call being said and those waiting (hallqVoice.onChange), as ticket ids.
   const voice = { speaking: null, waiting: [] };
@@ -26,7 +32,7 @@
     const box = part("latest");
     box.classList.toggle("empty", !latest);
     box.querySelector(".number").textContent = latest ? latest.number : "—";
-    box.querySelector(".where").textContent = latest ? t("go_to", { window: latest.window_name }) : t("no_calls");
+    box.querySelector(".where").textContent = latest ? goTo(latest) : t("no_calls");
     fit(box.querySelector(".where"));
     part("upcoming").hidden = upcoming.length === 0;
     part("upcoming-list").replaceChildren(

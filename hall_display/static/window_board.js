@@ -23,7 +23,7 @@
   function render(w) {
     shown = w;
     document.body.dataset.state = w.state;
-    part("window-name").textContent = w.name;
+    part("window-name").textContent = (setup.lang === "en" && setup.windowNameEn) || w.name;
     number.textContent = w.current ? w.current.number : "";
     part("headline").textContent = headline(w);
     part("status").textContent = status(w);

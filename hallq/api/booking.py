@@ -63,7 +63,9 @@ def bookable_items() -> list[BookableItemOut]:
             BookableItemOut(
                 id=i.id,
                 name=i.name,
+                name_en=i.name_en,
                 department=i.department.name,
+                department_en=i.department.name_en,
                 queue=i.queue.code,
                 slots=bool(rules.capacity_of(i.queue.code)),
                 remote=i.queue.code in rules.remote_queues,

@@ -21,7 +21,7 @@ class StaffOut(BaseModel):
 
 def window_spec(window: Window) -> WindowSpec:
     queues = [QueueRef(code=link.queue.code, weight=link.weight) for link in window.queue_links]
-    return WindowSpec(number=window.number, name=window.name, queues=queues)
+    return WindowSpec(number=window.number, name=window.name, name_en=window.name_en, queues=queues)
 
 
 def queue_spec(queue: Queue) -> QueueSpec:
@@ -42,7 +42,7 @@ def queue_spec(queue: Queue) -> QueueSpec:
 
 
 def department_spec(department: Department) -> DepartmentSpec:
-    return DepartmentSpec(code=department.code, name=department.name)
+    return DepartmentSpec(code=department.code, name=department.name, name_en=department.name_en)
 
 
 def queue_specs(uow: UnitOfWork, hall: Hall) -> list[QueueSpec]:

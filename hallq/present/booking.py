@@ -17,7 +17,9 @@ from .tickets import AppointmentOut, appointment_out
 class BookableItemOut(BaseModel):
     id: int
     name: str
+    name_en: str
     department: str
+    department_en: str
     queue: str
     slots: bool = Field(description="Its queue takes bookings")
     remote: bool = Field(description="Its queue takes remote tickets (远程取号)")
@@ -38,6 +40,7 @@ class SlotsOut(BaseModel):
 class BookingOut(AppointmentOut):
     department: str
     materials: list[str] = Field(description="What to bring (the item's 申报材料)")
+    materials_en: list[str] = Field(description="The same in English, where the catalogue has it")
     off_calendar: bool = Field(
         description="The hall closed or changed its hours that day after this was booked: book again"
     )
@@ -56,6 +59,7 @@ def booking_out(hall: Hall, appointment: Appointment) -> BookingOut:
         **appointment_out(appointment).model_dump(),
         department=item.department.name,
         materials=list(item.materials),
+        materials_en=list(item.materials_en),
         off_calendar=moved,
         day_off=HallCalendar.of_hall(hall).day(day).reason if moved else "",
     )

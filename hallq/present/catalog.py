@@ -18,10 +18,10 @@ from queue_core.models import Department, Hall, Queue, ServiceItem, Window, Wind
 from queue_core.numbering import local_time, service_day
 from queue_core.search import Word
 from queue_core.snapshots import waiting_counts
-from queue_core.spec import TOPICS
+from queue_core.spec import ENGLISH_LISTS, TOPIC_NAMES_EN, TOPICS
 from queue_core.wait_forecast import Handling, forecast, hall_windows, handling_figures
 
-from .tickets import WAIT_RANGE_FIELD, WindowBrief, wait_fields
+from .tickets import WAIT_RANGE_FIELD, WindowBrief, wait_fields, window_brief
 
 
 class QueueOut(BaseModel):
@@ -59,7 +59,9 @@ class ItemSummary(BaseModel):
 
 class ItemDetail(ItemSummary):
     department_name: str
+    department_name_en: str
     queue_name: str
+    queue_name_en: str
     legal_limit_days: int
     applicant: str
     basis: list[str]
@@ -69,6 +71,14 @@ class ItemDetail(ItemSummary):
     fees: str
     fee_basis: str
     authority: str
+    applicant_en: str = Field(description="The disclosures in English: empty where none is written")
+    basis_en: list[str]
+    materials_en: list[str]
+    conditions_en: list[str]
+    procedure_en: list[str]
+    fees_en: str
+    fee_basis_en: str
+    authority_en: str
     topics: list[str]
     windows: list[WindowBrief]
     needs_id: bool = Field(description="Its tickets need the holder's ID number (a per-person daily limit)")
@@ -87,11 +97,13 @@ class VocabularyOut(BaseModel):
 class DepartmentOut(BaseModel):
     code: str
     name: str
+    name_en: str
     items: int
 
 
 class TopicOut(BaseModel):
     name: str
+    name_en: str
     items: int
 
 
@@ -158,7 +170,10 @@ def departments_out(uow: UnitOfWork, hall: Hall) -> list[DepartmentOut]:
     departments = uow.session.scalars(
         select(Department).where(Department.hall_id == hall.id).order_by(Department.position)
     )
-    return [DepartmentOut(code=d.code, name=d.name, items=counts.get(d.id, 0)) for d in departments]
+    return [
+        DepartmentOut(code=d.code, name=d.name, name_en=d.name_en, items=counts.get(d.id, 0))
+        for d in departments
+    ]
 
 
 def topics_out(uow: UnitOfWork, hall: Hall) -> list[TopicOut]:
@@ -167,7 +182,11 @@ def topics_out(uow: UnitOfWork, hall: Hall) -> list[TopicOut]:
         select(ServiceItem.topics).where(ServiceItem.hall_id == hall.id, ServiceItem.active)
     ):
         counts.update(topics)
-    return [TopicOut(name=topic, items=counts[topic]) for topic in TOPICS if counts[topic]]
+    return [
+        TopicOut(name=topic, name_en=TOPIC_NAMES_EN[topic], items=counts[topic])
+        for topic in TOPICS
+        if counts[topic]
+    ]
 
 
 def item_detail(uow: UnitOfWork, hall: Hall, item_id: int) -> ItemDetail:
@@ -178,18 +197,17 @@ def item_detail(uow: UnitOfWork, hall: Hall, item_id: int) -> ItemDetail:
     return ItemDetail(
         **_summary(item),
         department_name=item.department.name,
+        department_name_en=item.department.name_en,
         queue_name=item.queue.name,
+        queue_name_en=item.queue.name_en,
         legal_limit_days=item.legal_limit_days,
-        applicant=item.applicant,
-        basis=item.basis,
-        materials=item.materials,
-        conditions=item.conditions,
-        procedure=item.procedure,
-        fees=item.fees,
-        fee_basis=item.fee_basis,
-        authority=item.authority,
+        **{
+            name: getattr(item, name)
+            for plain in ("applicant", *ENGLISH_LISTS, "fees", "fee_basis", "authority")
+            for name in (plain, f"{plain}_en")
+        },
         topics=item.topics,
-        windows=[WindowBrief(number=w.number, name=w.name) for w in windows],
+        windows=[window_brief(w) for w in windows],
         needs_id=item.queue.id_limit is not None,
     )
 

@@ -51,6 +51,11 @@ def wait_fields(wait: WaitRange | None) -> dict[str, object]:
 class WindowBrief(BaseModel):
     number: int
     name: str
+    name_en: str = Field("", description="What it does, in English; empty where none is written")
+
+
+def window_brief(window: Window) -> WindowBrief:
+    return WindowBrief(number=window.number, name=window.name, name_en=window.name_en)
 
 
 class PrintOut(BaseModel):
@@ -78,8 +83,10 @@ class TicketOut(BaseModel):
     number: str
     queue: str
     queue_name: str
+    queue_name_en: str
     item_id: int | None
     item_name: str | None
+    item_name_en: str | None
     priority: Priority | None
     status: str
     waiting_ahead: int
@@ -123,6 +130,7 @@ class AppointmentOut(BaseModel):
     code: str = Field(description="What the citizen enters or scans at the kiosk")
     item_id: int
     item_name: str
+    item_name_en: str
     slot_start: datetime
     slot_end: datetime
     name: str
@@ -138,7 +146,7 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
         windows = (
             [
                 WindowOfQueue(
-                    target.number, target.name, is_open, is_open and not target.current_ticket_id, 1.0
+                    target.number, target.name, is_open, is_open and not target.current_ticket_id, 1.0, target.name_en
                 )
             ]
             if target
@@ -159,8 +167,10 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
         number=ticket.number,
         queue=ticket.queue.code,
         queue_name=ticket.queue.name,
+        queue_name_en=ticket.queue.name_en,
         item_id=ticket.item_id,
         item_name=ticket.item.name if ticket.item_id and ticket.item else None,
+        item_name_en=ticket.item.name_en if ticket.item_id and ticket.item else None,
         priority=ticket.priority,
         status=ticket.status,
         waiting_ahead=ahead,
@@ -168,8 +178,8 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
         issued_at=ticket.issued_at,
         called_at=ticket.called_at,
         started_at=ticket.started_at,
-        window=WindowBrief(number=window.number, name=window.name) if window else None,
-        windows=[WindowBrief(number=w.number, name=w.name) for w in windows],
+        window=window_brief(window) if window else None,
+        windows=[WindowBrief(number=w.number, name=w.name, name_en=w.name_en) for w in windows],
     )
     return IssuedTicketOut(**fields, key=ticket.key) if with_key else TicketOut(**fields)
 
@@ -220,6 +230,7 @@ def appointment_out(appointment: Appointment) -> AppointmentOut:
         code=appointment.code,
         item_id=appointment.item_id,
         item_name=appointment.item.name,
+        item_name_en=appointment.item.name_en,
         slot_start=appointment.slot_start,
         slot_end=appointment.slot_end,
         name=appointment.name,

@@ -9,8 +9,7 @@ let lang = "zh";
 let redraw = () => {};
 
 function t(key, values = {}) {
-  const text = setup.strings[lang][key] || key;
-  return text.replace(/%\((\w+)\)[ds]/g, (_, name) => String(values[name] ?? ""));
+  return hallqTexts.format(setup.strings[lang], lang, key, values);
 }
 
 function el(tag, attrs = {}, ...children) {
@@ -92,10 +91,10 @@ function chooser() {
     el("h2", {}, t("choose_item")),
     choice.items.length ? null : el("p", {}, t("no_items")),
     [...byDepartment].map(([department, items]) => el("section", { class: "department" },
-      el("h3", {}, department),
+      el("h3", {}, hallqTexts.pick(lang, department, items[0].department_en)),
       items.map((item) => el("button", {
         type: "button", class: "choice", "aria-pressed": String(choice.item?.id === item.id), onclick: pick(item),
-      }, item.name)))),
+      }, hallqTexts.pick(lang, item.name, item.name_en))))),
     choice.item?.remote ? remoteTicket() : null,
     choice.item?.slots ? daysAndSlots() : null,
   );
@@ -194,10 +193,10 @@ function bookingCard() {
       b.day_off ? t("day_closed", { reason: b.day_off }) : t("hours_changed")) : null,
     b.status === "booked" && !b.off_calendar ? el("p", { class: "hint" }, t("show_code")) : null,
     el("dl", {},
-      el("dt", {}, t("service")), el("dd", {}, b.item_name),
+      el("dt", {}, t("service")), el("dd", {}, hallqTexts.pick(lang, b.item_name, b.item_name_en)),
       el("dt", {}, t("when")), el("dd", { "data-testid": "when" },
         `${dayLabel(localIso(b.slot_start).slice(0, 10))} ${hhmm(localIso(b.slot_start))}–${hhmm(localIso(b.slot_end))}`),
-      el("dt", {}, t("bring")), el("dd", {}, el("ul", {}, b.materials.map((m) => el("li", {}, m))))),
+      el("dt", {}, t("bring")), el("dd", {}, el("ul", {}, hallqTexts.pickLines(lang, b.materials, b.materials_en).map((m) => el("li", {}, m))))),
     b.status === "booked" ? el("p", { class: "hint" }, t("bookmark")) : null,
     b.status === "booked" && !over ? el("button", { type: "button", class: "secondary", onclick: cancel }, t("cancel")) : null,
   ));

@@ -12,8 +12,7 @@ const AGAIN_WITHIN_MS = 2 * 60 * 1000;  // a second ticket for the same item thi
 hallqLive.keepToken(TOKEN_KEY); // from ?token=… once, when the kiosk is set up
 
 function t(key, values = {}) {
-  const text = setup.strings[state.lang][key] || key;
-  return text.replace(/%\((\w+)\)[ds]/g, (_, name) => String(values[name] ?? ""));
+  return hallqTexts.format(setup.strings[state.lang], state.lang, key, values);
 }
 
 function el(tag, attrs = {}, ...children) {
@@ -31,9 +30,12 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function itemName(item) {
-  return state.lang === "en" && item.name_en ? item.name_en : item.name;
-}
+// The hall's content in the screen's language: English where the catalogue has it, else the
+// Chinese marked 中文 (hallq/static/texts.js).
+const text = (zh, en) => hallqTexts.pick(state.lang, zh, en);
+const lines = (item, field) => hallqTexts.pickLines(state.lang, item[field], item[`${field}_en`]);
+const itemName = (item) => text(item.name, item.name_en);
+const windowNames = (windows) => hallqTexts.windowNames(state.lang, t, windows);
 
 function timeLimit(item) {
   return item.kind === "instant" ? t("instant") : t("commitment", { n: item.promised_limit_days });
@@ -163,13 +165,13 @@ function homeScreen() {
     el("button", { class: "checkin", "data-testid": "checkin", onclick: () => show(checkInScreen) }, t("checkin")),
     el("h2", {}, t("by_department")),
     el("div", { class: "grid departments" }, setup.departments.filter((d) => d.items).map((d) =>
-      el("button", { class: "tile", "data-department": d.code, onclick: () => show(() => listScreen(d.name, { department: d.code })) },
-        el("span", { class: "name" }, d.name),
+      el("button", { class: "tile", "data-department": d.code, onclick: () => show(() => listScreen(d, { department: d.code })) },
+        el("span", { class: "name" }, text(d.name, d.name_en)),
         el("span", { class: "count" }, t("items", { n: d.items }))))),
     el("h2", { class: "secondary" }, t("by_topic")),
     el("div", { class: "grid topics secondary" }, setup.topics.map((topic) =>
-      el("button", { class: "tile topic", "data-topic": topic.name, onclick: () => show(() => listScreen(topic.name, { topic: topic.name })) },
-        el("span", { class: "name" }, topic.name),
+      el("button", { class: "tile topic", "data-topic": topic.name, onclick: () => show(() => listScreen(topic, { topic: topic.name })) },
+        el("span", { class: "name" }, text(topic.name, topic.name_en)),
         el("span", { class: "count" }, t("items", { n: topic.items }))))),
   ];
 }
@@ -199,12 +201,13 @@ function itemList(items, queues = new Map()) {
       queues.has(item.queue) ? el("span", { class: "line-now", "data-testid": "line-now" }, lineNow(queues.get(item.queue))) : null)));
 }
 
-function listScreen(title, filter) {
+// The items of a department or a topic (what it is named by: {name, name_en}).
+function listScreen(named, filter) {
   const holder = el("div", {}, el("p", { class: "empty" }, "…"));
   const query = new URLSearchParams({ ...filter, limit: "200" });
   Promise.all([api("GET", `/items?${query}`).then((r) => r.json()), queuesNow()])
     .then(([items, queues]) => holder.replaceChildren(itemList(items, queues)));
-  return [el("h2", {}, title), holder];
+  return [el("h2", {}, text(named.name, named.name_en)), holder];
 }
 
 // -- the search screen: a QWERTY keyboard at the foot of the screen, a pinyin candidate bar, and
@@ -349,7 +352,7 @@ function itemScreen(item) {
     onclick: () => withIdNumber(item, (extra) => takeTicket(item, item.needs_id ? null : take, extra)) }, t("take_ticket"));
   const limit = item.kind === "instant" ? t("instant")
     : `${t("commitment", { n: item.promised_limit_days })}` +
-      (item.legal_limit_days ? `（${t("legal_limit", { n: item.legal_limit_days })}）` : "");
+      (item.legal_limit_days ? t("bracketed", { text: t("legal_limit", { n: item.legal_limit_days }) }) : "");
   const now = el("p", { class: "line-now", "data-testid": "line-now", role: "status" });
   queuesNow().then((queues) => {
     const q = queues.get(item.queue);
@@ -360,19 +363,20 @@ function itemScreen(item) {
     el("h2", { class: "title" }, itemName(item)),
     now,
     el("div", { class: "facts" },
-      el("span", { class: "fact" }, item.department_name),
+      el("span", { class: "fact" }, text(item.department_name, item.department_name_en)),
       el("span", { class: "fact" }, timeLimit(item)),
-      item.applicant ? el("span", { class: "fact" }, `${t("applicant")}：${item.applicant}`) : null),
-    section(t("materials"), el("ul", { class: "checklist" }, item.materials.map((m) => el("li", {}, m))),
+      item.applicant ? el("span", { class: "fact" }, t("applicant"), t("colon"), text(item.applicant, item.applicant_en)) : null),
+    section(t("materials"), el("ul", { class: "checklist" }, lines(item, "materials").map((m) => el("li", {}, m))),
       el("button", { class: "print-notice", "data-testid": "print-notice", onclick: (e) => printNotice(item, e.currentTarget) },
         t("print_notice"))),
-    item.conditions.length ? section(t("conditions"), el("ul", {}, item.conditions.map((c) => el("li", {}, c)))) : null,
-    section(t("procedure"), el("ol", { class: "steps" }, item.procedure.map((step) => el("li", {}, step)))),
+    item.conditions.length ? section(t("conditions"), el("ul", {}, lines(item, "conditions").map((c) => el("li", {}, c)))) : null,
+    section(t("procedure"), el("ol", { class: "steps" }, lines(item, "procedure").map((step) => el("li", {}, step)))),
     section(t("time_limit"), el("p", {}, limit)),
-    section(t("fees"), el("p", {}, item.fees), item.fee_basis ? el("p", { class: "secondary" }, `${t("fee_basis")}：${item.fee_basis}`) : null),
-    section(t("basis"), item.basis.map((b) => el("p", {}, b))),
-    item.authority ? section(t("authority"), el("p", {}, item.authority)) : null,
-    section(t("windows"), el("p", {}, item.windows.map((w) => w.name).join("、")), hallMap(item.windows)),
+    section(t("fees"), el("p", {}, text(item.fees, item.fees_en)),
+      item.fee_basis ? el("p", { class: "secondary" }, t("fee_basis"), t("colon"), text(item.fee_basis, item.fee_basis_en)) : null),
+    section(t("basis"), lines(item, "basis").map((b) => el("p", {}, b))),
+    item.authority ? section(t("authority"), el("p", {}, text(item.authority, item.authority_en))) : null,
+    section(t("windows"), el("p", {}, windowNames(item.windows)), hallMap(item.windows)),
     el("div", { class: "actionbar" },
       take,
       el("button", { class: "green", "data-testid": "priority", onclick: () => show(() => priorityScreen(item)) },
@@ -578,10 +582,10 @@ function ticketScreen(ticket, item) {
     el("div", { class: "number", "data-testid": "number" }, ticket.number),
     printNote,
     el("dl", {},
-      el("dt", {}, t("queue")), el("dd", {}, ticket.item_name || ticket.queue_name),
+      el("dt", {}, t("queue")), el("dd", {}, ticket.item_name ? text(ticket.item_name, ticket.item_name_en) : text(ticket.queue_name, ticket.queue_name_en)),
       el("dt", {}, t("ahead")), el("dd", { "data-testid": "ahead" }, String(ticket.waiting_ahead)),
       el("dt", {}, t("wait")), el("dd", { "data-testid": "wait" }, hallqWait.text(t, ticket.estimated_wait_range)),
-      el("dt", {}, t("go_to")), el("dd", {}, ticket.windows.map((w) => w.name).join("、"))),
+      el("dt", {}, t("go_to")), el("dd", {}, windowNames(ticket.windows))),
     el("img", { class: "qr", src: `${phone}/qr.svg`, alt: phone }),
     el("p", { class: "scan" }, t("scan")),
     el("button", { class: "done", onclick: goHome }, t("done")),
@@ -589,7 +593,7 @@ function ticketScreen(ticket, item) {
   followPrinting(ticket, ticketCard, printNote);
   // While they wait, the citizen can check they brought everything.
   const reminder = item && item.materials.length
-    ? section(t("bring"), el("ul", { class: "checklist" }, item.materials.map((m) => el("li", {}, m))))
+    ? section(t("bring"), el("ul", { class: "checklist" }, lines(item, "materials").map((m) => el("li", {}, m))))
     : null;
   return [ticketCard, reminder];
 }

@@ -8,8 +8,7 @@ let ticket = setup.ticket;
 let lang = "zh";
 
 function t(key, values = {}) {
-  const text = setup.strings[lang][key] || key;
-  return text.replace(/%\((\w+)\)[ds]/g, (_, name) => String(values[name] ?? ""));
+  return hallqTexts.format(setup.strings[lang], lang, key, values);
 }
 
 function render() {
@@ -24,7 +23,9 @@ function render() {
   const inLine = waiting || ticket.status === "remote";  // a remote ticket's place is kept
   page.querySelector(".ahead").textContent = inLine ? String(ticket.waiting_ahead) : "—";
   page.querySelector(".wait").textContent = waiting ? hallqWait.text(t, ticket.estimated_wait_range) : "—";
-  page.querySelector(".windows").textContent = ticket.windows.map((w) => w.name).join("、");
+  page.querySelector(".item").replaceChildren(ticket.item_name
+    ? hallqTexts.pick(lang, ticket.item_name, ticket.item_name_en) : hallqTexts.pick(lang, ticket.queue_name, ticket.queue_name_en));
+  page.querySelector(".windows").textContent = hallqTexts.windowNames(lang, t, ticket.windows);
   document.querySelector(".language").textContent = lang === "zh" ? "English" : "中文";
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   renderRating();
@@ -168,7 +169,7 @@ function checkAhead() {
 }
 
 function alertCalled() {
-  alertCitizen(t("alert_called", { window: ticket.window.name }), t("title_called", { number: ticket.number }));
+  alertCitizen(t("alert_called", { window: hallqTexts.windowName(lang, t, ticket.window) }), t("title_called", { number: ticket.number }));
 }
 
 remindButton.addEventListener("click", enableReminders);
@@ -202,7 +203,7 @@ postponeYes.addEventListener("click", async () => {
   if (response && response.ok) {
     postponed = true;
     take(answer);
-    postponeSaid.textContent = t("postponed", { ahead: answer.waiting_ahead });
+    postponeSaid.textContent = t("postponed", { n: answer.waiting_ahead });
   } else {
     postponeSaid.textContent = answer.text || t("offline");
   }
@@ -245,7 +246,9 @@ function onCalled(call) {
   if (call.ticket_id !== ticket.id) return; // another's call: its queue_state follows
   Object.assign(ticket, {
     status: "called", waiting_ahead: 0, estimated_wait_seconds: 0, estimated_wait_range: [0, 0],
-    window: { number: call.window, name: call.window_name }, called_at: call.at,
+    // The call names the window in Chinese; its English name is the queue's windows' own.
+    window: { name_en: "", ...ticket.windows.find((w) => w.number === call.window), number: call.window, name: call.window_name },
+    called_at: call.at,
   });
   render();
   alertCalled();

@@ -100,3 +100,41 @@ def test_a_bad_file_imports_nothing_and_names_every_bad_row(api):
     assert upload(api, "catalog.txt", b"x").status_code == 422
     assert api.post("/catalogue/import", "manager").status_code == 422
     assert upload(api, "good.csv", b"x", who="supervisor").status_code == 403
+
+
+def test_the_english_of_an_item_a_department_and_a_window_reaches_the_kiosk_and_the_export(api):
+    english = {
+        **NEW_ITEM,
+        "name_en": "Test service",
+        "applicant_en": "Individuals",
+        "materials_en": "Original resident ID card\nApplication form",  # one per line, as a file has it
+        "fees_en": "Free of charge",
+    }
+    assert api.request("PUT", "/catalogue/items/TEST-EN", "manager", english).status_code == 200
+    [item] = api.get("/items?q=测试事项").get_json()
+    shown = api.get(f"/items/{item['id']}").get_json()
+    assert (shown["name_en"], shown["applicant_en"], shown["fees_en"]) == (
+        "Test service",
+        "Individuals",
+        "Free of charge",
+    )
+    assert shown["materials_en"] == ["Original resident ID card", "Application form"]
+    assert (
+        shown["procedure_en"] == [] and shown["department_name_en"] == "Qingshan County Civil Affairs Bureau"
+    )
+    assert {"number": 4, "name": "4号婚姻登记窗口", "name_en": "Marriage Registration"} in shown["windows"]
+
+    renamed = api.request(
+        "PUT", "/departments/MZ", "manager", {"name": "青山县民政局", "name_en": "Civil Affairs"}
+    )
+    assert renamed.status_code == 200, renamed.get_json()
+    assert {"code": "MZ", "name": "青山县民政局", "name_en": "Civil Affairs", "items": 10} in api.get(
+        "/departments"
+    ).get_json()
+
+    exported = api.get("/catalogue/export?format=xlsx", "manager")
+    sheet = load_workbook(io.BytesIO(exported.data)).active
+    header = [cell.value for cell in sheet[1]]
+    row = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "TEST-EN")
+    assert row[header.index("英文申报材料")] == "Original resident ID card\nApplication form"
+    assert row[header.index("英文服务对象")] == "Individuals"

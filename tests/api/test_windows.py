@@ -26,7 +26,7 @@ def test_serving_a_ticket_from_call_to_finish(api, clock):
     assert called.status_code == 200
     body = called.get_json()
     assert body["ticket"]["number"] == "B001" and body["ticket"]["status"] == "called"
-    assert body["ticket"]["window"] == {"number": 3, "name": "3号出入境窗口"}
+    assert body["ticket"]["window"] == {"number": 3, "name": "3号出入境窗口", "name_en": "Exit and Entry"}
     assert body["window"]["state"] == "called" and body["window"]["current"]["number"] == "B001"
     followed = api.get(f"/tickets/{issued['id']}").get_json()
     assert followed["status"] == "called" and followed["window"]["number"] == 3

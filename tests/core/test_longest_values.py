@@ -46,9 +46,21 @@ def test_the_longest_names_and_disclosures_fit_their_columns(db, hall):
         fees="费" * FEES_LENGTH,
         fee_basis="据" * FEES_LENGTH,
         authority=longest(ItemSpec, "authority"),
+        applicant_en=longest(ItemSpec, "applicant_en", "W"),
+        basis_en=[line] * DISCLOSURE_LINES,
+        fees_en="F" * FEES_LENGTH,
+        authority_en=longest(ItemSpec, "authority_en", "W"),
     )
     with db.write() as uow:
-        save_department(uow, hall, DepartmentSpec(code="D" * 20, name=longest(DepartmentSpec, "name")))
+        save_department(
+            uow,
+            hall,
+            DepartmentSpec(
+                code="D" * 20,
+                name=longest(DepartmentSpec, "name"),
+                name_en=longest(DepartmentSpec, "name_en", "W"),
+            ),
+        )
         save_queue(
             uow,
             hall,
@@ -60,13 +72,31 @@ def test_the_longest_names_and_disclosures_fit_their_columns(db, hall):
             ),
             None,
         )
-        save_window(uow, hall, WindowSpec(number=9999, name=longest(WindowSpec, "name"), queues=["ZZ"]))
+        save_window(
+            uow,
+            hall,
+            WindowSpec(
+                number=9999,
+                name=longest(WindowSpec, "name"),
+                name_en=longest(WindowSpec, "name_en", "W"),
+                queues=["ZZ"],
+            ),
+        )
         save_item(uow, hall, item)
     with db.read() as uow:
         saved = uow.session.scalars(select(ServiceItem).where(ServiceItem.code == item.code)).one()
         assert (saved.name, saved.materials, saved.fees) == (item.name, item.materials, item.fees)
+        assert (saved.applicant_en, saved.basis_en, saved.authority_en) == (
+            item.applicant_en,
+            item.basis_en,
+            item.authority_en,
+        )
         assert saved.search_pinyin.startswith("zhuangzhuang")
         assert uow.session.scalars(select(Queue).where(Queue.code == "ZZ")).one().name_en == "W" * 120
-        assert uow.session.scalars(select(Department).where(Department.code == "D" * 20)).one().name
-        assert uow.session.scalars(select(Window).where(Window.number == 9999)).one().name == "庄" * 80
+        assert (
+            uow.session.scalars(select(Department).where(Department.code == "D" * 20)).one().name_en
+            == "W" * 120
+        )
+        window = uow.session.scalars(select(Window).where(Window.number == 9999)).one()
+        assert (window.name, window.name_en) == ("庄" * 80, "W" * 120)
     assert len("".join(lazy_pinyin(item.name))) > len(saved.search_pinyin)  # why this test exists

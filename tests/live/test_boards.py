@@ -371,11 +371,26 @@ def test_english_labels_with_lang_en(live, clerks, open_board):
     board = open_board(f"{live.url}/board/window/13?lang=en", (1280, 320))
     expect(board.locator("html")).to_have_attribute("lang", "en")
     expect(board.get_by_test_id("window-no")).to_have_text("Window 13")
-    hall = open_board(f"{live.url}/board/hall?lang=en", (1920, 1080))
-    expect(hall.locator("h2").first).to_have_text("Now calling")
-    expect(hall.locator('li[data-queue="F"] .name')).to_contain_text("Real estate registration")
+    expect(board.get_by_test_id("window-name")).to_have_text("Taxation")
+    act(live, 13, "sign-in")
+    try:
+        called = call_new_ticket(live, 13, "G")
+        hall = open_board(f"{live.url}/board/hall?lang=en", (1920, 1080))
+        expect(hall.locator("h2").first).to_have_text("Now calling")
+        expect(hall.locator('li[data-queue="F"] .name')).to_contain_text("Real estate registration")
+        # The call names the window by its number and what it does, not by its Chinese name.
+        latest = hall.get_by_test_id("latest")
+        expect(latest.locator(".number")).to_have_text(called)
+        expect(latest.locator(".where")).to_have_text("Please go to window 13 (Taxation)")
+        chinese = open_board(f"{live.url}/board/hall", (1920, 1080))
+        expect(chinese.get_by_test_id("latest").locator(".where")).to_have_text("请到13号税务窗口")
+        act(live, 13, "start")  # served, so that no ticket is left waiting for the next module
+        act(live, 13, "finish", outcome="completed")
+    finally:
+        act(live, 13, "sign-out")
     chinese = open_board(f"{live.url}/board/window/13", (1280, 320))
     expect(chinese.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(chinese.get_by_test_id("window-name")).to_have_text("13号税务窗口")
 
 
 def test_a_window_the_hall_does_not_have_has_no_board(live):

@@ -256,3 +256,15 @@ def test_a_booking_on_a_day_the_hall_then_closes_tells_its_booker(browser, live)
             expect(page.get_by_test_id("booking")).to_have_attribute("data-status", "cancelled")
         finally:
             context.close()
+
+
+def test_the_booking_page_in_english_names_services_by_the_catalogue(browser, live):
+    context, page = phone_page(browser, live.url)
+    try:
+        page.locator(".language").click()
+        civil = page.locator("section.department", has_text="Qingshan County Civil Affairs Bureau")
+        expect(civil.locator("h3")).to_have_text("Qingshan County Civil Affairs Bureau")
+        expect(civil.get_by_role("button", name="Marriage registration", exact=True)).to_be_visible()
+        expect(page.locator(".zh-badge")).to_have_count(0)  # the demo names every service in English
+    finally:
+        context.close()

@@ -246,6 +246,24 @@ def test_the_phone_page_follows_the_ticket_live(browser, live):
     assert requests.get(f"{live.url}/t/not-a-key", timeout=5).status_code == 404
 
 
+def test_the_phone_page_in_english_names_the_service_and_windows_in_english(browser, live):
+    ticket = live.api("POST", "/tickets", "K1", json={"queue": "C"}).json()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    phone = context.new_page()
+    try:
+        phone.goto(f"{live.url}/t/{ticket['key']}")
+        expect(phone.locator(".item")).to_have_text("婚姻登记")
+        expect(phone.locator(".windows")).to_have_text("4号婚姻登记窗口、16号无差别受理窗口")
+        phone.locator(".language").tap()
+        expect(phone.locator(".item")).to_have_text("Marriage registration")
+        expect(phone.locator(".windows")).to_have_text(
+            "Window 4 (Marriage Registration), Window 16 (All Services)"
+        )
+    finally:
+        context.close()
+        assert live.api("POST", f"/tickets/{ticket['id']}/cancel", "guide").ok
+
+
 # Records what the phone page does to get its citizen's attention.
 ALERT_RECORDER = """
 window.__alerts = { vibrations: [], notifications: [], tones: 0 };
@@ -337,7 +355,7 @@ def test_idle_returns_home_in_chinese_and_normal_type_and_shows_the_notices(brow
     try:
         page.locator('[data-action="language"]').tap()
         page.locator('[data-action="elderly"]').tap()
-        open_item(page, "青山县民政局", "")
+        open_item(page, "Qingshan County Civil Affairs Bureau", "")
         posted = live.api(
             "POST", "/notices", "manager", json={"title": "停车场施工", "text": "请从北门进入。"}
         )
@@ -371,9 +389,44 @@ def test_idle_returns_home_in_chinese_and_normal_type_and_shows_the_notices(brow
 def test_english_on_one_tap(kiosk):
     kiosk.locator('[data-action="language"]').tap()
     assert kiosk.locator(".searchbox strong").inner_text() == "Search for a service"
-    open_item(kiosk, "青山县民政局", "Marriage registration")
+    # The catalogue's own English, with English plurals.
+    expect(kiosk.locator('.tile[data-department="MZ"]')).to_have_text(
+        "Qingshan County Civil Affairs Bureau9 services"
+    )
+    expect(kiosk.locator('.tile[data-topic="退休"]')).to_have_text("Retirement1 service")
+    open_item(kiosk, "Qingshan County Civil Affairs Bureau", "Marriage registration")
     assert kiosk.locator(".detail h2.title").inner_text().startswith("Marriage registration")
     assert kiosk.get_by_test_id("take").inner_text() == "Take a ticket"
+    facts = kiosk.locator(".detail .facts")
+    expect(facts).to_contain_text("For: Individuals")
+    expect(facts).not_to_contain_text("：")
+    expect(kiosk.locator(".section", has_text="Windows that handle it").locator("p").first).to_have_text(
+        "Window 4 (Marriage Registration), Window 16 (All Services)"
+    )
+    # Its disclosures are in English in the demo catalogue: nothing is marked Chinese.
+    expect(kiosk.locator(".checklist li").first).to_have_text(
+        "Valid original resident ID cards of both parties"
+    )
+    expect(kiosk.locator(".section", has_text="Fees").locator("p").first).to_have_text("Free of charge")
+    expect(kiosk.locator(".detail .zh-badge")).to_have_count(0)
+    # English punctuation throughout: full-width marks belong to Chinese text only.
+    detail = kiosk.locator(".detail").inner_text()
+    assert not re.search("[：（）、，。；]", detail), re.findall(".{20}[：（）、，。；].{20}", detail)
+
+
+def test_english_falls_back_to_the_chinese_marked_as_such(kiosk):
+    kiosk.locator('[data-action="language"]').tap()
+    open_item(kiosk, "Qingshan County Civil Affairs Bureau", "Funeral service subsidy")
+    # No English materials in the catalogue: the Chinese ones, each marked 中文 and tagged
+    # as Chinese for a screen reader.
+    materials = kiosk.locator(".checklist li")
+    expect(materials.first.locator(".zh-badge")).to_have_text("中文")
+    expect(materials.first.locator('[lang="zh-CN"]')).to_have_count(1)
+    assert materials.count() == kiosk.locator(".checklist li .zh-badge").count() > 0
+    # Back in Chinese, no marker is shown.
+    kiosk.locator('[data-action="language"]').tap()
+    expect(kiosk.locator(".checklist li").first).to_be_visible()
+    expect(kiosk.locator(".zh-badge")).to_have_count(0)
 
 
 def test_a_full_queue_says_when_to_come_back(kiosk, live):
