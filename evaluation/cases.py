@@ -216,8 +216,5 @@ def _done_message(case: Any, action: str) -> str:
 
 
 def _active_staff(uow: UnitOfWork, hall: Hall) -> list[Staff]:
-    return list(
-        uow.session.scalars(
-            select(Staff).where(Staff.hall_id == hall.id, Staff.active.is_(True)).order_by(Staff.username)
-        )
-    )
+    people = uow.session.scalars(select(Staff).where(Staff.hall_id == hall.id, Staff.active.is_(True)))
+    return sorted(people, key=lambda person: accounts.natural_key(person.username))

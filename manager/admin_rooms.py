@@ -88,6 +88,14 @@ def _item_page(code: str | None) -> Any:
     )
 
 
+PRINTER_STATES = {
+    "online": _l("working"),
+    "paper_low": _l("paper low"),
+    "paper_out": _l("out of paper"),
+    "cover_open": _l("cover open"),
+    "offline": _l("offline"),
+    "unknown": _l("state unknown"),
+}
 ROLE_NAMES = {
     Role.CLERK: _l("Clerk at a window"),
     Role.GUIDE: _l("Guide (导服)"),
@@ -126,7 +134,9 @@ def admin_devices() -> Any:
     with state().db.read() as uow:
         hall = current_hall(uow)
         found = devices(uow, hall, state().spec, state().printing.views(uow, hall))
-    return admin_page("manager/admin/devices.html", devices=found, local=_local_time())
+    return admin_page(
+        "manager/admin/devices.html", devices=found, local=_local_time(), printer_states=PRINTER_STATES
+    )
 
 
 @bp.get("/admin/notices")

@@ -81,6 +81,7 @@ ACTIONS = {
     "day_end.void_unserved": _l("Day end: unserved numbers void"),
     "retention.anonymise": _l("Old personal data anonymised"),
     "cli.calendar_apply": _l("Calendar file applied"),
+    "printing.redeliver": _l("Print jobs delivered again"),
 }
 ACTOR_KINDS = {
     "staff": _l("staff"),
@@ -91,6 +92,12 @@ ACTOR_KINDS = {
     "agent": _l("hall PC"),
     "citizen": _l("citizen"),
     "system": _l("system"),
+}
+# The server's own workers, as the trail names them.
+SYSTEM_ACTORS = {
+    "sweeper": _l("routine checks"),
+    "printer": _l("printing service"),
+    "cli": _l("command line"),
 }
 # The server's periodic housekeeping: summarised on the page, listed when asked for.
 HOUSEKEEPING = frozenset(
@@ -124,6 +131,8 @@ def actor_name(entry: AuditEntry, badges: dict[str, str]) -> str:
         name = entry.actor_name or entry.actor_id
         badge = badges.get(entry.actor_id)
         return _("%(name)s (badge %(badge)s)", name=name, badge=badge) if badge else name
+    if entry.actor_kind == "system" and entry.actor_id in SYSTEM_ACTORS:
+        return f"{ACTOR_KINDS['system']} · {SYSTEM_ACTORS[entry.actor_id]}"
     kind = ACTOR_KINDS.get(entry.actor_kind)
     return f"{kind} {entry.actor_id}" if kind is not None else f"{entry.actor_kind} {entry.actor_id}"
 

@@ -231,7 +231,9 @@ def _windows_by_queue(rows: Iterable[tuple]) -> dict[int, list[WindowOfQueue]]:
     found: dict[int, list[WindowOfQueue]] = defaultdict(list)
     for queue_id, number, name, name_en, is_open, idle, weight, others in rows:
         share = weight / (weight + others) if is_open else 0.0
-        found[queue_id].append(WindowOfQueue(number, name, bool(is_open), bool(is_open and idle), share, name_en))
+        found[queue_id].append(
+            WindowOfQueue(number, name, bool(is_open), bool(is_open and idle), share, name_en)
+        )
     return found
 
 

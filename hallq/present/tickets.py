@@ -146,7 +146,12 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
         windows = (
             [
                 WindowOfQueue(
-                    target.number, target.name, is_open, is_open and not target.current_ticket_id, 1.0, target.name_en
+                    target.number,
+                    target.name,
+                    is_open,
+                    is_open and not target.current_ticket_id,
+                    1.0,
+                    target.name_en,
                 )
             ]
             if target
