@@ -14,33 +14,27 @@ from queue_core.models import OVERSIGHT, Role
 
 bp = Blueprint("staff_nav", __name__)
 
-# (endpoint, label, the roles it is for)
-PLACES: list[tuple[str, Any, tuple[Role, ...]]] = [
-    ("window_panel.choose_window", _l("My window"), (Role.CLERK,)),
-    ("guide.desk", _l("Guide's desk"), (Role.GUIDE, Role.MANAGER, Role.ADMIN)),
-    ("manager.home", _l("Live dashboard"), OVERSIGHT),
-    ("manager.reports", _l("Statistics"), OVERSIGHT),
-    ("evaluation.case_list", _l("Follow-up of bad ratings"), OVERSIGHT),
-    ("manager.admin_home", _l("Administration"), OVERSIGHT),
-    ("manager.audit", _l("Audit trail"), OVERSIGHT),
-    ("city.dashboard", _l("City overview"), (Role.CITY,)),
+# (endpoint, label, the roles it is for, the endpoints that are part of it: their prefix)
+PLACES: list[tuple[str, Any, tuple[Role, ...], str]] = [
+    ("window_panel.choose_window", _l("My window"), (Role.CLERK,), "window_panel."),
+    ("guide.desk", _l("Guide's desk"), (Role.GUIDE, Role.MANAGER, Role.ADMIN), "guide."),
+    ("manager.home", _l("Live dashboard"), OVERSIGHT, "manager.home"),
+    ("manager.reports", _l("Statistics"), OVERSIGHT, "manager.reports"),
+    ("evaluation.case_list", _l("Follow-up of bad ratings"), OVERSIGHT, "evaluation.case"),
+    ("manager.admin_home", _l("Administration"), OVERSIGHT, "manager.admin_"),
+    ("manager.audit", _l("Audit trail"), OVERSIGHT, "manager.audit"),
+    ("city.dashboard", _l("City overview"), (Role.CITY,), "city."),
 ]
 
 
 def places_for(role: str) -> list[tuple[str, str, bool]]:
-    """The bar of someone in this role: (address, label, whether it is the page shown)."""
+    """The bar of someone in this role: (address, label, whether the page shown is part of it)."""
+    here = request.endpoint or ""
     return [
-        (url_for(endpoint), str(label), _is_here(endpoint))
-        for endpoint, label, roles in PLACES
+        (url_for(endpoint), str(label), here.startswith(part))
+        for endpoint, label, roles, part in PLACES
         if role in roles
     ]
-
-
-def _is_here(endpoint: str) -> bool:
-    here = request.endpoint or ""
-    if endpoint == "manager.admin_home":  # every page of the administration
-        return here.startswith("manager.admin_")
-    return here == endpoint
 
 
 @bp.app_context_processor
