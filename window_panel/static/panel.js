@@ -10,6 +10,7 @@
   const root = document.querySelector(".panel");
   const $ = (selector) => root.querySelector(selector);
   const buttons = [...root.querySelectorAll(".actions [data-action]")];
+  const noticeButtons = [...root.querySelectorAll("[data-notice]")];
 
   // Which actions each window state allows (the server checks again).
   const ALLOWED = {
@@ -23,6 +24,7 @@
   let panel = null; // the latest panel the server answered: GET /panel or an action's POST
   let busy = false; // one request at a time: a double press sends nothing twice
   let acted = 0; // actions answered: a read sent before the latest of them is out of date
+  const given = new Map(); // ticket id -> the written notices given for it at this panel
 
   function format(text, values = {}) {
     return text.replace(/%\((\w+)\)(0?\d*)([sd])/g, (_m, name, width, kind) => {
@@ -58,6 +60,7 @@
     panel = answer;
     render();
     followQueues();
+    waiting.load();
   }
 
   // Read the whole panel. An action answered while the read was out, or one still in flight
@@ -96,6 +99,75 @@
     }
     renderTicket(win, ticket, yours);
     renderLoad();
+    renderWritten(win, ticket, yours);
+    waiting.render();
+  }
+
+  // The tickets waiting for the window, read again whenever one of its queues changes; a click
+  // on a number calls it (the 指定叫号 action).
+  const waiting = {
+    rows: [],
+    reading: null,
+    again: false,
+    async load() {
+      if (this.reading) {
+        this.again = true; // one more read once this one is answered: it may predate the change
+        return;
+      }
+      this.reading = request("GET", `/windows/${setup.window}/waiting`);
+      try {
+        const answer = await this.reading;
+        if (answer.ok) this.rows = answer.data;
+      } catch {
+        say(S.offline);
+      } finally {
+        this.reading = null;
+        this.render();
+        if (this.again) {
+          this.again = false;
+          this.load();
+        }
+      }
+    },
+    render() {
+      const filter = $("[data-testid=waiting-filter]");
+      const shown = this.rows.filter((row) => !filter.value || row.queue === filter.value);
+      const callable = panel && panel.yours && panel.window.state === "idle" && !busy;
+      $("[data-testid=waiting] tbody").replaceChildren(
+        ...shown.map((row) => {
+          const tr = document.createElement("tr");
+          const call = Object.assign(document.createElement("button"), {
+            type: "button",
+            className: "call-number",
+            textContent: row.number,
+            disabled: !callable,
+            title: format(S.call_this, { number: row.number }),
+          });
+          call.addEventListener("click", () => act("call", { number: row.number }));
+          const number = document.createElement("td");
+          number.append(call);
+          if (row.priority) {
+            const mark = Object.assign(document.createElement("span"), { className: "priority" });
+            mark.textContent = setup.priorityNames[row.priority];
+            number.append(mark);
+          }
+          const queue = row.sent_here ? S.sent_here : `${row.queue} ${row.queue_name}`;
+          const cells = [queue, row.item_name || "", format(S.minutes, { n: minutesSince(row.issued_at) })];
+          tr.append(number, ...cells.map((text) => Object.assign(document.createElement("td"), { textContent: text })));
+          return tr;
+        }),
+      );
+      $("[data-testid=waiting-empty]").hidden = shown.length > 0;
+    },
+  };
+
+  function renderWritten(win, ticket, yours) {
+    const atWindow = yours && ticket && ticket.item_id && ["called", "serving"].includes(win.state);
+    for (const button of noticeButtons) button.disabled = busy || !atWindow;
+    const notices = (ticket && given.get(ticket.id)) || [];
+    $("[data-testid=given-notices]").replaceChildren(
+      ...notices.map((notice) => Object.assign(document.createElement("li"), { textContent: `${notice.title} ${notice.number}` })),
+    );
   }
 
   function renderTicket(win, ticket, yours) {
@@ -208,6 +280,54 @@
       act("transfer", kind === "queue" ? { queue: value, note } : { window: Number(value), note });
     },
   };
+
+  // -- written notices --------------------------------------------------------------------
+
+  function tick(type, name, value) {
+    const label = document.createElement("label");
+    label.className = "tick";
+    const input = Object.assign(document.createElement("input"), { type, name, value });
+    label.append(input, Object.assign(document.createElement("span"), { textContent: value }));
+    return label;
+  }
+
+  async function giveNotice(kind) {
+    const ticket = panel && panel.ticket;
+    if (busy || !ticket || !ticket.item_id) return;
+    const item = await request("GET", `/items/${ticket.item_id}`);
+    if (!item.ok) return say(format(S.failed, { message: item.data.text || "" }));
+    const form = document.querySelector('[data-submit="written-notice"]');
+    form.reset();
+    form.querySelector("[data-notice-title]").textContent = setup.noticeTitles[kind];
+    form.querySelector("[data-notice-item]").textContent = `${ticket.number} · ${item.data.name}`;
+    for (const part of form.querySelectorAll("[data-notice-part]")) part.hidden = part.dataset.noticePart !== kind;
+    form.querySelector("[data-materials]").replaceChildren(...item.data.materials.map((m) => tick("checkbox", "material", m)));
+    form.querySelector("[data-reasons]").replaceChildren(...item.data.conditions.map((c) => tick("radio", "reason", c)));
+    if ((await ask("written-notice")) !== "ok") return;
+    const body = { kind };
+    if (kind === "missing_materials")
+      body.materials = [...form.querySelectorAll("[name=material]:checked")].map((box) => box.value);
+    if (kind === "refusal") {
+      const picked = form.querySelector("[name=reason]:checked");
+      body.reason = form.typed_reason.value.trim() || (picked ? picked.value : "");
+    }
+    busy = true;
+    render();
+    try {
+      const answer = await request("POST", `/windows/${setup.window}/written-notices`, body);
+      if (!answer.ok) return say(format(S.failed, { message: answer.data.text || "" }));
+      const notice = answer.data;
+      given.set(ticket.id, [...(given.get(ticket.id) || []), notice]);
+      const job = notice.print;
+      const text = !job ? S.notice_kept : job.status === "failed" ? S.notice_not_printed : S.notice_printing;
+      say(format(text, { title: notice.title, number: notice.number }), "info");
+    } catch {
+      say(S.offline);
+    } finally {
+      busy = false;
+      render();
+    }
+  }
 
   function press(action) {
     (withChoice[action] || (() => act(action)))();
@@ -341,16 +461,24 @@
       if (!load) return;
       Object.assign(load, { waiting: state.waiting, oldest_issued_at: state.oldest_issued_at });
       renderLoad();
+      waiting.load();
     });
   }
 
   for (const button of buttons) button.addEventListener("click", () => press(button.dataset.action));
+  for (const button of noticeButtons) button.addEventListener("click", () => giveNotice(button.dataset.notice));
   for (const action of ["sign-in", "sign-out"])
     $(`[data-action=${action}]`).addEventListener("click", () => act(action));
   fillChoices("outcome", setup.outcomes);
   fillChoices("reason", setup.pauseReasons);
   document.querySelector("[data-requeue]").hidden = !setup.requeueNoShow;
   fillTargets();
+  const filter = $("[data-testid=waiting-filter]");
+  for (const code of setup.windowQueues) {
+    const name = (setup.queues.find((q) => q.code === code) || {}).name || "";
+    filter.append(Object.assign(document.createElement("option"), { value: code, textContent: `${code} ${name}` }));
+  }
+  filter.addEventListener("change", () => waiting.render());
   document.addEventListener("keydown", onKey);
   setInterval(() => panel && render(), 15000); // waiting and serving minutes move on
   refresh();
