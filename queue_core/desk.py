@@ -69,6 +69,7 @@ def queue_loads(uow: UnitOfWork, hall: Hall, window: Window) -> list[QueueLoad]:
 
 @dataclass(frozen=True)
 class WaitingTicket:
+    id: int
     number: str
     queue: str
     queue_name: str
@@ -98,6 +99,7 @@ def waiting_line(uow: UnitOfWork, hall: Hall, window: Window) -> list[WaitingTic
     )
     return [
         WaitingTicket(
+            ticket.id,
             ticket.number,
             ticket.queue.code,
             ticket.queue.name,

@@ -14,6 +14,7 @@ from hallq.present import API_PREFIX
 from hallq.present.windows import windows_out
 from hallq.printing import PRIORITY_LABELS
 from hallq.state import current_hall, state
+from queue_core.desk import WAITING_LIST_LIMIT
 from queue_core.errors import NotFound
 from queue_core.halls import queues_of, window_by_number, windows_of
 from queue_core.models import Outcome
@@ -60,6 +61,7 @@ def panel(number: int) -> Any:
         "windowQueues": [link.queue.code for link in window.queue_links],
         "stateNames": {state: str(name) for state, name in WINDOW_STATE_NAMES.items()},
         "priorityNames": PRIORITY_LABELS,
+        "waitingLimit": WAITING_LIST_LIMIT,
         "noticeTitles": {kind.value: title for kind, title in TITLES.items()},
         "strings": _strings(),
     }

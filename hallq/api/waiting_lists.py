@@ -16,6 +16,7 @@ from .windows import STAFF
 
 
 class WaitingTicketOut(BaseModel):
+    id: int
     number: str
     queue: str
     queue_name: str

@@ -60,7 +60,6 @@
     panel = answer;
     render();
     followQueues();
-    waiting.load();
   }
 
   // Read the whole panel. An action answered while the read was out, or one still in flight
@@ -75,6 +74,7 @@
       if (!answer.ok) return say(format(S.failed, { message: answer.data.text || "" }));
       if (acting || busy || acted !== actedBefore) return;
       apply(answer.data);
+      waiting.load();
     } catch {
       say(S.offline);
     }
@@ -101,23 +101,57 @@
     renderLoad();
     renderWritten(win, ticket, yours);
     waiting.render();
+    waiting.check();
   }
 
-  // The tickets waiting for the window, read again whenever one of its queues changes; a click
-  // on a number calls it (the 指定叫号 action).
+  // The tickets waiting for the window; a click on a number calls it (the 指定叫号 action). Read
+  // with the panel, then again only when a queue's pushed count (queue_state) or the tickets
+  // sent here differ from the list: the ticket an action moved is taken off at once, so a call
+  // costs no read.
   const waiting = {
     rows: [],
+    lines: {}, // queue -> the ids of its line, as last pushed
+    stale: false, // a push came since the list was last compared
     reading: null,
     again: false,
+    gone: new Set(), // tickets this panel's actions took since the read under way was sent
+    // An action moved `ticket` out of the line: off the list, off the pushed lines, and off the
+    // answer of a read sent before it.
+    taken(ticket) {
+      if (!ticket) return;
+      this.gone.add(ticket.id);
+      this.rows = this.rows.filter((row) => row.id !== ticket.id);
+      for (const [queue, line] of Object.entries(this.lines)) this.lines[queue] = line.filter((id) => id !== ticket.id);
+    },
+    pushed(queue, line) {
+      this.lines[queue] = line;
+      this.stale = true;
+    },
+    check() {
+      if (!this.stale || busy || !panel) return;
+      this.stale = false;
+      const full = this.rows.length >= setup.waitingLimit;
+      const shown = (pick) => this.rows.filter(pick).length;
+      const listed = (queue) =>
+        this.rows
+          .filter((r) => r.queue === queue && !r.sent_here)
+          .map((r) => r.id)
+          .sort();
+      const differs =
+        Object.entries(this.lines).some(([queue, line]) => listed(queue).join() !== [...line].sort().join()) ||
+        shown((r) => r.sent_here) !== panel.waiting_here;
+      if (differs && !full) this.load();
+    },
     async load() {
       if (this.reading) {
         this.again = true; // one more read once this one is answered: it may predate the change
         return;
       }
+      this.gone = new Set();
       this.reading = request("GET", `/windows/${setup.window}/waiting`);
       try {
         const answer = await this.reading;
-        if (answer.ok) this.rows = answer.data;
+        if (answer.ok) this.rows = answer.data.filter((row) => !this.gone.has(row.id));
       } catch {
         say(S.offline);
       } finally {
@@ -227,6 +261,7 @@
         say("");
         acted += 1;
         pushes.answered(answer.data);
+        waiting.taken(answer.data.acted_on);
         apply(answer.data);
       } else if (answer.status === 409 && panel.ticket && ["call-next", "call"].includes(action))
         say(format(S.finish_first, { number: panel.ticket.number }));
@@ -461,7 +496,8 @@
       if (!load) return;
       Object.assign(load, { waiting: state.waiting, oldest_issued_at: state.oldest_issued_at });
       renderLoad();
-      waiting.load();
+      waiting.pushed(state.queue, state.line);
+      waiting.check();
     });
   }
 
