@@ -7,16 +7,27 @@ The printing is the caller's (the hall's print queue, in the same transaction)."
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, null, select
 
 from .errors import Invalid, InvalidState
 from .hall_calendar import HallCalendar
-from .models import Hall, ServiceItem, Staff, Ticket, TicketStatus, Window, WrittenNotice, WrittenNoticeKind
+from .models import (
+    Hall,
+    Outcome,
+    ServiceItem,
+    Staff,
+    Ticket,
+    TicketStatus,
+    Window,
+    WrittenNotice,
+    WrittenNoticeKind,
+)
 from .numbering import service_day
 
 if TYPE_CHECKING:
@@ -121,3 +132,79 @@ def of_ticket(uow: UnitOfWork, ticket_id: int) -> list[WrittenNotice]:
     """The notices given for a ticket, in the order they were given."""
     query = select(WrittenNotice).where(WrittenNotice.ticket_id == ticket_id).order_by(WrittenNotice.id)
     return list(uow.session.scalars(query))
+
+
+# -- statistics -----------------------------------------------------------------------------
+
+# A ticket's group, as queue_core.statistics groups its tickets.
+GROUP_COLUMNS: dict[str, Any] = {
+    "queue": Ticket.origin_queue_id,
+    "item": Ticket.item_id,
+    "department": ServiceItem.department_id,
+    "window": Ticket.window_id,
+    "staff": Ticket.clerk_id,
+}
+
+
+@dataclass
+class NoticeTally:
+    """The written notices of a period's tickets (their service day in it), and the 一次告知 rate:
+    of the services finished as 补正材料 of items that list materials (`owed` a written
+    一次性告知), those that got a 一次性告知书 (`told`)."""
+
+    one_time: int = 0
+    refusals: int = 0
+    acceptances: int = 0
+    owed: int = 0
+    told: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "one_time_notices": self.one_time,
+            "refusal_notices": self.refusals,
+            "acceptance_notices": self.acceptances,
+            "supplement_services": self.owed,
+            "told_in_writing": self.told,
+            "one_time_rate": round(self.told / self.owed, 4) if self.owed else None,
+        }
+
+
+_KIND_FIELDS = {
+    WrittenNoticeKind.MISSING_MATERIALS: "one_time",
+    WrittenNoticeKind.REFUSAL: "refusals",
+    WrittenNoticeKind.ACCEPTANCE: "acceptances",
+}
+
+
+def tallies(
+    uow: UnitOfWork, hall: Hall, first: date, last: date, group_by: str | None
+) -> dict[int | None, NoticeTally]:
+    """Per group id (None: the whole hall, or tickets without one), the period's NoticeTally."""
+    key = GROUP_COLUMNS[group_by] if group_by else null()
+    in_period = (Ticket.hall_id == hall.id, Ticket.service_day >= first, Ticket.service_day <= last)
+    found: dict[int | None, NoticeTally] = defaultdict(NoticeTally)
+    given = (
+        select(key, WrittenNotice.kind, func.count())
+        .select_from(WrittenNotice)
+        .join(Ticket, Ticket.id == WrittenNotice.ticket_id)
+        .outerjoin(ServiceItem, ServiceItem.id == Ticket.item_id)
+        .where(*in_period)
+        .group_by(WrittenNotice.kind, *((key,) if group_by else ()))
+    )
+    for group, kind, n in uow.session.execute(given):
+        field = _KIND_FIELDS[WrittenNoticeKind(kind)]
+        setattr(found[group], field, getattr(found[group], field) + n)
+    told = exists().where(
+        WrittenNotice.ticket_id == Ticket.id, WrittenNotice.kind == WrittenNoticeKind.MISSING_MATERIALS
+    )
+    owed = (
+        select(key, ServiceItem.materials, told)
+        .select_from(Ticket)
+        .outerjoin(ServiceItem, ServiceItem.id == Ticket.item_id)
+        .where(*in_period, Ticket.status == TicketStatus.FINISHED, Ticket.outcome == Outcome.SUPPLEMENT)
+    )
+    for group, materials, was_told in uow.session.execute(owed):
+        if materials:  # an item that lists no materials owes no list of them
+            found[group].owed += 1
+            found[group].told += bool(was_told)
+    return found

@@ -90,3 +90,30 @@ def test_a_notice_needs_a_citizen_at_the_window_and_what_it_names(api):
         refused = api.post("/windows/4/written-notices", "clerk4", body)
         assert refused.status_code == 422, body
     assert api.post("/windows/4/written-notices", "clerk5", {"kind": "acceptance"}).status_code == 403
+
+
+def test_the_statistics_count_the_notices_and_the_one_time_rate(api):
+    ticket, item = at_window_4(api)
+    api.post(
+        "/windows/4/written-notices",
+        "clerk4",
+        {"kind": "missing_materials", "materials": item["materials"][:1]},
+    )
+    api.post("/windows/4/finish", "clerk4", {"outcome": "supplement"})
+    untold = api.post("/tickets", "guide", {"item_id": item["id"]}).get_json()  # finished 补正 without one
+    api.post("/windows/4/call", "clerk4", {"number": untold["number"]})
+    api.post("/windows/4/start", "clerk4")
+    api.post("/windows/4/finish", "clerk4", {"outcome": "supplement"})
+
+    summary = api.get("/stats/summary?group_by=item", "manager").get_json()
+    assert summary["notices"] == {
+        "one_time_notices": 1,
+        "refusal_notices": 0,
+        "acceptance_notices": 0,
+        "supplement_services": 2,
+        "told_in_writing": 1,
+        "one_time_rate": 0.5,
+    }
+    marriage = next(g for g in summary["groups"] if g["item"] == item["code"])
+    assert marriage["notices"]["one_time_notices"] == 1 and marriage["notices"]["one_time_rate"] == 0.5
+    assert all(g["notices"]["one_time_notices"] == 0 for g in summary["groups"] if g is not marriage)
