@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import exists, func, null, select
 
 from .errors import Invalid, InvalidState
+from .events import WrittenNoticeGiven
 from .hall_calendar import HallCalendar
 from .models import (
     Hall,
@@ -125,6 +126,16 @@ def issue(uow: UnitOfWork, hall: Hall, window: Window, clerk: Staff, request: Re
     )
     uow.session.add(notice)
     uow.session.flush()
+    uow.record(
+        WrittenNoticeGiven(
+            hall_id=hall.id,
+            notice_id=notice.id,
+            kind=notice.kind,
+            number=notice_number(notice),
+            ticket=ticket.number,
+            window=window.number,
+        )
+    )
     return notice
 
 

@@ -30,6 +30,7 @@ from queue_core.events import (
     TicketChanged,
     TicketIssued,
     WindowState,
+    WrittenNoticeGiven,
 )
 
 NAMESPACE = "/hall"
@@ -61,6 +62,7 @@ ROUTES: dict[type[DomainEvent], tuple[str, ...]] = {
     # The ticket's phone page hears it too: rated on the keypad, it stops offering to rate.
     EvaluationClosed: ("keypad:{window}", "ticket:{ticket_id}"),
     CaseChanged: (),
+    WrittenNoticeGiven: (),
     AlarmChanged: ("dashboard",),
 }
 

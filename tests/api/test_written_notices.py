@@ -93,7 +93,7 @@ def test_a_notice_needs_a_citizen_at_the_window_and_what_it_names(api):
 
 
 def test_the_statistics_count_the_notices_and_the_one_time_rate(api):
-    ticket, item = at_window_4(api)
+    _, item = at_window_4(api)
     api.post(
         "/windows/4/written-notices",
         "clerk4",
