@@ -11,11 +11,11 @@ from sqlalchemy import select
 from queue_core.calling import call_number
 from queue_core.hall_calendar import HallCalendar
 from queue_core.models import Hall, ServiceItem, Staff, WrittenNoticeKind
-from queue_core.spec import CalendarSpec
+from queue_core.spec import CalendarSpec, HallSpec
 from queue_core.ticketing import issue_ticket
 from queue_core.windows import sign_in
 from queue_core.written_notices import Request, completion_date, issue, notice_number
-from tests.conftest import app_settings, initialise_database
+from tests.conftest import app_settings, initialise_database, small_hall_spec
 
 MARRIAGE = "内地居民婚姻登记（结婚登记）"
 
@@ -70,3 +70,15 @@ def test_the_completion_date_counts_working_days_on_the_hall_calendar():
     assert completion_date(calendar, item(1, 0), date(2026, 9, 30)) == date(2026, 10, 8)
     closed = HallCalendar(CalendarSpec.model_validate({"days": [{"date": "2026-11-23", "closed": True}]}))
     assert completion_date(closed, item(1, 0), friday) == date(2026, 11, 24)  # the hall's own closure
+
+
+def test_a_window_names_a_kiosk_with_a_printer_for_its_notices():
+    spec = small_hall_spec().model_dump()
+    spec["kiosks"] = [{"id": "K1", "printer": "dummy:"}, {"id": "K2"}]
+    spec["windows"][0]["notice_printer"] = "K1"
+    spec["windows"][1]["notice_printer"] = "K2"  # a kiosk without a printer
+    spec["windows"][2]["notice_printer"] = "K9"
+    assert HallSpec.model_validate(spec).reference_problems() == [
+        'window 2: notice_printer "K2" is not a [[kiosks]] id with a printer',
+        'window 3: notice_printer "K9" is not a [[kiosks]] id with a printer',
+    ]
