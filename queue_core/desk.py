@@ -67,24 +67,12 @@ def queue_loads(uow: UnitOfWork, hall: Hall, window: Window) -> list[QueueLoad]:
     return [QueueLoad(code, name, n, oldest) for code, name, n, oldest in rows]
 
 
-@dataclass(frozen=True)
-class WaitingTicket:
-    id: int
-    number: str
-    queue: str
-    queue_name: str
-    item_name: str | None
-    issued_at: datetime
-    priority: str | None
-    sent_here: bool  # transferred to this very window
-
-
 WAITING_LIST_LIMIT = 300
 
 
-def waiting_line(uow: UnitOfWork, hall: Hall, window: Window) -> list[WaitingTicket]:
-    """The tickets a clerk may call at the window: those waiting in its queues and those sent
-    to it, in the order they queued (at most WAITING_LIST_LIMIT)."""
+def waiting_line(uow: UnitOfWork, hall: Hall, window: Window) -> list[tuple[Ticket, str | None]]:
+    """The tickets a clerk may call at the window, with their items' names: those waiting in
+    its queues and those sent to it, in the order they queued (at most WAITING_LIST_LIMIT)."""
     queue_ids = [link.queue_id for link in window.queue_links]
     in_line = (Ticket.queue_id.in_(queue_ids) & Ticket.target_window_id.is_(None)) | (
         Ticket.target_window_id == window.id
@@ -97,19 +85,7 @@ def waiting_line(uow: UnitOfWork, hall: Hall, window: Window) -> list[WaitingTic
         .order_by(Ticket.queued_at, Ticket.id)
         .limit(WAITING_LIST_LIMIT)
     )
-    return [
-        WaitingTicket(
-            ticket.id,
-            ticket.number,
-            ticket.queue.code,
-            ticket.queue.name,
-            item_name,
-            ticket.issued_at,
-            ticket.priority,
-            ticket.target_window_id == window.id,
-        )
-        for ticket, item_name in uow.session.execute(query)
-    ]
+    return [(ticket, item_name) for ticket, item_name in uow.session.execute(query)]
 
 
 def transfer_note(uow: UnitOfWork, ticket: Ticket) -> str | None:

@@ -47,4 +47,16 @@ def list_waiting(number: int) -> list[WaitingTicketOut]:
     with state().db.read() as uow:
         hall = current_hall(uow)
         window = window_by_number(uow, hall.id, number)
-        return [WaitingTicketOut(**vars(found)) for found in desk.waiting_line(uow, hall, window)]
+        return [
+            WaitingTicketOut(
+                id=ticket.id,
+                number=ticket.number,
+                queue=ticket.queue.code,
+                queue_name=ticket.queue.name,
+                item_name=item_name,
+                issued_at=ticket.issued_at,
+                priority=ticket.priority,  # type: ignore[arg-type]
+                sent_here=ticket.target_window_id == window.id,
+            )
+            for ticket, item_name in desk.waiting_line(uow, hall, window)
+        ]

@@ -13,8 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from queue_core.models import Role
-from tests.conftest import DEMO_CONFIG
-from tests.live.conftest import LiveHall, add_device_token, add_staff, new_hall
+from tests.live.conftest import LiveHall, add_device_token, add_staff, hall_printing_to, signed_in_panel
 from tests.printer.escpos_decode import decode
 from tests.printer.fake_printer import TcpPrinter
 
@@ -35,16 +34,7 @@ def printer():
 @pytest.fixture(scope="module")
 def hall(tmp_path_factory, printer) -> LiveHall:
     root: Path = tmp_path_factory.mktemp("notices")
-    config = root / "config"
-    config.mkdir()
-    for source in DEMO_CONFIG.iterdir():
-        (config / source.name).write_bytes(source.read_bytes())
-    hall_toml = config / "hall.toml"
-    text = hall_toml.read_text(encoding="utf-8").replace(
-        'printer = "dummy:"', f'printer = "{printer.url}"', 1
-    )
-    hall_toml.write_text(text, encoding="utf-8")
-    hall = new_hall(root)
+    hall = hall_printing_to(root, printer.url)
     hall.hallq(
         "user", "add", "liuyang", "--role", "clerk", "--name", "刘洋", "--badge", "1004",
         "--password-stdin", input=f"{PASSWORD}\n",
@@ -59,19 +49,13 @@ def hall(tmp_path_factory, printer) -> LiveHall:
 
 @pytest.fixture
 def panel(browser, hall):
-    """刘洋's browser, logged in and signed in at window 4 (婚姻登记, queue C)."""
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
-    page = context.new_page()
+    """刘洋's browser on a 1920-px screen, signed in at window 4 (婚姻登记, queue C)."""
+    page = signed_in_panel(browser, hall.url, 4, "liuyang", PASSWORD, width=1920)
     page.set_default_timeout(TIMEOUT)
-    page.goto(f"{hall.url}/panel/4")
-    page.fill("input[name=username]", "liuyang")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("4号婚姻登记窗口")
-    page.get_by_role("button", name="挂牌上岗").click()
     expect(page.get_by_test_id("state")).to_have_text("空闲")
     yield page
-    context.close()
+    page.context.close()
 
 
 def marriage_ticket(hall: LiveHall) -> dict:
