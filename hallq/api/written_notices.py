@@ -13,6 +13,7 @@ from queue_core import UnitOfWork, written_notices
 from queue_core.halls import window_by_number
 from queue_core.models import Hall, PrintRecord, Staff, Ticket, Window, WrittenNotice, WrittenNoticeKind
 from queue_core.numbering import local_time
+from queue_core.spec import DISCLOSURE_LINE_LENGTH, DisclosureLines
 
 from ..present.tickets import print_out
 from ..present.written_notices import WrittenNoticeOut, written_notice_out
@@ -22,7 +23,6 @@ from .printing import time_limit_text
 from .schemas import Payload
 from .windows import STAFF, acting_staff
 
-MATERIAL_LENGTH = 300
 # The last lines of each notice: what the citizen does next.
 CLOSINGS = {
     WrittenNoticeKind.MISSING_MATERIALS: "以上为需补正的全部材料，请补齐后再到窗口办理。",
@@ -33,13 +33,13 @@ CLOSINGS = {
 
 class WrittenNoticeRequest(Payload):
     kind: Literal["missing_materials", "refusal", "acceptance"]
-    materials: list[str] = Field(
-        [],
-        max_length=100,
-        description="一次性告知书: the item's materials the citizen lacks, as the item lists them",
+    materials: DisclosureLines = Field(
+        [], description="一次性告知书: the item's materials the citizen lacks, as the item lists them"
     )
     reason: str = Field(
-        "", max_length=500, description="不予受理告知书: why (one of the item's conditions, or typed)"
+        "",
+        max_length=DISCLOSURE_LINE_LENGTH,
+        description="不予受理告知书: why (one of the item's conditions, or typed)",
     )
 
 
