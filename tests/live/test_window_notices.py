@@ -55,6 +55,9 @@ def panel(browser, hall):
     expect(page.locator("h1")).to_have_text("4号婚姻登记窗口")
     expect(page.get_by_test_id("state")).to_have_text("空闲")
     yield page
+    # Window 4 closed and empty again for the next test.
+    for action, body in (("no-show", {}), ("finish", {}), ("sign-out", None)):
+        hall.api("POST", f"/windows/4/{action}", "manager", json=body)
     page.context.close()
 
 
@@ -117,3 +120,28 @@ def test_a_clerk_calls_from_the_waiting_list_and_prints_a_one_time_notice(hall, 
     expect(message).to_have_text(re.compile(r"第 0002 号"))
     expect(page.get_by_test_id("given-notices").locator("li")).to_have_count(2)
     assert hall.api("POST", f"/tickets/{first['id']}/cancel", "manager").ok  # none left waiting
+
+
+def test_a_refusal_prints_the_picked_condition_and_an_acceptance_its_date(hall, panel, printer):
+    page = panel
+    ticket = marriage_ticket(hall)
+    page.get_by_test_id("waiting").get_by_role("button", name=ticket["number"]).click()
+    expect(page.get_by_test_id("state")).to_have_text("呼叫中")
+    item = hall.api("GET", "/items", params={"q": "结婚登记"}).json()[0]
+    condition = hall.api("GET", f"/items/{item['id']}").json()["conditions"][0]
+
+    page.get_by_role("button", name="不予受理告知书").click()
+    page.get_by_role("dialog").get_by_label(condition).check()
+    page.get_by_role("dialog").get_by_role("button", name="打印").click()
+    expect(page.get_by_test_id("message")).to_contain_text("不予受理〔")
+    printer.wait_for(lambda data: bare(condition) in bare(decode(data).text), timeout=10)
+
+    page.get_by_role("button", name="受理通知单").click()
+    page.get_by_role("dialog").get_by_role("button", name="打印").click()
+    expect(page.get_by_test_id("message")).to_contain_text("受理〔")
+    printer.wait_for(lambda data: "承诺办结日期" in decode(data).text, timeout=10)
+    phone = page.context.new_page()
+    phone.goto(f"{hall.url}/t/{ticket['key']}")
+    notices = phone.get_by_test_id("written-notices")
+    expect(notices).to_contain_text(condition)
+    expect(notices).to_contain_text("承诺办结日期")
