@@ -88,6 +88,11 @@ STRINGS = {
         "The ticket printer needs attention: tickets are shown on screen. Staff have been told."
     ),
     "bring": _n("While you wait, check that you have brought"),
+    "written_notices": _n("Written notices from the window"),
+    "notice_missing": _n("Materials to supplement"),
+    "notice_reason": _n("Reason"),
+    "notice_completion": _n("Promised completion date"),
+    "notice_from": _n("Given by"),
     "closed": _n("This service is not taking tickets now."),
     "lunch_break": _n("Lunch break: tickets again from %(time)s."),
     "day_off": _n("The hall is closed today (%(reason)s): no tickets."),

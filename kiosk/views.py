@@ -18,11 +18,14 @@ from hallq.present.catalog import departments_out, topics_out
 from hallq.present.hall_map import clean_floor_plan, lit_plan
 from hallq.present.qr import qr_svg
 from hallq.present.tickets import ticket_out
+from hallq.present.written_notices import written_notice_out
 from hallq.state import current_hall, state
+from queue_core import written_notices
 from queue_core.appointments import CODE_ALPHABET
 from queue_core.booking import by_code, door_token
 from queue_core.errors import NotFound
 from queue_core.models import Ticket
+from queue_core.numbering import local_time
 from queue_core.spec import BookingSpec
 
 from . import bp
@@ -98,6 +101,14 @@ def phone(key: str) -> Any:
             abort(404)
         data = ticket_out(uow, ticket).model_dump(mode="json")
         hall_name = hall.name
+        # The 书面告知 the windows gave for it, as the citizen's paper says them.
+        notices = [
+            {
+                **written_notice_out(n, ticket.number).model_dump(),
+                "issued_on": f"{local_time(hall, n.issued_at):%Y-%m-%d %H:%M}",
+            }
+            for n in written_notices.of_ticket(uow, ticket.id)
+        ]
     # With the texts of the rating widget it shares with the keypad, for the finished service.
     strings = {
         "zh": strings_for("zh_CN") | rating_strings_for("zh_CN"),
@@ -113,7 +124,7 @@ def phone(key: str) -> Any:
         "remindAhead": state().spec.hall.remind_ahead,
         "postponePlaces": state().spec.hall.postpone_places,
     }
-    return render_template("kiosk/phone.html", setup=setup, ticket=data, hall_name=hall_name)
+    return render_template("kiosk/phone.html", setup=setup, ticket=data, hall_name=hall_name, notices=notices)
 
 
 @bp.get("/t/<key>/qr.svg")

@@ -45,6 +45,7 @@ ACTIONS = {
     "api.post_notice": _l("Notice posted"),
     "api.postpone_ticket": _l("Ticket moved back (我需要多一点时间)"),
     "api.print_notice": _l("Written notice printed"),
+    "api.print_written_notice": _l("Written notice given at a window"),
     "api.put_catalogue_item": _l("Service item saved"),
     "api.put_department": _l("Department saved"),
     "api.put_hall_map": _l("Floor plan saved"),
@@ -158,6 +159,13 @@ def _event_phrase(event: dict[str, Any]) -> str | None:
     if kind == "ticket_changed":
         step = STEPS.get(event.get("step", ""))
         return str(step) % {"number": event.get("number", "")} if step is not None else None
+    if kind == "written_notice":
+        return _(
+            "gave %(number)s for %(ticket)s at window %(window)s",
+            number=event.get("number", ""),
+            ticket=event.get("ticket", ""),
+            window=event.get("window", ""),
+        )
     if kind == "alarm":
         return _(
             "alarm %(label)s: %(state)s", label=event.get("label", ""), state=_alarm_state(event.get("state"))

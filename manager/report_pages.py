@@ -70,6 +70,13 @@ DEFINITIONS = {
     "服务达标率": _l("The share of called tickets called within their queue's target wait."),
     "每小时办结": _l("Tickets served per hour the hall (or the window, or the clerk) was open."),
     "窗口利用率": _l("Time spent serving over the time open, for the hall, a window or a clerk."),
+    "一次性告知书数(补正)": _l(
+        "One-time notices of missing materials the windows printed: how often citizens were sent to supplement."
+    ),
+    "一次告知率": _l(
+        "Of the services finished as 补正材料 (items that list materials), the share given a 一次性告知书."
+    ),
+    "不予受理告知书数": _l("Notices of non-acceptance the windows printed."),
     "好评率": _l("Ratings of satisfied or very satisfied, over the services rated."),
     "差评数": _l("Ratings of dissatisfied or very dissatisfied."),
     "差评率": _l("Bad ratings over the services rated."),

@@ -25,10 +25,17 @@ NOTICE_FIELDS = frozenset(
     {"hall_name", "item_name", "department", "time_limit", "fees", "windows", "issued_at", "reprint"}
 )
 NOTICE_LISTS = frozenset({"materials", "conditions", "basis", "procedure"})
+# A window's written notice (一次性告知书, 不予受理告知书, 受理通知单): one layout for the three,
+# each drawing the fields it has.
+LETTER_FIELDS = frozenset(
+    {"hall_name", "title", "notice_number", "ticket_number", "item_name", "department", "reason"}
+    | {"time_limit", "completion_date", "window", "clerk", "issued_on", "closing", "reprint"}
+)
+LETTER_LISTS = frozenset({"materials"})
 # Never at the start of a line in Chinese typesetting (避头点): carried back onto the line before.
 NO_LINE_START = frozenset("，。、；：？！）》」』】〕,.;:?!)%")
 
-Kind = Literal["ticket", "notice"]
+Kind = Literal["ticket", "notice", "letter"]
 FieldValue = str | int | Sequence[str] | None
 
 
@@ -68,10 +75,14 @@ class Layout(BaseModel):
 
     ticket: tuple[Block, ...] = Field(min_length=1)
     notice: tuple[Block, ...] = Field(min_length=1)
+    # A hall's own layout file written before the window's notices gets the built-in one.
+    letter: tuple[Block, ...] = ()
     logo: str = Field("", description="A picture for logo blocks in image mode (PNG), beside the layout file")
     source: str = "layout.toml"
 
     def blocks(self, kind: Kind) -> tuple[Block, ...]:
+        if kind == "letter":
+            return self.letter or built_in_layout().letter
         return self.ticket if kind == "ticket" else self.notice
 
     @property
@@ -99,6 +110,11 @@ def load_layout(path: Path = DEFAULT_LAYOUT) -> Layout:
     return layout
 
 
+@lru_cache(maxsize=1)
+def built_in_layout() -> Layout:
+    return load_layout(DEFAULT_LAYOUT)
+
+
 def _where(loc: tuple[int | str, ...]) -> str:
     if len(loc) >= 2 and isinstance(loc[1], int):
         rest = ".".join(str(part) for part in loc[2:])
@@ -107,7 +123,12 @@ def _where(loc: tuple[int | str, ...]) -> str:
 
 
 def _field_problems(layout: Layout) -> Iterator[str]:
-    for kind, allowed, lists in (("ticket", TICKET_FIELDS, ()), ("notice", NOTICE_FIELDS, NOTICE_LISTS)):
+    kinds = (
+        ("ticket", TICKET_FIELDS, ()),
+        ("notice", NOTICE_FIELDS, NOTICE_LISTS),
+        ("letter", LETTER_FIELDS, LETTER_LISTS),
+    )
+    for kind, allowed, lists in kinds:
         for number, block in enumerate(layout.blocks(kind), start=1):  # type: ignore[arg-type]
             for template in (block.text, block.qr, block.title):
                 for name in field_names(template or ""):

@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, func, select
 
-from .models import Hall, Queue, Ticket, TicketEvent, TicketEventKind, TicketStatus, Window, WindowQueue
+from .models import (
+    Hall,
+    Queue,
+    ServiceItem,
+    Ticket,
+    TicketEvent,
+    TicketEventKind,
+    TicketStatus,
+    Window,
+    WindowQueue,
+)
 from .numbering import service_day
 
 if TYPE_CHECKING:
@@ -55,6 +65,27 @@ def queue_loads(uow: UnitOfWork, hall: Hall, window: Window) -> list[QueueLoad]:
     """The window's queues in its order, each with how many wait for it and since when."""
     rows = uow.session.execute(_QUEUE_LOADS, {"day": service_day(hall, uow.now()), "window_id": window.id})
     return [QueueLoad(code, name, n, oldest) for code, name, n, oldest in rows]
+
+
+WAITING_LIST_LIMIT = 300
+
+
+def waiting_line(uow: UnitOfWork, hall: Hall, window: Window) -> list[tuple[Ticket, str | None]]:
+    """The tickets a clerk may call at the window, with their items' names: those waiting in
+    its queues and those sent to it, in the order they queued (at most WAITING_LIST_LIMIT)."""
+    queue_ids = [link.queue_id for link in window.queue_links]
+    in_line = (Ticket.queue_id.in_(queue_ids) & Ticket.target_window_id.is_(None)) | (
+        Ticket.target_window_id == window.id
+    )
+    query = (
+        select(Ticket, ServiceItem.name)
+        .outerjoin(ServiceItem, ServiceItem.id == Ticket.item_id)
+        .where(Ticket.hall_id == hall.id, Ticket.service_day == service_day(hall, uow.now()))
+        .where(Ticket.status == TicketStatus.WAITING, in_line)
+        .order_by(Ticket.queued_at, Ticket.id)
+        .limit(WAITING_LIST_LIMIT)
+    )
+    return [(ticket, item_name) for ticket, item_name in uow.session.execute(query)]
 
 
 def transfer_note(uow: UnitOfWork, ticket: Ticket) -> str | None:

@@ -224,6 +224,19 @@ class CaseChanged(DomainEvent):
 
 
 @dataclass(frozen=True)
+class WrittenNoticeGiven(DomainEvent):
+    """A window gave the citizen a written notice (queue_core.written_notices): for the audit
+    trail; no screen follows it."""
+
+    name: ClassVar[str] = "written_notice"
+    notice_id: int
+    kind: str
+    number: str  # 告知〔2026〕第 0001 号
+    ticket: str
+    window: int
+
+
+@dataclass(frozen=True)
 class AlarmChanged(DomainEvent):
     """An alarm (超时预警) was raised, acknowledged or cleared (the managers' dashboard hears it).
     `state` is open, acknowledged (still holding, seen by a manager) or cleared."""

@@ -613,6 +613,44 @@ class HallNotice(Base):
     withdrawn_at: Mapped[datetime | None]
 
 
+class WrittenNoticeKind(StrEnum):
+    """The written notices a window hands a citizen (queue_core.written_notices)."""
+
+    MISSING_MATERIALS = "missing_materials"  # 一次性告知书: every missing material at once
+    REFUSAL = "refusal"  # 不予受理告知书
+    ACCEPTANCE = "acceptance"  # 受理通知单, with the promised completion date
+
+
+class WrittenNotice(Base):
+    """A numbered notice a clerk printed for the ticket at their window, kept with the ticket:
+    its number (第 0001 号 of its kind and year), what it said, who gave it, where and when."""
+
+    __tablename__ = "written_notice"
+    __table_args__ = (
+        UniqueConstraint("hall_id", "kind", "year", "seq"),
+        Index("ix_written_notice_hall_issued", "hall_id", "issued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("service_item.id"))
+    window_number: Mapped[int] = mapped_column(Integer)
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # As printed: the clerk may be renamed or leave, the notice stays what the citizen holds.
+    clerk_name: Mapped[str] = mapped_column(String(60))
+    clerk_badge: Mapped[str] = mapped_column(String(30), default="")
+    item_name: Mapped[str] = mapped_column(String(200))
+    materials: Mapped[list[str]] = mapped_column(default=list)  # the ticked missing materials
+    reason: Mapped[str] = mapped_column(Text, default="")  # a refusal's reason
+    completion_date: Mapped[date | None]  # an acceptance's promised date
+    print_job_id: Mapped[int | None] = mapped_column(ForeignKey("print_record.id"))
+    issued_at: Mapped[datetime]
+
+
 class EvaluationStatus(StrEnum):
     AWAITING = "awaiting"  # the window's keypad asks the citizen now
     UNRATED = "unrated"  # 未评价: the keypad's time passed (the phone page may still rate)

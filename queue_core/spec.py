@@ -393,6 +393,9 @@ class WindowSettings(WindowQueues):
 
 class WindowSpec(WindowSettings):
     number: int = Field(ge=1, le=LAST_WINDOW)
+    # The [[kiosks]] printer the window's written notices (一次性告知书...) print on: a kiosk's,
+    # or one declared for the window PC's own printer on its agent. None: the window prints none.
+    notice_printer: Code | None = None
 
 
 class AgentSpec(Strict):
@@ -736,6 +739,12 @@ class HallSpec(Strict):
         ]
         booked = set(self.booking.queues) | set(self.booking.remote_queues)
         problems += [f'booking: unknown queue "{q}"' for q in sorted(booked - queues)]
+        printing = {k.id for k in self.kiosks if k.printer is not None}
+        problems += [
+            f'window {w.number}: notice_printer "{w.notice_printer}" is not a [[kiosks]] id with a printer'
+            for w in self.windows
+            if w.notice_printer is not None and w.notice_printer not in printing
+        ]
         for board in self.boards:
             if board.kind == "window" and board.window not in windows:
                 problems.append(f'board "{board.id}": unknown window {board.window}')

@@ -53,7 +53,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_, select
 
-from . import evaluation_figures
+from . import evaluation_figures, written_notices
 from .hall_calendar import elapsed
 from .models import (
     Evaluation,
@@ -309,6 +309,8 @@ def summaries(
             for key, tally in ticket_tallies(uow, where, g).items():
                 tallies[g][key[-1] if key else None].merge(tally)
     rated, rated_groups = ratings(uow, hall, period, cover, wanted)
+    # Written notices are few: read from their rows every time, never rolled up.
+    notices = {g: written_notices.tallies(uow, hall, first, last, g) for g in (None, *wanted)}
 
     total = tallies[None][None]
     hall_figures: dict[str, Any] = {
@@ -319,11 +321,12 @@ def summaries(
     windows = opening.all_windows_us / 1e6
     hall_figures["utilisation"] = round(total.handling_seconds / windows, 4) if windows else None
     hall_figures["evaluation"] = rated.as_dict()
+    hall_figures["notices"] = notices[None][None].as_dict()
     result = {}
     for g in groupings:
         result[g] = {**hall_figures, "group_by": g}
         if g is not None:
-            result[g]["groups"] = _labelled(uow, g, tallies[g], opening, rated_groups[g])
+            result[g]["groups"] = _labelled(uow, g, tallies[g], opening, rated_groups[g], notices[g])
     return result
 
 
@@ -614,6 +617,7 @@ def _labelled(
     tallies: dict[int | None, Tally],
     opening: Opening,
     rated: dict[int | None, evaluation_figures.Figures],
+    notices: dict[int | None, written_notices.NoticeTally],
 ) -> list[dict[str, Any]]:
     """Each group's figures under its key and names, in key order; tickets without one (never
     called, say) come last with null. A group's evaluation figures are its services' ratings."""
@@ -630,6 +634,7 @@ def _labelled(
                 **{n: getattr(row, n) for n in names},
                 **tallies[row.id].figures(seconds, utilisation=own_time is not None),
                 "evaluation": _rated(rated, row.id),
+                "notices": notices.get(row.id, written_notices.NoticeTally()).as_dict(),
             }
         )
     if None in tallies:
@@ -639,6 +644,7 @@ def _labelled(
                 **dict.fromkeys(names),
                 **tallies[None].figures(opening.hall_seconds, utilisation=False),
                 "evaluation": _rated(rated, None),
+                "notices": notices.get(None, written_notices.NoticeTally()).as_dict(),
             }
         )
     return result

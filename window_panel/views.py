@@ -14,9 +14,11 @@ from hallq.present import API_PREFIX
 from hallq.present.windows import windows_out
 from hallq.printing import PRIORITY_LABELS
 from hallq.state import current_hall, state
+from queue_core.desk import WAITING_LIST_LIMIT
 from queue_core.errors import NotFound
 from queue_core.halls import queues_of, window_by_number, windows_of
 from queue_core.models import Outcome
+from queue_core.written_notices import TITLES
 
 from . import bp
 
@@ -59,6 +61,8 @@ def panel(number: int) -> Any:
         "windowQueues": [link.queue.code for link in window.queue_links],
         "stateNames": {state: str(name) for state, name in WINDOW_STATE_NAMES.items()},
         "priorityNames": PRIORITY_LABELS,
+        "waitingLimit": WAITING_LIST_LIMIT,
+        "noticeTitles": {kind.value: title for kind, title in TITLES.items()},
         "strings": _strings(),
     }
     return render_template("window_panel/panel.html", setup=setup, window=window, hall_name=hall.name)
@@ -99,4 +103,12 @@ def _strings() -> dict[str, str]:
         "offline": _("The server cannot be reached: your last action may not have been saved."),
         "seconds_avg": _("%(n)d min %(s)02d s"),
         "not_now": _("Not possible now."),
+        "call_this": _("Call %(number)s"),
+        "notice_printing": _("%(title)s %(number)s is printing. It is kept with the ticket."),
+        "notice_kept": _(
+            "%(title)s %(number)s is kept with the ticket; no printer is set for this window's notices."
+        ),
+        "notice_not_printed": _(
+            "%(title)s %(number)s is kept with the ticket, but its printer is out of order: please tell the hall manager."
+        ),
     }

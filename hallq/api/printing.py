@@ -51,18 +51,20 @@ def print_ticket(uow: UnitOfWork, hall: Hall, ticket: IssuedTicketOut, kiosk_id:
     ticket.print = print_out(record)
 
 
+def time_limit_text(kind: str, promised_days: int, legal_days: int) -> str:
+    """An item's time limit as printed: 即办件, or its promised and legal working days."""
+    if kind == "instant":
+        return "即办件，当场办结"
+    text = f"承诺{promised_days}个工作日办结"
+    return text + f"（法定{legal_days}个工作日）" if legal_days else text
+
+
 def notice_fields(item: ItemDetail, hall_name: str, issued_at: str) -> dict[str, object]:
-    if item.kind == "instant":
-        time_limit = "即办件，当场办结"
-    else:
-        time_limit = f"承诺{item.promised_limit_days}个工作日办结"
-        if item.legal_limit_days:
-            time_limit += f"（法定{item.legal_limit_days}个工作日）"
     return {
         "hall_name": hall_name,
         "item_name": item.name,
         "department": item.department_name,
-        "time_limit": time_limit,
+        "time_limit": time_limit_text(item.kind, item.promised_limit_days, item.legal_limit_days),
         "fees": item.fees or "不收费",
         "windows": window_numbers([w.number for w in item.windows]),
         "issued_at": issued_at,

@@ -50,7 +50,7 @@ def list_windows() -> list[WindowOut]:
         return windows_out(uow, rows)
 
 
-def _acting_staff(number: int, clerk_id: int | None, any_clerk: bool) -> int | None:
+def acting_staff(number: int, clerk_id: int | None, any_clerk: bool) -> int | None:
     """Whose action this is, once it is allowed at that window."""
     if current_user.role == "device":
         callers = {c.id: c.window for c in state().spec.callers}
@@ -82,7 +82,7 @@ def _act(number: int, action: Action, *, any_clerk: bool = False) -> WindowActio
         # Locked here, in the hall's lock order (a window before its ticket), and read once:
         # the core's own look-up of the window finds this instance.
         window = window_by_number(uow, hall.id, number, lock=True)
-        result = action(uow, hall, number, _acting_staff(number, window.clerk_id, any_clerk))
+        result = action(uow, hall, number, acting_staff(number, window.clerk_id, any_clerk))
         if result is None:
             return None
         uow.session.flush()
@@ -97,7 +97,7 @@ def _act(number: int, action: Action, *, any_clerk: bool = False) -> WindowActio
 def _may_act(number: int, clerk_id: int | None) -> bool:
     """Whether the current user may act at this window now (what the panel offers them)."""
     try:
-        return _acting_staff(number, clerk_id, any_clerk=False) is not None
+        return acting_staff(number, clerk_id, any_clerk=False) is not None
     except NotPermitted:
         if current_user.role == "device":
             raise

@@ -32,6 +32,7 @@ from queue_core.events import (
     TicketChanged,
     TicketIssued,
     WindowState,
+    WrittenNoticeGiven,
 )
 
 NAMESPACE = "/hall"
@@ -65,6 +66,7 @@ ROUTES: dict[type[DomainEvent], tuple[str, ...]] = {
     # The ticket's phone page hears it too: rated on the keypad, it stops offering to rate.
     EvaluationClosed: ("keypad:{window}", "ticket:{ticket_id}"),
     CaseChanged: (),
+    WrittenNoticeGiven: (),
     # alarms:<kind>: the guides' pages hear the kiosks' 求助 calls (alarms:help_requested).
     AlarmChanged: ("dashboard", "alarms:{kind}"),
 }

@@ -50,6 +50,10 @@ def _rated(name: str) -> Callable[[dict[str, Any]], Any]:
     return lambda r: r["evaluation"][name]
 
 
+def _noticed(name: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda r: r["notices"][name]
+
+
 # Column groups, in the page's order: the counts, waiting, handling, efficiency, ratings.
 COUNTS, WAITING, HANDLING, EFFICIENCY, RATINGS = "count", "wait", "handle", "efficiency", "ratings"
 COLUMNS: list[Column] = [
@@ -69,6 +73,9 @@ COLUMNS: list[Column] = [
     Column("服务达标率", lambda r: r["service_level"], "rate", EFFICIENCY, main=True),
     Column("每小时办结", lambda r: r["throughput_per_hour"], "per_hour", EFFICIENCY),
     Column("窗口利用率", lambda r: r["utilisation"], "rate", EFFICIENCY, main=True),
+    Column("一次性告知书数(补正)", _noticed("one_time_notices"), "count", EFFICIENCY),
+    Column("一次告知率", _noticed("one_time_rate"), "rate", EFFICIENCY),
+    Column("不予受理告知书数", _noticed("refusal_notices"), "count", EFFICIENCY),
     Column("好评率", _rated("good_rate"), "rate", RATINGS, main=True),
     Column("差评数", _rated("bad_count"), "count", RATINGS, main=True),
     Column("差评率", _rated("bad_rate"), "rate", RATINGS),

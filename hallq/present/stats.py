@@ -16,6 +16,17 @@ class DurationFigures(BaseModel):
     max: float | None
 
 
+class NoticeFigures(BaseModel):
+    one_time_notices: int = Field(description="一次性告知书 given for the period's tickets (补正 notices)")
+    refusal_notices: int = Field(description="不予受理告知书 given")
+    acceptance_notices: int = Field(description="受理通知单 given")
+    supplement_services: int = Field(
+        description="Services finished as 补正材料 (materials to supplement) of items that list materials"
+    )
+    told_in_writing: int = Field(description="Of those, the services that got a 一次性告知书")
+    one_time_rate: float | None = Field(description="一次告知率: told_in_writing / supplement_services")
+
+
 class StatsFigures(BaseModel):
     issued: int
     served: int
@@ -30,6 +41,7 @@ class StatsFigures(BaseModel):
     evaluation: EvaluationFigures = Field(
         description="好差评 of the services finished in the period (the group's, for a group)"
     )
+    notices: NoticeFigures = Field(description="The windows' written notices for the period's tickets")
 
 
 class StatsGroup(StatsFigures):

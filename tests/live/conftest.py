@@ -79,6 +79,20 @@ def new_hall(root: Path, config: Path = DEMO_CONFIG, database_url: str | None = 
     return hall
 
 
+def hall_printing_to(root: Path, printer_url: str) -> LiveHall:
+    """The demo hall of new_hall whose kiosk K1 prints on `printer_url` (a test printer)."""
+    config = root / "config"
+    config.mkdir()
+    for source in DEMO_CONFIG.iterdir():
+        (config / source.name).write_bytes(source.read_bytes())
+    hall_toml = config / "hall.toml"
+    text = hall_toml.read_text(encoding="utf-8").replace(
+        'printer = "dummy:"', f'printer = "{printer_url}"', 1
+    )
+    hall_toml.write_text(text, encoding="utf-8")
+    return new_hall(root)
+
+
 def add_staff(url: str, people: list[tuple[str, Role]]) -> dict[str, str]:
     """More staff, quicker than one CLI process each; returns their tokens."""
     database = Database(make_engine(url), SystemClock())
@@ -203,6 +217,20 @@ def log_in(page, url: str, path: str, username: str = "manager", timeout_ms: int
     page.get_by_label("密码").fill("password-123")
     page.get_by_role("button", name="登录").click()
     expect(page).to_have_url(f"{url}{path}")
+
+
+def signed_in_panel(browser, url: str, window: int, username: str, password: str, width: int = 1280):
+    """A clerk's Chromium (zh-CN) logged in at window `window`'s panel and signed in there
+    (挂牌上岗)."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{url}/panel/{window}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.get_by_role("button", name="挂牌上岗").click()
+    return page
 
 
 def loaded_image_width(image, timeout_ms: int = 10_000) -> int:

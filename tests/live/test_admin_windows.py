@@ -14,7 +14,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.live.conftest import log_in
+from tests.live.conftest import log_in, signed_in_panel
 
 pytestmark = pytest.mark.browser
 
@@ -47,15 +47,9 @@ def window_13_as_configured(live):
 
 
 def clerk_panel(browser, live):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
+    page = signed_in_panel(browser, live.url, WINDOW, "zhouqiang", PASSWORD)
     page.set_default_timeout(TIMEOUT)
-    page.goto(f"{live.url}/panel/{WINDOW}")
-    page.fill("input[name=username]", "zhouqiang")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("13号税务窗口")
-    page.get_by_role("button", name="挂牌上岗").click()
     # A busy CI machine can take seconds over the module's first write: wait as for an action.
     expect(page.get_by_test_id("clerk")).to_have_text("周强 · 1313", timeout=TIMEOUT)
     return page

@@ -234,22 +234,12 @@ def test_a_finish_wakes_its_windows_keypad_only_and_a_rating_closes_it(live, boa
 def test_a_kiosk_printer_on_tcp_reports_its_jobs_and_state_to_its_kiosk(tmp_path):
     """A real server printing to a TCP printer: the dashboard hears paper running low, the
     kiosk hears its job printed, and the printer got the ticket."""
-    from tests.conftest import DEMO_CONFIG
-    from tests.live.conftest import new_hall
+    from tests.live.conftest import hall_printing_to
     from tests.printer.escpos_decode import decode
     from tests.printer.fake_printer import PrinterState, TcpPrinter
 
     with TcpPrinter(state=PrinterState()) as printer:
-        config = tmp_path / "config"
-        config.mkdir()
-        for source in DEMO_CONFIG.iterdir():
-            (config / source.name).write_bytes(source.read_bytes())
-        hall_toml = config / "hall.toml"
-        text = hall_toml.read_text(encoding="utf-8").replace(
-            'printer = "dummy:"', f'printer = "{printer.url}"', 1
-        )
-        hall_toml.write_text(text, encoding="utf-8")
-        hall = new_hall(tmp_path)
+        hall = hall_printing_to(tmp_path, printer.url)
         hall.hallq("user", "add", "boss", "--role", "manager", "--password-stdin", input="password-123\n")
         manager = hall.hallq("token", "issue", "boss").strip()
         kiosk_token = hall.hallq("token", "issue", "--device", "K1").strip()

@@ -12,6 +12,7 @@
   const say = (text, kind) => hallqStaff.say($(".message"), text, kind);
   const request = (method, path, body) => hallqStaff.request(setup.api, method, path, body);
   const buttons = [...root.querySelectorAll(".actions [data-action]")];
+  const noticeButtons = [...root.querySelectorAll("[data-notice]")];
 
   // Which actions each window state allows (the server checks again).
   const ALLOWED = {
@@ -25,6 +26,7 @@
   let panel = null; // the latest panel the server answered: GET /panel or an action's POST
   let busy = false; // one request at a time: a double press sends nothing twice
   let acted = 0; // actions answered: a read sent before the latest of them is out of date
+  const given = new Map(); // ticket id -> the written notices given for it at this panel
 
   function minutesSince(iso) {
     return Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 60000));
@@ -49,6 +51,7 @@
       if (!answer.ok) return say(format(S.failed, { message: answer.data.text || "" }));
       if (acting || busy || acted !== actedBefore) return;
       apply(answer.data);
+      waiting.load();
     } catch {
       say(S.offline);
     }
@@ -73,6 +76,109 @@
     }
     renderTicket(win, ticket, yours);
     renderLoad();
+    renderWritten(win, ticket, yours);
+    waiting.render();
+    waiting.check();
+  }
+
+  // The tickets waiting for the window; a click on a number calls it (the 指定叫号 action). Read
+  // with the panel, then again only when a queue's pushed count (queue_state) or the tickets
+  // sent here differ from the list: the ticket an action moved is taken off at once, so a call
+  // costs no read.
+  const waiting = {
+    rows: [],
+    lines: {}, // queue -> the ids of its line, as last pushed
+    stale: false, // a push came since the list was last compared
+    reading: null,
+    again: false,
+    gone: new Set(), // tickets this panel's actions took since the read under way was sent
+    // An action moved `ticket` out of the line: off the list, off the pushed lines, and off the
+    // answer of a read sent before it.
+    taken(ticket) {
+      if (!ticket) return;
+      this.gone.add(ticket.id);
+      this.rows = this.rows.filter((row) => row.id !== ticket.id);
+      for (const [queue, line] of Object.entries(this.lines)) this.lines[queue] = line.filter((id) => id !== ticket.id);
+    },
+    pushed(queue, line) {
+      this.lines[queue] = line;
+      this.stale = true;
+    },
+    check() {
+      if (!this.stale || busy || !panel) return;
+      this.stale = false;
+      const full = this.rows.length >= setup.waitingLimit;
+      const shown = (pick) => this.rows.filter(pick).length;
+      const listed = (queue) =>
+        this.rows
+          .filter((r) => r.queue === queue && !r.sent_here)
+          .map((r) => r.id)
+          .sort();
+      const differs =
+        Object.entries(this.lines).some(([queue, line]) => listed(queue).join() !== [...line].sort().join()) ||
+        shown((r) => r.sent_here) !== panel.waiting_here;
+      if (differs && !full) this.load();
+    },
+    async load() {
+      if (this.reading) {
+        this.again = true; // one more read once this one is answered: it may predate the change
+        return;
+      }
+      this.gone = new Set();
+      this.reading = request("GET", `/windows/${setup.window}/waiting`);
+      try {
+        const answer = await this.reading;
+        if (answer.ok) this.rows = answer.data.filter((row) => !this.gone.has(row.id));
+      } catch {
+        say(S.offline);
+      } finally {
+        this.reading = null;
+        this.render();
+        if (this.again) {
+          this.again = false;
+          this.load();
+        }
+      }
+    },
+    render() {
+      const filter = $("[data-testid=waiting-filter]");
+      const shown = this.rows.filter((row) => !filter.value || row.queue === filter.value);
+      const callable = panel && panel.yours && panel.window.state === "idle" && !busy;
+      $("[data-testid=waiting] tbody").replaceChildren(
+        ...shown.map((row) => {
+          const tr = document.createElement("tr");
+          const call = Object.assign(document.createElement("button"), {
+            type: "button",
+            className: "call-number",
+            textContent: row.number,
+            disabled: !callable,
+            title: format(S.call_this, { number: row.number }),
+          });
+          call.addEventListener("click", () => act("call", { number: row.number }));
+          const number = document.createElement("td");
+          number.append(call);
+          if (row.priority) {
+            const mark = Object.assign(document.createElement("span"), { className: "priority" });
+            mark.textContent = setup.priorityNames[row.priority];
+            number.append(mark);
+          }
+          const queue = row.sent_here ? S.sent_here : `${row.queue} ${row.queue_name}`;
+          const cells = [queue, row.item_name || "", format(S.minutes, { n: minutesSince(row.issued_at) })];
+          tr.append(number, ...cells.map((text) => Object.assign(document.createElement("td"), { textContent: text })));
+          return tr;
+        }),
+      );
+      $("[data-testid=waiting-empty]").hidden = shown.length > 0;
+    },
+  };
+
+  function renderWritten(win, ticket, yours) {
+    const atWindow = yours && ticket && ticket.item_id && ["called", "serving"].includes(win.state);
+    for (const button of noticeButtons) button.disabled = busy || !atWindow;
+    const notices = (ticket && given.get(ticket.id)) || [];
+    $("[data-testid=given-notices]").replaceChildren(
+      ...notices.map((notice) => Object.assign(document.createElement("li"), { textContent: `${notice.title} ${notice.number}` })),
+    );
   }
 
   function renderTicket(win, ticket, yours) {
@@ -132,6 +238,7 @@
         say("");
         acted += 1;
         pushes.answered(answer.data);
+        waiting.taken(answer.data.acted_on);
         apply(answer.data);
       } else if (answer.status === 409 && panel.ticket && ["call-next", "call"].includes(action))
         say(format(S.finish_first, { number: panel.ticket.number }));
@@ -185,6 +292,54 @@
       act("transfer", kind === "queue" ? { queue: value, note } : { window: Number(value), note });
     },
   };
+
+  // -- written notices --------------------------------------------------------------------
+
+  function tick(type, name, value) {
+    const label = document.createElement("label");
+    label.className = "tick";
+    const input = Object.assign(document.createElement("input"), { type, name, value });
+    label.append(input, Object.assign(document.createElement("span"), { textContent: value }));
+    return label;
+  }
+
+  async function giveNotice(kind) {
+    const ticket = panel && panel.ticket;
+    if (busy || !ticket || !ticket.item_id) return;
+    const item = await request("GET", `/items/${ticket.item_id}`);
+    if (!item.ok) return say(format(S.failed, { message: item.data.text || "" }));
+    const form = document.querySelector('[data-submit="written-notice"]');
+    form.reset();
+    form.querySelector("[data-notice-title]").textContent = setup.noticeTitles[kind];
+    form.querySelector("[data-notice-item]").textContent = `${ticket.number} · ${item.data.name}`;
+    for (const part of form.querySelectorAll("[data-notice-part]")) part.hidden = part.dataset.noticePart !== kind;
+    form.querySelector("[data-materials]").replaceChildren(...item.data.materials.map((m) => tick("checkbox", "material", m)));
+    form.querySelector("[data-reasons]").replaceChildren(...item.data.conditions.map((c) => tick("radio", "reason", c)));
+    if ((await ask("written-notice")) !== "ok") return;
+    const body = { kind };
+    if (kind === "missing_materials")
+      body.materials = [...form.querySelectorAll("[name=material]:checked")].map((box) => box.value);
+    if (kind === "refusal") {
+      const picked = form.querySelector("[name=reason]:checked");
+      body.reason = form.typed_reason.value.trim() || (picked ? picked.value : "");
+    }
+    busy = true;
+    render();
+    try {
+      const answer = await request("POST", `/windows/${setup.window}/written-notices`, body);
+      if (!answer.ok) return say(format(S.failed, { message: answer.data.text || "" }));
+      const notice = answer.data;
+      given.set(ticket.id, [...(given.get(ticket.id) || []), notice]);
+      const job = notice.print;
+      const text = !job ? S.notice_kept : job.status === "failed" ? S.notice_not_printed : S.notice_printing;
+      say(format(text, { title: notice.title, number: notice.number }), "info");
+    } catch {
+      say(S.offline);
+    } finally {
+      busy = false;
+      render();
+    }
+  }
 
   function press(action) {
     (withChoice[action] || (() => act(action)))();
@@ -318,16 +473,25 @@
       if (!load) return;
       Object.assign(load, { waiting: state.waiting, oldest_issued_at: state.oldest_issued_at });
       renderLoad();
+      waiting.pushed(state.queue, state.line);
+      waiting.check();
     });
   }
 
   for (const button of buttons) button.addEventListener("click", () => press(button.dataset.action));
+  for (const button of noticeButtons) button.addEventListener("click", () => giveNotice(button.dataset.notice));
   for (const action of ["sign-in", "sign-out"])
     $(`[data-action=${action}]`).addEventListener("click", () => act(action));
   fillChoices("outcome", setup.outcomes);
   fillChoices("reason", setup.pauseReasons);
   document.querySelector("[data-requeue]").hidden = !setup.requeueNoShow;
   fillTargets();
+  const filter = $("[data-testid=waiting-filter]");
+  for (const code of setup.windowQueues) {
+    const name = (setup.queues.find((q) => q.code === code) || {}).name || "";
+    filter.append(Object.assign(document.createElement("option"), { value: code, textContent: `${code} ${name}` }));
+  }
+  filter.addEventListener("change", () => waiting.render());
   document.addEventListener("keydown", onKey);
   setInterval(() => panel && render(), 15000); // waiting and serving minutes move on
   refresh();
