@@ -73,5 +73,5 @@ def test_every_page_handler_is_for_an_event_its_rooms_hear():
 
 def test_the_dashboard_is_sent_exactly_what_it_draws():
     assert routed("dashboard") == handled("manager/static/dashboard.js") == {
-        "ticket_issued", "ticket_called", "ticket_changed", "queue_state", "window_state", "alarm",
+        "ticket_issued", "ticket_called", "ticket_changed", "queue_state", "window_state", "alarm", "advice",
     }  # fmt: skip
