@@ -20,6 +20,7 @@ PLACES: list[tuple[str, Any, tuple[Role, ...], str]] = [
     ("guide.desk", _l("Guide's desk"), (Role.GUIDE, Role.MANAGER, Role.ADMIN), "guide."),
     ("manager.home", _l("Live dashboard"), OVERSIGHT, "manager.home"),
     ("manager.reports", _l("Statistics"), OVERSIGHT, "manager.reports"),
+    ("manager.plan", _l("What-if staffing"), OVERSIGHT, "manager.plan"),
     ("evaluation.case_list", _l("Follow-up of bad ratings"), OVERSIGHT, "evaluation.case"),
     ("manager.admin_home", _l("Administration"), OVERSIGHT, "manager.admin_"),
     ("manager.audit", _l("Audit trail"), OVERSIGHT, "manager.audit"),

@@ -8,4 +8,4 @@ bp = Blueprint(
 )
 
 # The modules register their routes on bp.
-from . import admin, admin_rooms, report_pages, views  # noqa: E402,F401
+from . import admin, admin_rooms, plan_pages, report_pages, views  # noqa: E402,F401

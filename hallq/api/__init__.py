@@ -92,5 +92,5 @@ def openapi() -> Any:
 from . import administration, alarms, catalog, printing, appointments, audit  # noqa: E402,F401
 from . import catalogue_admin, evaluations, hall_map, notices, tokens_admin, staff_admin  # noqa: E402,F401
 from . import stats, tickets, windows, agents, pairing, personal_data, calendar, booking  # noqa: E402,F401
-from . import waiting_lists, written_notices  # noqa: E402,F401
+from . import waiting_lists, written_notices, plan  # noqa: E402,F401
 # isort: on

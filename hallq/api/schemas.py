@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    field_validator,
     model_validator,
 )
 
@@ -288,6 +289,33 @@ class WindowQueuesChange(WindowQueues):
     advised: bool = Field(
         False, description="Applied from the dashboard's advice (潮汐窗口): the audit entry says so"
     )
+
+
+DayType = Literal["today", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class PlanQuery(Payload):
+    day_type: DayType = Field("today", description="today, or a weekday over the last 8 weeks (mon … sun)")
+
+
+class PlanPlay(Payload):
+    """A staffing plan to play on a day type's demand: windows per queue per hour."""
+
+    day_type: DayType = "today"
+    plan: dict[str, dict[int, float]] = Field(
+        description='Per queue code, per hour of the day (0–23), the windows serving it: {"A": {"9": 2.5}}'
+    )
+    replications: int = Field(4, ge=1, le=20)
+    seed: int = Field(0, ge=0, le=1_000_000)
+
+    @field_validator("plan")
+    @classmethod
+    def _sane(cls, plan: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
+        for code, hours in plan.items():
+            for hour, windows in hours.items():
+                if not 0 <= hour <= 23 or not 0 <= windows <= 200:
+                    raise ValueError(f"queue {code}: hour {hour} wants 0–200 windows, not {windows}")
+        return plan
 
 
 class IncidentAcknowledgement(Payload):

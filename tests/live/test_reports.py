@@ -199,7 +199,7 @@ def test_the_main_figures_fit_a_laptop_and_the_page_says_what_they_mean(hall, pa
     # One bar for every staff page, by role: a manager's places, this one marked.
     bar = page.get_by_test_id("staff-nav")
     expect(bar.locator("a")).to_have_text(
-        ["导服台", "实时监控", "统计报表", "差评核实整改", "系统管理", "电子监察日志"]
+        ["导服台", "实时监控", "统计报表", "排班推演", "差评核实整改", "系统管理", "电子监察日志"]
     )
     expect(bar.locator("a[aria-current=page]")).to_have_text("统计报表")
     headers = table.locator("thead th").all_inner_texts()
@@ -240,3 +240,29 @@ def test_the_month_report_prints_on_two_a4_pages(hall, page, tmp_path: Path):
 
     page.goto(f"{live.url}/manager/reports/print?month=2026-13")
     expect(page.get_by_role("alert")).to_have_text("「2026-13」不是有效月份，请按“年-月”填写，例如 2026-12。")
+
+
+def test_the_plan_page_plays_the_plan_now_and_a_proposed_one_side_by_side(hall, page):
+    """/manager/plan on today's demand: the grid's windows per queue and hour, one more window
+    for queue G in the proposed plan, both played (the progress bar counts the replications),
+    their day figures side by side and each chart with both plans."""
+    live = hall
+    log_in(page, live.url, "/manager/plan")
+    expect(page.get_by_test_id("days")).to_contain_text("1 天")
+    row = page.get_by_test_id("staffing").locator('tr[data-queue="G"]')
+    for cell in row.locator("input").all():
+        cell.fill(str(float(cell.input_value()) + 1))
+    page.get_by_test_id("play").click()
+    expect(page.locator("body[data-plan-ready='1']")).to_have_count(1, timeout=60_000)
+    expect(page.get_by_test_id("progress")).to_have_attribute("value", "1")
+    summary = page.get_by_test_id("summary").locator("tbody tr")
+    expect(summary).to_have_count(2)
+    expect(summary.nth(0).locator("td").first).to_have_text("现行方案")
+    expect(summary.nth(1).locator("td").first).to_have_text("调整方案")
+    for plan in range(2):
+        assert re.fullmatch(r"\d+\.\d", summary.nth(plan).locator("td").nth(1).inner_text())
+    for chart in ("chart-wait", "chart-level", "chart-use"):
+        datasets = page.evaluate(
+            "id => Chart.getChart(document.getElementById(id)).data.datasets.length", chart
+        )
+        assert datasets == 2, chart

@@ -42,6 +42,7 @@ PAGES = {
         "/manager/reports",
         "/manager/reports?group_by=window&view=all",
         "/manager/reports/print",
+        "/manager/plan",
         "/manager/audit",
         "/manager/admin/windows",
         "/manager/admin/queues",
