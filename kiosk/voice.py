@@ -20,7 +20,7 @@ from hall_display.voice_clips import AUDIO_TYPES, VoiceBuildError, phrase_clip
 from hallq.i18n import LOCALES, _n, translated
 from hallq.state import current_hall, state
 from queue_core.models import Department, ServiceItem, Window
-from queue_core.spec import TOPICS
+from queue_core.spec import TOPIC_NAMES_EN, TOPICS
 
 from . import bp
 from .strings import STRINGS
@@ -53,23 +53,27 @@ def speakable_phrases() -> set[str]:
     """Every text a kiosk may ask to hear: its own texts and the voice's phrases in both
     languages, the hall's name and the names of its departments, life events, active items and
     windows, as they are now."""
-    phrases = set(TOPICS)
+    phrases = set(TOPICS) | set(TOPIC_NAMES_EN.values())
     for locale in LOCALES:
-        phrases.update(translated(STRINGS, locale).values())
+        for text in translated(STRINGS, locale).values():  # a plural text is its forms
+            phrases.update(text.values() if isinstance(text, dict) else (text,))
         for sentence in translated(VOICE_STRINGS, locale).values():
             phrases.update(part.strip() for part in PLACEHOLDER.split(sentence))
     with state().db.read() as uow:
         hall = current_hall(uow)
         phrases.add(hall.name)
         session = uow.session
-        phrases.update(session.scalars(select(Department.name).where(Department.hall_id == hall.id)))
-        phrases.update(session.scalars(select(Window.name).where(Window.hall_id == hall.id)))
+        for table in (Department, Window):  # in English mode their English names are said
+            for name, name_en in session.execute(
+                select(table.name, table.name_en).where(table.hall_id == hall.id)
+            ):
+                phrases.update((name, name_en or ""))
         for name, name_en in session.execute(
             select(ServiceItem.name, ServiceItem.name_en).where(
                 ServiceItem.hall_id == hall.id, ServiceItem.active
             )
         ):
-            phrases.update((name, name_en))
+            phrases.update((name, name_en or ""))
     phrases.discard("")
     return phrases
 

@@ -17,7 +17,7 @@ from flask_babel import Babel, force_locale, gettext
 import hallq
 from hallq.error_texts import STATUS_TEXTS, STATUS_TITLES, TEXTS, page_error
 from tests.english_words import english_in
-from tests.live.conftest import LiveHall
+from tests.live.conftest import LiveHall, answer_help_calls
 
 pytestmark = pytest.mark.browser
 
@@ -137,6 +137,7 @@ def test_the_kiosk_screens_are_all_chinese(live: LiveHall, chinese_browser, craw
         crawl.page("kiosk: large text", kiosk)
     finally:
         assert live.api("POST", f"/tickets/{ticket_id}/cancel", "guide").ok
+        answer_help_calls(live)
 
     unset = chinese_browser()
     unset.goto(f"{live.url}/kiosk/K2")
