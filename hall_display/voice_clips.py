@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import ascii_uppercase
 
-from pypinyin import Style, lazy_pinyin
-
 DEFAULT_DIR = Path(__file__).resolve().parent / "static" / "voice" / "default"
 # What a hall's recordings may be, in the order they are looked for.
 AUDIO_TYPES = {
@@ -219,6 +217,10 @@ def phrase_voice(text: str) -> tuple[str, str]:
     its Latin letters by name, punctuation a pause; anything else as English text."""
     if not _HAN.search(text):
         return "en", text
+    # Imported here: pypinyin's dictionaries take some 55 MiB, which a serving process needs
+    # only when a kiosk asks for a phrase not made yet.
+    from pypinyin import Style, lazy_pinyin
+
     spoken = re.sub(r"\d+", lambda m: _zh_number(m.group()), text)
     words: list[str] = []
     for token in lazy_pinyin(spoken, style=Style.TONE3, neutral_tone_with_five=True, v_to_u=True):
