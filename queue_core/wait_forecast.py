@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, exists, func, literal, select, union_all
 from sqlalchemy.orm import aliased
@@ -151,11 +151,9 @@ def history_days(day: date) -> list[date]:
     return [day - timedelta(weeks=n) for n in range(1, HISTORY_WEEKS + 1)]
 
 
-def handling_figures(
-    uow: UnitOfWork, hall_id: int, day: date, queue_id: int | None = None
-) -> dict[int, Handling]:
-    """Per queue of the hall (or the one queue): its Handling, in one statement (today's
-    finished tickets and the past weeks' rollups, side by side)."""
+def _handling_statement(one_queue: bool) -> Any:
+    """Today's finished tickets and the past weeks' rollups side by side, per queue: built
+    once (for the hall, or for one queue), run with the day's parameters."""
     today = (
         select(
             literal(0).label("past"),
@@ -164,7 +162,11 @@ def handling_figures(
             func.avg(Ticket.handle_seconds),
             func.avg(Ticket.handle_seconds * Ticket.handle_seconds),
         )
-        .where(Ticket.hall_id == hall_id, Ticket.service_day == day, Ticket.status == TicketStatus.FINISHED)
+        .where(
+            Ticket.hall_id == bindparam("hall_id"),
+            Ticket.service_day == bindparam("day"),
+            Ticket.status == TicketStatus.FINISHED,
+        )
         .where(Ticket.handle_seconds.is_not(None))
         .group_by(Ticket.queue_id)
     )
@@ -176,15 +178,32 @@ def handling_figures(
             func.sum(StatsRollup.handling_seconds) * 1.0 / func.nullif(func.sum(StatsRollup.served), 0),
             literal(None),
         )
-        .where(StatsRollup.hall_id == hall_id, StatsRollup.grouping == "queue")
-        .where(StatsRollup.service_day.in_(history_days(day)))
+        .where(StatsRollup.hall_id == bindparam("hall_id"), StatsRollup.grouping == "queue")
+        .where(StatsRollup.service_day.in_(bindparam("history", expanding=True)))
         .group_by(StatsRollup.group_id)
     )
+    if one_queue:
+        today = today.where(Ticket.queue_id == bindparam("queue_id"))
+        past = past.where(StatsRollup.group_id == bindparam("queue_id"))
+    return union_all(today, past)
+
+
+_HANDLING_OF_HALL = _handling_statement(one_queue=False)
+_HANDLING_OF_QUEUE = _handling_statement(one_queue=True)
+
+
+def handling_figures(
+    uow: UnitOfWork, hall_id: int, day: date, queue_id: int | None = None
+) -> dict[int, Handling]:
+    """Per queue of the hall (or the one queue): its Handling, in one statement (today's
+    finished tickets and the past weeks' rollups, side by side)."""
+    params = {"hall_id": hall_id, "day": day, "history": history_days(day)}
+    statement = _HANDLING_OF_HALL if queue_id is None else _HANDLING_OF_QUEUE
     if queue_id is not None:
-        today = today.where(Ticket.queue_id == queue_id)
-        past = past.where(StatsRollup.group_id == queue_id)
+        params["queue_id"] = queue_id
+    rows = uow.session.execute(statement, params)
     found: dict[int, dict[str, float]] = defaultdict(dict)
-    for is_past, group, count, mean, square_mean in uow.session.execute(union_all(today, past)):
+    for is_past, group, count, mean, square_mean in rows:
         if not count or mean is None:
             continue
         if is_past:
