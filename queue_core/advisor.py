@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from .models import Hall, Queue, Ticket, TicketStatus, Window, WindowQueue, WindowStatus
+from .models import Hall, Queue, Window, WindowQueue, WindowStatus
+from .snapshots import waiting_counts
 from .wait_forecast import WaitRange, WindowOfQueue, forecast, hall_windows, handling_figures
 
 if TYPE_CHECKING:
@@ -46,18 +47,10 @@ class Move:
 
 def advise(uow: UnitOfWork, hall: Hall, day: date) -> list[Move]:
     """The moves that would bring an overloaded queue's wait down, at most one per queue, the
-    longest waits first. Four statements, whatever the size of the hall."""
+    longest waits first. Five statements, whatever the size of the hall."""
     handling = handling_figures(uow, hall.id, day)
     windows_of = hall_windows(uow, hall.id, day)
-    waiting = dict(
-        uow.session.execute(
-            select(Ticket.queue_id, func.count())
-            .where(
-                Ticket.hall_id == hall.id, Ticket.service_day == day, Ticket.status == TicketStatus.WAITING
-            )
-            .group_by(Ticket.queue_id)
-        ).all()
-    )
+    waiting = {queue_id: n for queue_id, (n, _oldest) in waiting_counts(uow, hall.id).items()}
     queues = {q.id: q for q in uow.session.scalars(select(Queue).where(Queue.hall_id == hall.id))}
     serves: dict[int, list[int]] = defaultdict(list)
     refs: dict[int, list[dict[str, Any]]] = defaultdict(list)
