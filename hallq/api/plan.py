@@ -63,4 +63,4 @@ def plan_play(body: PlanPlay) -> dict[str, Any]:
     with state().db.read() as uow:
         hall = current_hall(uow)
         found = planner.demand(uow, hall, body.day_type, service_day(hall, uow.now()))
-    return planner.play(found, body.plan, body.replications, body.seed)
+    return planner.play(found, body.windows(), body.replications, body.seed)

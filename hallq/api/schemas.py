@@ -12,7 +12,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    field_validator,
     model_validator,
 )
 
@@ -298,24 +297,25 @@ class PlanQuery(Payload):
     day_type: DayType = Field("today", description="today, or a weekday over the last 8 weeks (mon … sun)")
 
 
+QueueCode = Annotated[str, Field(min_length=1, max_length=QUEUE_CODE_LENGTH)]
+Hour = Annotated[str, Field(max_length=2, pattern=r"^([01]?[0-9]|2[0-3])$")]  # JSON keys are strings
+WindowsInHour = Annotated[float, Field(ge=0, le=200)]
+
+
 class PlanPlay(Payload):
     """A staffing plan to play on a day type's demand: windows per queue per hour."""
 
     day_type: DayType = "today"
-    plan: dict[str, dict[int, float]] = Field(
-        description='Per queue code, per hour of the day (0–23), the windows serving it: {"A": {"9": 2.5}}'
+    plan: dict[QueueCode, Annotated[dict[Hour, WindowsInHour], Field(max_length=24)]] = Field(
+        max_length=100,
+        description='Per queue code, per hour of the day (0–23), the windows serving it (0–200): {"A": {"9": 2.5}}',
     )
     replications: int = Field(4, ge=1, le=20)
     seed: int = Field(0, ge=0, le=1_000_000)
 
-    @field_validator("plan")
-    @classmethod
-    def _sane(cls, plan: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
-        for code, hours in plan.items():
-            for hour, windows in hours.items():
-                if not 0 <= hour <= 23 or not 0 <= windows <= 200:
-                    raise ValueError(f"queue {code}: hour {hour} wants 0–200 windows, not {windows}")
-        return plan
+    def windows(self) -> dict[str, dict[int, float]]:
+        """The plan with its hours as numbers, as queue_core.planner reads it."""
+        return {code: {int(hour): n for hour, n in hours.items()} for code, hours in self.plan.items()}
 
 
 class IncidentAcknowledgement(Payload):
