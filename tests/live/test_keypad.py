@@ -277,8 +277,9 @@ def test_the_phone_page_rates_a_finished_ticket(live, tokens, browser):
         assert api(live, "POST", "/windows/10/start", tokens["rater10"]).ok
         assert api(live, "POST", "/windows/10/finish", tokens["rater10"], json={}).ok
 
-        # Live, without a reload: finished, and the five levels to rate it.
-        expect(phone.locator(".status")).to_have_text("已办结")
+        # Live, without a reload: finished, and the five levels to rate it (on a loaded machine
+        # the page's socket may still be joining its rooms: it reads the ticket once it has).
+        expect(phone.locator(".status")).to_have_text("已办结", timeout=TIMEOUT)
         expect(phone.get_by_test_id("rate-state")).to_have_text("请对本次服务作出评价")
         expect(phone.locator(".level")).to_have_text(LEVELS)
         expect(phone.get_by_test_id("rate-until")).to_contain_text("前评价")

@@ -3,8 +3,8 @@ each page's visible text and labels and fails on English (tests/english_words.py
 (tests/vendor/) finds no serious or critical violation. Left out of the reading: what is shown
 as code (a JSON detail, a username, an identifier in <code> or <pre>), what is marked English on
 purpose (lang="en": a queue's English name, the catalogue's English fields), and codes in
-capitals (queue and department codes such as GA or CRJ, and the names of file formats: CSV,
-XLSX, JSON), which Chinese screens write in Latin letters."""
+capitals (queue and department codes such as GA or CRJ, booking codes, and the names of file
+formats: CSV, XLSX, JSON), which Chinese screens write in Latin letters."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ STAFF_TEXT = """() => {
   ].join("\\n");
 }"""
 
-CODES = re.compile(r"\b[A-Z]{2,6}\b")
+CODES = re.compile(r"\b[A-Z]{2,12}\b")  # up to a booking code's 8 letters and a little more
 
 PAGES = {
     "manager": [
