@@ -4,15 +4,38 @@ Read-only: nothing is written."""
 
 from __future__ import annotations
 
+import threading
+from datetime import date
 from typing import Any
 
-from queue_core import planner
-from queue_core.models import OVERSIGHT
+from cachetools import TTLCache
+from flask import current_app
+
+from queue_core import UnitOfWork, planner
+from queue_core.models import OVERSIGHT, Hall
 from queue_core.numbering import service_day
 
 from ..state import current_hall, state
 from . import bp, doc
 from .schemas import PlanPlay, PlanQuery
+
+_DEMAND_LOCK = threading.Lock()
+
+
+def _demand(uow: UnitOfWork, hall: Hall, day_type: str) -> planner.Demand:
+    """The page plays its two plans in ten requests on one day type's demand: this app reads
+    it once a minute, not ten times (a weekday's is eight days of tickets)."""
+    cache: TTLCache[tuple[int, str, date], planner.Demand] = current_app.extensions.setdefault(
+        "hallq.plan_demand", TTLCache(maxsize=32, ttl=60)
+    )
+    key = (hall.id, day_type, service_day(hall, uow.now()))
+    with _DEMAND_LOCK:
+        found = cache.get(key)
+    if found is None:
+        found = planner.demand(uow, hall, day_type, key[2])
+        with _DEMAND_LOCK:
+            cache[key] = found
+    return found
 
 
 @doc.operation(
@@ -30,7 +53,7 @@ from .schemas import PlanPlay, PlanQuery
 def plan_demand(query: PlanQuery) -> dict[str, Any]:
     with state().db.read() as uow:
         hall = current_hall(uow)
-        found = planner.demand(uow, hall, query.day_type, service_day(hall, uow.now()))
+        found = _demand(uow, hall, query.day_type)
         return {
             "day_type": found.day_type,
             "days": [day.isoformat() for day in found.days],
@@ -62,5 +85,5 @@ def plan_demand(query: PlanQuery) -> dict[str, Any]:
 def plan_play(body: PlanPlay) -> dict[str, Any]:
     with state().db.read() as uow:
         hall = current_hall(uow)
-        found = planner.demand(uow, hall, body.day_type, service_day(hall, uow.now()))
+        found = _demand(uow, hall, body.day_type)
     return planner.play(found, body.windows(), body.replications, body.seed)
