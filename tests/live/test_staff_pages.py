@@ -34,7 +34,10 @@ STAFF_TEXT = """() => {
   ].join("\\n");
 }"""
 
-CODES = re.compile(r"\b[A-Z]{2,12}\b")  # up to a booking code's 8 letters and a little more
+# Up to a booking code's 8 letters and a little more. Bounded by any non-Latin character, not
+# \b: a table cell's text runs straight into its neighbour's ("张三FWDPCVJK"), and to Python's
+# re a Chinese character is a word character, so \b finds no edge there.
+CODES = re.compile(r"(?<![A-Za-z])[A-Z]{2,12}(?![A-Za-z])")
 
 PAGES = {
     "manager": [
