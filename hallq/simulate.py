@@ -589,11 +589,28 @@ def simulate(
     return report
 
 
+@dataclass(frozen=True)
+class Overseer:
+    """A manager at the dashboard during a simulated day: every `every_minutes` while the hall
+    is open, `look` sees the hall inside the minute's unit of work and may change, through the
+    core, which queues windows serve. It returns the numbers of the windows it changed, which
+    the simulated clerks then follow."""
+
+    every_minutes: int
+    look: Callable[[UnitOfWork, Hall], Iterable[int]]
+
+
 def simulate_day(
-    db: Database, spec: HallSpec, plan: DayPlan, *, seed: int = 1, until: datetime | None = None
+    db: Database,
+    spec: HallSpec,
+    plan: DayPlan,
+    *,
+    seed: int = 1,
+    until: datetime | None = None,
+    overseer: Overseer | None = None,
 ) -> SimulationReport:
     """One day (or the stretch `plan` describes) through the core; see the module's doc."""
-    return _Day(db, spec, plan, seed, until).run()
+    return _Day(db, spec, plan, seed, until, overseer).run()
 
 
 def _hall_id(db: Database, spec: HallSpec) -> int:
@@ -663,9 +680,15 @@ class _QueueInfo:
 
 class _Day:
     def __init__(
-        self, db: Database, spec: HallSpec, plan: DayPlan, seed: int, until: datetime | None
+        self,
+        db: Database,
+        spec: HallSpec,
+        plan: DayPlan,
+        seed: int,
+        until: datetime | None,
+        overseer: Overseer | None = None,
     ) -> None:
-        self.spec, self.plan, self.seed = spec, plan, seed
+        self.spec, self.plan, self.seed, self.overseer = spec, plan, seed, overseer
         self.rng = random.Random(f"{seed}:{plan.day.isoformat()}:day")
         # Instants are whole seconds after `base`, an hour before opening; the clock is set to
         # each event's instant as it is handled.
@@ -730,6 +753,9 @@ class _Day:
         self.items = {q: info.items for q, info in self.queues.items()}
         self.limited = {q for q, info in self.queues.items() if info.id_limit}
         self.waiting = dict.fromkeys(self.queue_ids, 0)
+        self._index_desks()
+
+    def _index_desks(self) -> None:
         self.serving_desks: dict[int, list[_Desk]] = {q: [] for q in self.queue_ids}
         for desk in self.desks.values():
             for q in desk.queues:
@@ -756,6 +782,10 @@ class _Day:
             self._schedule(at, self._arrive)
         if closes is not None:
             self._schedule(closes, self._close)
+            if self.overseer is not None:
+                every = self.overseer.every_minutes * 60
+                for at in range(opens + every, closes, every):
+                    self._schedule(at, self._oversee)
 
     # -- the loop --
 
@@ -957,6 +987,25 @@ class _Day:
         desk.state = "idle"
         desk.call_due = True
         self._schedule(at + self.rng.randint(*NEXT_CALL_SECONDS), self._call, desk)
+
+    def _oversee(self, uow: UnitOfWork, hall: Hall, at: int) -> None:
+        """The manager looks; the clerks of the windows changed serve their new lines, an idle
+        one calling at once when someone waits in them."""
+        assert self.overseer is not None
+        changed = [self.desks[n] for n in self.overseer.look(uow, hall) if n in self.desks]
+        if not changed:
+            return
+        for desk in changed:
+            window = uow.session.scalar(
+                select(Window).where(Window.hall_id == hall.id, Window.number == desk.number)
+            )
+            assert window is not None
+            desk.queues = [link.queue_id for link in window.queue_links if link.queue_id in self.queues]
+        self._index_desks()
+        for desk in changed:
+            if desk.state == "idle" and not desk.call_due and any(self.waiting.get(q) for q in desk.queues):
+                desk.call_due = True
+                self._schedule(at + self.rng.randint(*NOTICE_SECONDS), self._call, desk)
 
     def _close(self, uow: UnitOfWork, hall: Hall, at: int) -> None:
         """Closing time: the day's unserved numbers are void; free windows sign out."""

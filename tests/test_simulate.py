@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, text
 
-from hallq.simulate import copy_day, fast_engine, simulate, sized_spec
+from hallq.simulate import Overseer, copy_day, day_plan, fast_engine, simulate, simulate_day, sized_spec
 from queue_core import Database, ManualClock, migrate
 from queue_core.calling import call_next
 from queue_core.hall_calendar import from_rules
@@ -21,6 +21,7 @@ from queue_core.models import (
     EvaluationCase,
     EvaluationStatus,
     NumberCounter,
+    Queue,
     Ticket,
     TicketEvent,
     TicketStatus,
@@ -28,8 +29,8 @@ from queue_core.models import (
     WindowEvent,
     WindowStatus,
 )
-from queue_core.setup import sync_hall
-from queue_core.spec import CalendarSpec, HallSpec
+from queue_core.setup import set_window_queues, sync_hall
+from queue_core.spec import CalendarSpec, HallSpec, QueueRef
 from queue_core.ticketing import issue_ticket
 from queue_core.windows import sign_in
 from tests.conftest import MORNING, _postgres_engine, make_hall, small_hall_spec, staff_by_username
@@ -205,6 +206,39 @@ def test_until_stops_the_day_where_it_is(db, hall):
     assert TicketStatus.WAITING in {t.status for t in tickets}  # the morning is under way
     with db.read() as uow:
         assert {w.status for w in uow.session.scalars(select(Window))} == {WindowStatus.OPEN}
+
+
+def test_a_managers_move_during_the_day_is_followed_by_its_window(db, engine):
+    # Window 1 serves A alone, windows 2 and 3 B; at 10:30 the manager adds B to window 1.
+    spec = small_hall_spec()
+    spec.windows[0].queues = [QueueRef(code="A")]
+    for window in spec.windows[1:]:
+        window.queues = [QueueRef(code="B")]
+    with db.write() as uow:
+        sync_hall(uow, spec)
+    looks: list[datetime] = []
+
+    def add_b_to_window_1(uow, hall):
+        looks.append(uow.now())
+        if len(looks) != 8:  # 08:30 + 8 × 15 minutes
+            return []
+        window = uow.session.scalar(select(Window).where(Window.number == 1))
+        set_window_queues(uow, hall, window, [QueueRef(code="A"), QueueRef(code="B")])
+        return [1]
+
+    simulate_day(db, spec, day_plan(spec, MONDAY, 300), seed=4, overseer=Overseer(15, add_b_to_window_1))
+    moved_at = looks[7]
+    assert moved_at.astimezone(SHANGHAI).time() == time(10, 30)
+    assert looks[-1].astimezone(SHANGHAI).time() == time(17, 15)  # every 15 minutes while open
+    with db.read() as uow:
+        calls_of_b_at_window_1 = uow.session.scalars(
+            select(TicketEvent.at)
+            .join(Window, Window.id == TicketEvent.window_id)
+            .join(Queue, Queue.id == TicketEvent.queue_id)
+            .where(TicketEvent.kind == "called", Window.number == 1, Queue.code == "B")
+        ).all()
+    # Window 1 calls B, and only once it may.
+    assert calls_of_b_at_window_1 and min(calls_of_b_at_window_1) >= moved_at
 
 
 @both_databases
