@@ -32,6 +32,9 @@ day covering everything every window and kiosk did in that minute:
   4, some 3, about 1.5 % bad with one or two of the hall's reasons, which opens a follow-up
   case); the others do not, and ``evaluations.close_expired`` makes them 未评价 when the
   keypad's time is up.
+- **A manager, if given.** An ``Overseer`` looks at the hall every few minutes while it is
+  open and may change which queues windows serve (benchmarks/advisor_bench.py applies the
+  advisor's moves so); the simulated clerks serve their windows' new lines from then on.
 - **Closing.** At the hall's closing time every ticket still waiting is cancelled (in the
   log: cancelled by nobody, at closing time), as a hall voids the day's unserved numbers;
   windows finish the citizen they have, then sign out.
