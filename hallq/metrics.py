@@ -8,9 +8,10 @@ own address, which labels them apart (`instance`). prometheus_client's multiproc
 all of them, which processes on two machines do not have, and a scrape through the load
 balancer would still reach one process at random. What each process knows of itself (its
 requests' latency, its sockets, its database errors, its database and Redis as /healthz
-finds them) is counted in it; what is the hall's (tickets, calls, lines, windows, print
-jobs, printers) is read from the database at scrape time, a few aggregate statements, so
-every process answers the same truth and a dashboard takes any one of them (max by queue).
+finds them, the printers it drives) is counted in it; what is the hall's (tickets, calls,
+lines, windows, print jobs, the agents' printers) is read from the database at scrape time, a
+few aggregate statements, so every process answers the same truth and a dashboard takes any
+one of them (max by queue).
 
 A request pays for one histogram observation; everything else is read when Prometheus asks."""
 
