@@ -6,6 +6,10 @@ tests/live/test_metrics.py."""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
@@ -13,15 +17,17 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from hallq import create_app
+from hallq import create_app, metrics
 from hallq.cli import main
 from hallq.faults import MessageQueue
+from hallq.pages import Health
 from hallq.settings import Settings
 from printer_driver import PrinterStatus
 from tests.api.test_printing import set_status
 from tests.conftest import app_settings, initialise_database
 
 TOKEN = "metrics-token-0123456789abcdef"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def samples(exposition: str) -> dict[tuple[str, frozenset], float]:
@@ -123,6 +129,15 @@ def test_health_redis_and_database_errors(app):
     assert sample(degraded, "hallq_waiting_tickets", queue="A") == 0  # the hall's figures still read
 
 
+def test_while_the_database_is_unavailable_a_scrape_answers_without_the_halls_figures(app, monkeypatch):
+    away = Health(database="no answer within 1.5 s", storage=None, message_queue=None, calendar="unknown")
+    monkeypatch.setattr(metrics, "health", lambda _state: away)
+    answer = scrape(app.test_client())
+    assert sample(answer, "hallq_health", status="unavailable") == 1
+    assert sample(answer, "hallq_open_sockets") == 0
+    assert not [key for key in answer if key[0] == "hallq_waiting_tickets"]
+
+
 @pytest.mark.parametrize(
     ("setting", "value"),
     [
@@ -142,3 +157,19 @@ def test_a_malformed_metrics_setting_stops_the_start_naming_it(monkeypatch, sett
 def test_the_allow_list_reads_addresses_and_networks(monkeypatch):
     monkeypatch.setenv("HALLQ_METRICS_ALLOW", "10.1.2.0/24, 192.0.2.7,fd00::/8")
     assert [str(n) for n in Settings().HALLQ_METRICS_ALLOW] == ["10.1.2.0/24", "192.0.2.7/32", "fd00::/8"]
+
+
+def test_the_docs_alert_rules_and_dashboard_name_only_metrics_the_server_exposes(app):
+    app.extensions["hallq"].message_queue = MessageQueue("redis://127.0.0.1:1/0")  # Redis's metric too
+    client = app.test_client()
+    client.get("/healthz")  # a request timed, so that the latency histogram has a series
+    families = list(text_string_to_metric_families(client.get("/metrics").get_data(as_text=True)))
+    exposed = {f.name for f in families} | {s.name for f in families for s in f.samples}
+    counters = {f"{f.name}_total" for f in families if f.type == "counter"}  # with no sample yet
+    dashboard = json.loads((DOCS / "grafana-hallq.json").read_text(encoding="utf-8"))
+    queries = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
+    assert len(queries) > 15
+    named = set(re.findall(r"\b(?:hallq|process)_[a-z_]+", "\n".join(queries)))
+    named |= set(re.findall(r"\bhallq_[a-z_]+", (DOCS / "monitoring.md").read_text(encoding="utf-8")))
+    assert {"hallq_printer_up", "hallq_calls_total", "hallq_health", "hallq_subscribed_sockets"} <= named
+    assert named - exposed - counters == set()
