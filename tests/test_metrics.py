@@ -2,7 +2,7 @@
 when no proxy is trusted, the token), what it says of printers, health, Redis and database
 errors, and a malformed setting stopping the start. The whole path through `hallq serve`, a
 ticket, a call and a print, and a refusal over a real connection from another address:
-tests/live/test_metrics.py."""
+tests/live/test_scrape.py."""
 
 from __future__ import annotations
 
