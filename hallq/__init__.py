@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from queue_core import Clock, Database, SystemClock, make_engine
 
-from . import acting, faults, headers
+from . import acting, faults, headers, metrics
 from .api import PREFIX, error, json_http_error
 from .api.openapi import DbIntConverter
 from .config_files import load_hall
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.jinja_env.globals["get_locale"] = get_locale
     app.url_map.converters["int"] = DbIntConverter  # before any route is bound
     _register_blueprints(app)
+    metrics.init_app(app)
     app.before_request(acting.begin_request)
     app.teardown_request(acting.end_request)
     app.register_error_handler(HTTPException, _http_error)

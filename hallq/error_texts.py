@@ -38,6 +38,7 @@ TEXTS: dict[str, str] = {
         "You cannot deactivate your own account or change your own role. Ask another manager or admin."
     ),
     "forbidden.door": _n("Please scan the QR code at the hall's door to say you have arrived."),
+    "forbidden.metrics": _n("The metrics are open only to the hall's monitoring server."),
     "not_found": _n("Not found: it may have been removed, or the number is wrong."),
     "method_not_allowed": _n("This action is not possible here."),
     "invalid_state": _n("It has changed meanwhile. Please refresh and try again."),

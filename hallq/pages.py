@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request
@@ -23,7 +24,7 @@ from . import faults
 from .present import API_PREFIX
 from .present.catalog import queues_out
 from .present.windows import windows_out
-from .state import current_hall, state
+from .state import HallqState, current_hall, state
 
 bp = Blueprint("pages", __name__)
 
@@ -75,22 +76,46 @@ def healthz() -> Any:
     """For load balancers and systemd: 200 while the process answers and reaches its database,
     503 (with what went wrong) while it cannot. Without its Redis a process still serves its
     own clients: 200, status "degraded", and why."""
-    problem, calendar = _database_problem(state().db, state().hall_code)
+    found = health(state())
+    if found.database:
+        answer = jsonify({"status": found.status, "database": f"unavailable: {found.database}"})
+        return answer, 503, {"Retry-After": str(faults.RETRY_AFTER_SECONDS)}
+    if found.storage:  # it answers reads, and refuses every write
+        answer = jsonify({"status": found.status, "database": "ok", "storage": found.storage})
+        return answer, 503, {"Retry-After": str(faults.RETRY_AFTER_SECONDS)}
+    if found.message_queue:
+        away = f"unreachable: {found.message_queue}"
+        return jsonify(
+            {"status": found.status, "database": "ok", "message_queue": away, "calendar": found.calendar}
+        )
+    queue = {"message_queue": "ok"} if state().message_queue else {}
+    return jsonify({"status": found.status, "database": "ok", "calendar": found.calendar} | queue)
+
+
+@dataclass(frozen=True)
+class Health:
+    """What /healthz finds (and /metrics reports): each problem in one line, None when fine."""
+
+    database: str | None
+    storage: str | None  # the disk is full: reads work, writes fail
+    message_queue: str | None  # None also where there is no Redis
+    calendar: str
+
+    @property
+    def status(self) -> str:
+        if self.database or self.storage:
+            return "unavailable"
+        return "degraded" if self.message_queue else "ok"
+
+
+def health(app_state: HallqState) -> Health:
+    """The database, then its disk, then Redis, which is asked only while the rest is fine:
+    a process that cannot serve is refused by the load balancer whatever its Redis does."""
+    problem, calendar = _database_problem(app_state.db, app_state.hall_code)
     if problem:
-        answer = jsonify({"status": "unavailable", "database": f"unavailable: {problem}"})
-        return answer, 503, {"Retry-After": str(faults.RETRY_AFTER_SECONDS)}
-    full = state().storage.problem
-    if full:  # it answers reads, and refuses every write
-        answer = jsonify({"status": "unavailable", "database": "ok", "storage": full})
-        return answer, 503, {"Retry-After": str(faults.RETRY_AFTER_SECONDS)}
-    queue = state().message_queue
-    away = queue.check() if queue else None
-    if away:
-        answer = {"status": "degraded", "database": "ok", "message_queue": f"unreachable: {away}"}
-        return jsonify(answer | {"calendar": calendar})
-    return jsonify(
-        {"status": "ok", "database": "ok", "calendar": calendar} | ({"message_queue": "ok"} if queue else {})
-    )
+        return Health(problem, None, None, calendar)
+    full, queue = app_state.storage.problem, app_state.message_queue
+    return Health(None, full, queue.check() if queue and not full else None, calendar)
 
 
 # /healthz answers within HEALTH_WAIT_S whatever the database does: its check runs on a thread

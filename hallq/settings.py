@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from ipaddress import ip_network
 from pathlib import Path
+from typing import Annotated
 
 from dotenv import load_dotenv
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +34,14 @@ class Settings(BaseSettings):
     # (queue_core.audit_anchors): outside the database, best where the supervisor controls them.
     HALLQ_AUDIT_KEY_FILE: Path | None = None  # default: the instance folder's audit-key
     HALLQ_AUDIT_ANCHORS: Path | None = None  # default: the instance folder's audit-anchors.jsonl
+    # Who may read /metrics (hallq.metrics, docs/monitoring.md): the client addresses and
+    # networks listed, comma-separated (behind nginx the address is the client's only with
+    # HALLQ_PROXIES set), or whoever sends `Authorization: Bearer HALLQ_METRICS_TOKEN`.
+    HALLQ_METRICS_ALLOW: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = (
+        ip_network("127.0.0.0/8"),
+        ip_network("::1/128"),
+    )
+    HALLQ_METRICS_TOKEN: str = Field("", pattern=r"^(\S{24,})?$")  # long enough not to be guessed
 
     @field_validator("DATABASE_URL")
     @classmethod
@@ -39,6 +49,11 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite:///", "postgresql")):
             raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
         return value
+
+    @field_validator("HALLQ_METRICS_ALLOW", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return tuple(part.strip() for part in value.split(",")) if isinstance(value, str) else value
 
     def database_url(self) -> str:
         return self.DATABASE_URL or f"sqlite:///{self.HALLQ_INSTANCE / 'hallq.sqlite'}"

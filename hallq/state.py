@@ -38,6 +38,7 @@ class HallqState:
     live: Any = None  # hallq.live.LiveServer, set by create_app
     storage: Any = None  # hallq.faults.StorageWatch, set by create_app
     revocations: Any = None  # hallq.revocation.Revocations, set by create_app
+    metrics: Any = None  # hallq.metrics.Metrics, set by create_app
 
     @property
     def hall_code(self) -> str:

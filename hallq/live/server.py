@@ -113,7 +113,9 @@ class LiveServer:
         self._hall_id: int | None = None
         self._principals: dict[str, Any] = {}
         self._token_digests: dict[str, str] = {}  # sid → its token's digest, for revocations
-        self._subscribed: set[str] = set()
+        # sid → the kinds it subscribed to: a frozenset, replaced whole, because /metrics
+        # counts them from a request thread while the loop goes on
+        self._subscribed: dict[str, frozenset[str]] = {}
         self._anonymous: dict[str, str] = {}  # sid → address
         self._addresses: dict[str, str] = {}  # sid → address
         self._present: dict[str, tuple[Kind, Any]] = {}  # sid → what it joined, for kinds with presence
@@ -147,6 +149,12 @@ class LiveServer:
 
     def has_listeners(self, room: str) -> bool:
         return bool(self.sio.manager.rooms.get(NAMESPACE, {}).get(room))
+
+    def open_sockets(self) -> tuple[int, Counter[str]]:
+        """This process's sockets on /hall, and how many have subscribed to each kind (a
+        phone page follows its ticket and its queue: it counts under both)."""
+        kinds = list(self._subscribed.values())
+        return len(self._principals), Counter(kind for held in kinds for kind in held)
 
     def drop_revoked(self, change: dict[str, Any]) -> None:
         """Disconnects this process's sockets a revocation names (hallq.revocation): those of
@@ -279,7 +287,7 @@ class LiveServer:
         self._addresses.pop(sid, None)
         self._principals.pop(sid, None)
         self._token_digests.pop(sid, None)
-        self._subscribed.discard(sid)
+        self._subscribed.pop(sid, None)
         address = self._anonymous.pop(sid, None)
         if address is not None:
             self._per_address[address] -= 1
@@ -291,14 +299,15 @@ class LiveServer:
     async def _subscribe(self, sid: str, what: Any) -> dict[str, Any]:
         """Returns an acknowledgement: {"ok": true, "room": ..., "state": ...} or {"ok": false, "error": ...}."""
         try:
-            _name, value, kind = parse(what)
+            name, value, kind = parse(what)
             if kind.checked:
                 value = await self._in_thread(admit, kind, self._principals.get(sid), value)
         except Refused as refused:
             return {"ok": False, "error": str(refused)}
         room = kind.room(value)
         await self.sio.enter_room(sid, self._room(kind, room), namespace=NAMESPACE)
-        self._subscribed.add(sid)
+        if sid in self._principals:  # not gone while it was admitted
+            self._subscribed[sid] = self._subscribed.get(sid, frozenset()) | {name}
         if kind.joined is not None:
             self._present[sid] = (kind, value)
             joining = asyncio.ensure_future(
