@@ -148,6 +148,16 @@ def project_wheel(out: Path) -> Path:
     return wheel
 
 
+def target_options(arch: str, python: str) -> list[str]:
+    """pip's options that choose files for CPython `python` on a Debian 12 machine `arch`."""
+    abis = ["cp" + python.replace(".", ""), "abi3", "none"]
+    return [
+        *("--python-version", python, "--implementation", "cp"),
+        *(f"--abi={abi}" for abi in abis),
+        *(f"--platform={tag}" for tag in platforms(arch)),
+    ]
+
+
 def download(locked: list[Locked], arch: str, python: str, wheels: Path) -> None:
     """Every package this Python on this machine needs, by the lock's versions and hashes:
     a wheel where PyPI has one for it, else the source (built below)."""
@@ -157,11 +167,8 @@ def download(locked: list[Locked], arch: str, python: str, wheels: Path) -> None
             hashes = " ".join(f"--hash=sha256:{digest}" for digest in entry.hashes)
             requirements.write(f"{entry.name}=={entry.version} {hashes}\n")
         requirements.flush()
-        version = python.replace(".", "")
         pip(
-            "download", "--quiet", "--no-deps", "--require-hashes",
-            "--python-version", python, "--implementation", "cp", "--abi", f"cp{version}", "--abi", "abi3",
-            "--abi", "none", *(f"--platform={tag}" for tag in platforms(arch)),
+            "download", "--quiet", "--no-deps", "--require-hashes", *target_options(arch, python),
             "-r", requirements.name, "-d", wheels,
         )  # fmt: skip
 
@@ -224,6 +231,12 @@ def bundle(arch: str, pythons: list[str], out: Path, hallq_wheel: Path, locked: 
             raise BundleError(f"{name}: no wheel for " + "; ".join(missing))
         shutil.copy2(hallq_wheel, wheels)
         (top / "requirements.txt").write_text(requirements_file(locked, wheels, hallq_wheel))
+        for python in pythons:  # what install.sh will run, resolved by pip with no index
+            pip(
+                "install", "--quiet", "--isolated", "--dry-run", "--ignore-installed", "--only-binary=:all:",
+                "--no-index", "--find-links", wheels, "--require-hashes", "-r", top / "requirements.txt",
+                *target_options(arch, python),
+            )  # fmt: skip
         for source, target in BUNDLED.items():
             copy = shutil.copytree if (ROOT / source).is_dir() else shutil.copy2
             copy(ROOT / source, top / target)
