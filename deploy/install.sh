@@ -104,12 +104,15 @@ for unit in "$here"/systemd/*; do
 done
 [ "$SYSTEM" = 0 ] || systemctl daemon-reload
 
-hallq="sudo -u hallq $PREFIX/usr/local/bin/hallq"
-[ "$SYSTEM" = 1 ] || hallq="HALLQ_ENV_FILE=$ETC/.env $OPT/venv/bin/hallq"
+run_as=""
+[ "$SYSTEM" = 0 ] || run_as="sudo -u hallq "
+hallq="${run_as}hallq"  # /usr/local/bin/hallq, which reads /etc/hallq/.env
+[ -z "$PREFIX" ] || hallq="${run_as}env HALLQ_ENV_FILE=$ETC/.env $OPT/venv/bin/hallq"
 if [ -n "$previous" ] && [ "$previous" != "releases/$VERSION" ]; then
   cat >&2 <<EOF
 
-Hallq $VERSION is installed (${previous#releases/} before it, kept in $OPT/releases). To switch to it:
+Hallq $VERSION is installed (${previous#releases/} before it, kept in $OPT/releases). A running
+server stays on ${previous#releases/} until it is restarted; to move it to $VERSION:
   systemctl start hallq-backup            # a copy of the database first
   systemctl stop hallq
   $hallq db upgrade
