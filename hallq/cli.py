@@ -32,7 +32,7 @@ from queue_core.spec import CalendarSpec
 from . import personal_data
 from .config_files import ConfigError, load_catalog, load_config, load_hall, map_removals
 from .faults import problem
-from .settings import Settings, load_settings
+from .settings import Settings, SettingsError, load_settings, make_folder
 
 # Request threads of `hallq serve`: requests wait on the database (one writer at a time on
 # SQLite, a pool of 15 connections on PostgreSQL), so more threads only queue there.
@@ -42,6 +42,8 @@ DEFAULT_THREADS = 16
 def _settings() -> Settings:
     try:
         return load_settings()
+    except SettingsError:
+        raise  # it names its setting already (_Commands)
     except Exception as exc:
         raise click.ClickException(f"environment / .env: {exc}") from exc
 
@@ -58,7 +60,8 @@ def _configure_logging() -> None:
 def _database(settings: Settings) -> Database:
     url = settings.database_url()
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        setting = "DATABASE_URL" if settings.DATABASE_URL else "HALLQ_INSTANCE"
+        make_folder(Path(url.removeprefix("sqlite:///")).parent, setting)
     return Database(make_engine(url), SystemClock())
 
 
@@ -75,6 +78,8 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except ConfigError as exc:
             raise _config_error(exc) from exc
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from exc
         except sa_exc.DBAPIError as exc:
             raise click.ClickException(f"the database failed: {problem(exc)}") from exc
 

@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated
 
 from dotenv import load_dotenv
-from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Where an installed Hallq (the offline bundle's wheel, docs/deployment.md) keeps its settings
+# and the hall's files, and its data.
+SYSTEM_CONFIG = Path("/etc/hallq")
+SYSTEM_DATA = Path("/var/lib/hallq")
+
+
+class SettingsError(Exception):
+    """A setting names a file or folder that cannot serve; the message names the setting and path."""
+
+
+class DefaultPaths(BaseModel):
+    env_file: Path
+    config: Path
+    instance: Path
+
+
+def default_paths(project_root: Path = PROJECT_ROOT) -> DefaultPaths:
+    """A source checkout (./dev demo, the tests) keeps its .env, config/ and instance/ beside the
+    code, as it always has. An installed package lives in site-packages, which the server may
+    not write and an upgrade replaces: it takes the system's folders instead."""
+    if (project_root / "pyproject.toml").is_file():
+        return DefaultPaths(
+            env_file=project_root / ".env", config=project_root / "config", instance=project_root / "instance"
+        )
+    return DefaultPaths(env_file=SYSTEM_CONFIG / ".env", config=SYSTEM_CONFIG, instance=SYSTEM_DATA)
+
+
+DEFAULT_PATHS = default_paths()
 
 
 class Settings(BaseSettings):
@@ -19,8 +48,8 @@ class Settings(BaseSettings):
 
     SECRET_KEY: str = ""
     DATABASE_URL: str = ""
-    HALLQ_CONFIG: Path = PROJECT_ROOT / "config"
-    HALLQ_INSTANCE: Path = PROJECT_ROOT / "instance"
+    HALLQ_CONFIG: Path = DEFAULT_PATHS.config
+    HALLQ_INSTANCE: Path = DEFAULT_PATHS.instance
     SOCKETIO_MESSAGE_QUEUE: str = ""
     HALLQ_DEFAULT_LOCALE: str = Field("zh_CN", pattern=r"^(zh_CN|en)$")
     # Staff log-in cookies travel over HTTPS only (the Secure flag). Off only where the hall is
@@ -70,12 +99,39 @@ class Settings(BaseSettings):
             return self.SECRET_KEY
         path = self.HALLQ_INSTANCE / "secret_key"
         if not path.exists():
-            self.HALLQ_INSTANCE.mkdir(parents=True, exist_ok=True)
+            make_folder(self.HALLQ_INSTANCE, "HALLQ_INSTANCE")
             path.touch(mode=0o600)
             path.write_text(secrets.token_hex(32))
         return path.read_text().strip()
 
 
+def make_folder(path: Path, setting: str) -> None:
+    """Create a folder a setting names, or say which setting to correct (not a traceback)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"{setting}: cannot create the folder {path}: {exc.strerror}") from exc
+
+
+def env_file() -> Path:
+    """The .env file the settings are read from: HALLQ_ENV_FILE (the systemd units set
+    /etc/hallq/.env), else the default of this kind of install. One that is named must exist."""
+    named = os.environ.get("HALLQ_ENV_FILE")
+    if not named:
+        return DEFAULT_PATHS.env_file
+    path = Path(named)
+    if not path.is_file():
+        raise SettingsError(f"HALLQ_ENV_FILE: no file {path}")
+    return path
+
+
 def load_settings(**overrides: object) -> Settings:
-    load_dotenv(PROJECT_ROOT / ".env", override=False)
-    return Settings(**overrides)  # type: ignore[arg-type]
+    path = env_file()
+    try:
+        load_dotenv(path, override=False)
+    except OSError as exc:  # /etc/hallq/.env is for root and the hallq group only
+        raise SettingsError(f"{path}: cannot read it: {exc.strerror} (run hallq as the hallq user)") from exc
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.HALLQ_INSTANCE.exists() and not settings.HALLQ_INSTANCE.is_dir():
+        raise SettingsError(f"HALLQ_INSTANCE: {settings.HALLQ_INSTANCE} is not a folder")
+    return settings

@@ -127,11 +127,16 @@ def add_device_token(url: str, kind: str, device_id: str) -> str:
 
 
 def start_server(
-    env: dict[str, str], port: int, log: Path, command: list[str] | None = None
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    command: list[str] | None = None,
+    hallq: tuple[str, ...] = (sys.executable, "-m", "hallq"),
 ) -> subprocess.Popen:
-    """`hallq serve` (or the given command) on the port, once it answers /healthz."""
+    """`hallq serve` (or the given command) on the port, once it answers /healthz. hallq: the
+    program (an installed `hallq`, where not this checkout's)."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "hallq", *(command or ["serve", "--threads", "40"]), "--port", str(port)],
+        [*hallq, *(command or ["serve", "--threads", "40"]), "--port", str(port)],
         env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 60
