@@ -106,7 +106,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def settings_for(url: str, mode: str, paper: int) -> PrinterSettings:
-    return PrinterSettings(url=url, mode=mode, paper=paper)  # type: ignore[arg-type]
+    return PrinterSettings(url=url, mode=mode, paper=paper)
 
 
 def render_once(layout: Layout, document: str, settings: PrinterSettings) -> bytes:

@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 SCREEN_SEND_BUFFER = 32 * 1024
 
 
-class ScreenConnection(WebSocketsSansIOProtocol):  # type: ignore[misc]
+class ScreenConnection(WebSocketsSansIOProtocol):
     """uvicorn's WebSocket protocol (the one hallq.live.wire writes to), with the kernel's
     send buffer bounded."""
 
@@ -67,7 +67,7 @@ def guarded_http(limits: ConnectionSpec, behind_proxy: bool) -> type[asyncio.Pro
     connections of one address."""
     open_per_address: Counter[str] = Counter()
 
-    class GuardedHttp(HttpToolsProtocol):  # type: ignore[misc]
+    class GuardedHttp(HttpToolsProtocol):
         _deadline: asyncio.TimerHandle | None = None
         _counted: str | None = None
 

@@ -115,7 +115,7 @@ def _priority_guide(uow: UnitOfWork, hall: Hall, body: TicketRequest) -> int | N
     guide who allowed it. Staff issuing tickets themselves need none: their login is the
     confirmation, and the ticket's log names them as it names the PIN's guide."""
     if current_user.is_authenticated and not is_kiosk():
-        return current_user.id  # type: ignore[no-any-return]
+        return current_user.id
     if body.priority is None or not hall.priority_pin or not is_kiosk():
         return None
     app_state, kiosk_id = state(), current_user.device_id

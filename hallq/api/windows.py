@@ -64,7 +64,7 @@ def acting_staff(number: int, clerk_id: int | None, any_clerk: bool) -> int | No
     return current_user.id
 
 
-def _window_row(uow: UnitOfWork, hall: Hall, number: int) -> Row[tuple[int, int | None]]:
+def _window_row(uow: UnitOfWork, hall: Hall, number: int) -> Row[int, int | None]:
     # Only the id and clerk here: the core loads and locks the window itself.
     found = uow.session.execute(
         select(Window.id, Window.clerk_id).where(Window.hall_id == hall.id, Window.number == number)

@@ -15,7 +15,7 @@ from .wire import LeanBroadcast
 log = logging.getLogger(__name__)
 
 
-class RedisDelivery(socketio.AsyncRedisManager, LeanBroadcast):  # type: ignore[misc]
+class RedisDelivery(socketio.AsyncRedisManager, LeanBroadcast):
     """python-socketio's Redis manager, which already delivers each message to this process's
     own clients before publishing it. Publishing goes through a queue of its own, so that a
     Redis that hangs never delays this process's screens, and a failed publish is reported to

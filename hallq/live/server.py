@@ -59,7 +59,7 @@ def client_address(environ: dict[str, Any], proxies: int) -> str:
     return forwarded[-proxies] if len(forwarded) >= proxies else str(peer)
 
 
-class _AsyncServer(socketio.AsyncServer):  # type: ignore[misc]
+class _AsyncServer(socketio.AsyncServer):
     """python-socketio's server, told when a transport opens: a client may open an Engine.IO
     connection and never join the namespace, and that must be closed too."""
 

@@ -215,7 +215,7 @@ def print_out(record: PrintRecord) -> PrintOut:
     return PrintOut(
         job_id=record.id,
         queued=record.status in (PrintStatus.QUEUED, PrintStatus.CLAIMED),
-        status=record.status,  # type: ignore[arg-type]
+        status=record.status,
         printer=record.printer or None,
         reprinted=record.reprinted,
         error=record.error or None,

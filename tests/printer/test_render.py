@@ -18,7 +18,7 @@ UPDATE = os.environ.get("HALLQ_UPDATE_GOLDEN") == "1"  # set it to re-record aft
 
 
 def settings(mode: str = "text", paper: int = 58, **more: object) -> PrinterSettings:
-    return PrinterSettings(url="dummy:", mode=mode, paper=paper, **more)  # type: ignore[arg-type]
+    return PrinterSettings(url="dummy:", mode=mode, paper=paper, **more)
 
 
 def printed_text(data: bytes, encoding: str = "gb18030") -> str:
