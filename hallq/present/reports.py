@@ -155,7 +155,7 @@ def as_xlsx(summaries: dict[str, dict[str, Any]], heading: ReportHeading) -> byt
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # a new workbook's one sheet (what book.active is)
     formats = [None] * len(LABELS) + [NUMBER_FORMATS[column.unit] for column in COLUMNS]
     for sheet_name, summary in summaries.items():
         sheet = book.create_sheet(sheet_name)
