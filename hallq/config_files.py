@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -274,6 +274,7 @@ def load_catalog(path: Path, hall: HallSpec | None = None) -> list[ItemSpec]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError([f"{path}: not found"])
+    rows: Sequence[tuple[str, Mapping[str, str | None]]]
     if path.suffix.lower() == ".xlsx":
         rows = _xlsx_rows(path)
     elif path.suffix.lower() == ".csv":
@@ -303,7 +304,7 @@ def _csv_rows(path: Path) -> list[tuple[str, dict[str, str | None]]]:
     return rows
 
 
-def _xlsx_rows(path: Path) -> list[tuple[str, dict[str, str | None]]]:
+def _xlsx_rows(path: Path) -> list[tuple[str, dict[str, str]]]:
     from openpyxl import load_workbook
 
     try:
@@ -332,7 +333,7 @@ def _check_header(filename: str, header: Sequence[str]) -> None:
 
 
 def _validate_rows(
-    filename: str, rows: list[tuple[str, dict[str, str | None]]], hall: HallSpec | None
+    filename: str, rows: Sequence[tuple[str, Mapping[str, str | None]]], hall: HallSpec | None
 ) -> list[ItemSpec]:
     problems: list[str] = []
     items: list[ItemSpec] = []

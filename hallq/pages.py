@@ -86,8 +86,8 @@ def healthz() -> Any:
     queue = state().message_queue
     away = queue.check() if queue else None
     if away:
-        answer = {"status": "degraded", "database": "ok", "message_queue": f"unreachable: {away}"}
-        return jsonify(answer | {"calendar": calendar})
+        degraded = {"status": "degraded", "database": "ok", "message_queue": f"unreachable: {away}"}
+        return jsonify(degraded | {"calendar": calendar})
     return jsonify(
         {"status": "ok", "database": "ok", "calendar": calendar} | ({"message_queue": "ok"} if queue else {})
     )

@@ -149,7 +149,7 @@ class PrintService:
                 f"{p.name}: {p.status}" + (f" ({p.error})" if p.error else "") for p in printers
             )
             refused = refused or f"kiosk {kiosk} has no printer"
-        chosen = (usable or printers or [None])[0]
+        chosen = next(iter(usable or printers), None)
         record = queue.enqueue(
             uow,
             hall,

@@ -209,7 +209,8 @@ def asgi_app(app: Flask, threads: int, at_shutdown: Callable[[], None] | None = 
     `at_shutdown` runs (in a thread) as the server stops: uvicorn ends the process with the
     signal it was stopped by, so code after its run() never runs."""
     state = app.extensions["hallq"]
-    flask = BodyDeadline(WSGIMiddleware(app, workers=threads), state.spec.connections.body_timeout)
+    wsgi = WSGIMiddleware(app, workers=threads)  # type: ignore[arg-type]  # a2wsgi types the environ as a TypedDict, Flask as a dict
+    flask = BodyDeadline(wsgi, state.spec.connections.body_timeout)
 
     async def shutdown() -> None:
         await state.live.stop()

@@ -520,7 +520,7 @@ def _long_services(uow: UnitOfWork, hall: Hall, now: datetime, factor: float) ->
     for ticket_id, number, started_at, item_id, queue_id, window, window_name, clerk in serving:
         usual = item_medians.get(item_id) if item_id else None
         usual = usual or queue_medians.get(queue_id)
-        if not usual:
+        if not usual or started_at is None:  # (serving tickets have started)
             continue
         running = elapsed(hall, started_at, now).total_seconds()
         if running <= factor * usual:

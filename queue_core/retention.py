@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    ColumnClause,
     ColumnElement,
     Select,
     String,
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 # Written as the partial indexes' conditions are (a literal, not a bound parameter), so that
 # SQLite's planner matches them and reads those indexes.
-NO_TEXT = literal_column("''")
+NO_TEXT: ColumnClause[str] = literal_column("''")
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import accumulate, chain
 from operator import mul
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_, select
@@ -410,14 +410,19 @@ def _case_tally(uow: UnitOfWork, hall: Hall, days: list[date], groupings: tuple[
 # -- rollups ---------------------------------------------------------------------------------
 
 
-def rating_rules(hall: Hall) -> dict[str, int | None]:
+class RatingRules(TypedDict):
+    phone_days: int
+    default_after_days: int | None
+
+
+def rating_rules(hall: Hall) -> RatingRules:
     """What decides whether a service's rating may still come: the phone page's days and the
     days after which a default is given."""
     rules = EvaluationSpec.of_hall(hall)
     return {"phone_days": rules.phone_days, "default_after_days": rules.default_after_days}
 
 
-def ratings_hold(day: StatsDay, rules: dict[str, int | None]) -> bool:
+def ratings_hold(day: StatsDay, rules: RatingRules) -> bool:
     """Whether the day's rolled-up ratings are all of them: they were final when it was built
     and, if some services were then still unrated, the rules still rate them no more."""
     return day.ratings_settled and (day.ratings_rules is None or day.ratings_rules == rules)

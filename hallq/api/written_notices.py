@@ -107,7 +107,7 @@ def _fields(hall: Hall, window: Window, notice: WrittenNotice, ticket: Ticket) -
         "materials": notice.materials,
         "reason": notice.reason,
         "time_limit": time_limit_text(item.kind, item.promised_limit_days, item.legal_limit_days)
-        if accepted
+        if accepted and item is not None
         else "",
         "completion_date": f"{notice.completion_date:%Y年%m月%d日}" if notice.completion_date else "",
         "closing": CLOSINGS[kind],

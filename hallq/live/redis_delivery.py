@@ -24,6 +24,8 @@ class RedisDelivery(socketio.AsyncRedisManager, LeanBroadcast):
     when Redis is back, as after any cut). What it hears from Redis reaches this process's
     sockets through LeanBroadcast, as in a single process."""
 
+    connected: bool  # AsyncRedisManager's: whether it holds a connection to Redis
+
     WAITING_AT_MOST = 10_000
 
     def __init__(self, queue: MessageQueue) -> None:
