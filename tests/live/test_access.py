@@ -3,6 +3,8 @@ tokens, and the /hall Socket.IO namespace over the real protocol (python-socketi
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import requests
 import websocket
@@ -59,7 +61,7 @@ def clients(live):
         client.close()
 
 
-def as_device(live, method: str, path: str, token: str | None, **kw: object) -> requests.Response:
+def as_device(live, method: str, path: str, token: str | None, **kw: Any) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return requests.request(method, f"{live.url}/api/v1{path}", headers=headers, timeout=10, **kw)
 
