@@ -88,7 +88,7 @@ def test_a_backup_taken_during_a_burst_restores_every_acknowledged_ticket(backen
         try:
             with db.read() as uow:
                 kept = set(uow.session.scalars(select(Ticket.id)))
-                hall_id = uow.session.scalar(select(Hall.id))
+                hall_id = uow.session.scalars(select(Hall.id)).one()
                 verdict = audit.verify(uow, hall_id)
         finally:
             engine.dispose()

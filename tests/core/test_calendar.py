@@ -495,6 +495,7 @@ def test_a_remote_ticket_enters_the_line_in_its_place_only_when_its_holder_arriv
     clock.set(at(monday, 9, 10))
     with db.write() as uow:
         ticket = remote.remote_today(uow, hall, "person-1")
+        assert ticket is not None
         remote.arrive(uow, hall, ticket)
     assert line(db, hall) == ["A001", "A002"]  # in its place by the time it was taken
 
