@@ -157,6 +157,7 @@ def test_a_socket_from_another_site_is_refused(live):
     assert refused.value.status_code == 403  # the handshake is refused before any upgrade
     same_site = websocket.create_connection(address, origin=live.url, timeout=10)
     try:
-        assert same_site.recv().startswith("0{")  # Engine.IO's open packet
+        opened = same_site.recv()
+        assert isinstance(opened, str) and opened.startswith("0{")  # Engine.IO's open packet
     finally:
         same_site.close()
