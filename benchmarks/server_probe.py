@@ -54,7 +54,7 @@ def install(log: Path) -> None:
     def init(self: Database, *args: Any, **kwargs: Any) -> None:
         database_init(self, *args, **kwargs)
         if self._write_lock is not None:  # SQLite's; PostgreSQL's writers take no lock here
-            self._write_lock = _TimedLock(self._write_lock)
+            self._write_lock = _TimedLock(self._write_lock)  # type: ignore[assignment]  # timing the lock it wraps
 
     Database.__init__ = init  # type: ignore[method-assign]
     LiveServer.publish = _timed("publish_ms", LiveServer.publish)  # type: ignore[method-assign]
