@@ -225,7 +225,7 @@ def traced_serve(report: Path) -> None:
         made(self, *args, **kwargs)
         live.append(self)
 
-    LiveServer.__init__ = caught  # type: ignore[method-assign]
+    LiveServer.__init__ = caught  # type: ignore[method-assign]  # to find the servers the run makes
 
     def dump(*_: Any) -> None:
         gc.collect()

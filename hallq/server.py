@@ -55,7 +55,7 @@ class ScreenConnection(WebSocketsSansIOProtocol):
     """uvicorn's WebSocket protocol (the one hallq.live.wire writes to), with the kernel's
     send buffer bounded."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         sock = transport.get_extra_info("socket")
         if sock is not None:
@@ -71,7 +71,7 @@ def guarded_http(limits: ConnectionSpec, behind_proxy: bool) -> type[asyncio.Pro
         _deadline: asyncio.TimerHandle | None = None
         _counted: str | None = None
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn's own: a stream protocol is handed a Transport
             super().connection_made(transport)
             address = self.client[0] if self.client else None
             if address is not None and not behind_proxy:

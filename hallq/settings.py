@@ -63,4 +63,4 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     load_dotenv(PROJECT_ROOT / ".env", override=False)
-    return Settings(**overrides)  # type: ignore[arg-type]
+    return Settings(**overrides)  # type: ignore[arg-type]  # overrides are Settings fields; pydantic checks them

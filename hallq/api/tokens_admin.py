@@ -97,9 +97,11 @@ def declared_device(device_id: str) -> tuple[str, Any]:
     return kind, next(d for d in declared if d.id == device_id)
 
 
-def issue_token(uow: UnitOfWork, hall_id: int, **owner: Staff | tuple[str, str]) -> tuple[int, str]:
+def issue_token(
+    uow: UnitOfWork, hall_id: int, *, staff: Staff | None = None, device: tuple[str, str] | None = None
+) -> tuple[int, str]:
     """A new token and its row's id (new_token only adds the row)."""
-    token = new_token(uow, hall_id, **owner)  # type: ignore[arg-type]
+    token = new_token(uow, hall_id, staff=staff, device=device)
     [row] = [added for added in uow.session.new if isinstance(added, ApiToken)]
     uow.session.flush()
     return row.id, token

@@ -50,7 +50,7 @@ def list_windows() -> list[WindowOut]:
         return windows_out(uow, rows)
 
 
-def acting_staff(number: int, clerk_id: int | None, any_clerk: bool) -> int | None:
+def acting_staff(number: int, clerk_id: int | None, any_clerk: bool) -> int:
     """Whose action this is, once it is allowed at that window."""
     if current_user.role == "device":
         callers = {c.id: c.window for c in state().spec.callers}

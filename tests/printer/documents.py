@@ -44,4 +44,4 @@ NOTICE: dict[str, FieldValue] = {
 def render(kind: str, settings: PrinterSettings, fields: dict | None = None) -> Rendered:
     layout = load_layout()
     values = fields if fields is not None else (TICKET if kind == "ticket" else NOTICE)
-    return renderer_for(settings).render(lay_out(layout.blocks(kind), values, settings.columns))  # type: ignore[arg-type]
+    return renderer_for(settings).render(lay_out(layout.blocks(kind), values, settings.columns))
