@@ -583,7 +583,7 @@ def serve(
 def mean(costs: list[dict[str, float | None]]) -> dict[str, float | None]:
     """Field by field; None where any is None."""
     return {
-        key: None if any(c[key] is None for c in costs) else sum(c[key] for c in costs) / len(costs)
+        key: None if any(c[key] is None for c in costs) else sum(c[key] or 0 for c in costs) / len(costs)
         for key in costs[0]
     }
 
@@ -692,7 +692,7 @@ def number(field: str, value: float | None) -> str:
 
 def median(values: list[float | None]) -> float | None:
     """None if any is None (--postgres: /proc could not tell)."""
-    return None if None in values else statistics.median(values)
+    return None if None in values else statistics.median([v for v in values if v is not None])
 
 
 def print_markdown(header: list[str], lines: list[list[str]]) -> None:

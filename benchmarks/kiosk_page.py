@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Response, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,8 +46,8 @@ def main() -> None:
             for _ in range(args.runs):
                 context = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
                 page = context.new_page()
-                responses = []
-                page.on("response", lambda r, sink=responses: sink.append(r))
+                responses: list[Response] = []
+                page.on("response", responses.append)
                 page.on("request", lambda r: foreign.add(r.url) if urlsplit(r.url).port != port else None)
                 t0 = time.perf_counter()
                 page.goto(f"{hall.url}/kiosk/K1?token={token}")

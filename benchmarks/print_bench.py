@@ -44,6 +44,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,11 +62,12 @@ from printer_driver import (  # noqa: E402
     load_layout,
     renderer_for,
 )
+from printer_driver.layout import FieldValue, Kind  # noqa: E402
 from printer_driver.transports import PrinterUnavailable  # noqa: E402
 from tests.printer.documents import NOTICE, TICKET  # noqa: E402
 from tests.printer.fake_printer import BITS_PER_BYTE, PtyPrinter  # noqa: E402
 
-DOCUMENTS = {"ticket": TICKET, "notice": NOTICE}
+DOCUMENTS: dict[Kind, dict[str, FieldValue]] = {"ticket": TICKET, "notice": NOTICE}
 MODES = ("text", "image")
 PAPERS = (58, 80)
 BAUDS = (9600, 115200)
@@ -106,19 +108,19 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def settings_for(url: str, mode: str, paper: int) -> PrinterSettings:
-    return PrinterSettings(url=url, mode=mode, paper=paper)  # type: ignore[arg-type]
+    return PrinterSettings(url=url, mode=mode, paper=paper)
 
 
-def render_once(layout: Layout, document: str, settings: PrinterSettings) -> bytes:
-    blocks = layout.blocks(document)  # type: ignore[arg-type]
-    elements = lay_out(blocks, DOCUMENTS[document], settings.columns)  # type: ignore[arg-type]
+def render_once(layout: Layout, document: Kind, settings: PrinterSettings) -> bytes:
+    blocks = layout.blocks(document)
+    elements = lay_out(blocks, DOCUMENTS[document], settings.columns)
     rendered = renderer_for(settings).render(elements)
     if rendered.problems:
         raise SystemExit(f"{document} in {settings.mode} mode rendered with problems: {rendered.problems}")
     return rendered.data
 
 
-def time_render(layout: Layout, document: str, settings: PrinterSettings, runs: int) -> list[float]:
+def time_render(layout: Layout, document: Kind, settings: PrinterSettings, runs: int) -> list[float]:
     render_once(layout, document, settings)  # warm-up: font files and qrcode load on first use
     timings = []
     for _ in range(runs):
@@ -186,6 +188,11 @@ class RoundTrip:
     statuses: list[str]  # the printer's state after each job
 
 
+def printed_times(data: bytes, n: int, received: bytes) -> bool:
+    """Whether the printer has received the data n times."""
+    return received.count(data) >= n
+
+
 def time_round_trips(layout: Layout, baud: int, runs: int) -> RoundTrip:
     """A text ticket on 58 mm paper, submitted to a station runs times, one after another."""
     trip = RoundTrip(baud, [], [], [], [])
@@ -219,7 +226,7 @@ def time_round_trips(layout: Layout, baud: int, runs: int) -> RoundTrip:
                 started = time.perf_counter()
                 station.submit(job)
                 # A text job holds no 10 04 n, so its bytes stand whole among the status queries.
-                fake.wait_for(lambda received, n=job_id: received.count(ticket.data) >= n, timeout=30)
+                fake.wait_for(partial(printed_times, ticket.data, job_id), timeout=30)
                 trip.received.append(time.perf_counter() - started)
                 done, report = listener.reports.get(timeout=30)
                 trip.seconds.append(done - started)
@@ -398,10 +405,10 @@ def agent_run(seconds: int) -> AgentRun:
             time.sleep(0.2)
         time.sleep(1)  # its printers' first status report
         with ThreadPoolExecutor(max_workers=64) as pool:
-            kiosks = [threading.Thread(target=kiosk, args=(n, pool)) for n in range(1, AGENT_KIOSKS + 1)]
-            for thread in kiosks:
+            threads = [threading.Thread(target=kiosk, args=(n, pool)) for n in range(1, AGENT_KIOSKS + 1)]
+            for thread in threads:
                 thread.start()
-            for thread in kiosks:
+            for thread in threads:
                 thread.join()
         manager = requests.Session()
         status = {}

@@ -31,6 +31,7 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -82,7 +83,7 @@ def measure_round(hall: Hall, costs: dict[str, list[float]], counts: dict[str, i
     from hallq.live.subscriptions import KINDS as SUBSCRIPTIONS
     from hallq.live.subscriptions import current_state
 
-    def timed(kind: str, request) -> object:
+    def timed(kind: str, request) -> Any:
         hall.statements = 0
         cpu = time.process_time()
         answer = request()

@@ -39,6 +39,7 @@ import time
 from collections import defaultdict
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -254,7 +255,9 @@ def report(specs, work, results, cpu, rss_connected, peak, load_before, args) ->
         by_room[room_of(spec)].add(spec.index)
     expected, missing, unexpected = 0, 0, 0
     for ticket_id, (window, _sent, queue) in work.calls.items():
-        event = TicketCalled(0, ticket_id, "", queue, "", window, "", False, None)  # type: ignore[arg-type]
+        event = TicketCalled(
+            0, ticket_id, "", queue, "", window, "", False, datetime.now(UTC)
+        )  # its rooms only
         rooms = [room.split("/", 1)[1] for room in rooms_for(event)]
         should = set().union(*(by_room[room] for room in rooms))
         expected += len(should)

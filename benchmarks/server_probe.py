@@ -54,11 +54,11 @@ def install(log: Path) -> None:
     def init(self: Database, *args: Any, **kwargs: Any) -> None:
         database_init(self, *args, **kwargs)
         if self._write_lock is not None:  # SQLite's; PostgreSQL's writers take no lock here
-            self._write_lock = _TimedLock(self._write_lock)
+            self._write_lock = _TimedLock(self._write_lock)  # type: ignore[assignment]  # timing the lock it wraps
 
-    Database.__init__ = init  # type: ignore[method-assign]
-    LiveServer.publish = _timed("publish_ms", LiveServer.publish)  # type: ignore[method-assign]
-    Session.commit = _timed("commit_ms", Session.commit)  # type: ignore[method-assign]
+    Database.__init__ = init  # type: ignore[method-assign]  # the probe wraps these methods to time them
+    LiveServer.publish = _timed("publish_ms", LiveServer.publish)  # type: ignore[method-assign]  # (as above)
+    Session.commit = _timed("commit_ms", Session.commit)  # type: ignore[method-assign]  # (as above)
     wsgi_app = Flask.wsgi_app
 
     def timed_wsgi(self: Flask, environ: dict[str, Any], start_response: Any) -> Any:
@@ -81,7 +81,7 @@ def install(log: Path) -> None:
                 out.write(json.dumps(line) + "\n")
                 out.flush()
 
-    Flask.wsgi_app = timed_wsgi  # type: ignore[method-assign]
+    Flask.wsgi_app = timed_wsgi  # type: ignore[method-assign]  # the probe times every request
     collecting: dict[str, float] = {}
 
     def collection(phase: str, info: dict[str, int]) -> None:

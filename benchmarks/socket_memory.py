@@ -225,15 +225,15 @@ def traced_serve(report: Path) -> None:
         made(self, *args, **kwargs)
         live.append(self)
 
-    LiveServer.__init__ = caught  # type: ignore[method-assign]
+    LiveServer.__init__ = caught  # type: ignore[method-assign]  # to find the servers the run makes
 
     def dump(*_: Any) -> None:
         gc.collect()
         snapshot = tracemalloc.take_snapshot().filter_traces(
-            [tracemalloc.Filter(False, module.__file__) for module in (tracemalloc, linecache)]
+            [tracemalloc.Filter(False, module.__file__ or "") for module in (tracemalloc, linecache)]
         )
         first[:] = first or [snapshot]
-        registries = {}
+        registries: dict[str, Any] = {}
         for server in live:
             manager, eio = server.sio.manager, server.sio.eio
             registries |= {
@@ -308,7 +308,7 @@ def _tasks(loop: Any) -> dict[str, int]:
 
     if loop is None:
         return {}
-    return dict(Counter(task.get_coro().__qualname__ for task in asyncio.all_tasks(loop)).most_common(5))
+    return dict(Counter(task.get_coro().__qualname__ for task in asyncio.all_tasks(loop)).most_common(5))  # type: ignore[union-attr]  # a coroutine object has its function's __qualname__
 
 
 def traced_report(server: subprocess.Popen, report: Path, reports: int) -> dict[str, Any]:

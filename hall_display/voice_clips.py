@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from string import ascii_uppercase
+from typing import Any
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "static" / "voice" / "default"
 # What a hall's recordings may be, in the order they are looked for.
@@ -108,7 +109,7 @@ def build_clips(out_dir: Path = DEFAULT_DIR) -> dict:
         jobs = [(lang, clip) for lang, clips in CATALOGUE.items() for clip in clips]
         with ThreadPoolExecutor() as pool:
             phonemes = list(pool.map(lambda job: _render(espeak, work, *job), jobs))
-        manifest = {
+        manifest: dict[str, Any] = {
             "generator": _version(espeak),
             "languages": {lang: {"voice": voice, "clips": {}} for lang, voice in ESPEAK_VOICES.items()},
         }

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, render_template, request, session
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -51,7 +52,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=faults.LARGEST_BODY,
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if isinstance(app.json, DefaultJSONProvider):  # Flask's own, which a hall does not replace
+        app.json.ensure_ascii = False
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     spec = load_hall(Path(settings.HALLQ_CONFIG))
@@ -83,7 +85,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     login_manager.init_app(app)
     if settings.HALLQ_PROXIES:
         n = settings.HALLQ_PROXIES
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]  # Flask's documented way to add WSGI middleware
     app.jinja_env.globals["get_locale"] = get_locale
     app.url_map.converters["int"] = DbIntConverter  # before any route is bound
     _register_blueprints(app)

@@ -36,7 +36,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from queue_core import UnitOfWork, accounts, audit, passwords
 from queue_core.halls import hall_by_id
-from queue_core.models import ApiToken, Hall, Role, Staff
+from queue_core.models import USERNAME_LENGTH, ApiToken, Hall, Role, Staff
 
 from .acting import hall_id
 from .error_texts import error_response
@@ -199,7 +199,7 @@ def _token_principal(token: str) -> StaffUser | DeviceUser | OtherHallToken | No
         # One look: an entry can expire between `in` and `[]`, and TTLCache.get is those two
         # looks (a kiosk's 500, seen once in 6,000 tickets).
         try:
-            return app_state.token_cache[digest]  # type: ignore[no-any-return]
+            return app_state.token_cache[digest]
         except KeyError:
             generation = app_state.revocations.generation
     principal = _lookup_token(digest)
@@ -288,9 +288,6 @@ def _session_rules() -> Any:
     return None
 
 
-USERNAME_LENGTH = Staff.__table__.c.username.type.length
-
-
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=USERNAME_LENGTH)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)])
@@ -362,7 +359,7 @@ def login() -> Any:
 
 # Where each role lands after logging in (unless a page sent them to log in): their own page.
 # A clerk's is their window's panel (the choice of windows until they sign in to one).
-LANDING = {
+LANDING: dict[str, str] = {  # by role
     Role.CLERK: "window_panel.choose_window",
     Role.GUIDE: "guide.desk",
     Role.MANAGER: "manager.home",

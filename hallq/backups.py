@@ -121,10 +121,13 @@ def _remove_old(folder: Path, now: datetime, keep_days: int, keep: Path) -> list
         if path == keep or not path.name.startswith(PREFIX) or path.suffix not in SUFFIXES:
             continue
         try:
-            taken = datetime.strptime(path.stem.removeprefix(PREFIX), "%Y-%m-%d-%H%M%S")
+            # The name is `now`'s wall time (the hall's local time): read back in now's zone.
+            taken = datetime.strptime(path.stem.removeprefix(PREFIX), "%Y-%m-%d-%H%M%S").replace(
+                tzinfo=now.tzinfo
+            )
         except ValueError:
             continue  # not one of ours
-        if taken < limit.replace(tzinfo=None):
+        if taken < limit:
             path.unlink()
             removed.append(path)
     return removed

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -233,8 +233,8 @@ def _where(data: dict[str, Any], loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
     rest = list(loc)
     section = rest.pop(0)
-    if section in SECTION_KEYS and rest and isinstance(rest[0], int):
-        index = rest.pop(0)
+    if section in SECTION_KEYS and rest and isinstance(index := rest[0], int):
+        rest.pop(0)
         label, key = SECTION_KEYS[str(section)]
         entries = data.get(str(section), [])
         entry = entries[index] if isinstance(entries, list) and index < len(entries) else {}
@@ -274,6 +274,7 @@ def load_catalog(path: Path, hall: HallSpec | None = None) -> list[ItemSpec]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError([f"{path}: not found"])
+    rows: Sequence[tuple[str, Mapping[str, str | None]]]
     if path.suffix.lower() == ".xlsx":
         rows = _xlsx_rows(path)
     elif path.suffix.lower() == ".csv":
@@ -283,7 +284,7 @@ def load_catalog(path: Path, hall: HallSpec | None = None) -> list[ItemSpec]:
     return _validate_rows(path.name, rows, hall)
 
 
-def _csv_rows(path: Path) -> list[tuple[str, dict[str, str]]]:
+def _csv_rows(path: Path) -> list[tuple[str, dict[str, str | None]]]:
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -325,14 +326,14 @@ def _xlsx_rows(path: Path) -> list[tuple[str, dict[str, str]]]:
     return rows
 
 
-def _check_header(filename: str, header: list[str]) -> None:
+def _check_header(filename: str, header: Sequence[str]) -> None:
     missing = [h for h in REQUIRED_COLUMNS if h not in header]
     if missing:
         raise ConfigError([f"{filename}: header: missing column {', '.join(missing)}"])
 
 
 def _validate_rows(
-    filename: str, rows: list[tuple[str, dict[str, str]]], hall: HallSpec | None
+    filename: str, rows: Sequence[tuple[str, Mapping[str, str | None]]], hall: HallSpec | None
 ) -> list[ItemSpec]:
     problems: list[str] = []
     items: list[ItemSpec] = []
@@ -406,7 +407,7 @@ def _xlsx_bytes(records: list[list[str | int]]) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook's one sheet (book.active may be a chart sheet or none)
     sheet.append(list(CATALOG_COLUMNS))
     for record in records:
         sheet.append(record)

@@ -4,6 +4,7 @@ catalogue like every other UI text."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import overload
 
 from flask_babel import force_locale, get_translations, gettext
 
@@ -24,7 +25,13 @@ def _np(singular: str, plural: str) -> Plural:
     return Plural((singular, plural))
 
 
-def translated(messages: Mapping[str, str | Plural], locale: str) -> dict[str, str | dict[str, str]]:
+@overload
+def translated(messages: Mapping[str, str], locale: str) -> dict[str, str]: ...
+@overload
+def translated(messages: Mapping[str, str | Plural], locale: str) -> dict[str, str | dict[str, str]]: ...
+def translated(
+    messages: Mapping[str, str | Plural], locale: str
+) -> dict[str, str] | dict[str, str | dict[str, str]]:
     """The messages in one locale, by the same keys. A plural message becomes its forms by the
     CLDR category a script's Intl.PluralRules names ({"one": ..., "other": ...}): Chinese has
     one form, English two."""

@@ -367,7 +367,7 @@ def screen_mix(
             yield "window board", [{"window": number}], None
             if number in hall.keypads:
                 yield "keypad", [{"keypad": number}], tokens.devices[hall.keypads[number]]
-            panel = [{"window": number}, *({"queue_load": q} for q in queues)]
+            panel: list[dict[str, Any]] = [{"window": number}, *({"queue_load": q} for q in queues)]
             yield "clerk panel", panel, tokens.clerks[number]
         for queue in hall.queues:
             yield "queue board", [{"queue": queue}], None

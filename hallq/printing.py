@@ -149,7 +149,7 @@ class PrintService:
                 f"{p.name}: {p.status}" + (f" ({p.error})" if p.error else "") for p in printers
             )
             refused = refused or f"kiosk {kiosk} has no printer"
-        chosen = (usable or printers or [None])[0]
+        chosen = next(iter(usable or printers), None)
         record = queue.enqueue(
             uow,
             hall,
@@ -183,7 +183,7 @@ class PrintService:
                 if agent:
                     found = remote.get(agent)
                     away = found is None or not found.online
-                    reported = {} if away else found.printers.get(printer.name, {})  # type: ignore[union-attr]
+                    reported = {} if found is None or away else found.printers.get(printer.name, {})
                     status = reported.get("status", "unknown")
                     error = f"agent {agent} is offline" if away else reported.get("error")
                 answer[name].append(
@@ -216,7 +216,9 @@ class PrintService:
         def render(settings: PrinterSettings, again: bool) -> Rendered:
             if not loaded:
                 with self.db.read() as uow:
-                    loaded.append(uow.session.get(PrintRecord, job_id))  # type: ignore[arg-type]
+                    row = uow.session.get(PrintRecord, job_id)
+                    assert row is not None  # written before its job was submitted
+                    loaded.append(row)
             return self.render(loaded[0], settings, again)
 
         station.submit(PrintJob(job_id, f"print job {job_id}", render, reprint=reprint))
@@ -225,7 +227,7 @@ class PrintService:
         """The job's document drawn for a printer, marked 重打 when printed again."""
         values = {**record.document.get("fields", {}), "reprint": REPRINT_MARK if reprint else ""}
         renderer = renderer_for(settings, logo=self.layout.logo_path, font=self.font)
-        return renderer.render(lay_out(self.layout.blocks(record.kind), values, settings.columns))  # type: ignore[arg-type]
+        return renderer.render(lay_out(self.layout.blocks(record.kind), values, settings.columns))
 
     def _station(self, kiosk: str) -> Station | None:
         with self._lock:

@@ -51,11 +51,11 @@ log = logging.getLogger(__name__)
 SCREEN_SEND_BUFFER = 32 * 1024
 
 
-class ScreenConnection(WebSocketsSansIOProtocol):  # type: ignore[misc]
+class ScreenConnection(WebSocketsSansIOProtocol):
     """uvicorn's WebSocket protocol (the one hallq.live.wire writes to), with the kernel's
     send buffer bounded."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         sock = transport.get_extra_info("socket")
         if sock is not None:
@@ -67,11 +67,11 @@ def guarded_http(limits: ConnectionSpec, behind_proxy: bool) -> type[asyncio.Pro
     connections of one address."""
     open_per_address: Counter[str] = Counter()
 
-    class GuardedHttp(HttpToolsProtocol):  # type: ignore[misc]
+    class GuardedHttp(HttpToolsProtocol):
         _deadline: asyncio.TimerHandle | None = None
         _counted: str | None = None
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn's own: a stream protocol is handed a Transport
             super().connection_made(transport)
             address = self.client[0] if self.client else None
             if address is not None and not behind_proxy:
@@ -209,7 +209,8 @@ def asgi_app(app: Flask, threads: int, at_shutdown: Callable[[], None] | None = 
     `at_shutdown` runs (in a thread) as the server stops: uvicorn ends the process with the
     signal it was stopped by, so code after its run() never runs."""
     state = app.extensions["hallq"]
-    flask = BodyDeadline(WSGIMiddleware(app, workers=threads), state.spec.connections.body_timeout)
+    wsgi = WSGIMiddleware(app, workers=threads)  # type: ignore[arg-type]  # a2wsgi types the environ as a TypedDict, Flask as a dict
+    flask = BodyDeadline(wsgi, state.spec.connections.body_timeout)
 
     async def shutdown() -> None:
         await state.live.stop()

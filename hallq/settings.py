@@ -131,7 +131,7 @@ def load_settings(**overrides: object) -> Settings:
         load_dotenv(path, override=False)
     except OSError as exc:  # /etc/hallq/.env is for root and the hallq group only
         raise SettingsError(f"{path}: cannot read it: {exc.strerror} (run hallq as the hallq user)") from exc
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings = Settings(**overrides)  # type: ignore[arg-type]  # overrides are Settings fields; pydantic checks them
     if settings.HALLQ_INSTANCE.exists() and not settings.HALLQ_INSTANCE.is_dir():
         raise SettingsError(f"HALLQ_INSTANCE: {settings.HALLQ_INSTANCE} is not a folder")
     return settings

@@ -1148,9 +1148,9 @@ def copy_day(engine: Engine, hall_id: int, source: date, target: date) -> int:
                 conn.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
                 )
-        copied = conn.scalar(
+        copied = conn.execute(
             select(func.count()).where(ticket_t.c.hall_id == hall_id, ticket_t.c.service_day == target)
-        )
+        ).scalar_one()
     return copied
 
 

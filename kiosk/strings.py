@@ -3,10 +3,10 @@ the citizen switches language with one tap and no page load."""
 
 from __future__ import annotations
 
-from hallq.i18n import _n, _np, translated
+from hallq.i18n import Plural, _n, _np, translated
 from hallq.wait_strings import WAIT_STRINGS
 
-STRINGS = {
+STRINGS: dict[str, str | Plural] = {
     "search": _n("Search for a service"),
     "search_hint": _n("Type pinyin initials, e.g. hydj (婚姻登记), or the name"),
     "by_department": _n("By department"),
@@ -147,7 +147,7 @@ STRINGS = {
 }
 
 
-def strings_for(locale: str) -> dict[str, str]:
+def strings_for(locale: str) -> dict[str, str | dict[str, str]]:
     return translated(STRINGS, locale)
 
 

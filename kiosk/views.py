@@ -87,7 +87,8 @@ def hall_map() -> Response:
     headers = {"Cache-Control": "no-cache", "Content-Security-Policy": PLAN_POLICY}
     response = Response(svg, mimetype="image/svg+xml", headers=headers)
     response.set_etag(hashlib.sha256(svg).hexdigest())
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place (it returns the same response)
+    return response
 
 
 @bp.get("/t/<key>")

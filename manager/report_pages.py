@@ -148,7 +148,7 @@ def _parse(first: str, last: str) -> tuple[date, date]:
 def chart_data(summary: dict[str, Any]) -> dict[str, Any]:
     """What reports.js draws: the hall's ratings per level and, when grouped, per group its
     served tickets, mean wait (minutes), service level and good-rating rate."""
-    group_by = summary.get("group_by")
+    group_by: Any = summary.get("group_by")  # a key of each group (read when there are groups)
     groups = summary.get("groups") or []
 
     def label(group: dict[str, Any]) -> str:
@@ -206,7 +206,8 @@ def reports() -> Any:
             summary = statistics.summary(uow, hall, start, end, group_by or None)
         except DomainError as exc:
             error = exc.message
-        query = {"from": first, "to": last}
+        query: dict[str, Any] = {"from": first, "to": last}  # url_for's arguments
+        grouped: dict[str, Any] = {"group_by": group_by} if group_by else {}
         columns = columns_of(view) if view in VIEWS else []
         return render_template(
             "manager/reports.html",
@@ -224,9 +225,9 @@ def reports() -> Any:
             raw=raw,
             charts=chart_data(summary) if summary else None,
             summary=summary,
-            csv_url=url_for("api.stats_csv", **query, **({"group_by": group_by} if group_by else {})),
+            csv_url=url_for("api.stats_csv", **query, **grouped),
             xlsx_url=url_for("api.stats_xlsx", **query),
-            json_url=url_for("api.stats_summary", **query, **({"group_by": group_by} if group_by else {})),
+            json_url=url_for("api.stats_summary", **query, **grouped),
         )
 
 

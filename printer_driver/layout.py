@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -80,7 +80,7 @@ class Layout(BaseModel):
     logo: str = Field("", description="A picture for logo blocks in image mode (PNG), beside the layout file")
     source: str = "layout.toml"
 
-    def blocks(self, kind: Kind) -> tuple[Block, ...]:
+    def blocks(self, kind: str) -> tuple[Block, ...]:  # a Kind; a print record's kind is its column's str
         if kind == "letter":
             return self.letter or built_in_layout().letter
         return self.ticket if kind == "ticket" else self.notice
@@ -129,7 +129,7 @@ def _field_problems(layout: Layout) -> Iterator[str]:
         ("letter", LETTER_FIELDS, LETTER_LISTS),
     )
     for kind, allowed, lists in kinds:
-        for number, block in enumerate(layout.blocks(kind), start=1):  # type: ignore[arg-type]
+        for number, block in enumerate(layout.blocks(kind), start=1):
             for template in (block.text, block.qr, block.title):
                 for name in field_names(template or ""):
                     if name not in allowed:
@@ -193,7 +193,8 @@ def lay_out(blocks: Sequence[Block], fields: Mapping[str, FieldValue], columns: 
             width = max(columns // size, 1)
             elements += [Line(part, size, block.bold, block.align) for part in wrap(text, width)]
         elif block.list is not None:
-            entries = [_printable(entry) for entry in fields.get(block.list) or ()]  # type: ignore[union-attr]
+            listed = fields.get(block.list)
+            entries = [_printable(entry) for entry in listed] if _is_list(listed) else []
             if not entries:
                 continue
             if block.title:
@@ -297,7 +298,7 @@ def _fit(token: str, columns: int) -> int:
     return len(token)
 
 
-def _is_list(value: FieldValue) -> bool:
+def _is_list(value: FieldValue) -> TypeGuard[list[str] | tuple[str, ...]]:
     return isinstance(value, list | tuple)
 
 

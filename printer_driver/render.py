@@ -205,8 +205,8 @@ def _qr_image(data: str, module: int) -> Image.Image:
 
 
 def _logo_image(path: Path, width: int) -> Image.Image:
-    with Image.open(path) as picture:
-        picture = picture.convert("L")
+    with Image.open(path) as file:
+        picture = file.convert("L")
         if picture.width > width:
             picture = picture.resize((width, picture.height * width // picture.width))
         return picture.point(lambda v: 0 if v < 128 else 255, mode="1")

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .checked import rowcount
 from .errors import InvalidState, NotFound
 from .events import AlarmChanged
 from .hall_calendar import elapsed
@@ -134,7 +135,7 @@ def clear(uow: UnitOfWork, alarm: Alarm) -> bool:
         .values(cleared_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         return False
     uow.session.refresh(alarm)
     uow.record(as_event(alarm))
@@ -165,7 +166,7 @@ def acknowledge(uow: UnitOfWork, hall: Hall, alarm_id: int, staff_id: int) -> Al
         .execution_options(synchronize_session=False)
     )
     uow.session.refresh(alarm)
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         who = alarm.acknowledger.name if alarm.acknowledger else "someone"
         raise InvalidState(f"alarm {alarm.id} was already acknowledged by {who}")
     _after_acknowledging(uow, alarm)
@@ -519,7 +520,7 @@ def _long_services(uow: UnitOfWork, hall: Hall, now: datetime, factor: float) ->
     for ticket_id, number, started_at, item_id, queue_id, window, window_name, clerk in serving:
         usual = item_medians.get(item_id) if item_id else None
         usual = usual or queue_medians.get(queue_id)
-        if not usual:
+        if not usual or started_at is None:  # (serving tickets have started)
             continue
         running = elapsed(hall, started_at, now).total_seconds()
         if running <= factor * usual:

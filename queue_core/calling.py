@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -198,9 +198,10 @@ def transfer(
     if to_queue is not None:
         queue = queue_by_code(uow, hall.id, to_queue)
         values |= {"queue_id": queue.id, "target_window_id": None}
-        detail = {"to_queue": queue.code}
+        detail: dict[str, Any] = {"to_queue": queue.code}
     else:
-        target = window_by_number(uow, hall.id, to_window)  # type: ignore[arg-type]
+        assert to_window is not None  # exactly one of them, checked above
+        target = window_by_number(uow, hall.id, to_window)
         if from_window is not None and target.id == from_window.id:
             raise InvalidState(f"ticket {ticket.number} is already at window {target.number}")
         values |= {"target_window_id": target.id}

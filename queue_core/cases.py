@@ -200,7 +200,7 @@ def find(
     owner_id: int | None = None,
 ) -> list[EvaluationCase]:
     """Cases of the hall, newest first, filtered; `stage="open"` means every stage but closed."""
-    query: Select[tuple[EvaluationCase]] = (
+    query: Select[EvaluationCase] = (
         select(EvaluationCase)
         .join(Evaluation)
         .where(EvaluationCase.hall_id == hall.id)

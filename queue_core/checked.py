@@ -4,12 +4,14 @@ instead of overwriting the first one's result."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult, Result
+
     from .unit_of_work import UnitOfWork
 
 
@@ -25,9 +27,15 @@ def update_if(uow: UnitOfWork, row: Any, state: Any, expected: Collection[str], 
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         uow.session.refresh(row)
         return False
     for key, value in values.items():
         set_committed_value(row, key, value)
     return True
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE or DELETE matched. Session.execute is typed to return a plain Result;
+    for such a statement it is a CursorResult, which counts them."""
+    return cast("CursorResult[*tuple[Any, ...]]", result).rowcount

@@ -15,6 +15,7 @@ time of every waiting ticket (a call then tells the page that ticket's wait).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,7 @@ def state(uow: UnitOfWork, hall: Hall) -> dict[str, Any]:
         uow.session.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number))
     )
     waiting = waiting_counts(uow, hall.id)
-    mean_handle = dict(
+    mean_handle: dict[int, Any] = dict(
         uow.session.execute(
             select(Ticket.queue_id, func.avg(Ticket.handle_seconds))
             .where(
@@ -114,7 +115,7 @@ def totals(uow: UnitOfWork, hall: Hall, today: Any) -> dict[str, Any]:
         "serving": by_status.get(TicketStatus.CALLED, 0) + by_status.get(TicketStatus.SERVING, 0),
         "waited": waited,  # tickets called today, over which the mean wait is taken
         "wait_seconds_sum": int(wait_sum or 0),
-        "mean_wait_seconds": round(wait_sum / waited) if waited else None,
+        "mean_wait_seconds": round((wait_sum or 0) / waited) if waited else None,
     }
 
 
@@ -198,7 +199,7 @@ def charts(uow: UnitOfWork, hall: Hall, queues: list[Queue]) -> dict[str, Any]:
     }
 
 
-def _calls(uow: UnitOfWork, hall: Hall, begin: datetime, end: datetime) -> list[Any]:
+def _calls(uow: UnitOfWork, hall: Hall, begin: datetime, end: datetime) -> Sequence[Any]:
     """First calls and calls again after a requeue (not recalls), between the two instants."""
     return uow.session.execute(
         select(TicketEvent.at).where(
@@ -214,7 +215,7 @@ def _waiting_by_slot(
     uow: UnitOfWork,
     hall: Hall,
     queues: list[Queue],
-    tickets: list[Any],
+    tickets: Sequence[Any],
     slot: Any,
     count: int,
     midnight: datetime,

@@ -45,7 +45,7 @@ def void_unserved(uow: UnitOfWork, hall: Hall, since: date | None = None) -> int
     return voided
 
 
-def _unserved(uow: UnitOfWork, hall: Hall, since: date | None) -> Select[tuple[Ticket]]:
+def _unserved(uow: UnitOfWork, hall: Hall, since: date | None) -> Select[Ticket]:
     today = service_day(hall, uow.now())
     query = select(Ticket).where(Ticket.hall_id == hall.id, Ticket.service_day < today)
     if since is not None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import sessionmaker
 
 from . import audit, deadlines
@@ -36,7 +36,7 @@ BUSY_TIMEOUT_MS = 30_000
 Publisher = Callable[[Sequence[DomainEvent]], None]
 
 
-def make_engine(url: str, *, serving: bool = False, **kwargs: Any) -> Engine:
+def make_engine(url: str | URL, *, serving: bool = False, **kwargs: Any) -> Engine:
     """An engine for the URL. A serving engine (the server's, not a command's such as a
     migration) bounds every PostgreSQL statement (queue_core.deadlines)."""
     parsed = make_url(url)

@@ -72,7 +72,7 @@ class StatementWatchdog:
             finally:
                 self._end(dbapi_conn)
 
-        engine.dialect.do_ping = watched_ping  # type: ignore[method-assign]
+        engine.dialect.do_ping = watched_ping  # type: ignore[method-assign, assignment]  # replaced on this dialect only (see above)
         threading.Thread(target=self._watch, name="pg-statement-watchdog", daemon=True).start()
 
     def _begin(self, dbapi_conn: Any, limit: float = CUT_STATEMENT_AFTER_S) -> None:

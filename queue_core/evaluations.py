@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from . import alarms, cases
-from .checked import update_if
+from .checked import rowcount, update_if
 from .errors import Invalid, InvalidState, TooLate
 from .events import EvaluationClosed, EvaluationRequested
 from .halls import ticket_by_key, window_by_number
@@ -166,7 +166,7 @@ def apply_defaults(uow: UnitOfWork, hall: Hall) -> int:
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return rowcount(result)
 
 
 def anything_due(uow: UnitOfWork, hall: Hall) -> bool:

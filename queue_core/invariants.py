@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 AT_A_WINDOW = (TicketStatus.CALLED, TicketStatus.SERVING)
 # A ticket's status in the hall's words, for the alarm's message (its detail keeps the code).
-STATUS_WORDS = {
+STATUS_WORDS: dict[str, str] = {
     TicketStatus.REMOTE: "远程取号未到",
     TicketStatus.WAITING: "等候中",
     TicketStatus.CALLED: "已叫号",
@@ -65,16 +65,16 @@ def violations(uow: UnitOfWork, hall: Hall) -> list[Violation]:
         holders.setdefault(window.current_ticket_id, []).append(window)
         ticket = tickets[window.current_ticket_id]
         if ticket.status not in AT_A_WINDOW or ticket.window_id != window.id:
-            at = by_id.get(ticket.window_id) if ticket.window_id else None
+            elsewhere = by_id.get(ticket.window_id) if ticket.window_id else None
             found.append(
                 Violation(
                     f"window:{window.number}",
                     window.name,
                     f"{window.name}的当前号 {ticket.number} 已是“{STATUS_WORDS[ticket.status]}”"
-                    + (f"（在{at.name}）" if at and at is not window else "")
+                    + (f"（在{elsewhere.name}）" if elsewhere and elsewhere is not window else "")
                     + "：窗口无法继续叫号，请复位窗口",
                     {"window": window.number, "ticket": ticket.number, "status": str(ticket.status),
-                     "ticket_window": at.number if at else None},
+                     "ticket_window": elsewhere.number if elsewhere else None},
                 )
             )  # fmt: skip
     for ticket in tickets.values():

@@ -45,6 +45,7 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as connection:
         # On the driver's connection, outside any transaction (inside one SQLite ignores it).
         driver = connection.connection.driver_connection
+        assert driver is not None  # (None only once the connection is closed)
         driver.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():

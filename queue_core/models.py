@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     Time,
     TypeDecorator,
@@ -63,6 +64,8 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON,
         list[str]: JSON,
     }
+    if TYPE_CHECKING:
+        __table__: ClassVar[Table]  # each model here is mapped to a table (a FromClause in general)
 
 
 class TicketStatus(StrEnum):
@@ -259,12 +262,15 @@ class ServiceItem(Base):
     queue: Mapped[Queue] = relationship(lazy="joined")
 
 
+USERNAME_LENGTH = 60
+
+
 class Staff(Base):
     __tablename__ = "staff"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"), index=True)
-    username: Mapped[str] = mapped_column(String(60), unique=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(60))
     badge: Mapped[str] = mapped_column(String(30), default="")
     role: Mapped[str] = mapped_column(String(20))

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam
+from sqlalchemy import Executable, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .models import Hall, NumberCounter
@@ -41,7 +41,7 @@ def day_start(hall: Hall, instant: datetime) -> datetime:
     return midnight.astimezone(UTC)
 
 
-def _upsert(insert) -> object:  # the dialect's insert construct
+def _upsert(insert) -> Executable:  # the dialect's insert construct
     counter = NumberCounter.__table__  # table-level: the ORM's bulk machinery costs 5x here
     stmt = insert(counter).values(queue_id=bindparam("queue_id"), service_day=bindparam("day"), last_seq=1)
     return stmt.on_conflict_do_update(

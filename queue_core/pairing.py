@@ -73,7 +73,7 @@ def revoke(uow: UnitOfWork, hall: Hall, pairing_id: int) -> PairingCode:
     return row
 
 
-def _live(hall: Hall, now: datetime) -> Select[tuple[PairingCode]]:
+def _live(hall: Hall, now: datetime) -> Select[PairingCode]:
     return select(PairingCode).where(
         PairingCode.hall_id == hall.id,
         PairingCode.used_at.is_(None),

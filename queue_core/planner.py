@@ -156,10 +156,10 @@ def play(
             # Arrivals and handling times from streams of their own: two plans played with one
             # seed meet the same citizens with the same needs (common random numbers), so their
             # difference is the plans', not the dice's.
-            streams = (
+            arrivals, services = (
                 random.Random(f"{seed}:{replication}:{queue.code}:{part}") for part in ("come", "serve")
             )
-            _play_queue(queue, demand.hours, windows, *streams, per_hour, day)
+            _play_queue(queue, demand.hours, windows, arrivals, services, per_hour, day)
     return {
         "replications": replications,
         "hours": {hour: tally.figures() for hour, tally in per_hour.items()},

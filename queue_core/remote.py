@@ -42,12 +42,12 @@ def take(uow: UnitOfWork, hall: Hall, item_id: int, holder: str) -> Ticket:
         raise NotPermitted(
             f"queue {queue.code} takes no remote tickets: take one at the hall", why="no_remote"
         )
-    taken = uow.session.scalar(
+    taken = uow.session.scalars(
         select(func.count())
         .select_from(Ticket)
         .where(Ticket.holder_digest == holder, Ticket.origin_queue_id == queue.id)
         .where(Ticket.service_day == service_day(hall, uow.now()), Ticket.kiosk_id == TAKEN_ON_PHONE)
-    )
+    ).one()  # a count: one row
     if taken >= rules.remote_per_day:
         raise LimitReached(
             f"this ID number has taken its {rules.remote_per_day} remote ticket(s) for queue {queue.code} today",

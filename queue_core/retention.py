@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    ColumnClause,
     ColumnElement,
     Select,
     String,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     update,
 )
 
+from .checked import rowcount
 from .models import Alarm, AlarmKind, Appointment, CaseStep, Evaluation, EvaluationCase, Hall, Ticket
 from .numbering import service_day
 from .spec import RetentionSpec
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
 
 # Written as the partial indexes' conditions are (a literal, not a bound parameter), so that
 # SQLite's planner matches them and reads those indexes.
-NO_TEXT = literal_column("''")
+NO_TEXT: ColumnClause[str] = literal_column("''")
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,7 @@ def _anonymise(
         execution_options={"synchronize_session": False},
     )
     session.expire_all()  # the caller's loaded rows read their anonymised fields afresh
-    return Anonymised(holders.rowcount, booked.rowcount, comments.rowcount, notes.rowcount)
+    return Anonymised(rowcount(holders), rowcount(booked), rowcount(comments), rowcount(notes))
 
 
 def _blank_alarm_comments(uow: UnitOfWork, evaluations: ColumnElement[bool]) -> None:
@@ -225,7 +227,7 @@ def _blank_alarm_comments(uow: UnitOfWork, evaluations: ColumnElement[bool]) -> 
     uow.session.flush()
 
 
-def _notes_of(evaluations: ColumnElement[bool]) -> Select[tuple[int]]:
+def _notes_of(evaluations: ColumnElement[bool]) -> Select[int]:
     """The ids of the case steps with a note, of those ratings' follow-ups."""
     return (
         select(CaseStep.id)

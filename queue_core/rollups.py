@@ -54,6 +54,7 @@ from .statistics import (
     RATING_COUNTS,
     TALLY_COUNTS,
     Opening,
+    RatingRules,
     Tally,
     counts_of,
     open_time,
@@ -203,29 +204,30 @@ def compute(
 
 def _final_ratings(
     uow: UnitOfWork, hall: Hall, first: date, last: date, now: datetime
-) -> dict[date, tuple[bool, datetime | None, dict[str, int | None] | None]]:
+) -> dict[date, tuple[bool, datetime | None, RatingRules | None]]:
     """For each day with services not yet rated: (whether their ratings are final now, from
     when they may be, the rules that decide it). Days not named have every rating final."""
     rules = rating_rules(hall)
-    found = {}
+    default_after_days = rules["default_after_days"]
+    found: dict[date, tuple[bool, datetime | None, RatingRules | None]] = {}
     for day, keypad_until, requested_at in uow.session.execute(
         select(Evaluation.service_day, func.max(Evaluation.keypad_until), func.max(Evaluation.requested_at))
         .where(Evaluation.hall_id == hall.id, Evaluation.service_day.between(first, last))
         .where(Evaluation.status.in_(OPEN))
         .group_by(Evaluation.service_day)
     ):
-        if rules["default_after_days"] is None:
+        if default_after_days is None:
             final_at = max(keypad_until, requested_at + timedelta(days=rules["phone_days"]))
             found[day] = (now > final_at, final_at, rules)
         else:  # final once the sweeper has given them the default
-            found[day] = (False, requested_at + timedelta(days=rules["default_after_days"]), rules)
+            found[day] = (False, requested_at + timedelta(days=default_after_days), rules)
     return found
 
 
 def _rating_counts(uow: UnitOfWork, hall: Hall, day: date) -> dict[tuple[str, int | None], dict[str, int]]:
     """The day's rating counts for the hall and each group (the cases left out)."""
     total, groups = evaluation_figures.tally(uow, hall, day, day)
-    counts = {(HALL, None): total}
+    counts: dict[tuple[str, int | None], evaluation_figures.Figures] = {(HALL, None): total}
     for grouping in GROUPINGS:
         counts |= {(grouping, group): figures for group, figures in groups[grouping].items()}
     return {key: counts_of(figures, RATING_COUNTS) for key, figures in counts.items() if figures.served}

@@ -173,5 +173,7 @@ def recent_calls(uow: UnitOfWork, hall: Hall, limit: int = 12) -> list[TicketCal
         )
         for event, number, queue_code, queue_name, window_number, window_name in rows
     ]
-    seen: set[int] = set()
-    return [c for c in calls if c.ticket_id not in seen and not seen.add(c.ticket_id)][:limit]
+    latest: dict[int, TicketCalled] = {}  # each ticket's latest call (the rows come latest first)
+    for call in calls:
+        latest.setdefault(call.ticket_id, call)
+    return list(latest.values())[:limit]

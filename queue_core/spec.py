@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import re
 import string
+from collections.abc import Hashable, Iterable
 from datetime import date, time
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import limits
 from pydantic import (
@@ -208,8 +209,7 @@ class CalendarDay(Strict):
 
 
 def _one_entry_a_day(days: list[CalendarDay]) -> list[CalendarDay]:
-    seen: set[date] = set()
-    repeated = sorted({d.date for d in days if d.date in seen or seen.add(d.date)})  # type: ignore[func-returns-value]
+    repeated = sorted(set(_repeats(d.date for d in days)))
     if repeated:
         raise ValueError(f"{', '.join(map(str, repeated))}: given more than once")
     return days
@@ -492,6 +492,9 @@ class CallerSpec(Strict):
     window: int
 
 
+DeviceSpec = AgentSpec | KioskSpec | BoardSpec | KeypadSpec | CallerSpec  # what has a device token
+
+
 class CaseDeadlines(Strict):
     """Working days each stage of a bad rating's follow-up may take (official calendar)."""
 
@@ -700,7 +703,8 @@ class HallSpec(Strict):
         problems += _duplicates("department", [d.code for d in self.departments])
         problems += _duplicates("queue", [q.code for q in self.queues])
         problems += _duplicates("window", [w.number for w in self.windows])
-        device_ids = [d.id for d in (*self.agents, *self.kiosks, *self.boards, *self.keypads, *self.callers)]
+        declared: list[DeviceSpec] = [*self.agents, *self.kiosks, *self.boards, *self.keypads, *self.callers]
+        device_ids = [d.id for d in declared]
         problems += _duplicates("device id", device_ids)
         agents = {a.id for a in self.agents}
         placed = [
@@ -778,10 +782,23 @@ class HallSpec(Strict):
         return None
 
 
-def _duplicates(what: str, values: list[object]) -> list[str]:
-    seen: set[object] = set()
-    repeated = [v for v in values if v in seen or seen.add(v)]  # type: ignore[func-returns-value]
+def _duplicates(what: str, values: Iterable[Hashable]) -> list[str]:
+    repeated = _repeats(values)
     return [f"{what} {v!r} is declared more than once" for v in dict.fromkeys(repeated)]
+
+
+_H = TypeVar("_H", bound=Hashable)
+
+
+def _repeats(values: Iterable[_H]) -> list[_H]:
+    """Each value that came before, as often and in the order it comes again."""
+    seen: set[_H] = set()
+    repeated: list[_H] = []
+    for value in values:
+        if value in seen:
+            repeated.append(value)
+        seen.add(value)
+    return repeated
 
 
 ENGLISH_LISTS = ("basis", "materials", "conditions", "procedure")  # disclosures kept as lines

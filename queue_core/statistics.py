@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import accumulate, chain
 from operator import mul
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_, select
@@ -72,6 +72,8 @@ from .numbering import day_start, service_day
 from .spec import EvaluationSpec
 
 if TYPE_CHECKING:
+    from sqlalchemy.sql.elements import Label
+
     from .unit_of_work import UnitOfWork
 
 GROUPINGS = ("queue", "item", "department", "window", "staff")
@@ -210,7 +212,7 @@ def ticket_tallies(
     """The tallies of the tickets `where` selects, keyed by (group id,), or by (day, group id)
     with by_day; without group_by the group is left out of the key. Three grouped queries,
     each read from the statistics' covering index: the counts and the two histograms."""
-    keys = [Ticket.service_day.label("day")] if by_day else []
+    keys: list[Label[Any]] = [Ticket.service_day.label("day")] if by_day else []
     if group_by is not None:
         keys.append(_GROUP_COLUMNS[group_by].label("group"))
     counts = (
@@ -237,8 +239,8 @@ def ticket_tallies(
         histogram = (
             select(*keys, column, func.count()).where(where, column.is_not(None)).group_by(*keys, column)
         )
-        for row in uow.session.execute(_with_item(histogram, group_by)):
-            getattr(tallies[tuple(row[:width])], attribute).add(row[width], row[width + 1])
+        for found in uow.session.execute(_with_item(histogram, group_by)):
+            getattr(tallies[tuple(found[:width])], attribute).add(found[width], found[width + 1])
     return tallies
 
 
@@ -408,14 +410,19 @@ def _case_tally(uow: UnitOfWork, hall: Hall, days: list[date], groupings: tuple[
 # -- rollups ---------------------------------------------------------------------------------
 
 
-def rating_rules(hall: Hall) -> dict[str, int | None]:
+class RatingRules(TypedDict):
+    phone_days: int
+    default_after_days: int | None
+
+
+def rating_rules(hall: Hall) -> RatingRules:
     """What decides whether a service's rating may still come: the phone page's days and the
     days after which a default is given."""
     rules = EvaluationSpec.of_hall(hall)
     return {"phone_days": rules.phone_days, "default_after_days": rules.default_after_days}
 
 
-def ratings_hold(day: StatsDay, rules: dict[str, int | None]) -> bool:
+def ratings_hold(day: StatsDay, rules: RatingRules) -> bool:
     """Whether the day's rolled-up ratings are all of them: they were final when it was built
     and, if some services were then still unrated, the rules still rate them no more."""
     return day.ratings_settled and (day.ratings_rules is None or day.ratings_rules == rules)
@@ -501,7 +508,7 @@ def stored_tallies(
 def _by_department(uow: UnitOfWork, hall: Hall, items: dict[int | None, Tally]) -> dict[int | None, Tally]:
     """The items' tallies added up by the department each item belongs to now."""
     query = select(ServiceItem.id, ServiceItem.department_id).where(ServiceItem.hall_id == hall.id)
-    department_of = {item: department for item, department in uow.session.execute(query)}
+    department_of: dict[int | None, int | None] = {item: dept for item, dept in uow.session.execute(query)}
     found: dict[int | None, Tally] = defaultdict(Tally)
     for item, tally in items.items():
         found[department_of.get(item)].merge(tally)

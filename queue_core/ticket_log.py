@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -78,7 +79,7 @@ def lock_with_window(uow: UnitOfWork, ticket: Ticket) -> Window | None:
     return window
 
 
-def transition(uow: UnitOfWork, ticket: Ticket, expected: set[str], **values: Any) -> None:
+def transition(uow: UnitOfWork, ticket: Ticket, expected: Collection[str], **values: Any) -> None:
     """Update the ticket only where it is still in one of the expected states.
 
     The WHERE on status is what makes a concurrent second action fail cleanly instead of

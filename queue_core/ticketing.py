@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, or_, select
@@ -139,11 +139,11 @@ def _check_holder(uow: UnitOfWork, queue: Queue, day: date, holder: str | None) 
         return
     if holder is None:
         raise InvalidState(f"queue {queue.code} needs the holder's ID number", needs="id_number")
-    taken = uow.session.scalar(
+    taken = uow.session.scalars(
         select(func.count())
         .select_from(Ticket)
         .where(Ticket.holder_digest == holder, Ticket.service_day == day, Ticket.origin_queue_id == queue.id)
-    )
+    ).one()  # a count: one row
     if taken >= queue.id_limit:
         raise LimitReached(f"this ID number already has {taken} ticket(s) for queue {queue.code} today")
 
@@ -166,12 +166,12 @@ def _check_session_quota(uow: UnitOfWork, hall: Hall, queue: Queue, now: datetim
         return
     (opens, closes), quota = found
     start, end = (datetime.combine(local.date(), t, tzinfo=local.tzinfo) for t in (opens, closes))
-    taken = uow.session.scalar(
+    taken = uow.session.scalars(
         select(func.count())
         .select_from(Ticket)
         .where(Ticket.origin_queue_id == queue.id, Ticket.service_day == local.date())
         .where(Ticket.issued_at >= start, Ticket.issued_at < end)
-    )
+    ).one()  # a count: one row
     if taken >= quota:
         reopens = calendar.next_opening(queue, end)
         raise QuotaReached(
@@ -261,5 +261,5 @@ def cancel_ticket(
     ticket_log.transition(uow, ticket, CANCELLABLE, status=TicketStatus.CANCELLED)
     if window is not None and window.current_ticket_id == ticket.id:
         window.current_ticket_id = None
-    detail = {"reason": reason} if reason else {}
+    detail: dict[str, Any] = {"reason": reason} if reason else {}
     ticket_log.log(uow, ticket, TicketEventKind.CANCELLED, window=window, staff_id=staff_id, **detail)

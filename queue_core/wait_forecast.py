@@ -202,7 +202,7 @@ def handling_figures(
     if queue_id is not None:
         params["queue_id"] = queue_id
     rows = uow.session.execute(statement, params)
-    found: dict[int, dict[str, float]] = defaultdict(dict)
+    found: dict[int, dict[str, Any]] = defaultdict(dict)  # Handling's fields
     for is_past, group, count, mean, square_mean in rows:
         if not count or mean is None:
             continue
@@ -214,7 +214,7 @@ def handling_figures(
                 "today_mean": float(mean),
                 "today_square_mean": float(square_mean),
             }
-    return {group: Handling(**figures) for group, figures in found.items()}  # type: ignore[arg-type]
+    return {group: Handling(**figures) for group, figures in found.items()}
 
 
 _OTHER = aliased(WindowQueue)

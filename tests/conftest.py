@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 
 from queue_core import Database, ManualClock, make_engine, migrate
 from queue_core.events import DomainEvent
@@ -45,7 +46,7 @@ class EventLog:
     def __init__(self) -> None:
         self.events: list[DomainEvent] = []
 
-    def __call__(self, events: tuple[DomainEvent, ...]) -> None:
+    def __call__(self, events: Sequence[DomainEvent]) -> None:
         self.events.extend(events)
 
     def names(self) -> list[str]:
@@ -72,7 +73,7 @@ def new_postgres_database() -> Iterator[URL]:
         admin.dispose()
 
 
-def _postgres_engine() -> tuple[object, str]:
+def _postgres_engine() -> tuple[tuple[Engine, Engine], str]:
     admin = make_engine(POSTGRES_URL)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     try:
@@ -90,7 +91,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def engine(backend: str, tmp_path) -> Iterator[object]:
+def engine(backend: str, tmp_path) -> Iterator[Engine]:
     if backend == "sqlite":
         eng = make_engine(f"sqlite:///{tmp_path / 'hall.sqlite'}")
         migrate.upgrade(eng)
@@ -157,7 +158,7 @@ def hall(db: Database) -> Hall:
 DEMO_CONFIG = __import__("pathlib").Path(__file__).resolve().parent.parent / "config"
 
 
-def app_settings(tmp_path, config_dir=DEMO_CONFIG, **extra: object):
+def app_settings(tmp_path, config_dir=DEMO_CONFIG, **extra: Any):
     from hallq.settings import Settings
 
     return Settings(

@@ -36,7 +36,7 @@ class Hallq:
 
     def act(self, times: int) -> None:
         with self.database.read() as uow:
-            hall = uow.session.scalar(select(Hall))
+            hall = uow.session.scalars(select(Hall)).one()
         for _ in range(times):
             with (
                 audit.acting_as(audit.Actor(hall.id, "kiosk", "K1", action="api.create_ticket")),
@@ -63,9 +63,9 @@ def hallq(request, tmp_path, monkeypatch) -> Iterator[Hallq]:
         yield run
         run.database.engine.dispose()
         return
-    with new_postgres_database() as url:
-        monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
-        run = Hallq(url.render_as_string(hide_password=False), tmp_path)
+    with new_postgres_database() as postgres:
+        monkeypatch.setenv("DATABASE_URL", postgres.render_as_string(hide_password=False))
+        run = Hallq(postgres.render_as_string(hide_password=False), tmp_path)
         yield run
         run.database.engine.dispose()
 

@@ -12,6 +12,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -88,7 +89,7 @@ def test_a_backup_taken_during_a_burst_restores_every_acknowledged_ticket(backen
         try:
             with db.read() as uow:
                 kept = set(uow.session.scalars(select(Ticket.id)))
-                hall_id = uow.session.scalar(select(Hall.id))
+                hall_id = uow.session.scalars(select(Hall.id)).one()
                 verdict = audit.verify(uow, hall_id)
         finally:
             engine.dispose()
@@ -103,7 +104,7 @@ def test_old_copies_go_and_a_wrong_file_is_refused(tmp_path):
         conn.exec_driver_sql("CREATE TABLE t (x)")
     engine.dispose()
     folder = tmp_path / "backups"
-    now = datetime(2026, 12, 7, 12, 30)
+    now = datetime(2026, 12, 7, 12, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # the hall's local time
     old = backup(f"sqlite:///{source}", folder, now - timedelta(days=31), keep_days=30).path
     recent = backup(f"sqlite:///{source}", folder, now - timedelta(days=29), keep_days=30).path
     (folder / "notes.txt").write_text("not a backup")

@@ -25,7 +25,7 @@ def hallq(tmp_path, monkeypatch):
         assert (result.exit_code == 0) == ok, result.output
         return result.output
 
-    run.config = config
+    run.config = config  # type: ignore[attr-defined]  # the tests' own: the runner's config folder
     return run
 
 
@@ -134,7 +134,7 @@ def test_audit_verify_names_the_first_edited_entry(hallq, tmp_path):
     hallq("init")
     database = Database(make_engine(f"sqlite:///{tmp_path / 'cli.sqlite'}"), SystemClock())
     with database.read() as uow:
-        hall = uow.session.scalar(select(Hall))
+        hall = uow.session.scalars(select(Hall)).one()
     for kiosk in ("K1", "K2", "K1"):
         with (
             audit.acting_as(audit.Actor(hall.id, "kiosk", kiosk, action="api.create_ticket")),
@@ -222,7 +222,7 @@ def test_personal_data_export_and_erase_read_the_number_from_standard_input(hall
     hallq("init")
     database = Database(make_engine(f"sqlite:///{tmp_path / 'cli.sqlite'}"), SystemClock())
     with database.write() as uow:
-        hall = uow.session.scalar(select(Hall))
+        hall = uow.session.scalars(select(Hall)).one()
         issue_ticket(uow, hall, queue_code="A", holder=holder_digest("cli-test", number))
         issue_ticket(uow, hall, queue_code="A")
 

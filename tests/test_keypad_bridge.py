@@ -175,10 +175,12 @@ class InputKeypad:
         self.fd = os.open(self.path, os.O_RDWR)
 
     def unplug(self) -> None:
+        assert self.fd is not None
         os.close(self.fd)
         self.fd = None
 
     def write(self, data: bytes) -> None:
+        assert self.fd is not None
         os.write(self.fd, data)
 
 
@@ -229,7 +231,8 @@ def test_a_device_url_names_a_serial_line_or_an_input_device():
     serial_keys = open_device("serial:///dev/ttyUSB3?baudrate=19200")
     assert isinstance(serial_keys, SerialKeys)
     assert (serial_keys.path, serial_keys.baudrate) == ("/dev/ttyUSB3", 19200)
-    assert open_device("serial:///dev/serial/by-id/usb-1a86-port0").baudrate == 9600
+    by_id = open_device("serial:///dev/serial/by-id/usb-1a86-port0")
+    assert isinstance(by_id, SerialKeys) and by_id.baudrate == 9600
     input_keys = open_device("input:///dev/input/by-id/usb-keypad-event-kbd")
     assert isinstance(input_keys, InputKeys)
     assert input_keys.path == "/dev/input/by-id/usb-keypad-event-kbd"

@@ -4,12 +4,12 @@ out (it says all the earlier ones did); every other message goes, in commit orde
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from hallq.live.outbox import StatePacer, without_superseded
+from hallq.live.outbox import Message, StatePacer, without_superseded
 
 
 def test_only_the_latest_state_of_each_queue_is_sent_and_the_rest_in_order():
     a, b = ["1/queue:A", "1/board:hall"], ["1/queue:B", "1/board:hall"]
-    waiting = [
+    waiting: list[Message] = [
         ("queue_state", {"queue": "A", "waiting": 3}, a),
         ("ticket_called", {"number": "A001"}, ["1/window:1"]),
         ("queue_state", {"queue": "B", "waiting": 1}, b),
@@ -35,7 +35,11 @@ def test_a_queues_state_goes_at_once_then_at_most_once_an_interval_and_then_its_
         pacer = StatePacer(asyncio.get_running_loop(), released.append, every=0.2)
         assert pacer.admit([("queue_state", {"waiting": 1}, a)]) == [("queue_state", {"waiting": 1}, a)]
         # Within the interval A's states wait, the latest replacing the others; the rest goes.
-        waiting = [("queue_state", {"waiting": 2}, a), called, ("queue_state", {"waiting": 1}, b)]
+        waiting: list[Message] = [
+            ("queue_state", {"waiting": 2}, a),
+            called,
+            ("queue_state", {"waiting": 1}, b),
+        ]
         assert pacer.admit(waiting) == [called, ("queue_state", {"waiting": 1}, b)]
         assert pacer.admit([("queue_state", {"waiting": 3}, a)]) == []
         assert released == []

@@ -114,14 +114,14 @@ def test_a_simulated_day_ends_consistent_and_its_report_is_its_log(db, hall):
         assert kinds.count("requeued") <= 1 and kinds.count("transferred") <= 1
 
     # The report counts what the log holds.
-    steps = Counter(e.kind for events in log.values() for e in events)
-    assert report.issued == steps["issued"]
-    assert report.called == steps["called"]
-    assert report.served == steps["finished"] == len(evaluations)
-    assert report.no_shows == steps["no_show"] and report.no_shows > 0
-    assert report.requeued == steps["requeued"]
-    assert report.transfers == steps["transferred"]
-    assert report.cancelled == steps["cancelled"]
+    counted = Counter(e.kind for events in log.values() for e in events)
+    assert report.issued == counted["issued"]
+    assert report.called == counted["called"]
+    assert report.served == counted["finished"] == len(evaluations)
+    assert report.no_shows == counted["no_show"] and report.no_shows > 0
+    assert report.requeued == counted["requeued"]
+    assert report.transfers == counted["transferred"]
+    assert report.cancelled == counted["cancelled"]
     assert report.refused == 0 and report.arrivals == report.issued
     rated = [e for e in evaluations.values() if e.status == EvaluationStatus.RATED]
     assert report.ratings == len(rated) > 0.6 * report.served
@@ -130,9 +130,9 @@ def test_a_simulated_day_ends_consistent_and_its_report_is_its_log(db, hall):
     assert all(e.channel == "keypad" for e in rated)
 
     # The windows: three signed in before opening and out after closing; pauses resumed.
-    kinds = Counter(e.kind for e in window_log)
-    assert kinds["signed_in"] == kinds["signed_out"] == 3
-    assert kinds["paused"] == kinds["resumed"] == report.pauses
+    window_kinds = Counter(e.kind for e in window_log)
+    assert window_kinds["signed_in"] == window_kinds["signed_out"] == 3
+    assert window_kinds["paused"] == window_kinds["resumed"] == report.pauses
     assert all(w.status == WindowStatus.CLOSED and w.current_ticket_id is None for w in windows)
     local = [e.at.astimezone(SHANGHAI).time() for e in window_log]
     assert min(local) < time(8, 30) and max(local) >= time(17, 30)
@@ -311,7 +311,8 @@ def test_repeat_days_copy_a_simulated_day_row_for_row(db, hall, backend):
         expected = counters[(ticket.queue_id, tuesday)] + 1
         assert (ticket.seq, ticket.service_day) == (expected, tuesday)
         sign_in(uow, hall_row, 1, staff_by_username(uow, "clerk1"))
-        assert call_next(uow, hall_row, 1, None).id == ticket.id
+        called = call_next(uow, hall_row, 1, None)
+        assert called is not None and called.id == ticket.id
     with pytest.raises(ValueError, match="already has"):
         copy_day(db.engine, hall.id, MONDAY, tuesday)
 

@@ -15,9 +15,9 @@ def test_every_message_is_translated():
     assert [m.id for m in catalog if m.id and not all(_plain(m.string))] == []
 
 
-def _plain(text: str | list[str] | tuple[str, ...]) -> str | tuple[str, ...]:
+def _plain(text: str | list[str] | tuple[str, ...] | None) -> str | tuple[str, ...]:
     """A plural message's forms come as a list from the .mo file, a tuple from the .po."""
-    return text if isinstance(text, str) else tuple(text)
+    return text if isinstance(text, str) else tuple(text or ())
 
 
 def test_the_compiled_catalog_matches_its_source():

@@ -129,7 +129,7 @@ def hall_app(tmp_path, default_clips):
     (config / "voice" / "zh" / "hao.txt").write_text("not audio")
     app = create_app(app_settings(tmp_path, config_dir=config))
     app.config["TESTING"] = True
-    app.recordings = recordings
+    app.recordings = recordings  # type: ignore[attr-defined]  # the tests' own: what they read back
     yield app
     app.extensions["hallq"].printing.close()
     app.extensions["hallq"].db.engine.dispose()

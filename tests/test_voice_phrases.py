@@ -71,7 +71,7 @@ def test_an_item_added_while_the_hall_is_open_can_be_spoken(app, api):
     assert phrase(client, "测试事项").status_code == 404
 
 
-def kiosk_setup(client, kiosk: str) -> dict:
+def kiosk_setup(client, kiosk: str) -> tuple[dict, str]:
     page = client.get(f"/kiosk/{kiosk}").text
     return json.loads(re.search(r'id="kiosk-setup">(.*?)</script>', page, re.S).group(1)), page
 

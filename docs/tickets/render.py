@@ -55,7 +55,7 @@ def image_picture(kind: str, paper: int) -> Image.Image:
         picture.paste(raster.to_image(), (0, top))
         top += raster.height
     # The bytes must carry exactly the driver's drawing: a difference is a bug in one of them.
-    elements = lay_out(load_layout().blocks(kind), TICKET if kind == "ticket" else NOTICE, settings.columns)  # type: ignore[arg-type]
+    elements = lay_out(load_layout().blocks(kind), TICKET if kind == "ticket" else NOTICE, settings.columns)
     drawn = draw_document(elements, settings, Path(FONT), logo=None)
     if picture.tobytes() != drawn.tobytes():
         raise SystemExit(f"{kind} image {paper}: the decoded raster differs from draw_document's")

@@ -110,7 +110,7 @@ def _checked_in(checking_in: CheckingIn) -> tuple[IssuedTicketOut, int]:
     with state().db.write() as uow:
         hall = current_hall(uow)
         ticket, first = checking_in(uow, hall, kiosk)
-        answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)  # type: ignore[assignment]
+        answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)
         if first and kiosk:
             print_ticket(uow, hall, answer, kiosk)  # printed once this commits
         if not first:

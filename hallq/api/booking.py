@@ -171,7 +171,7 @@ def arrive(code: str, body: ArrivalRequest) -> tuple[IssuedTicketOut, int]:
     with state().db.write() as uow:
         hall = current_hall(uow)
         ticket, first = booking.arrive(uow, hall, code, body.door, state().settings.secret_key())
-        answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)  # type: ignore[assignment]
+        answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)
         return answer, 201 if first else 200
 
 
@@ -207,7 +207,7 @@ def take_remote(body: RemoteTicketRequest) -> tuple[IssuedTicketOut, int]:
     holder = holder_digest(state().settings.secret_key(), body.id_number)
     with state().db.write() as uow:
         ticket = remote.take(uow, current_hall(uow), body.item_id, holder)
-        answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)  # type: ignore[assignment]
+        answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)
         return answer, 201
 
 

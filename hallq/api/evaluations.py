@@ -102,7 +102,7 @@ def phone_rating(key: str) -> PhoneRatingOut:
         rules = EvaluationSpec.of_hall(hall)
         until = evaluations.phone_closes(hall, evaluation)
         return PhoneRatingOut(
-            status=evaluation.status,  # type: ignore[arg-type]
+            status=evaluation.status,
             score=evaluation.score,
             can_rate=evaluation.status in evaluations.OPEN and uow.now() <= until,
             rate_until=until,

@@ -5,7 +5,7 @@ document, which is therefore generated from the same models that validate reques
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, get_origin
@@ -97,7 +97,7 @@ class ApiDoc:
         *,
         summary: str,
         tag: str,
-        responses: dict[int, tuple[str, type[BaseModel] | None]],
+        responses: Mapping[int, tuple[str, type[BaseModel] | None]],
         roles: Roles = PUBLIC,
         body: type[BaseModel] | None = None,
         query: type[BaseModel] | None = None,
@@ -117,7 +117,7 @@ class ApiDoc:
                     roles,
                     body,
                     query,
-                    responses,
+                    dict(responses),
                     view.__doc__ or "",
                     _returns_list(view),
                 )

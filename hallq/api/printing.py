@@ -163,7 +163,7 @@ def list_printers() -> list[PrinterOut]:
                         url=printer.settings.url,
                         mode=printer.settings.mode,
                         paper=printer.settings.paper,
-                        status=printer.status,  # type: ignore[arg-type]
+                        status=printer.status,
                         alarm=PrinterStatus(printer.status).alarm,
                         error=printer.error,
                         last_job=print_out(last) if last else None,

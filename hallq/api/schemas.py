@@ -297,7 +297,7 @@ class PlanQuery(Payload):
     day_type: DayType = Field("today", description="today, or a weekday over the last 8 weeks (mon … sun)")
 
 
-QueueCode = Annotated[str, Field(min_length=1, max_length=QUEUE_CODE_LENGTH)]
+PlanQueueCode = Annotated[str, Field(min_length=1, max_length=QUEUE_CODE_LENGTH)]
 Hour = Annotated[str, Field(max_length=2, pattern=r"^([01]?[0-9]|2[0-3])$")]  # JSON keys are strings
 WindowsInHour = Annotated[float, Field(ge=0, le=200)]
 
@@ -306,7 +306,7 @@ class PlanPlay(Payload):
     """A staffing plan to play on a day type's demand: windows per queue per hour."""
 
     day_type: DayType = "today"
-    plan: dict[QueueCode, Annotated[dict[Hour, WindowsInHour], Field(max_length=24)]] = Field(
+    plan: dict[PlanQueueCode, Annotated[dict[Hour, WindowsInHour], Field(max_length=24)]] = Field(
         max_length=100,
         description='Per queue code, per hour of the day (0–23), the windows serving it (0–200): {"A": {"9": 2.5}}',
     )

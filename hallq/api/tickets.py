@@ -73,7 +73,7 @@ def _issue_in(uow: UnitOfWork, body: TicketRequest) -> tuple[IssuedTicketOut, in
     kiosk_id = acting_kiosk(body.kiosk, doing="issue tickets as")
     earlier = ticket_for_request(uow, hall, body.request_id) if body.request_id else None
     if earlier is not None:
-        return with_latest_print(uow, ticket_out(uow, earlier, with_key=True)), 200  # type: ignore[return-value]
+        return with_latest_print(uow, ticket_out(uow, earlier, with_key=True)), 200
     if is_kiosk():
         _within_rate(current_user.device_id)  # after the replay check: a retry is not a new ticket
     authorised_by = _priority_guide(uow, hall, body)
@@ -90,7 +90,7 @@ def _issue_in(uow: UnitOfWork, body: TicketRequest) -> tuple[IssuedTicketOut, in
         authorised_by=authorised_by,
         holder=holder,
     )
-    answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)  # type: ignore[assignment]
+    answer: IssuedTicketOut = ticket_out(uow, ticket, with_key=True)
     if kiosk_id:
         print_ticket(uow, hall, answer, kiosk_id)  # printed once this commits
     return answer, 201
@@ -115,7 +115,7 @@ def _priority_guide(uow: UnitOfWork, hall: Hall, body: TicketRequest) -> int | N
     guide who allowed it. Staff issuing tickets themselves need none: their login is the
     confirmation, and the ticket's log names them as it names the PIN's guide."""
     if current_user.is_authenticated and not is_kiosk():
-        return current_user.id  # type: ignore[no-any-return]
+        return current_user.id
     if body.priority is None or not hall.priority_pin or not is_kiosk():
         return None
     app_state, kiosk_id = state(), current_user.device_id

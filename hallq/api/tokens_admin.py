@@ -11,6 +11,7 @@ from flask_login import current_user
 from queue_core import UnitOfWork, accounts
 from queue_core.errors import InvalidState, NotFound
 from queue_core.models import MANAGERS, OVERSIGHT, ApiToken, Staff
+from queue_core.spec import DeviceSpec
 
 from ..auth import new_token
 from ..present.devices import DeviceOut, IssuedToken, TokenOut, device_page, devices
@@ -92,13 +93,15 @@ def declared_device(device_id: str) -> tuple[str, Any]:
     kind = spec.device_kind(device_id)
     if kind is None:
         raise NotFound(f'hall.toml declares no agent, kiosk, board, keypad or caller "{device_id}"')
-    declared = (*spec.agents, *spec.kiosks, *spec.boards, *spec.keypads, *spec.callers)
+    declared: list[DeviceSpec] = [*spec.agents, *spec.kiosks, *spec.boards, *spec.keypads, *spec.callers]
     return kind, next(d for d in declared if d.id == device_id)
 
 
-def issue_token(uow: UnitOfWork, hall_id: int, **owner: Staff | tuple[str, str]) -> tuple[int, str]:
+def issue_token(
+    uow: UnitOfWork, hall_id: int, *, staff: Staff | None = None, device: tuple[str, str] | None = None
+) -> tuple[int, str]:
     """A new token and its row's id (new_token only adds the row)."""
-    token = new_token(uow, hall_id, **owner)  # type: ignore[arg-type]
+    token = new_token(uow, hall_id, staff=staff, device=device)
     [row] = [added for added in uow.session.new if isinstance(added, ApiToken)]
     uow.session.flush()
     return row.id, token

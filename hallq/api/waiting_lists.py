@@ -55,7 +55,7 @@ def list_waiting(number: int) -> list[WaitingTicketOut]:
                 queue_name=ticket.queue.name,
                 item_name=item_name,
                 issued_at=ticket.issued_at,
-                priority=ticket.priority,  # type: ignore[arg-type]
+                priority=ticket.priority,
                 sent_here=ticket.target_window_id == window.id,
             )
             for ticket, item_name in desk.waiting_line(uow, hall, window)

@@ -50,7 +50,7 @@ def list_windows() -> list[WindowOut]:
         return windows_out(uow, rows)
 
 
-def acting_staff(number: int, clerk_id: int | None, any_clerk: bool) -> int | None:
+def acting_staff(number: int, clerk_id: int | None, any_clerk: bool) -> int:
     """Whose action this is, once it is allowed at that window."""
     if current_user.role == "device":
         callers = {c.id: c.window for c in state().spec.callers}
@@ -64,7 +64,7 @@ def acting_staff(number: int, clerk_id: int | None, any_clerk: bool) -> int | No
     return current_user.id
 
 
-def _window_row(uow: UnitOfWork, hall: Hall, number: int) -> Row[tuple[int, int | None]]:
+def _window_row(uow: UnitOfWork, hall: Hall, number: int) -> Row[int, int | None]:
     # Only the id and clerk here: the core loads and locks the window itself.
     found = uow.session.execute(
         select(Window.id, Window.clerk_id).where(Window.hall_id == hall.id, Window.number == number)

@@ -65,11 +65,11 @@ def print_written_notice(number: int, body: WrittenNoticeRequest) -> tuple[Writt
         hall = current_hall(uow)
         window = window_by_number(uow, hall.id, number, lock=True)
         acting = acting_staff(number, window.clerk_id, any_clerk=False)
-        clerk = uow.session.get(Staff, window.clerk_id or acting)
-        notice = written_notices.issue(uow, hall, window, clerk, request)  # type: ignore[arg-type]
-        ticket = uow.session.get(Ticket, notice.ticket_id)
-        record = _print(uow, hall, window, notice, ticket)  # type: ignore[arg-type]
-        return written_notice_out(notice, ticket.number, print_out(record) if record else None), 201  # type: ignore[union-attr]
+        clerk = uow.session.get_one(Staff, window.clerk_id or acting)
+        notice = written_notices.issue(uow, hall, window, clerk, request)
+        ticket = uow.session.get_one(Ticket, notice.ticket_id)
+        record = _print(uow, hall, window, notice, ticket)
+        return written_notice_out(notice, ticket.number, print_out(record) if record else None), 201
 
 
 def _print(
@@ -107,8 +107,8 @@ def _fields(hall: Hall, window: Window, notice: WrittenNotice, ticket: Ticket) -
         "materials": notice.materials,
         "reason": notice.reason,
         "time_limit": time_limit_text(item.kind, item.promised_limit_days, item.legal_limit_days)
-        if accepted
-        else "",  # type: ignore[union-attr]
+        if accepted and item is not None
+        else "",
         "completion_date": f"{notice.completion_date:%Y年%m月%d日}" if notice.completion_date else "",
         "closing": CLOSINGS[kind],
         "window": window.name,

@@ -15,7 +15,7 @@ from .wire import LeanBroadcast
 log = logging.getLogger(__name__)
 
 
-class RedisDelivery(socketio.AsyncRedisManager, LeanBroadcast):  # type: ignore[misc]
+class RedisDelivery(socketio.AsyncRedisManager, LeanBroadcast):
     """python-socketio's Redis manager, which already delivers each message to this process's
     own clients before publishing it. Publishing goes through a queue of its own, so that a
     Redis that hangs never delays this process's screens, and a failed publish is reported to
@@ -23,6 +23,8 @@ class RedisDelivery(socketio.AsyncRedisManager, LeanBroadcast):  # type: ignore[
     the queue is full, messages for the other processes are dropped (they resync their screens
     when Redis is back, as after any cut). What it hears from Redis reaches this process's
     sockets through LeanBroadcast, as in a single process."""
+
+    connected: bool  # AsyncRedisManager's: whether it holds a connection to Redis
 
     WAITING_AT_MOST = 10_000
 

@@ -59,7 +59,7 @@ def client_address(environ: dict[str, Any], proxies: int) -> str:
     return forwarded[-proxies] if len(forwarded) >= proxies else str(peer)
 
 
-class _AsyncServer(socketio.AsyncServer):  # type: ignore[misc]
+class _AsyncServer(socketio.AsyncServer):
     """python-socketio's server, told when a transport opens: a client may open an Engine.IO
     connection and never join the namespace, and that must be closed too."""
 
@@ -172,7 +172,7 @@ class LiveServer:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self._outbox = outbox = asyncio.Queue()
+        self._outbox = outbox = asyncio.Queue[list[Message]]()
         self._pacer = StatePacer(self.loop, lambda state: outbox.put_nowait([state]))
         self._hall_id = await self._in_thread(hall_id)
         self._sender = asyncio.create_task(self._send_in_order())
@@ -255,7 +255,7 @@ class LiveServer:
         return socket is None or socket.closing or socket.closed
 
     def _logged_in(self, cookie: str) -> Any:
-        environ = EnvironBuilder(path="/socket.io/", headers={"Cookie": cookie}).get_environ()
+        environ = EnvironBuilder(path="/socket.io/", headers=[("Cookie", cookie)]).get_environ()
         with self.app.request_context(environ):
             # A session left idle too long loads as nobody (hallq.auth); one whose password
             # must first be changed reaches only that page, and no socket either.
@@ -278,10 +278,10 @@ class LiveServer:
         joining = self._joining.pop(sid, None)
         if joining is not None:
             await asyncio.wait([joining])
-        if present is not None and present[0].left is not None:
-            kind, value = present
+        if present is not None and (left := present[0].left) is not None:
+            value = present[1]
             try:
-                await self._in_thread(kind.left, value, self._connection(sid), self._addresses.get(sid, ""))
+                await self._in_thread(left, value, self._connection(sid), self._addresses.get(sid, ""))
             except Exception:  # the database is away: the presence stays as it was until it joins again
                 log.exception("could not record that %s left", value)
         self._addresses.pop(sid, None)

@@ -31,7 +31,7 @@ from websockets.frames import Frame, Opcode
 log = logging.getLogger(__name__)
 
 
-class LeanSocket(AsyncSocket):  # type: ignore[misc]
+class LeanSocket(AsyncSocket):
     """python-engineio's socket, with its WebSocket connection known and its writer's state.
 
     It also waits for what to send without a task per message: the library's `poll` uses
@@ -104,7 +104,7 @@ def text_frame(text: str) -> bytes:
     return Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
 
 
-class LeanBroadcast(socketio.AsyncManager):  # type: ignore[misc]
+class LeanBroadcast(socketio.AsyncManager):
     """python-socketio's delivery to this process's sockets, made lean: it encodes a message
     once, as the library does, and frames it once for the WebSocket; then it writes it straight
     to each recipient's connection, or puts it on the recipient's send queue when something is
@@ -121,7 +121,7 @@ class LeanBroadcast(socketio.AsyncManager):  # type: ignore[misc]
     (hallq.live.redis_delivery), whose delivery of what it hears from Redis to this process's
     own sockets calls this `emit`."""
 
-    async def emit(  # type: ignore[override]
+    async def emit(
         self, event: str, data: Any, namespace: str, room: Any = None, skip_sid: Any = None,
         callback: Any = None, to: Any = None, **kwargs: Any,
     ) -> None:  # fmt: skip

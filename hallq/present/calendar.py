@@ -47,7 +47,7 @@ def calendar_out(calendar: HallCalendar, today: date) -> CalendarOut:
     return CalendarOut(
         sessions=spec.sessions,
         days=[
-            CalendarDayOut(**d.model_dump(), source=source)  # type: ignore[arg-type]
+            CalendarDayOut(**d.model_dump(), source=source)
             for when, (d, source) in sorted(latest.items())
             if when >= today
         ],

@@ -135,11 +135,11 @@ def evaluation_out(uow: UnitOfWork, evaluation: Evaluation) -> EvaluationOut:
         item=item.name if item else None,
         department=department.name if department else None,
         service_day=evaluation.service_day.isoformat(),
-        status=evaluation.status,  # type: ignore[arg-type]
+        status=evaluation.status,
         score=evaluation.score,
         reasons=evaluation.reasons,
         comment=evaluation.comment,
-        channel=evaluation.channel,  # type: ignore[arg-type]
+        channel=evaluation.channel,
         requested_at=evaluation.requested_at,
         rated_at=evaluation.rated_at,
         case_id=case_id,

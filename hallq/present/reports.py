@@ -92,7 +92,7 @@ TOTAL = "合计"  # the hall's row under a grouped table: the totals over every 
 def rows(summary: dict[str, Any], columns: list[Column] = COLUMNS) -> Iterator[list[Any]]:
     """The header, one row per group (if grouped), then the hall's row: under a grouped table
     it is the totals row (合计), over every ticket of the period, grouped or not."""
-    group_by = summary.get("group_by")
+    group_by: Any = summary.get("group_by")  # a key of each group (read when there are groups)
     yield [*LABELS, *(column.header for column in columns)]
     for group in summary.get("groups") or []:
         key = group[group_by]
@@ -155,7 +155,7 @@ def as_xlsx(summaries: dict[str, dict[str, Any]], heading: ReportHeading) -> byt
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # a new workbook's one sheet (what book.active is)
     formats = [None] * len(LABELS) + [NUMBER_FORMATS[column.unit] for column in COLUMNS]
     for sheet_name, summary in summaries.items():
         sheet = book.create_sheet(sheet_name)

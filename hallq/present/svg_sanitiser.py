@@ -152,8 +152,9 @@ class _Builder(ET.TreeBuilder):
         super().__init__()
         self.removed = removed
 
-    def pi(self, target: str, text: str | None = None) -> None:
+    def pi(self, target: str, text: str | None = None) -> ET.Element:
         self.removed["element", f"<?{target}?>"] += 1
+        return super().pi(target, text)  # not inserted in the tree (insert_pis is False)
 
 
 def _element(source: ET.Element, removed: Counter[tuple[Kind, str]]) -> ET.Element | None:

@@ -4,7 +4,7 @@ that serve them, how many are ahead, and their latest print job; and appointment
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar, overload
 
 from pydantic import BaseModel, Field
 
@@ -137,6 +137,10 @@ class AppointmentOut(BaseModel):
     status: str
 
 
+@overload
+def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: Literal[True]) -> IssuedTicketOut: ...
+@overload
+def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> TicketOut: ...
 def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> TicketOut:
     window = ticket.window if ticket.window_id else None
     if ticket.target_window_id is not None:
@@ -215,7 +219,7 @@ def print_out(record: PrintRecord) -> PrintOut:
     return PrintOut(
         job_id=record.id,
         queued=record.status in (PrintStatus.QUEUED, PrintStatus.CLAIMED),
-        status=record.status,  # type: ignore[arg-type]
+        status=record.status,
         printer=record.printer or None,
         reprinted=record.reprinted,
         error=record.error or None,
@@ -224,7 +228,10 @@ def print_out(record: PrintRecord) -> PrintOut:
     )
 
 
-def with_latest_print(uow: UnitOfWork, ticket: TicketOut) -> TicketOut:
+_Out = TypeVar("_Out", bound=TicketOut)
+
+
+def with_latest_print(uow: UnitOfWork, ticket: _Out) -> _Out:
     latest = latest_print_job(uow, ticket.id)
     ticket.print = print_out(latest) if latest else None
     return ticket

@@ -80,7 +80,7 @@ def _tickets_by_id(uow: UnitOfWork, ids: list[int]) -> dict[int, Ticket]:
     for ticket_id in ids:
         ticket = uow.session.identity_map.get(identity_key(Ticket, ticket_id))
         if ticket is not None:
-            found[ticket_id] = ticket  # type: ignore[assignment]
+            found[ticket_id] = ticket
     missing = [i for i in ids if i not in found]
     if missing:
         found |= {t.id: t for t in uow.session.scalars(select(Ticket).where(Ticket.id.in_(missing)))}

@@ -35,7 +35,7 @@ def written_notice_out(
 ) -> WrittenNoticeOut:
     return WrittenNoticeOut(
         id=notice.id,
-        kind=notice.kind,  # type: ignore[arg-type]
+        kind=notice.kind,
         title=TITLES[WrittenNoticeKind(notice.kind)],
         number=notice_number(notice),
         ticket_number=ticket_number,

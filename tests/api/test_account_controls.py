@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from flask import Flask
 from sqlalchemy import select, text
 
 from hallq.demo import DEMO_PASSWORD
@@ -315,7 +316,7 @@ def two_processes(tmp_path, clock, password_hash):
     require_redis()
     with new_postgres_database() as url:
         database_url = url.render_as_string(hide_password=False)
-        apps = []
+        apps: list[Flask] = []
         for name in ("a", "b"):
             settings = app_settings(tmp_path / name).model_copy(
                 update={"DATABASE_URL": database_url, "SOCKETIO_MESSAGE_QUEUE": REDIS_URL}

@@ -116,11 +116,13 @@ def test_an_agent_that_leaves_while_its_arrival_is_written_is_offline(api, serve
     written after the arrival, or the hall would show the PC connected for good."""
     arriving, arrived = threading.Event(), threading.Event()
     agent = KINDS["agent"]
+    joined = agent.joined
+    assert joined is not None
 
     def slow_arrival(value: str, connection: str, address: str) -> None:
         arriving.set()
         time.sleep(0.5)
-        agent.joined(value, connection, address)
+        joined(value, connection, address)
         arrived.set()
 
     monkeypatch.setitem(KINDS, "agent", replace(agent, joined=slow_arrival))

@@ -219,7 +219,10 @@ class HallCallers:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
 
 
-class HallDay(linked.as_state_machine()):
+_StateMachine: Any = linked.as_state_machine()  # a class schemathesis builds from the document
+
+
+class HallDay(_StateMachine):
     """Each scenario on a copy of the same hall: its calls build on each other's answers, and a
     scenario replayed (to shrink a failure) meets the hall as it first did."""
 

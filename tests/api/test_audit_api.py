@@ -87,7 +87,7 @@ def test_the_page_compares_the_newest_signed_checkpoint_with_the_chain(api, app)
     hallq = app.extensions["hallq"]
     anchoring = audit_anchoring(hallq.settings, hallq.db, hallq.hall_code)
 
-    def chain_and_anchor() -> tuple[str, str]:
+    def chain_and_anchor() -> dict[str, tuple[str, str]]:
         html = api.client.get(
             "/manager/audit", headers={"Authorization": f"Bearer {api.token('supervisor')}"}
         )

@@ -3,7 +3,7 @@ health check and the managers' dashboard while next year's holidays are not know
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import text
 
@@ -17,7 +17,7 @@ NEW_YEAR_2027 = CalendarSpec.model_validate(
         "days": [{"date": "2027-01-01", "closed": True, "reason": "元旦"}],
     }
 ).rules_text()
-KNOWS_2027 = from_rules("").unknown_year(datetime(2026, 11, 23).date()) is None
+KNOWS_2027 = from_rules("").unknown_year(date(2026, 11, 23)) is None
 
 
 def set_calendar(app, rules: str, enforce: bool = True) -> None:

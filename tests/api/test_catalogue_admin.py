@@ -133,7 +133,7 @@ def test_the_english_of_an_item_a_department_and_a_window_reaches_the_kiosk_and_
     ).get_json()
 
     exported = api.get("/catalogue/export?format=xlsx", "manager")
-    sheet = load_workbook(io.BytesIO(exported.data)).active
+    sheet = load_workbook(io.BytesIO(exported.data)).worksheets[0]  # its one sheet
     header = [cell.value for cell in sheet[1]]
     row = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "TEST-EN")
     assert row[header.index("英文申报材料")] == "Original resident ID card\nApplication form"

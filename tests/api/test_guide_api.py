@@ -4,6 +4,7 @@ guide naming them in its log, looking a ticket up, and requeueing an absent one.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from sqlalchemy import select
 
@@ -11,7 +12,7 @@ from queue_core.models import AuditEntry
 from tests.api.test_alarms_api import dashboard_client
 
 
-def heard_until(client, name: str) -> list[tuple[str, object]]:
+def heard_until(client, name: str) -> list[tuple[str, Any]]:
     deadline = time.monotonic() + 5
     while name not in [n for n, _ in client.heard] and time.monotonic() < deadline:
         time.sleep(0.02)

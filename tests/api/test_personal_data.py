@@ -58,8 +58,8 @@ def visit(api, app, clock, person: str, name: str, comment: str) -> None:
         rating = {"score": 2, "reasons": ["服务效率"], "comment": comment}
         assert api.post("/windows/3/evaluation", "device:P3", rating).status_code == 201
     case = api.get("/evaluations/cases", "manager").get_json()[1]  # newest first: this visit's first
-    step = {"action": "verify", "note": f"已电话联系{name}，{name}称等候太久"}
-    assert api.post(f"/evaluations/cases/{case['id']}/steps", "manager", step).status_code == 200
+    verified = {"action": "verify", "note": f"已电话联系{name}，{name}称等候太久"}
+    assert api.post(f"/evaluations/cases/{case['id']}/steps", "manager", verified).status_code == 200
     api.post("/windows/3/sign-out", "clerk3")
 
 

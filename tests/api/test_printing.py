@@ -9,6 +9,7 @@ import time
 import pytest
 
 from printer_driver import PrinterStatus
+from printer_driver.transports import DummyTransport
 from tests.printer.escpos_decode import decode
 
 
@@ -171,7 +172,9 @@ def test_a_restarted_server_prints_what_it_left_marked_and_abandons_tickets_too_
                 break
             time.sleep(0.05)
         assert (job["status"], job["reprinted"]) == ("printed", True)
-        out = next(p for p in restarted.printers.values() if p.name == "K1").transport.output
+        transport = next(p for p in restarted.printers.values() if p.name == "K1").transport
+        assert isinstance(transport, DummyTransport)
+        out = transport.output
         text = "\n".join(line.text for line in decode(bytes(out)).lines)
         assert fresh["number"] in text and "重打" in text and old["number"] not in text
     finally:

@@ -12,6 +12,7 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -136,7 +137,7 @@ def held_workers(live: Any) -> tuple[list[Any], threading.Event]:
     return held, release
 
 
-async def leave_during_check(url: str, auths: list[dict[str, str] | None], cookie: str | None) -> None:
+async def leave_during_check(url: str, auths: Sequence[dict[str, str] | None], cookie: str | None) -> None:
     """Each opens a websocket, asks to join /hall (with its auth) and closes before any answer."""
     uri = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     headers = {"Cookie": cookie} if cookie else None

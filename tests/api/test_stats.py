@@ -79,8 +79,8 @@ def test_json_csv_and_xlsx_agree(api, clock):
         header = [c.value for c in sheet[HEADER_ROW]]
         lines = list(sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
         assert len(lines) == 1 + len(grouped.get("groups") or [])
-        for line, group in zip(lines, [*(grouped.get("groups") or []), grouped], strict=True):
-            values = dict(zip(header, line, strict=True))
+        for found, group in zip(lines, [*(grouped.get("groups") or []), grouped], strict=True):
+            values = dict(zip(header, found, strict=True))
             assert [values[c.header] for c in COLUMNS] == [c.value(group) for c in COLUMNS]
 
 
@@ -102,7 +102,7 @@ def test_the_workbook_is_one_a_director_can_hand_on(api, clock):
     assert (formats["取号数"], formats["平均等候(分钟)"], formats["好评率"]) == ("0", "0.0", "0.0%")
     widths = {name: sheet.column_dimensions[chr(ord("A") + i)].width for i, name in enumerate(header[:8])}
     assert widths["名称"] >= len("3号出入境窗口") * 2 and widths["取号数"] >= 8
-    charts = workbook["图表"]._charts
+    charts = workbook["图表"]._charts  # type: ignore[attr-defined]  # openpyxl lists a sheet's charts only there
     assert len(charts) == 5  # 队列, 事项, 部门, 窗口, 工作人员
 
 

@@ -71,9 +71,10 @@ def test_a_cut_tail_is_named_with_what_the_checkpoint_saw(db, hall, anchoring):
     cut_tail(db, hall.id, keep=3)
     with db.read() as uow:  # what remains is a whole chain: the chain alone cannot tell
         assert audit.verify(uow, hall.id).broken is None
+    seen = audit_anchors.read(anchoring.anchors_file, anchoring.key, hall.code)[0].checkpoint
+    assert seen is not None
     assert findings(db, hall, anchoring).problems == [
-        f"entries after #{first[2]} missing: the checkpoint of "
-        f"{audit_anchors.when(audit_anchors.read(anchoring.anchors_file, anchoring.key, hall.code)[0].checkpoint)} "
+        f"entries after #{first[2]} missing: the checkpoint of {audit_anchors.when(seen)} "
         f"saw 5 entries up to #{first[4]}"
     ]
 
@@ -137,7 +138,7 @@ def test_the_sweeper_anchors_a_grown_trail_a_new_day_and_its_stop(db, hall, anch
     act(db, hall, 2)
     sweeper.sweep()
 
-    def written() -> list[audit_anchors.Checkpoint]:
+    def written() -> list[audit_anchors.Checkpoint | None]:
         return [a.checkpoint for a in audit_anchors.read(anchoring.anchors_file, anchoring.key, hall.code)]
 
     [first] = written()  # the chain as it stood after the sweep's own work (its alarm scan's entry)
@@ -193,6 +194,7 @@ def test_a_walk_from_the_last_mark_still_finds_an_edit_made_after_it(db, hall):
     act(db, hall, 3)
     with db.read() as uow:
         mark = audit.verify(uow, hall.id).held
+    assert mark is not None
     act(db, hall, 3)
     after = ids(db, hall)[4]
     with tampering(db) as uow:

@@ -54,7 +54,9 @@ def test_weights_share_calls_between_queues(db):
         issue(db, hall, "B")
     order = []
     for _ in range(9):
-        order.append(next_number(db, hall, 1)[0])
+        number = next_number(db, hall, 1)
+        assert number is not None
+        order.append(number[0])
         serve_current(db, hall, 1)
     assert order == ["A", "B", "A", "A", "B", "A", "A", "B", "A"]
     assert order.count("A") == 6 and order.count("B") == 3

@@ -38,7 +38,7 @@ def test_30_windows_calling_at_once_call_every_ticket_exactly_once(db):
             issue_ticket(uow, hall, queue_code="AB"[i % 3 == 0])
 
     def work(window: int) -> list[str]:
-        served = []
+        served: list[str] = []
         while True:
             with db.write() as uow:
                 ticket = call_next(uow, hall, window, None)

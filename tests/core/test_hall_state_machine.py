@@ -22,7 +22,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import delete, event, update
 
-from queue_core import calling, windows
+from queue_core import UnitOfWork, calling, windows
 from queue_core.errors import DomainError
 from queue_core.invariants import violations
 from queue_core.models import Base, Outcome, Priority, Role, Staff, Ticket, Window
@@ -65,7 +65,7 @@ def test_no_order_of_actions_breaks_the_hall(db, clock, backend):
                     windows.sign_in(uow, self.hall, n, clerk)
             self.tickets: list[int] = []
             self.guide = contextlib.ExitStack()
-            self.guide_view: tuple[object, Ticket] | None = None
+            self.guide_view: tuple[UnitOfWork, Ticket] | None = None
 
         def act(self, action) -> None:
             clock.advance(seconds=7)
@@ -146,6 +146,7 @@ def test_no_order_of_actions_breaks_the_hall(db, clock, backend):
         @precondition(lambda self: self.guide_view is not None)
         @rule()
         def guide_cancels_what_it_read(self) -> None:
+            assert self.guide_view is not None  # (the precondition)
             uow, seen = self.guide_view
             self.guide_view = None
             try:

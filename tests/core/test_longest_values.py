@@ -5,6 +5,7 @@ bound looser than its column would be a 500 there."""
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel
 from pypinyin import lazy_pinyin
 from sqlalchemy import select
 
@@ -23,7 +24,7 @@ from queue_core.spec import (
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
 
-def longest(model: type, name: str, char: str = "庄") -> str:
+def longest(model: type[BaseModel], name: str, char: str = "庄") -> str:
     """The field's longest value: 庄 (zhuang) has the longest pinyin there is."""
     bound = next(m.max_length for m in model.model_fields[name].metadata if hasattr(m, "max_length"))
     return char * bound

@@ -4,6 +4,7 @@ acceptance's completion date counted in the hall's working days."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -29,7 +30,7 @@ def demo(tmp_path, clock):
     database.engine.dispose()
 
 
-def give(db, kind: WrittenNoticeKind, **request: object) -> str:
+def give(db, kind: WrittenNoticeKind, **request: Any) -> str:
     """A marriage registration ticket called to window 4 and given a notice of `kind`."""
     with db.write() as uow:
         hall = uow.session.scalars(select(Hall)).one()

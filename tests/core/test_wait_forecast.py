@@ -174,7 +174,10 @@ def test_the_sweeper_tells_the_hall_boards_each_queues_wait(db, hall, clock, pub
         issue(db, hall)
     published.events.clear()
     waits = Sweeper(db, hall.code).publish_waits()
+    assert waits is not None
     assert published.events == [waits] and rooms_for(waits) == [f"{hall.id}/board:hall"]
-    low, high = waits.waits["A"]
+    forecast = waits.waits["A"]
+    assert forecast is not None
+    low, high = forecast
     assert low < 2 * 300 < high  # a ticket taken now in A: two ahead, 5 minutes each
     assert waits.waits["B"] is None  # nothing served in B today

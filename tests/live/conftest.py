@@ -10,8 +10,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -54,7 +56,7 @@ class LiveHall:
     def serve(self, log: Path, command: list[str] | None = None) -> subprocess.Popen:
         return start_server(self.env, self.port, log, command)
 
-    def api(self, method: str, path: str, who: str | None = None, **kw: object) -> requests.Response:
+    def api(self, method: str, path: str, who: str | None = None, **kw: Any) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
         return requests.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=10, **kw)
 
@@ -153,7 +155,7 @@ def start_server(
 
 
 @pytest.fixture(scope="session")
-def live(tmp_path_factory) -> LiveHall:
+def live(tmp_path_factory) -> Iterator[LiveHall]:
     root = tmp_path_factory.mktemp("live")
     hall = new_hall(root)
     env = hall.env
@@ -207,7 +209,7 @@ def browser():
         # page, which the hall's Content Security Policy forbids: contexts bypass it unless a
         # test asks otherwise. tests/live/test_csp.py opens every page under the policy.
         new_context = browser.new_context
-        browser.new_context = lambda **options: new_context(**{"bypass_csp": True, **options})
+        browser.new_context = lambda **options: new_context(**{"bypass_csp": True, **options})  # type: ignore[method-assign]  # on this browser only, for every test
         yield browser
         browser.close()
 

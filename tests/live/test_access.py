@@ -3,6 +3,8 @@ tokens, and the /hall Socket.IO namespace over the real protocol (python-socketi
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import requests
 import websocket
@@ -59,7 +61,7 @@ def clients(live):
         client.close()
 
 
-def as_device(live, method: str, path: str, token: str | None, **kw: object) -> requests.Response:
+def as_device(live, method: str, path: str, token: str | None, **kw: Any) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return requests.request(method, f"{live.url}/api/v1{path}", headers=headers, timeout=10, **kw)
 
@@ -155,6 +157,7 @@ def test_a_socket_from_another_site_is_refused(live):
     assert refused.value.status_code == 403  # the handshake is refused before any upgrade
     same_site = websocket.create_connection(address, origin=live.url, timeout=10)
     try:
-        assert same_site.recv().startswith("0{")  # Engine.IO's open packet
+        opened = same_site.recv()
+        assert isinstance(opened, str) and opened.startswith("0{")  # Engine.IO's open packet
     finally:
         same_site.close()

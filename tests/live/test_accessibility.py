@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from hallq.auth import pin_digest
 from tests.live.conftest import LiveHall
@@ -138,7 +138,7 @@ def axe_violations(page, elderly: bool = False) -> list[str]:
 class Walk:
     """What one walk through the kiosk found, screen by screen."""
 
-    page: object
+    page: Page
     elderly: bool
     lang: str = "zh"
     problems: list[str] = field(default_factory=list)

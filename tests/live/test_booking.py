@@ -143,7 +143,7 @@ def test_a_person_who_did_not_keep_bookings_is_told_when_booking_opens_again(bro
             text(
                 "SELECT i.hall_id, i.id FROM service_item i JOIN queue q ON q.id = i.queue_id WHERE q.code = 'C'"
             )
-        ).first()
+        ).all()[0]
         for n in range(2):  # two bookings never checked in
             connection.execute(
                 text(

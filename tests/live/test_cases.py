@@ -7,7 +7,8 @@ with the other modules, so every assertion is about what this module made."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -25,6 +26,10 @@ WINDOW = 11
 WINDOW_NAME = "11号不动产登记窗口"
 ITEM = "ZR003"  # 存量房（二手房）转移登记, queue F, served at windows 10, 11 and 16
 MANAGER_NAME = "张敏"
+
+
+def hall_today() -> date:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the demo hall's timezone
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +118,7 @@ def test_a_manager_works_a_bad_rating_to_its_closing(hall, page):
     expect(buttons).to_have_text(["整改完成", "转交"])
     verified = trail(page)[1]
     assert verified[1:5] == ["核实完成 → 整改", MANAGER_NAME, "cases_a名", "调取录像核实，服务态度问题属实"]
-    assert date.fromisoformat(verified[5]) > date.today()  # ten working days to rectify
+    assert date.fromisoformat(verified[5]) > hall_today()  # ten working days to rectify
     expect(page.get_by_test_id("deadline")).to_have_text(verified[5])
 
     take_step(page, "整改完成", "已对窗口人员批评教育，纳入月度考核")  # owner: the manager herself
@@ -224,7 +229,7 @@ def test_an_overdue_case_is_flagged_in_the_list_on_its_page_and_on_the_managers_
         uow.session.execute(
             update(EvaluationCase)
             .where(EvaluationCase.id == case_id)
-            .values(deadline=date.today() - timedelta(days=10))
+            .values(deadline=hall_today() - timedelta(days=10))
         )
     database.engine.dispose()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -225,7 +226,7 @@ def test_every_error_a_citizen_can_meet_is_chinese(live: LiveHall, crawl):
     integrators), and the error pages, as the server answers them; then every text of the
     error catalogue, the 429s and 503s that cannot be provoked here included."""
 
-    def api(method: str, path: str, who: str | None = None, **kw: object) -> requests.Response:
+    def api(method: str, path: str, who: str | None = None, **kw: Any) -> requests.Response:
         headers = {**API, **({"Authorization": f"Bearer {live.tokens[who]}"} if who else {})}
         return requests.request(method, f"{live.url}/api/v1{path}", headers=headers, timeout=10, **kw)
 

@@ -94,7 +94,8 @@ def board(hall: LiveHall, heard: queue.Queue) -> socketio.Client:
 
 def test_a_board_of_one_hall_never_hears_another_halls_calls(city):
     a, b = city
-    heard_a, heard_b = queue.Queue(), queue.Queue()
+    heard_a: queue.Queue[tuple[str, str]] = queue.Queue()
+    heard_b: queue.Queue[tuple[str, str]] = queue.Queue()
     boards = [board(a, heard_a), board(b, heard_b)]
     try:
         in_b = call_at_window_5(b, 2)

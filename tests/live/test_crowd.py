@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import time
+from typing import Any
 
 import pytest
 import requests
@@ -41,7 +42,7 @@ def crowded(tmp_path_factory):
 
 def test_a_thousand_screens_leave_the_hall_working_and_the_address_over_its_cap_is_told_why(crowded):
     hall, log = crowded
-    subscriptions = [{"board": "hall"}, {"window": 1}, {"queue": "A"}]
+    subscriptions: list[dict[str, Any]] = [{"board": "hall"}, {"window": 1}, {"queue": "A"}]
     screens = [
         Screen(hall.url, subscriptions[i % 3], address=address)
         for i, address in enumerate(a for a in ADDRESSES for _ in range(PER_ADDRESS))

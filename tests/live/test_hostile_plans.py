@@ -14,6 +14,7 @@ import contextlib
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 import requests
@@ -26,7 +27,7 @@ from tests.svg_attacks import ATTACKS, DEMO_PLAN
 pytestmark = pytest.mark.browser
 
 TIMEOUT = 10_000  # ms
-KIOSK = {"viewport": {"width": 1080, "height": 1920}, "has_touch": True, "locale": "zh-CN"}
+KIOSK: dict[str, Any] = {"viewport": {"width": 1080, "height": 1920}, "has_touch": True, "locale": "zh-CN"}
 # The middle of the screen: a plan opened on its own is drawn centred in it (the attacks' bait
 # covers the whole drawing).
 CENTRE = (KIOSK["viewport"]["width"] // 2, KIOSK["viewport"]["height"] // 2)
@@ -38,7 +39,8 @@ class EvilOrigin:
     attacks at /raw/<name>.svg for the control, and an empty 200 for anything else."""
 
     def __init__(self) -> None:
-        heard = self.heard = []
+        heard: list[str] = []
+        self.heard = heard
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:

@@ -7,9 +7,10 @@ import io
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, time
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -81,7 +82,8 @@ def open_item(page, department: str, item_text: str) -> None:
 def gold_pixels(png: bytes) -> int:
     """Pixels of a lit window (#f4c542, pulsing down to 55 % over the plan's near-white floor)."""
     image = Image.open(io.BytesIO(png)).convert("RGB")
-    return sum(1 for r, g, b in image.get_flattened_data() if r > 230 and g > 180 and b < 160)
+    pixels = cast("Iterable[tuple[int, int, int]]", image.get_flattened_data())  # an RGB image's
+    return sum(1 for r, g, b in pixels if r > 230 and g > 180 and b < 160)
 
 
 def waiting_in(live: LiveHall, queue: str) -> int:

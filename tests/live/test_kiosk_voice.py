@@ -6,7 +6,7 @@ put into the page before its scripts."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import BrowserContext, expect
 
 from tests.live.conftest import add_device_token
 from tests.live.test_kiosk import SCREENS, TIMEOUT
@@ -39,7 +39,8 @@ def zh_count(n: int) -> str:
 def kiosk_page(browser, live, default_clips):  # noqa: F811 - the session fixture imported above
     """Opens a kiosk (K1 or K2) with its device token and the audio probe; cancels the tickets
     the test takes, so the shared hall's line D stays as other modules expect it."""
-    opened, taken = [], []
+    opened: list[BrowserContext] = []
+    taken: list[str | None] = []
 
     def open_kiosk(kiosk: str):
         token = live.tokens.get(kiosk) or add_device_token(live.env["DATABASE_URL"], "kiosk", kiosk)

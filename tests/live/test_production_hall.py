@@ -5,6 +5,7 @@ HTTP hall, which must ignore forwarded headers it was not told to believe."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -16,7 +17,7 @@ THROUGH_PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
 
 
 @pytest.fixture(scope="module")
-def production(tmp_path_factory) -> LiveHall:
+def production(tmp_path_factory) -> Iterator[LiveHall]:
     root = tmp_path_factory.mktemp("production")
     hall = new_hall(root)
     hall_toml = root / "config" / "hall.toml"
@@ -49,7 +50,7 @@ def form_log_in(url: str, headers: dict[str, str], password: str = "password-123
     return requests.post(
         f"{url}/login",
         data={"username": "manager", "password": password, "csrf_token": token.group(1)},
-        cookies={"session": page.cookies["session"]},
+        cookies={"session": page.cookies["session"] or ""},
         headers=headers,
         allow_redirects=False,
         timeout=10,

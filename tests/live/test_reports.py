@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,7 @@ def text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def window_row(rows: list[list[object]], number: object) -> list[object]:
+def window_row(rows: Sequence[Sequence[object]], number: object) -> Sequence[object]:
     [row] = [r for r in rows if r[0] == "窗口" and str(r[1]) == str(number)]
     return row
 

@@ -34,7 +34,7 @@ class Board:
         self.client.connect(
             url, namespaces=["/hall"], transports=["websocket"], auth={"token": token} if token else None
         )
-        self.ack = (
+        self.ack: Any = (
             self.client.call("subscribe", subscribe, namespace="/hall", timeout=5) if subscribe else None
         )
 

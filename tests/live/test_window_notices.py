@@ -7,6 +7,7 @@ page then lists it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def printer():
 
 
 @pytest.fixture(scope="module")
-def hall(tmp_path_factory, printer) -> LiveHall:
+def hall(tmp_path_factory, printer) -> Iterator[LiveHall]:
     root: Path = tmp_path_factory.mktemp("notices")
     hall = hall_printing_to(root, printer.url)
     hall.hallq(

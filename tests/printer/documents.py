@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from printer_driver import PrinterSettings, lay_out, load_layout, renderer_for
+from printer_driver.layout import FieldValue
 from printer_driver.render import Rendered
 
 PHONE_URL = "http://192.168.10.2:5000/t/q7Hk2mWx9PaL"
 
-TICKET = {
+TICKET: dict[str, FieldValue] = {
     "hall_name": "青山县政务服务中心",
     "number": "A012",
     "queue_name": "户籍业务",
@@ -21,7 +22,7 @@ TICKET = {
     "reprint": "",
 }
 
-NOTICE = {
+NOTICE: dict[str, FieldValue] = {
     "hall_name": "青山县政务服务中心",
     "item_name": "居民身份证申领（首次申领、换领、补领）",
     "department": "县公安局",
@@ -43,4 +44,4 @@ NOTICE = {
 def render(kind: str, settings: PrinterSettings, fields: dict | None = None) -> Rendered:
     layout = load_layout()
     values = fields if fields is not None else (TICKET if kind == "ticket" else NOTICE)
-    return renderer_for(settings).render(lay_out(layout.blocks(kind), values, settings.columns))  # type: ignore[arg-type]
+    return renderer_for(settings).render(lay_out(layout.blocks(kind), values, settings.columns))

@@ -18,7 +18,7 @@ UPDATE = os.environ.get("HALLQ_UPDATE_GOLDEN") == "1"  # set it to re-record aft
 
 
 def settings(mode: str = "text", paper: int = 58, **more: object) -> PrinterSettings:
-    return PrinterSettings(url="dummy:", mode=mode, paper=paper, **more)  # type: ignore[arg-type]
+    return PrinterSettings(url="dummy:", mode=mode, paper=paper, **more)
 
 
 def printed_text(data: bytes, encoding: str = "gb18030") -> str:
@@ -110,7 +110,9 @@ def test_the_reprint_mark_and_priority_appear_only_when_set():
 def test_a_notice_lists_every_material_and_condition_numbered():
     text = printed_text(render("notice", settings(paper=80)).data)
     assert "一次性告知单" in text
-    for number, material in enumerate(NOTICE["materials"], start=1):
+    materials = NOTICE["materials"]
+    assert isinstance(materials, list)
+    for number, material in enumerate(materials, start=1):
         assert f"{number}. {material}" in text
     assert "受理条件：" in text and "1. 本县常住户口居民" in text
     assert "收费标准：首次申领" in text

@@ -192,7 +192,7 @@ def test_offline_says_why():
         printer = Printer("K1", tcp(fake))
         fake.unplug()
         printer.check()
-    assert printer.status is PrinterStatus.OFFLINE
+    assert printer.status is PrinterStatus.OFFLINE and printer.error is not None
     assert printer.error.startswith(f"tcp://127.0.0.1:{fake.port}: ") and "refused" in printer.error
 
 

@@ -81,11 +81,11 @@ def test_a_usb_printer_that_is_not_there_or_has_no_libusb_is_offline_and_says_wh
     plug(monkeypatch, None)
     printer = Printer("K1", SETTINGS)
     printer.check()
-    assert printer.status is PrinterStatus.OFFLINE
+    assert printer.status is PrinterStatus.OFFLINE and printer.error is not None
     assert printer.error.startswith("usb://0x0416:0x5011: ") and "not found" in printer.error
     plug(monkeypatch, None, backend_missing=True)
     printer.check()
-    assert printer.status is PrinterStatus.OFFLINE and "libusb-1.0-0" in printer.error
+    assert printer.status is PrinterStatus.OFFLINE and "libusb-1.0-0" in (printer.error or "")
 
 
 def test_a_usb_printer_pulled_out_is_offline(monkeypatch):
