@@ -26,6 +26,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -67,7 +68,9 @@ def with_surges(surges: dict[str, float]) -> None:
     sim.arrival_weight = surged
 
 
-def manager_applying_advice(moves_applied: list[advisor.Move]) -> sim.Overseer:
+def manager_applying_advice(moves_applied: list[advisor.Move]) -> Callable[[UnitOfWork, Hall], list[int]]:
+    """What a manager does at each look: apply every move the advisor proposes."""
+
     def look(uow: UnitOfWork, hall: Hall) -> list[int]:
         changed = []
         for move in advisor.advise(uow, hall, service_day(hall, uow.now())):
@@ -110,8 +113,8 @@ def peak_day_waits(
             .join(Queue, Queue.id == Ticket.queue_id)
             .where(Ticket.service_day == day)
         )
-        for code, issued, called, cancelled in rows:
-            until: datetime | None = called or cancelled
+        for code, issued, called, cancelled_at in rows:
+            until: datetime | None = called or cancelled_at
             if until is not None:
                 waits.setdefault(code, []).append((until - issued).total_seconds() / 60)
     engine.dispose()
@@ -156,7 +159,7 @@ def main() -> None:
             f"demo hall, {len(spec.windows)} windows, ordinary day {usual} citizens; peak days {tickets} "
             f"(surges {args.surge}); manager looks every {args.every} min; seed {args.seed}"
         )
-        peak_days = []
+        peak_days: list[date] = []
         day = FIRST_MONDAY + timedelta(days=HISTORY_DAYS)
         while len(peak_days) < args.days:
             if HallCalendar(spec.full_calendar()).is_working_day(day):

@@ -51,6 +51,7 @@ from .error_texts import error_response
 from .faults import conflict, storage_full
 from .live.subscriptions import KINDS
 from .pages import health
+from .printing import PrinterView
 from .state import HallqState, state
 
 log = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ class _ScrapeTime(Collector):
             {(status,): n for status, n in figures.print_jobs_today.items()},
         )
         # A kiosk's backup may be another kiosk's printer: each printer once, as its own kiosk's.
-        views = {}
+        views: dict[str, PrinterView] = {}
         for kiosk_printers in printers.values():
             for view in kiosk_printers:
                 views.setdefault(view.name, view)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import time
+from dataclasses import dataclass
 
 import pytest
 import socketio
@@ -31,12 +32,18 @@ def hall(tmp_path_factory):
     server.wait(timeout=15)
 
 
-def get_metrics(hall, source: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: str
+
+
+def get_metrics(hall, source: str, headers: dict[str, str] | None = None) -> Answer:
     """GET /metrics over a connection whose client end is bound to `source`."""
     connection = http.client.HTTPConnection("127.0.0.1", hall.port, timeout=10, source_address=(source, 0))
     connection.request("GET", "/metrics", headers=headers or {})
-    answer = connection.getresponse()
-    answer.body = answer.read().decode()
+    response = connection.getresponse()
+    answer = Answer(response.status, response.read().decode())
     connection.close()
     return answer
 
