@@ -49,7 +49,6 @@ from queue_core.monitoring import hall_figures
 
 from .error_texts import error_response
 from .faults import conflict, storage_full
-from .live.subscriptions import KINDS
 from .pages import health
 from .printing import PrinterView
 from .state import HallqState, state
@@ -141,7 +140,7 @@ class _ScrapeTime(Collector):
             "hallq_subscribed_sockets",
             "Sockets of this process subscribed to each kind (one may hold several kinds)",
             ["kind"],
-            {(kind,): kinds[kind] for kind in KINDS},
+            {(kind,): n for kind, n in kinds.items()},
         )
         if found.database is None:
             yield from self._hall()

@@ -39,7 +39,7 @@ from queue_core.spec import ConnectionSpec
 
 from .outbox import Message, StatePacer
 from .rooms import NAMESPACE, hall_room, rooms_for
-from .subscriptions import Kind, Refused, admit, current_state, parse
+from .subscriptions import KINDS, Kind, Refused, admit, current_state, parse
 from .wire import LeanBroadcast, LeanSocket
 
 log = logging.getLogger(__name__)
@@ -150,11 +150,12 @@ class LiveServer:
     def has_listeners(self, room: str) -> bool:
         return bool(self.sio.manager.rooms.get(NAMESPACE, {}).get(room))
 
-    def open_sockets(self) -> tuple[int, Counter[str]]:
-        """This process's sockets on /hall, and how many have subscribed to each kind (a
-        phone page follows its ticket and its queue: it counts under both)."""
-        kinds = list(self._subscribed.values())
-        return len(self._principals), Counter(kind for held in kinds for kind in held)
+    def open_sockets(self) -> tuple[int, dict[str, int]]:
+        """This process's sockets on /hall, and how many have subscribed to each kind, every
+        kind named (a phone page follows its ticket and its queue: it counts under both)."""
+        held = list(self._subscribed.values())
+        counted = Counter(kind for kinds in held for kind in kinds)
+        return len(self._principals), {kind: counted[kind] for kind in KINDS}
 
     def drop_revoked(self, change: dict[str, Any]) -> None:
         """Disconnects this process's sockets a revocation names (hallq.revocation): those of

@@ -224,9 +224,18 @@ function take(read) {
   if (ticket.status === "finished") loadRating();
 }
 
+// The ticket's own steps heard on the socket. A read that began before one of them may answer
+// after it (HTTP and the socket are two roads): taking it would put the ticket back a step, and
+// no later message would mend that. Such a read is made again instead.
+let stepsHeard = 0;
+
 async function refresh() {
+  const before = stepsHeard;
   const response = await fetch(`${setup.api}/tickets/${ticket.id}`, { headers: { Accept: "application/json" } });
-  if (response.ok) take(await response.json());
+  if (!response.ok) return;
+  const read = await response.json();
+  if (stepsHeard !== before) return refresh();
+  take(read);
 }
 
 // The queue's line, in call order, comes with each change of the queue: our place in it is
@@ -244,6 +253,7 @@ function onQueueState(queue) {
 
 function onCalled(call) {
   if (call.ticket_id !== ticket.id) return; // another's call: its queue_state follows
+  stepsHeard += 1;
   Object.assign(ticket, {
     status: "called", waiting_ahead: 0, estimated_wait_seconds: 0, estimated_wait_range: [0, 0],
     // The call names the window in Chinese; its English name is the queue's windows' own.
@@ -256,6 +266,7 @@ function onCalled(call) {
 
 function onChanged(change) {
   if (change.ticket_id !== ticket.id) return;
+  stepsHeard += 1;
   if (change.step === "transferred") {
     // Another queue or one window's line, and other windows to go to: read them once.
     if (change.queue !== ticket.queue) socket.emit("subscribe", { queue: change.queue });
