@@ -225,15 +225,21 @@ class MessageQueue:
         self.url = url
         self._lock = threading.Lock()
         self._problem: str | None = None
+        self._failures = 0  # failures so far: a use that began before the last one proves nothing
 
     @property
     def problem(self) -> str | None:
         """Why the last use of Redis failed, or None while it works."""
         return self._problem
 
+    def attempt(self) -> int:
+        """Taken before a use of Redis, and given to `worked` after it succeeds."""
+        return self._failures
+
     def failed(self, exc: BaseException) -> None:
         with self._lock:
             first, self._problem = self._problem is None, problem(exc)
+            self._failures += 1
         if first:
             log.warning(
                 "message queue %s unreachable (%s): serving this process's clients only, "
@@ -242,8 +248,13 @@ class MessageQueue:
                 self._problem,
             )
 
-    def worked(self) -> None:
+    def worked(self, attempt: int) -> None:
+        """A use of Redis that began at `attempt` succeeded. One that began before the last
+        failure (its answer already on its way when the connection was cut) says nothing of
+        Redis now: counting it would log "reachable again" between two "unreachable"."""
         with self._lock:
+            if attempt != self._failures:
+                return
             recovered, self._problem = self._problem is not None, None
         if recovered:
             log.warning("message queue %s reachable again", self.url)
@@ -255,12 +266,13 @@ class MessageQueue:
         client = redis.Redis.from_url(
             self.url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
         )
+        attempt = self.attempt()
         try:
             client.ping()
         except redis.RedisError as exc:
             self.failed(exc)
         else:
-            self.worked()
+            self.worked(attempt)
         finally:
             client.close()
         return self.problem
@@ -293,13 +305,14 @@ class _SharedLimiter:
         # hangs costs one request its timeout per pause, not every request.
         if time.monotonic() < self._redis_again_at:
             return getattr(self._local, method)(item, *identifiers)
+        attempt = self.queue.attempt()
         try:
             allowed: bool = getattr(self._shared, method)(item, *identifiers)
         except StorageError as exc:
             self._redis_again_at = time.monotonic() + REDIS_PAUSE_AFTER_FAILURE
             self.queue.failed(exc.storage_error)
             return getattr(self._local, method)(item, *identifiers)
-        self.queue.worked()
+        self.queue.worked(attempt)
         return allowed
 
 

@@ -57,6 +57,7 @@ class RedisDelivery(socketio.AsyncRedisManager, LeanBroadcast):
         assert self._waiting is not None
         while True:
             data = await self._waiting.get()
+            attempt = self.queue.attempt()
             try:
                 if not self.connected:
                     self._redis_connect()
@@ -65,4 +66,4 @@ class RedisDelivery(socketio.AsyncRedisManager, LeanBroadcast):
                 self.connected = False
                 self.queue.failed(exc)
             else:
-                self.queue.worked()
+                self.queue.worked(attempt)
