@@ -25,7 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 
 from .events import QueueState, WindowState
 from .models import AuditEntry
@@ -89,15 +89,18 @@ def write_entry(db: Database, actor: Actor, detail: dict[str, Any]) -> None:
         append(uow, actor, actor.action, actor.subject, detail)
 
 
+_LAST_HASH = (
+    select(AuditEntry.hash)
+    .where(AuditEntry.hall_id == bindparam("hall_id"))
+    .order_by(AuditEntry.id.desc())
+    .limit(1)
+)
+
+
 def append(uow: UnitOfWork, actor: Actor, action: str, subject: str, detail: dict[str, Any]) -> AuditEntry:
     if uow.is_postgres:  # one chain per hall: its appenders take turns (SQLite's writers already do)
         uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": 72_000_000 + actor.hall_id})
-    previous = uow.session.scalar(
-        select(AuditEntry.hash)
-        .where(AuditEntry.hall_id == actor.hall_id)
-        .order_by(AuditEntry.id.desc())
-        .limit(1)
-    )
+    previous = uow.session.scalar(_LAST_HASH, {"hall_id": actor.hall_id})
     entry = AuditEntry(
         hall_id=actor.hall_id,
         at=uow.now(),

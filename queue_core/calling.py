@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import evaluations, ticket_log
@@ -296,20 +296,37 @@ def _advance_rotation(window: Window, choice: Choice, waiting: dict[Choice, int]
             link.swrr_current -= total
 
 
-def _take_head(uow: UnitOfWork, window: Window, day: date, choice: Choice) -> Ticket | None:
+def _head_statement(direct: bool, priority: bool) -> Select[Ticket]:
+    """The oldest waiting ticket of one pool (a queue's line, or those sent to the window) and
+    class, locked: built once per pool kind and class, run with the pool's id and the day."""
     in_pool: ColumnElement[bool] = (
-        Ticket.target_window_id == window.id
-        if choice.pool == DIRECT
-        else (Ticket.queue_id == choice.pool) & Ticket.target_window_id.is_(None)
+        Ticket.target_window_id == bindparam("pool")
+        if direct
+        else (Ticket.queue_id == bindparam("pool")) & Ticket.target_window_id.is_(None)
     )
-    in_class = _is_priority if choice.priority else Ticket.priority.is_(None)
-    return uow.session.scalar(
+    in_class = _is_priority if priority else Ticket.priority.is_(None)
+    return (
         select(Ticket)
-        .where(in_pool, Ticket.service_day == day, Ticket.status == TicketStatus.WAITING, in_class)
+        .where(
+            in_pool, Ticket.service_day == bindparam("day"), Ticket.status == TicketStatus.WAITING, in_class
+        )
         .order_by(Ticket.queued_at, Ticket.id)
         .limit(1)
         .with_for_update(skip_locked=True, of=Ticket)
     )
+
+
+_HEAD = {
+    (direct, priority): _head_statement(direct, priority)
+    for direct in (False, True)
+    for priority in (False, True)
+}
+
+
+def _take_head(uow: UnitOfWork, window: Window, day: date, choice: Choice) -> Ticket | None:
+    direct = choice.pool == DIRECT
+    pool = window.id if direct else choice.pool
+    return uow.session.scalar(_HEAD[direct, choice.priority], {"pool": pool, "day": day})
 
 
 # -- shared steps -----------------------------------------------------------------------

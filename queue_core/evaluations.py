@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from . import alarms, cases
 from .checked import rowcount, update_if
@@ -198,14 +198,15 @@ def requested_event(evaluation: Evaluation, window: Window) -> EvaluationRequest
     )
 
 
+_AWAITING_AT_WINDOW = (
+    select(Evaluation)
+    .where(Evaluation.window_id == bindparam("window_id"), Evaluation.status == EvaluationStatus.AWAITING)
+    .order_by(Evaluation.requested_at.desc(), Evaluation.id.desc())
+)
+
+
 def _awaiting(uow: UnitOfWork, window_id: int) -> list[Evaluation]:
-    return list(
-        uow.session.scalars(
-            select(Evaluation)
-            .where(Evaluation.window_id == window_id, Evaluation.status == EvaluationStatus.AWAITING)
-            .order_by(Evaluation.requested_at.desc(), Evaluation.id.desc())
-        )
-    )
+    return list(uow.session.scalars(_AWAITING_AT_WINDOW, {"window_id": window_id}))
 
 
 def _refuse_rated(evaluation: Evaluation, ticket: Ticket) -> None:

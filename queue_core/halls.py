@@ -47,15 +47,19 @@ def item_by_id(uow: UnitOfWork, hall_id: int, item_id: int) -> ServiceItem:
     return item
 
 
+_WINDOW_BY_NUMBER = select(Window).where(
+    Window.hall_id == bindparam("hall_id"), Window.number == bindparam("number")
+)
+# PostgreSQL serialises a window's actions on its row; SQLite's BEGIN IMMEDIATE already
+# serialises all writers (SQLAlchemy drops FOR UPDATE there).
+_WINDOW_LOCKED = _WINDOW_BY_NUMBER.with_for_update(of=Window).execution_options(populate_existing=True)
+
+
 def window_by_number(uow: UnitOfWork, hall_id: int, number: int, *, lock: bool = False) -> Window:
     if lock and (locked := uow.locked_windows.get((hall_id, number))) is not None:
         return locked  # locked and read fresh earlier in this transaction: nobody changed it since
-    stmt = select(Window).where(Window.hall_id == hall_id, Window.number == number)
-    if lock:
-        # PostgreSQL serialises a window's actions on its row; SQLite's BEGIN IMMEDIATE
-        # already serialises all writers (SQLAlchemy drops FOR UPDATE there).
-        stmt = stmt.with_for_update(of=Window).execution_options(populate_existing=True)
-    window = uow.session.scalar(stmt)
+    stmt = _WINDOW_LOCKED if lock else _WINDOW_BY_NUMBER
+    window = uow.session.scalar(stmt, {"hall_id": hall_id, "number": number})
     if window is None:
         raise NotFound(f"no window {number}")
     if lock:

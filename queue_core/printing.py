@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from . import alarms
 from .errors import InvalidState, NotFound, NotPermitted
@@ -321,10 +321,15 @@ def _printer_changed(
 # -- inside ---------------------------------------------------------------------------------
 
 
+_LOCKED_JOB = (
+    select(PrintRecord)
+    .where(PrintRecord.id == bindparam("id"), PrintRecord.hall_id == bindparam("hall_id"))
+    .with_for_update()
+)
+
+
 def _locked(uow: UnitOfWork, hall: Hall, job_id: int) -> PrintRecord:
-    record = uow.session.scalar(
-        select(PrintRecord).where(PrintRecord.id == job_id, PrintRecord.hall_id == hall.id).with_for_update()
-    )
+    record = uow.session.scalar(_LOCKED_JOB, {"id": job_id, "hall_id": hall.id})
     if record is None:
         raise NotFound(f"no print job {job_id}")
     return record

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from .checked import update_if
 from .errors import InvalidState
@@ -42,6 +42,19 @@ CHANGES_WAITING = {
 # window first (halls.window_by_number(lock=True)) and change its ticket after; a change made
 # to a ticket from outside its window (a guide's cancel) goes through lock_with_window.
 AT_A_WINDOW = {TicketStatus.CALLED, TicketStatus.SERVING}
+# Locked and re-read in place (populate_existing): what another transaction committed shows.
+_LOCK_WINDOW = (
+    select(Window)
+    .where(Window.id == bindparam("id"))
+    .with_for_update(of=Window)
+    .execution_options(populate_existing=True)
+)
+LOCK_TICKET = (
+    select(Ticket)
+    .where(Ticket.id == bindparam("id"))
+    .with_for_update(of=Ticket)
+    .execution_options(populate_existing=True)
+)
 
 
 def lock_with_window(uow: UnitOfWork, ticket: Ticket) -> Window | None:
@@ -55,18 +68,9 @@ def lock_with_window(uow: UnitOfWork, ticket: Ticket) -> Window | None:
     seen_at = ticket.window_id if ticket.status in AT_A_WINDOW else None
     window = None
     if seen_at is not None:
-        window = uow.session.scalar(
-            select(Window)
-            .where(Window.id == seen_at)
-            .with_for_update(of=Window)
-            .execution_options(populate_existing=True)
-        )
-    uow.session.scalars(  # fetched, so that the ticket's instance is refreshed in place
-        select(Ticket)
-        .where(Ticket.id == ticket.id)
-        .with_for_update(of=Ticket)
-        .execution_options(populate_existing=True)
-    ).one()
+        window = uow.session.scalar(_LOCK_WINDOW, {"id": seen_at})
+    # fetched, so that the ticket's instance is refreshed in place
+    uow.session.scalars(LOCK_TICKET, {"id": ticket.id}).one()
     now_at = ticket.window_id if ticket.status in AT_A_WINDOW else None
     if now_at is None:
         return None

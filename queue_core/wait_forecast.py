@@ -256,14 +256,33 @@ def _windows_by_queue(rows: Iterable[tuple]) -> dict[int, list[WindowOfQueue]]:
     return found
 
 
+_LINKS_OF_QUEUE = _WINDOW_LINKS.where(WindowQueue.queue_id == bindparam("queue_id"))
+_LINKS_OF_HALL = _WINDOW_LINKS.where(Window.hall_id == bindparam("hall_id"))
+
+
 def queue_windows(uow: UnitOfWork, queue_id: int, day: date) -> list[WindowOfQueue]:
     """The windows serving the queue, by number, with their shares now: one statement."""
-    rows = uow.session.execute(_WINDOW_LINKS.where(WindowQueue.queue_id == queue_id), {"day": day})
+    rows = uow.session.execute(_LINKS_OF_QUEUE, {"queue_id": queue_id, "day": day})
     return _windows_by_queue(rows).get(queue_id, [])
+
+
+_NAMES_OF_QUEUE = (
+    select(Window.number, Window.name, Window.name_en)
+    .join(WindowQueue)
+    .where(WindowQueue.queue_id == bindparam("queue_id"))
+    .order_by(Window.number)
+)
+
+
+def queue_window_names(uow: UnitOfWork, queue_id: int) -> list[tuple[int, str, str]]:
+    """The windows serving the queue, by number, as (number, name, English name): where a
+    ticket no longer waiting is served, without the shares only a forecast needs."""
+    return [
+        (number, name, name_en)
+        for number, name, name_en in uow.session.execute(_NAMES_OF_QUEUE, {"queue_id": queue_id})
+    ]
 
 
 def hall_windows(uow: UnitOfWork, hall_id: int, day: date) -> dict[int, list[WindowOfQueue]]:
     """Per queue of the hall, the windows serving it, as queue_windows: one statement."""
-    return _windows_by_queue(
-        uow.session.execute(_WINDOW_LINKS.where(Window.hall_id == hall_id), {"day": day})
-    )
+    return _windows_by_queue(uow.session.execute(_LINKS_OF_HALL, {"hall_id": hall_id, "day": day}))

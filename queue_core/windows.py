@@ -14,7 +14,6 @@ from .models import (
     AlarmKind,
     Hall,
     Staff,
-    Ticket,
     TicketEventKind,
     TicketStatus,
     Window,
@@ -81,12 +80,8 @@ def reset(uow: UnitOfWork, hall: Hall, window_number: int, staff_id: int | None,
     window = window_by_number(uow, hall.id, window_number, lock=True)
     if window.current_ticket_id is None:
         raise InvalidState(f"window {window.number} has no ticket to clear")
-    ticket = uow.session.scalars(  # locked after its window: the hall's lock order
-        select(Ticket)
-        .where(Ticket.id == window.current_ticket_id)
-        .with_for_update(of=Ticket)
-        .execution_options(populate_existing=True)
-    ).one()
+    # locked after its window: the hall's lock order
+    ticket = uow.session.scalars(ticket_log.LOCK_TICKET, {"id": window.current_ticket_id}).one()
     window.current_ticket_id = None
     if ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING) and ticket.window_id == window.id:
         ticket_log.transition(uow, ticket, {ticket.status}, status=TicketStatus.WAITING)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask_login import current_user
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 
 from queue_core import UnitOfWork, accounts, calling, windows
 from queue_core.errors import InvalidState, NotFound, NotPermitted
@@ -64,11 +64,14 @@ def acting_staff(number: int, clerk_id: int | None, any_clerk: bool) -> int:
     return current_user.id
 
 
+_WINDOW_ROW = select(Window.id, Window.clerk_id).where(
+    Window.hall_id == bindparam("hall_id"), Window.number == bindparam("number")
+)
+
+
 def _window_row(uow: UnitOfWork, hall: Hall, number: int) -> Row[int, int | None]:
     # Only the id and clerk here: the core loads and locks the window itself.
-    found = uow.session.execute(
-        select(Window.id, Window.clerk_id).where(Window.hall_id == hall.id, Window.number == number)
-    ).first()
+    found = uow.session.execute(_WINDOW_ROW, {"hall_id": hall.id, "number": number}).first()
     if found is None:
         raise NotFound(f"no window {number}")
     return found

@@ -29,6 +29,7 @@ from queue_core.wait_forecast import (
     WaitRange,
     WindowOfQueue,
     handling_figures,
+    queue_window_names,
     queue_windows,
     ticket_wait,
 )
@@ -143,26 +144,7 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: Literal[True]) -> I
 def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> TicketOut: ...
 def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> TicketOut:
     window = ticket.window if ticket.window_id else None
-    if ticket.target_window_id is not None:
-        # Its own window's line goes first there: the window gives it all its time.
-        target = uow.session.get(Window, ticket.target_window_id)
-        is_open = target is not None and target.status == WindowStatus.OPEN
-        windows = (
-            [
-                WindowOfQueue(
-                    target.number,
-                    target.name,
-                    is_open,
-                    is_open and not target.current_ticket_id,
-                    1.0,
-                    target.name_en,
-                )
-            ]
-            if target
-            else []
-        )
-    else:
-        windows = queue_windows(uow, ticket.queue_id, ticket.service_day)
+    windows, briefs = _where_served(uow, ticket)
     ahead = waiting_ahead(uow, ticket)
     handling = (
         handling_figures(uow, ticket.hall_id, ticket.service_day, ticket.queue_id).get(
@@ -188,9 +170,38 @@ def ticket_out(uow: UnitOfWork, ticket: Ticket, *, with_key: bool = False) -> Ti
         called_at=ticket.called_at,
         started_at=ticket.started_at,
         window=window_brief(window) if window else None,
-        windows=[WindowBrief(number=w.number, name=w.name, name_en=w.name_en) for w in windows],
+        windows=briefs,
     )
     return IssuedTicketOut(**fields, key=ticket.key) if with_key else TicketOut(**fields)
+
+
+def _where_served(uow: UnitOfWork, ticket: Ticket) -> tuple[list[WindowOfQueue], list[WindowBrief]]:
+    """The windows that serve the ticket: with their shares now while it waits (its forecast
+    needs them), by name only once it is called or over (ticket_wait needs none then)."""
+    if ticket.target_window_id is not None:
+        # Its own window's line goes first there: the window gives it all its time.
+        target = uow.session.get(Window, ticket.target_window_id)
+        is_open = target is not None and target.status == WindowStatus.OPEN
+        windows = (
+            [
+                WindowOfQueue(
+                    target.number,
+                    target.name,
+                    is_open,
+                    is_open and not target.current_ticket_id,
+                    1.0,
+                    target.name_en,
+                )
+            ]
+            if target
+            else []
+        )
+    elif ticket.status == TicketStatus.WAITING:
+        windows = queue_windows(uow, ticket.queue_id, ticket.service_day)
+    else:
+        names = queue_window_names(uow, ticket.queue_id)
+        return [], [WindowBrief(number=number, name=name, name_en=name_en) for number, name, name_en in names]
+    return windows, [WindowBrief(number=w.number, name=w.name, name_en=w.name_en) for w in windows]
 
 
 def ticket_record(uow: UnitOfWork, hall: Hall, ticket: Ticket) -> TicketRecordOut:
