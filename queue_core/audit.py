@@ -25,7 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, insert, select, text
 
 from .events import QueueState, WindowState
 from .models import AuditEntry
@@ -97,25 +97,29 @@ _LAST_HASH = (
 )
 
 
-def append(uow: UnitOfWork, actor: Actor, action: str, subject: str, detail: dict[str, Any]) -> AuditEntry:
+# A table-level INSERT, as the ticket log's: the trail is append-only and never read back as
+# objects in the transaction that writes it, so the ORM's unit of work would add only cost.
+_INSERT_ENTRY = insert(AuditEntry.__table__)
+
+
+def append(uow: UnitOfWork, actor: Actor, action: str, subject: str, detail: dict[str, Any]) -> None:
     if uow.is_postgres:  # one chain per hall: its appenders take turns (SQLite's writers already do)
         uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": 72_000_000 + actor.hall_id})
     previous = uow.session.scalar(_LAST_HASH, {"hall_id": actor.hall_id})
-    entry = AuditEntry(
-        hall_id=actor.hall_id,
-        at=uow.now(),
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        address=actor.address,
-        action=action,
-        subject=subject,
-        detail=detail,
-        prev_hash=previous or GENESIS,
-    )
-    entry.hash = entry_hash(entry)
-    uow.session.add(entry)
-    return entry
+    values = {
+        "hall_id": actor.hall_id,
+        "at": uow.now(),
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "address": actor.address,
+        "action": action,
+        "subject": subject,
+        "detail": detail,
+        "prev_hash": previous or GENESIS,
+    }
+    values["hash"] = entry_hash(AuditEntry(**values))  # transient: only its fields are read
+    uow.session.execute(_INSERT_ENTRY, values)
 
 
 def entry_hash(entry: AuditEntry) -> str:
