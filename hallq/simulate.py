@@ -90,6 +90,7 @@ from queue_core.models import (
     CaseStep,
     Evaluation,
     EvaluationCase,
+    FinishedTally,
     Hall,
     NumberCounter,
     Outcome,
@@ -1036,9 +1037,9 @@ class _Day:
 
 def copy_day(engine: Engine, hall_id: int, source: date, target: date) -> int:
     """Copy every row of the hall's `source` day onto `target`: tickets, their log, the
-    windows' log, ratings, follow-up cases and their steps, and the number counters. Dates
-    and times move by the days between them (in UTC: exact for halls without daylight
-    saving, as China's); ids are fresh; ticket keys are new random ones and request ids get
+    windows' log, ratings, follow-up cases and their steps, the number counters and the
+    finished tallies. Dates and times move by the days between them (in UTC: exact for halls
+    without daylight saving, as China's); ids are fresh; ticket keys are new random ones and request ids get
     a suffix, so both stay unique; numbers are kept as they were. A case's deadline moves by
     the same number of working days. Returns the tickets copied. The copy's figures are the
     source day's: it is a copy, not a new day."""
@@ -1049,7 +1050,7 @@ def copy_day(engine: Engine, hall_id: int, source: date, target: date) -> int:
     day_to = day_from + timedelta(days=1)
     ticket_t, event_t, window_event_t = Ticket.__table__, TicketEvent.__table__, WindowEvent.__table__
     evaluation_t, case_t, step_t = Evaluation.__table__, EvaluationCase.__table__, CaseStep.__table__
-    counter_t = NumberCounter.__table__
+    counter_t, tally_t = NumberCounter.__table__, FinishedTally.__table__
     # One transaction, a writing one from its start (BEGIN IMMEDIATE on SQLite, see queue_core.db).
     with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
         dialect = engine.dialect.name
@@ -1142,6 +1143,12 @@ def copy_day(engine: Engine, hall_id: int, source: date, target: date) -> int:
                     counter_t.c.service_day == source, counter_t.c.queue_id.in_(queues)
                 ),
             )
+        )
+        copy(
+            tally_t,
+            (tally_t.c.hall_id == hall_id) & (tally_t.c.service_day == source),
+            keep_id=True,
+            special={"service_day": literal(target, Date)},
         )
         if dialect == "postgresql":
             for table in ("ticket", "evaluation", "evaluation_case"):

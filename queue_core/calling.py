@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import evaluations, ticket_log
+from . import evaluations, tallies, ticket_log
 from .errors import InvalidState, NotFound
 from .events import TicketCalled
 from .hall_calendar import elapsed
@@ -111,6 +111,7 @@ def finish(uow: UnitOfWork, hall: Hall, window_number: int, staff_id: int | None
         outcome=outcome,
         handle_seconds=_seconds(ticket.started_at, now) if ticket.started_at else None,
     )
+    tallies.count_finished(uow, ticket)
     window.current_ticket_id = None
     ticket_log.log(uow, ticket, TicketEventKind.FINISHED, window=window, staff_id=staff_id, outcome=outcome)
     evaluations.request(uow, hall, ticket, window)

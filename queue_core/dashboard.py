@@ -142,8 +142,10 @@ def charts(uow: UnitOfWork, hall: Hall, queues: list[Queue]) -> dict[str, Any]:
     )
     opens = [q.opens_at for q in queues if q.opens_at] + [hall_opens]
     closes = [q.closes_at for q in queues if q.closes_at] + [hall_closes]
-    first = _minutes(min(opens)) // 60 * 60
     minutes_now = int((now - midnight).total_seconds() // 60)
+    # From the present too: what the page adds as it happens (arrivals, calls) has its slot,
+    # even before the hall's hours (an early ticket, a hall open at night).
+    first = min(_minutes(min(opens)), minutes_now) // 60 * 60
     last = max(_minutes(max(closes)), min(minutes_now + 1, 24 * 60))
     today = service_day(hall, now)
     tickets = uow.session.execute(

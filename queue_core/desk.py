@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, func, select
 
+from . import tallies
 from .models import (
+    FinishedTally,
     Hall,
     Queue,
     ServiceItem,
@@ -107,17 +109,17 @@ _WAITING_AT_WINDOW = (
     .where(Ticket.status == TicketStatus.WAITING)
     .scalar_subquery()
 )
-# By clerk, not hall (a clerk belongs to one hall): so SQLite reads the clerk's day from
-# ix_ticket_clerk_day, not the whole hall's day from the statistics index.
-_CLERK_FINISHED = (
-    Ticket.service_day == bindparam("day"),
-    Ticket.clerk_id == bindparam("clerk_id"),
-    Ticket.status == TicketStatus.FINISHED,
+_CLERK_TALLY = select(FinishedTally).where(
+    FinishedTally.grouping == tallies.CLERK,
+    FinishedTally.group_id == bindparam("clerk_id"),
+    FinishedTally.service_day == bindparam("day"),
 )
 _WINDOW_DAY = select(
     _WAITING_AT_WINDOW,
-    select(func.count()).where(*_CLERK_FINISHED).scalar_subquery(),
-    select(func.avg(Ticket.handle_seconds)).where(*_CLERK_FINISHED).scalar_subquery(),
+    _CLERK_TALLY.with_only_columns(FinishedTally.finished).scalar_subquery(),
+    _CLERK_TALLY.with_only_columns(
+        FinishedTally.handle_sum * 1.0 / func.nullif(FinishedTally.handled, 0)
+    ).scalar_subquery(),
 )
 
 
@@ -130,4 +132,4 @@ def window_day(
     waiting, served, average = uow.session.execute(_WINDOW_DAY, params).one()
     if clerk_id is None:
         return waiting, None
-    return waiting, ClerkDay(served, round(average) if average is not None else None)
+    return waiting, ClerkDay(served or 0, round(average) if average is not None else None)

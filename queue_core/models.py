@@ -339,6 +339,24 @@ class NumberCounter(Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class FinishedTally(Base):
+    """A queue's or a clerk's tickets finished on one service day, with the sums of their
+    handling times: kept by the finish in its own transaction (queue_core.tallies), so that a
+    clerk's panel and a ticket's wait forecast read one row instead of counting the day."""
+
+    __tablename__ = "finished_tally"
+    __table_args__ = (Index("ix_finished_tally_hall_day", "hall_id", "service_day", "grouping"),)
+
+    grouping: Mapped[str] = mapped_column(String(8), primary_key=True)  # tallies.QUEUE or CLERK
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the queue's or clerk's id
+    service_day: Mapped[date] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
+    finished: Mapped[int] = mapped_column(Integer)
+    handled: Mapped[int] = mapped_column(Integer)  # of them, those with a handling time
+    handle_sum: Mapped[int] = mapped_column(BigInteger)  # their handling times, in seconds
+    handle_square_sum: Mapped[int] = mapped_column(BigInteger)  # and their squares
+
+
 class Ticket(Base):
     __tablename__ = "ticket"
     __table_args__ = (

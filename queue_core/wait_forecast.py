@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, exists, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
-from .models import StatsRollup, Ticket, TicketStatus, Window, WindowQueue, WindowStatus
+from . import tallies
+from .models import FinishedTally, StatsRollup, Ticket, TicketStatus, Window, WindowQueue, WindowStatus
 
 if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
@@ -152,23 +153,18 @@ def history_days(day: date) -> list[date]:
 
 
 def _handling_statement(one_queue: bool) -> Any:
-    """Today's finished tickets and the past weeks' rollups side by side, per queue: built
-    once (for the hall, or for one queue), run with the day's parameters."""
-    today = (
-        select(
-            literal(0).label("past"),
-            Ticket.queue_id.label("queue_id"),
-            func.count(Ticket.handle_seconds),
-            func.avg(Ticket.handle_seconds),
-            func.avg(Ticket.handle_seconds * Ticket.handle_seconds),
-        )
-        .where(
-            Ticket.hall_id == bindparam("hall_id"),
-            Ticket.service_day == bindparam("day"),
-            Ticket.status == TicketStatus.FINISHED,
-        )
-        .where(Ticket.handle_seconds.is_not(None))
-        .group_by(Ticket.queue_id)
+    """Today's tallies of finished tickets and the past weeks' rollups side by side, per
+    queue: built once (for the hall, or for one queue), run with the day's parameters."""
+    today = select(
+        literal(0).label("past"),
+        FinishedTally.group_id,
+        FinishedTally.handled,
+        FinishedTally.handle_sum * 1.0 / func.nullif(FinishedTally.handled, 0),
+        FinishedTally.handle_square_sum * 1.0 / func.nullif(FinishedTally.handled, 0),
+    ).where(
+        FinishedTally.hall_id == bindparam("hall_id"),
+        FinishedTally.service_day == bindparam("day"),
+        FinishedTally.grouping == tallies.QUEUE,
     )
     past = (
         select(
@@ -183,7 +179,7 @@ def _handling_statement(one_queue: bool) -> Any:
         .group_by(StatsRollup.group_id)
     )
     if one_queue:
-        today = today.where(Ticket.queue_id == bindparam("queue_id"))
+        today = today.where(FinishedTally.group_id == bindparam("queue_id"))
         past = past.where(StatsRollup.group_id == bindparam("queue_id"))
     return union_all(today, past)
 

@@ -112,6 +112,35 @@ def add_staff(url: str, people: list[tuple[str, Role]]) -> dict[str, str]:
     return tokens
 
 
+def lengthen_service(url: str, ticket_id: int, seconds: int) -> None:
+    """Make a finished ticket's service that long, as if it had taken it (a test cannot wait
+    minutes): its handling time, and its queue's and clerk's tallies that the finish kept."""
+    database = Database(make_engine(url), SystemClock())
+    with database.write() as uow:
+        ticket = {"id": ticket_id, "seconds": seconds}
+        ticket |= (
+            uow.session.execute(
+                text(
+                    "SELECT queue_id, clerk_id, service_day, handle_seconds AS old FROM ticket WHERE id = :id"
+                ),
+                ticket,
+            )
+            .one()
+            ._asdict()
+        )
+        uow.session.execute(text("UPDATE ticket SET handle_seconds = :seconds WHERE id = :id"), ticket)
+        uow.session.execute(
+            text(
+                "UPDATE finished_tally SET handle_sum = handle_sum + :seconds - :old,"
+                " handle_square_sum = handle_square_sum + :seconds * :seconds - :old * :old"
+                " WHERE service_day = :service_day AND (grouping = 'queue' AND group_id = :queue_id"
+                " OR grouping = 'clerk' AND group_id = :clerk_id)"
+            ),
+            ticket,
+        )
+    database.engine.dispose()
+
+
 def answer_help_calls(hall: LiveHall) -> None:
     """Answer every kiosk's open 求助 call: the live hall is shared, and a call a test leaves
     open is another test's surprise."""

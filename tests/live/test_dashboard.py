@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from queue_core.models import Role
 from tests.conftest import DEMO_CONFIG
-from tests.live.conftest import add_device_token, add_staff, log_in, new_hall
+from tests.live.conftest import add_device_token, add_staff, lengthen_service, log_in, new_hall
 
 pytestmark = pytest.mark.browser
 
@@ -219,10 +219,7 @@ def test_the_advisor_proposes_a_window_for_a_long_queue_and_one_click_applies_it
         ("finish", {"outcome": "completed"}),
     ):
         ok(hall, "POST", f"/windows/8/{step}", "dash_c", json=body)
-    engine = create_engine(hall.env["DATABASE_URL"])
-    with engine.begin() as conn:  # a ten-minute service, without waiting ten minutes
-        conn.execute(text("UPDATE ticket SET handle_seconds = 600 WHERE id = :id"), {"id": served["id"]})
-    engine.dispose()
+    lengthen_service(hall.env["DATABASE_URL"], served["id"], 600)
     tickets = [ok(hall, "POST", "/tickets", "K1", json={"queue": "E"}).json() for _ in range(12)]
     free_window(hall, 14, "dash_b")
     try:

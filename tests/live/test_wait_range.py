@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import math
 import re
-import sqlite3
 
 import pytest
 from playwright.sync_api import expect
 
 from queue_core.models import Role
-from tests.live.conftest import add_staff, new_hall
+from tests.live.conftest import add_staff, lengthen_service, new_hall
 from tests.live.test_kiosk import TIMEOUT, open_item, open_kiosk
 
 pytestmark = pytest.mark.browser
@@ -54,8 +53,7 @@ def test_the_ticket_and_the_phone_page_show_the_forecasts_range(browser, hall):
     for step in ("call-next", "start", "finish"):
         assert api("POST", f"/windows/10/{step}", "clerk10", json={}).ok, step
     # Its service took 12 minutes (the test cannot wait that long: the row says so).
-    with sqlite3.connect(hall.env["DATABASE_URL"].removeprefix("sqlite:///")) as db:
-        db.execute("UPDATE ticket SET handle_seconds = 720 WHERE id = ?", (served["id"],))
+    lengthen_service(hall.env["DATABASE_URL"], served["id"], 720)
     for _ in range(3):
         assert api("POST", "/tickets", "K1", json={"queue": "F"}).ok
     line = next(q for q in api("GET", "/queues").json() if q["code"] == "F")
