@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, func, select
 
-from . import tallies
 from .models import (
     FinishedTally,
     Hall,
@@ -109,17 +108,16 @@ _WAITING_AT_WINDOW = (
     .where(Ticket.status == TicketStatus.WAITING)
     .scalar_subquery()
 )
-_CLERK_TALLY = select(FinishedTally).where(
-    FinishedTally.grouping == tallies.CLERK,
-    FinishedTally.group_id == bindparam("clerk_id"),
+_CLERK_TALLIES = (
+    FinishedTally.clerk_id == bindparam("clerk_id"),
     FinishedTally.service_day == bindparam("day"),
 )
 _WINDOW_DAY = select(
     _WAITING_AT_WINDOW,
-    _CLERK_TALLY.with_only_columns(FinishedTally.finished).scalar_subquery(),
-    _CLERK_TALLY.with_only_columns(
-        FinishedTally.handle_sum * 1.0 / func.nullif(FinishedTally.handled, 0)
-    ).scalar_subquery(),
+    select(func.sum(FinishedTally.finished)).where(*_CLERK_TALLIES).scalar_subquery(),
+    select(func.sum(FinishedTally.handle_sum) * 1.0 / func.nullif(func.sum(FinishedTally.handled), 0))
+    .where(*_CLERK_TALLIES)
+    .scalar_subquery(),
 )
 
 

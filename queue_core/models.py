@@ -340,16 +340,22 @@ class NumberCounter(Base):
 
 
 class FinishedTally(Base):
-    """A queue's or a clerk's tickets finished on one service day, with the sums of their
+    """One clerk's tickets finished in one queue on one service day, with the sums of their
     handling times: kept by the finish in its own transaction (queue_core.tallies), so that a
-    clerk's panel and a ticket's wait forecast read one row instead of counting the day."""
+    clerk's panel and a ticket's wait forecast read a few rows instead of counting the day.
+    A row is written only by its clerk's finishes (a clerk works at one window at a time), so
+    windows finishing at once never wait on each other's row; a queue's day is the sum of its
+    clerks' rows, a clerk's day the sum of their queues' rows."""
 
     __tablename__ = "finished_tally"
-    __table_args__ = (Index("ix_finished_tally_hall_day", "hall_id", "service_day", "grouping"),)
+    __table_args__ = (
+        Index("ix_finished_tally_clerk_day", "clerk_id", "service_day"),
+        Index("ix_finished_tally_hall_day", "hall_id", "service_day"),
+    )
 
-    grouping: Mapped[str] = mapped_column(String(8), primary_key=True)  # tallies.QUEUE or CLERK
-    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the queue's or clerk's id
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queue.id"), primary_key=True)
     service_day: Mapped[date] = mapped_column(primary_key=True)
+    clerk_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # tallies.NO_CLERK: none
     hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"))
     finished: Mapped[int] = mapped_column(Integer)
     handled: Mapped[int] = mapped_column(Integer)  # of them, those with a handling time

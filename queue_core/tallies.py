@@ -1,8 +1,13 @@
-"""Running tallies of the day's finished tickets, per queue and per clerk, kept by the finish
-in its own transaction: how many, how many with a handling time, and the sum and the sum of
-squares of those times. A clerk's panel (their day: served, mean handling) and a waiting
-ticket's forecast (the queue's mean and spread today) read one row each, at a cost that does
-not grow with the day, where counting the day's tickets grew with every one finished.
+"""Running tallies of the day's finished tickets, one row per clerk and queue, kept by the
+finish in its own transaction: how many, how many with a handling time, and the sum and the
+sum of squares of those times. A clerk's panel (their day: served, mean handling) and a
+waiting ticket's forecast (the queue's mean and spread today) sum a few rows (a clerk's
+queues, a queue's clerks), at a cost that does not grow with the day, where counting the
+day's tickets grew with every one finished.
+
+A row is written only by its own clerk's finishes, and a clerk works at one window at a time:
+windows finishing at once never wait on each other's row (one row per queue made every
+finish of a busy queue take turns on it until its commit).
 
 The finish is the one way into the finished state (queue_core.calling.finish), and a
 finished ticket never changes again, so the tallies equal what counting would give;
@@ -21,16 +26,15 @@ from .models import FinishedTally, Ticket
 if TYPE_CHECKING:
     from .unit_of_work import UnitOfWork
 
-QUEUE = "queue"
-CLERK = "clerk"
+NO_CLERK = 0  # the clerk of a ticket finished without one (a device's action): a key must have one
 
 
 def _upsert(insert: Any) -> Executable:  # the dialect's insert construct
     tally = FinishedTally.__table__
     statement = insert(tally).values(
-        grouping=bindparam("grouping"),
-        group_id=bindparam("group_id"),
+        queue_id=bindparam("queue_id"),
         service_day=bindparam("day"),
+        clerk_id=bindparam("clerk_id"),
         hall_id=bindparam("hall_id"),
         finished=1,
         handled=bindparam("handled"),
@@ -39,7 +43,7 @@ def _upsert(insert: Any) -> Executable:  # the dialect's insert construct
     )
     added = statement.excluded
     return statement.on_conflict_do_update(
-        index_elements=[tally.c.grouping, tally.c.group_id, tally.c.service_day],
+        index_elements=[tally.c.queue_id, tally.c.service_day, tally.c.clerk_id],
         set_={
             "finished": tally.c.finished + 1,
             "handled": tally.c.handled + added.handled,
@@ -54,17 +58,15 @@ _COUNT = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.ins
 
 
 def count_finished(uow: UnitOfWork, ticket: Ticket) -> None:
-    """Add the just-finished ticket to its queue's tally and to its clerk's, in one statement.
-    The queue's row first, always: two finishes lock the rows they share in the same order."""
+    """Add the just-finished ticket to its clerk's tally of its queue."""
     seconds = ticket.handle_seconds
-    figures = {
+    row = {
+        "queue_id": ticket.queue_id,
         "day": ticket.service_day,
+        "clerk_id": NO_CLERK if ticket.clerk_id is None else ticket.clerk_id,
         "hall_id": ticket.hall_id,
         "handled": int(seconds is not None),
         "seconds": seconds or 0,
         "square": (seconds or 0) ** 2,
     }
-    rows = [figures | {"grouping": QUEUE, "group_id": ticket.queue_id}]
-    if ticket.clerk_id is not None:
-        rows.append(figures | {"grouping": CLERK, "group_id": ticket.clerk_id})
-    uow.session.execute(_COUNT["postgresql" if uow.is_postgres else "sqlite"], rows)
+    uow.session.execute(_COUNT["postgresql" if uow.is_postgres else "sqlite"], row)

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, exists, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
-from . import tallies
 from .models import FinishedTally, StatsRollup, Ticket, TicketStatus, Window, WindowQueue, WindowStatus
 
 if TYPE_CHECKING:
@@ -153,18 +152,19 @@ def history_days(day: date) -> list[date]:
 
 
 def _handling_statement(one_queue: bool) -> Any:
-    """Today's tallies of finished tickets and the past weeks' rollups side by side, per
-    queue: built once (for the hall, or for one queue), run with the day's parameters."""
-    today = select(
-        literal(0).label("past"),
-        FinishedTally.group_id,
-        FinishedTally.handled,
-        FinishedTally.handle_sum * 1.0 / func.nullif(FinishedTally.handled, 0),
-        FinishedTally.handle_square_sum * 1.0 / func.nullif(FinishedTally.handled, 0),
-    ).where(
-        FinishedTally.hall_id == bindparam("hall_id"),
-        FinishedTally.service_day == bindparam("day"),
-        FinishedTally.grouping == tallies.QUEUE,
+    """Today's tallies of finished tickets (a row per clerk) and the past weeks' rollups side
+    by side, per queue: built once (for the hall, or for one queue), run with the day's parameters."""
+    handled = func.nullif(func.sum(FinishedTally.handled), 0)
+    today = (
+        select(
+            literal(0).label("past"),
+            FinishedTally.queue_id,
+            func.sum(FinishedTally.handled),
+            func.sum(FinishedTally.handle_sum) * 1.0 / handled,
+            func.sum(FinishedTally.handle_square_sum) * 1.0 / handled,
+        )
+        .where(FinishedTally.service_day == bindparam("day"))
+        .group_by(FinishedTally.queue_id)
     )
     past = (
         select(
@@ -178,9 +178,12 @@ def _handling_statement(one_queue: bool) -> Any:
         .where(StatsRollup.service_day.in_(bindparam("history", expanding=True)))
         .group_by(StatsRollup.group_id)
     )
+    # One queue's rows by its key (queue, day: a row per clerk); the hall's by its own index.
     if one_queue:
-        today = today.where(FinishedTally.group_id == bindparam("queue_id"))
+        today = today.where(FinishedTally.queue_id == bindparam("queue_id"))
         past = past.where(StatsRollup.group_id == bindparam("queue_id"))
+    else:
+        today = today.where(FinishedTally.hall_id == bindparam("hall_id"))
     return union_all(today, past)
 
 

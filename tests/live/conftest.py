@@ -22,6 +22,7 @@ from sqlalchemy import text
 from hallq.auth import new_token
 from queue_core import Database, SystemClock, make_engine
 from queue_core.models import Role, Staff
+from queue_core.tallies import NO_CLERK
 from tests.conftest import DEMO_CONFIG
 
 
@@ -114,7 +115,7 @@ def add_staff(url: str, people: list[tuple[str, Role]]) -> dict[str, str]:
 
 def lengthen_service(url: str, ticket_id: int, seconds: int) -> None:
     """Make a finished ticket's service that long, as if it had taken it (a test cannot wait
-    minutes): its handling time, and its queue's and clerk's tallies that the finish kept."""
+    minutes): its handling time, and its clerk's tally of its queue that the finish kept."""
     database = Database(make_engine(url), SystemClock())
     with database.write() as uow:
         ticket = {"id": ticket_id, "seconds": seconds}
@@ -129,12 +130,13 @@ def lengthen_service(url: str, ticket_id: int, seconds: int) -> None:
             ._asdict()
         )
         uow.session.execute(text("UPDATE ticket SET handle_seconds = :seconds WHERE id = :id"), ticket)
+        ticket["clerk_id"] = ticket["clerk_id"] or NO_CLERK
         uow.session.execute(
             text(
                 "UPDATE finished_tally SET handle_sum = handle_sum + :seconds - :old,"
                 " handle_square_sum = handle_square_sum + :seconds * :seconds - :old * :old"
-                " WHERE service_day = :service_day AND (grouping = 'queue' AND group_id = :queue_id"
-                " OR grouping = 'clerk' AND group_id = :clerk_id)"
+                " WHERE service_day = :service_day AND queue_id = :queue_id"
+                " AND clerk_id = :clerk_id"
             ),
             ticket,
         )
