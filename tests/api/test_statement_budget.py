@@ -126,9 +126,15 @@ def busy_day(api) -> None:
     served: 200 waiting.
     A guide issues them, so that no printing of theirs goes on while the requests are counted."""
     api.post("/windows/1/sign-in", "clerk1")
-    for n in range(ISSUED_ON_A_BUSY_DAY):
+    issue_and_serve(api, ISSUED_ON_A_BUSY_DAY, SERVED_ON_A_BUSY_DAY)
+
+
+def issue_and_serve(api, issued: int, served: int) -> None:
+    """Tickets issued by the guide, alternately in queue A and the window's queue, and the
+    first `served` of them served at window 1 (A) and the window (B) in turn."""
+    for n in range(issued):
         acted(api.post("/tickets", "guide", {"queue": "A" if n % 2 else QUEUE}), 201)
-    for n in range(SERVED_ON_A_BUSY_DAY):
+    for n in range(served):
         window, clerk = (1, "clerk1") if n % 2 else (WINDOW, CLERK)
         for action in ("call-next", "start", "finish"):
             acted(api.post(f"/windows/{window}/{action}", clerk))
@@ -211,15 +217,10 @@ def test_no_request_costs_more_after_300_tickets(api, app, signed_in):
 
 
 def served_day(api) -> None:
-    """FINISHED_A_DAY more tickets issued and finished, half at window 1 (queue A) and half at window 3
-    (B); and window 5 serves what the last measurement transferred to D, so that exactly as
+    """FINISHED_A_DAY more tickets issued and finished, half at window 1 (queue A) and half at
+    window 3 (B); and window 5 serves what the last measurement transferred to D, so that exactly as
     many wait as before."""
-    for n in range(FINISHED_A_DAY):
-        acted(api.post("/tickets", "guide", {"queue": "A" if n % 2 else QUEUE}), 201)
-    for n in range(FINISHED_A_DAY):
-        window, clerk = (1, "clerk1") if n % 2 else (WINDOW, CLERK)
-        for action in ("call-next", "start", "finish"):
-            acted(api.post(f"/windows/{window}/{action}", clerk))
+    issue_and_serve(api, FINISHED_A_DAY, FINISHED_A_DAY)
     while api.post("/windows/5/call-next", "clerk5").status_code == 200:
         for action in ("start", "finish"):
             acted(api.post(f"/windows/5/{action}", "clerk5"))
