@@ -28,7 +28,9 @@ log = logging.getLogger("hallq.agent")
 NAMESPACE = "/hall"
 CONFIG_SECONDS = 30.0  # between readings of its configuration: hall.toml changes reach it
 RETRY_SECONDS = 1.0  # first pause before asking an unreachable server again; doubles to BACKOFF_MAX
-BACKOFF_MAX = 30.0
+# Short: once the line is back, the kiosk's tickets print within seconds. One agent per hall PC
+# asking every few seconds costs the server nothing.
+BACKOFF_MAX = 5.0
 
 
 class Agent:
