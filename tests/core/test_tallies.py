@@ -1,6 +1,7 @@
 """The finished tallies (queue_core.tallies): kept by the finish, a row per clerk and queue,
-equal to counting the day's tickets, on SQLite and PostgreSQL, with windows finishing at once; filled by the migration
-from the tickets a hall already finished; read by the clerk's panel and the wait forecast."""
+equal to counting the day's tickets, on SQLite and PostgreSQL, with windows finishing at once;
+filled by the migration from the tickets a hall already finished; read by the clerk's panel
+and the wait forecast."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from sqlalchemy import func, select
 
 from queue_core import desk, migrate
 from queue_core.calling import call_next, finish, start
-from queue_core.halls import window_by_number
-from queue_core.models import FinishedTally, Outcome, Queue, Ticket, TicketStatus
+from queue_core.halls import queue_by_code, window_by_number
+from queue_core.models import FinishedTally, Outcome, Ticket, TicketStatus
 from queue_core.numbering import service_day
 from queue_core.tallies import NO_CLERK
 from queue_core.ticketing import issue_ticket
@@ -145,4 +146,4 @@ def test_the_panel_and_the_forecast_read_the_tallies(db, hall, clock):
 
 def queue_id_of(db, hall, code: str) -> int:
     with db.read() as uow:
-        return uow.session.scalar(select(Queue.id).where(Queue.hall_id == hall.id, Queue.code == code))
+        return queue_by_code(uow, hall.id, code).id
