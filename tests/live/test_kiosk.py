@@ -40,12 +40,14 @@ DISCLOSURES = [
 TIMEOUT = 10_000  # ms
 
 
-def open_kiosk(browser, url: str, token: str | None, screen: str = "portrait", clock: bool = False):
+def open_kiosk(
+    browser, url: str, token: str | None, screen: str = "portrait", clock: bool = False, device: str = "K1"
+):
     context = browser.new_context(viewport=SCREENS[screen], has_touch=True, locale="zh-CN")
     page = context.new_page()
     if clock:
         page.clock.install()
-    page.goto(f"{url}/kiosk/K1" + (f"?token={token}" if token else ""))
+    page.goto(f"{url}/kiosk/{device}" + (f"?token={token}" if token else ""))
     page.wait_for_selector(".departments .tile", timeout=TIMEOUT)
     return context, page
 
@@ -562,7 +564,11 @@ def test_green_channel_with_a_guides_pin(browser, live):
         ["UPDATE hall SET priority_pin = false"],
         digest=pin_digest(live.env["SECRET_KEY"], "2468"),
     ):
-        context, page = open_kiosk(browser, live.url, live.tokens["K1"])
+        # At K2: the server counts wrong PINs per kiosk for 10 minutes and locks the green
+        # channel at the fifth, and the accessibility walks give K1 five of them. A kiosk of
+        # its own keeps this test from passing or failing by how long ago they ran.
+        k2_token = live.hallq("token", "issue", "--device", "K2").strip()
+        context, page = open_kiosk(browser, live.url, k2_token, device="K2")
         try:
             open_item(page, "青山县公安局（户政）", "")
             page.get_by_test_id("priority").tap()
