@@ -207,7 +207,7 @@ def test_control_the_raw_attack_does_run_where_nothing_sanitises_it(name, browse
         page.set_default_timeout(TIMEOUT)
         with contextlib.suppress(PlaywrightError):  # the payload may navigate away mid-load
             page.goto(f"{evil.url}/raw/{name}.svg")
-        if BY_NAME[name].added.count('id="bait"'):  # this payload waits for a click on the drawing
+        if 'id="bait"' in BY_NAME[name].added:  # this payload waits for a click on the drawing
             with contextlib.suppress(PlaywrightError):  # the click's navigation may end the page
                 page.locator("#bait").click(no_wait_after=True)
         # It ran: the page went to the evil origin's /ran (heard there; a loaded machine may
